@@ -1,0 +1,62 @@
+//! dbhost's own settings, read from `<root>/dbhost.toml` (all optional).
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const FILE_NAME: &str = "dbhost.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HostConfig {
+    /// OS user the database servers run as when dbhost runs as root.
+    pub os_user: String,
+    /// Address the servers listen on (`*` for all).
+    pub listen_address: String,
+    /// Ports dbhost picks from when a request names none, inclusive.
+    pub port_range: [u16; 2],
+    /// Where PostgreSQL's server binaries are; found on PATH or /usr/lib/postgresql otherwise.
+    pub postgres_bin_dir: Option<PathBuf>,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        Self {
+            os_user: "postgres".into(),
+            listen_address: "*".into(),
+            port_range: [5433, 5999],
+            postgres_bin_dir: None,
+        }
+    }
+}
+
+impl HostConfig {
+    /// # Errors
+    /// The file exists but cannot be read or parsed, or its port range is empty.
+    pub fn load(root: &Path) -> Result<Self> {
+        let path = root.join(FILE_NAME);
+        let cfg: HostConfig = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => HostConfig::default(),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        if cfg.port_range[0] == 0 || cfg.port_range[0] > cfg.port_range[1] {
+            bail!(
+                "{}: port_range {:?} is empty; give [low, high] with 0 < low <= high",
+                path.display(),
+                cfg.port_range
+            );
+        }
+        Ok(cfg)
+    }
+
+    /// The address to bind when testing whether a port is free.
+    pub fn bind_address(&self) -> &str {
+        match self.listen_address.as_str() {
+            "*" | "" => "0.0.0.0",
+            a => a,
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! dbhost: the host manager. Reads one request, acts on this host, answers in JSON lines.
+//!
+//! Never imports the catalog, the workflow engine or the transports: it shares only `wire`.
+
+pub mod config;
+pub mod engine;
+pub mod facts;
+pub mod journal;
+pub mod layout;
+pub mod ops;
+pub mod osuser;
+pub mod ports;
+
+pub use config::HostConfig;
+
+use crate::wire::{ErrorCode, Message, Request, WireError, PROTOCOL};
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// Builds an error that crosses the wire with a code dbctl can act on.
+pub fn wire_err(code: ErrorCode, message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(WireError {
+        code,
+        message: message.into(),
+        hint: None,
+    })
+}
+
+/// Turns any error into wire data; errors without a code of their own get `fallback`.
+pub fn to_wire(e: &anyhow::Error, fallback: ErrorCode) -> WireError {
+    match e.downcast_ref::<WireError>() {
+        Some(w) => w.clone(),
+        None => WireError {
+            code: fallback,
+            message: format!("{e:#}"),
+            hint: None,
+        },
+    }
+}
+
+/// Serves one request from `input`, writing JSON lines to `out`. Returns the exit status.
+pub fn rpc(root: &Path, mut input: impl Read, out: &mut impl Write) -> i32 {
+    let mut text = String::new();
+    let answer = |out: &mut dyn Write, m: &Message| {
+        let _ = writeln!(out, "{}", serde_json::to_string(m).unwrap_or_default());
+        let _ = out.flush();
+    };
+    if let Err(e) = input.read_to_string(&mut text) {
+        answer(
+            out,
+            &Message::err(bad_request(format!("reading the request: {e}"))),
+        );
+        return 1;
+    }
+    // Check the protocol before the rest so that a newer dbctl gets a clear answer.
+    let raw: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            answer(
+                out,
+                &Message::err(bad_request(format!("the request is not JSON: {e}"))),
+            );
+            return 1;
+        }
+    };
+    if raw.get("protocol").and_then(|p| p.as_u64()) != Some(u64::from(PROTOCOL)) {
+        answer(
+            out,
+            &Message::err(WireError {
+                code: ErrorCode::ProtocolMismatch,
+                message: format!(
+                    "this dbhost {} speaks protocol {PROTOCOL}, the request uses {}",
+                    crate::wire::VERSION,
+                    raw.get("protocol")
+                        .map(|p| p.to_string())
+                        .unwrap_or_else(|| "none".into())
+                ),
+                hint: Some(
+                    "install the same dbctl/dbhost release on the control machine and the host"
+                        .into(),
+                ),
+            }),
+        );
+        return 1;
+    }
+    let request: Request = match serde_json::from_value(raw) {
+        Ok(r) => r,
+        Err(e) => {
+            answer(
+                out,
+                &Message::err(bad_request(format!("unknown or malformed request: {e}"))),
+            );
+            return 1;
+        }
+    };
+    let mut progress = |msg: &str| {
+        answer(
+            out,
+            &Message::Progress {
+                message: msg.to_string(),
+            },
+        )
+    };
+    let result = serve(root, &request, &mut progress);
+    let message = match result {
+        Ok((v, replayed)) => Message::ok(v, replayed),
+        Err(e) => Message::err(to_wire(&e, ErrorCode::Internal)),
+    };
+    let code = match &message {
+        Message::Result { error: None, .. } => 0,
+        _ => 1,
+    };
+    answer(out, &message);
+    code
+}
+
+fn bad_request(message: String) -> WireError {
+    WireError {
+        code: ErrorCode::BadRequest,
+        message,
+        hint: None,
+    }
+}
+
+fn serve(
+    root: &Path,
+    request: &Request,
+    progress: &mut dyn FnMut(&str),
+) -> anyhow::Result<(serde_json::Value, bool)> {
+    let host = ops::Host::open(root)?;
+    if !request.op.is_mutating() {
+        return Ok((host.dispatch(&request.op, progress)?, false));
+    }
+    let entry = journal::Journal::new(root)
+        .lock(&request.request_id)
+        .map_err(|e| wire_err(ErrorCode::BadRequest, format!("{e:#}")))?;
+    if let Some(v) = entry.recorded() {
+        return Ok((v, true));
+    }
+    let v = host.dispatch(&request.op, progress)?;
+    entry.record(&v)?;
+    Ok((v, false))
+}

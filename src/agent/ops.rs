@@ -1,0 +1,303 @@
+//! The host's operations, engine-neutral: provision, start, stop, status, destroy, preflight.
+//!
+//! Each mutating operation is idempotent on its own (re-running it after a crash converges to
+//! the same state); the journal in `agent/journal.rs` additionally replays completed requests.
+
+use crate::agent::engine::{self, Engine, HostCtx};
+use crate::agent::layout::{InstanceMeta, Layout};
+use crate::agent::osuser::RunAs;
+use crate::agent::{facts, ports, wire_err, HostConfig};
+use crate::fsutil;
+use crate::wire::{ErrorCode, InstanceStatus, Op, PreflightSpec, ProvisionSpec};
+use anyhow::{Context, Result};
+use nix::fcntl::{Flock, FlockArg};
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+pub struct Host {
+    layout: Layout,
+    cfg: HostConfig,
+    run_as: RunAs,
+}
+
+fn valid_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !name.starts_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(wire_err(
+            ErrorCode::BadRequest,
+            format!("invalid instance name {name:?}"),
+        ))
+    }
+}
+
+fn engine_failed(e: anyhow::Error) -> anyhow::Error {
+    wire_err(ErrorCode::EngineFailed, format!("{e:#}"))
+}
+
+impl Host {
+    /// # Errors
+    /// The root cannot be created, its settings are invalid, or the OS user is missing.
+    pub fn open(root: &Path) -> Result<Self> {
+        if !root.exists() {
+            std::fs::create_dir_all(root)
+                .with_context(|| format!("creating {}", root.display()))?;
+            std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755))?;
+        }
+        let cfg = HostConfig::load(root)
+            .map_err(|e| wire_err(ErrorCode::BadRequest, format!("{e:#}")))?;
+        let run_as = RunAs::resolve(&cfg.os_user)
+            .map_err(|e| wire_err(ErrorCode::EngineMissing, format!("{e:#}")))?;
+        Ok(Self {
+            layout: Layout::new(root),
+            cfg,
+            run_as,
+        })
+    }
+
+    fn ctx(&self) -> HostCtx<'_> {
+        HostCtx {
+            layout: &self.layout,
+            cfg: &self.cfg,
+            run_as: &self.run_as,
+        }
+    }
+
+    /// # Errors
+    /// The operation fails; the error is wire data with a code.
+    pub fn dispatch(&self, op: &Op, progress: &mut dyn FnMut(&str)) -> Result<Value> {
+        let v = match op {
+            Op::Facts => serde_json::to_value(self.facts()?)?,
+            Op::Preflight(spec) => self.preflight(spec)?,
+            Op::Provision(spec) => serde_json::to_value(self.provision(spec, progress)?)?,
+            Op::Start(r) => serde_json::to_value(self.start(&r.instance)?)?,
+            Op::Stop(r) => serde_json::to_value(self.stop(&r.instance)?)?,
+            Op::Status(r) => serde_json::to_value(self.status(&r.instance)?)?,
+            Op::Destroy(r) => serde_json::to_value(self.destroy(&r.instance)?)?,
+        };
+        Ok(v)
+    }
+
+    /// # Errors
+    /// The root's free space cannot be read.
+    pub fn facts(&self) -> Result<crate::wire::Facts> {
+        facts::gather(&self.layout.root, &self.cfg, &self.run_as.name)
+    }
+
+    fn engine(&self, name: &str) -> Result<Box<dyn Engine>> {
+        let e = engine::by_name(name)
+            .ok_or_else(|| wire_err(ErrorCode::BadRequest, format!("unknown engine {name:?}")))?;
+        if e.detect(&self.cfg).is_none() {
+            return Err(wire_err(
+                ErrorCode::EngineMissing,
+                format!("engine {name} is not installed on this host"),
+            ));
+        }
+        Ok(e)
+    }
+
+    fn check_port(&self, name: &str, port: u16) -> Result<()> {
+        if self.layout.reserved_ports(name).contains(&port) {
+            return Err(wire_err(
+                ErrorCode::PortInUse,
+                format!("port {port} is reserved by another instance on this host"),
+            ));
+        }
+        if !ports::is_free(self.cfg.bind_address(), port) {
+            return Err(wire_err(
+                ErrorCode::PortInUse,
+                format!("port {port} is in use on {}", self.cfg.bind_address()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn preflight(&self, spec: &PreflightSpec) -> Result<Value> {
+        self.engine(&spec.engine)?;
+        if let Some(p) = spec.port {
+            self.check_port("", p)?;
+        }
+        let free = fsutil::free_gb(&self.layout.root)?;
+        if free < spec.storage_gb {
+            return Err(wire_err(
+                ErrorCode::NoSpace,
+                format!(
+                    "{free} GiB free under {}, {} GiB asked",
+                    self.layout.root.display(),
+                    spec.storage_gb
+                ),
+            ));
+        }
+        Ok(serde_json::json!({"disk_free_gb": free}))
+    }
+
+    /// Reserves the instance's port under a host-wide lock, so two provisions never pick one.
+    fn reserve_port(&self, name: &str, wanted: Option<u16>) -> Result<u16> {
+        let lock_file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.layout.ports_lock())?;
+        let _lock = Flock::lock(lock_file, FlockArg::LockExclusive).map_err(|(_, e)| e)?;
+        let path = self.layout.port_path(name);
+        if let Some(p) = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| t.trim().parse::<u16>().ok())
+        {
+            return Ok(p);
+        }
+        let port = match wanted {
+            Some(p) => {
+                self.check_port(name, p)?;
+                p
+            }
+            None => ports::pick(
+                self.cfg.bind_address(),
+                self.cfg.port_range,
+                &self.layout.reserved_ports(name),
+            )
+            .ok_or_else(|| {
+                wire_err(
+                    ErrorCode::PortInUse,
+                    format!("no free port in {:?} on this host", self.cfg.port_range),
+                )
+            })?,
+        };
+        fsutil::write_atomic(&path, port.to_string().as_bytes(), 0o644)?;
+        Ok(port)
+    }
+
+    fn provision(
+        &self,
+        spec: &ProvisionSpec,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<InstanceStatus> {
+        valid_name(&spec.instance)?;
+        let engine = self.engine(&spec.engine)?;
+        if self.layout.meta(&spec.instance)?.is_some() {
+            return self.status(&spec.instance);
+        }
+        if spec.admin_password.is_empty() {
+            return Err(wire_err(
+                ErrorCode::BadRequest,
+                "provision needs an admin password",
+            ));
+        }
+        let dir = self.layout.instance(&spec.instance);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
+        let port = self.reserve_port(&spec.instance, spec.port)?;
+
+        // An initdb interrupted by a crash left a partial directory: it never held data.
+        let partial = self.layout.partial_data(&spec.instance);
+        let data = self.layout.data(&spec.instance);
+        for stale in [&partial, &data] {
+            if stale.exists() {
+                std::fs::remove_dir_all(stale)
+                    .with_context(|| format!("removing {}", stale.display()))?;
+            }
+        }
+        std::fs::create_dir(&partial)?;
+        std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o700))?;
+        self.run_as.chown(&partial)?;
+        progress(&format!("initializing {} data directory", spec.engine));
+        engine
+            .init(&self.ctx(), spec, port, &partial)
+            .map_err(engine_failed)?;
+        std::fs::rename(&partial, &data)?;
+        let version = engine
+            .detect(&self.cfg)
+            .map(|f| f.version)
+            .unwrap_or_default();
+        let meta = InstanceMeta {
+            engine: spec.engine.clone(),
+            engine_version: version,
+            port,
+            admin_user: spec.admin_user.clone(),
+        };
+        fsutil::write_atomic(
+            &self.layout.meta_path(&spec.instance),
+            &serde_json::to_vec_pretty(&meta)?,
+            0o644,
+        )?;
+        self.status(&spec.instance)
+    }
+
+    fn existing(&self, name: &str) -> Result<(InstanceMeta, Box<dyn Engine>)> {
+        valid_name(name)?;
+        let meta = self.layout.meta(name)?.ok_or_else(|| {
+            wire_err(
+                ErrorCode::NotFound,
+                format!("no instance {name} on this host"),
+            )
+        })?;
+        let engine = self.engine(&meta.engine)?;
+        Ok((meta, engine))
+    }
+
+    fn start(&self, name: &str) -> Result<InstanceStatus> {
+        let (meta, engine) = self.existing(name)?;
+        engine
+            .start(&self.ctx(), name, &meta)
+            .map_err(engine_failed)?;
+        self.status(name)
+    }
+
+    fn stop(&self, name: &str) -> Result<InstanceStatus> {
+        valid_name(name)?;
+        if self.layout.meta(name)?.is_none() {
+            return self.status(name);
+        }
+        let (meta, engine) = self.existing(name)?;
+        engine
+            .stop(&self.ctx(), name, &meta)
+            .map_err(engine_failed)?;
+        self.status(name)
+    }
+
+    /// # Errors
+    /// The instance's metadata is unreadable or its engine's tools cannot run.
+    pub fn status(&self, name: &str) -> Result<InstanceStatus> {
+        valid_name(name)?;
+        let Some(meta) = self.layout.meta(name)? else {
+            return Ok(InstanceStatus {
+                instance: name.into(),
+                ..Default::default()
+            });
+        };
+        let engine = self.engine(&meta.engine)?;
+        let live = engine
+            .liveness(&self.ctx(), name, &meta)
+            .map_err(engine_failed)?;
+        Ok(InstanceStatus {
+            instance: name.into(),
+            exists: true,
+            running: live.running,
+            accepting: live.accepting,
+            engine: meta.engine,
+            engine_version: meta.engine_version,
+            port: meta.port,
+            pid: live.pid,
+        })
+    }
+
+    fn destroy(&self, name: &str) -> Result<InstanceStatus> {
+        valid_name(name)?;
+        let dir = self.layout.instance(name);
+        if self.layout.meta(name)?.is_some() {
+            self.stop(name)?;
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+        }
+        Ok(InstanceStatus {
+            instance: name.into(),
+            ..Default::default()
+        })
+    }
+}

@@ -1,0 +1,4 @@
+//! The host manager's entry point; everything lives in the library.
+fn main() {
+    std::process::exit(dbctl::cli::dbhost::main());
+}

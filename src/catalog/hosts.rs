@@ -1,0 +1,123 @@
+//! The `hosts` table: machines running dbhost, how to reach them, their pinned key and facts.
+
+use crate::wire::Facts;
+use anyhow::{Context, Result};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HostRow {
+    pub id: i64,
+    pub name: String,
+    /// "local" (dbhost as a subprocess) or "ssh".
+    pub transport: String,
+    pub address: String,
+    pub port: u16,
+    pub ssh_user: Option<String>,
+    pub identity: Option<String>,
+    /// dbhost root for the local transport.
+    pub root: Option<String>,
+    pub host_key_type: Option<String>,
+    pub host_key: Option<String>,
+    pub facts: Facts,
+    pub facts_at: String,
+    pub created_at: String,
+}
+
+const COLS: &str = "id, name, transport, address, port, ssh_user, identity, root, host_key_type, host_key, facts, facts_at, created_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<HostRow> {
+    let facts: String = r.get(10)?;
+    Ok(HostRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        transport: r.get(2)?,
+        address: r.get(3)?,
+        port: r.get(4)?,
+        ssh_user: r.get(5)?,
+        identity: r.get(6)?,
+        root: r.get(7)?,
+        host_key_type: r.get(8)?,
+        host_key: r.get(9)?,
+        facts: serde_json::from_str(&facts).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        facts_at: r.get(11)?,
+        created_at: r.get(12)?,
+    })
+}
+
+/// # Errors
+/// The name is taken or the insert fails.
+pub fn insert(conn: &Connection, h: &HostRow) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO hosts (name, transport, address, port, ssh_user, identity, root, host_key_type, host_key, facts, facts_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            h.name,
+            h.transport,
+            h.address,
+            h.port,
+            h.ssh_user,
+            h.identity,
+            h.root,
+            h.host_key_type,
+            h.host_key,
+            serde_json::to_string(&h.facts)?,
+            h.facts_at,
+            h.created_at
+        ],
+    )
+    .with_context(|| format!("adding host {}", h.name))?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// # Errors
+/// The query fails.
+pub fn by_name(conn: &Connection, name: &str) -> Result<Option<HostRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLS} FROM hosts WHERE name = ?1"),
+            [name],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// # Errors
+/// No host has that id.
+pub fn get(conn: &Connection, id: i64) -> Result<HostRow> {
+    conn.query_row(
+        &format!("SELECT {COLS} FROM hosts WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .with_context(|| format!("host #{id} is not in the catalog"))
+}
+
+/// # Errors
+/// The query fails.
+pub fn list(conn: &Connection) -> Result<Vec<HostRow>> {
+    let mut st = conn.prepare(&format!("SELECT {COLS} FROM hosts ORDER BY name"))?;
+    let rows = st
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// # Errors
+/// The update fails.
+pub fn update_facts(conn: &Connection, id: i64, facts: &Facts, at: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE hosts SET facts = ?2, facts_at = ?3 WHERE id = ?1",
+        params![id, serde_json::to_string(facts)?, at],
+    )?;
+    Ok(())
+}
+
+/// # Errors
+/// The delete fails.
+pub fn delete(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute("DELETE FROM hosts WHERE id = ?1", [id])?;
+    Ok(())
+}

@@ -1,0 +1,160 @@
+//! The `instances` table: each managed database server, its size, place, status and lease.
+
+use anyhow::{Context, Result};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+/// Lifecycle states an instance row can be in.
+pub mod status {
+    pub const CREATING: &str = "creating";
+    pub const AVAILABLE: &str = "available";
+    pub const DELETING: &str = "deleting";
+    pub const FAILED: &str = "failed";
+    pub const DELETED: &str = "deleted";
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InstanceRow {
+    pub id: i64,
+    pub name: String,
+    /// The instance's name on its host (unique for all time, so a re-used name never collides).
+    pub uid: String,
+    pub engine: String,
+    pub engine_version: Option<String>,
+    pub class: String,
+    pub cpus: f64,
+    pub memory_mb: u64,
+    pub max_connections: u32,
+    pub storage_gb: u64,
+    pub host_id: Option<i64>,
+    pub port: Option<u16>,
+    pub admin_user: String,
+    pub status: String,
+    /// The workflow allowed to change this instance now, if any.
+    pub lease_workflow_id: Option<i64>,
+    pub created_at: String,
+    pub deleted_at: Option<String>,
+}
+
+const COLS: &str = "id, name, uid, engine, engine_version, class, cpus, memory_mb, max_connections, storage_gb, host_id, port, admin_user, status, lease_workflow_id, created_at, deleted_at";
+
+fn from_row(r: &Row) -> rusqlite::Result<InstanceRow> {
+    Ok(InstanceRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        uid: r.get(2)?,
+        engine: r.get(3)?,
+        engine_version: r.get(4)?,
+        class: r.get(5)?,
+        cpus: r.get(6)?,
+        memory_mb: r.get(7)?,
+        max_connections: r.get(8)?,
+        storage_gb: r.get(9)?,
+        host_id: r.get(10)?,
+        port: r.get(11)?,
+        admin_user: r.get(12)?,
+        status: r.get(13)?,
+        lease_workflow_id: r.get(14)?,
+        created_at: r.get(15)?,
+        deleted_at: r.get(16)?,
+    })
+}
+
+/// # Errors
+/// The name is in use by a live instance, or the insert fails.
+pub fn insert(conn: &Connection, i: &InstanceRow) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO instances (name, uid, engine, engine_version, class, cpus, memory_mb, max_connections, storage_gb, host_id, port, admin_user, status, lease_workflow_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![
+            i.name, i.uid, i.engine, i.engine_version, i.class, i.cpus, i.memory_mb, i.max_connections,
+            i.storage_gb, i.host_id, i.port, i.admin_user, i.status, i.lease_workflow_id, i.created_at
+        ],
+    )
+    .with_context(|| format!("adding instance {}", i.name))?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The live (not deleted) instance called `name`.
+///
+/// # Errors
+/// The query fails.
+pub fn live_by_name(conn: &Connection, name: &str) -> Result<Option<InstanceRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLS} FROM instances WHERE name = ?1 AND status <> 'deleted'"),
+            [name],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// # Errors
+/// No instance has that id.
+pub fn get(conn: &Connection, id: i64) -> Result<InstanceRow> {
+    conn.query_row(
+        &format!("SELECT {COLS} FROM instances WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .with_context(|| format!("instance #{id} is not in the catalog"))
+}
+
+/// # Errors
+/// The query fails.
+pub fn list_live(conn: &Connection) -> Result<Vec<InstanceRow>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {COLS} FROM instances WHERE status <> 'deleted' ORDER BY name"
+    ))?;
+    let rows = st
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Live instances placed on a host.
+///
+/// # Errors
+/// The query fails.
+pub fn live_on_host(conn: &Connection, host_id: i64) -> Result<Vec<InstanceRow>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {COLS} FROM instances WHERE host_id = ?1 AND status <> 'deleted' ORDER BY name"
+    ))?;
+    let rows = st
+        .query_map([host_id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// # Errors
+/// The update fails.
+pub fn set_status(conn: &Connection, id: i64, status: &str) -> Result<()> {
+    let deleted_at = (status == status::DELETED).then(super::now);
+    conn.execute(
+        "UPDATE instances SET status = ?2, deleted_at = COALESCE(?3, deleted_at) WHERE id = ?1",
+        params![id, status, deleted_at],
+    )?;
+    Ok(())
+}
+
+/// Records what the host reported once the instance exists there.
+///
+/// # Errors
+/// The update fails.
+pub fn set_runtime(conn: &Connection, id: i64, port: u16, engine_version: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE instances SET port = ?2, engine_version = ?3 WHERE id = ?1",
+        params![id, port, engine_version],
+    )?;
+    Ok(())
+}
+
+/// # Errors
+/// The update fails.
+pub fn set_lease(conn: &Connection, id: i64, workflow: Option<i64>) -> Result<()> {
+    conn.execute(
+        "UPDATE instances SET lease_workflow_id = ?2 WHERE id = ?1",
+        params![id, workflow],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! The catalog: one SQLite file holding everything the control plane knows.
+//!
+//! WAL mode, a busy timeout, foreign keys, file mode 0600, and numbered migrations applied in
+//! one transaction and tracked by `PRAGMA user_version`. All SQL lives below this module.
+
+pub mod events;
+pub mod hosts;
+pub mod instances;
+pub mod workflows;
+
+use anyhow::{Context, Result};
+use rusqlite::Connection;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+
+pub struct Catalog {
+    pub(crate) conn: Connection,
+}
+
+/// Now, as the RFC 3339 UTC text every timestamp in the catalog uses.
+pub fn now() -> String {
+    let t = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Seconds since a catalog timestamp (None if it does not parse).
+pub fn age_secs(ts: &str) -> Option<i64> {
+    let t = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((time::OffsetDateTime::now_utc() - t).whole_seconds())
+}
+
+impl Catalog {
+    /// Opens (creating with mode 0600 if needed) and migrates the catalog at `path`.
+    ///
+    /// # Errors
+    /// The file cannot be opened or a migration fails.
+    pub fn open(path: &Path) -> Result<Self> {
+        if !path.exists() {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .mode(0o600)
+                .open(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+        }
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        Self::setup(conn)
+    }
+
+    /// A private in-memory catalog for unit tests.
+    ///
+    /// # Errors
+    /// A migration fails.
+    pub fn open_in_memory() -> Result<Self> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(conn: Connection) -> Result<Self> {
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let mut cat = Self { conn };
+        cat.migrate()?;
+        Ok(cat)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current > MIGRATIONS.len() {
+            anyhow::bail!(
+                "the catalog is at schema version {current}, newer than this dbctl knows ({}); use a newer dbctl",
+                MIGRATIONS.len()
+            );
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+            tx.execute_batch(sql)
+                .with_context(|| format!("applying migration {}", i + 1))?;
+        }
+        tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction: all of it lands, or none.
+    ///
+    /// # Errors
+    /// `f` fails or the commit fails.
+    pub fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let v = f(&tx)?;
+        tx.commit()?;
+        Ok(v)
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.db");
+        drop(Catalog::open(&p).unwrap());
+        let c = Catalog::open(&p).unwrap();
+        let v: usize = c
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len());
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn timestamps_round_trip() {
+        let age = age_secs(&now()).unwrap();
+        assert!((0..5).contains(&age));
+    }
+}

@@ -1,0 +1,264 @@
+//! The `workflows` and `steps` tables: persisted plans and each step's state and outputs.
+
+use anyhow::{Context, Result};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+/// Workflow states.
+pub mod status {
+    pub const QUEUED: &str = "queued";
+    pub const RUNNING: &str = "running";
+    pub const UNDOING: &str = "undoing";
+    pub const INTERRUPTED: &str = "interrupted";
+    pub const SUCCEEDED: &str = "succeeded";
+    pub const FAILED: &str = "failed";
+
+    pub fn is_finished(s: &str) -> bool {
+        s == SUCCEEDED || s == FAILED
+    }
+}
+
+/// Step states.
+pub mod step_status {
+    pub const PENDING: &str = "pending";
+    pub const RUNNING: &str = "running";
+    pub const DONE: &str = "done";
+    pub const FAILED: &str = "failed";
+    pub const UNDONE: &str = "undone";
+    pub const UNDO_FAILED: &str = "undo_failed";
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkflowRow {
+    pub id: i64,
+    pub action: String,
+    pub instance_id: Option<i64>,
+    pub status: String,
+    pub error: Option<String>,
+    /// "hostname:pid" of the dbctl process running it.
+    pub runner: Option<String>,
+    pub heartbeat_at: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRow {
+    pub workflow_id: i64,
+    pub idx: u32,
+    pub name: String,
+    /// The step's spec as JSON (see `workflow::plan::StepSpec`).
+    pub spec: String,
+    pub status: String,
+    pub attempts: u32,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+const WF_COLS: &str =
+    "id, action, instance_id, status, error, runner, heartbeat_at, created_at, started_at, finished_at";
+
+fn wf_row(r: &Row) -> rusqlite::Result<WorkflowRow> {
+    Ok(WorkflowRow {
+        id: r.get(0)?,
+        action: r.get(1)?,
+        instance_id: r.get(2)?,
+        status: r.get(3)?,
+        error: r.get(4)?,
+        runner: r.get(5)?,
+        heartbeat_at: r.get(6)?,
+        created_at: r.get(7)?,
+        started_at: r.get(8)?,
+        finished_at: r.get(9)?,
+    })
+}
+
+/// # Errors
+/// The insert fails.
+pub fn insert(
+    conn: &Connection,
+    action: &str,
+    instance_id: Option<i64>,
+    status: &str,
+) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO workflows (action, instance_id, status, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![action, instance_id, status, super::now()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// # Errors
+/// The insert fails.
+pub fn insert_step(
+    conn: &Connection,
+    workflow_id: i64,
+    idx: u32,
+    name: &str,
+    spec: &str,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO steps (workflow_id, idx, name, spec, status) VALUES (?1, ?2, ?3, ?4, 'pending')",
+        params![workflow_id, idx, name, spec],
+    )?;
+    Ok(())
+}
+
+/// # Errors
+/// The query fails.
+pub fn find(conn: &Connection, id: i64) -> Result<Option<WorkflowRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {WF_COLS} FROM workflows WHERE id = ?1"),
+            [id],
+            wf_row,
+        )
+        .optional()?)
+}
+
+/// # Errors
+/// No workflow has that id.
+pub fn get(conn: &Connection, id: i64) -> Result<WorkflowRow> {
+    find(conn, id)?.with_context(|| format!("workflow {id} is not in the catalog"))
+}
+
+/// # Errors
+/// The query fails.
+pub fn steps(conn: &Connection, workflow_id: i64) -> Result<Vec<StepRow>> {
+    let mut st = conn.prepare(
+        "SELECT workflow_id, idx, name, spec, status, attempts, output, error, started_at, finished_at
+         FROM steps WHERE workflow_id = ?1 ORDER BY idx",
+    )?;
+    let rows = st
+        .query_map([workflow_id], |r| {
+            Ok(StepRow {
+                workflow_id: r.get(0)?,
+                idx: r.get(1)?,
+                name: r.get(2)?,
+                spec: r.get(3)?,
+                status: r.get(4)?,
+                attempts: r.get(5)?,
+                output: r.get(6)?,
+                error: r.get(7)?,
+                started_at: r.get(8)?,
+                finished_at: r.get(9)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The newest `limit` workflows, newest first.
+///
+/// # Errors
+/// The query fails.
+pub fn list(conn: &Connection, limit: u32) -> Result<Vec<WorkflowRow>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {WF_COLS} FROM workflows ORDER BY id DESC LIMIT ?1"
+    ))?;
+    let rows = st
+        .query_map([limit], wf_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// # Errors
+/// The query fails.
+pub fn latest_for_instance(conn: &Connection, instance_id: i64) -> Result<Option<WorkflowRow>> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT {WF_COLS} FROM workflows WHERE instance_id = ?1 ORDER BY id DESC LIMIT 1"
+            ),
+            [instance_id],
+            wf_row,
+        )
+        .optional()?)
+}
+
+/// Workflows not finished: queued ones and those whose runner may be gone.
+///
+/// # Errors
+/// The query fails.
+pub fn unfinished(conn: &Connection) -> Result<Vec<WorkflowRow>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {WF_COLS} FROM workflows WHERE status NOT IN ('succeeded', 'failed') ORDER BY id"
+    ))?;
+    let rows = st
+        .query_map([], wf_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// # Errors
+/// The update fails.
+pub fn set_runner(conn: &Connection, id: i64, runner: Option<&str>, status: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE workflows SET runner = ?2, heartbeat_at = ?3, status = ?4, started_at = COALESCE(started_at, ?3) WHERE id = ?1",
+        params![id, runner, super::now(), status],
+    )?;
+    Ok(())
+}
+
+/// # Errors
+/// The update fails.
+pub fn heartbeat(conn: &Connection, id: i64, runner: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE workflows SET heartbeat_at = ?3 WHERE id = ?1 AND runner = ?2",
+        params![id, runner, super::now()],
+    )?;
+    Ok(())
+}
+
+/// # Errors
+/// The update fails.
+pub fn set_status(conn: &Connection, id: i64, status: &str, error: Option<&str>) -> Result<()> {
+    let finished = status::is_finished(status).then(super::now);
+    conn.execute(
+        "UPDATE workflows SET status = ?2, error = COALESCE(?3, error), finished_at = ?4 WHERE id = ?1",
+        params![id, status, error, finished],
+    )?;
+    Ok(())
+}
+
+/// # Errors
+/// The update fails.
+pub fn step_started(conn: &Connection, wf: i64, idx: u32) -> Result<()> {
+    conn.execute(
+        "UPDATE steps SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, ?3), error = NULL
+         WHERE workflow_id = ?1 AND idx = ?2",
+        params![wf, idx, super::now()],
+    )?;
+    Ok(())
+}
+
+/// # Errors
+/// The update fails.
+pub fn step_finished(
+    conn: &Connection,
+    wf: i64,
+    idx: u32,
+    status: &str,
+    output: Option<&str>,
+    error: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE steps SET status = ?3, output = COALESCE(?4, output), error = ?5, finished_at = ?6
+         WHERE workflow_id = ?1 AND idx = ?2",
+        params![wf, idx, status, output, error, super::now()],
+    )?;
+    Ok(())
+}
+
+/// # Errors
+/// The update fails.
+pub fn step_error(conn: &Connection, wf: i64, idx: u32, error: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE steps SET error = ?3 WHERE workflow_id = ?1 AND idx = ?2",
+        params![wf, idx, error],
+    )?;
+    Ok(())
+}

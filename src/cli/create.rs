@@ -1,0 +1,58 @@
+//! `dbctl create`: provision a new instance through a workflow.
+
+use super::describe::print_instance;
+use super::plan::{run_plan, ChangeFlags};
+use super::Env;
+use crate::control::instances::{self, CreateOpts};
+use anyhow::Result;
+use clap::Args;
+
+/// Create a database instance: initialize, configure from its class, start, make an admin role.
+///
+/// Without --host, dbctl places it on a host with the engine and room for the class.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Instance name (a DNS label: lowercase letters, digits, hyphens).
+    pub name: String,
+    /// Database engine.
+    #[arg(long, default_value = "postgres")]
+    pub engine: String,
+    /// Instance class (small, medium, large, or one from config.toml).
+    #[arg(long, default_value = "small")]
+    pub class: String,
+    /// Host to place it on [default: chosen by placement].
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Storage to reserve, in GiB [default: the class's].
+    #[arg(long, value_name = "N")]
+    pub storage_gb: Option<u64>,
+    /// Port the server listens on [default: a free one from the host's range].
+    #[arg(long, value_name = "P")]
+    pub port: Option<u16>,
+    /// Name of the admin role created with a generated password.
+    #[arg(long, default_value = "dbadmin")]
+    pub admin_user: String,
+    #[command(flatten)]
+    pub change: ChangeFlags,
+}
+
+pub fn run(env: &Env, a: &CreateArgs) -> Result<()> {
+    let mut ctx = env.open()?;
+    let plan = instances::plan_create(
+        &mut ctx,
+        &CreateOpts {
+            name: a.name.clone(),
+            engine: a.engine.clone(),
+            class: a.class.clone(),
+            host: a.host.clone(),
+            storage_gb: a.storage_gb,
+            port: a.port,
+            admin_user: a.admin_user.clone(),
+        },
+        a.change.dry_run,
+    )?;
+    if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
+        print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
+    }
+    Ok(())
+}

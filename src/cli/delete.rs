@@ -1,0 +1,58 @@
+//! `dbctl delete`: stop an instance and remove its data.
+
+use super::plan::{run_plan, ChangeFlags};
+use super::Env;
+use crate::control::error::invalid;
+use crate::control::instances;
+use anyhow::Result;
+use clap::Args;
+use std::io::{BufRead, IsTerminal, Write};
+
+/// Delete an instance: stop it and remove all its data from its host.
+///
+/// Asks for confirmation on a terminal; without a terminal, --yes is required.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    pub name: String,
+    /// Delete without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub change: ChangeFlags,
+}
+
+pub fn run(env: &Env, a: &DeleteArgs) -> Result<()> {
+    let mut ctx = env.open()?;
+    // Check the name before asking, so a typo is not answered with a question.
+    instances::get(&ctx, &a.name)?;
+    if !a.yes && !a.change.dry_run {
+        if !std::io::stdin().is_terminal() {
+            return Err(invalid(
+                format!("refusing to delete `{}` without confirmation", a.name),
+                "pass --yes when running without a terminal",
+            ));
+        }
+        eprint!(
+            "Delete instance {} and all its data? Type its name to confirm: ",
+            a.name
+        );
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if answer.trim() != a.name {
+            return Err(invalid(
+                "not confirmed",
+                "type the instance's name exactly, or pass --yes",
+            ));
+        }
+    }
+    let plan = instances::plan_delete(&mut ctx, &a.name, a.change.dry_run)?;
+    if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
+        if env.printer.is_json() {
+            env.printer.json(&serde_json::json!({"name": a.name, "status": "deleted", "workflow_id": plan.workflow_id}));
+        } else {
+            env.printer.note(&format!("deleted {}", a.name));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! `dbctl describe`: one instance in detail.
+
+use super::output::{opt, Printer};
+use super::Env;
+use crate::control::instances::{self, InstanceView};
+use anyhow::Result;
+use clap::Args;
+
+/// Show an instance: status, engine and version, class, host, endpoint, last workflow.
+#[derive(Debug, Args)]
+pub struct DescribeArgs {
+    pub name: String,
+}
+
+pub fn print_instance(p: &Printer, v: &InstanceView) {
+    if p.is_json() {
+        p.json(v);
+        return;
+    }
+    p.fields(vec![
+        ("name", v.name.clone()),
+        ("status", v.status.clone()),
+        (
+            "engine",
+            format!(
+                "{} {}",
+                v.engine,
+                v.engine_version.clone().unwrap_or_default()
+            ),
+        ),
+        (
+            "class",
+            format!(
+                "{} ({} cpu, {} MiB, {} connections)",
+                v.class, v.cpus, v.memory_mb, v.max_connections
+            ),
+        ),
+        ("storage", format!("{} GiB", v.storage_gb)),
+        ("host", opt(&v.host)),
+        ("endpoint", opt(&v.endpoint)),
+        ("admin user", v.admin_user.clone()),
+        ("created", v.created_at.clone()),
+        (
+            "last workflow",
+            v.last_workflow
+                .as_ref()
+                .map(|w| format!("{} {} ({})", w.id, w.action, w.status))
+                .unwrap_or_else(|| "-".into()),
+        ),
+    ]);
+}
+
+pub fn run(env: &Env, a: &DescribeArgs) -> Result<()> {
+    let ctx = env.open()?;
+    print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
+    Ok(())
+}

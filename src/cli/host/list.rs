@@ -1,0 +1,53 @@
+//! `dbctl host list`.
+
+use crate::cli::Env;
+use crate::control::hosts;
+use anyhow::Result;
+use clap::Args;
+
+/// List hosts with their capacity and engines.
+#[derive(Debug, Args)]
+pub struct ListArgs {}
+
+pub fn run(env: &Env, _: &ListArgs) -> Result<()> {
+    let ctx = env.open()?;
+    let all = hosts::list(&ctx)?;
+    let p = &env.printer;
+    if p.is_json() {
+        p.json(&all);
+        return Ok(());
+    }
+    p.table(
+        &[
+            "name",
+            "transport",
+            "address",
+            "dbhost",
+            "cpus",
+            "memory",
+            "disk free",
+            "engines",
+            "instances",
+        ],
+        all.into_iter()
+            .map(|h| {
+                vec![
+                    h.name,
+                    h.transport,
+                    if h.port == 0 {
+                        h.address
+                    } else {
+                        format!("{}:{}", h.address, h.port)
+                    },
+                    h.dbhost_version,
+                    h.cpus.to_string(),
+                    format!("{} MiB", h.memory_mb),
+                    format!("{} GiB", h.disk_free_gb),
+                    h.engines.join(", "),
+                    h.instances.to_string(),
+                ]
+            })
+            .collect(),
+    );
+    Ok(())
+}

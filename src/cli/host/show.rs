@@ -1,0 +1,54 @@
+//! `dbctl host show`.
+
+use crate::cli::output::{opt, Printer};
+use crate::cli::Env;
+use crate::control::hosts::{self, HostView};
+use anyhow::Result;
+use clap::Args;
+
+/// Show one host: how it is reached, its pinned key, dbhost version and facts.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    pub name: String,
+}
+
+pub fn print_host(p: &Printer, h: &HostView) {
+    if p.is_json() {
+        p.json(h);
+        return;
+    }
+    p.fields(vec![
+        ("name", h.name.clone()),
+        ("transport", h.transport.clone()),
+        (
+            "address",
+            if h.port == 0 {
+                h.address.clone()
+            } else {
+                format!("{}:{}", h.address, h.port)
+            },
+        ),
+        ("user", opt(&h.user)),
+        ("host key", opt(&h.host_key)),
+        (
+            "dbhost",
+            format!("{} (protocol {})", h.dbhost_version, h.protocol),
+        ),
+        ("cpus", h.cpus.to_string()),
+        ("memory", format!("{} MiB", h.memory_mb)),
+        (
+            "disk free",
+            format!("{} GiB under {}", h.disk_free_gb, h.root),
+        ),
+        ("engines", h.engines.join(", ")),
+        ("storage", h.storage_backend.clone()),
+        ("instances", h.instances.to_string()),
+        ("facts from", h.facts_at.clone()),
+    ]);
+}
+
+pub fn run(env: &Env, a: &ShowArgs) -> Result<()> {
+    let ctx = env.open()?;
+    print_host(&env.printer, &hosts::show(&ctx, &a.name)?);
+    Ok(())
+}

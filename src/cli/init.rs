@@ -1,0 +1,72 @@
+//! `dbctl init`: create the home and register this machine as host `local`.
+
+use super::Env;
+use anyhow::Result;
+use clap::Args;
+use std::path::PathBuf;
+
+/// Create dbctl's home (catalog, config, secrets) and register this machine as host `local`.
+///
+/// Safe to run again: an existing home and local host are kept as they are.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// dbhost's root directory for the local host [default: /var/lib/dbhost as root, else HOME/host]
+    #[arg(long, value_name = "DIR")]
+    pub local_root: Option<PathBuf>,
+    /// Address clients use to reach instances on this machine (servers listen on it).
+    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
+    pub local_address: String,
+    /// Ports the local host picks from, as LOW-HIGH.
+    #[arg(long, value_name = "LOW-HIGH", value_parser = parse_range)]
+    pub local_ports: Option<[u16; 2]>,
+}
+
+fn parse_range(s: &str) -> Result<[u16; 2], String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or("expected LOW-HIGH, e.g. 5433-5999")?;
+    let lo: u16 = a.parse().map_err(|_| format!("`{a}` is not a port"))?;
+    let hi: u16 = b.parse().map_err(|_| format!("`{b}` is not a port"))?;
+    if lo == 0 || lo > hi {
+        return Err("need 0 < LOW <= HIGH".into());
+    }
+    Ok([lo, hi])
+}
+
+pub fn run(env: &Env, a: &InitArgs) -> Result<()> {
+    let mut ctx = env.home.create()?;
+    let root = a.local_root.clone().unwrap_or_else(|| {
+        if nix::unistd::Uid::effective().is_root() {
+            PathBuf::from("/var/lib/dbhost")
+        } else {
+            env.home.dir.join("host")
+        }
+    });
+    let host = crate::control::hosts::init_local(
+        &mut ctx,
+        &crate::control::hosts::LocalInit {
+            root,
+            address: a.local_address.clone(),
+            port_range: a.local_ports,
+        },
+    )?;
+    let p = &env.printer;
+    if p.is_json() {
+        p.json(
+            &serde_json::json!({"home": env.home.dir, "local_host": host.name, "root": host.root}),
+        );
+    } else {
+        p.note(&format!(
+            "dbctl home: {}\nhost local: dbhost root {}, engines: {}",
+            env.home.dir.display(),
+            host.root.clone().unwrap_or_default(),
+            host.facts
+                .engines
+                .iter()
+                .map(|e| format!("{} {}", e.name, e.version))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(())
+}

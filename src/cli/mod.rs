@@ -1,0 +1,162 @@
+//! dbctl's command line: clap definitions, dispatch, output and exit codes. No business logic.
+
+pub mod create;
+pub mod dbhost;
+pub mod delete;
+pub mod describe;
+pub mod docs;
+pub mod events;
+pub mod host;
+pub mod init;
+pub mod list;
+pub mod output;
+pub mod plan;
+pub mod progress;
+pub mod sweep;
+pub mod url;
+pub mod workflow;
+
+use crate::control::error::{Invalid, Resumable, WorkflowFailed};
+use crate::control::home::{Ctx, Home};
+use clap::{Parser, Subcommand};
+use output::{Format, Printer};
+use std::path::PathBuf;
+
+/// Exit statuses scripts can branch on.
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// The command or its workflow failed (a failed workflow has been undone).
+    pub const FAILED: i32 = 1;
+    /// Bad input or usage; nothing was changed.
+    pub const USAGE: i32 = 2;
+    /// The workflow stopped part-way and can be resumed (`dbctl workflow resume ID`).
+    pub const RESUMABLE: i32 = 3;
+}
+
+const AFTER_HELP: &str = "Exit status: 0 ok, 1 failed (a failed workflow is undone), 2 bad input or usage (nothing changed), 3 workflow stopped part-way: resume it with `dbctl workflow resume ID`.";
+
+/// dbctl: create, clone, restore and recover PostgreSQL instances on your own hosts.
+#[derive(Debug, Parser)]
+#[command(name = "dbctl", version, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]
+    #[arg(long, global = true, env = crate::env::DBCTL_HOME, value_name = "DIR")]
+    pub home: Option<PathBuf>,
+    /// Output format for data on stdout.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(init::InitArgs),
+    #[command(subcommand)]
+    Host(host::HostCommand),
+    Create(create::CreateArgs),
+    Delete(delete::DeleteArgs),
+    Describe(describe::DescribeArgs),
+    List(list::ListArgs),
+    Url(url::UrlArgs),
+    #[command(subcommand)]
+    Workflow(workflow::WorkflowCommand),
+    Events(events::EventsArgs),
+    Sweep(sweep::SweepArgs),
+    #[command(hide = true)]
+    GenerateDocs(docs::DocsArgs),
+}
+
+/// What every command gets: where home is and how to print.
+pub struct Env {
+    pub home: Home,
+    pub printer: Printer,
+}
+
+impl Env {
+    /// # Errors
+    /// The home is not initialized or cannot be opened.
+    pub fn open(&self) -> anyhow::Result<Ctx> {
+        self.home.open()
+    }
+}
+
+/// Parses the command line, runs the command and returns the exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+        }
+    };
+    crate::workflow::interrupt::install();
+    let env = Env {
+        home: Home::resolve(cli.home.clone()),
+        printer: Printer { format: cli.output },
+    };
+    let result = match &cli.command {
+        Command::Init(a) => init::run(&env, a),
+        Command::Host(c) => host::run(&env, c),
+        Command::Create(a) => create::run(&env, a),
+        Command::Delete(a) => delete::run(&env, a),
+        Command::Describe(a) => describe::run(&env, a),
+        Command::List(a) => list::run(&env, a),
+        Command::Url(a) => url::run(&env, a),
+        Command::Workflow(c) => workflow::run(&env, c),
+        Command::Events(a) => events::run(&env, a),
+        Command::Sweep(a) => sweep::run(&env, a),
+        Command::GenerateDocs(a) => docs::run(a),
+    };
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) => report(&e),
+    }
+}
+
+/// Prints an error the way users read them and picks its exit status.
+pub fn report(e: &anyhow::Error) -> i32 {
+    if let Some(inv) = e.downcast_ref::<Invalid>() {
+        eprintln_err(&format!("error: {inv}"));
+        return exit::USAGE;
+    }
+    if let Some(r) = e.downcast_ref::<Resumable>() {
+        eprintln_err(&format!("error: {r}"));
+        return exit::RESUMABLE;
+    }
+    if let Some(w) = e.downcast_ref::<WorkflowFailed>() {
+        eprintln_err(&format!("error: {w}"));
+        eprintln_err(&format!(
+            "hint: `dbctl workflow show {}` lists each step and its error",
+            w.workflow_id
+        ));
+        return exit::FAILED;
+    }
+    let mut text = format!("error: {e}");
+    for cause in e.chain().skip(1) {
+        text += &format!("\nCaused by: {cause}");
+    }
+    eprintln_err(&text);
+    exit::FAILED
+}
+
+fn eprintln_err(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+        dbhost::DbhostCli::command().debug_assert();
+    }
+}

@@ -1,0 +1,68 @@
+//! Printing: data to stdout as a table or JSON; notes and errors to stderr.
+
+use clap::ValueEnum;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use serde::Serialize;
+use std::io::Write;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+pub struct Printer {
+    pub format: Format,
+}
+
+impl Printer {
+    pub fn is_json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// Pretty JSON on stdout.
+    pub fn json<T: Serialize + ?Sized>(&self, value: &T) {
+        let text = serde_json::to_string_pretty(value).unwrap_or_default();
+        let _ = writeln!(std::io::stdout(), "{text}");
+    }
+
+    /// A table with a header row on stdout.
+    pub fn table(&self, header: &[&str], rows: Vec<Vec<String>>) {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_header(header.to_vec());
+        for r in rows {
+            t.add_row(r);
+        }
+        let _ = writeln!(std::io::stdout(), "{t}");
+    }
+
+    /// Field/value pairs as a two-column table on stdout.
+    pub fn fields(&self, pairs: Vec<(&str, String)>) {
+        let mut t = Table::new();
+        t.load_preset(UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        for (k, v) in pairs {
+            t.add_row(vec![k.to_string(), v]);
+        }
+        let _ = writeln!(std::io::stdout(), "{t}");
+    }
+
+    /// One line of plain data on stdout (ids, URLs).
+    pub fn line(&self, text: &str) {
+        let _ = writeln!(std::io::stdout(), "{text}");
+    }
+
+    /// A note for the person at the terminal, on stderr.
+    pub fn note(&self, text: &str) {
+        let _ = writeln!(std::io::stderr(), "{text}");
+    }
+}
+
+/// `Some(x)` as text, `None` as "-".
+pub fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
+    v.as_ref()
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "-".into())
+}

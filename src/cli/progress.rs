@@ -1,0 +1,61 @@
+//! Workflow progress on a terminal: one indicatif spinner per step, on stderr.
+
+use crate::workflow::progress::Progress;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub struct Spinners {
+    current: Mutex<Option<ProgressBar>>,
+}
+
+impl Spinners {
+    /// Spinners when both stdout and stderr are terminals; None (quiet) otherwise.
+    pub fn for_terminal() -> Option<Self> {
+        (std::io::stdout().is_terminal() && std::io::stderr().is_terminal()).then(|| Self {
+            current: Mutex::new(None),
+        })
+    }
+}
+
+impl Progress for Spinners {
+    fn step_started(&self, idx: u32, total: u32, name: &str, attempt: u32) {
+        let pb = ProgressBar::new_spinner();
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} [{prefix}] {msg} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        pb.set_prefix(format!("{}/{total}", idx + 1));
+        let retry = if attempt > 1 {
+            format!(" (attempt {attempt})")
+        } else {
+            String::new()
+        };
+        pb.set_message(format!("{name}{retry}"));
+        pb.enable_steady_tick(Duration::from_millis(120));
+        if let Ok(mut cur) = self.current.lock() {
+            *cur = Some(pb);
+        }
+    }
+
+    fn message(&self, text: &str) {
+        if let Ok(cur) = self.current.lock() {
+            if let Some(pb) = cur.as_ref() {
+                pb.set_message(text.to_string());
+            }
+        }
+    }
+
+    fn step_finished(&self, idx: u32, name: &str, error: Option<&str>) {
+        if let Ok(mut cur) = self.current.lock() {
+            if let Some(pb) = cur.take() {
+                match error {
+                    None => pb.finish_with_message(format!("{name} done")),
+                    Some(e) => pb.abandon_with_message(format!("{name} failed: {e}")),
+                }
+            }
+        }
+        let _ = idx;
+    }
+}

@@ -1,0 +1,23 @@
+//! `dbctl url`: a connection URL with credentials, e.g. `psql "$(dbctl url prod)"`.
+
+use super::Env;
+use crate::control::instances;
+use anyhow::Result;
+use clap::Args;
+
+/// Print a connection URL with the admin credentials.
+#[derive(Debug, Args)]
+pub struct UrlArgs {
+    pub name: String,
+}
+
+pub fn run(env: &Env, a: &UrlArgs) -> Result<()> {
+    let ctx = env.open()?;
+    let url = instances::url(&ctx, &a.name)?;
+    if env.printer.is_json() {
+        env.printer.json(&serde_json::json!({ "url": url }));
+    } else {
+        env.printer.line(&url);
+    }
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! `dbctl workflow wait`.
+
+use super::show::print_workflow;
+use crate::cli::Env;
+use crate::control::error::WorkflowFailed;
+use crate::control::runs;
+use anyhow::Result;
+use clap::Args;
+use std::time::Duration;
+
+/// Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    pub id: i64,
+    /// Give up after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+}
+
+pub fn run(env: &Env, a: &WaitArgs) -> Result<()> {
+    let ctx = env.open()?;
+    let w = runs::wait(&ctx, a.id, a.timeout.map(Duration::from_secs))?;
+    print_workflow(&env.printer, &runs::show(&ctx, a.id)?);
+    if w.status == crate::catalog::workflows::status::SUCCEEDED {
+        Ok(())
+    } else {
+        Err(WorkflowFailed {
+            workflow_id: w.id,
+            action: w.action,
+            reason: w.error.unwrap_or_default(),
+        }
+        .into())
+    }
+}

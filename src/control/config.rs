@@ -1,0 +1,131 @@
+//! dbctl's config.toml: instance classes (built-in, overridable, extendable) and placement.
+
+use super::error::invalid;
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub classes: BTreeMap<String, Class>,
+    pub placement: Placement,
+}
+
+/// A named instance size.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Class {
+    pub cpus: f64,
+    pub memory_mb: u64,
+    pub max_connections: u32,
+    /// Storage reserved when `--storage-gb` is not given.
+    #[serde(default = "default_storage")]
+    pub storage_gb: u64,
+}
+
+fn default_storage() -> u64 {
+    10
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Placement {
+    /// How many class CPUs a host may hold per real CPU.
+    pub cpu_overcommit: f64,
+    /// How much class memory a host may hold per MiB of RAM.
+    pub memory_overcommit: f64,
+}
+
+impl Default for Placement {
+    fn default() -> Self {
+        Self {
+            cpu_overcommit: 4.0,
+            memory_overcommit: 1.0,
+        }
+    }
+}
+
+pub fn builtin_classes() -> BTreeMap<String, Class> {
+    let c = |cpus, memory_mb, max_connections, storage_gb| Class {
+        cpus,
+        memory_mb,
+        max_connections,
+        storage_gb,
+    };
+    BTreeMap::from([
+        ("small".to_string(), c(1.0, 1024, 100, 10)),
+        ("medium".to_string(), c(2.0, 4096, 200, 50)),
+        ("large".to_string(), c(4.0, 16384, 500, 200)),
+    ])
+}
+
+impl Config {
+    /// Reads config.toml; a missing file means all defaults.
+    ///
+    /// # Errors
+    /// The file is unreadable or invalid.
+    pub fn load(path: &Path) -> Result<Self> {
+        match std::fs::read_to_string(path) {
+            Ok(t) => {
+                let cfg: Config = toml::from_str(&t).map_err(|e| {
+                    invalid(
+                        format!("{} is not valid: {}", path.display(), e.message()),
+                        "fix the file (fixtures/config.toml has a commented example)",
+                    )
+                })?;
+                Ok(cfg)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    /// Built-in classes with config.toml's on top.
+    pub fn classes(&self) -> BTreeMap<String, Class> {
+        let mut all = builtin_classes();
+        all.extend(self.classes.clone());
+        all
+    }
+
+    /// # Errors
+    /// [`super::error::Invalid`] listing the known classes.
+    pub fn class(&self, name: &str) -> Result<Class> {
+        let all = self.classes();
+        all.get(name).copied().ok_or_else(|| {
+            invalid(
+                format!("unknown class `{name}`"),
+                format!(
+                    "use one of: {} (or define it under [classes.{name}] in config.toml)",
+                    all.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_overrides_and_extends_classes() {
+        let cfg: Config = toml::from_str(
+            "[classes.small]\ncpus = 0.5\nmemory_mb = 512\nmax_connections = 50\n[classes.huge]\ncpus = 64\nmemory_mb = 1048576\nmax_connections = 2000\nstorage_gb = 4000\n",
+        )
+        .unwrap();
+        assert_eq!(cfg.class("small").unwrap().memory_mb, 512);
+        assert_eq!(cfg.class("huge").unwrap().storage_gb, 4000);
+        assert_eq!(cfg.class("medium").unwrap().cpus, 2.0);
+        let err = cfg.class("nope").unwrap_err().to_string();
+        assert!(err.contains("huge, large, medium, small"), "{err}");
+    }
+
+    #[test]
+    fn fixture_config_parses() {
+        let text = include_str!("../../fixtures/config.toml");
+        let cfg: Config = toml::from_str(text).unwrap();
+        assert!(cfg.classes().len() >= 3);
+    }
+}

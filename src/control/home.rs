@@ -1,0 +1,82 @@
+//! dbctl's home directory (config.toml, catalog.db, secrets/) and the context commands share.
+
+use super::config::Config;
+use super::error::invalid;
+use crate::catalog::Catalog;
+use crate::secrets::Secrets;
+use anyhow::{Context, Result};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct Home {
+    pub dir: PathBuf,
+}
+
+/// An opened home: what every operation works with.
+pub struct Ctx {
+    pub home: Home,
+    pub catalog: Catalog,
+    pub config: Config,
+    pub secrets: Secrets,
+}
+
+impl Home {
+    /// `flag_or_env` is --home, falling back to $DBCTL_HOME (clap merges the two); else
+    /// $XDG_DATA_HOME/dbctl, else ~/.local/share/dbctl.
+    pub fn resolve(flag_or_env: Option<PathBuf>) -> Self {
+        let dir = flag_or_env.unwrap_or_else(|| {
+            let base = std::env::var_os("XDG_DATA_HOME")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+                .unwrap_or_else(|| PathBuf::from("/var/lib"));
+            base.join("dbctl")
+        });
+        Self { dir }
+    }
+
+    pub fn catalog_path(&self) -> PathBuf {
+        self.dir.join("catalog.db")
+    }
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.join("config.toml")
+    }
+
+    /// Creates the home (mode 0700) and its catalog.
+    ///
+    /// # Errors
+    /// The directory or catalog cannot be created.
+    pub fn create(&self) -> Result<Ctx> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .with_context(|| format!("creating {}", self.dir.display()))?;
+        std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))?;
+        self.open_at(&self.dir)
+    }
+
+    /// Opens an initialized home.
+    ///
+    /// # Errors
+    /// [`super::error::Invalid`] when `dbctl init` was not run here; catalog or config errors.
+    pub fn open(&self) -> Result<Ctx> {
+        if !self.catalog_path().exists() {
+            return Err(invalid(
+                format!("no dbctl catalog at {}", self.catalog_path().display()),
+                "run `dbctl init` first (or point --home / DBCTL_HOME at an initialized home)",
+            ));
+        }
+        self.open_at(&self.dir)
+    }
+
+    fn open_at(&self, dir: &Path) -> Result<Ctx> {
+        let config = Config::load(&self.config_path())?;
+        Ok(Ctx {
+            home: self.clone(),
+            catalog: Catalog::open(&self.catalog_path())?,
+            config,
+            secrets: Secrets::new(dir),
+        })
+    }
+}

@@ -1,0 +1,347 @@
+//! Host operations: register (pinning the SSH key), list, show, refresh facts, remove.
+
+use super::error::invalid;
+use super::home::Ctx;
+use super::names;
+use crate::catalog::hosts::{self, HostRow};
+use crate::catalog::{events, instances, now};
+use crate::transport::{self, ssh, CallError};
+use crate::wire::{Facts, Op, Request};
+use anyhow::{Context, Result};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub const LOCAL: &str = "local";
+
+pub struct AddHost {
+    pub name: String,
+    pub address: String,
+    pub port: u16,
+    pub user: Option<String>,
+    pub identity: Option<PathBuf>,
+}
+
+pub struct LocalInit {
+    pub root: PathBuf,
+    pub address: String,
+    pub port_range: Option<[u16; 2]>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HostView {
+    pub name: String,
+    pub transport: String,
+    pub address: String,
+    pub port: u16,
+    pub user: Option<String>,
+    pub host_key: Option<String>,
+    pub dbhost_version: String,
+    pub protocol: u32,
+    pub cpus: u32,
+    pub memory_mb: u64,
+    pub disk_free_gb: u64,
+    pub engines: Vec<String>,
+    pub storage_backend: String,
+    pub root: String,
+    pub instances: usize,
+    pub facts_at: String,
+}
+
+/// Sends a read-only request to a host outside any workflow.
+///
+/// # Errors
+/// [`CallError`] from the transport or dbhost.
+pub fn call(host: &HostRow, op: Op) -> Result<Value, CallError> {
+    let t = transport::for_host(host)?;
+    let id = format!("adhoc-{:016x}", rand::random::<u64>());
+    t.call(&Request::new(id, op), &mut |_| {})
+}
+
+/// Adds the host's name and address to a call error, as one line.
+pub fn explain(host: &str, address: &str, e: CallError) -> anyhow::Error {
+    match e {
+        CallError::Unreachable(m) => anyhow::anyhow!(
+            "host `{host}` at {address} does not answer: {m}; check the address and port, and that sshd and dbhost run there"
+        ),
+        CallError::Refused(m) => anyhow::anyhow!("host `{host}` at {address} refused: {m}"),
+        CallError::Remote(w) => anyhow::anyhow!("host `{host}` at {address}: {w}"),
+    }
+}
+
+fn facts_of(v: Value) -> Result<Facts> {
+    serde_json::from_value(v).context("reading the host's facts")
+}
+
+fn default_identity() -> Option<PathBuf> {
+    let home = PathBuf::from(std::env::var_os("HOME")?);
+    ["id_ed25519", "id_rsa"]
+        .iter()
+        .map(|k| home.join(".ssh").join(k))
+        .find(|p| p.exists())
+}
+
+/// # Errors
+/// Bad names or paths ([`super::error::Invalid`]), an unreachable or refusing host.
+pub fn add(ctx: &mut Ctx, a: &AddHost) -> Result<HostRow> {
+    names::check("host", &a.name)?;
+    if hosts::by_name(ctx.catalog.conn(), &a.name)?.is_some() {
+        return Err(invalid(
+            format!("host `{}` already exists", a.name),
+            "choose another name, or `dbctl host remove` it first",
+        ));
+    }
+    let identity = match &a.identity {
+        Some(p) => p.clone(),
+        None => default_identity().ok_or_else(|| {
+            invalid(
+                "no SSH key found in ~/.ssh (id_ed25519, id_rsa)",
+                "pass --identity KEYFILE",
+            )
+        })?,
+    };
+    if !identity.is_file() {
+        return Err(invalid(
+            format!("identity file {} does not exist", identity.display()),
+            "pass --identity with a private key file",
+        ));
+    }
+    let identity = identity.canonicalize()?;
+    let user = match &a.user {
+        Some(u) => u.clone(),
+        None => nix::unistd::User::from_uid(nix::unistd::Uid::effective())?
+            .map(|u| u.name)
+            .context("the current user has no name; pass --user")?,
+    };
+    let target = ssh::Target {
+        address: a.address.clone(),
+        port: a.port,
+        user: user.clone(),
+        identity: identity.clone(),
+    };
+    let where_ = format!("{}:{}", a.address, a.port);
+    // First contact pins the key; every later connection must offer the same one.
+    let key = ssh::probe_key(&target).map_err(|e| explain(&a.name, &where_, e))?;
+    let mut row = HostRow {
+        id: 0,
+        name: a.name.clone(),
+        transport: "ssh".into(),
+        address: a.address.clone(),
+        port: a.port,
+        ssh_user: Some(user),
+        identity: Some(identity.display().to_string()),
+        root: None,
+        host_key_type: Some(key.kind.clone()),
+        host_key: Some(key.blob.clone()),
+        facts: placeholder_facts(),
+        facts_at: now(),
+        created_at: now(),
+    };
+    row.facts = facts_of(call(&row, Op::Facts).map_err(|e| explain(&a.name, &where_, e))?)?;
+    let fp = key.fingerprint();
+    row.id = ctx.catalog.write(|tx| {
+        let id = hosts::insert(tx, &row)?;
+        events::add(
+            tx,
+            None,
+            None,
+            "host_added",
+            &format!("host {} added at {where_}, key {} {fp}", row.name, key.kind),
+        )?;
+        Ok(id)
+    })?;
+    Ok(row)
+}
+
+fn placeholder_facts() -> Facts {
+    Facts {
+        version: String::new(),
+        protocol: 0,
+        hostname: String::new(),
+        root: String::new(),
+        cpus: 0,
+        memory_mb: 0,
+        disk_free_gb: 0,
+        engines: vec![],
+        storage_backend: String::new(),
+        listen_address: String::new(),
+        port_range: [0, 0],
+        os_user: String::new(),
+    }
+}
+
+/// Registers this machine as host `local` (dbhost as a subprocess), once.
+///
+/// # Errors
+/// dbhost cannot run or its root cannot be prepared.
+pub fn init_local(ctx: &mut Ctx, li: &LocalInit) -> Result<HostRow> {
+    if let Some(h) = hosts::by_name(ctx.catalog.conn(), LOCAL)? {
+        return Ok(h);
+    }
+    std::fs::create_dir_all(&li.root).with_context(|| format!("creating {}", li.root.display()))?;
+    let root = li.root.canonicalize()?;
+    write_host_config(&root, &li.address, li.port_range)?;
+    let mut row = HostRow {
+        id: 0,
+        name: LOCAL.into(),
+        transport: "local".into(),
+        address: li.address.clone(),
+        port: 0,
+        ssh_user: None,
+        identity: None,
+        root: Some(root.display().to_string()),
+        host_key_type: None,
+        host_key: None,
+        facts: placeholder_facts(),
+        facts_at: now(),
+        created_at: now(),
+    };
+    row.facts = facts_of(call(&row, Op::Facts).map_err(|e| explain(LOCAL, &li.address, e))?)?;
+    row.id = ctx.catalog.write(|tx| {
+        let id = hosts::insert(tx, &row)?;
+        events::add(
+            tx,
+            None,
+            None,
+            "host_added",
+            &format!("host local added, dbhost root {}", root.display()),
+        )?;
+        Ok(id)
+    })?;
+    Ok(row)
+}
+
+/// Writes the local dbhost's settings unless the root already has some.
+fn write_host_config(root: &Path, address: &str, ports: Option<[u16; 2]>) -> Result<()> {
+    let path = root.join(crate::agent::config::FILE_NAME);
+    if path.exists() {
+        return Ok(());
+    }
+    let mut text = format!(
+        "# dbhost settings for this machine.\nlisten_address = \"{}\"\n",
+        address.replace('"', "")
+    );
+    if let Some([lo, hi]) = ports {
+        text += &format!("port_range = [{lo}, {hi}]\n");
+    }
+    std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// # Errors
+/// [`super::error::Invalid`] naming the known hosts.
+pub fn get(ctx: &Ctx, name: &str) -> Result<HostRow> {
+    hosts::by_name(ctx.catalog.conn(), name)?.ok_or_else(|| {
+        let known: Vec<String> = hosts::list(ctx.catalog.conn())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|h| h.name)
+            .collect();
+        invalid(
+            format!("unknown host `{name}`"),
+            if known.is_empty() {
+                "add one with `dbctl host add` (or run `dbctl init` for this machine)".to_string()
+            } else {
+                format!(
+                    "use one of: {} (or add it with `dbctl host add`)",
+                    known.join(", ")
+                )
+            },
+        )
+    })
+}
+
+fn view(ctx: &Ctx, h: HostRow) -> Result<HostView> {
+    let count = instances::live_on_host(ctx.catalog.conn(), h.id)?.len();
+    let fingerprint = match (&h.host_key_type, &h.host_key) {
+        (Some(k), Some(b)) => Some(format!(
+            "{k} {}",
+            ssh::HostKey {
+                kind: k.clone(),
+                blob: b.clone()
+            }
+            .fingerprint()
+        )),
+        _ => None,
+    };
+    Ok(HostView {
+        name: h.name,
+        transport: h.transport,
+        address: h.address,
+        port: h.port,
+        user: h.ssh_user,
+        host_key: fingerprint,
+        dbhost_version: h.facts.version,
+        protocol: h.facts.protocol,
+        cpus: h.facts.cpus,
+        memory_mb: h.facts.memory_mb,
+        disk_free_gb: h.facts.disk_free_gb,
+        engines: h
+            .facts
+            .engines
+            .iter()
+            .map(|e| format!("{} {}", e.name, e.version))
+            .collect(),
+        storage_backend: h.facts.storage_backend,
+        root: h.facts.root,
+        instances: count,
+        facts_at: h.facts_at,
+    })
+}
+
+/// # Errors
+/// The catalog fails.
+pub fn list(ctx: &Ctx) -> Result<Vec<HostView>> {
+    hosts::list(ctx.catalog.conn())?
+        .into_iter()
+        .map(|h| view(ctx, h))
+        .collect()
+}
+
+/// # Errors
+/// Unknown host.
+pub fn show(ctx: &Ctx, name: &str) -> Result<HostView> {
+    let h = get(ctx, name)?;
+    view(ctx, h)
+}
+
+/// Asks the host for its facts again (checking its pinned key) and stores them.
+///
+/// # Errors
+/// Unknown, unreachable or refusing host.
+pub fn refresh(ctx: &mut Ctx, name: &str) -> Result<HostView> {
+    let h = get(ctx, name)?;
+    let where_ = format!("{}:{}", h.address, h.port);
+    let facts = facts_of(call(&h, Op::Facts).map_err(|e| explain(&h.name, &where_, e))?)?;
+    hosts::update_facts(ctx.catalog.conn(), h.id, &facts, &now())?;
+    show(ctx, name)
+}
+
+/// # Errors
+/// Unknown host, or instances still live there.
+pub fn remove(ctx: &mut Ctx, name: &str) -> Result<()> {
+    let h = get(ctx, name)?;
+    let live = instances::live_on_host(ctx.catalog.conn(), h.id)?;
+    if !live.is_empty() {
+        return Err(invalid(
+            format!(
+                "host `{name}` still has {} instance(s): {}",
+                live.len(),
+                live.iter()
+                    .map(|i| i.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "delete them (or move them) first",
+        ));
+    }
+    ctx.catalog.write(|tx| {
+        hosts::delete(tx, h.id)?;
+        events::add(
+            tx,
+            None,
+            None,
+            "host_removed",
+            &format!("host {name} removed"),
+        )
+    })
+}

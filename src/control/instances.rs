@@ -1,0 +1,417 @@
+//! Instance operations: plan create/delete as workflows, describe, list, connection URLs.
+
+use super::error::invalid;
+use super::home::Ctx;
+use super::placement::{self, Need};
+use super::{engines, hosts as host_ops, names};
+use crate::catalog::hosts::{self, HostRow};
+use crate::catalog::instances::{self, status, InstanceRow};
+use crate::catalog::{events, now, workflows};
+use crate::transport::CallError;
+use crate::wire::{ErrorCode, Op, PreflightSpec};
+use crate::workflow::plan::PlannedStep;
+use crate::workflow::templates;
+use anyhow::Result;
+use serde::Serialize;
+
+pub struct CreateOpts {
+    pub name: String,
+    pub engine: String,
+    pub class: String,
+    pub host: Option<String>,
+    pub storage_gb: Option<u64>,
+    pub port: Option<u16>,
+    pub admin_user: String,
+}
+
+/// A compiled workflow: written to the catalog (`workflow_id`) or, for --dry-run, only shown.
+#[derive(Debug, Serialize)]
+pub struct Plan {
+    pub workflow_id: Option<i64>,
+    pub action: String,
+    pub instance: String,
+    pub host: String,
+    /// How the host was chosen, for the user.
+    pub placement: String,
+    pub steps: Vec<PlannedStep>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LastWorkflow {
+    pub id: i64,
+    pub action: String,
+    pub status: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InstanceView {
+    pub name: String,
+    pub status: String,
+    pub engine: String,
+    pub engine_version: Option<String>,
+    pub class: String,
+    pub cpus: f64,
+    pub memory_mb: u64,
+    pub max_connections: u32,
+    pub storage_gb: u64,
+    pub host: Option<String>,
+    pub endpoint: Option<String>,
+    pub address: Option<String>,
+    pub port: Option<u16>,
+    pub admin_user: String,
+    pub created_at: String,
+    pub last_workflow: Option<LastWorkflow>,
+}
+
+fn check_admin_user(user: &str) -> Result<()> {
+    let ok = (1..=63).contains(&user.len())
+        && user.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && user
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !user.starts_with("pg_");
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            format!("invalid admin user `{user}`"),
+            "use 1-63 lowercase letters, digits and underscores, not starting with a digit or pg_",
+        ))
+    }
+}
+
+/// Brings a host's refusal into the user's terms: fixable conditions are bad input.
+fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
+    match &e {
+        CallError::Remote(w)
+            if matches!(
+                w.code,
+                ErrorCode::EngineMissing | ErrorCode::PortInUse | ErrorCode::NoSpace
+            ) =>
+        {
+            let fix = match w.code {
+                ErrorCode::PortInUse => "choose another --port, or leave it out to have one picked",
+                ErrorCode::EngineMissing => {
+                    "install the engine there (scripts/install-deps) or choose another --host"
+                }
+                _ => "choose another --host or a smaller --storage-gb",
+            };
+            invalid(format!("host `{}`: {}", host.name, w.message), fix)
+        }
+        _ => host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e),
+    }
+}
+
+/// Validates, places and plans `create`; writes it unless `dry_run`.
+///
+/// # Errors
+/// Bad input ([`super::error::Invalid`]); an unreachable host; the catalog fails.
+pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan> {
+    names::check("instance", &o.name)?;
+    engines::get(&o.engine)?;
+    let class = ctx.config.class(&o.class)?;
+    check_admin_user(&o.admin_user)?;
+    if let Some(existing) = instances::live_by_name(ctx.catalog.conn(), &o.name)? {
+        return Err(invalid(
+            format!(
+                "instance `{}` already exists (status {})",
+                o.name, existing.status
+            ),
+            "choose another name, or delete it first with `dbctl delete`",
+        ));
+    }
+    let storage_gb = o.storage_gb.unwrap_or(class.storage_gb);
+    if storage_gb == 0 {
+        return Err(invalid(
+            "--storage-gb 0 leaves no room for data",
+            "give at least 1",
+        ));
+    }
+    let need = Need {
+        engine: o.engine.clone(),
+        cpus: class.cpus,
+        memory_mb: class.memory_mb,
+        storage_gb,
+    };
+    let rules = ctx.config.placement;
+    let conn = ctx.catalog.conn();
+    let (host, placement_note) =
+        match &o.host {
+            Some(name) => {
+                let h = host_ops::get(ctx, name)?;
+                let placed = instances::live_on_host(conn, h.id)?;
+                if let Some(why) = placement::misfit(&h, &placed, &need, &rules) {
+                    return Err(invalid(
+                        format!(
+                            "host `{name}` cannot take a {} {} instance: {why}",
+                            o.class, o.engine
+                        ),
+                        "choose another --host or a smaller --class",
+                    ));
+                }
+                (h, format!("on host {name} (as asked)"))
+            }
+            None => {
+                let all = hosts::list(conn)?;
+                if all.is_empty() {
+                    return Err(invalid(
+                        "no hosts are registered",
+                        "run `dbctl init` or `dbctl host add`",
+                    ));
+                }
+                let candidates = all
+                    .into_iter()
+                    .map(|h| {
+                        let placed = instances::live_on_host(conn, h.id)?;
+                        Ok((h, placed))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                match placement::choose(&candidates, &need, &rules) {
+                    Ok(h) => (
+                        h.clone(),
+                        format!(
+                            "placed on host {} (most free memory among those with room)",
+                            h.name
+                        ),
+                    ),
+                    Err(reasons) => return Err(invalid(
+                        format!(
+                            "no host has room for a {} {} instance ({})",
+                            o.class,
+                            o.engine,
+                            reasons.join("; ")
+                        ),
+                        "add a host with `dbctl host add`, free one, or choose a smaller --class",
+                    )),
+                }
+            }
+        };
+    // A live check on the chosen host: reachable, right key and protocol, engine, port, disk.
+    host_ops::call(
+        &host,
+        Op::Preflight(PreflightSpec {
+            engine: o.engine.clone(),
+            port: o.port,
+            storage_gb,
+        }),
+    )
+    .map_err(|e| preflight_error(&host, e))?;
+
+    let mut inst = InstanceRow {
+        id: 0,
+        name: o.name.clone(),
+        uid: format!("{}-{:06x}", o.name, rand::random::<u32>() & 0xff_ffff),
+        engine: o.engine.clone(),
+        engine_version: None,
+        class: o.class.clone(),
+        cpus: class.cpus,
+        memory_mb: class.memory_mb,
+        max_connections: class.max_connections,
+        storage_gb,
+        host_id: Some(host.id),
+        port: o.port,
+        admin_user: o.admin_user.clone(),
+        status: status::CREATING.into(),
+        lease_workflow_id: None,
+        created_at: now(),
+        deleted_at: None,
+    };
+    let mut plan = Plan {
+        workflow_id: None,
+        action: "create".into(),
+        instance: o.name.clone(),
+        host: host.name.clone(),
+        placement: placement_note,
+        steps: templates::create(&inst, host.id, o.port),
+    };
+    if dry_run {
+        return Ok(plan);
+    }
+    // The secret exists before the plan that needs it; a failed write takes it back.
+    ctx.secrets.put(&inst.uid, &crate::secrets::generate())?;
+    let written = ctx.catalog.write(|tx| {
+        inst.id = instances::insert(tx, &inst)?;
+        let steps = templates::create(&inst, host.id, o.port);
+        let wf = write_workflow(tx, "create", &inst, &steps)?;
+        Ok((wf, steps))
+    });
+    match written {
+        Ok((wf, steps)) => {
+            plan.workflow_id = Some(wf);
+            plan.steps = steps;
+            Ok(plan)
+        }
+        Err(e) => {
+            ctx.secrets.remove(&inst.uid);
+            Err(e)
+        }
+    }
+}
+
+/// Writes a queued workflow and its steps, takes the instance's lease, records the request.
+fn write_workflow(
+    tx: &rusqlite::Transaction,
+    action: &str,
+    inst: &InstanceRow,
+    steps: &[PlannedStep],
+) -> Result<i64> {
+    let current = instances::get(tx, inst.id)?;
+    if let Some(holder) = current.lease_workflow_id {
+        if let Some(w) = workflows::find(tx, holder)? {
+            if !workflows::status::is_finished(&w.status) {
+                return Err(busy(&inst.name, &w));
+            }
+        }
+    }
+    let wf = workflows::insert(tx, action, Some(inst.id), workflows::status::QUEUED)?;
+    for (i, s) in steps.iter().enumerate() {
+        workflows::insert_step(tx, wf, i as u32, &s.name, &serde_json::to_string(&s.spec)?)?;
+    }
+    instances::set_lease(tx, inst.id, Some(wf))?;
+    events::add(
+        tx,
+        Some((inst.id, &inst.name)),
+        Some(wf),
+        "requested",
+        &format!("{action} of {} requested (workflow {wf})", inst.name),
+    )?;
+    Ok(wf)
+}
+
+fn busy(name: &str, w: &workflows::WorkflowRow) -> anyhow::Error {
+    invalid(
+        format!("instance `{name}` is busy with workflow {} ({}, {})", w.id, w.action, w.status),
+        format!(
+            "wait for it with `dbctl workflow wait {0}`, or resume it with `dbctl workflow resume {0}`",
+            w.id
+        ),
+    )
+}
+
+/// # Errors
+/// [`super::error::Invalid`] when no live instance has that name.
+pub fn get(ctx: &Ctx, name: &str) -> Result<InstanceRow> {
+    instances::live_by_name(ctx.catalog.conn(), name)?.ok_or_else(|| {
+        invalid(
+            format!("no instance named `{name}`"),
+            "`dbctl list` shows the instances",
+        )
+    })
+}
+
+/// Plans `delete`; writes it unless `dry_run`.
+///
+/// # Errors
+/// Unknown or busy instance; the catalog fails.
+pub fn plan_delete(ctx: &mut Ctx, name: &str, dry_run: bool) -> Result<Plan> {
+    let inst = get(ctx, name)?;
+    if let Some(holder) = inst.lease_workflow_id {
+        if let Some(w) = workflows::find(ctx.catalog.conn(), holder)? {
+            if !workflows::status::is_finished(&w.status) {
+                return Err(busy(name, &w));
+            }
+        }
+    }
+    let host = match inst.host_id {
+        Some(id) => hosts::get(ctx.catalog.conn(), id)?,
+        None => {
+            return Err(invalid(
+                format!("instance `{name}` has no host in the catalog"),
+                "re-add its host",
+            ))
+        }
+    };
+    let steps = templates::delete(&inst, host.id);
+    let mut plan = Plan {
+        workflow_id: None,
+        action: "delete".into(),
+        instance: name.into(),
+        host: host.name.clone(),
+        placement: format!("on host {}", host.name),
+        steps,
+    };
+    if dry_run {
+        return Ok(plan);
+    }
+    let wf = ctx.catalog.write(|tx| {
+        let wf = write_workflow(tx, "delete", &inst, &plan.steps)?;
+        instances::set_status(tx, inst.id, status::DELETING)?;
+        Ok(wf)
+    })?;
+    plan.workflow_id = Some(wf);
+    Ok(plan)
+}
+
+fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
+    let conn = ctx.catalog.conn();
+    let host = i.host_id.map(|id| hosts::get(conn, id)).transpose()?;
+    let last = workflows::latest_for_instance(conn, i.id)?.map(|w| LastWorkflow {
+        id: w.id,
+        action: w.action,
+        status: w.status,
+    });
+    let address = host.as_ref().map(|h| h.address.clone());
+    let endpoint = match (&address, i.port) {
+        (Some(a), Some(p)) if a.contains(':') => Some(format!("[{a}]:{p}")),
+        (Some(a), Some(p)) => Some(format!("{a}:{p}")),
+        _ => None,
+    };
+    Ok(InstanceView {
+        name: i.name,
+        status: i.status,
+        engine: i.engine,
+        engine_version: i.engine_version,
+        class: i.class,
+        cpus: i.cpus,
+        memory_mb: i.memory_mb,
+        max_connections: i.max_connections,
+        storage_gb: i.storage_gb,
+        host: host.map(|h| h.name),
+        endpoint,
+        address,
+        port: i.port,
+        admin_user: i.admin_user,
+        created_at: i.created_at,
+        last_workflow: last,
+    })
+}
+
+/// # Errors
+/// Unknown instance.
+pub fn describe(ctx: &Ctx, name: &str) -> Result<InstanceView> {
+    let i = get(ctx, name)?;
+    view(ctx, i)
+}
+
+/// # Errors
+/// The catalog fails.
+pub fn list(ctx: &Ctx) -> Result<Vec<InstanceView>> {
+    instances::list_live(ctx.catalog.conn())?
+        .into_iter()
+        .map(|i| view(ctx, i))
+        .collect()
+}
+
+/// A connection URL with the admin credentials.
+///
+/// # Errors
+/// Unknown instance, one not yet available, or a missing secret.
+pub fn url(ctx: &Ctx, name: &str) -> Result<String> {
+    let i = get(ctx, name)?;
+    let engine = engines::get(&i.engine)?;
+    let v = view(ctx, i.clone())?;
+    let Some(endpoint) = v.endpoint else {
+        return Err(invalid(
+            format!(
+                "instance `{name}` has no endpoint yet (status {})",
+                i.status
+            ),
+            "wait for its create workflow to finish",
+        ));
+    };
+    let password = ctx.secrets.get(&i.uid)?;
+    Ok(format!(
+        "{}://{}:{}@{}/{}",
+        engine.url_scheme, i.admin_user, password, endpoint, engine.default_database
+    ))
+}

@@ -1,0 +1,13 @@
+//! The operations behind dbctl's commands: hosts, instances, placement, workflows, sweeping.
+//!
+//! Nothing here knows of clap, terminals or tables; the CLI builds options and prints results.
+
+pub mod config;
+pub mod engines;
+pub mod error;
+pub mod home;
+pub mod hosts;
+pub mod instances;
+pub mod names;
+pub mod placement;
+pub mod runs;

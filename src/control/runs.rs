@@ -1,0 +1,236 @@
+//! Running workflows: in the foreground, on resume, waiting for them, and the sweeper.
+
+use super::error::{invalid, Resumable, WorkflowFailed};
+use super::home::{Ctx, Home};
+use crate::catalog::workflows::{self, status, WorkflowRow};
+use crate::catalog::{age_secs, instances};
+use crate::workflow::executor::{runner_alive, Executor, Outcome};
+use crate::workflow::progress::{Progress, Silent};
+use anyhow::Result;
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Serialize)]
+pub struct StepView {
+    pub idx: u32,
+    pub name: String,
+    pub status: String,
+    pub attempts: u32,
+    pub duration_secs: Option<i64>,
+    pub error: Option<String>,
+    pub output: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WorkflowView {
+    pub id: i64,
+    pub action: String,
+    pub instance: Option<String>,
+    pub status: String,
+    pub error: Option<String>,
+    pub runner: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub steps: Vec<StepView>,
+}
+
+/// Runs (or resumes) workflow `wf` here.
+///
+/// # Errors
+/// The workflow cannot be claimed, or the catalog fails.
+pub fn execute(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome> {
+    let path = ctx.home.catalog_path();
+    let mut ex = Executor {
+        catalog: &mut ctx.catalog,
+        catalog_path: Some(path),
+        secrets: &ctx.secrets,
+        progress,
+    };
+    ex.run(wf)
+}
+
+/// Turns an outcome into the error the CLI maps to an exit code (Ok for success).
+///
+/// # Errors
+/// [`WorkflowFailed`] or [`Resumable`].
+pub fn outcome_result(ctx: &Ctx, wf: i64, outcome: &Outcome) -> Result<()> {
+    match outcome {
+        Outcome::Succeeded => Ok(()),
+        Outcome::Interrupted => Err(Resumable { workflow_id: wf }.into()),
+        Outcome::Failed { reason } => {
+            let w = workflows::get(ctx.catalog.conn(), wf)?;
+            Err(WorkflowFailed {
+                workflow_id: wf,
+                action: w.action,
+                reason: reason.clone(),
+            }
+            .into())
+        }
+    }
+}
+
+fn known(ctx: &Ctx, wf: i64) -> Result<WorkflowRow> {
+    workflows::find(ctx.catalog.conn(), wf)?.ok_or_else(|| {
+        invalid(
+            format!("no workflow {wf}"),
+            "`dbctl workflow list` shows the workflows",
+        )
+    })
+}
+
+/// # Errors
+/// Unknown or finished workflow, another live runner, or the catalog fails.
+pub fn resume(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome> {
+    let w = known(ctx, wf)?;
+    if status::is_finished(&w.status) {
+        return Err(invalid(
+            format!("workflow {wf} already {}", w.status),
+            "there is nothing to resume",
+        ));
+    }
+    execute(ctx, wf, progress)
+}
+
+/// Blocks until workflow `wf` finishes (or `timeout` passes) and returns its row.
+///
+/// # Errors
+/// Unknown workflow; the timeout passed.
+pub fn wait(ctx: &Ctx, wf: i64, timeout: Option<Duration>) -> Result<WorkflowRow> {
+    known(ctx, wf)?;
+    let start = Instant::now();
+    loop {
+        let w = workflows::get(ctx.catalog.conn(), wf)?;
+        if status::is_finished(&w.status) {
+            return Ok(w);
+        }
+        if timeout.is_some_and(|t| start.elapsed() > t) {
+            anyhow::bail!(
+                "workflow {wf} is still {} after {}s",
+                w.status,
+                start.elapsed().as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// # Errors
+/// Unknown workflow.
+pub fn show(ctx: &Ctx, wf: i64) -> Result<WorkflowView> {
+    let w = known(ctx, wf)?;
+    view(ctx, w)
+}
+
+fn view(ctx: &Ctx, w: WorkflowRow) -> Result<WorkflowView> {
+    let conn = ctx.catalog.conn();
+    let instance = w
+        .instance_id
+        .map(|id| instances::get(conn, id))
+        .transpose()?
+        .map(|i| i.name);
+    let steps = workflows::steps(conn, w.id)?
+        .into_iter()
+        .map(|s| {
+            let duration_secs = match (&s.started_at, &s.finished_at) {
+                (Some(a), Some(b)) => age_secs(a).zip(age_secs(b)).map(|(a, b)| a - b),
+                _ => None,
+            };
+            StepView {
+                idx: s.idx,
+                name: s.name,
+                status: s.status,
+                attempts: s.attempts,
+                duration_secs,
+                error: s.error,
+                output: s.output.and_then(|o| serde_json::from_str(&o).ok()),
+            }
+        })
+        .collect();
+    Ok(WorkflowView {
+        id: w.id,
+        action: w.action,
+        instance,
+        status: w.status,
+        error: w.error,
+        runner: w.runner,
+        created_at: w.created_at,
+        started_at: w.started_at,
+        finished_at: w.finished_at,
+        steps,
+    })
+}
+
+/// # Errors
+/// The catalog fails.
+pub fn list(ctx: &Ctx, limit: u32) -> Result<Vec<WorkflowView>> {
+    workflows::list(ctx.catalog.conn(), limit)?
+        .into_iter()
+        .map(|w| view(ctx, w))
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+pub struct SweepResult {
+    pub workflow_id: i64,
+    pub action: String,
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+/// Runs every queued workflow and every one whose runner is gone, in parallel (each holds its
+/// instance's lease, so no two touch one instance), and returns how each ended.
+///
+/// # Errors
+/// The catalog cannot be read.
+pub fn sweep(home: &Home) -> Result<Vec<SweepResult>> {
+    let ctx = home.open()?;
+    let due: Vec<WorkflowRow> = workflows::unfinished(ctx.catalog.conn())?
+        .into_iter()
+        .filter(|w| {
+            w.status == status::QUEUED
+                || !runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref())
+        })
+        .collect();
+    drop(ctx);
+    if due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let results = rt.block_on(async {
+        let tasks: Vec<_> = due
+            .into_iter()
+            .map(|w| {
+                let home = home.clone();
+                tokio::task::spawn_blocking(move || {
+                    let run = home
+                        .open()
+                        .and_then(|mut ctx| execute(&mut ctx, w.id, &Silent));
+                    let (outcome, error) = match run {
+                        Ok(Outcome::Succeeded) => ("succeeded", None),
+                        Ok(Outcome::Failed { reason }) => ("failed", Some(reason)),
+                        Ok(Outcome::Interrupted) => ("interrupted", None),
+                        Err(e) => ("skipped", Some(format!("{e:#}"))),
+                    };
+                    SweepResult {
+                        workflow_id: w.id,
+                        action: w.action,
+                        outcome: outcome.into(),
+                        error,
+                    }
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            if let Ok(r) = t.await {
+                out.push(r);
+            }
+        }
+        out
+    });
+    Ok(results)
+}

@@ -1,0 +1,10 @@
+//! Every environment variable dbctl and dbhost read, in one place.
+
+/// dbctl's home: config.toml, catalog.db, secrets/.
+pub const DBCTL_HOME: &str = "DBCTL_HOME";
+/// Path of the dbhost binary the local transport runs (default: next to dbctl, then PATH).
+pub const DBCTL_DBHOST: &str = "DBCTL_DBHOST";
+/// Test-only fault injection, e.g. `crash-after:provision` (see `workflow/failpoints.rs`).
+pub const DBCTL_FAILPOINTS: &str = "DBCTL_FAILPOINTS";
+/// dbhost's root directory when --root is not given.
+pub const DBHOST_ROOT: &str = "DBHOST_ROOT";

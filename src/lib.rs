@@ -1,0 +1,16 @@
+//! dbctl: a control plane (`dbctl`) and host manager (`dbhost`) for database fleets.
+//!
+//! `cli` parses and prints; `control` holds the operations; `workflow` compiles and runs
+//! persisted step lists; `catalog` owns the SQLite file; `transport` reaches hosts; `agent` is
+//! dbhost, which shares only `wire` with the rest.
+
+pub mod agent;
+pub mod catalog;
+pub mod cli;
+pub mod control;
+pub mod env;
+pub mod fsutil;
+pub mod secrets;
+pub mod transport;
+pub mod wire;
+pub mod workflow;

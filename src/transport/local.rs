@@ -1,0 +1,74 @@
+//! The local transport: dbhost as a subprocess of dbctl on this machine, no SSH.
+
+use super::{no_result, read_answer, CallError, Transport};
+use crate::wire::Request;
+use serde_json::Value;
+use std::io::{BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+pub struct Local {
+    pub dbhost: PathBuf,
+    pub root: PathBuf,
+}
+
+/// The dbhost binary to run: $DBCTL_DBHOST, else next to the running dbctl, else PATH.
+pub fn dbhost_path() -> PathBuf {
+    if let Some(p) = std::env::var_os(crate::env::DBCTL_DBHOST) {
+        return PathBuf::from(p);
+    }
+    if let Ok(me) = std::env::current_exe() {
+        let sibling = me.with_file_name("dbhost");
+        if sibling.exists() {
+            return sibling;
+        }
+    }
+    PathBuf::from("dbhost")
+}
+
+impl Transport for Local {
+    fn call(&self, request: &Request, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError> {
+        let mut child = Command::new(&self.dbhost)
+            .arg("--root")
+            .arg(&self.root)
+            .arg("rpc")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            // Its own process group: a Ctrl-C meant for dbctl must not kill a step mid-way.
+            .process_group(0)
+            .spawn()
+            .map_err(|e| {
+                CallError::Refused(format!(
+                    "cannot run dbhost at {}: {e}; install dbhost next to dbctl or set {}",
+                    self.dbhost.display(),
+                    crate::env::DBCTL_DBHOST
+                ))
+            })?;
+        let body = serde_json::to_vec(request).map_err(|e| CallError::Refused(e.to_string()))?;
+        {
+            let mut stdin = child.stdin.take().expect("piped stdin");
+            stdin
+                .write_all(&body)
+                .map_err(|e| CallError::Unreachable(format!("writing to dbhost: {e}")))?;
+        }
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let err_reader = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        let stdout = child.stdout.take().expect("piped stdout");
+        let answer = read_answer(BufReader::new(stdout), progress);
+        let status = child
+            .wait()
+            .map_err(|e| CallError::Unreachable(e.to_string()))?;
+        let stderr_text = err_reader.join().unwrap_or_default();
+        match answer? {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(w)) => Err(CallError::Remote(w)),
+            None => Err(no_result(status.code(), &stderr_text)),
+        }
+    }
+}

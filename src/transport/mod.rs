@@ -1,0 +1,176 @@
+//! How dbctl reaches dbhost: a local subprocess or an SSH channel, behind one trait.
+
+pub mod local;
+pub mod ssh;
+
+use crate::wire::{ErrorCode, Message, Request, WireError, PROTOCOL};
+use serde_json::Value;
+use std::io::BufRead;
+
+/// Why a call did not produce a result.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// dbhost answered with an error.
+    #[error("{0}")]
+    Remote(WireError),
+    /// The host could not be reached or the conversation broke off: trying again may help.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The host answered but must not be used as it is (changed key, no dbhost, other protocol).
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl CallError {
+    pub fn is_transient(&self) -> bool {
+        match self {
+            CallError::Remote(w) => w.code.is_transient(),
+            CallError::Unreachable(_) => true,
+            CallError::Refused(_) => false,
+        }
+    }
+}
+
+pub trait Transport {
+    /// Sends one request and returns dbhost's `ok` value; progress lines go to `progress`.
+    ///
+    /// # Errors
+    /// [`CallError`]: dbhost's own error, a transport failure, or a host that must be refused.
+    fn call(&self, request: &Request, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError>;
+}
+
+/// Reads dbhost's JSON lines until the result. `Ok(None)`: the stream ended without one.
+pub(crate) fn read_answer(
+    reader: impl BufRead,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Option<Result<Value, WireError>>, CallError> {
+    for line in reader.lines() {
+        let line =
+            line.map_err(|e| CallError::Unreachable(format!("reading dbhost's answer: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let msg: Message = serde_json::from_str(&line).map_err(|_| {
+            CallError::Refused(format!(
+                "the host answered with something that is not dbhost's protocol: {:?}",
+                line.chars().take(200).collect::<String>()
+            ))
+        })?;
+        match msg {
+            Message::Progress { message } | Message::Event { message } => progress(&message),
+            Message::Result {
+                ok,
+                error,
+                version,
+                protocol,
+                ..
+            } => {
+                if protocol != PROTOCOL
+                    || error
+                        .as_ref()
+                        .is_some_and(|e| e.code == ErrorCode::ProtocolMismatch)
+                {
+                    return Err(CallError::Refused(format!(
+                        "the host runs dbhost {version} speaking protocol {protocol}; this dbctl {} speaks protocol {PROTOCOL}: install the same release on both",
+                        crate::wire::VERSION
+                    )));
+                }
+                return Ok(Some(match error {
+                    Some(e) => Err(e),
+                    None => Ok(ok.unwrap_or(Value::Null)),
+                }));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The error for a dbhost that ended without a result, from its exit status and stderr.
+pub(crate) fn no_result(exit: Option<i32>, stderr: &str) -> CallError {
+    let stderr = stderr.trim();
+    if exit == Some(127) || stderr.contains("command not found") || stderr.contains("No such file")
+    {
+        return CallError::Refused(format!(
+            "dbhost is not installed where the host runs it ({}); install dbhost on the host (see README) and check the key's forced command",
+            if stderr.is_empty() { "exit 127" } else { stderr }
+        ));
+    }
+    CallError::Unreachable(format!(
+        "dbhost ended without an answer (exit {}){}",
+        exit.map(|c| c.to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        if stderr.is_empty() {
+            String::new()
+        } else {
+            format!(": {stderr}")
+        }
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_progress_then_result() {
+        let input = concat!(
+            r#"{"type":"progress","message":"initdb"}"#,
+            "\n",
+            r#"{"type":"result","ok":{"port":7},"version":"0.1.0","protocol":1}"#,
+            "\n"
+        );
+        let mut seen = vec![];
+        let r = read_answer(input.as_bytes(), &mut |m| seen.push(m.to_string())).unwrap();
+        assert_eq!(seen, vec!["initdb"]);
+        assert_eq!(r.unwrap().unwrap()["port"], 7);
+    }
+
+    #[test]
+    fn refuses_other_protocols_and_garbage() {
+        let other = r#"{"type":"result","ok":{},"version":"9.0.0","protocol":99}"#;
+        assert!(
+            matches!(read_answer(other.as_bytes(), &mut |_| {}), Err(CallError::Refused(m)) if m.contains("protocol 99"))
+        );
+        assert!(matches!(
+            read_answer("Welcome!\n".as_bytes(), &mut |_| {}),
+            Err(CallError::Refused(_))
+        ));
+        assert!(read_answer("".as_bytes(), &mut |_| {}).unwrap().is_none());
+    }
+}
+
+/// The transport for a catalog host: local subprocess or SSH with its pinned key.
+///
+/// # Errors
+/// An SSH host row without a pinned key or identity (a damaged catalog).
+pub fn for_host(host: &crate::catalog::hosts::HostRow) -> Result<Box<dyn Transport>, CallError> {
+    match host.transport.as_str() {
+        "local" => Ok(Box::new(local::Local {
+            dbhost: local::dbhost_path(),
+            root: host.root.clone().unwrap_or_default().into(),
+        })),
+        _ => {
+            let (Some(kind), Some(blob), Some(user), Some(identity)) = (
+                host.host_key_type.clone(),
+                host.host_key.clone(),
+                host.ssh_user.clone(),
+                host.identity.clone(),
+            ) else {
+                return Err(CallError::Refused(format!(
+                    "host {} has no pinned key or identity in the catalog; remove and add it again",
+                    host.name
+                )));
+            };
+            Ok(Box::new(ssh::Ssh {
+                target: ssh::Target {
+                    address: host.address.clone(),
+                    port: host.port,
+                    user,
+                    identity: identity.into(),
+                },
+                pinned: ssh::HostKey { kind, blob },
+                host_name: host.name.clone(),
+            }))
+        }
+    }
+}

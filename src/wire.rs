@@ -1,0 +1,289 @@
+//! Request and answer types shared by dbctl and dbhost: the versioned JSON-lines protocol.
+//!
+//! dbctl writes one [`Request`] to `dbhost rpc`'s stdin; dbhost answers with zero or more
+//! progress/event [`Message`]s and exactly one `result` message. Nothing here is ever turned
+//! into a shell command line on either side.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The protocol this build speaks. dbctl refuses a host that answers with another one.
+pub const PROTOCOL: u32 = 1;
+/// The package version, carried in every answer so skew is visible.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One request from dbctl to dbhost.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Request {
+    pub protocol: u32,
+    /// Idempotency key: the same id never acts twice on a host (workflow id + step index).
+    pub request_id: String,
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+impl Request {
+    pub fn new(request_id: impl Into<String>, op: Op) -> Self {
+        Self {
+            protocol: PROTOCOL,
+            request_id: request_id.into(),
+            op,
+        }
+    }
+}
+
+/// What dbhost is asked to do.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Describe the host: versions, capacity, engines.
+    Facts,
+    /// Read-only check that an instance could be provisioned here.
+    Preflight(PreflightSpec),
+    /// Create an instance's data directory and configuration (not started).
+    Provision(ProvisionSpec),
+    Start(InstanceRef),
+    Stop(InstanceRef),
+    /// Read-only: does the instance exist, run, answer queries.
+    Status(InstanceRef),
+    /// Stop the instance if it runs and remove all its data.
+    Destroy(InstanceRef),
+}
+
+impl Op {
+    /// Ops that change the host are journaled under their request id; read-only ones are not.
+    pub fn is_mutating(&self) -> bool {
+        matches!(
+            self,
+            Op::Provision(_) | Op::Start(_) | Op::Stop(_) | Op::Destroy(_)
+        )
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Facts => "facts",
+            Op::Preflight(_) => "preflight",
+            Op::Provision(_) => "provision",
+            Op::Start(_) => "start",
+            Op::Stop(_) => "stop",
+            Op::Status(_) => "status",
+            Op::Destroy(_) => "destroy",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InstanceRef {
+    /// The instance's name on the host (the catalog's uid, unique per host).
+    pub instance: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PreflightSpec {
+    pub engine: String,
+    pub port: Option<u16>,
+    pub storage_gb: u64,
+}
+
+/// The size an instance is given; each engine derives its own settings from it.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Size {
+    pub cpus: f64,
+    pub memory_mb: u64,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProvisionSpec {
+    pub instance: String,
+    pub engine: String,
+    /// None: dbhost picks a port that is really free in its range.
+    pub port: Option<u16>,
+    pub size: Size,
+    pub admin_user: String,
+    /// Filled in by the executor from the secret store just before sending; never persisted in
+    /// the catalog's step list.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub admin_password: String,
+}
+
+/// Facts a host reports about itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Facts {
+    pub version: String,
+    pub protocol: u32,
+    pub hostname: String,
+    pub root: String,
+    pub cpus: u32,
+    pub memory_mb: u64,
+    pub disk_free_gb: u64,
+    pub engines: Vec<EngineFact>,
+    pub storage_backend: String,
+    pub listen_address: String,
+    pub port_range: [u16; 2],
+    /// The OS user database servers run as.
+    pub os_user: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EngineFact {
+    pub name: String,
+    pub version: String,
+    pub bin_dir: String,
+}
+
+/// What dbhost knows of one instance.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct InstanceStatus {
+    pub instance: String,
+    pub exists: bool,
+    pub running: bool,
+    /// The server answered a query.
+    pub accepting: bool,
+    #[serde(default)]
+    pub engine: String,
+    #[serde(default)]
+    pub engine_version: String,
+    #[serde(default)]
+    pub port: u16,
+    #[serde(default)]
+    pub pid: Option<u32>,
+}
+
+/// An error that crossed the wire: data, so dbctl can add context and decide on retries.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WireError {
+    pub code: ErrorCode,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, "; {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for WireError {}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    ProtocolMismatch,
+    EngineMissing,
+    PortInUse,
+    NoSpace,
+    NotFound,
+    EngineFailed,
+    Internal,
+}
+
+impl ErrorCode {
+    /// Whether trying the same request again may help.
+    pub fn is_transient(self) -> bool {
+        matches!(self, ErrorCode::EngineFailed | ErrorCode::Internal)
+    }
+}
+
+/// One line of dbhost's answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Message {
+    Progress {
+        message: String,
+    },
+    Event {
+        message: String,
+    },
+    Result {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ok: Option<Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<WireError>,
+        version: String,
+        protocol: u32,
+        /// True when the answer was replayed from the host's journal.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        replayed: bool,
+    },
+}
+
+impl Message {
+    pub fn ok(value: Value, replayed: bool) -> Self {
+        Message::Result {
+            ok: Some(value),
+            error: None,
+            version: VERSION.to_string(),
+            protocol: PROTOCOL,
+            replayed,
+        }
+    }
+
+    pub fn err(error: WireError) -> Self {
+        Message::Result {
+            ok: None,
+            error: Some(error),
+            version: VERSION.to_string(),
+            protocol: PROTOCOL,
+            replayed: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_is_flat_json_with_op_tag() {
+        let r = Request::new(
+            "wf1-s0",
+            Op::Start(InstanceRef {
+                instance: "a".into(),
+            }),
+        );
+        let v = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["op"], "start");
+        assert_eq!(v["instance"], "a");
+        assert_eq!(v["protocol"], PROTOCOL);
+        let back: Request = serde_json::from_value(v).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn password_is_not_serialized_when_empty() {
+        let spec = ProvisionSpec {
+            instance: "a".into(),
+            engine: "postgres".into(),
+            port: None,
+            size: Size {
+                cpus: 1.0,
+                memory_mb: 1024,
+                max_connections: 100,
+            },
+            admin_user: "dbadmin".into(),
+            admin_password: String::new(),
+        };
+        let s = serde_json::to_string(&Op::Provision(spec)).unwrap();
+        assert!(!s.contains("admin_password"), "{s}");
+    }
+
+    #[test]
+    fn result_messages_round_trip() {
+        let m = Message::err(WireError {
+            code: ErrorCode::PortInUse,
+            message: "port 5 is in use".into(),
+            hint: None,
+        });
+        let line = serde_json::to_string(&m).unwrap();
+        assert!(line.contains(r#""type":"result""#));
+        assert!(line.contains(r#""code":"port_in_use""#));
+        assert_eq!(serde_json::from_str::<Message>(&line).unwrap(), m);
+    }
+}

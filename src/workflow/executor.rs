@@ -1,0 +1,424 @@
+//! The executor: runs a persisted workflow step by step, recording every state change first.
+//!
+//! A step runs, is verified, and only then is marked done with its output; a crash anywhere
+//! leaves a step `running` that a resumed run sends again under the same request id, which the
+//! host replays instead of acting twice. A step that fails after its retries stops the workflow
+//! and the completed steps are undone in reverse order.
+
+use super::failpoints;
+use super::interrupt;
+use super::plan::{Action, CatalogChange, Check, Expect, Record, StepSpec};
+use super::progress::Progress;
+use super::templates;
+use crate::catalog::workflows::{self, status, step_status, StepRow};
+use crate::catalog::{events, hosts, instances, Catalog};
+use crate::secrets::Secrets;
+use crate::transport;
+use crate::wire::{InstanceRef, InstanceStatus, Op, Request};
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a runner's heartbeat may be silent before another process may take over.
+pub const STALE_AFTER_SECS: i64 = 30;
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Succeeded,
+    Failed { reason: String },
+    Interrupted,
+}
+
+pub struct Executor<'a> {
+    pub catalog: &'a mut Catalog,
+    /// The catalog file, for the heartbeat's own connection (None: no heartbeat).
+    pub catalog_path: Option<PathBuf>,
+    pub secrets: &'a Secrets,
+    pub progress: &'a dyn Progress,
+}
+
+struct StepError {
+    message: String,
+    transient: bool,
+}
+
+impl From<anyhow::Error> for StepError {
+    fn from(e: anyhow::Error) -> Self {
+        StepError {
+            message: format!("{e:#}"),
+            transient: false,
+        }
+    }
+}
+
+/// This process, as recorded in `workflows.runner`.
+pub fn me() -> String {
+    let host = nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{host}:{}", std::process::id())
+}
+
+/// Whether the recorded runner may still be working on its workflow.
+pub fn runner_alive(runner: Option<&str>, heartbeat_at: Option<&str>) -> bool {
+    let Some(runner) = runner else { return false };
+    let fresh = heartbeat_at
+        .and_then(crate::catalog::age_secs)
+        .is_some_and(|age| age < STALE_AFTER_SECS);
+    let mine = me();
+    let (my_host, _) = mine.rsplit_once(':').unwrap_or_default();
+    match runner.rsplit_once(':') {
+        // On this machine the process table is the better witness than the clock.
+        Some((h, pid)) if h == my_host => {
+            fresh
+                && pid
+                    .parse::<i32>()
+                    .is_ok_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+        }
+        _ => fresh,
+    }
+}
+
+struct Heartbeat {
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    fn start(path: Option<PathBuf>, wf: i64, runner: String) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let handle = path.map(|path| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let Ok(cat) = Catalog::open(&path) else {
+                    return;
+                };
+                let mut since = Duration::ZERO;
+                while !stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(200));
+                    since += Duration::from_millis(200);
+                    if since >= HEARTBEAT_EVERY {
+                        since = Duration::ZERO;
+                        let _ = workflows::heartbeat(cat.conn(), wf, &runner);
+                    }
+                }
+            })
+        });
+        Self { stop, handle }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Executor<'_> {
+    /// Takes the workflow for this process, or says who has it.
+    fn claim(&mut self, wf: i64, runner: &str) -> Result<String> {
+        self.catalog.write(|tx| {
+            let w = workflows::get(tx, wf)?;
+            if status::is_finished(&w.status) {
+                bail!("workflow {wf} already {}", w.status);
+            }
+            if w.runner.as_deref() != Some(runner) && runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref()) {
+                bail!(
+                    "workflow {wf} is being run by {} now; wait for it with `dbctl workflow wait {wf}`",
+                    w.runner.unwrap_or_default()
+                );
+            }
+            let next = if w.status == status::UNDOING { status::UNDOING } else { status::RUNNING };
+            workflows::set_runner(tx, wf, Some(runner), next)?;
+            Ok(next.to_string())
+        })
+    }
+
+    /// Runs (or resumes) workflow `wf` to an end or an interruption.
+    ///
+    /// # Errors
+    /// The workflow is unknown, finished, or run by another live process, or the catalog fails.
+    pub fn run(&mut self, wf: i64) -> Result<Outcome> {
+        let runner = me();
+        let state = self.claim(wf, &runner)?;
+        let _hb = Heartbeat::start(self.catalog_path.clone(), wf, runner.clone());
+        let w = workflows::get(self.catalog.conn(), wf)?;
+        let steps = workflows::steps(self.catalog.conn(), wf)?;
+        let total = steps.len() as u32;
+
+        let failure = if state == status::UNDOING {
+            Some(
+                w.error
+                    .clone()
+                    .unwrap_or_else(|| "an earlier run failed".into()),
+            )
+        } else {
+            let mut failure = None;
+            for step in steps.iter().filter(|s| s.status != step_status::DONE) {
+                if interrupt::requested() {
+                    self.catalog.write(|tx| {
+                        workflows::set_status(tx, wf, status::INTERRUPTED, None)?;
+                        workflows::set_runner(tx, wf, None, status::INTERRUPTED)?;
+                        Ok(())
+                    })?;
+                    return Ok(Outcome::Interrupted);
+                }
+                if let Err(e) = self.run_step(wf, step, total) {
+                    let reason = format!("step {} `{}`: {}", step.idx + 1, step.name, e.message);
+                    self.catalog.write(|tx| {
+                        workflows::step_finished(
+                            tx,
+                            wf,
+                            step.idx,
+                            step_status::FAILED,
+                            None,
+                            Some(&e.message),
+                        )?;
+                        workflows::set_status(tx, wf, status::UNDOING, Some(&reason))?;
+                        let inst = w.instance_id.map(|id| instances::get(tx, id)).transpose()?;
+                        events::add(
+                            tx,
+                            inst.as_ref().map(|i| (i.id, i.name.as_str())),
+                            Some(wf),
+                            "step_failed",
+                            &reason,
+                        )?;
+                        Ok(())
+                    })?;
+                    failure = Some(reason);
+                    break;
+                }
+            }
+            failure
+        };
+
+        let outcome = match failure {
+            None => {
+                self.finish(wf, &w.action, w.instance_id, status::SUCCEEDED, None)?;
+                Outcome::Succeeded
+            }
+            Some(reason) => {
+                let undo_note = self.undo(wf, total)?;
+                let reason = format!("{reason}{undo_note}");
+                self.finish(wf, &w.action, w.instance_id, status::FAILED, Some(&reason))?;
+                Outcome::Failed { reason }
+            }
+        };
+        Ok(outcome)
+    }
+
+    fn finish(
+        &mut self,
+        wf: i64,
+        action: &str,
+        instance_id: Option<i64>,
+        end: &str,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        self.catalog.write(|tx| {
+            workflows::set_status(tx, wf, end, reason)?;
+            workflows::set_runner(tx, wf, None, end)?;
+            if let Some(id) = instance_id {
+                let inst = instances::get(tx, id)?;
+                if end == status::FAILED {
+                    instances::set_status(tx, id, templates::status_after_failure(action))?;
+                }
+                instances::set_lease(tx, id, None)?;
+                let (kind, msg) = match reason {
+                    None => (
+                        templates::success_event(action),
+                        format!("{action} of {} succeeded (workflow {wf})", inst.name),
+                    ),
+                    Some(r) => (
+                        "failed",
+                        format!("{action} of {} failed (workflow {wf}): {r}", inst.name),
+                    ),
+                };
+                events::add(tx, Some((id, &inst.name)), Some(wf), kind, &msg)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn run_step(&mut self, wf: i64, step: &StepRow, total: u32) -> Result<(), StepError> {
+        let spec: StepSpec = serde_json::from_str(&step.spec).context("reading the step's spec")?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            workflows::step_started(self.catalog.conn(), wf, step.idx)?;
+            self.progress
+                .step_started(step.idx, total, &step.name, step.attempts + attempt);
+            let result = self.attempt(wf, step, &spec);
+            match result {
+                Ok(output) => {
+                    self.catalog.write(|tx| {
+                        workflows::step_finished(
+                            tx,
+                            wf,
+                            step.idx,
+                            step_status::DONE,
+                            Some(&output.to_string()),
+                            None,
+                        )?;
+                        if let Some(Record::InstanceRuntime { instance_id }) = spec.record {
+                            let st: InstanceStatus = serde_json::from_value(output.clone())?;
+                            instances::set_runtime(tx, instance_id, st.port, &st.engine_version)?;
+                        }
+                        Ok(())
+                    })?;
+                    self.progress.step_finished(step.idx, &step.name, None);
+                    return Ok(());
+                }
+                Err(e) => {
+                    self.progress
+                        .step_finished(step.idx, &step.name, Some(&e.message));
+                    if !e.transient || attempt > spec.retries || interrupt::requested() {
+                        return Err(e);
+                    }
+                    workflows::step_error(self.catalog.conn(), wf, step.idx, &e.message)?;
+                    std::thread::sleep(Duration::from_millis(spec.backoff_ms << (attempt - 1)));
+                }
+            }
+        }
+    }
+
+    /// One attempt: the action, the failpoints around it, then its verification.
+    fn attempt(&mut self, wf: i64, step: &StepRow, spec: &StepSpec) -> Result<Value, StepError> {
+        let output = match &spec.action {
+            Action::Host { host_id, op } => {
+                self.call(*host_id, &format!("wf{wf}-s{}", step.idx), op)?
+            }
+            Action::Catalog { change } => {
+                self.apply(change)?;
+                Value::Null
+            }
+        };
+        failpoints::crash_after(&step.name);
+        if failpoints::armed("fail", &step.name) {
+            return Err(StepError {
+                message: format!("failpoint fail:{} is set", step.name),
+                transient: true,
+            });
+        }
+        if let Some(check) = &spec.verify {
+            self.verify(wf, step.idx, check)?;
+        }
+        Ok(output)
+    }
+
+    fn call(&mut self, host_id: i64, request_id: &str, op: &Op) -> Result<Value, StepError> {
+        let host = hosts::get(self.catalog.conn(), host_id)?;
+        let t = transport::for_host(&host).map_err(|e| StepError {
+            message: e.to_string(),
+            transient: false,
+        })?;
+        let mut op = op.clone();
+        if let Op::Provision(spec) = &mut op {
+            spec.admin_password = self.secrets.get(&spec.instance)?;
+        }
+        let progress = self.progress;
+        t.call(&Request::new(request_id, op), &mut |m| progress.message(m))
+            .map_err(|e| StepError {
+                message: format!("on host {}: {e}", host.name),
+                transient: e.is_transient(),
+            })
+    }
+
+    fn verify(&mut self, wf: i64, idx: u32, check: &Check) -> Result<(), StepError> {
+        let op = Op::Status(InstanceRef {
+            instance: check.instance.clone(),
+        });
+        let v = self.call(check.host_id, &format!("wf{wf}-s{idx}-verify"), &op)?;
+        let st: InstanceStatus = serde_json::from_value(v).context("reading the status answer")?;
+        let (ok, wanted) = match check.expect {
+            Expect::Exists => (st.exists, "provisioned"),
+            Expect::Accepting => (st.running && st.accepting, "running and answering queries"),
+            Expect::Stopped => (!st.running, "stopped"),
+            Expect::Absent => (!st.exists, "gone"),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(StepError {
+                message: format!(
+                    "verification failed: the instance is not {wanted} (exists={}, running={}, accepting={})",
+                    st.exists, st.running, st.accepting
+                ),
+                transient: true,
+            })
+        }
+    }
+
+    fn apply(&mut self, change: &CatalogChange) -> Result<()> {
+        match change {
+            CatalogChange::SetStatus {
+                instance_id,
+                status,
+            } => instances::set_status(self.catalog.conn(), *instance_id, status),
+            CatalogChange::Forget { instance_id } => {
+                let inst = instances::get(self.catalog.conn(), *instance_id)?;
+                instances::set_status(
+                    self.catalog.conn(),
+                    *instance_id,
+                    instances::status::DELETED,
+                )?;
+                self.secrets.remove(&inst.uid);
+                Ok(())
+            }
+        }
+    }
+
+    /// Undoes, newest first, every step that did or may have done something. Returns a note for
+    /// the failure reason when an undo itself failed.
+    fn undo(&mut self, wf: i64, total: u32) -> Result<String> {
+        let steps = workflows::steps(self.catalog.conn(), wf)?;
+        let mut failed = Vec::new();
+        for step in steps.iter().rev() {
+            if ![step_status::DONE, step_status::FAILED, step_status::RUNNING]
+                .contains(&step.status.as_str())
+            {
+                continue;
+            }
+            let spec: StepSpec = serde_json::from_str(&step.spec)?;
+            let (Some(undo), Action::Host { host_id, .. }) = (&spec.undo, &spec.action) else {
+                continue;
+            };
+            let name = format!("undo {}", step.name);
+            self.progress.step_started(step.idx, total, &name, 1);
+            let mut result = Err(StepError {
+                message: String::new(),
+                transient: true,
+            });
+            for attempt in 0..=spec.retries {
+                result = self.call(*host_id, &format!("wf{wf}-s{}-undo", step.idx), undo);
+                match &result {
+                    Err(e) if e.transient && attempt < spec.retries => {
+                        std::thread::sleep(Duration::from_millis(spec.backoff_ms << attempt));
+                    }
+                    _ => break,
+                }
+            }
+            let (st, err) = match &result {
+                Ok(_) => (step_status::UNDONE, None),
+                Err(e) => {
+                    failed.push(format!("undo of `{}` failed: {}", step.name, e.message));
+                    (step_status::UNDO_FAILED, Some(e.message.as_str()))
+                }
+            };
+            workflows::step_finished(self.catalog.conn(), wf, step.idx, st, None, err)?;
+            self.progress.step_finished(step.idx, &name, err);
+        }
+        Ok(if failed.is_empty() {
+            "; completed steps were undone".into()
+        } else {
+            format!("; {}", failed.join("; "))
+        })
+    }
+}

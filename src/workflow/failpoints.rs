@@ -1,0 +1,19 @@
+//! Fault injection for the resumability and undo tests, set through $DBCTL_FAILPOINTS.
+//!
+//! `crash-after:STEP` aborts the process right after STEP's request returned and before the
+//! catalog records it (the worst moment for a crash); `fail:STEP` makes STEP's every attempt
+//! fail. Unset (always, outside tests) this costs one environment lookup per step.
+
+/// Whether the failpoint `kind:step` is set.
+pub fn armed(kind: &str, step: &str) -> bool {
+    std::env::var(crate::env::DBCTL_FAILPOINTS)
+        .map(|v| v.split(',').any(|f| f.trim() == format!("{kind}:{step}")))
+        .unwrap_or(false)
+}
+
+/// Aborts the process, as a crash would, when `crash-after:step` is set.
+pub fn crash_after(step: &str) {
+    if armed("crash-after", step) {
+        std::process::abort();
+    }
+}

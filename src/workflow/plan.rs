@@ -1,0 +1,74 @@
+//! What a persisted step is: its action, verification, undo and retry budget.
+
+use crate::wire::Op;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepSpec {
+    pub action: Action,
+    /// A test that the action really took effect, run after it succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<Check>,
+    /// The request that reverses the action, run when a later step fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo: Option<Op>,
+    /// What the catalog learns from the action's output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<Record>,
+    /// Attempts after the first, with exponential backoff from `backoff_ms`.
+    pub retries: u32,
+    pub backoff_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// A request to dbhost on a host.
+    Host { host_id: i64, op: Op },
+    /// A change to the catalog alone.
+    Catalog { change: CatalogChange },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum CatalogChange {
+    /// The instance reached a new state (`available`, ...).
+    SetStatus { instance_id: i64, status: String },
+    /// The instance is gone from its host: mark it deleted and drop its secret.
+    Forget { instance_id: i64 },
+}
+
+/// Checks an instance's state on its host through a read-only status request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Check {
+    pub host_id: i64,
+    pub instance: String,
+    pub expect: Expect,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum Expect {
+    /// Provisioned on the host (data directory and metadata present).
+    Exists,
+    /// Running and answering a query.
+    Accepting,
+    /// Not running.
+    Stopped,
+    /// Nothing of it left on the host.
+    Absent,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    /// The host's InstanceStatus gives the instance's port and engine version.
+    InstanceRuntime { instance_id: i64 },
+}
+
+/// A named step, before it is written to the catalog.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedStep {
+    pub name: String,
+    pub spec: StepSpec,
+}
