@@ -4,6 +4,9 @@
 //! persisted step lists; `catalog` owns the SQLite file; `transport` reaches hosts; `agent` is
 //! dbhost, which shares only `wire` with the rest.
 
+// Output goes through cli::output::Printer (data to stdout, notes to stderr), never print!.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod agent;
 pub mod catalog;
 pub mod cli;

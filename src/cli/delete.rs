@@ -32,11 +32,13 @@ pub fn run(env: &Env, a: &DeleteArgs) -> Result<()> {
                 "pass --yes when running without a terminal",
             ));
         }
-        eprint!(
+        let mut err = std::io::stderr();
+        let _ = write!(
+            err,
             "Delete instance {} and all its data? Type its name to confirm: ",
             a.name
         );
-        let _ = std::io::stderr().flush();
+        let _ = err.flush();
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
         if answer.trim() != a.name {

@@ -107,38 +107,6 @@ pub(crate) fn no_result(exit: Option<i32>, stderr: &str) -> CallError {
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_progress_then_result() {
-        let input = concat!(
-            r#"{"type":"progress","message":"initdb"}"#,
-            "\n",
-            r#"{"type":"result","ok":{"port":7},"version":"0.1.0","protocol":1}"#,
-            "\n"
-        );
-        let mut seen = vec![];
-        let r = read_answer(input.as_bytes(), &mut |m| seen.push(m.to_string())).unwrap();
-        assert_eq!(seen, vec!["initdb"]);
-        assert_eq!(r.unwrap().unwrap()["port"], 7);
-    }
-
-    #[test]
-    fn refuses_other_protocols_and_garbage() {
-        let other = r#"{"type":"result","ok":{},"version":"9.0.0","protocol":99}"#;
-        assert!(
-            matches!(read_answer(other.as_bytes(), &mut |_| {}), Err(CallError::Refused(m)) if m.contains("protocol 99"))
-        );
-        assert!(matches!(
-            read_answer("Welcome!\n".as_bytes(), &mut |_| {}),
-            Err(CallError::Refused(_))
-        ));
-        assert!(read_answer("".as_bytes(), &mut |_| {}).unwrap().is_none());
-    }
-}
-
 /// The transport for a catalog host: local subprocess or SSH with its pinned key.
 ///
 /// # Errors
@@ -172,5 +140,37 @@ pub fn for_host(host: &crate::catalog::hosts::HostRow) -> Result<Box<dyn Transpo
                 host_name: host.name.clone(),
             }))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_progress_then_result() {
+        let input = concat!(
+            r#"{"type":"progress","message":"initdb"}"#,
+            "\n",
+            r#"{"type":"result","ok":{"port":7},"version":"0.1.0","protocol":1}"#,
+            "\n"
+        );
+        let mut seen = vec![];
+        let r = read_answer(input.as_bytes(), &mut |m| seen.push(m.to_string())).unwrap();
+        assert_eq!(seen, vec!["initdb"]);
+        assert_eq!(r.unwrap().unwrap()["port"], 7);
+    }
+
+    #[test]
+    fn refuses_other_protocols_and_garbage() {
+        let other = r#"{"type":"result","ok":{},"version":"9.0.0","protocol":99}"#;
+        assert!(
+            matches!(read_answer(other.as_bytes(), &mut |_| {}), Err(CallError::Refused(m)) if m.contains("protocol 99"))
+        );
+        assert!(matches!(
+            read_answer("Welcome!\n".as_bytes(), &mut |_| {}),
+            Err(CallError::Refused(_))
+        ));
+        assert!(read_answer("".as_bytes(), &mut |_| {}).unwrap().is_none());
     }
 }

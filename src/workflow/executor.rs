@@ -201,13 +201,20 @@ impl Executor<'_> {
 
         let outcome = match failure {
             None => {
-                self.finish(wf, &w.action, w.instance_id, status::SUCCEEDED, None)?;
+                self.finish(wf, &w.action, w.instance_id, status::SUCCEEDED, None, true)?;
                 Outcome::Succeeded
             }
             Some(reason) => {
-                let undo_note = self.undo(wf, total)?;
+                let (undo_note, undone) = self.undo(wf, total)?;
                 let reason = format!("{reason}{undo_note}");
-                self.finish(wf, &w.action, w.instance_id, status::FAILED, Some(&reason))?;
+                self.finish(
+                    wf,
+                    &w.action,
+                    w.instance_id,
+                    status::FAILED,
+                    Some(&reason),
+                    undone,
+                )?;
                 Outcome::Failed { reason }
             }
         };
@@ -221,6 +228,7 @@ impl Executor<'_> {
         instance_id: Option<i64>,
         end: &str,
         reason: Option<&str>,
+        undone: bool,
     ) -> Result<()> {
         self.catalog.write(|tx| {
             workflows::set_status(tx, wf, end, reason)?;
@@ -228,7 +236,14 @@ impl Executor<'_> {
             if let Some(id) = instance_id {
                 let inst = instances::get(tx, id)?;
                 if end == status::FAILED {
-                    instances::set_status(tx, id, templates::status_after_failure(action))?;
+                    // Only a complete undo returns the instance to a known state; otherwise it
+                    // is `failed` for a person to look at (the workflow says which undo failed).
+                    let after = if undone {
+                        templates::status_after_failure(action)
+                    } else {
+                        instances::status::FAILED
+                    };
+                    instances::set_status(tx, id, after)?;
                 }
                 instances::set_lease(tx, id, None)?;
                 let (kind, msg) = match reason {
@@ -291,6 +306,12 @@ impl Executor<'_> {
 
     /// One attempt: the action, the failpoints around it, then its verification.
     fn attempt(&mut self, wf: i64, step: &StepRow, spec: &StepSpec) -> Result<Value, StepError> {
+        if failpoints::armed("fail-before", &step.name) {
+            return Err(StepError {
+                message: format!("failpoint fail-before:{} is set", step.name),
+                transient: true,
+            });
+        }
         let output = match &spec.action {
             Action::Host { host_id, op } => {
                 self.call(*host_id, &format!("wf{wf}-s{}", step.idx), op)?
@@ -376,8 +397,8 @@ impl Executor<'_> {
     }
 
     /// Undoes, newest first, every step that did or may have done something. Returns a note for
-    /// the failure reason when an undo itself failed.
-    fn undo(&mut self, wf: i64, total: u32) -> Result<String> {
+    /// the failure reason and whether every undo succeeded.
+    fn undo(&mut self, wf: i64, total: u32) -> Result<(String, bool)> {
         let steps = workflows::steps(self.catalog.conn(), wf)?;
         let mut failed = Vec::new();
         for step in steps.iter().rev() {
@@ -416,9 +437,9 @@ impl Executor<'_> {
             self.progress.step_finished(step.idx, &name, err);
         }
         Ok(if failed.is_empty() {
-            "; completed steps were undone".into()
+            ("; completed steps were undone".into(), true)
         } else {
-            format!("; {}", failed.join("; "))
+            (format!("; {}", failed.join("; ")), false)
         })
     }
 }

@@ -1,8 +1,9 @@
 //! Fault injection for the resumability and undo tests, set through $DBCTL_FAILPOINTS.
 //!
 //! `crash-after:STEP` aborts the process right after STEP's request returned and before the
-//! catalog records it (the worst moment for a crash); `fail:STEP` makes STEP's every attempt
-//! fail. Unset (always, outside tests) this costs one environment lookup per step.
+//! catalog records it (the worst moment for a crash); `fail:STEP` makes every attempt of STEP
+//! fail after it acted (a verification that never passes); `fail-before:STEP` makes every
+//! attempt fail before it acts (a host that keeps refusing). Unset (always, outside tests) this costs one environment lookup per step.
 
 /// Whether the failpoint `kind:step` is set.
 pub fn armed(kind: &str, step: &str) -> bool {
@@ -11,9 +12,10 @@ pub fn armed(kind: &str, step: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Aborts the process, as a crash would, when `crash-after:step` is set.
+/// Kills the process, as a crash or `kill -9` would, when `crash-after:step` is set.
 pub fn crash_after(step: &str) {
     if armed("crash-after", step) {
-        std::process::abort();
+        // SIGKILL rather than abort: no unwinding, no core file, nothing flushed.
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::Signal::SIGKILL);
     }
 }

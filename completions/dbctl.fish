@@ -1,0 +1,208 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_dbctl_global_optspecs
+    string join \n home= o/output= h/help V/version
+end
+
+function __fish_dbctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_dbctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_dbctl_using_subcommand
+    set -l cmd (__fish_dbctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c dbctl -n "__fish_dbctl_needs_command" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_needs_command" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_needs_command" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_needs_command" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "init" -d 'Create dbctl\'s home (catalog, config, secrets) and register this machine as host `local`'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "host" -d 'Manage hosts (machines running dbhost)'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "create" -d 'Create a database instance: initialize, configure from its class, start, make an admin role'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "delete" -d 'Delete an instance: stop it and remove all its data from its host'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "describe" -d 'Show an instance: status, engine and version, class, host, endpoint, last workflow'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "list" -d 'List instances'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "url" -d 'Print a connection URL with the admin credentials'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "workflow" -d 'Inspect and drive workflows (the persisted step lists behind changing commands)'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "events" -d 'Show events (created, deleted, failed steps, hosts added), oldest first'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "sweep" -d 'Run every queued workflow and resume every one whose runner is gone, then exit'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "generate-docs" -d 'Write shell completions and man pages'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l local-root -d 'dbhost\'s root directory for the local host [default: /var/lib/dbhost as root, else HOME/host]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l local-address -d 'Address clients use to reach instances on this machine (servers listen on it)' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l local-ports -d 'Ports the local host picks from, as LOW-HIGH' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand init" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbctl -n "__fish_dbctl_using_subcommand init" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -f -a "add" -d 'Register a host reached over SSH: pins its host key on first contact and stores its facts'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -f -a "list" -d 'List hosts with their capacity and engines'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -f -a "show" -d 'Show one host: how it is reached, its pinned key, dbhost version and facts'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -f -a "refresh" -d 'Ask a host for its facts again (checking its pinned key) and store them'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -f -a "remove" -d 'Forget a host. Refused while instances live there'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l address -d 'Address or DNS name of the host; instances there are reached at this address too' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l port -d 'SSH port' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l user -d 'SSH user [default: the current user]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l identity -d 'Private key file (ed25519 or RSA) [default: ~/.ssh/id_ed25519, then ~/.ssh/id_rsa]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from show" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register a host reached over SSH: pins its host key on first contact and stores its facts'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "list" -d 'List hosts with their capacity and engines'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one host: how it is reached, its pinned key, dbhost version and facts'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "refresh" -d 'Ask a host for its facts again (checking its pinned key) and store them'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Forget a host. Refused while instances live there'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l engine -d 'Database engine' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l class -d 'Instance class (small, medium, large, or one from config.toml)' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l host -d 'Host to place it on [default: chosen by placement]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l storage-gb -d 'Storage to reserve, in GiB [default: the class\'s]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l port -d 'Port the server listens on [default: a free one from the host\'s range]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l admin-user -d 'Name of the admin role created with a generated password' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -s y -l yes -d 'Delete without asking'
+complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
+complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'
+complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand describe" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand describe" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand describe" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand describe" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand list" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand list" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand url" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand url" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand url" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand url" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -f -a "list" -d 'List the newest workflows'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -f -a "show" -d 'Show a workflow\'s steps with status, attempts, durations and errors'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -f -a "resume" -d 'Resume a workflow that stopped part-way (crash, Ctrl-C, lost connection)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -l limit -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from show" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from resume" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -l timeout -d 'Give up after this many seconds' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the newest workflows'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a workflow\'s steps with status, attempts, durations and errors'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Resume a workflow that stopped part-way (crash, Ctrl-C, lost connection)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand events" -l limit -d 'How many of the newest events to show' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand events" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand events" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand events" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand events" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand sweep" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand sweep" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand sweep" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbctl -n "__fish_dbctl_using_subcommand sweep" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -l out -d 'Directory that receives completions/ and man/' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "init" -d 'Create dbctl\'s home (catalog, config, secrets) and register this machine as host `local`'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "host" -d 'Manage hosts (machines running dbhost)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "create" -d 'Create a database instance: initialize, configure from its class, start, make an admin role'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "delete" -d 'Delete an instance: stop it and remove all its data from its host'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "describe" -d 'Show an instance: status, engine and version, class, host, endpoint, last workflow'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "list" -d 'List instances'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "url" -d 'Print a connection URL with the admin credentials'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "workflow" -d 'Inspect and drive workflows (the persisted step lists behind changing commands)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "events" -d 'Show events (created, deleted, failed steps, hosts added), oldest first'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "sweep" -d 'Run every queued workflow and resume every one whose runner is gone, then exit'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "generate-docs" -d 'Write shell completions and man pages'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "add" -d 'Register a host reached over SSH: pins its host key on first contact and stores its facts'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "list" -d 'List hosts with their capacity and engines'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "show" -d 'Show one host: how it is reached, its pinned key, dbhost version and facts'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "refresh" -d 'Ask a host for its facts again (checking its pinned key) and store them'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "remove" -d 'Forget a host. Refused while instances live there'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "list" -d 'List the newest workflows'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "show" -d 'Show a workflow\'s steps with status, attempts, durations and errors'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "resume" -d 'Resume a workflow that stopped part-way (crash, Ctrl-C, lost connection)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed'

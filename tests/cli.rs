@@ -1,0 +1,96 @@
+//! The command line itself: usage errors, an uninitialized home, generated docs kept fresh.
+
+use crate::common::TestEnv;
+
+#[test]
+fn usage_errors_exit_2_and_help_exits_0() {
+    let env = TestEnv::new();
+    let help = env.dbctl(&["--help"]).ok();
+    assert!(help.stdout.contains("Exit status"), "{}", help.stdout);
+    env.dbctl(&["create"]).fails_with(2);
+    env.dbctl(&["frobnicate"]).fails_with(2);
+    env.dbctl(&["create", "x", "--port", "notaport"])
+        .fails_with(2);
+}
+
+#[test]
+fn commands_before_init_say_to_run_init() {
+    let env = TestEnv::new();
+    env.dbctl(&["list"])
+        .one_line_error(2, "run `dbctl init` first");
+    assert!(
+        !env.home.join("catalog.db").exists(),
+        "list must not create a catalog"
+    );
+}
+
+#[test]
+fn committed_completions_and_man_pages_are_fresh() {
+    let env = TestEnv::new();
+    let out = env.dir.join("docs");
+    env.dbctl(&["generate-docs", "--out", out.to_str().unwrap()])
+        .ok();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for sub in ["completions", "man"] {
+        let mut generated: Vec<_> = std::fs::read_dir(out.join(sub))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        generated.sort();
+        assert!(!generated.is_empty());
+        for name in &generated {
+            let fresh = std::fs::read(out.join(sub).join(name)).unwrap();
+            let committed = std::fs::read(repo.join(sub).join(name)).unwrap_or_default();
+            assert!(
+                fresh == committed,
+                "{sub}/{} is stale: run `cargo run --bin dbctl -- generate-docs` and commit",
+                name.to_string_lossy()
+            );
+        }
+        let committed_count = std::fs::read_dir(repo.join(sub)).unwrap().count();
+        assert_eq!(
+            committed_count,
+            generated.len(),
+            "{sub}/ has files the CLI no longer generates"
+        );
+    }
+}
+
+#[test]
+fn catalog_and_secrets_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut env = TestEnv::new();
+    env.init();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&env.home.join("catalog.db")), 0o600);
+    assert_eq!(mode(&env.home), 0o700);
+    env.dbctl(&["create", "sec", "--class", "small"]).ok();
+    let secrets = env.home.join("secrets");
+    assert_eq!(mode(&secrets), 0o700);
+    for f in std::fs::read_dir(&secrets).unwrap().flatten() {
+        assert_eq!(mode(&f.path()), 0o600, "{}", f.path().display());
+    }
+    // The password never lands in the catalog's step list or events.
+    let url = env.dbctl(&["url", "sec"]).ok().stdout;
+    let password = url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('@')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(password.len(), 32);
+    let db = std::fs::read(env.home.join("catalog.db")).unwrap();
+    let wal = std::fs::read(env.home.join("catalog.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(
+            !bytes
+                .windows(password.len())
+                .any(|w| w == password.as_bytes()),
+            "password found in the catalog"
+        );
+    }
+    env.dbctl(&["delete", "sec", "--yes"]).ok();
+}

@@ -1,0 +1,437 @@
+//! The test environment: each test gets its own slot (a loopback /24 and a port range), its own
+//! temp dirs and dbctl home, real sshd "hosts", and cleanup of every process it started, by pid.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::fs::File;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const DBCTL: &str = env!("CARGO_BIN_EXE_dbctl");
+pub const DBHOST: &str = env!("CARGO_BIN_EXE_dbhost");
+
+/// A slot held for the life of a test (an flock), so parallel tests — threads or processes —
+/// never share addresses or ports.
+struct Slot {
+    n: u16,
+    _lock: nix::fcntl::Flock<File>,
+}
+
+fn take_slot() -> Slot {
+    let dir = Path::new("/tmp/dbctl-test-slots");
+    std::fs::create_dir_all(dir).unwrap();
+    loop {
+        for n in 0..200u16 {
+            let f = File::create(dir.join(format!("{n}.lock"))).unwrap();
+            if let Ok(lock) =
+                nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusiveNonblock)
+            {
+                return Slot { n, _lock: lock };
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Self {
+        Self {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts exit 0 and returns self.
+    #[track_caller]
+    pub fn ok(self) -> Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts the exit status and that stderr is exactly one line (bad input's contract).
+    #[track_caller]
+    pub fn fails_with(self, code: i32) -> Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit {code}\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn one_line_error(self, code: i32, needle: &str) -> Self {
+        let r = self.fails_with(code);
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "expected one line on stderr, got: {}",
+            r.stderr
+        );
+        assert!(lines[0].starts_with("error: "), "{}", r.stderr);
+        assert!(
+            r.stderr.contains(needle),
+            "expected {needle:?} in: {}",
+            r.stderr
+        );
+        r
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+pub struct TestEnv {
+    pub dir: PathBuf,
+    pub home: PathBuf,
+    slot: Slot,
+    /// dbhost roots whose servers this test may have started.
+    roots: Vec<PathBuf>,
+    sshds: Vec<Child>,
+    _tmp: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let slot = take_slot();
+        let tmp = tempfile::Builder::new()
+            .prefix("dbctl-t")
+            .tempdir_in("/tmp")
+            .unwrap();
+        // The servers run as the `postgres` user, which must be able to walk into the tree.
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let dir = tmp.path().to_path_buf();
+        Self {
+            home: dir.join("home"),
+            dir,
+            slot,
+            roots: Vec::new(),
+            sshds: Vec::new(),
+            _tmp: tmp,
+        }
+    }
+
+    /// Loopback address `k` of this test's /24 (127.0.<slot+10>.k).
+    pub fn ip(&self, k: u8) -> String {
+        format!("127.0.{}.{k}", self.slot.n + 10)
+    }
+
+    /// This test's port block `k` (10 ports); blocks 0..=3 per test.
+    pub fn ports(&self, k: u16) -> [u16; 2] {
+        let base = 30000 + self.slot.n * 40 + k * 10;
+        [base, base + 9]
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(DBCTL);
+        c.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &self.dir)
+            .env("DBCTL_HOME", &self.home)
+            .env("DBCTL_DBHOST", DBHOST)
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn dbctl(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().unwrap())
+    }
+
+    pub fn dbctl_env(&self, args: &[&str], envs: &[(&str, &str)]) -> Run {
+        let mut c = self.command(args);
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        Run::from(c.output().unwrap())
+    }
+
+    pub fn local_root(&self) -> PathBuf {
+        self.dir.join("local-root")
+    }
+
+    /// `dbctl init` with this test's local root and ports.
+    pub fn init(&mut self) {
+        let root = self.local_root();
+        self.roots.push(root.clone());
+        let [lo, hi] = self.ports(0);
+        self.dbctl(&[
+            "init",
+            "--local-root",
+            root.to_str().unwrap(),
+            "--local-ports",
+            &format!("{lo}-{hi}"),
+        ])
+        .ok();
+    }
+
+    /// What a failed command must leave alone: instances, workflows, events, host names.
+    pub fn catalog_state(&self) -> String {
+        let hosts: Vec<String> = self
+            .dbctl(&["host", "list", "-o", "json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["name"].to_string())
+            .collect();
+        format!(
+            "{}\n{}\n{}\n{:?}",
+            self.dbctl(&["list", "-o", "json"]).stdout,
+            self.dbctl(&["workflow", "list", "-o", "json"]).stdout,
+            self.dbctl(&["events", "-o", "json"]).stdout,
+            hosts
+        )
+    }
+
+    /// Runs `psql` against an instance's URL, returning its unaligned output.
+    #[track_caller]
+    pub fn psql(&self, instance: &str, sql: &str) -> String {
+        let url = self
+            .dbctl(&["url", instance])
+            .ok()
+            .stdout
+            .trim()
+            .to_string();
+        let out = Command::new("psql")
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                &url,
+                "-c",
+                sql,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "psql failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Starts a real sshd on address `k` whose key runs `forced` (default: this build's dbhost
+    /// with its own root) and whose client key is of `key_type` ("ed25519" or "rsa").
+    pub fn ssh_host(&mut self, name: &str, k: u8, key_type: &str, forced: Option<&str>) -> SshHost {
+        let dir = self.dir.join("hosts").join(name);
+        let root = dir.join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        for d in [dir.parent().unwrap(), &dir, &root] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let address = self.ip(k);
+        let [lo, hi] = self.ports(u16::from(k));
+        std::fs::write(
+            root.join("dbhost.toml"),
+            format!("listen_address = \"{address}\"\nport_range = [{lo}, {hi}]\n"),
+        )
+        .unwrap();
+        let client_key = dir.join("client_key");
+        keygen(&client_key, key_type);
+        keygen(&dir.join("host_key"), "ed25519");
+        let forced = forced
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{DBHOST} --root {} rpc", root.display()));
+        let pubkey = std::fs::read_to_string(dir.join("client_key.pub")).unwrap();
+        std::fs::write(
+            dir.join("authorized_keys"),
+            format!("command=\"{forced}\",restrict {pubkey}"),
+        )
+        .unwrap();
+        // sshd's port: the last port of a block no instance uses.
+        let ssh_port = self.ports(3)[0] + u16::from(k);
+        std::fs::write(
+            dir.join("sshd_config"),
+            format!(
+                "Port {ssh_port}\nListenAddress {address}\nHostKey {hk}\nAuthorizedKeysFile {ak}\nPidFile {pid}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\nLogLevel ERROR\n",
+                hk = dir.join("host_key").display(),
+                ak = dir.join("authorized_keys").display(),
+                pid = dir.join("sshd.pid").display(),
+            ),
+        )
+        .unwrap();
+        self.roots.push(root.clone());
+        let mut host = SshHost {
+            name: name.into(),
+            address,
+            port: ssh_port,
+            root,
+            dir,
+            identity: client_key,
+            sshd_index: 0,
+        };
+        self.start_sshd(&mut host);
+        host
+    }
+
+    fn start_sshd(&mut self, host: &mut SshHost) {
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(host.dir.join("sshd_config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sshd (install openssh-server: scripts/install-deps)");
+        host.sshd_index = self.sshds.len();
+        self.sshds.push(child);
+        wait_for_port(&host.address, host.port);
+    }
+
+    /// Stops a host's sshd, gives it a new host key, and starts it again.
+    pub fn rekey(&mut self, host: &mut SshHost) {
+        let child = &mut self.sshds[host.sshd_index];
+        kill_pid(child.id() as i32);
+        let _ = child.wait();
+        let _ = std::fs::remove_file(host.dir.join("host_key"));
+        let _ = std::fs::remove_file(host.dir.join("host_key.pub"));
+        keygen(&host.dir.join("host_key"), "ed25519");
+        self.start_sshd(host);
+    }
+
+    /// `dbctl host add` for an SshHost.
+    pub fn add_host(&self, h: &SshHost) -> Run {
+        self.dbctl(&[
+            "host",
+            "add",
+            &h.name,
+            "--address",
+            &h.address,
+            "--port",
+            &h.port.to_string(),
+            "--user",
+            &whoami(),
+            "--identity",
+            h.identity.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+    }
+
+    /// Server processes still running under this test's dbhost roots.
+    pub fn running_servers(&self) -> Vec<i32> {
+        self.roots.iter().flat_map(|r| server_pids(r)).collect()
+    }
+}
+
+pub struct SshHost {
+    pub name: String,
+    pub address: String,
+    pub port: u16,
+    pub root: PathBuf,
+    pub dir: PathBuf,
+    pub identity: PathBuf,
+    sshd_index: usize,
+}
+
+impl SshHost {
+    /// The host key's fingerprint as ssh-keygen prints it.
+    pub fn fingerprint(&self) -> String {
+        let out = Command::new("ssh-keygen")
+            .arg("-lf")
+            .arg(self.dir.join("host_key.pub"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_string()
+    }
+}
+
+pub fn whoami() -> String {
+    nix::unistd::User::from_uid(nix::unistd::Uid::effective())
+        .unwrap()
+        .unwrap()
+        .name
+}
+
+fn keygen(path: &Path, kind: &str) {
+    let mut c = Command::new("ssh-keygen");
+    c.args(["-q", "-N", "", "-t", kind]);
+    if kind == "rsa" {
+        c.args(["-b", "2048"]);
+    }
+    let st = c.arg("-f").arg(path).stdin(Stdio::null()).status().unwrap();
+    assert!(st.success());
+}
+
+fn wait_for_port(address: &str, port: u16) {
+    let start = Instant::now();
+    while std::net::TcpStream::connect((address, port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "sshd did not listen on {address}:{port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Postmaster pids from the data directories under a dbhost root.
+pub fn server_pids(root: &Path) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir(root.join("instances")) else {
+        return vec![];
+    };
+    entries
+        .flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path().join("data/postmaster.pid")).ok())
+        .filter_map(|t| t.lines().next()?.trim().parse().ok())
+        .filter(|pid: &i32| Path::new(&format!("/proc/{pid}")).exists())
+        .collect()
+}
+
+fn kill_pid(pid: i32) {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() && start.elapsed() < Duration::from_secs(10) {
+        // Zombies of our own children are reaped by their Child handles; others by init.
+        if std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z ")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        for pid in self.running_servers() {
+            kill_pid(pid);
+        }
+        for child in &mut self.sshds {
+            kill_pid(child.id() as i32);
+            let _ = child.wait();
+        }
+    }
+}

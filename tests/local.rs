@@ -1,0 +1,251 @@
+//! The local host: create, connect, describe, list, delete, bad input, dry-run, detach/sweep.
+
+use crate::common::TestEnv;
+
+#[test]
+fn create_connect_describe_delete_on_the_local_host() {
+    let mut env = TestEnv::new();
+    env.init();
+    let created = env
+        .dbctl(&["create", "app", "--class", "small", "-o", "json"])
+        .ok();
+    assert!(
+        created.stderr.contains("placed on host local"),
+        "{}",
+        created.stderr
+    );
+    let d = created.json();
+    assert_eq!(d["status"], "available");
+    assert_eq!(d["engine"], "postgres");
+    assert_eq!(d["host"], "local");
+    let port = d["port"].as_u64().unwrap() as u16;
+    let [lo, hi] = env.ports(0);
+    assert!(
+        (lo..=hi).contains(&port),
+        "port {port} outside the host's range"
+    );
+    assert_eq!(d["endpoint"], format!("127.0.0.1:{port}"));
+    assert!(
+        d["engine_version"].as_str().unwrap().starts_with("15"),
+        "{d}"
+    );
+
+    // A real server: write, read, checksums on, memory from the class, not run as root.
+    env.psql("app", "create table t (id int primary key, v text); insert into t select g, 'row' || g from generate_series(1, 100) g");
+    assert_eq!(env.psql("app", "select count(*) from t"), "100");
+    assert_eq!(env.psql("app", "show data_checksums"), "on");
+    assert_eq!(env.psql("app", "show shared_buffers"), "256MB");
+    assert_eq!(env.psql("app", "show max_connections"), "100");
+    let pids = env.running_servers();
+    assert_eq!(pids.len(), 1);
+    let owner = std::fs::read_to_string(format!("/proc/{}/status", pids[0])).unwrap();
+    let uid_line = owner.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    if nix::unistd::Uid::effective().is_root() {
+        assert!(
+            !uid_line.split_whitespace().nth(1).unwrap().eq("0"),
+            "server runs as root: {uid_line}"
+        );
+    }
+
+    let list = env.dbctl(&["list", "-o", "json"]).ok().json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let table = env.dbctl(&["describe", "app"]).ok().stdout;
+    assert!(
+        table.contains("available") && table.contains(&format!("127.0.0.1:{port}")),
+        "{table}"
+    );
+    let last = &env.dbctl(&["describe", "app", "-o", "json"]).ok().json()["last_workflow"];
+    assert_eq!(last["action"], "create");
+    assert_eq!(last["status"], "succeeded");
+
+    env.dbctl(&["delete", "app", "--yes"]).ok();
+    assert!(
+        env.running_servers().is_empty(),
+        "server still running after delete"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "port {port} still open"
+    );
+    let left: Vec<_> = std::fs::read_dir(env.local_root().join("instances"))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "data left on the host: {left:?}");
+    assert_eq!(
+        env.dbctl(&["list", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let events = env.dbctl(&["events", "app", "-o", "json"]).ok().json();
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["requested", "created", "requested", "deleted"]);
+    // The name is free again.
+    env.dbctl(&["create", "app", "--dry-run"]).ok();
+}
+
+#[test]
+fn bad_input_gets_one_line_and_changes_nothing() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "taken"]).ok();
+    std::fs::write(
+        env.home.join("config.toml"),
+        "[classes.huge]\ncpus = 64\nmemory_mb = 10485760\nmax_connections = 100\n",
+    )
+    .unwrap();
+    let busy = std::net::TcpListener::bind(("127.0.0.1", env.ports(0)[1])).unwrap();
+    let busy_port = busy.local_addr().unwrap().port().to_string();
+    let before = env.catalog_state();
+    let cases: &[(&[&str], &str)] = &[
+        (&["create", "Bad_Name"], "invalid instance name"),
+        (&["create", "--", "-leading"], "invalid instance name"),
+        (&["create", &"a".repeat(64)], "longer than 63"),
+        (&["create", "taken"], "already exists"),
+        (&["create", "x", "--class", "nope"], "unknown class `nope`"),
+        (
+            &["create", "x", "--engine", "oracle"],
+            "unknown engine `oracle`",
+        ),
+        (&["create", "x", "--host", "nope"], "unknown host `nope`"),
+        (&["create", "x", "--class", "huge"], "no host has room"),
+        (
+            &["create", "x", "--class", "huge", "--host", "local"],
+            "cannot take",
+        ),
+        (&["create", "x", "--port", &busy_port], "in use"),
+        (
+            &["create", "x", "--admin-user", "pg_admin"],
+            "invalid admin user",
+        ),
+        (
+            &["create", "x", "--storage-gb", "100000000"],
+            "storage free",
+        ),
+        (&["delete", "nope", "--yes"], "no instance named `nope`"),
+        (&["delete", "taken"], "without confirmation"),
+        (&["describe", "nope"], "no instance named"),
+        (&["url", "nope"], "no instance named"),
+        (&["workflow", "show", "999"], "no workflow 999"),
+        (&["workflow", "resume", "1"], "already succeeded"),
+        (&["host", "show", "nope"], "unknown host"),
+        (&["host", "remove", "local"], "still has 1 instance"),
+    ];
+    for (args, needle) in cases {
+        env.dbctl(args).one_line_error(2, needle);
+    }
+    assert_eq!(
+        env.catalog_state(),
+        before,
+        "a refused command changed the catalog"
+    );
+    assert_eq!(env.running_servers().len(), 1);
+    drop(busy);
+    env.dbctl(&["delete", "taken", "--yes"]).ok();
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_changes_nothing() {
+    let mut env = TestEnv::new();
+    env.init();
+    let before = env.catalog_state();
+    let plan = env
+        .dbctl(&["create", "dry", "--dry-run", "-o", "json"])
+        .ok()
+        .json();
+    assert!(plan["workflow_id"].is_null());
+    let steps: Vec<&str> = plan["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["provision", "start", "mark-available"]);
+    assert_eq!(plan["steps"][0]["spec"]["undo"]["op"], "destroy");
+    let table = env.dbctl(&["create", "dry", "--dry-run"]).ok();
+    assert!(
+        table.stdout.contains("provision") && table.stdout.contains("destroy"),
+        "{}",
+        table.stdout
+    );
+    assert_eq!(env.catalog_state(), before);
+    assert!(
+        !env.local_root().join("instances").exists()
+            || std::fs::read_dir(env.local_root().join("instances"))
+                .unwrap()
+                .count()
+                == 0
+    );
+}
+
+#[test]
+fn detached_workflows_hold_the_lease_and_the_sweeper_runs_them_in_parallel() {
+    let mut env = TestEnv::new();
+    env.init();
+    let a: i64 = env
+        .dbctl(&["create", "qa", "--detach"])
+        .ok()
+        .stdout
+        .trim()
+        .parse()
+        .unwrap();
+    let b: i64 = env
+        .dbctl(&["create", "qb", "--detach"])
+        .ok()
+        .stdout
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        env.dbctl(&["describe", "qa", "-o", "json"]).ok().json()["status"],
+        "creating"
+    );
+    // One workflow at a time per instance.
+    env.dbctl(&["delete", "qa", "--yes"])
+        .one_line_error(2, &format!("busy with workflow {a}"));
+    let waiter = env
+        .command(&["workflow", "wait", &b.to_string(), "--timeout", "120"])
+        .spawn()
+        .unwrap();
+    let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    let outcomes: Vec<(i64, &str)> = swept
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["workflow_id"].as_i64().unwrap(),
+                r["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(outcomes, [(a, "succeeded"), (b, "succeeded")]);
+    assert!(waiter.wait_with_output().unwrap().status.success());
+    for n in ["qa", "qb"] {
+        assert_eq!(
+            env.dbctl(&["describe", n, "-o", "json"]).ok().json()["status"],
+            "available"
+        );
+        assert_eq!(env.psql(n, "select 1"), "1");
+    }
+    // Nothing left to do.
+    assert_eq!(
+        env.dbctl(&["sweep", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    env.dbctl(&["delete", "qa", "--yes"]).ok();
+    env.dbctl(&["delete", "qb", "--yes"]).ok();
+}

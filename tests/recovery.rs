@@ -1,0 +1,209 @@
+//! Workflows that crash or fail: resumed to the same end state, or undone leaving nothing behind.
+
+use crate::common::TestEnv;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn only_instance_dir(root: &Path) -> PathBuf {
+    let dirs: Vec<_> = std::fs::read_dir(root.join("instances"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}
+
+/// initdb stamps each cluster with a unique system identifier: a second initdb would change it.
+fn system_identifier(data: &Path) -> String {
+    let bin = std::fs::read_dir("/usr/lib/postgresql")
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("bin/pg_controldata"))
+        .find(|p| p.exists())
+        .unwrap();
+    let out = Command::new(bin)
+        .arg("-D")
+        .arg(data)
+        .env("LC_ALL", "C")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines()
+        .find(|l| l.starts_with("Database system identifier"))
+        .unwrap_or_else(|| panic!("{text}"))
+        .to_string()
+}
+
+#[test]
+fn a_crash_after_initdb_resumes_without_a_second_initdb() {
+    let mut env = TestEnv::new();
+    env.init();
+    // The worst moment: the host finished initdb, dbctl died before recording it.
+    let crashed = env.dbctl_env(
+        &["create", "crashy"],
+        &[("DBCTL_FAILPOINTS", "crash-after:provision")],
+    );
+    assert_ne!(crashed.code, Some(0));
+    let wf = &env.dbctl(&["workflow", "list", "-o", "json"]).ok().json()[0];
+    assert_eq!(wf["status"], "running");
+    assert_eq!(wf["steps"][0]["status"], "running");
+    let id = wf["id"].as_i64().unwrap().to_string();
+    let data = only_instance_dir(&env.local_root()).join("data");
+    let ident = system_identifier(&data);
+
+    let resumed = env
+        .dbctl(&["workflow", "resume", &id, "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(resumed["status"], "succeeded");
+    assert_eq!(
+        resumed["steps"][0]["attempts"], 2,
+        "provision was sent again"
+    );
+    assert_eq!(
+        system_identifier(&data),
+        ident,
+        "provision ran initdb a second time"
+    );
+    assert_eq!(only_instance_dir(&env.local_root()).join("data"), data);
+    assert_eq!(
+        env.dbctl(&["describe", "crashy", "-o", "json"]).ok().json()["status"],
+        "available"
+    );
+    assert_eq!(env.psql("crashy", "select 40 + 2"), "42");
+    assert_eq!(env.running_servers().len(), 1, "nothing orphaned");
+    env.dbctl(&["delete", "crashy", "--yes"]).ok();
+}
+
+#[test]
+fn the_sweeper_finishes_a_workflow_whose_runner_died() {
+    let mut env = TestEnv::new();
+    env.init();
+    let crashed = env.dbctl_env(
+        &["create", "orphan"],
+        &[("DBCTL_FAILPOINTS", "crash-after:start")],
+    );
+    assert_ne!(crashed.code, Some(0));
+    assert_eq!(
+        env.dbctl(&["describe", "orphan", "-o", "json"]).ok().json()["status"],
+        "creating"
+    );
+    // The lease still belongs to the unfinished workflow.
+    env.dbctl(&["delete", "orphan", "--yes"])
+        .one_line_error(2, "busy with workflow");
+    let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    assert_eq!(swept[0]["outcome"], "succeeded", "{swept}");
+    assert_eq!(
+        env.dbctl(&["describe", "orphan", "-o", "json"]).ok().json()["status"],
+        "available"
+    );
+    assert_eq!(env.running_servers().len(), 1);
+    env.dbctl(&["delete", "orphan", "--yes"]).ok();
+}
+
+#[test]
+fn a_step_that_keeps_failing_is_retried_then_everything_is_undone() {
+    let mut env = TestEnv::new();
+    env.init();
+    let failed = env
+        .dbctl_env(&["create", "doomed"], &[("DBCTL_FAILPOINTS", "fail:start")])
+        .fails_with(1);
+    assert!(
+        failed.stderr.contains("failed") && failed.stderr.contains("undone"),
+        "{}",
+        failed.stderr
+    );
+    let wf = &env.dbctl(&["workflow", "list", "-o", "json"]).ok().json()[0];
+    assert_eq!(wf["status"], "failed");
+    assert_eq!(wf["steps"][1]["attempts"], 3, "start is tried 1 + 2 times");
+    assert_eq!(wf["steps"][1]["status"], "undone");
+    assert_eq!(wf["steps"][0]["status"], "undone");
+    assert!(
+        env.running_servers().is_empty(),
+        "a server was left running"
+    );
+    assert_eq!(
+        std::fs::read_dir(env.local_root().join("instances"))
+            .unwrap()
+            .count(),
+        0,
+        "data left behind"
+    );
+    assert_eq!(
+        env.dbctl(&["list", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let events = env.dbctl(&["events", "doomed", "-o", "json"]).ok().json();
+    let kinds: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["requested", "step_failed", "failed"]);
+    // The name is free and a clean attempt works.
+    env.dbctl(&["create", "doomed"]).ok();
+    env.dbctl(&["delete", "doomed", "--yes"]).ok();
+}
+
+#[test]
+fn a_failed_delete_puts_the_instance_back() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "keep"]).ok();
+    env.psql("keep", "create table k(x int); insert into k values (7)");
+    // The host refuses to destroy: the stop is undone and the instance serves again.
+    env.dbctl_env(
+        &["delete", "keep", "--yes"],
+        &[("DBCTL_FAILPOINTS", "fail-before:destroy")],
+    )
+    .fails_with(1);
+    assert_eq!(
+        env.dbctl(&["describe", "keep", "-o", "json"]).ok().json()["status"],
+        "available"
+    );
+    assert_eq!(
+        env.psql("keep", "select x from k"),
+        "7",
+        "undo of stop restarted the server"
+    );
+    env.dbctl(&["delete", "keep", "--yes"]).ok();
+}
+
+#[test]
+fn a_delete_that_fails_after_destroying_marks_the_instance_failed() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "half"]).ok();
+    // destroy acted, then its verification failed: restarting is impossible, so the undo of
+    // stop fails and the instance is marked failed rather than claimed available.
+    let r = env
+        .dbctl_env(
+            &["delete", "half", "--yes"],
+            &[("DBCTL_FAILPOINTS", "fail:destroy")],
+        )
+        .fails_with(1);
+    assert!(r.stderr.contains("undo of `stop` failed"), "{}", r.stderr);
+    assert_eq!(
+        env.dbctl(&["describe", "half", "-o", "json"]).ok().json()["status"],
+        "failed"
+    );
+    assert!(env.running_servers().is_empty());
+    // A plain delete clears it.
+    env.dbctl(&["delete", "half", "--yes"]).ok();
+    assert_eq!(
+        env.dbctl(&["list", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+}

@@ -1,0 +1,8 @@
+//! One integration-test binary (faster to build than many), one module per topic.
+
+mod common;
+
+mod cli;
+mod local;
+mod recovery;
+mod ssh;

@@ -1,0 +1,176 @@
+//! Remote hosts over real sshd: forced commands, key types, host-key pinning, refusals.
+
+use crate::common::{whoami, TestEnv};
+
+#[test]
+fn remote_hosts_over_ssh_with_forced_commands() {
+    let mut env = TestEnv::new();
+    env.init();
+    let h1 = env.ssh_host("h1", 1, "ed25519", None);
+    let h2 = env.ssh_host("h2", 2, "rsa", None);
+    for h in [&h1, &h2] {
+        let shown = env.add_host(h).ok().json();
+        assert_eq!(shown["transport"], "ssh");
+        assert_eq!(shown["protocol"], 1);
+        assert!(
+            shown["engines"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("postgres 15"),
+            "{shown}"
+        );
+        assert_eq!(
+            shown["host_key"],
+            format!("ssh-ed25519 {}", h.fingerprint()),
+            "pinned key"
+        );
+        assert_eq!(shown["root"], h.root.display().to_string());
+    }
+    let list = env.dbctl(&["host", "list", "-o", "json"]).ok().json();
+    assert_eq!(list.as_array().unwrap().len(), 3);
+
+    for (name, host) in [("r1", &h1), ("r2", &h2)] {
+        let d = env
+            .dbctl(&["create", name, "--host", &host.name, "-o", "json"])
+            .ok()
+            .json();
+        assert_eq!(d["host"], host.name.as_str());
+        assert_eq!(d["address"], host.address.as_str());
+        env.psql(
+            name,
+            &format!("create table t(v text); insert into t values ('{name}')"),
+        );
+        assert_eq!(env.psql(name, "select v from t"), name);
+        assert_eq!(env.psql(name, "show listen_addresses"), host.address);
+        assert_eq!(
+            crate::common::server_pids(&host.root).len(),
+            1,
+            "server under {}'s root",
+            host.name
+        );
+    }
+    env.dbctl(&["host", "remove", "h1"])
+        .one_line_error(2, "still has 1 instance");
+    env.dbctl(&["delete", "r1", "--yes"]).ok();
+    assert!(crate::common::server_pids(&h1.root).is_empty());
+    assert_eq!(
+        std::fs::read_dir(h1.root.join("instances"))
+            .unwrap()
+            .count(),
+        0
+    );
+    env.dbctl(&["host", "remove", "h1"]).ok();
+    env.dbctl(&["delete", "r2", "--yes"]).ok();
+}
+
+#[test]
+fn a_changed_host_key_is_refused_showing_both_fingerprints() {
+    let mut env = TestEnv::new();
+    env.init();
+    let mut h = env.ssh_host("moving", 1, "ed25519", None);
+    env.add_host(&h).ok();
+    let old = h.fingerprint();
+    env.rekey(&mut h);
+    let new = h.fingerprint();
+    assert_ne!(old, new);
+    let before = env.catalog_state();
+    let r = env
+        .dbctl(&["host", "refresh", "moving"])
+        .one_line_error(1, "changed");
+    assert!(
+        r.stderr.contains(&old) && r.stderr.contains(&new),
+        "{}",
+        r.stderr
+    );
+    let r = env
+        .dbctl(&["create", "x", "--host", "moving"])
+        .fails_with(1);
+    assert!(r.stderr.contains(&new), "{}", r.stderr);
+    assert_eq!(env.catalog_state(), before);
+}
+
+#[test]
+fn hosts_that_cannot_serve_are_refused_at_add() {
+    let mut env = TestEnv::new();
+    env.init();
+    let before = env.catalog_state();
+    // Nothing listens there.
+    let [port, _] = env.ports(3);
+    env.dbctl(&[
+        "host",
+        "add",
+        "ghost",
+        "--address",
+        &env.ip(9),
+        "--port",
+        &(port + 9).to_string(),
+        "--user",
+        &whoami(),
+        "--identity",
+        "/dev/null",
+    ])
+    .one_line_error(2, "identity file");
+    let key = env.dir.join("k");
+    std::fs::write(&key, "not a key").unwrap();
+    env.dbctl(&[
+        "host",
+        "add",
+        "ghost",
+        "--address",
+        &env.ip(9),
+        "--port",
+        &(port + 9).to_string(),
+        "--user",
+        &whoami(),
+        "--identity",
+        key.to_str().unwrap(),
+    ])
+    .one_line_error(1, "does not answer");
+
+    // sshd answers, but dbhost is not installed there.
+    let missing = env.ssh_host("nodbhost", 1, "ed25519", Some("/nonexistent/dbhost rpc"));
+    env.add_host(&missing)
+        .one_line_error(1, "dbhost is not installed");
+
+    // A dbhost that speaks another protocol.
+    let script = env.dir.join("future-dbhost");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\ncat >/dev/null\necho '{\"type\":\"result\",\"ok\":{},\"version\":\"9.0.0\",\"protocol\":99}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let future = env.ssh_host("future", 2, "ed25519", Some(script.to_str().unwrap()));
+    env.add_host(&future).one_line_error(1, "protocol 99");
+
+    // A key the host does not accept.
+    let mut wrong = env.ssh_host("wrongkey", 3, "ed25519", None);
+    wrong.identity = missing.identity.clone();
+    env.add_host(&wrong).one_line_error(1, "authentication");
+
+    env.dbctl(&[
+        "host",
+        "add",
+        "Bad_Name",
+        "--address",
+        "127.0.0.1",
+        "--identity",
+        "/dev/null",
+    ])
+    .one_line_error(2, "invalid host name");
+    env.dbctl(&[
+        "host",
+        "add",
+        "local",
+        "--address",
+        "127.0.0.1",
+        "--identity",
+        "/dev/null",
+    ])
+    .one_line_error(2, "already exists");
+    assert_eq!(
+        env.catalog_state(),
+        before,
+        "a refused host changed the catalog"
+    );
+}
