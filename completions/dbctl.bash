@@ -103,6 +103,9 @@ _dbctl() {
             dbctl__subcmd__help__subcmd__host,show)
                 cmd="dbctl__subcmd__help__subcmd__host__subcmd__show"
                 ;;
+            dbctl__subcmd__help__subcmd__workflow,cancel)
+                cmd="dbctl__subcmd__help__subcmd__workflow__subcmd__cancel"
+                ;;
             dbctl__subcmd__help__subcmd__workflow,list)
                 cmd="dbctl__subcmd__help__subcmd__workflow__subcmd__list"
                 ;;
@@ -151,6 +154,9 @@ _dbctl() {
             dbctl__subcmd__host__subcmd__help,show)
                 cmd="dbctl__subcmd__host__subcmd__help__subcmd__show"
                 ;;
+            dbctl__subcmd__workflow,cancel)
+                cmd="dbctl__subcmd__workflow__subcmd__cancel"
+                ;;
             dbctl__subcmd__workflow,help)
                 cmd="dbctl__subcmd__workflow__subcmd__help"
                 ;;
@@ -165,6 +171,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__workflow,wait)
                 cmd="dbctl__subcmd__workflow__subcmd__wait"
+                ;;
+            dbctl__subcmd__workflow__subcmd__help,cancel)
+                cmd="dbctl__subcmd__workflow__subcmd__help__subcmd__cancel"
                 ;;
             dbctl__subcmd__workflow__subcmd__help,help)
                 cmd="dbctl__subcmd__workflow__subcmd__help__subcmd__help"
@@ -614,8 +623,22 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__workflow)
-            opts="list show resume wait"
+            opts="list show resume wait cancel"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__workflow__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1070,7 +1093,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__workflow)
-            opts="-o -h -V --home --output --help --version list show resume wait help"
+            opts="-o -h -V --home --output --help --version list show resume wait cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1095,9 +1118,49 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        dbctl__subcmd__workflow__subcmd__help)
-            opts="list show resume wait help"
+        dbctl__subcmd__workflow__subcmd__cancel)
+            opts="-o -h -V --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__workflow__subcmd__help)
+            opts="list show resume wait cancel help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__workflow__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -131,16 +131,17 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand url" -s o -l output -d 'Outp
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand url" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand url" -s V -l version -d 'Print version'
-complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
-complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
-complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -s h -l help -d 'Print help'
-complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -s V -l version -d 'Print version'
-complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -f -a "list" -d 'List the newest workflows'
-complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -f -a "show" -d 'Show a workflow\'s steps with status, attempts, durations and errors'
-complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -f -a "resume" -d 'Resume a workflow that stopped part-way (crash, Ctrl-C, lost connection)'
-complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed'
-complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "list" -d 'List the newest workflows'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "show" -d 'Show a workflow\'s steps with status, attempts, durations and errors'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "resume" -d 'Resume a workflow that stopped part-way (crash, Ctrl-C, lost connection)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "cancel" -d 'Cancel a workflow that is queued or stopped part-way: undo its completed steps, mark it failed'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -l limit -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
@@ -163,10 +164,16 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_su
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from cancel" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from cancel" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from cancel" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the newest workflows'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a workflow\'s steps with status, attempts, durations and errors'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Resume a workflow that stopped part-way (crash, Ctrl-C, lost connection)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Cancel a workflow that is queued or stopped part-way: undo its completed steps, mark it failed'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand events" -l limit -d 'How many of the newest events to show' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand events" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
@@ -206,3 +213,4 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "show" -d 'Show a workflow\'s steps with status, attempts, durations and errors'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "resume" -d 'Resume a workflow that stopped part-way (crash, Ctrl-C, lost connection)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "cancel" -d 'Cancel a workflow that is queued or stopped part-way: undo its completed steps, mark it failed'

@@ -207,3 +207,83 @@ fn a_delete_that_fails_after_destroying_marks_the_instance_failed() {
         0
     );
 }
+
+#[test]
+fn ctrl_c_stops_after_the_current_step_and_resume_finishes() {
+    let mut env = TestEnv::new();
+    env.init();
+    // SIGINT through the real handler, right after provision was recorded.
+    let r = env
+        .dbctl_env(
+            &["create", "paused"],
+            &[("DBCTL_FAILPOINTS", "interrupt-after:provision")],
+        )
+        .fails_with(3);
+    assert!(r.stderr.contains("dbctl workflow resume"), "{}", r.stderr);
+    let wf = &env.dbctl(&["workflow", "list", "-o", "json"]).ok().json()[0];
+    assert_eq!(wf["status"], "interrupted");
+    assert_eq!(wf["steps"][0]["status"], "done");
+    assert_eq!(wf["steps"][1]["status"], "pending");
+    assert!(env.running_servers().is_empty(), "start ran after Ctrl-C");
+    let id = wf["id"].as_i64().unwrap().to_string();
+    env.dbctl(&["workflow", "resume", &id]).ok();
+    assert_eq!(env.psql("paused", "select 1"), "1");
+    env.dbctl(&["delete", "paused", "--yes"]).ok();
+}
+
+#[test]
+fn cancel_undoes_a_paused_workflow_and_frees_the_name() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl_env(
+        &["create", "gone"],
+        &[("DBCTL_FAILPOINTS", "interrupt-after:provision")],
+    )
+    .fails_with(3);
+    assert_eq!(
+        std::fs::read_dir(env.local_root().join("instances"))
+            .unwrap()
+            .count(),
+        1
+    );
+    let id = env.dbctl(&["workflow", "list", "-o", "json"]).ok().json()[0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let shown = env
+        .dbctl(&["workflow", "cancel", &id, "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(shown["status"], "failed");
+    assert_eq!(shown["steps"][0]["status"], "undone");
+    assert!(shown["error"]
+        .as_str()
+        .unwrap()
+        .contains("cancelled by the user"));
+    assert_eq!(
+        std::fs::read_dir(env.local_root().join("instances"))
+            .unwrap()
+            .count(),
+        0
+    );
+    env.dbctl(&["workflow", "cancel", &id])
+        .one_line_error(2, "already failed");
+    // A queued workflow cancels too, and the name is free after either.
+    let q = env
+        .dbctl(&["create", "gone", "--detach"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    env.dbctl(&["workflow", "cancel", &q]).ok();
+    assert_eq!(
+        env.dbctl(&["list", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    env.dbctl(&["create", "gone", "--dry-run"]).ok();
+}

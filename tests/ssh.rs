@@ -174,3 +174,69 @@ fn hosts_that_cannot_serve_are_refused_at_add() {
         "a refused host changed the catalog"
     );
 }
+
+#[test]
+fn a_lost_host_pauses_the_workflow_and_the_sweeper_finishes_it_later() {
+    let mut env = TestEnv::new();
+    env.init();
+    let mut h = env.ssh_host("flaky", 1, "ed25519", None);
+    env.add_host(&h).ok();
+    let id = env
+        .dbctl(&["create", "later", "--host", "flaky", "--detach"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    env.stop_sshd(&h);
+    // Unreachable after its retries: nothing can be undone there either, so it pauses.
+    let r = env.dbctl(&["sweep", "-o", "json"]).fails_with(1);
+    assert_eq!(r.json()[0]["outcome"], "interrupted", "{}", r.stdout);
+    let wf = env
+        .dbctl(&["workflow", "show", &id, "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(wf["status"], "interrupted");
+    assert!(
+        wf["error"].as_str().unwrap().contains("cannot connect"),
+        "{wf}"
+    );
+    assert_eq!(wf["steps"][0]["attempts"], 3);
+    assert_eq!(
+        env.dbctl(&["describe", "later", "-o", "json"]).ok().json()["status"],
+        "creating"
+    );
+
+    // The host stopped answering: a new create there is refused up front, changing nothing.
+    let before = env.catalog_state();
+    env.dbctl(&["create", "other", "--host", "flaky"])
+        .one_line_error(1, "does not answer");
+    assert_eq!(env.catalog_state(), before);
+
+    env.start_sshd(&mut h);
+    let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    assert_eq!(swept[0]["outcome"], "succeeded");
+    assert_eq!(env.psql("later", "select 1"), "1");
+    env.dbctl(&["delete", "later", "--yes"]).ok();
+}
+
+#[test]
+fn a_host_without_the_engine_is_not_chosen_or_accepted() {
+    let mut env = TestEnv::new();
+    env.init();
+    let h = env.ssh_host("bare", 1, "ed25519", None);
+    let conf = h.root.join("dbhost.toml");
+    let text = std::fs::read_to_string(&conf).unwrap() + "postgres_bin_dir = \"/nonexistent\"\n";
+    std::fs::write(&conf, text).unwrap();
+    let shown = env.add_host(&h).ok().json();
+    assert_eq!(shown["engines"].as_array().unwrap().len(), 0);
+    let before = env.catalog_state();
+    env.dbctl(&["create", "x", "--host", "bare"])
+        .one_line_error(2, "postgres is not installed");
+    assert_eq!(env.catalog_state(), before);
+    // Placement passes it over for the local host.
+    let d = env
+        .dbctl(&["create", "x", "--dry-run", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(d["host"], "local");
+}

@@ -193,13 +193,28 @@ pub fn unfinished(conn: &Connection) -> Result<Vec<WorkflowRow>> {
     Ok(rows)
 }
 
+/// Records `runner` as the process running the workflow, now in state `status`. A fresh run
+/// clears the error of an earlier interruption; an undo keeps the failure it is undoing.
+///
 /// # Errors
 /// The update fails.
-pub fn set_runner(conn: &Connection, id: i64, runner: Option<&str>, status: &str) -> Result<()> {
+pub fn claim(conn: &Connection, id: i64, runner: &str, status: &str) -> Result<()> {
     conn.execute(
-        "UPDATE workflows SET runner = ?2, heartbeat_at = ?3, status = ?4, started_at = COALESCE(started_at, ?3) WHERE id = ?1",
+        "UPDATE workflows SET runner = ?2, heartbeat_at = ?3, status = ?4,
+             started_at = COALESCE(started_at, ?3),
+             error = CASE WHEN ?4 = 'undoing' THEN error ELSE NULL END
+         WHERE id = ?1",
         params![id, runner, super::now(), status],
     )?;
+    Ok(())
+}
+
+/// Clears the runner: nobody is working on the workflow now.
+///
+/// # Errors
+/// The update fails.
+pub fn release(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute("UPDATE workflows SET runner = NULL WHERE id = ?1", [id])?;
     Ok(())
 }
 

@@ -1,11 +1,10 @@
 //! What changing commands share: --dry-run, --detach, and running a plan in the foreground.
 
 use super::output::Printer;
-use super::progress::Spinners;
+use super::progress::reporter;
 use crate::control::home::Ctx;
 use crate::control::instances::Plan;
 use crate::control::runs;
-use crate::workflow::progress::{Progress, Silent};
 use anyhow::Result;
 use clap::Args;
 
@@ -83,12 +82,8 @@ pub fn run_plan(ctx: &mut Ctx, p: &Printer, plan: &Plan, flags: ChangeFlags) -> 
         "{} {}: {} (workflow {wf})",
         plan.action, plan.instance, plan.placement
     ));
-    let spinners = Spinners::for_terminal();
-    let progress: &dyn Progress = match &spinners {
-        Some(s) => s,
-        None => &Silent,
-    };
-    let outcome = runs::execute(ctx, wf, progress)?;
+    let progress = reporter();
+    let outcome = runs::execute(ctx, wf, progress.as_ref())?;
     runs::outcome_result(ctx, wf, &outcome)?;
     Ok(true)
 }

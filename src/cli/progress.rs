@@ -1,6 +1,6 @@
 //! Workflow progress on a terminal: one indicatif spinner per step, on stderr.
 
-use crate::workflow::progress::Progress;
+use crate::workflow::progress::{Progress, Silent};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -12,10 +12,18 @@ pub struct Spinners {
 
 impl Spinners {
     /// Spinners when both stdout and stderr are terminals; None (quiet) otherwise.
-    pub fn for_terminal() -> Option<Self> {
+    fn for_terminal() -> Option<Self> {
         (std::io::stdout().is_terminal() && std::io::stderr().is_terminal()).then(|| Self {
             current: Mutex::new(None),
         })
+    }
+}
+
+/// Spinners on a terminal, silence otherwise.
+pub fn reporter() -> Box<dyn Progress> {
+    match Spinners::for_terminal() {
+        Some(s) => Box::new(s),
+        None => Box::new(Silent),
     }
 }
 

@@ -58,7 +58,7 @@ pub fn outcome_result(ctx: &Ctx, wf: i64, outcome: &Outcome) -> Result<()> {
     match outcome {
         Outcome::Succeeded => Ok(()),
         Outcome::Interrupted => Err(Resumable { workflow_id: wf }.into()),
-        Outcome::Failed { reason } => {
+        Outcome::Failed { reason, .. } => {
             let w = workflows::get(ctx.catalog.conn(), wf)?;
             Err(WorkflowFailed {
                 workflow_id: wf,
@@ -89,6 +89,36 @@ pub fn resume(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome
             "there is nothing to resume",
         ));
     }
+    execute(ctx, wf, progress)
+}
+
+/// Stops an unfinished workflow for good: undoes its completed steps and marks it failed.
+///
+/// # Errors
+/// Unknown or finished workflow, a live runner, or the catalog fails.
+pub fn cancel(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome> {
+    let w = known(ctx, wf)?;
+    if status::is_finished(&w.status) {
+        return Err(invalid(
+            format!("workflow {wf} already {}", w.status),
+            "there is nothing to cancel",
+        ));
+    }
+    if runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref()) {
+        return Err(invalid(
+            format!(
+                "workflow {wf} is being run by {} now",
+                w.runner.unwrap_or_default()
+            ),
+            "stop that run first (Ctrl-C stops it after the current step)",
+        ));
+    }
+    workflows::set_status(
+        ctx.catalog.conn(),
+        wf,
+        status::UNDOING,
+        Some("cancelled by the user"),
+    )?;
     execute(ctx, wf, progress)
 }
 
@@ -211,7 +241,7 @@ pub fn sweep(home: &Home) -> Result<Vec<SweepResult>> {
                         .and_then(|mut ctx| execute(&mut ctx, w.id, &Silent));
                     let (outcome, error) = match run {
                         Ok(Outcome::Succeeded) => ("succeeded", None),
-                        Ok(Outcome::Failed { reason }) => ("failed", Some(reason)),
+                        Ok(Outcome::Failed { reason, .. }) => ("failed", Some(reason)),
                         Ok(Outcome::Interrupted) => ("interrupted", None),
                         Err(e) => ("skipped", Some(format!("{e:#}"))),
                     };

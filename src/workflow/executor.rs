@@ -29,7 +29,11 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     Succeeded,
-    Failed { reason: String },
+    /// `undone`: every completed step was undone.
+    Failed {
+        reason: String,
+        undone: bool,
+    },
     Interrupted,
 }
 
@@ -43,7 +47,21 @@ pub struct Executor<'a> {
 
 struct StepError {
     message: String,
+    /// Trying the same step again may help.
     transient: bool,
+    /// The host could not be reached: neither the step nor an undo can act, so the workflow
+    /// pauses (resumable) instead of failing.
+    unreachable: bool,
+}
+
+impl StepError {
+    fn retryable(message: String) -> Self {
+        StepError {
+            message,
+            transient: true,
+            unreachable: false,
+        }
+    }
 }
 
 impl From<anyhow::Error> for StepError {
@@ -51,8 +69,17 @@ impl From<anyhow::Error> for StepError {
         StepError {
             message: format!("{e:#}"),
             transient: false,
+            unreachable: false,
         }
     }
+}
+
+/// How a step ended when it did not succeed.
+enum Stop {
+    /// Failed for good: undo and fail the workflow.
+    Failed(String),
+    /// Ctrl-C or an unreachable host: leave everything as it is, resumable.
+    Paused(Option<String>),
 }
 
 /// This process, as recorded in `workflows.runner`.
@@ -129,19 +156,25 @@ impl Executor<'_> {
             if status::is_finished(&w.status) {
                 bail!("workflow {wf} already {}", w.status);
             }
-            if w.runner.as_deref() != Some(runner) && runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref()) {
+            if w.runner.as_deref() != Some(runner)
+                && runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref())
+            {
                 bail!(
                     "workflow {wf} is being run by {} now; wait for it with `dbctl workflow wait {wf}`",
                     w.runner.unwrap_or_default()
                 );
             }
-            let next = if w.status == status::UNDOING { status::UNDOING } else { status::RUNNING };
-            workflows::set_runner(tx, wf, Some(runner), next)?;
+            let next = if w.status == status::UNDOING {
+                status::UNDOING
+            } else {
+                status::RUNNING
+            };
+            workflows::claim(tx, wf, runner, next)?;
             Ok(next.to_string())
         })
     }
 
-    /// Runs (or resumes) workflow `wf` to an end or an interruption.
+    /// Runs (or resumes) workflow `wf` to an end or a pause.
     ///
     /// # Errors
     /// The workflow is unknown, finished, or run by another live process, or the catalog fails.
@@ -160,43 +193,30 @@ impl Executor<'_> {
                     .unwrap_or_else(|| "an earlier run failed".into()),
             )
         } else {
-            let mut failure = None;
-            for step in steps.iter().filter(|s| s.status != step_status::DONE) {
-                if interrupt::requested() {
+            match self.run_steps(wf, &steps, total)? {
+                None => None,
+                Some(Stop::Failed(reason)) => Some(reason),
+                Some(Stop::Paused(reason)) => {
                     self.catalog.write(|tx| {
-                        workflows::set_status(tx, wf, status::INTERRUPTED, None)?;
-                        workflows::set_runner(tx, wf, None, status::INTERRUPTED)?;
+                        workflows::set_status(tx, wf, status::INTERRUPTED, reason.as_deref())?;
+                        workflows::release(tx, wf)?;
+                        if let Some(r) = &reason {
+                            let inst =
+                                w.instance_id.map(|id| instances::get(tx, id)).transpose()?;
+                            let who = inst.as_ref().map(|i| (i.id, i.name.as_str()));
+                            events::add(
+                                tx,
+                                who,
+                                Some(wf),
+                                "paused",
+                                &format!("workflow {wf} paused: {r}"),
+                            )?;
+                        }
                         Ok(())
                     })?;
                     return Ok(Outcome::Interrupted);
                 }
-                if let Err(e) = self.run_step(wf, step, total) {
-                    let reason = format!("step {} `{}`: {}", step.idx + 1, step.name, e.message);
-                    self.catalog.write(|tx| {
-                        workflows::step_finished(
-                            tx,
-                            wf,
-                            step.idx,
-                            step_status::FAILED,
-                            None,
-                            Some(&e.message),
-                        )?;
-                        workflows::set_status(tx, wf, status::UNDOING, Some(&reason))?;
-                        let inst = w.instance_id.map(|id| instances::get(tx, id)).transpose()?;
-                        events::add(
-                            tx,
-                            inst.as_ref().map(|i| (i.id, i.name.as_str())),
-                            Some(wf),
-                            "step_failed",
-                            &reason,
-                        )?;
-                        Ok(())
-                    })?;
-                    failure = Some(reason);
-                    break;
-                }
             }
-            failure
         };
 
         let outcome = match failure {
@@ -215,10 +235,52 @@ impl Executor<'_> {
                     Some(&reason),
                     undone,
                 )?;
-                Outcome::Failed { reason }
+                Outcome::Failed { reason, undone }
             }
         };
         Ok(outcome)
+    }
+
+    /// Runs the steps not yet done, in order; None when all succeeded.
+    fn run_steps(&mut self, wf: i64, steps: &[StepRow], total: u32) -> Result<Option<Stop>> {
+        for step in steps.iter().filter(|s| s.status != step_status::DONE) {
+            if interrupt::requested() {
+                return Ok(Some(Stop::Paused(None)));
+            }
+            let Err(e) = self.run_step(wf, step, total) else {
+                failpoints::interrupt_after(&step.name);
+                continue;
+            };
+            let reason = format!("step {} `{}`: {}", step.idx + 1, step.name, e.message);
+            if e.unreachable || interrupt::requested() {
+                // The step stays `running`: a resumed run sends the same request again.
+                workflows::step_error(self.catalog.conn(), wf, step.idx, &e.message)?;
+                return Ok(Some(Stop::Paused(Some(reason))));
+            }
+            let instance_id = workflows::get(self.catalog.conn(), wf)?.instance_id;
+            self.catalog.write(|tx| {
+                workflows::step_finished(
+                    tx,
+                    wf,
+                    step.idx,
+                    step_status::FAILED,
+                    None,
+                    Some(&e.message),
+                )?;
+                workflows::set_status(tx, wf, status::UNDOING, Some(&reason))?;
+                let inst = instance_id.map(|id| instances::get(tx, id)).transpose()?;
+                events::add(
+                    tx,
+                    inst.as_ref().map(|i| (i.id, i.name.as_str())),
+                    Some(wf),
+                    "step_failed",
+                    &reason,
+                )?;
+                Ok(())
+            })?;
+            return Ok(Some(Stop::Failed(reason)));
+        }
+        Ok(None)
     }
 
     fn finish(
@@ -232,7 +294,7 @@ impl Executor<'_> {
     ) -> Result<()> {
         self.catalog.write(|tx| {
             workflows::set_status(tx, wf, end, reason)?;
-            workflows::set_runner(tx, wf, None, end)?;
+            workflows::release(tx, wf)?;
             if let Some(id) = instance_id {
                 let inst = instances::get(tx, id)?;
                 if end == status::FAILED {
@@ -270,8 +332,7 @@ impl Executor<'_> {
             workflows::step_started(self.catalog.conn(), wf, step.idx)?;
             self.progress
                 .step_started(step.idx, total, &step.name, step.attempts + attempt);
-            let result = self.attempt(wf, step, &spec);
-            match result {
+            match self.attempt(wf, step, &spec) {
                 Ok(output) => {
                     self.catalog.write(|tx| {
                         workflows::step_finished(
@@ -307,10 +368,10 @@ impl Executor<'_> {
     /// One attempt: the action, the failpoints around it, then its verification.
     fn attempt(&mut self, wf: i64, step: &StepRow, spec: &StepSpec) -> Result<Value, StepError> {
         if failpoints::armed("fail-before", &step.name) {
-            return Err(StepError {
-                message: format!("failpoint fail-before:{} is set", step.name),
-                transient: true,
-            });
+            return Err(StepError::retryable(format!(
+                "failpoint fail-before:{} is set",
+                step.name
+            )));
         }
         let output = match &spec.action {
             Action::Host { host_id, op } => {
@@ -323,10 +384,10 @@ impl Executor<'_> {
         };
         failpoints::crash_after(&step.name);
         if failpoints::armed("fail", &step.name) {
-            return Err(StepError {
-                message: format!("failpoint fail:{} is set", step.name),
-                transient: true,
-            });
+            return Err(StepError::retryable(format!(
+                "failpoint fail:{} is set",
+                step.name
+            )));
         }
         if let Some(check) = &spec.verify {
             self.verify(wf, step.idx, check)?;
@@ -339,6 +400,7 @@ impl Executor<'_> {
         let t = transport::for_host(&host).map_err(|e| StepError {
             message: e.to_string(),
             transient: false,
+            unreachable: false,
         })?;
         let mut op = op.clone();
         if let Op::Provision(spec) = &mut op {
@@ -349,6 +411,7 @@ impl Executor<'_> {
             .map_err(|e| StepError {
                 message: format!("on host {}: {e}", host.name),
                 transient: e.is_transient(),
+                unreachable: matches!(e, transport::CallError::Unreachable(_)),
             })
     }
 
@@ -367,13 +430,10 @@ impl Executor<'_> {
         if ok {
             Ok(())
         } else {
-            Err(StepError {
-                message: format!(
-                    "verification failed: the instance is not {wanted} (exists={}, running={}, accepting={})",
-                    st.exists, st.running, st.accepting
-                ),
-                transient: true,
-            })
+            Err(StepError::retryable(format!(
+                "verification failed: the instance is not {wanted} (exists={}, running={}, accepting={})",
+                st.exists, st.running, st.accepting
+            )))
         }
     }
 
@@ -413,10 +473,7 @@ impl Executor<'_> {
             };
             let name = format!("undo {}", step.name);
             self.progress.step_started(step.idx, total, &name, 1);
-            let mut result = Err(StepError {
-                message: String::new(),
-                transient: true,
-            });
+            let mut result = Err(StepError::retryable(String::new()));
             for attempt in 0..=spec.retries {
                 result = self.call(*host_id, &format!("wf{wf}-s{}-undo", step.idx), undo);
                 match &result {

@@ -3,7 +3,8 @@
 //! `crash-after:STEP` aborts the process right after STEP's request returned and before the
 //! catalog records it (the worst moment for a crash); `fail:STEP` makes every attempt of STEP
 //! fail after it acted (a verification that never passes); `fail-before:STEP` makes every
-//! attempt fail before it acts (a host that keeps refusing). Unset (always, outside tests) this costs one environment lookup per step.
+//! attempt fail before it acts (a host that keeps refusing); `interrupt-after:STEP` sends this
+//! process SIGINT once STEP is recorded, as a Ctrl-C at that moment would. Unset (always, outside tests) this costs one environment lookup per step.
 
 /// Whether the failpoint `kind:step` is set.
 pub fn armed(kind: &str, step: &str) -> bool {
@@ -17,5 +18,12 @@ pub fn crash_after(step: &str) {
     if armed("crash-after", step) {
         // SIGKILL rather than abort: no unwinding, no core file, nothing flushed.
         let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::Signal::SIGKILL);
+    }
+}
+
+/// Sends this process SIGINT (through the real handler) when `interrupt-after:step` is set.
+pub fn interrupt_after(step: &str) {
+    if armed("interrupt-after", step) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::Signal::SIGINT);
     }
 }

@@ -291,7 +291,14 @@ impl TestEnv {
         host
     }
 
-    fn start_sshd(&mut self, host: &mut SshHost) {
+    /// Stops a host's sshd (the machine "goes away"); `start_sshd` brings it back.
+    pub fn stop_sshd(&mut self, host: &SshHost) {
+        let child = &mut self.sshds[host.sshd_index];
+        kill_pid(child.id() as i32);
+        let _ = child.wait();
+    }
+
+    pub fn start_sshd(&mut self, host: &mut SshHost) {
         std::fs::create_dir_all("/run/sshd").unwrap();
         let child = Command::new("/usr/sbin/sshd")
             .args(["-D", "-e", "-f"])
@@ -308,9 +315,7 @@ impl TestEnv {
 
     /// Stops a host's sshd, gives it a new host key, and starts it again.
     pub fn rekey(&mut self, host: &mut SshHost) {
-        let child = &mut self.sshds[host.sshd_index];
-        kill_pid(child.id() as i32);
-        let _ = child.wait();
+        self.stop_sshd(host);
         let _ = std::fs::remove_file(host.dir.join("host_key"));
         let _ = std::fs::remove_file(host.dir.join("host_key.pub"));
         keygen(&host.dir.join("host_key"), "ed25519");

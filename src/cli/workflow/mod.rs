@@ -1,5 +1,6 @@
 //! `dbctl workflow ...`: inspect, resume and wait for workflows.
 
+pub mod cancel;
 pub mod list;
 pub mod resume;
 pub mod show;
@@ -16,6 +17,7 @@ pub enum WorkflowCommand {
     Show(show::ShowArgs),
     Resume(resume::ResumeArgs),
     Wait(wait::WaitArgs),
+    Cancel(cancel::CancelArgs),
 }
 
 pub fn run(env: &Env, c: &WorkflowCommand) -> Result<()> {
@@ -24,5 +26,6 @@ pub fn run(env: &Env, c: &WorkflowCommand) -> Result<()> {
         WorkflowCommand::Show(a) => show::run(env, a),
         WorkflowCommand::Resume(a) => resume::run(env, a),
         WorkflowCommand::Wait(a) => wait::run(env, a),
+        WorkflowCommand::Cancel(a) => cancel::run(env, a),
     }
 }

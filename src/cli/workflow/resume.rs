@@ -1,10 +1,9 @@
 //! `dbctl workflow resume`.
 
 use super::show::print_workflow;
-use crate::cli::progress::Spinners;
+use crate::cli::progress::reporter;
 use crate::cli::Env;
 use crate::control::runs;
-use crate::workflow::progress::{Progress, Silent};
 use anyhow::Result;
 use clap::Args;
 
@@ -19,12 +18,8 @@ pub struct ResumeArgs {
 
 pub fn run(env: &Env, a: &ResumeArgs) -> Result<()> {
     let mut ctx = env.open()?;
-    let spinners = Spinners::for_terminal();
-    let progress: &dyn Progress = match &spinners {
-        Some(s) => s,
-        None => &Silent,
-    };
-    let outcome = runs::resume(&mut ctx, a.id, progress)?;
+    let progress = reporter();
+    let outcome = runs::resume(&mut ctx, a.id, progress.as_ref())?;
     print_workflow(&env.printer, &runs::show(&ctx, a.id)?);
     runs::outcome_result(&ctx, a.id, &outcome)
 }
