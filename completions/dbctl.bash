@@ -733,7 +733,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__add)
-            opts="-o -h -V --address --port --user --identity --home --output --help --version"
+            opts="-o -h -V --address --port --user --identity --dry-run --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -925,7 +925,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__remove)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --dry-run --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -67,6 +67,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l dry-run -d 'Connect and show what would be stored (key, facts), storing nothing'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
@@ -87,6 +88,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -l dry-run -d 'Check that it could be removed, removing nothing'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register a host reached over SSH: pins its host key on first contact and stores its facts'

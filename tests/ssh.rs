@@ -8,6 +8,29 @@ fn remote_hosts_over_ssh_with_forced_commands() {
     env.init();
     let h1 = env.ssh_host("h1", 1, "ed25519", None);
     let h2 = env.ssh_host("h2", 2, "rsa", None);
+    // --dry-run connects and shows, storing nothing.
+    let before = env.catalog_state();
+    let dry = env
+        .dbctl(&[
+            "host",
+            "add",
+            "h1",
+            "--address",
+            &h1.address,
+            "--port",
+            &h1.port.to_string(),
+            "--user",
+            &whoami(),
+            "--identity",
+            h1.identity.to_str().unwrap(),
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(dry["host_key"], format!("ssh-ed25519 {}", h1.fingerprint()));
+    assert_eq!(env.catalog_state(), before);
     for h in [&h1, &h2] {
         let shown = env.add_host(h).ok().json();
         assert_eq!(shown["transport"], "ssh");
@@ -59,7 +82,26 @@ fn remote_hosts_over_ssh_with_forced_commands() {
             .count(),
         0
     );
+    env.dbctl(&["host", "remove", "h1", "--dry-run"]).ok();
+    assert_eq!(
+        env.dbctl(&["host", "list", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     env.dbctl(&["host", "remove", "h1"]).ok();
+    assert_eq!(
+        env.dbctl(&["host", "list", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     env.dbctl(&["delete", "r2", "--yes"]).ok();
 }
 

@@ -61,6 +61,28 @@ impl Journal {
     }
 }
 
+impl Journal {
+    /// Removes entries older than `max_age`: a workflow step is re-sent within minutes or
+    /// days of its first try, never months later. Best effort; errors are ignored.
+    pub fn prune(&self, max_age: std::time::Duration) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > max_age);
+            if old && e.path().extension().is_some_and(|x| x == "json") {
+                let _ = std::fs::remove_file(e.path());
+                let _ = std::fs::remove_file(e.path().with_extension("lock"));
+            }
+        }
+    }
+}
+
 impl Entry {
     /// The stored result of an earlier run of the same request, if it completed.
     pub fn recorded(&self) -> Option<Value> {
@@ -92,6 +114,20 @@ mod tests {
         }
         let e = j.lock("wf1-s0").unwrap();
         assert_eq!(e.recorded().unwrap()["port"], 5);
+    }
+
+    #[test]
+    fn prunes_only_old_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::new(dir.path());
+        j.lock("old")
+            .unwrap()
+            .record(&serde_json::json!(1))
+            .unwrap();
+        j.prune(std::time::Duration::from_secs(3600));
+        assert!(j.lock("old").unwrap().recorded().is_some());
+        j.prune(std::time::Duration::ZERO);
+        assert!(j.lock("old").unwrap().recorded().is_none());
     }
 
     #[test]

@@ -17,6 +17,9 @@ use crate::wire::{ErrorCode, Message, Request, WireError, PROTOCOL};
 use std::io::{Read, Write};
 use std::path::Path;
 
+/// How long completed requests are remembered for replay.
+const JOURNAL_KEEP: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
 /// Builds an error that crosses the wire with a code dbctl can act on.
 pub fn wire_err(code: ErrorCode, message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(WireError {
@@ -131,7 +134,9 @@ fn serve(
     if !request.op.is_mutating() {
         return Ok((host.dispatch(&request.op, progress)?, false));
     }
-    let entry = journal::Journal::new(root)
+    let journal = journal::Journal::new(root);
+    journal.prune(JOURNAL_KEEP);
+    let entry = journal
         .lock(&request.request_id)
         .map_err(|e| wire_err(ErrorCode::BadRequest, format!("{e:#}")))?;
     if let Some(v) = entry.recorded() {

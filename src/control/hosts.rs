@@ -20,6 +20,8 @@ pub struct AddHost {
     pub port: u16,
     pub user: Option<String>,
     pub identity: Option<PathBuf>,
+    /// Connect, pin and read facts, but store nothing.
+    pub dry_run: bool,
 }
 
 pub struct LocalInit {
@@ -138,6 +140,9 @@ pub fn add(ctx: &mut Ctx, a: &AddHost) -> Result<HostRow> {
         created_at: now(),
     };
     row.facts = facts_of(call(&row, Op::Facts).map_err(|e| explain(&a.name, &where_, e))?)?;
+    if a.dry_run {
+        return Ok(row);
+    }
     let fp = key.fingerprint();
     row.id = ctx.catalog.write(|tx| {
         let id = hosts::insert(tx, &row)?;
@@ -250,7 +255,11 @@ pub fn get(ctx: &Ctx, name: &str) -> Result<HostRow> {
     })
 }
 
-fn view(ctx: &Ctx, h: HostRow) -> Result<HostView> {
+/// The view of a host row, stored or not.
+///
+/// # Errors
+/// The catalog fails.
+pub fn view(ctx: &Ctx, h: HostRow) -> Result<HostView> {
     let count = instances::live_on_host(ctx.catalog.conn(), h.id)?.len();
     let fingerprint = match (&h.host_key_type, &h.host_key) {
         (Some(k), Some(b)) => Some(format!(
@@ -318,7 +327,7 @@ pub fn refresh(ctx: &mut Ctx, name: &str) -> Result<HostView> {
 
 /// # Errors
 /// Unknown host, or instances still live there.
-pub fn remove(ctx: &mut Ctx, name: &str) -> Result<()> {
+pub fn remove(ctx: &mut Ctx, name: &str, dry_run: bool) -> Result<()> {
     let h = get(ctx, name)?;
     let live = instances::live_on_host(ctx.catalog.conn(), h.id)?;
     if !live.is_empty() {
@@ -333,6 +342,9 @@ pub fn remove(ctx: &mut Ctx, name: &str) -> Result<()> {
             ),
             "delete them (or move them) first",
         ));
+    }
+    if dry_run {
+        return Ok(());
     }
     ctx.catalog.write(|tx| {
         hosts::delete(tx, h.id)?;

@@ -26,6 +26,9 @@ pub struct AddArgs {
     /// Private key file (ed25519 or RSA) [default: ~/.ssh/id_ed25519, then ~/.ssh/id_rsa].
     #[arg(long, value_name = "KEYFILE")]
     pub identity: Option<PathBuf>,
+    /// Connect and show what would be stored (key, facts), storing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub fn run(env: &Env, a: &AddArgs) -> Result<()> {
@@ -38,8 +41,9 @@ pub fn run(env: &Env, a: &AddArgs) -> Result<()> {
             port: a.port,
             user: a.user.clone(),
             identity: a.identity.clone(),
+            dry_run: a.dry_run,
         },
     )?;
-    print_host(&env.printer, &hosts::show(&ctx, &row.name)?);
+    print_host(&env.printer, &hosts::view(&ctx, row)?);
     Ok(())
 }
