@@ -71,22 +71,8 @@ fn create_connect_describe_delete_on_the_local_host() {
         .unwrap()
         .collect();
     assert!(left.is_empty(), "data left on the host: {left:?}");
-    assert_eq!(
-        env.dbctl(&["list", "-o", "json"])
-            .ok()
-            .json()
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
-    let events = env.dbctl(&["events", "app", "-o", "json"]).ok().json();
-    let kinds: Vec<&str> = events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    assert_eq!(env.instance_count(), 0);
+    let kinds = env.event_kinds("app");
     assert_eq!(kinds, ["requested", "created", "requested", "deleted"]);
     // The name is free again.
     env.dbctl(&["create", "app", "--dry-run"]).ok();
@@ -204,10 +190,7 @@ fn detached_workflows_hold_the_lease_and_the_sweeper_runs_them_in_parallel() {
         .trim()
         .parse()
         .unwrap();
-    assert_eq!(
-        env.dbctl(&["describe", "qa", "-o", "json"]).ok().json()["status"],
-        "creating"
-    );
+    assert_eq!(env.status_of("qa"), "creating");
     // One workflow at a time per instance.
     env.dbctl(&["delete", "qa", "--yes"])
         .one_line_error(2, &format!("busy with workflow {a}"));

@@ -67,10 +67,7 @@ fn a_crash_after_initdb_resumes_without_a_second_initdb() {
         "provision ran initdb a second time"
     );
     assert_eq!(only_instance_dir(&env.local_root()).join("data"), data);
-    assert_eq!(
-        env.dbctl(&["describe", "crashy", "-o", "json"]).ok().json()["status"],
-        "available"
-    );
+    assert_eq!(env.status_of("crashy"), "available");
     assert_eq!(env.psql("crashy", "select 40 + 2"), "42");
     assert_eq!(env.running_servers().len(), 1, "nothing orphaned");
     env.dbctl(&["delete", "crashy", "--yes"]).ok();
@@ -85,19 +82,13 @@ fn the_sweeper_finishes_a_workflow_whose_runner_died() {
         &[("DBCTL_FAILPOINTS", "crash-after:start")],
     );
     assert_ne!(crashed.code, Some(0));
-    assert_eq!(
-        env.dbctl(&["describe", "orphan", "-o", "json"]).ok().json()["status"],
-        "creating"
-    );
+    assert_eq!(env.status_of("orphan"), "creating");
     // The lease still belongs to the unfinished workflow.
     env.dbctl(&["delete", "orphan", "--yes"])
         .one_line_error(2, "busy with workflow");
     let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
     assert_eq!(swept[0]["outcome"], "succeeded", "{swept}");
-    assert_eq!(
-        env.dbctl(&["describe", "orphan", "-o", "json"]).ok().json()["status"],
-        "available"
-    );
+    assert_eq!(env.status_of("orphan"), "available");
     assert_eq!(env.running_servers().len(), 1);
     env.dbctl(&["delete", "orphan", "--yes"]).ok();
 }
@@ -130,22 +121,8 @@ fn a_step_that_keeps_failing_is_retried_then_everything_is_undone() {
         0,
         "data left behind"
     );
-    assert_eq!(
-        env.dbctl(&["list", "-o", "json"])
-            .ok()
-            .json()
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
-    let events = env.dbctl(&["events", "doomed", "-o", "json"]).ok().json();
-    let kinds: Vec<&str> = events
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["kind"].as_str().unwrap())
-        .collect();
+    assert_eq!(env.instance_count(), 0);
+    let kinds = env.event_kinds("doomed");
     assert_eq!(kinds, ["requested", "step_failed", "failed"]);
     // The name is free and a clean attempt works.
     env.dbctl(&["create", "doomed"]).ok();
@@ -164,10 +141,7 @@ fn a_failed_delete_puts_the_instance_back() {
         &[("DBCTL_FAILPOINTS", "fail-before:destroy")],
     )
     .fails_with(1);
-    assert_eq!(
-        env.dbctl(&["describe", "keep", "-o", "json"]).ok().json()["status"],
-        "available"
-    );
+    assert_eq!(env.status_of("keep"), "available");
     assert_eq!(
         env.psql("keep", "select x from k"),
         "7",
@@ -190,22 +164,11 @@ fn a_delete_that_fails_after_destroying_marks_the_instance_failed() {
         )
         .fails_with(1);
     assert!(r.stderr.contains("undo of `stop` failed"), "{}", r.stderr);
-    assert_eq!(
-        env.dbctl(&["describe", "half", "-o", "json"]).ok().json()["status"],
-        "failed"
-    );
+    assert_eq!(env.status_of("half"), "failed");
     assert!(env.running_servers().is_empty());
     // A plain delete clears it.
     env.dbctl(&["delete", "half", "--yes"]).ok();
-    assert_eq!(
-        env.dbctl(&["list", "-o", "json"])
-            .ok()
-            .json()
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(env.instance_count(), 0);
 }
 
 #[test]
@@ -276,14 +239,6 @@ fn cancel_undoes_a_paused_workflow_and_frees_the_name() {
         .trim()
         .to_string();
     env.dbctl(&["workflow", "cancel", &q]).ok();
-    assert_eq!(
-        env.dbctl(&["list", "-o", "json"])
-            .ok()
-            .json()
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(env.instance_count(), 0);
     env.dbctl(&["create", "gone", "--dry-run"]).ok();
 }

@@ -243,10 +243,7 @@ fn a_lost_host_pauses_the_workflow_and_the_sweeper_finishes_it_later() {
         "{wf}"
     );
     assert_eq!(wf["steps"][0]["attempts"], 3);
-    assert_eq!(
-        env.dbctl(&["describe", "later", "-o", "json"]).ok().json()["status"],
-        "creating"
-    );
+    assert_eq!(env.status_of("later"), "creating");
 
     // The host stopped answering: a new create there is refused up front, changing nothing.
     let before = env.catalog_state();

@@ -79,16 +79,22 @@ fn known(ctx: &Ctx, wf: i64) -> Result<WorkflowRow> {
     })
 }
 
-/// # Errors
-/// Unknown or finished workflow, another live runner, or the catalog fails.
-pub fn resume(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome> {
+/// The workflow, if it exists and has not finished; `verb` names what was asked of it.
+fn unfinished(ctx: &Ctx, wf: i64, verb: &str) -> Result<WorkflowRow> {
     let w = known(ctx, wf)?;
     if status::is_finished(&w.status) {
         return Err(invalid(
             format!("workflow {wf} already {}", w.status),
-            "there is nothing to resume",
+            format!("there is nothing to {verb}"),
         ));
     }
+    Ok(w)
+}
+
+/// # Errors
+/// Unknown or finished workflow, another live runner, or the catalog fails.
+pub fn resume(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome> {
+    unfinished(ctx, wf, "resume")?;
     execute(ctx, wf, progress)
 }
 
@@ -97,13 +103,7 @@ pub fn resume(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome
 /// # Errors
 /// Unknown or finished workflow, a live runner, or the catalog fails.
 pub fn cancel(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome> {
-    let w = known(ctx, wf)?;
-    if status::is_finished(&w.status) {
-        return Err(invalid(
-            format!("workflow {wf} already {}", w.status),
-            "there is nothing to cancel",
-        ));
-    }
+    let w = unfinished(ctx, wf, "cancel")?;
     if runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref()) {
         return Err(invalid(
             format!(

@@ -187,6 +187,37 @@ impl TestEnv {
         .ok();
     }
 
+    /// How many live instances `dbctl list` shows.
+    pub fn instance_count(&self) -> usize {
+        self.dbctl(&["list", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len()
+    }
+
+    /// The kinds of an instance's events, oldest first.
+    pub fn event_kinds(&self, instance: &str) -> Vec<String> {
+        let events = self.dbctl(&["events", instance, "-o", "json"]).ok().json();
+        events
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// An instance's status as `dbctl describe` reports it.
+    pub fn status_of(&self, instance: &str) -> String {
+        self.dbctl(&["describe", instance, "-o", "json"])
+            .ok()
+            .json()["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// What a failed command must leave alone: instances, workflows, events, host names.
     pub fn catalog_state(&self) -> String {
         let hosts: Vec<String> = self
