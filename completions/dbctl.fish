@@ -32,10 +32,12 @@ complete -c dbctl -n "__fish_dbctl_needs_command" -s V -l version -d 'Print vers
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "init" -d 'Create dbctl\'s home (catalog, config, secrets) and register this machine as host `local`'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "host" -d 'Manage hosts (machines running dbhost)'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "create" -d 'Create a database instance: initialize, configure from its class, start, make an admin role'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "clone" -d 'Clone an instance: a full, independent copy (own port, endpoint, password), of any class, on any host, while the source keeps serving'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "delete" -d 'Delete an instance: stop it and remove all its data from its host'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "describe" -d 'Show an instance: status, engine and version, class, host, endpoint, last workflow'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "list" -d 'List instances'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "url" -d 'Print a connection URL with the admin credentials'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "snapshot" -d 'Take, list, inspect, check and delete snapshots'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "workflow" -d 'Inspect and drive workflows (the persisted step lists behind changing commands)'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "events" -d 'Show events (created, deleted, failed steps, hosts added), oldest first'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "sweep" -d 'Run every queued workflow and resume every one whose runner is gone, then exit'
@@ -110,10 +112,25 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l dry-run -d 'Print
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l as -d 'Name of the new instance' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l class -d 'Class of the clone [default: the source\'s]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l host -d 'Host for the clone [default: chosen by placement]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l storage-gb -d 'Storage to reserve, in GiB [default: the larger of the class\'s and the source\'s]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l port -d 'Port the clone listens on [default: a free one from the host\'s range]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l snapshot -d 'Clone from this snapshot of the source' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l fresh -d 'Take a new snapshot of the source first'
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -s y -l yes -d 'Delete without asking'
+complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -l skip-final-snapshot -d 'Do not take a final snapshot first (by default one is taken and kept after the instance is gone)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -133,6 +150,53 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand url" -s o -l output -d 'Outp
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand url" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand url" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "create" -d 'Take an online snapshot of an instance; it keeps serving reads and writes throughout'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "list" -d 'List snapshots (those of deleted instances too), newest first'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "show" -d 'Show one snapshot'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "delete" -d 'Delete a snapshot from its host and the catalog'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "verify" -d 'Recompute a snapshot\'s checksums on its host and report every file that does not match'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l tag -d 'A label to find the snapshot by' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "create" -d 'Take an online snapshot of an instance; it keeps serving reads and writes throughout'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "list" -d 'List snapshots (those of deleted instances too), newest first'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one snapshot'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a snapshot from its host and the catalog'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Recompute a snapshot\'s checksums on its host and report every file that does not match'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
@@ -194,23 +258,30 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -s o -l outpu
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "init" -d 'Create dbctl\'s home (catalog, config, secrets) and register this machine as host `local`'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "host" -d 'Manage hosts (machines running dbhost)'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "create" -d 'Create a database instance: initialize, configure from its class, start, make an admin role'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "delete" -d 'Delete an instance: stop it and remove all its data from its host'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "describe" -d 'Show an instance: status, engine and version, class, host, endpoint, last workflow'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "list" -d 'List instances'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "url" -d 'Print a connection URL with the admin credentials'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "workflow" -d 'Inspect and drive workflows (the persisted step lists behind changing commands)'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "events" -d 'Show events (created, deleted, failed steps, hosts added), oldest first'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "sweep" -d 'Run every queued workflow and resume every one whose runner is gone, then exit'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "generate-docs" -d 'Write shell completions and man pages'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create delete describe list url workflow events sweep generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "init" -d 'Create dbctl\'s home (catalog, config, secrets) and register this machine as host `local`'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "host" -d 'Manage hosts (machines running dbhost)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "create" -d 'Create a database instance: initialize, configure from its class, start, make an admin role'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "clone" -d 'Clone an instance: a full, independent copy (own port, endpoint, password), of any class, on any host, while the source keeps serving'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "delete" -d 'Delete an instance: stop it and remove all its data from its host'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "describe" -d 'Show an instance: status, engine and version, class, host, endpoint, last workflow'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "list" -d 'List instances'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "url" -d 'Print a connection URL with the admin credentials'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "snapshot" -d 'Take, list, inspect, check and delete snapshots'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "workflow" -d 'Inspect and drive workflows (the persisted step lists behind changing commands)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "events" -d 'Show events (created, deleted, failed steps, hosts added), oldest first'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "sweep" -d 'Run every queued workflow and resume every one whose runner is gone, then exit'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "generate-docs" -d 'Write shell completions and man pages'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "add" -d 'Register a host reached over SSH: pins its host key on first contact and stores its facts'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "list" -d 'List hosts with their capacity and engines'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "show" -d 'Show one host: how it is reached, its pinned key, dbhost version and facts'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "refresh" -d 'Ask a host for its facts again (checking its pinned key) and store them'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "remove" -d 'Forget a host. Refused while instances live there'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Take an online snapshot of an instance; it keeps serving reads and writes throughout'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "list" -d 'List snapshots (those of deleted instances too), newest first'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "show" -d 'Show one snapshot'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "delete" -d 'Delete a snapshot from its host and the catalog'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "verify" -d 'Recompute a snapshot\'s checksums on its host and report every file that does not match'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "list" -d 'List the newest workflows'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "show" -d 'Show a workflow\'s steps with status, attempts, durations and errors'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "resume" -d 'Resume a workflow that stopped part-way (crash, Ctrl-C, lost connection)'

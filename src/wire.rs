@@ -48,6 +48,21 @@ pub enum Op {
     Status(InstanceRef),
     /// Stop the instance if it runs and remove all its data.
     Destroy(InstanceRef),
+    /// Take an online snapshot of a running instance into the host's snapshot store.
+    SnapshotCreate(SnapshotSpec),
+    /// Remove a snapshot from the host's store.
+    SnapshotDelete(SnapshotRef),
+    /// Read-only: recompute a snapshot's checksums against its manifest.
+    SnapshotVerify(SnapshotRef),
+    /// Bulk: stdout carries the snapshot as a stream; answers go to stderr.
+    SnapshotExport(SnapshotRef),
+    /// Bulk: stdin (after the request line) carries a stream from an export, stored as a
+    /// snapshot here with every file checked on arrival; answers go to stderr.
+    SnapshotImport(SnapshotRef),
+    /// Make a new instance (not started) from a snapshot in this host's store.
+    Restore(RestoreSpec),
+    /// Set the admin role's password of a running instance.
+    SetPassword(PasswordSpec),
 }
 
 impl Op {
@@ -55,8 +70,21 @@ impl Op {
     pub fn is_mutating(&self) -> bool {
         matches!(
             self,
-            Op::Provision(_) | Op::Start(_) | Op::Stop(_) | Op::Destroy(_)
+            Op::Provision(_)
+                | Op::Start(_)
+                | Op::Stop(_)
+                | Op::Destroy(_)
+                | Op::SnapshotCreate(_)
+                | Op::SnapshotDelete(_)
+                | Op::SnapshotImport(_)
+                | Op::Restore(_)
+                | Op::SetPassword(_)
         )
+    }
+
+    /// Ops whose stdin or stdout is a raw data stream (answers on stderr).
+    pub fn is_bulk(&self) -> bool {
+        matches!(self, Op::SnapshotExport(_) | Op::SnapshotImport(_))
     }
 
     pub fn name(&self) -> &'static str {
@@ -68,6 +96,13 @@ impl Op {
             Op::Stop(_) => "stop",
             Op::Status(_) => "status",
             Op::Destroy(_) => "destroy",
+            Op::SnapshotCreate(_) => "snapshot_create",
+            Op::SnapshotDelete(_) => "snapshot_delete",
+            Op::SnapshotVerify(_) => "snapshot_verify",
+            Op::SnapshotExport(_) => "snapshot_export",
+            Op::SnapshotImport(_) => "snapshot_import",
+            Op::Restore(_) => "restore",
+            Op::SetPassword(_) => "set_password",
         }
     }
 }
@@ -76,6 +111,63 @@ impl Op {
 pub struct InstanceRef {
     /// The instance's name on the host (the catalog's uid, unique per host).
     pub instance: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SnapshotRef {
+    /// The snapshot's name on the host (the catalog's uid).
+    pub snapshot: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SnapshotSpec {
+    pub instance: String,
+    pub snapshot: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RestoreSpec {
+    pub instance: String,
+    pub snapshot: String,
+    pub port: Option<u16>,
+    pub size: Size,
+    /// The admin role of the snapshot's source (roles come with the data).
+    pub admin_user: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PasswordSpec {
+    pub instance: String,
+    /// Filled in by the executor from the secret store just before sending.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub password: String,
+}
+
+/// What a host knows of one snapshot in its store.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SnapshotInfo {
+    pub snapshot: String,
+    pub instance: String,
+    pub engine: String,
+    pub engine_version: String,
+    /// The engine position the snapshot restores to (an LSN for PostgreSQL).
+    pub position: String,
+    pub taken_at: String,
+    pub backend: String,
+    pub files: u64,
+    pub size_bytes: u64,
+    /// Files shared with the instance's previous snapshot instead of copied.
+    pub shared_files: u64,
+    pub admin_user: String,
+}
+
+/// The result of checking a snapshot against its manifest.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct VerifyReport {
+    pub snapshot: String,
+    pub files_checked: u64,
+    /// One line per bad file; empty when the snapshot is intact.
+    pub problems: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -148,6 +240,8 @@ pub struct InstanceStatus {
     pub port: u16,
     #[serde(default)]
     pub pid: Option<u32>,
+    #[serde(default)]
+    pub in_recovery: bool,
 }
 
 /// An error that crossed the wire: data, so dbctl can add context and decide on retries.
@@ -180,6 +274,8 @@ pub enum ErrorCode {
     PortInUse,
     NoSpace,
     NotFound,
+    /// A snapshot's files do not match its manifest.
+    SnapshotCorrupt,
     EngineFailed,
     Internal,
 }

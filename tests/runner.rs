@@ -5,4 +5,5 @@ mod common;
 mod cli;
 mod local;
 mod recovery;
+mod snapshots;
 mod ssh;

@@ -82,6 +82,11 @@ fn remote_hosts_over_ssh_with_forced_commands() {
             .count(),
         0
     );
+    // Its final snapshot is kept on h1, so h1 cannot go yet.
+    env.dbctl(&["host", "remove", "h1"])
+        .one_line_error(2, "still keeps 1 snapshot");
+    let final_snap = env.snapshots("r1")[0]["id"].to_string();
+    env.dbctl(&["snapshot", "delete", &final_snap]).ok();
     env.dbctl(&["host", "remove", "h1", "--dry-run"]).ok();
     assert_eq!(
         env.dbctl(&["host", "list", "-o", "json"])
@@ -278,4 +283,91 @@ fn a_host_without_the_engine_is_not_chosen_or_accepted() {
         .ok()
         .json();
     assert_eq!(d["host"], "local");
+}
+
+#[test]
+fn cross_host_clones_stream_through_dbctl_and_a_cut_stream_leaves_nothing() {
+    let mut env = TestEnv::new();
+    env.init();
+    let h1 = env.ssh_host("src-host", 1, "ed25519", None);
+    let h2 = env.ssh_host("dst-host", 2, "ed25519", None);
+    env.add_host(&h1).ok();
+    env.add_host(&h2).ok();
+    env.dbctl(&["create", "prod", "--host", "src-host"]).ok();
+    env.psql(
+        "prod",
+        "create table t as select g, md5(g::text) as h from generate_series(1, 20000) g",
+    );
+    let sum = env.psql("prod", "select md5(string_agg(h, ',' order by g)) from t");
+
+    let c = env
+        .dbctl(&[
+            "clone", "prod", "--as", "copy", "--host", "dst-host", "--class", "medium", "-o",
+            "json",
+        ])
+        .ok();
+    assert!(c.stderr.contains("streamed between hosts"), "{}", c.stderr);
+    let d = c.json();
+    assert_eq!(d["host"], "dst-host");
+    assert_eq!(d["address"], h2.address.as_str());
+    assert_eq!(
+        env.psql("copy", "select md5(string_agg(h, ',' order by g)) from t"),
+        sum
+    );
+    assert_eq!(crate::common::server_pids(&h2.root).len(), 1);
+    // The streamed copy of the snapshot is dropped once the clone runs from its own data.
+    assert_eq!(
+        std::fs::read_dir(h2.root.join("snapshots"))
+            .unwrap()
+            .count(),
+        0
+    );
+    let steps: Vec<String> = env.dbctl(&["workflow", "list", "-o", "json"]).ok().json()[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "snapshot-source",
+            "transfer",
+            "restore",
+            "start",
+            "set-password",
+            "drop-transfer-copy",
+            "mark-available"
+        ]
+    );
+
+    // The connection drops mid-stream: the import refuses the cut stream, undo removes all.
+    let r = env
+        .dbctl_env(
+            &["clone", "prod", "--as", "cut", "--host", "dst-host"],
+            &[("DBCTL_FAILPOINTS", "cut-stream:transfer")],
+        )
+        .fails_with(1);
+    assert!(r.stderr.contains("stream"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_dir(h2.root.join("snapshots"))
+            .unwrap()
+            .count(),
+        0,
+        "partial snapshot left on the target"
+    );
+    let dirs: Vec<_> = std::fs::read_dir(h2.root.join("instances"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(dirs.len(), 1, "half-made clone left: {dirs:?}");
+    assert_eq!(crate::common::server_pids(&h2.root).len(), 1);
+    assert!(env
+        .dbctl(&["list", "-o", "json"])
+        .ok()
+        .stdout
+        .find("\"cut\"")
+        .is_none());
+    assert_eq!(env.status_of("prod"), "available");
 }

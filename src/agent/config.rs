@@ -17,6 +17,8 @@ pub struct HostConfig {
     pub port_range: [u16; 2],
     /// Where PostgreSQL's server binaries are; found on PATH or /usr/lib/postgresql otherwise.
     pub postgres_bin_dir: Option<PathBuf>,
+    /// Storage backend: `auto` (btrfs when the root is on btrfs, else plain), `plain`, `btrfs`.
+    pub storage: String,
 }
 
 impl Default for HostConfig {
@@ -26,6 +28,7 @@ impl Default for HostConfig {
             listen_address: "*".into(),
             port_range: [5433, 5999],
             postgres_bin_dir: None,
+            storage: "auto".into(),
         }
     }
 }

@@ -19,10 +19,10 @@ pub fn gather(root: &Path, cfg: &HostConfig, os_user: &str) -> Result<Facts> {
         })
         .map(|kb| kb / 1024)
         .unwrap_or(0);
-    let storage_backend = if fsutil::fs_type(root) == "btrfs" {
-        "btrfs"
-    } else {
-        "plain"
+    // A misconfigured backend is reported by every op that needs it; facts still answer.
+    let storage_backend = match crate::agent::storage::select(root, &cfg.storage) {
+        Ok(s) => s.name().to_string(),
+        Err(_) => format!("{} (unavailable)", cfg.storage),
     };
     Ok(Facts {
         version: VERSION.into(),
@@ -37,7 +37,7 @@ pub fn gather(root: &Path, cfg: &HostConfig, os_user: &str) -> Result<Facts> {
         memory_mb,
         disk_free_gb: fsutil::free_gb(root)?,
         engines: engine::all().iter().filter_map(|e| e.detect(cfg)).collect(),
-        storage_backend: storage_backend.into(),
+        storage_backend,
         listen_address: cfg.listen_address.clone(),
         port_range: cfg.port_range,
         os_user: os_user.into(),

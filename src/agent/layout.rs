@@ -10,6 +10,10 @@
 //!     data/         the data directory, owned by the engine's OS user
 //!     instance.json written last: the instance exists once this does
 //!     server.log
+//! <root>/snapshots/<name>/         one per snapshot (<name>.partial while being made):
+//!     data/         the captured data directory (a read-only subvolume on btrfs)
+//!     manifest.json every file's size and SHA-256
+//!     snapshot.json what it is: instance, engine, position, time, sizes
 //! ```
 
 use anyhow::{Context, Result};
@@ -60,6 +64,15 @@ impl Layout {
     }
     pub fn sockets(&self) -> PathBuf {
         self.root.join("run")
+    }
+    pub fn snapshots(&self) -> PathBuf {
+        self.root.join("snapshots")
+    }
+    pub fn snapshot(&self, name: &str) -> PathBuf {
+        self.snapshots().join(name)
+    }
+    pub fn snapshot_partial(&self, name: &str) -> PathBuf {
+        self.snapshots().join(format!("{name}.partial"))
     }
     pub fn ports_lock(&self) -> PathBuf {
         self.root.join("ports.lock")

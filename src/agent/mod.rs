@@ -7,14 +7,18 @@ pub mod engine;
 pub mod facts;
 pub mod journal;
 pub mod layout;
+pub mod manifest;
 pub mod ops;
 pub mod osuser;
 pub mod ports;
+pub mod snapshots;
+pub mod storage;
+pub mod stream;
 
 pub use config::HostConfig;
 
 use crate::wire::{ErrorCode, Message, Request, WireError, PROTOCOL};
-use std::io::{Read, Write};
+use std::io::{BufRead, Write};
 use std::path::Path;
 
 /// How long completed requests are remembered for replay.
@@ -41,14 +45,12 @@ pub fn to_wire(e: &anyhow::Error, fallback: ErrorCode) -> WireError {
     }
 }
 
-/// Serves one request from `input`, writing JSON lines to `out`. Returns the exit status.
-pub fn rpc(root: &Path, mut input: impl Read, out: &mut impl Write) -> i32 {
-    let mut text = String::new();
-    let answer = |out: &mut dyn Write, m: &Message| {
-        let _ = writeln!(out, "{}", serde_json::to_string(m).unwrap_or_default());
-        let _ = out.flush();
-    };
-    if let Err(e) = input.read_to_string(&mut text) {
+/// Serves one request: its JSON on the first line of `input`, answers as JSON lines on `out`
+/// (on `err` for bulk ops, whose `out` or `input` carries the raw stream). Returns the exit
+/// status.
+pub fn rpc(root: &Path, input: &mut dyn BufRead, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let mut line = String::new();
+    if let Err(e) = input.read_line(&mut line) {
         answer(
             out,
             &Message::err(bad_request(format!("reading the request: {e}"))),
@@ -56,7 +58,7 @@ pub fn rpc(root: &Path, mut input: impl Read, out: &mut impl Write) -> i32 {
         return 1;
     }
     // Check the protocol before the rest so that a newer dbctl gets a clear answer.
-    let raw: serde_json::Value = match serde_json::from_str(&text) {
+    let raw: serde_json::Value = match serde_json::from_str(&line) {
         Ok(v) => v,
         Err(e) => {
             answer(
@@ -96,15 +98,24 @@ pub fn rpc(root: &Path, mut input: impl Read, out: &mut impl Write) -> i32 {
             return 1;
         }
     };
+    let (messages, data): (&mut dyn Write, &mut dyn Write) = if request.op.is_bulk() {
+        (err, out)
+    } else {
+        (out, err)
+    };
     let mut progress = |msg: &str| {
         answer(
-            out,
+            &mut *messages,
             &Message::Progress {
                 message: msg.to_string(),
             },
         )
     };
-    let result = serve(root, &request, &mut progress);
+    let mut io = ops::Io {
+        input,
+        output: data,
+    };
+    let result = serve(root, &request, &mut io, &mut progress);
     let message = match result {
         Ok((v, replayed)) => Message::ok(v, replayed),
         Err(e) => Message::err(to_wire(&e, ErrorCode::Internal)),
@@ -113,8 +124,13 @@ pub fn rpc(root: &Path, mut input: impl Read, out: &mut impl Write) -> i32 {
         Message::Result { error: None, .. } => 0,
         _ => 1,
     };
-    answer(out, &message);
+    answer(messages, &message);
     code
+}
+
+fn answer(out: &mut dyn Write, m: &Message) {
+    let _ = writeln!(out, "{}", serde_json::to_string(m).unwrap_or_default());
+    let _ = out.flush();
 }
 
 fn bad_request(message: String) -> WireError {
@@ -128,11 +144,12 @@ fn bad_request(message: String) -> WireError {
 fn serve(
     root: &Path,
     request: &Request,
+    io: &mut ops::Io,
     progress: &mut dyn FnMut(&str),
 ) -> anyhow::Result<(serde_json::Value, bool)> {
     let host = ops::Host::open(root)?;
     if !request.op.is_mutating() {
-        return Ok((host.dispatch(&request.op, progress)?, false));
+        return Ok((host.dispatch(&request.op, io, progress)?, false));
     }
     let journal = journal::Journal::new(root);
     journal.prune(JOURNAL_KEEP);
@@ -142,7 +159,7 @@ fn serve(
     if let Some(v) = entry.recorded() {
         return Ok((v, true));
     }
-    let v = host.dispatch(&request.op, progress)?;
+    let v = host.dispatch(&request.op, io, progress)?;
     entry.record(&v)?;
     Ok((v, false))
 }

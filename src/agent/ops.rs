@@ -16,12 +16,18 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 pub struct Host {
-    layout: Layout,
-    cfg: HostConfig,
-    run_as: RunAs,
+    pub(crate) layout: Layout,
+    pub(crate) cfg: HostConfig,
+    pub(crate) run_as: RunAs,
 }
 
-fn valid_name(name: &str) -> Result<()> {
+/// The raw streams of a bulk op: the rest of stdin, and stdout.
+pub struct Io<'a> {
+    pub input: &'a mut dyn std::io::Read,
+    pub output: &'a mut dyn std::io::Write,
+}
+
+pub(crate) fn valid_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 100
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -36,7 +42,7 @@ fn valid_name(name: &str) -> Result<()> {
     }
 }
 
-fn engine_failed(e: anyhow::Error) -> anyhow::Error {
+pub(crate) fn engine_failed(e: anyhow::Error) -> anyhow::Error {
     wire_err(ErrorCode::EngineFailed, format!("{e:#}"))
 }
 
@@ -60,7 +66,7 @@ impl Host {
         })
     }
 
-    fn ctx(&self) -> HostCtx<'_> {
+    pub(crate) fn ctx(&self) -> HostCtx<'_> {
         HostCtx {
             layout: &self.layout,
             cfg: &self.cfg,
@@ -70,7 +76,7 @@ impl Host {
 
     /// # Errors
     /// The operation fails; the error is wire data with a code.
-    pub fn dispatch(&self, op: &Op, progress: &mut dyn FnMut(&str)) -> Result<Value> {
+    pub fn dispatch(&self, op: &Op, io: &mut Io, progress: &mut dyn FnMut(&str)) -> Result<Value> {
         let v = match op {
             Op::Facts => serde_json::to_value(self.facts()?)?,
             Op::Preflight(spec) => self.preflight(spec)?,
@@ -79,8 +85,28 @@ impl Host {
             Op::Stop(r) => serde_json::to_value(self.stop(&r.instance)?)?,
             Op::Status(r) => serde_json::to_value(self.status(&r.instance)?)?,
             Op::Destroy(r) => serde_json::to_value(self.destroy(&r.instance)?)?,
+            Op::SnapshotCreate(spec) => {
+                serde_json::to_value(self.snapshot_create(spec, progress)?)?
+            }
+            Op::SnapshotDelete(r) => self.snapshot_delete(&r.snapshot)?,
+            Op::SnapshotVerify(r) => serde_json::to_value(self.snapshot_verify(&r.snapshot)?)?,
+            Op::SnapshotExport(r) => self.snapshot_export(&r.snapshot, io.output, progress)?,
+            Op::SnapshotImport(r) => {
+                serde_json::to_value(self.snapshot_import(&r.snapshot, io.input, progress)?)?
+            }
+            Op::Restore(spec) => serde_json::to_value(self.restore(spec, progress)?)?,
+            Op::SetPassword(spec) => serde_json::to_value(self.set_password(spec)?)?,
         };
         Ok(v)
+    }
+
+    /// The storage backend this host's settings and filesystem give.
+    ///
+    /// # Errors
+    /// btrfs is configured where the root is not on btrfs.
+    pub fn storage(&self) -> Result<Box<dyn crate::agent::storage::Storage>> {
+        crate::agent::storage::select(&self.layout.root, &self.cfg.storage)
+            .map_err(|e| wire_err(ErrorCode::BadRequest, format!("{e:#}")))
     }
 
     /// # Errors
@@ -89,7 +115,7 @@ impl Host {
         facts::gather(&self.layout.root, &self.cfg, &self.run_as.name)
     }
 
-    fn engine(&self, name: &str) -> Result<Box<dyn Engine>> {
+    pub(crate) fn engine(&self, name: &str) -> Result<Box<dyn Engine>> {
         let e = engine::by_name(name)
             .ok_or_else(|| wire_err(ErrorCode::BadRequest, format!("unknown engine {name:?}")))?;
         if e.detect(&self.cfg).is_none() {
@@ -119,6 +145,7 @@ impl Host {
 
     fn preflight(&self, spec: &PreflightSpec) -> Result<Value> {
         self.engine(&spec.engine)?;
+        self.storage()?;
         if let Some(p) = spec.port {
             self.check_port("", p)?;
         }
@@ -137,7 +164,7 @@ impl Host {
     }
 
     /// Reserves the instance's port under a host-wide lock, so two provisions never pick one.
-    fn reserve_port(&self, name: &str, wanted: Option<u16>) -> Result<u16> {
+    pub(crate) fn reserve_port(&self, name: &str, wanted: Option<u16>) -> Result<u16> {
         let lock_file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -172,6 +199,15 @@ impl Host {
         Ok(port)
     }
 
+    /// Writes an instance's metadata last: from then on it exists on this host.
+    pub(crate) fn commit_instance(&self, name: &str, meta: &InstanceMeta) -> Result<()> {
+        fsutil::write_atomic(
+            &self.layout.meta_path(name),
+            &serde_json::to_vec_pretty(meta)?,
+            0o644,
+        )
+    }
+
     fn provision(
         &self,
         spec: &ProvisionSpec,
@@ -202,7 +238,8 @@ impl Host {
                     .with_context(|| format!("removing {}", stale.display()))?;
             }
         }
-        std::fs::create_dir(&partial)?;
+        let storage = self.storage()?;
+        storage.create_volume(&partial)?;
         std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o700))?;
         self.run_as.chown(&partial)?;
         progress(&format!("initializing {} data directory", spec.engine));
@@ -220,15 +257,11 @@ impl Host {
             port,
             admin_user: spec.admin_user.clone(),
         };
-        fsutil::write_atomic(
-            &self.layout.meta_path(&spec.instance),
-            &serde_json::to_vec_pretty(&meta)?,
-            0o644,
-        )?;
+        self.commit_instance(&spec.instance, &meta)?;
         self.status(&spec.instance)
     }
 
-    fn existing(&self, name: &str) -> Result<(InstanceMeta, Box<dyn Engine>)> {
+    pub(crate) fn existing(&self, name: &str) -> Result<(InstanceMeta, Box<dyn Engine>)> {
         valid_name(name)?;
         let meta = self.layout.meta(name)?.ok_or_else(|| {
             wire_err(
@@ -283,6 +316,7 @@ impl Host {
             engine_version: meta.engine_version,
             port: meta.port,
             pid: live.pid,
+            in_recovery: live.in_recovery,
         })
     }
 
@@ -292,9 +326,7 @@ impl Host {
         if self.layout.meta(name)?.is_some() {
             self.stop(name)?;
         }
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
-        }
+        self.storage()?.remove_tree(&dir)?;
         Ok(InstanceStatus {
             instance: name.into(),
             ..Default::default()

@@ -34,9 +34,12 @@ pub struct InstanceRow {
     pub lease_workflow_id: Option<i64>,
     pub created_at: String,
     pub deleted_at: Option<String>,
+    /// Lineage: the instance this one was cloned from, and from which snapshot.
+    pub source_instance: Option<String>,
+    pub source_snapshot_id: Option<i64>,
 }
 
-const COLS: &str = "id, name, uid, engine, engine_version, class, cpus, memory_mb, max_connections, storage_gb, host_id, port, admin_user, status, lease_workflow_id, created_at, deleted_at";
+const COLS: &str = "id, name, uid, engine, engine_version, class, cpus, memory_mb, max_connections, storage_gb, host_id, port, admin_user, status, lease_workflow_id, created_at, deleted_at, source_instance, source_snapshot_id";
 
 fn from_row(r: &Row) -> rusqlite::Result<InstanceRow> {
     Ok(InstanceRow {
@@ -57,6 +60,8 @@ fn from_row(r: &Row) -> rusqlite::Result<InstanceRow> {
         lease_workflow_id: r.get(14)?,
         created_at: r.get(15)?,
         deleted_at: r.get(16)?,
+        source_instance: r.get(17)?,
+        source_snapshot_id: r.get(18)?,
     })
 }
 
@@ -64,11 +69,12 @@ fn from_row(r: &Row) -> rusqlite::Result<InstanceRow> {
 /// The name is in use by a live instance, or the insert fails.
 pub fn insert(conn: &Connection, i: &InstanceRow) -> Result<i64> {
     conn.execute(
-        "INSERT INTO instances (name, uid, engine, engine_version, class, cpus, memory_mb, max_connections, storage_gb, host_id, port, admin_user, status, lease_workflow_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        "INSERT INTO instances (name, uid, engine, engine_version, class, cpus, memory_mb, max_connections, storage_gb, host_id, port, admin_user, status, lease_workflow_id, created_at, source_instance, source_snapshot_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         params![
             i.name, i.uid, i.engine, i.engine_version, i.class, i.cpus, i.memory_mb, i.max_connections,
-            i.storage_gb, i.host_id, i.port, i.admin_user, i.status, i.lease_workflow_id, i.created_at
+            i.storage_gb, i.host_id, i.port, i.admin_user, i.status, i.lease_workflow_id, i.created_at,
+            i.source_instance, i.source_snapshot_id
         ],
     )
     .with_context(|| format!("adding instance {}", i.name))?;

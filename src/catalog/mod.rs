@@ -6,6 +6,7 @@
 pub mod events;
 pub mod hosts;
 pub mod instances;
+pub mod snapshots;
 pub mod workflows;
 
 use anyhow::{Context, Result};
@@ -13,7 +14,10 @@ use rusqlite::Connection;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_init.sql"),
+    include_str!("migrations/002_snapshots.sql"),
+];
 
 pub struct Catalog {
     pub(crate) conn: Connection,

@@ -50,7 +50,11 @@ pub fn main() -> i32 {
     let root = cli.root.unwrap_or_else(default_root);
     let mut out = std::io::stdout().lock();
     match cli.command {
-        DbhostCommand::Rpc => agent::rpc(&root, std::io::stdin().lock(), &mut out),
+        DbhostCommand::Rpc => {
+            let mut input = std::io::stdin().lock();
+            let mut err = std::io::stderr().lock();
+            agent::rpc(&root, &mut input, &mut out, &mut err)
+        }
         DbhostCommand::Version => {
             let _ = writeln!(
                 out,

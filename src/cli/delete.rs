@@ -17,6 +17,10 @@ pub struct DeleteArgs {
     /// Delete without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Do not take a final snapshot first (by default one is taken and kept after the
+    /// instance is gone).
+    #[arg(long)]
+    pub skip_final_snapshot: bool,
     #[command(flatten)]
     pub change: ChangeFlags,
 }
@@ -48,7 +52,7 @@ pub fn run(env: &Env, a: &DeleteArgs) -> Result<()> {
             ));
         }
     }
-    let plan = instances::plan_delete(&mut ctx, &a.name, a.change.dry_run)?;
+    let plan = instances::plan_delete(&mut ctx, &a.name, a.skip_final_snapshot, a.change.dry_run)?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
         if env.printer.is_json() {
             env.printer.json(&serde_json::json!({"name": a.name, "status": "deleted", "workflow_id": plan.workflow_id}));

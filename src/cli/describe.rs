@@ -41,6 +41,15 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
         ("admin user", v.admin_user.clone()),
         ("created", v.created_at.clone()),
         (
+            "cloned from",
+            match (&v.source_instance, v.source_snapshot_id) {
+                (Some(src), Some(snap)) => format!("{src} at snapshot {snap}"),
+                (Some(src), None) => src.clone(),
+                _ => "-".into(),
+            },
+        ),
+        ("snapshots", v.snapshots.to_string()),
+        (
             "last workflow",
             v.last_workflow
                 .as_ref()

@@ -1,5 +1,6 @@
 //! dbctl's command line: clap definitions, dispatch, output and exit codes. No business logic.
 
+pub mod clone;
 pub mod create;
 pub mod dbhost;
 pub mod delete;
@@ -12,6 +13,7 @@ pub mod list;
 pub mod output;
 pub mod plan;
 pub mod progress;
+pub mod snapshot;
 pub mod sweep;
 pub mod url;
 pub mod workflow;
@@ -35,7 +37,7 @@ pub mod exit {
 
 const AFTER_HELP: &str = "Exit status: 0 ok, 1 failed (a failed workflow is undone), 2 bad input or usage (nothing changed), 3 workflow stopped part-way: resume it with `dbctl workflow resume ID`.";
 
-/// dbctl: create, clone, restore and recover PostgreSQL instances on your own hosts.
+/// dbctl: create, snapshot, clone, restore and recover PostgreSQL instances on your own hosts.
 #[derive(Debug, Parser)]
 #[command(name = "dbctl", version, after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {
@@ -55,10 +57,13 @@ pub enum Command {
     #[command(subcommand)]
     Host(host::HostCommand),
     Create(create::CreateArgs),
+    Clone(clone::CloneArgs),
     Delete(delete::DeleteArgs),
     Describe(describe::DescribeArgs),
     List(list::ListArgs),
     Url(url::UrlArgs),
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
     #[command(subcommand)]
     Workflow(workflow::WorkflowCommand),
     Events(events::EventsArgs),
@@ -103,6 +108,8 @@ pub fn main() -> i32 {
         Command::Init(a) => init::run(&env, a),
         Command::Host(c) => host::run(&env, c),
         Command::Create(a) => create::run(&env, a),
+        Command::Clone(a) => clone::run(&env, a),
+        Command::Snapshot(c) => snapshot::run(&env, c),
         Command::Delete(a) => delete::run(&env, a),
         Command::Describe(a) => describe::run(&env, a),
         Command::List(a) => list::run(&env, a),

@@ -41,6 +41,9 @@ pub fn print_plan(p: &Printer, plan: &Plan) {
                         format!("host {} {}", plan.host, op.name())
                     }
                     crate::workflow::plan::Action::Catalog { .. } => "catalog".into(),
+                    crate::workflow::plan::Action::Transfer { .. } => {
+                        "stream snapshot between hosts".into()
+                    }
                 },
                 s.spec
                     .verify

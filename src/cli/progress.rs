@@ -55,6 +55,21 @@ impl Progress for Spinners {
         }
     }
 
+    fn bytes(&self, done: u64, total: u64) {
+        if let Ok(cur) = self.current.lock() {
+            if let Some(pb) = cur.as_ref() {
+                if pb.length() != Some(total) && total > 0 {
+                    pb.set_length(total);
+                    pb.set_style(
+                        ProgressStyle::with_template("{spinner} [{prefix}] {msg} {bytes}/{total_bytes} {bytes_per_sec} {elapsed}")
+                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
+                }
+                pb.set_position(done);
+            }
+        }
+    }
+
     fn step_finished(&self, idx: u32, name: &str, error: Option<&str>) {
         if let Ok(mut cur) = self.current.lock() {
             if let Some(pb) = cur.take() {

@@ -71,8 +71,20 @@ pub fn explain(host: &str, address: &str, e: CallError) -> anyhow::Error {
     }
 }
 
+/// The host's facts, refusing a host whose configured storage cannot work.
 fn facts_of(v: Value) -> Result<Facts> {
-    serde_json::from_value(v).context("reading the host's facts")
+    let facts: Facts = serde_json::from_value(v).context("reading the host's facts")?;
+    if facts.storage_backend.ends_with("(unavailable)") {
+        return Err(invalid(
+            format!(
+                "host storage is set to {} but {} is not on that filesystem",
+                facts.storage_backend.trim_end_matches(" (unavailable)"),
+                facts.root
+            ),
+            "put the dbhost root on a btrfs filesystem, or set storage = \"plain\" (or \"auto\") in its dbhost.toml",
+        ));
+    }
+    Ok(facts)
 }
 
 fn default_identity() -> Option<PathBuf> {
@@ -341,6 +353,13 @@ pub fn remove(ctx: &mut Ctx, name: &str, dry_run: bool) -> Result<()> {
                     .join(", ")
             ),
             "delete them (or move them) first",
+        ));
+    }
+    let kept = crate::catalog::snapshots::on_host(ctx.catalog.conn(), h.id)?;
+    if !kept.is_empty() {
+        return Err(invalid(
+            format!("host `{name}` still keeps {} snapshot(s)", kept.len()),
+            "delete them with `dbctl snapshot delete` first",
         ));
     }
     if dry_run {

@@ -61,9 +61,14 @@ pub struct InstanceView {
     pub admin_user: String,
     pub created_at: String,
     pub last_workflow: Option<LastWorkflow>,
+    /// Lineage: cloned from this instance, at this snapshot.
+    pub source_instance: Option<String>,
+    pub source_snapshot_id: Option<i64>,
+    /// Snapshots of this instance that are kept.
+    pub snapshots: usize,
 }
 
-fn check_admin_user(user: &str) -> Result<()> {
+pub(crate) fn check_admin_user(user: &str) -> Result<()> {
     let ok = (1..=63).contains(&user.len())
         && user.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         && user
@@ -81,7 +86,7 @@ fn check_admin_user(user: &str) -> Result<()> {
 }
 
 /// Brings a host's refusal into the user's terms: fixable conditions are bad input.
-fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
+pub(crate) fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
     match &e {
         CallError::Remote(w)
             if matches!(
@@ -99,6 +104,70 @@ fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
             invalid(format!("host `{}`: {}", host.name, w.message), fix)
         }
         _ => host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e),
+    }
+}
+
+/// The host for a new instance: the one asked for if it fits, else the roomiest that fits.
+/// Returns it with a note for the user on how it was chosen.
+///
+/// # Errors
+/// [`super::error::Invalid`]: an unknown host, one without room, or no host with room.
+pub(crate) fn place(
+    ctx: &Ctx,
+    asked: Option<&str>,
+    need: &Need,
+    class: &str,
+) -> Result<(HostRow, String)> {
+    let rules = ctx.config.placement;
+    let conn = ctx.catalog.conn();
+    match asked {
+        Some(name) => {
+            let h = host_ops::get(ctx, name)?;
+            let placed = instances::live_on_host(conn, h.id)?;
+            if let Some(why) = placement::misfit(&h, &placed, need, &rules) {
+                return Err(invalid(
+                    format!(
+                        "host `{name}` cannot take a {class} {} instance: {why}",
+                        need.engine
+                    ),
+                    "choose another --host or a smaller --class",
+                ));
+            }
+            Ok((h, format!("on host {name} (as asked)")))
+        }
+        None => {
+            let all = hosts::list(conn)?;
+            if all.is_empty() {
+                return Err(invalid(
+                    "no hosts are registered",
+                    "run `dbctl init` or `dbctl host add`",
+                ));
+            }
+            let candidates = all
+                .into_iter()
+                .map(|h| {
+                    let placed = instances::live_on_host(conn, h.id)?;
+                    Ok((h, placed))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            match placement::choose(&candidates, need, &rules) {
+                Ok(h) => Ok((
+                    h.clone(),
+                    format!(
+                        "placed on host {} (most free memory among those with room)",
+                        h.name
+                    ),
+                )),
+                Err(reasons) => Err(invalid(
+                    format!(
+                        "no host has room for a {class} {} instance ({})",
+                        need.engine,
+                        reasons.join("; ")
+                    ),
+                    "add a host with `dbctl host add`, free one, or choose a smaller --class",
+                )),
+            }
+        }
     }
 }
 
@@ -133,59 +202,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         memory_mb: class.memory_mb,
         storage_gb,
     };
-    let rules = ctx.config.placement;
-    let conn = ctx.catalog.conn();
-    let (host, placement_note) =
-        match &o.host {
-            Some(name) => {
-                let h = host_ops::get(ctx, name)?;
-                let placed = instances::live_on_host(conn, h.id)?;
-                if let Some(why) = placement::misfit(&h, &placed, &need, &rules) {
-                    return Err(invalid(
-                        format!(
-                            "host `{name}` cannot take a {} {} instance: {why}",
-                            o.class, o.engine
-                        ),
-                        "choose another --host or a smaller --class",
-                    ));
-                }
-                (h, format!("on host {name} (as asked)"))
-            }
-            None => {
-                let all = hosts::list(conn)?;
-                if all.is_empty() {
-                    return Err(invalid(
-                        "no hosts are registered",
-                        "run `dbctl init` or `dbctl host add`",
-                    ));
-                }
-                let candidates = all
-                    .into_iter()
-                    .map(|h| {
-                        let placed = instances::live_on_host(conn, h.id)?;
-                        Ok((h, placed))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                match placement::choose(&candidates, &need, &rules) {
-                    Ok(h) => (
-                        h.clone(),
-                        format!(
-                            "placed on host {} (most free memory among those with room)",
-                            h.name
-                        ),
-                    ),
-                    Err(reasons) => return Err(invalid(
-                        format!(
-                            "no host has room for a {} {} instance ({})",
-                            o.class,
-                            o.engine,
-                            reasons.join("; ")
-                        ),
-                        "add a host with `dbctl host add`, free one, or choose a smaller --class",
-                    )),
-                }
-            }
-        };
+    let (host, placement_note) = place(ctx, o.host.as_deref(), &need, &o.class)?;
     // A live check on the chosen host: reachable, right key and protocol, engine, port, disk.
     host_ops::call(
         &host,
@@ -215,6 +232,8 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         lease_workflow_id: None,
         created_at: now(),
         deleted_at: None,
+        source_instance: None,
+        source_snapshot_id: None,
     };
     let mut plan = Plan {
         workflow_id: None,
@@ -249,7 +268,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
 }
 
 /// Writes a queued workflow and its steps, takes the instance's lease, records the request.
-fn write_workflow(
+pub(crate) fn write_workflow(
     tx: &rusqlite::Transaction,
     action: &str,
     inst: &InstanceRow,
@@ -299,19 +318,34 @@ pub fn get(ctx: &Ctx, name: &str) -> Result<InstanceRow> {
     })
 }
 
-/// Plans `delete`; writes it unless `dry_run`.
+/// Refuses when an unfinished workflow holds the instance's lease.
 ///
 /// # Errors
-/// Unknown or busy instance; the catalog fails.
-pub fn plan_delete(ctx: &mut Ctx, name: &str, dry_run: bool) -> Result<Plan> {
-    let inst = get(ctx, name)?;
+/// [`super::error::Invalid`] naming the workflow.
+pub(crate) fn check_not_busy(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
     if let Some(holder) = inst.lease_workflow_id {
         if let Some(w) = workflows::find(ctx.catalog.conn(), holder)? {
             if !workflows::status::is_finished(&w.status) {
-                return Err(busy(name, &w));
+                return Err(busy(&inst.name, &w));
             }
         }
     }
+    Ok(())
+}
+
+/// Plans `delete` (after a final snapshot unless `skip_final_snapshot`); writes it unless
+/// `dry_run`.
+///
+/// # Errors
+/// Unknown or busy instance; the catalog fails.
+pub fn plan_delete(
+    ctx: &mut Ctx,
+    name: &str,
+    skip_final_snapshot: bool,
+    dry_run: bool,
+) -> Result<Plan> {
+    let inst = get(ctx, name)?;
+    check_not_busy(ctx, &inst)?;
     let host = match inst.host_id {
         Some(id) => hosts::get(ctx.catalog.conn(), id)?,
         None => {
@@ -321,7 +355,12 @@ pub fn plan_delete(ctx: &mut Ctx, name: &str, dry_run: bool) -> Result<Plan> {
             ))
         }
     };
-    let steps = templates::delete(&inst, host.id);
+    // A final snapshot needs a running server; an instance that never came up has no data
+    // worth keeping.
+    let take_final = !skip_final_snapshot && inst.status == status::AVAILABLE;
+    let mut final_snap =
+        take_final.then(|| super::snapshots::new_row(&inst, host.id, "final", None));
+    let steps = templates::delete(&inst, host.id, final_snap.as_ref());
     let mut plan = Plan {
         workflow_id: None,
         action: "delete".into(),
@@ -333,17 +372,30 @@ pub fn plan_delete(ctx: &mut Ctx, name: &str, dry_run: bool) -> Result<Plan> {
     if dry_run {
         return Ok(plan);
     }
-    let wf = ctx.catalog.write(|tx| {
-        let wf = write_workflow(tx, "delete", &inst, &plan.steps)?;
+    let (wf, steps) = ctx.catalog.write(|tx| {
+        let (wf, steps) = match final_snap.as_mut() {
+            Some(snap) => super::snapshots::write_with_snapshot(tx, "delete", &inst, snap, &|s| {
+                templates::delete(&inst, host.id, Some(s))
+            })?,
+            None => (
+                write_workflow(tx, "delete", &inst, &plan.steps)?,
+                plan.steps.clone(),
+            ),
+        };
         instances::set_status(tx, inst.id, status::DELETING)?;
-        Ok(wf)
+        Ok((wf, steps))
     })?;
     plan.workflow_id = Some(wf);
+    plan.steps = steps;
     Ok(plan)
 }
 
 fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
     let conn = ctx.catalog.conn();
+    let kept = crate::catalog::snapshots::list(conn, Some(&i.name))?
+        .iter()
+        .filter(|s| s.instance_id == i.id && s.status == "available")
+        .count();
     let host = i.host_id.map(|id| hosts::get(conn, id)).transpose()?;
     let last = workflows::latest_for_instance(conn, i.id)?.map(|w| LastWorkflow {
         id: w.id,
@@ -371,8 +423,11 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         address,
         port: i.port,
         admin_user: i.admin_user,
+        snapshots: kept,
         created_at: i.created_at,
         last_workflow: last,
+        source_instance: i.source_instance,
+        source_snapshot_id: i.source_snapshot_id,
     })
 }
 

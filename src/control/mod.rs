@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows of clap, terminals or tables; the CLI builds options and prints results.
 
+pub mod clones;
 pub mod config;
 pub mod engines;
 pub mod error;
@@ -11,3 +12,4 @@ pub mod instances;
 pub mod names;
 pub mod placement;
 pub mod runs;
+pub mod snapshots;

@@ -1,12 +1,12 @@
 //! The local transport: dbhost as a subprocess of dbctl on this machine, no SSH.
 
-use super::{no_result, read_answer, CallError, Transport};
+use super::{conclude, read_answer, request_line, Bulk, CallError, Transport};
 use crate::wire::Request;
 use serde_json::Value;
 use std::io::{BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 pub struct Local {
     pub dbhost: PathBuf,
@@ -27,9 +27,9 @@ pub fn dbhost_path() -> PathBuf {
     PathBuf::from("dbhost")
 }
 
-impl Transport for Local {
-    fn call(&self, request: &Request, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError> {
-        let mut child = Command::new(&self.dbhost)
+impl Local {
+    fn spawn(&self) -> Result<Child, CallError> {
+        Command::new(&self.dbhost)
             .arg("--root")
             .arg(&self.root)
             .arg("rpc")
@@ -45,12 +45,17 @@ impl Transport for Local {
                     self.dbhost.display(),
                     crate::env::DBCTL_DBHOST
                 ))
-            })?;
-        let body = serde_json::to_vec(request).map_err(|e| CallError::Refused(e.to_string()))?;
+            })
+    }
+}
+
+impl Transport for Local {
+    fn call(&self, request: &Request, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError> {
+        let mut child = self.spawn()?;
         {
             let mut stdin = child.stdin.take().expect("piped stdin");
             stdin
-                .write_all(&body)
+                .write_all(&request_line(request)?)
                 .map_err(|e| CallError::Unreachable(format!("writing to dbhost: {e}")))?;
         }
         let mut stderr = child.stderr.take().expect("piped stderr");
@@ -65,10 +70,58 @@ impl Transport for Local {
             .wait()
             .map_err(|e| CallError::Unreachable(e.to_string()))?;
         let stderr_text = err_reader.join().unwrap_or_default();
-        match answer? {
-            Some(Ok(v)) => Ok(v),
-            Some(Err(w)) => Err(CallError::Remote(w)),
-            None => Err(no_result(status.code(), &stderr_text)),
+        conclude(answer, status.code(), &stderr_text)
+    }
+
+    fn open_bulk(&self, request: &Request) -> Result<Box<dyn Bulk>, CallError> {
+        let mut child = self.spawn()?;
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        stdin
+            .write_all(&request_line(request)?)
+            .map_err(|e| CallError::Unreachable(format!("writing to dbhost: {e}")))?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        Ok(Box::new(LocalBulk {
+            child,
+            stdin: Some(stdin),
+            stdout,
+            closed: super::Closed,
+        }))
+    }
+}
+
+struct LocalBulk {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: ChildStdout,
+    closed: super::Closed,
+}
+
+impl Bulk for LocalBulk {
+    fn reader(&mut self) -> &mut dyn Read {
+        &mut self.stdout
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        match self.stdin.as_mut() {
+            Some(s) => s,
+            None => &mut self.closed,
         }
+    }
+
+    fn close_input(&mut self) {
+        self.stdin = None;
+    }
+
+    fn finish(mut self: Box<Self>, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError> {
+        self.stdin = None;
+        // Drain what is left of the raw output so the op can exit, then read its answer.
+        let _ = std::io::copy(&mut self.stdout, &mut std::io::sink());
+        let stderr = self.child.stderr.take().expect("piped stderr");
+        let answer = read_answer(BufReader::new(stderr), progress);
+        let status = self
+            .child
+            .wait()
+            .map_err(|e| CallError::Unreachable(e.to_string()))?;
+        conclude(answer, status.code(), "")
     }
 }

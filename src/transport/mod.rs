@@ -37,6 +37,60 @@ pub trait Transport {
     /// # Errors
     /// [`CallError`]: dbhost's own error, a transport failure, or a host that must be refused.
     fn call(&self, request: &Request, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError>;
+
+    /// Starts a bulk op (export or import): the request goes first on its stdin, then the
+    /// channel carries raw data; its answer comes on stderr when it ends.
+    ///
+    /// # Errors
+    /// The host cannot be reached or refused.
+    fn open_bulk(&self, request: &Request) -> Result<Box<dyn Bulk>, CallError>;
+}
+
+/// A bulk op in flight.
+pub trait Bulk {
+    /// The op's raw output (an export's stream).
+    fn reader(&mut self) -> &mut dyn std::io::Read;
+    /// The op's raw input (an import's stream).
+    fn writer(&mut self) -> &mut dyn std::io::Write;
+    /// Ends the raw input: the op sees end of stream.
+    fn close_input(&mut self);
+    /// Waits for the op to end and returns its answer.
+    ///
+    /// # Errors
+    /// [`CallError`] as for [`Transport::call`].
+    fn finish(self: Box<Self>, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError>;
+}
+
+/// What a bulk op's input is once closed: writing fails, the op already has all it gets.
+pub(crate) struct Closed;
+
+impl std::io::Write for Closed {
+    fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+        Err(std::io::ErrorKind::BrokenPipe.into())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The request as the first line of an op's stdin.
+pub(crate) fn request_line(request: &Request) -> Result<Vec<u8>, CallError> {
+    let mut body = serde_json::to_vec(request).map_err(|e| CallError::Refused(e.to_string()))?;
+    body.push(b'\n');
+    Ok(body)
+}
+
+/// Turns what a finished op said (its answer lines, exit status and stderr) into a result.
+pub(crate) fn conclude(
+    answer: Result<Option<Result<Value, WireError>>, CallError>,
+    exit: Option<i32>,
+    stderr: &str,
+) -> Result<Value, CallError> {
+    match answer? {
+        Some(Ok(v)) => Ok(v),
+        Some(Err(w)) => Err(CallError::Remote(w)),
+        None => Err(no_result(exit, stderr)),
+    }
 }
 
 /// Reads dbhost's JSON lines until the result. `Ok(None)`: the stream ended without one.

@@ -3,12 +3,12 @@
 //! The command sent is fixed; the host's key may force it (`command="dbhost --root … rpc"`).
 //! Request data travels only on the channel's stdin, never on a command line.
 
-use super::{no_result, read_answer, CallError, Transport};
+use super::{conclude, read_answer, request_line, Bulk, CallError, Closed, Transport};
 use crate::wire::Request;
 use base64::Engine as _;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use ssh2::{HostKeyType, Session};
+use ssh2::{Channel, HostKeyType, Session};
 use std::io::{BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
@@ -127,8 +127,9 @@ impl Ssh {
     }
 }
 
-impl Transport for Ssh {
-    fn call(&self, request: &Request, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError> {
+impl Ssh {
+    /// A channel running dbhost with the request written as its first line.
+    fn start(&self, request: &Request) -> Result<(Session, Channel), CallError> {
         let lost = |e: ssh2::Error| {
             CallError::Unreachable(format!("SSH channel to {}: {e}", self.host_name))
         };
@@ -137,20 +138,72 @@ impl Transport for Ssh {
         sess.set_timeout(15 * 60 * 1000);
         let mut ch = sess.channel_session().map_err(lost)?;
         ch.exec(REMOTE_COMMAND).map_err(lost)?;
-        let body = serde_json::to_vec(request).map_err(|e| CallError::Refused(e.to_string()))?;
-        ch.write_all(&body)
+        ch.write_all(&request_line(request)?)
             .map_err(|e| CallError::Unreachable(format!("writing to {}: {e}", self.host_name)))?;
-        ch.send_eof().map_err(lost)?;
+        Ok((sess, ch))
+    }
+}
+
+impl Transport for Ssh {
+    fn call(&self, request: &Request, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError> {
+        let (_sess, mut ch) = self.start(request)?;
+        ch.send_eof().map_err(|e| {
+            CallError::Unreachable(format!("SSH channel to {}: {e}", self.host_name))
+        })?;
         let answer = read_answer(BufReader::new(&mut ch), progress);
         let mut stderr = String::new();
         let _ = ch.stderr().read_to_string(&mut stderr);
         let _ = ch.wait_close();
-        let exit = ch.exit_status().ok();
-        match answer? {
-            Some(Ok(v)) => Ok(v),
-            Some(Err(w)) => Err(CallError::Remote(w)),
-            None => Err(no_result(exit, &stderr)),
+        conclude(answer, ch.exit_status().ok(), &stderr)
+    }
+
+    fn open_bulk(&self, request: &Request) -> Result<Box<dyn Bulk>, CallError> {
+        let (sess, ch) = self.start(request)?;
+        Ok(Box::new(SshBulk {
+            _sess: sess,
+            ch,
+            input_open: true,
+            closed: Closed,
+        }))
+    }
+}
+
+struct SshBulk {
+    /// Kept alive for as long as the channel is used.
+    _sess: Session,
+    ch: Channel,
+    input_open: bool,
+    closed: Closed,
+}
+
+impl Bulk for SshBulk {
+    fn reader(&mut self) -> &mut dyn Read {
+        &mut self.ch
+    }
+
+    fn writer(&mut self) -> &mut dyn Write {
+        if self.input_open {
+            &mut self.ch
+        } else {
+            &mut self.closed
         }
+    }
+
+    fn close_input(&mut self) {
+        if self.input_open {
+            self.input_open = false;
+            let _ = self.ch.send_eof();
+        }
+    }
+
+    fn finish(mut self: Box<Self>, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError> {
+        self.close_input();
+        let _ = std::io::copy(&mut self.ch, &mut std::io::sink());
+        let mut stderr = String::new();
+        let _ = self.ch.stderr().read_to_string(&mut stderr);
+        let answer = read_answer(stderr.as_bytes(), progress);
+        let _ = self.ch.wait_close();
+        conclude(answer, self.ch.exit_status().ok(), &stderr)
     }
 }
 

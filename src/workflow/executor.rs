@@ -11,10 +11,10 @@ use super::plan::{Action, CatalogChange, Check, Expect, Record, StepSpec};
 use super::progress::Progress;
 use super::templates;
 use crate::catalog::workflows::{self, status, step_status, StepRow};
-use crate::catalog::{events, hosts, instances, Catalog};
+use crate::catalog::{events, hosts, instances, snapshots, Catalog};
 use crate::secrets::Secrets;
 use crate::transport;
-use crate::wire::{InstanceRef, InstanceStatus, Op, Request};
+use crate::wire::{InstanceRef, InstanceStatus, Op, Request, SnapshotInfo, SnapshotRef};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -80,6 +80,14 @@ enum Stop {
     Failed(String),
     /// Ctrl-C or an unreachable host: leave everything as it is, resumable.
     Paused(Option<String>),
+}
+
+fn call_error(host: &str, e: transport::CallError) -> StepError {
+    StepError {
+        message: format!("on host {host}: {e}"),
+        transient: e.is_transient(),
+        unreachable: matches!(e, transport::CallError::Unreachable(_)),
+    }
 }
 
 /// This process, as recorded in `workflows.runner`.
@@ -295,6 +303,9 @@ impl Executor<'_> {
         self.catalog.write(|tx| {
             workflows::set_status(tx, wf, end, reason)?;
             workflows::release(tx, wf)?;
+            if end == status::FAILED {
+                snapshots::fail_unfinished(tx, wf)?;
+            }
             if let Some(id) = instance_id {
                 let inst = instances::get(tx, id)?;
                 if end == status::FAILED {
@@ -303,9 +314,11 @@ impl Executor<'_> {
                     let after = if undone {
                         templates::status_after_failure(action)
                     } else {
-                        instances::status::FAILED
+                        Some(instances::status::FAILED)
                     };
-                    instances::set_status(tx, id, after)?;
+                    if let Some(after) = after {
+                        instances::set_status(tx, id, after)?;
+                    }
                 }
                 instances::set_lease(tx, id, None)?;
                 let (kind, msg) = match reason {
@@ -343,9 +356,21 @@ impl Executor<'_> {
                             Some(&output.to_string()),
                             None,
                         )?;
-                        if let Some(Record::InstanceRuntime { instance_id }) = spec.record {
-                            let st: InstanceStatus = serde_json::from_value(output.clone())?;
-                            instances::set_runtime(tx, instance_id, st.port, &st.engine_version)?;
+                        match spec.record {
+                            Some(Record::InstanceRuntime { instance_id }) => {
+                                let st: InstanceStatus = serde_json::from_value(output.clone())?;
+                                instances::set_runtime(
+                                    tx,
+                                    instance_id,
+                                    st.port,
+                                    &st.engine_version,
+                                )?;
+                            }
+                            Some(Record::SnapshotTaken { snapshot_id }) => {
+                                let info: SnapshotInfo = serde_json::from_value(output.clone())?;
+                                snapshots::record_taken(tx, snapshot_id, &info)?;
+                            }
+                            None => {}
                         }
                         Ok(())
                     })?;
@@ -381,6 +406,12 @@ impl Executor<'_> {
                 self.apply(change)?;
                 Value::Null
             }
+            Action::Transfer {
+                from_host,
+                to_host,
+                snapshot,
+                bytes,
+            } => self.transfer(wf, step, *from_host, *to_host, snapshot, *bytes)?,
         };
         failpoints::crash_after(&step.name);
         if failpoints::armed("fail", &step.name) {
@@ -402,17 +433,98 @@ impl Executor<'_> {
             transient: false,
             unreachable: false,
         })?;
+        // Secrets join the request only now: the persisted plan never holds them.
         let mut op = op.clone();
-        if let Op::Provision(spec) = &mut op {
-            spec.admin_password = self.secrets.get(&spec.instance)?;
+        match &mut op {
+            Op::Provision(spec) => spec.admin_password = self.secrets.get(&spec.instance)?,
+            Op::SetPassword(spec) => spec.password = self.secrets.get(&spec.instance)?,
+            _ => {}
         }
         let progress = self.progress;
         t.call(&Request::new(request_id, op), &mut |m| progress.message(m))
-            .map_err(|e| StepError {
-                message: format!("on host {}: {e}", host.name),
-                transient: e.is_transient(),
-                unreachable: matches!(e, transport::CallError::Unreachable(_)),
-            })
+            .map_err(|e| call_error(&host.name, e))
+    }
+
+    /// Streams a snapshot from one host's store into another's: an export piped into an
+    /// import, through this process. The import checks every file on arrival.
+    fn transfer(
+        &mut self,
+        wf: i64,
+        step: &StepRow,
+        from: i64,
+        to: i64,
+        snapshot: &str,
+        total: u64,
+    ) -> Result<Value, StepError> {
+        let src = hosts::get(self.catalog.conn(), from)?;
+        let dst = hosts::get(self.catalog.conn(), to)?;
+        let open = |host: &hosts::HostRow,
+                    id: String,
+                    op: Op|
+         -> Result<Box<dyn transport::Bulk>, StepError> {
+            transport::for_host(host)
+                .and_then(|t| t.open_bulk(&Request::new(id, op)))
+                .map_err(|e| call_error(&host.name, e))
+        };
+        // A snapshot taken earlier in the same workflow had no size when it was planned.
+        let total = match total {
+            0 => snapshots::by_uid(self.catalog.conn(), snapshot)?
+                .and_then(|s| s.size_bytes)
+                .unwrap_or(0),
+            t => t,
+        };
+        let snap = SnapshotRef {
+            snapshot: snapshot.into(),
+        };
+        let mut export = open(
+            &src,
+            format!("wf{wf}-s{}-export", step.idx),
+            Op::SnapshotExport(snap.clone()),
+        )?;
+        let mut import = open(
+            &dst,
+            format!("wf{wf}-s{}", step.idx),
+            Op::SnapshotImport(snap),
+        )?;
+        let cut_at = failpoints::armed("cut-stream", &step.name).then_some(total / 2);
+        let mut buf = vec![0u8; 1 << 20];
+        let mut moved = 0u64;
+        let mut broken = None;
+        loop {
+            let n = match export.reader().read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) => {
+                    broken = Some(format!("reading from {}: {e}", src.name));
+                    break;
+                }
+            };
+            if let Err(e) = import.writer().write_all(&buf[..n]) {
+                // The import stopped taking data; its answer says why.
+                broken = Some(format!("writing to {}: {e}", dst.name));
+                break;
+            }
+            moved += n as u64;
+            self.progress.bytes(moved, total);
+            if cut_at.is_some_and(|c| moved >= c) {
+                // As if the connection dropped mid-stream: the receiver sees a cut stream.
+                break;
+            }
+        }
+        import.close_input();
+        let progress = self.progress;
+        let imported = import.finish(&mut |m| progress.message(m));
+        drop(export);
+        match imported {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let mut err = call_error(&dst.name, e);
+                if let Some(b) = broken {
+                    err.message = format!("{} ({b})", err.message);
+                }
+                Err(err)
+            }
+        }
     }
 
     fn verify(&mut self, wf: i64, idx: u32, check: &Check) -> Result<(), StepError> {
@@ -443,6 +555,11 @@ impl Executor<'_> {
                 instance_id,
                 status,
             } => instances::set_status(self.catalog.conn(), *instance_id, status),
+            CatalogChange::SnapshotDeleted { snapshot_id } => snapshots::set_status(
+                self.catalog.conn(),
+                *snapshot_id,
+                snapshots::status::DELETED,
+            ),
             CatalogChange::Forget { instance_id } => {
                 let inst = instances::get(self.catalog.conn(), *instance_id)?;
                 instances::set_status(
@@ -468,14 +585,20 @@ impl Executor<'_> {
                 continue;
             }
             let spec: StepSpec = serde_json::from_str(&step.spec)?;
-            let (Some(undo), Action::Host { host_id, .. }) = (&spec.undo, &spec.action) else {
+            // An undo runs where its step acted: a transfer's on the receiving host.
+            let target = match &spec.action {
+                Action::Host { host_id, .. } => Some(*host_id),
+                Action::Transfer { to_host, .. } => Some(*to_host),
+                Action::Catalog { .. } => None,
+            };
+            let (Some(undo), Some(host_id)) = (&spec.undo, target) else {
                 continue;
             };
             let name = format!("undo {}", step.name);
             self.progress.step_started(step.idx, total, &name, 1);
             let mut result = Err(StepError::retryable(String::new()));
             for attempt in 0..=spec.retries {
-                result = self.call(*host_id, &format!("wf{wf}-s{}-undo", step.idx), undo);
+                result = self.call(host_id, &format!("wf{wf}-s{}-undo", step.idx), undo);
                 match &result {
                     Err(e) if e.transient && attempt < spec.retries => {
                         std::thread::sleep(Duration::from_millis(spec.backoff_ms << attempt));

@@ -27,6 +27,14 @@ pub enum Action {
     Host { host_id: i64, op: Op },
     /// A change to the catalog alone.
     Catalog { change: CatalogChange },
+    /// Streams a snapshot from one host's store into another's, through dbctl.
+    Transfer {
+        from_host: i64,
+        to_host: i64,
+        snapshot: String,
+        /// Expected size, for progress.
+        bytes: u64,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -36,6 +44,8 @@ pub enum CatalogChange {
     SetStatus { instance_id: i64, status: String },
     /// The instance is gone from its host: mark it deleted and drop its secret.
     Forget { instance_id: i64 },
+    /// The snapshot is gone from its host.
+    SnapshotDeleted { snapshot_id: i64 },
 }
 
 /// Checks an instance's state on its host through a read-only status request.
@@ -64,6 +74,8 @@ pub enum Expect {
 pub enum Record {
     /// The host's InstanceStatus gives the instance's port and engine version.
     InstanceRuntime { instance_id: i64 },
+    /// The host's SnapshotInfo completes the snapshot's row.
+    SnapshotTaken { snapshot_id: i64 },
 }
 
 /// A named step, before it is written to the catalog.

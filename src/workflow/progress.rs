@@ -7,6 +7,8 @@ pub trait Progress: Sync {
     fn message(&self, text: &str);
     /// The step ended; `error` is None on success.
     fn step_finished(&self, idx: u32, name: &str, error: Option<&str>);
+    /// Bytes moved so far by a step that streams data (`total` 0 when unknown).
+    fn bytes(&self, _done: u64, _total: u64) {}
 }
 
 /// Reports nothing (detached runs, the sweeper, tests).

@@ -4,7 +4,10 @@
 
 use super::plan::{Action, CatalogChange, Check, Expect, PlannedStep, Record, StepSpec};
 use crate::catalog::instances::{status, InstanceRow};
-use crate::wire::{InstanceRef, Op, ProvisionSpec, Size};
+use crate::catalog::snapshots::SnapshotRow;
+use crate::wire::{
+    InstanceRef, Op, PasswordSpec, ProvisionSpec, RestoreSpec, Size, SnapshotRef, SnapshotSpec,
+};
 
 const HOST_RETRIES: u32 = 2;
 const BACKOFF_MS: u64 = 1000;
@@ -96,9 +99,178 @@ pub fn create(i: &InstanceRow, host_id: i64, port: Option<u16>) -> Vec<PlannedSt
     ]
 }
 
-/// delete: stop (undo: start) -> destroy -> forget.
-pub fn delete(i: &InstanceRow, host_id: i64) -> Vec<PlannedStep> {
+fn size_of(i: &InstanceRow) -> Size {
+    Size {
+        cpus: i.cpus,
+        memory_mb: i.memory_mb,
+        max_connections: i.max_connections,
+    }
+}
+
+/// An online snapshot of `i` on its host (undo: delete it there).
+fn snapshot_step(name: &str, i: &InstanceRow, host_id: i64, snap: &SnapshotRow) -> PlannedStep {
+    let mut step = host_step(
+        name,
+        host_id,
+        Op::SnapshotCreate(SnapshotSpec {
+            instance: i.uid.clone(),
+            snapshot: snap.uid.clone(),
+        }),
+        None,
+        Some(Op::SnapshotDelete(SnapshotRef {
+            snapshot: snap.uid.clone(),
+        })),
+        &i.uid,
+    );
+    step.spec.record = Some(Record::SnapshotTaken {
+        snapshot_id: snap.id,
+    });
+    step
+}
+
+/// snapshot: one online snapshot, recorded in the catalog when it is complete.
+pub fn snapshot(i: &InstanceRow, host_id: i64, snap: &SnapshotRow) -> Vec<PlannedStep> {
+    vec![snapshot_step("snapshot", i, host_id, snap)]
+}
+
+/// snapshot delete: remove it from its host, then from the catalog.
+pub fn snapshot_delete(snap: &SnapshotRow, host_id: i64) -> Vec<PlannedStep> {
     vec![
+        host_step(
+            "delete-snapshot",
+            host_id,
+            Op::SnapshotDelete(SnapshotRef {
+                snapshot: snap.uid.clone(),
+            }),
+            None,
+            None,
+            &snap.uid,
+        ),
+        catalog_step(
+            "forget-snapshot",
+            CatalogChange::SnapshotDeleted {
+                snapshot_id: snap.id,
+            },
+        ),
+    ]
+}
+
+/// Where a clone comes from.
+pub struct CloneFrom<'a> {
+    pub source: &'a InstanceRow,
+    pub source_host: i64,
+    pub snapshot: &'a SnapshotRow,
+    /// Take `snapshot` first (it does not exist yet).
+    pub fresh: bool,
+}
+
+/// clone: [snapshot the source] -> [stream it to the target host] -> restore (undo: destroy)
+/// -> start (undo: stop) -> new password -> [drop the streamed copy] -> mark available.
+pub fn clone(
+    new: &InstanceRow,
+    host_id: i64,
+    from: &CloneFrom,
+    port: Option<u16>,
+) -> Vec<PlannedStep> {
+    let mut steps = Vec::new();
+    if from.fresh {
+        steps.push(snapshot_step(
+            "snapshot-source",
+            from.source,
+            from.source_host,
+            from.snapshot,
+        ));
+    }
+    let snap = SnapshotRef {
+        snapshot: from.snapshot.uid.clone(),
+    };
+    let cross_host = from.source_host != host_id;
+    if cross_host {
+        steps.push(PlannedStep {
+            name: "transfer".into(),
+            spec: StepSpec {
+                action: Action::Transfer {
+                    from_host: from.source_host,
+                    to_host: host_id,
+                    snapshot: snap.snapshot.clone(),
+                    bytes: from.snapshot.size_bytes.unwrap_or(0),
+                },
+                verify: None,
+                undo: Some(Op::SnapshotDelete(snap.clone())),
+                record: None,
+                retries: HOST_RETRIES,
+                backoff_ms: BACKOFF_MS,
+            },
+        });
+    }
+    let mut restore = host_step(
+        "restore",
+        host_id,
+        Op::Restore(RestoreSpec {
+            instance: new.uid.clone(),
+            snapshot: snap.snapshot.clone(),
+            port,
+            size: size_of(new),
+            admin_user: new.admin_user.clone(),
+        }),
+        Some(Expect::Exists),
+        Some(Op::Destroy(iref(new))),
+        &new.uid,
+    );
+    restore.spec.record = Some(Record::InstanceRuntime {
+        instance_id: new.id,
+    });
+    steps.push(restore);
+    steps.push(host_step(
+        "start",
+        host_id,
+        Op::Start(iref(new)),
+        Some(Expect::Accepting),
+        Some(Op::Stop(iref(new))),
+        &new.uid,
+    ));
+    steps.push(host_step(
+        "set-password",
+        host_id,
+        Op::SetPassword(PasswordSpec {
+            instance: new.uid.clone(),
+            password: String::new(),
+        }),
+        Some(Expect::Accepting),
+        None,
+        &new.uid,
+    ));
+    if cross_host {
+        steps.push(host_step(
+            "drop-transfer-copy",
+            host_id,
+            Op::SnapshotDelete(snap),
+            None,
+            None,
+            &new.uid,
+        ));
+    }
+    steps.push(catalog_step(
+        "mark-available",
+        CatalogChange::SetStatus {
+            instance_id: new.id,
+            status: status::AVAILABLE.into(),
+        },
+    ));
+    steps
+}
+
+/// delete: [final snapshot] -> stop (undo: start) -> destroy -> forget.
+pub fn delete(
+    i: &InstanceRow,
+    host_id: i64,
+    final_snapshot: Option<&SnapshotRow>,
+) -> Vec<PlannedStep> {
+    let mut steps: Vec<PlannedStep> = final_snapshot
+        .map(|s| snapshot_step("final-snapshot", i, host_id, s))
+        .into_iter()
+        .collect();
+    steps.extend([
         host_step(
             "stop",
             host_id,
@@ -116,17 +288,20 @@ pub fn delete(i: &InstanceRow, host_id: i64) -> Vec<PlannedStep> {
             &i.uid,
         ),
         catalog_step("forget", CatalogChange::Forget { instance_id: i.id }),
-    ]
+    ]);
+    steps
 }
 
-/// The instance's status once a failed workflow has been undone.
-pub fn status_after_failure(action: &str) -> &'static str {
+/// The instance's status once a failed workflow has been undone (None: unchanged).
+pub fn status_after_failure(action: &str) -> Option<&'static str> {
     match action {
-        // Undo removed everything the create made, so the name is free again.
-        "create" => status::DELETED,
+        // Undo removed everything the create or clone made, so the name is free again.
+        "create" | "clone" => Some(status::DELETED),
         // Undo restarted the server: it is as it was.
-        "delete" => status::AVAILABLE,
-        _ => status::FAILED,
+        "delete" => Some(status::AVAILABLE),
+        // A snapshot never changed the instance.
+        "snapshot" | "snapshot-delete" => None,
+        _ => Some(status::FAILED),
     }
 }
 
@@ -134,7 +309,10 @@ pub fn status_after_failure(action: &str) -> &'static str {
 pub fn success_event(action: &str) -> &'static str {
     match action {
         "create" => "created",
+        "clone" => "cloned",
         "delete" => "deleted",
+        "snapshot" => "snapshot_taken",
+        "snapshot-delete" => "snapshot_deleted",
         _ => "succeeded",
     }
 }
@@ -162,6 +340,8 @@ mod tests {
             lease_workflow_id: None,
             created_at: String::new(),
             deleted_at: None,
+            source_instance: None,
+            source_snapshot_id: None,
         }
     }
 
@@ -187,7 +367,7 @@ mod tests {
 
     #[test]
     fn specs_round_trip_through_json() {
-        for s in delete(&inst(), 3) {
+        for s in delete(&inst(), 3, None) {
             let back: StepSpec =
                 serde_json::from_str(&serde_json::to_string(&s.spec).unwrap()).unwrap();
             assert_eq!(back, s.spec);

@@ -110,6 +110,8 @@ pub struct TestEnv {
     /// dbhost roots whose servers this test may have started.
     roots: Vec<PathBuf>,
     sshds: Vec<Child>,
+    /// Dropped after the servers on them are killed (fields drop after `drop` runs).
+    mounts: Vec<BtrfsMount>,
     _tmp: tempfile::TempDir,
 }
 
@@ -129,6 +131,7 @@ impl TestEnv {
             slot,
             roots: Vec::new(),
             sshds: Vec::new(),
+            mounts: Vec::new(),
             _tmp: tmp,
         }
     }
@@ -175,6 +178,11 @@ impl TestEnv {
     /// `dbctl init` with this test's local root and ports.
     pub fn init(&mut self) {
         let root = self.local_root();
+        self.init_at(root);
+    }
+
+    /// `dbctl init` with the local host's root at `root`.
+    pub fn init_at(&mut self, root: PathBuf) {
         self.roots.push(root.clone());
         let [lo, hi] = self.ports(0);
         self.dbctl(&[
@@ -372,9 +380,108 @@ impl TestEnv {
         ])
     }
 
+    /// Mounts a fresh btrfs filesystem of `size_mb` for this test and returns where; None
+    /// (with the reason printed) where the machine cannot.
+    pub fn btrfs(&mut self, size_mb: u64) -> Option<PathBuf> {
+        let m = BtrfsMount::make(self, size_mb)?;
+        let path = m.path.clone();
+        self.mounts.push(m);
+        Some(path)
+    }
+
+    /// Runs `pgbench` (from the PostgreSQL client package) against an instance.
+    pub fn pgbench(&self, instance: &str, args: &[&str]) -> Command {
+        let url = self
+            .dbctl(&["url", instance])
+            .ok()
+            .stdout
+            .trim()
+            .to_string();
+        let mut c = Command::new(pgbench_path());
+        c.args(args)
+            .arg(url)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c
+    }
+
+    /// The JSON of `dbctl snapshot list NAME`.
+    pub fn snapshots(&self, instance: &str) -> Vec<Value> {
+        self.dbctl(&["snapshot", "list", instance, "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
     /// Server processes still running under this test's dbhost roots.
     pub fn running_servers(&self) -> Vec<i32> {
         self.roots.iter().flat_map(|r| server_pids(r)).collect()
+    }
+}
+
+/// A btrfs filesystem on a loop device this test made; unmounted and detached on drop.
+pub struct BtrfsMount {
+    pub path: PathBuf,
+    device: String,
+}
+
+impl BtrfsMount {
+    /// None, with the reason printed, where this machine cannot make one (not root, no loop
+    /// devices, no btrfs): the caller skips rather than passing silently.
+    fn make(env: &TestEnv, size_mb: u64) -> Option<Self> {
+        let why = |m: &str| {
+            eprintln!("SKIPPED: btrfs test needs a btrfs filesystem on a loop device: {m}");
+            None
+        };
+        if !nix::unistd::Uid::effective().is_root() {
+            return why("not running as root");
+        }
+        let image = env.dir.join("btrfs.img");
+        std::fs::File::create(&image)
+            .unwrap()
+            .set_len(size_mb << 20)
+            .unwrap();
+        let out = Command::new("losetup")
+            .args(["--find", "--show"])
+            .arg(&image)
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            return why(&String::from_utf8_lossy(&out.stderr));
+        }
+        let device = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let path = env.dir.join("btrfs");
+        std::fs::create_dir_all(&path).unwrap();
+        let mkfs = Command::new("mkfs.btrfs")
+            .args(["-q", &device])
+            .output()
+            .unwrap();
+        let mounted = mkfs.status.success()
+            && Command::new("mount")
+                .arg(&device)
+                .arg(&path)
+                .status()
+                .unwrap()
+                .success();
+        if !mounted {
+            let _ = Command::new("losetup").args(["-d", &device]).status();
+            return why(&format!(
+                "mkfs.btrfs/mount failed: {}",
+                String::from_utf8_lossy(&mkfs.stderr)
+            ));
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Some(Self { path, device })
+    }
+}
+
+impl Drop for BtrfsMount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.path).status();
+        let _ = Command::new("losetup").args(["-d", &self.device]).status();
     }
 }
 
@@ -402,6 +509,15 @@ impl SshHost {
             .unwrap()
             .to_string()
     }
+}
+
+fn pgbench_path() -> PathBuf {
+    std::fs::read_dir("/usr/lib/postgresql")
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("bin/pgbench"))
+        .find(|p| p.exists())
+        .expect("pgbench (postgresql-contrib / postgresql-client)")
 }
 
 pub fn whoami() -> String {

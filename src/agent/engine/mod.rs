@@ -9,6 +9,7 @@ use crate::agent::osuser::RunAs;
 use crate::agent::HostConfig;
 use crate::wire::{EngineFact, ProvisionSpec};
 use anyhow::Result;
+use std::path::Path;
 
 /// What an engine is given to work with on this host.
 pub struct HostCtx<'a> {
@@ -23,6 +24,8 @@ pub struct Liveness {
     pub running: bool,
     pub pid: Option<u32>,
     pub accepting: bool,
+    /// Still replaying logs (a restored copy before promotion): read-only.
+    pub in_recovery: bool,
 }
 
 pub trait Engine {
@@ -61,6 +64,51 @@ pub trait Engine {
     /// # Errors
     /// The engine's tools cannot be run at all.
     fn liveness(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<Liveness>;
+
+    /// Whether `rel` (a path below a live data directory) is left out of snapshots.
+    fn snapshot_skips(&self, rel: &str) -> bool;
+
+    /// Takes an online snapshot while the server keeps serving: brackets `capture` (which
+    /// copies the live data directory, given as its argument, to `target`) with the engine's
+    /// backup API, then completes `target` so that it restores to one consistent point.
+    /// Returns that point (the engine's log position, e.g. an LSN).
+    ///
+    /// # Errors
+    /// The backup API or the capture fails; the backup is ended either way.
+    fn online_snapshot(
+        &self,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
+        target: &Path,
+        capture: &mut dyn FnMut(&Path) -> Result<()>,
+    ) -> Result<String>;
+
+    /// Readies a data directory copied from a snapshot to run as a new instance: settings
+    /// from `spec` and `port`, access for the admin role, recovery to exactly `position`.
+    ///
+    /// # Errors
+    /// Files cannot be written.
+    fn prepare_restored(
+        &self,
+        host: &HostCtx,
+        spec: &ProvisionSpec,
+        port: u16,
+        data_dir: &Path,
+        position: &str,
+    ) -> Result<()>;
+
+    /// Sets the admin role's password on the running server.
+    ///
+    /// # Errors
+    /// The server refuses or does not answer.
+    fn set_password(
+        &self,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
+        password: &str,
+    ) -> Result<()>;
 }
 
 /// Every engine this build knows.

@@ -1,4 +1,5 @@
-//! The PostgreSQL engine: initdb, configuration sized from the class, pg_ctl, psql probes.
+//! The PostgreSQL engine: initdb, configuration sized from the class, pg_ctl, psql sessions,
+//! online snapshots through pg_backup_start/stop, restores that recover to an exact LSN.
 
 use super::{Engine, HostCtx, Liveness};
 use crate::agent::config::HostConfig;
@@ -6,13 +7,34 @@ use crate::agent::layout::InstanceMeta;
 use crate::agent::osuser::{run_checked, tail};
 use crate::wire::{EngineFact, ProvisionSpec, Size};
 use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::time::{Duration, Instant};
 
 pub struct Postgres;
 
 /// The instance's settings file, included from postgresql.conf.
 const CONF_FILE: &str = "dbctl.conf";
+/// Recovery settings of a restored copy; removed once it is promoted.
+const RECOVERY_CONF: &str = "dbctl-recovery.conf";
+/// How long a restored copy may take to replay its logs.
+const RECOVERY_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Contents of these directories are rebuilt by the server and left out of snapshots
+/// (PostgreSQL's documentation, "Making a Base Backup Using the Low Level API"); pg_wal is
+/// filled in separately with exactly the segments the snapshot needs.
+const SKIPPED_DIRS: &[&str] = &[
+    "pg_wal",
+    "pg_replslot",
+    "pg_dynshmem",
+    "pg_notify",
+    "pg_serial",
+    "pg_snapshots",
+    "pg_stat_tmp",
+    "pg_subtrans",
+];
 
 impl Postgres {
     fn bin_dir(cfg: &HostConfig) -> Option<PathBuf> {
@@ -55,22 +77,156 @@ impl Postgres {
         Ok(dir.join(name))
     }
 
-    fn socket_dir(host: &HostCtx) -> PathBuf {
-        host.layout.sockets()
+    /// Writes the files that make a data directory this host's instance: access rules for the
+    /// admin role and settings for its size and port.
+    fn write_config(
+        host: &HostCtx,
+        data_dir: &Path,
+        admin_user: &str,
+        size: &Size,
+        port: u16,
+    ) -> Result<()> {
+        let sockets = host.layout.sockets();
+        let sock_path_len = sockets
+            .join(format!(".s.PGSQL.{port}.lock"))
+            .as_os_str()
+            .len();
+        if sock_path_len > 100 {
+            bail!(
+                "socket path under {} would be {sock_path_len} bytes, over the 100 a unix socket allows; use a shorter dbhost --root",
+                sockets.display()
+            );
+        }
+        std::fs::create_dir_all(&sockets)?;
+        std::fs::set_permissions(&sockets, std::fs::Permissions::from_mode(0o755))?;
+        host.run_as.chown(&sockets)?;
+        // Local connections by the OS user map to the admin role (dbhost's own sessions);
+        // every network connection needs the password.
+        std::fs::write(
+            data_dir.join("pg_hba.conf"),
+            "# Written by dbhost.\nlocal all all peer map=dbhost\nhost all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n",
+        )?;
+        std::fs::write(
+            data_dir.join("pg_ident.conf"),
+            format!(
+                "# Written by dbhost.\ndbhost {} {admin_user}\n",
+                host.run_as.name
+            ),
+        )?;
+        let mut conf =
+            String::from("# Written by dbhost from the instance class; change it through dbctl.\n");
+        conf += &format!("listen_addresses = {}\n", quote(&host.cfg.listen_address));
+        conf += &format!("port = {port}\n");
+        conf += &format!(
+            "unix_socket_directories = {}\n",
+            quote(&sockets.display().to_string())
+        );
+        for (k, v) in settings_for(size) {
+            conf += &format!("{k} = {}\n", quote(&v));
+        }
+        conf += "password_encryption = 'scram-sha-256'\nlog_line_prefix = '%m [%p] %q%u@%d '\n";
+        std::fs::write(data_dir.join(CONF_FILE), conf)?;
+        let main_conf = data_dir.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&main_conf)?;
+        for line in [
+            format!("include = '{CONF_FILE}'"),
+            format!("include_if_exists = '{RECOVERY_CONF}'"),
+        ] {
+            if !text.lines().any(|l| l.trim() == line) {
+                text += &format!("\n{line}\n");
+            }
+        }
+        std::fs::write(&main_conf, text)?;
+        for f in ["pg_hba.conf", "pg_ident.conf", CONF_FILE, "postgresql.conf"] {
+            let p = data_dir.join(f);
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
+            host.run_as.chown(&p)?;
+        }
+        Ok(())
     }
 
-    fn psql_probe(host: &HostCtx, meta: &InstanceMeta) -> Result<bool> {
+    /// Polls until the server is out of recovery (a restored copy promotes itself).
+    fn wait_for_promotion(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            let live = self.liveness(host, name, meta)?;
+            if !live.running {
+                bail!(
+                    "PostgreSQL stopped during recovery: {}",
+                    log_tail(&host.layout.log(name))
+                );
+            }
+            if live.accepting && !live.in_recovery {
+                let _ = std::fs::remove_file(host.layout.data(name).join(RECOVERY_CONF));
+                return Ok(());
+            }
+            if start.elapsed() > RECOVERY_TIMEOUT {
+                bail!(
+                    "PostgreSQL is still recovering after {}s",
+                    start.elapsed().as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+/// A psql session held open as the OS user (peer auth maps it to the admin role): the
+/// low-level backup API needs its start and stop in one session.
+struct Session {
+    child: Child,
+    stdin: ChildStdin,
+    out: BufReader<ChildStdout>,
+}
+
+const END_MARK: &str = "__dbhost_end__";
+
+impl Session {
+    fn open(host: &HostCtx, meta: &InstanceMeta) -> Result<Self> {
         let mut cmd = host
             .run_as
-            .command(&Self::bin(host, "psql")?, &host.layout.root);
-        cmd.env("PGCONNECT_TIMEOUT", "5")
-            .args(["-X", "-A", "-t", "-q", "-h"]);
-        cmd.arg(Self::socket_dir(host))
+            .command(&Postgres::bin(host, "psql")?, &host.layout.root);
+        cmd.env("PGCONNECT_TIMEOUT", "10")
+            .args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(host.layout.sockets())
             .arg("-p")
             .arg(meta.port.to_string())
-            .args(["-U", &meta.admin_user, "-d", "postgres", "-c", "select 1"]);
-        let out = cmd.output().context("running psql")?;
-        Ok(out.status.success() && String::from_utf8_lossy(&out.stdout).trim() == "1")
+            .args(["-U", &meta.admin_user, "-d", "postgres"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().context("starting psql")?;
+        let stdin = child.stdin.take().context("psql stdin")?;
+        let out = BufReader::new(child.stdout.take().context("psql stdout")?);
+        Ok(Self { child, stdin, out })
+    }
+
+    /// Runs one statement and returns its output (without trailing newline).
+    fn ask(&mut self, sql: &str) -> Result<String> {
+        writeln!(self.stdin, "{sql};\n\\echo {END_MARK}")
+            .and_then(|_| self.stdin.flush())
+            .context("writing to psql")?;
+        let mut answer = String::new();
+        loop {
+            let mut line = String::new();
+            if self.out.read_line(&mut line)? == 0 {
+                let mut err = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                bail!("psql ended: {}", err.trim());
+            }
+            if line.trim_end() == END_MARK {
+                return Ok(answer.trim_end().to_string());
+            }
+            answer.push_str(&line);
+        }
+    }
+
+    fn close(mut self) {
+        let _ = writeln!(self.stdin, "\\q");
+        drop(self.stdin);
+        let _ = self.child.wait();
     }
 }
 
@@ -104,6 +260,49 @@ fn quote(v: &str) -> String {
     format!("'{}'", v.replace('\'', "''"))
 }
 
+/// What the server last said that explains a failure: its FATAL/PANIC/ERROR lines near the
+/// end of the log (with their DETAIL/HINT), else its last lines.
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let recent: Vec<&str> = text
+        .lines()
+        .rev()
+        .take(40)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let telling: Vec<&str> = recent
+        .iter()
+        .copied()
+        .filter(|l| {
+            ["FATAL:", "PANIC:", "ERROR:", "DETAIL:", "HINT:"]
+                .iter()
+                .any(|k| l.contains(k))
+        })
+        .collect();
+    let chosen = if telling.is_empty() {
+        &recent[recent.len().saturating_sub(3)..]
+    } else {
+        &telling[telling.len().saturating_sub(4)..]
+    };
+    chosen.join(" / ")
+}
+
+fn decode_hex(s: &str) -> Result<String> {
+    let bytes = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2).unwrap_or("zz"), 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .context("bad hex from pg_backup_stop")?;
+    Ok(String::from_utf8(bytes)?)
+}
+
+/// A WAL segment file name: 24 hex digits (timeline, log, segment).
+fn is_wal_segment(name: &str) -> bool {
+    name.len() == 24 && name.chars().all(|c| c.is_ascii_hexdigit())
+}
+
 impl Engine for Postgres {
     fn name(&self) -> &'static str {
         "postgres"
@@ -127,21 +326,6 @@ impl Engine for Postgres {
 
     fn init(&self, host: &HostCtx, spec: &ProvisionSpec, port: u16, data_dir: &Path) -> Result<()> {
         let inst_dir = data_dir.parent().context("data dir has no parent")?;
-        let sockets = Self::socket_dir(host);
-        let sock_path_len = sockets
-            .join(format!(".s.PGSQL.{port}.lock"))
-            .as_os_str()
-            .len();
-        if sock_path_len > 100 {
-            bail!(
-                "socket path under {} would be {sock_path_len} bytes, over the 100 a unix socket allows; use a shorter dbhost --root",
-                sockets.display()
-            );
-        }
-        std::fs::create_dir_all(&sockets)?;
-        std::fs::set_permissions(&sockets, std::fs::Permissions::from_mode(0o755))?;
-        host.run_as.chown(&sockets)?;
-
         // The password reaches initdb through a file only the OS user can read, never argv.
         let pwfile = inst_dir.join(".pwfile");
         crate::fsutil::write_atomic(&pwfile, spec.admin_password.as_bytes(), 0o600)?;
@@ -163,48 +347,12 @@ impl Engine for Postgres {
         let result = run_checked(&mut cmd, "initdb");
         let _ = std::fs::remove_file(&pwfile);
         result?;
-
-        // Local connections by the OS user map to the admin role (dbhost's own probes); every
-        // network connection needs the password.
-        std::fs::write(
-            data_dir.join("pg_hba.conf"),
-            "# Written by dbhost.\nlocal all all peer map=dbhost\nhost all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n",
-        )?;
-        std::fs::write(
-            data_dir.join("pg_ident.conf"),
-            format!(
-                "# Written by dbhost.\ndbhost {} {}\n",
-                host.run_as.name, spec.admin_user
-            ),
-        )?;
-        let mut conf =
-            String::from("# Written by dbhost from the instance class; change it through dbctl.\n");
-        conf += &format!("listen_addresses = {}\n", quote(&host.cfg.listen_address));
-        conf += &format!("port = {port}\n");
-        conf += &format!(
-            "unix_socket_directories = {}\n",
-            quote(&sockets.display().to_string())
-        );
-        for (k, v) in settings_for(&spec.size) {
-            conf += &format!("{k} = {}\n", quote(&v));
-        }
-        conf += "password_encryption = 'scram-sha-256'\nlog_line_prefix = '%m [%p] %q%u@%d '\n";
-        std::fs::write(data_dir.join(CONF_FILE), conf)?;
-        let main_conf = data_dir.join("postgresql.conf");
-        let mut text = std::fs::read_to_string(&main_conf)?;
-        text += &format!("\ninclude = '{CONF_FILE}'\n");
-        std::fs::write(&main_conf, text)?;
-        for f in ["pg_hba.conf", "pg_ident.conf", CONF_FILE, "postgresql.conf"] {
-            let p = data_dir.join(f);
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
-            host.run_as.chown(&p)?;
-        }
-        Ok(())
+        Self::write_config(host, data_dir, &spec.admin_user, &spec.size, port)
     }
 
     fn start(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
         if self.liveness(host, name, meta)?.running {
-            return Ok(());
+            return self.wait_for_promotion(host, name, meta);
         }
         let log = host.layout.log(name);
         if !log.exists() {
@@ -219,22 +367,21 @@ impl Engine for Postgres {
             .arg(host.layout.data(name))
             .arg("-l")
             .arg(&log)
-            .args(["-w", "-t", "120", "-s"]);
+            .args(["-w", "-t", &RECOVERY_TIMEOUT.as_secs().to_string(), "-s"]);
         let out = cmd
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .output()
             .context("starting pg_ctl")?;
         if !out.status.success() {
-            let log_tail = std::fs::read_to_string(&log).unwrap_or_default();
-            let last: Vec<&str> = log_tail.lines().rev().take(3).collect();
             bail!(
                 "PostgreSQL did not start: {} {}",
                 tail(&out),
-                last.into_iter().rev().collect::<Vec<_>>().join(" / ")
+                log_tail(&log)
             );
         }
-        Ok(())
+        // A restored copy accepts read-only queries while it replays; done means promoted.
+        self.wait_for_promotion(host, name, meta)
     }
 
     fn stop(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
@@ -265,11 +412,180 @@ impl Engine for Postgres {
         let pid = std::fs::read_to_string(data.join("postmaster.pid"))
             .ok()
             .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()));
+        let mut probe = host
+            .run_as
+            .command(&Self::bin(host, "psql")?, &host.layout.root);
+        probe
+            .env("PGCONNECT_TIMEOUT", "5")
+            .args(["-X", "-A", "-t", "-q", "-h"])
+            .arg(host.layout.sockets())
+            .arg("-p")
+            .arg(meta.port.to_string())
+            .args([
+                "-U",
+                &meta.admin_user,
+                "-d",
+                "postgres",
+                "-c",
+                "select pg_is_in_recovery()",
+            ]);
+        let out = probe.output().context("running psql")?;
+        let answer = String::from_utf8_lossy(&out.stdout).trim().to_string();
         Ok(Liveness {
             running: true,
             pid,
-            accepting: Self::psql_probe(host, meta)?,
+            accepting: out.status.success() && (answer == "t" || answer == "f"),
+            in_recovery: answer == "t",
         })
+    }
+
+    fn snapshot_skips(&self, rel: &str) -> bool {
+        let file = rel.rsplit('/').next().unwrap_or(rel);
+        matches!(rel, "postmaster.pid" | "postmaster.opts")
+            || file == "pg_internal.init"
+            || rel.split('/').any(|part| part.starts_with("pgsql_tmp"))
+            || SKIPPED_DIRS
+                .iter()
+                .any(|d| rel.starts_with(&format!("{d}/")))
+    }
+
+    fn online_snapshot(
+        &self,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
+        target: &Path,
+        capture: &mut dyn FnMut(&Path) -> Result<()>,
+    ) -> Result<String> {
+        let live = host.layout.data(name);
+        let label: String = target
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| {
+                let n = n.to_string_lossy();
+                n.trim_end_matches(".partial")
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let slot = format!("dbhost_{}", label.to_ascii_lowercase())
+            .chars()
+            .take(63)
+            .collect::<String>();
+        let mut s = Session::open(host, meta)?;
+        // A temporary slot keeps every WAL segment from here on until the session ends, so the
+        // segments the snapshot needs cannot be recycled while it is taken, however busy.
+        s.ask(&format!(
+            "SELECT pg_create_physical_replication_slot('{slot}', true, true)"
+        ))?;
+        let start_lsn = s.ask(&format!("SELECT pg_backup_start('{label}', true)"))?;
+        let start_wal = s.ask(&format!("SELECT pg_walfile_name('{start_lsn}')"))?;
+        if let Err(e) = capture(&live) {
+            let _ = s.ask("SELECT pg_backup_stop(false)");
+            s.close();
+            return Err(e);
+        }
+        let row = s.ask(
+            "SELECT lsn || '|' || encode(convert_to(labelfile, 'UTF8'), 'hex') || '|' || encode(convert_to(coalesce(spcmapfile, ''), 'UTF8'), 'hex') FROM pg_backup_stop(false)",
+        )?;
+        let mut parts = row.split('|');
+        let (Some(stop_lsn), Some(label_hex), Some(map_hex)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            bail!("unexpected answer from pg_backup_stop: {row:?}");
+        };
+        let stop_lsn = stop_lsn.to_string();
+        std::fs::write(target.join("backup_label"), decode_hex(label_hex)?)?;
+        let map = decode_hex(map_hex)?;
+        if !map.is_empty() {
+            std::fs::write(target.join("tablespace_map"), map)?;
+        }
+        // Every segment from the backup's start on (the slot still holds them), so that
+        // recovery reaches the stop position from the snapshot alone.
+        let wal_dir = target.join("pg_wal");
+        std::fs::create_dir_all(&wal_dir)?;
+        for e in std::fs::read_dir(live.join("pg_wal"))?.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let wanted =
+                (is_wal_segment(&n) && n[8..] >= start_wal[8..]) || n.ends_with(".history");
+            if wanted {
+                match std::fs::copy(e.path(), wal_dir.join(&n)) {
+                    Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                        s.close();
+                        return Err(err).with_context(|| format!("copying WAL segment {n}"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        s.close();
+        for f in ["backup_label", "tablespace_map"] {
+            let p = target.join(f);
+            if p.exists() {
+                host.run_as.chown(&p)?;
+            }
+        }
+        host.run_as.chown(&wal_dir)?;
+        for e in std::fs::read_dir(&wal_dir)?.flatten() {
+            host.run_as.chown(&e.path())?;
+        }
+        Ok(stop_lsn)
+    }
+
+    fn prepare_restored(
+        &self,
+        host: &HostCtx,
+        spec: &ProvisionSpec,
+        port: u16,
+        data_dir: &Path,
+        position: &str,
+    ) -> Result<()> {
+        for f in ["postmaster.pid", "postmaster.opts"] {
+            let _ = std::fs::remove_file(data_dir.join(f));
+        }
+        Self::write_config(host, data_dir, &spec.admin_user, &spec.size, port)?;
+        // Archive recovery from pg_wal alone (restore_command finds nothing elsewhere), to
+        // exactly the snapshot's stop position, then promote: a new timeline of its own.
+        // hot_standby off: a copy of another class may have fewer connections or workers than
+        // its source, which a hot standby refuses; nobody needs to query it mid-recovery.
+        let recovery = format!(
+            "# Written by dbhost; removed once the copy is promoted.\nrestore_command = '/bin/false'\nrecovery_target_lsn = {}\nrecovery_target_inclusive = on\nrecovery_target_action = 'promote'\nhot_standby = off\n",
+            quote(position)
+        );
+        std::fs::write(data_dir.join(RECOVERY_CONF), recovery)?;
+        std::fs::write(data_dir.join("recovery.signal"), "")?;
+        for f in [RECOVERY_CONF, "recovery.signal"] {
+            host.run_as.chown(&data_dir.join(f))?;
+        }
+        Ok(())
+    }
+
+    fn set_password(
+        &self,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
+        password: &str,
+    ) -> Result<()> {
+        if password.is_empty() || !password.chars().all(|c| c.is_ascii_alphanumeric()) {
+            bail!("a password must be non-empty and alphanumeric");
+        }
+        if !meta
+            .admin_user
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            bail!("invalid admin role name {:?}", meta.admin_user);
+        }
+        self.wait_for_promotion(host, name, meta)?;
+        let mut s = Session::open(host, meta)?;
+        let r = s.ask(&format!(
+            "ALTER ROLE \"{}\" PASSWORD '{password}'",
+            meta.admin_user
+        ));
+        s.close();
+        r.map(|_| ())
     }
 }
 
@@ -295,5 +611,35 @@ mod tests {
     #[test]
     fn quotes_config_values() {
         assert_eq!(quote("a'b"), "'a''b'");
+    }
+
+    #[test]
+    fn snapshots_leave_out_what_the_server_rebuilds() {
+        let pg = Postgres;
+        for skip in [
+            "postmaster.pid",
+            "pg_wal/000000010000000000000001",
+            "pg_stat_tmp/x",
+            "base/1/pg_internal.init",
+            "base/pgsql_tmp/t1",
+        ] {
+            assert!(pg.snapshot_skips(skip), "{skip}");
+        }
+        for keep in [
+            "pg_wal",
+            "base/1/1259",
+            "global/pg_control",
+            "PG_VERSION",
+            "pg_xact/0000",
+        ] {
+            assert!(!pg.snapshot_skips(keep), "{keep}");
+        }
+    }
+
+    #[test]
+    fn decodes_pg_backup_stop_hex() {
+        assert_eq!(decode_hex("4142").unwrap(), "AB");
+        assert!(is_wal_segment("000000010000000000000003"));
+        assert!(!is_wal_segment("00000002.history"));
     }
 }

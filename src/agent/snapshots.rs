@@ -1,0 +1,435 @@
+//! The host's snapshot store: online snapshots, checks, export/import between hosts, and new
+//! instances restored from snapshots. Engine-neutral; the engine brackets the capture.
+
+use crate::agent::layout::InstanceMeta;
+use crate::agent::manifest::{self, Entry, Manifest};
+use crate::agent::ops::{engine_failed, valid_name, Host};
+use crate::agent::storage::Previous;
+use crate::agent::{stream, wire_err};
+use crate::fsutil;
+use crate::wire::{
+    ErrorCode, InstanceStatus, PasswordSpec, ProvisionSpec, RestoreSpec, SnapshotInfo,
+    SnapshotSpec, VerifyReport,
+};
+use anyhow::{Context, Result};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+const INFO_FILE: &str = "snapshot.json";
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn parse_ns(ts: &str) -> i128 {
+    time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
+        .map(|t| t.unix_timestamp_nanos())
+        .unwrap_or(0)
+}
+
+impl Host {
+    fn snapshot_info(&self, name: &str) -> Result<Option<SnapshotInfo>> {
+        let p = self.layout.snapshot(name).join(INFO_FILE);
+        match std::fs::read_to_string(&p) {
+            Ok(t) => Ok(Some(serde_json::from_str(&t)?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading {}", p.display())),
+        }
+    }
+
+    fn existing_snapshot(&self, name: &str) -> Result<SnapshotInfo> {
+        valid_name(name)?;
+        self.snapshot_info(name)?.ok_or_else(|| {
+            wire_err(
+                ErrorCode::NotFound,
+                format!("no snapshot {name} on this host"),
+            )
+        })
+    }
+
+    /// The newest complete snapshot of `instance` here, to share unchanged files with.
+    fn previous_snapshot(&self, instance: &str) -> Option<(SnapshotInfo, Manifest)> {
+        let entries = std::fs::read_dir(self.layout.snapshots()).ok()?;
+        entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let info = self.snapshot_info(&name).ok()??;
+                (info.instance == instance).then_some(info)
+            })
+            .max_by(|a, b| a.taken_at.cmp(&b.taken_at))
+            .and_then(|info| {
+                let m = Manifest::load(
+                    &self
+                        .layout
+                        .snapshot(&info.snapshot)
+                        .join(manifest::FILE_NAME),
+                )
+                .ok()?;
+                Some((info, m))
+            })
+    }
+
+    /// # Errors
+    /// The instance is not running here, the capture or backup API fails.
+    pub fn snapshot_create(
+        &self,
+        spec: &SnapshotSpec,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<SnapshotInfo> {
+        valid_name(&spec.snapshot)?;
+        if let Some(done) = self.snapshot_info(&spec.snapshot)? {
+            return Ok(done);
+        }
+        let (meta, engine) = self.existing(&spec.instance)?;
+        let storage = self.storage()?;
+        let partial = self.layout.snapshot_partial(&spec.snapshot);
+        storage.remove_tree(&partial)?;
+        std::fs::create_dir_all(&partial)?;
+        let target = partial.join("data");
+        let previous = self.previous_snapshot(&spec.instance);
+        let prev_data = previous
+            .as_ref()
+            .map(|(info, _)| self.layout.snapshot(&info.snapshot).join("data"));
+        let started = now_rfc3339();
+        let mut stats = None;
+        progress("capturing the data directory under the backup API");
+        let position = engine
+            .online_snapshot(
+                &self.ctx(),
+                &spec.instance,
+                &meta,
+                &target,
+                &mut |live: &Path| {
+                    let prev = match (&previous, &prev_data) {
+                        (Some((info, m)), Some(d)) => Some(Previous {
+                            data: d,
+                            manifest: m,
+                            captured_at_ns: parse_ns(&info.taken_at),
+                        }),
+                        _ => None,
+                    };
+                    stats = Some(storage.capture(
+                        live,
+                        &target,
+                        &|rel| engine.snapshot_skips(rel),
+                        prev,
+                    )?);
+                    Ok(())
+                },
+            )
+            .map_err(engine_failed)?;
+        let stats = stats.unwrap_or_default();
+        progress("writing the manifest");
+        let manifest = build_manifest(
+            &target,
+            &stats.mtimes,
+            previous
+                .as_ref()
+                .map(|(i, m)| (self.layout.snapshot(&i.snapshot).join("data"), m)),
+        )?;
+        let info = SnapshotInfo {
+            snapshot: spec.snapshot.clone(),
+            instance: spec.instance.clone(),
+            engine: meta.engine.clone(),
+            engine_version: meta.engine_version.clone(),
+            position,
+            taken_at: started,
+            backend: storage.name().into(),
+            files: manifest.files.len() as u64,
+            size_bytes: manifest.total_bytes(),
+            shared_files: stats.shared,
+            admin_user: meta.admin_user.clone(),
+        };
+        fsutil::write_atomic(
+            &partial.join(manifest::FILE_NAME),
+            &serde_json::to_vec(&manifest)?,
+            0o600,
+        )?;
+        storage.seal(&target)?;
+        fsutil::write_atomic(
+            &partial.join(INFO_FILE),
+            &serde_json::to_vec_pretty(&info)?,
+            0o600,
+        )?;
+        std::fs::rename(&partial, self.layout.snapshot(&spec.snapshot))?;
+        Ok(info)
+    }
+
+    /// # Errors
+    /// The snapshot's files cannot be removed.
+    pub fn snapshot_delete(&self, name: &str) -> Result<Value> {
+        valid_name(name)?;
+        let storage = self.storage()?;
+        storage.remove_tree(&self.layout.snapshot_partial(name))?;
+        storage.remove_tree(&self.layout.snapshot(name))?;
+        Ok(serde_json::json!({"snapshot": name, "deleted": true}))
+    }
+
+    /// # Errors
+    /// The snapshot is unknown or its manifest unreadable.
+    pub fn snapshot_verify(&self, name: &str) -> Result<VerifyReport> {
+        self.existing_snapshot(name)?;
+        let dir = self.layout.snapshot(name);
+        let m = Manifest::load(&dir.join(manifest::FILE_NAME))?;
+        let problems = m.check(&dir.join("data"), true, &[])?;
+        Ok(VerifyReport {
+            snapshot: name.into(),
+            files_checked: m.files.len() as u64,
+            problems,
+        })
+    }
+
+    /// Writes the whole snapshot (info and manifest first) to `out` as a stream.
+    ///
+    /// # Errors
+    /// The snapshot is unknown or a file cannot be read or sent.
+    pub fn snapshot_export(
+        &self,
+        name: &str,
+        out: &mut dyn Write,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Value> {
+        let info = self.existing_snapshot(name)?;
+        let mut last = 0u64;
+        stream::write_tree(&self.layout.snapshot(name), out, &mut |sent| {
+            if sent - last >= 64 << 20 {
+                last = sent;
+                progress(&format!("sent {} MiB", sent >> 20));
+            }
+        })?;
+        Ok(serde_json::to_value(info)?)
+    }
+
+    /// Receives a snapshot stream, checking each data file against the manifest (which the
+    /// stream carries first) as it lands. Anything short of a complete, intact snapshot is
+    /// removed.
+    ///
+    /// # Errors
+    /// The stream is cut or malformed, or a file does not match its manifest entry.
+    pub fn snapshot_import(
+        &self,
+        name: &str,
+        input: &mut dyn Read,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<SnapshotInfo> {
+        valid_name(name)?;
+        if let Some(done) = self.snapshot_info(name)? {
+            return Ok(done);
+        }
+        let storage = self.storage()?;
+        let partial = self.layout.snapshot_partial(name);
+        storage.remove_tree(&partial)?;
+        std::fs::create_dir_all(&partial)?;
+        storage.receive_into(&partial.join("data"))?;
+        let result = self.receive(&partial, input, progress);
+        if let Err(e) = result {
+            let _ = storage.remove_tree(&partial);
+            return Err(wire_err(
+                ErrorCode::SnapshotCorrupt,
+                format!("import of snapshot {name} failed: {e:#}"),
+            ));
+        }
+        let info: SnapshotInfo =
+            serde_json::from_str(&std::fs::read_to_string(partial.join(INFO_FILE))?)?;
+        storage.seal(&partial.join("data"))?;
+        std::fs::rename(&partial, self.layout.snapshot(name))?;
+        Ok(SnapshotInfo {
+            snapshot: name.into(),
+            backend: storage.name().into(),
+            ..info
+        })
+    }
+
+    fn receive(
+        &self,
+        partial: &Path,
+        input: &mut dyn Read,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<()> {
+        let mut manifest: Option<Manifest> = None;
+        let mut checked = 0u64;
+        let mut bytes = 0u64;
+        stream::read_tree(input, partial, &mut |rel, path| {
+            if rel == manifest::FILE_NAME {
+                manifest = Some(Manifest::load(path)?);
+            } else if let Some(data_rel) = rel.strip_prefix("data/") {
+                let m = manifest
+                    .as_ref()
+                    .context("the stream sent data before its manifest")?;
+                let entry = m
+                    .files
+                    .get(data_rel)
+                    .with_context(|| format!("{data_rel}: not in the manifest"))?;
+                if manifest::sha256_file(path)? != entry.sha256 {
+                    anyhow::bail!("{data_rel}: checksum mismatch on arrival");
+                }
+                checked += 1;
+                bytes += entry.size;
+                if checked.is_multiple_of(500) {
+                    progress(&format!("received {checked} files, {} MiB", bytes >> 20));
+                }
+            }
+            Ok(())
+        })?;
+        let m = manifest.context("the stream had no manifest")?;
+        if checked != m.files.len() as u64 {
+            anyhow::bail!(
+                "the stream carried {checked} of the manifest's {} files",
+                m.files.len()
+            );
+        }
+        for f in [INFO_FILE] {
+            if !partial.join(f).exists() {
+                anyhow::bail!("the stream had no {f}");
+            }
+        }
+        Ok(())
+    }
+
+    /// # Errors
+    /// The snapshot is unknown or fails its check, or the copy or engine fails.
+    pub fn restore(
+        &self,
+        spec: &RestoreSpec,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<InstanceStatus> {
+        valid_name(&spec.instance)?;
+        if self.layout.meta(&spec.instance)?.is_some() {
+            return self.status(&spec.instance);
+        }
+        let info = self.existing_snapshot(&spec.snapshot)?;
+        let engine = self.engine(&info.engine)?;
+        let storage = self.storage()?;
+        let snap = self.layout.snapshot(&spec.snapshot);
+        let m = Manifest::load(&snap.join(manifest::FILE_NAME))?;
+        // On copy-on-write clones the filesystem checksums every block it reads; elsewhere the
+        // snapshot is read in full before anything is made from it.
+        let full = !storage.clones_share_blocks();
+        progress("checking the snapshot against its manifest");
+        let problems = m.check(&snap.join("data"), full, &[])?;
+        if !problems.is_empty() {
+            return Err(corrupt(&spec.snapshot, &problems));
+        }
+        let dir = self.layout.instance(&spec.instance);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+        let port = self.reserve_port(&spec.instance, spec.port)?;
+        let partial = self.layout.partial_data(&spec.instance);
+        let data = self.layout.data(&spec.instance);
+        for stale in [&partial, &data] {
+            storage.remove_tree(stale)?;
+        }
+        progress("copying the snapshot");
+        storage.clone_tree(&snap.join("data"), &partial)?;
+        chown_tree(&partial, self)?;
+        progress("checking the copy against the manifest");
+        let problems = m.check(&partial, full, &[])?;
+        if !problems.is_empty() {
+            return Err(corrupt(&spec.snapshot, &problems));
+        }
+        let pspec = ProvisionSpec {
+            instance: spec.instance.clone(),
+            engine: info.engine.clone(),
+            port: Some(port),
+            size: spec.size,
+            admin_user: spec.admin_user.clone(),
+            admin_password: String::new(),
+        };
+        engine
+            .prepare_restored(&self.ctx(), &pspec, port, &partial, &info.position)
+            .map_err(engine_failed)?;
+        std::fs::rename(&partial, &data)?;
+        let version = engine
+            .detect(&self.cfg)
+            .map(|f| f.version)
+            .unwrap_or_default();
+        self.commit_instance(
+            &spec.instance,
+            &InstanceMeta {
+                engine: info.engine,
+                engine_version: version,
+                port,
+                admin_user: spec.admin_user.clone(),
+            },
+        )?;
+        self.status(&spec.instance)
+    }
+
+    /// # Errors
+    /// The instance is unknown or the engine refuses.
+    pub fn set_password(&self, spec: &PasswordSpec) -> Result<InstanceStatus> {
+        let (meta, engine) = self.existing(&spec.instance)?;
+        engine
+            .set_password(&self.ctx(), &spec.instance, &meta, &spec.password)
+            .map_err(engine_failed)?;
+        self.status(&spec.instance)
+    }
+}
+
+fn corrupt(snapshot: &str, problems: &[String]) -> anyhow::Error {
+    let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
+    let more = if problems.len() > 5 {
+        format!(" and {} more", problems.len() - 5)
+    } else {
+        String::new()
+    };
+    wire_err(
+        ErrorCode::SnapshotCorrupt,
+        format!(
+            "snapshot {snapshot} failed verification: {}{more}",
+            shown.join(", ")
+        ),
+    )
+}
+
+/// Gives every file of a restored tree to the engine's OS user (an import lands as root).
+fn chown_tree(dir: &Path, host: &Host) -> Result<()> {
+    host.run_as.chown(dir)?;
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let p = e.path();
+        if e.file_type()?.is_dir() {
+            chown_tree(&p, host)?;
+        } else {
+            host.run_as.chown(&p)?;
+        }
+    }
+    Ok(())
+}
+
+/// Checksums every file of a captured tree; files hard-linked from the previous snapshot
+/// keep that snapshot's checksum instead of being read again.
+fn build_manifest(
+    dir: &Path,
+    mtimes: &HashMap<String, i128>,
+    previous: Option<(std::path::PathBuf, &Manifest)>,
+) -> Result<Manifest> {
+    let mut m = Manifest::default();
+    for rel in manifest::files_under(dir)? {
+        let path = dir.join(&rel);
+        let meta = std::fs::metadata(&path)?;
+        let reused = previous.as_ref().and_then(|(pdir, pm)| {
+            let old = std::fs::metadata(pdir.join(&rel)).ok()?;
+            (old.ino() == meta.ino() && old.dev() == meta.dev())
+                .then(|| pm.files.get(&rel).map(|e| e.sha256.clone()))?
+        });
+        let sha256 = match reused {
+            Some(s) => s,
+            None => manifest::sha256_file(&path)?,
+        };
+        m.files.insert(
+            rel.clone(),
+            Entry {
+                size: meta.len(),
+                sha256,
+                source_mtime_ns: mtimes.get(&rel).copied().unwrap_or(0),
+            },
+        );
+    }
+    Ok(m)
+}

@@ -1,0 +1,242 @@
+//! The plain backend: copies, reflinked where the filesystem can, with unchanged files
+//! hard-linked from the previous snapshot.
+
+use super::{CaptureStats, Previous, Storage};
+use anyhow::{Context, Result};
+use std::fs::{File, OpenOptions};
+use std::io::ErrorKind;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::io::AsRawFd;
+use std::path::Path;
+
+pub struct Plain;
+
+/// How long a file must have been unchanged before a capture for it to be shared later.
+const QUIET_NS: i128 = 2_000_000_000;
+
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
+    i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec())
+}
+
+/// FICLONE: share the source's blocks (btrfs, XFS); fails elsewhere and we copy instead.
+const FICLONE: nix::libc::c_ulong = 0x4004_9409;
+
+/// Copies one file (reflink when possible), keeping mode and owner. Ok(None) when the source
+/// vanished (a live database drops files while it is copied).
+fn copy_file(src: &Path, dst: &Path) -> Result<Option<u64>> {
+    let mut s = match File::open(src) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("opening {}", src.display())),
+    };
+    let meta = s.metadata()?;
+    let mut d = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dst)
+        .with_context(|| format!("creating {}", dst.display()))?;
+    // SAFETY: both descriptors are open for the duration of the call.
+    let cloned = unsafe { nix::libc::ioctl(d.as_raw_fd(), FICLONE as _, s.as_raw_fd()) } == 0;
+    let bytes = if cloned {
+        meta.len()
+    } else {
+        std::io::copy(&mut s, &mut d)?
+    };
+    d.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+    let _ = nix::unistd::fchown(
+        d.as_raw_fd(),
+        Some(meta.uid().into()),
+        Some(meta.gid().into()),
+    );
+    Ok(Some(bytes))
+}
+
+fn copy_dir_meta(src: &Path, dst: &Path) -> Result<()> {
+    let meta = std::fs::metadata(src)?;
+    // The top may already exist (a btrfs subvolume made to receive the copy).
+    if !dst.is_dir() {
+        std::fs::create_dir(dst).with_context(|| format!("creating {}", dst.display()))?;
+    }
+    std::fs::set_permissions(dst, std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+    let _ = nix::unistd::chown(dst, Some(meta.uid().into()), Some(meta.gid().into()));
+    Ok(())
+}
+
+/// Recursively copies `src` into `dst` (absent). `rel` is the path below the top.
+pub(super) fn copy_tree(
+    src: &Path,
+    dst: &Path,
+    rel: &str,
+    skip: &dyn Fn(&str) -> bool,
+    previous: Option<&Previous>,
+    stats: &mut CaptureStats,
+) -> Result<()> {
+    copy_dir_meta(src, dst)?;
+    let entries = match std::fs::read_dir(src) {
+        Ok(e) => e,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", src.display())),
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let child_rel = if rel.is_empty() {
+            name.to_string_lossy().into_owned()
+        } else {
+            format!("{rel}/{}", name.to_string_lossy())
+        };
+        if skip(&child_rel) {
+            continue;
+        }
+        let Ok(ft) = e.file_type() else { continue };
+        let (s, d) = (e.path(), dst.join(&name));
+        if ft.is_dir() {
+            copy_tree(&s, &d, &child_rel, skip, previous, stats)?;
+        } else if ft.is_file() {
+            // Stat before copying: a write during the copy then changes the mtime, and the next
+            // snapshot copies the file again instead of sharing a copy that may predate it.
+            let Ok(meta) = std::fs::metadata(&s) else {
+                continue;
+            };
+            let mtime = mtime_ns(&meta);
+            let unchanged = previous.and_then(|p| {
+                let entry = p.manifest.files.get(&child_rel)?;
+                // Only files quiet since well before the previous capture began are shared:
+                // mtime granularity could otherwise hide a write made just after its stat.
+                let quiet = mtime < p.captured_at_ns - QUIET_NS;
+                (entry.size == meta.len() && entry.source_mtime_ns == mtime && quiet)
+                    .then(|| p.data.join(&child_rel))
+            });
+            stats.mtimes.insert(child_rel.clone(), mtime);
+            if let Some(old) = unchanged {
+                if std::fs::hard_link(&old, &d).is_ok() {
+                    stats.files += 1;
+                    stats.shared += 1;
+                    stats.bytes += meta.len();
+                    continue;
+                }
+            }
+            if let Some(n) = copy_file(&s, &d)? {
+                stats.files += 1;
+                stats.bytes += n;
+            }
+        } else if ft.is_symlink() {
+            let target = std::fs::read_link(&s)?;
+            std::os::unix::fs::symlink(target, &d)?;
+        }
+    }
+    Ok(())
+}
+
+impl Storage for Plain {
+    fn name(&self) -> &'static str {
+        "plain"
+    }
+
+    fn create_volume(&self, path: &Path) -> Result<()> {
+        std::fs::create_dir(path).with_context(|| format!("creating {}", path.display()))
+    }
+
+    fn remove_tree(&self, path: &Path) -> Result<()> {
+        match std::fs::remove_dir_all(path) {
+            Err(e) if e.kind() != ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("removing {}", path.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn capture(
+        &self,
+        source: &Path,
+        target: &Path,
+        skip: &dyn Fn(&str) -> bool,
+        previous: Option<Previous>,
+    ) -> Result<CaptureStats> {
+        let mut stats = CaptureStats::default();
+        copy_tree(source, target, "", skip, previous.as_ref(), &mut stats)?;
+        Ok(stats)
+    }
+
+    fn seal(&self, _path: &Path) -> Result<()> {
+        Ok(())
+    }
+
+    fn clone_tree(&self, source: &Path, target: &Path) -> Result<()> {
+        // Never hard links here: a clone's files must not be the snapshot's files.
+        copy_tree(
+            source,
+            target,
+            "",
+            &|_| false,
+            None,
+            &mut CaptureStats::default(),
+        )
+    }
+
+    fn clones_share_blocks(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::manifest::{Entry, Manifest};
+
+    #[test]
+    fn shares_unchanged_files_and_copies_changed_ones() {
+        let live = tempfile::tempdir().unwrap();
+        std::fs::create_dir(live.path().join("base")).unwrap();
+        std::fs::write(live.path().join("base/same"), b"aaaa").unwrap();
+        std::fs::write(live.path().join("base/changed"), b"bbbb").unwrap();
+        std::fs::write(live.path().join("postmaster.pid"), b"1").unwrap();
+        let snaps = tempfile::tempdir().unwrap();
+        let first = snaps.path().join("one");
+        let skip = |rel: &str| rel == "postmaster.pid";
+        let s1 = Plain.capture(live.path(), &first, &skip, None).unwrap();
+        assert_eq!((s1.files, s1.shared), (2, 0));
+        assert!(!first.join("postmaster.pid").exists());
+        let mut m = Manifest::default();
+        for rel in ["base/same", "base/changed"] {
+            let meta = std::fs::metadata(live.path().join(rel)).unwrap();
+            m.files.insert(
+                rel.into(),
+                Entry {
+                    size: meta.len(),
+                    sha256: String::new(),
+                    source_mtime_ns: i128::from(meta.mtime()) * 1_000_000_000
+                        + i128::from(meta.mtime_nsec()),
+                },
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(live.path().join("base/changed"), b"cccc").unwrap();
+        let second = snaps.path().join("two");
+        let prev = Previous {
+            data: &first,
+            manifest: &m,
+            captured_at_ns: i128::MAX / 2,
+        };
+        let s2 = Plain
+            .capture(live.path(), &second, &skip, Some(prev))
+            .unwrap();
+        assert_eq!((s2.files, s2.shared), (2, 1));
+        let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+        assert_eq!(
+            ino(&first.join("base/same")),
+            ino(&second.join("base/same"))
+        );
+        assert_ne!(
+            ino(&first.join("base/changed")),
+            ino(&second.join("base/changed"))
+        );
+        assert_eq!(std::fs::read(second.join("base/changed")).unwrap(), b"cccc");
+        // A clone never shares inodes with the snapshot.
+        let clone = snaps.path().join("clone");
+        Plain.clone_tree(&second, &clone).unwrap();
+        assert_ne!(
+            ino(&clone.join("base/same")),
+            ino(&second.join("base/same"))
+        );
+    }
+}

@@ -1,0 +1,65 @@
+//! `dbctl clone`: a new, independent instance from a source's snapshot.
+
+use super::describe::print_instance;
+use super::plan::{run_plan, ChangeFlags};
+use super::Env;
+use crate::control::clones::{self, CloneOpts};
+use crate::control::instances;
+use anyhow::Result;
+use clap::Args;
+
+/// Clone an instance: a full, independent copy (own port, endpoint, password), of any class,
+/// on any host, while the source keeps serving.
+///
+/// From the source's newest snapshot, a named one (--snapshot), or a new one (--fresh, also
+/// when it has none). Another host receives the snapshot streamed through dbctl.
+#[derive(Debug, Args)]
+pub struct CloneArgs {
+    /// The source instance.
+    pub source: String,
+    /// Name of the new instance.
+    #[arg(long = "as", value_name = "NEW")]
+    pub name: String,
+    /// Class of the clone [default: the source's].
+    #[arg(long)]
+    pub class: Option<String>,
+    /// Host for the clone [default: chosen by placement].
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Storage to reserve, in GiB [default: the larger of the class's and the source's].
+    #[arg(long, value_name = "N")]
+    pub storage_gb: Option<u64>,
+    /// Port the clone listens on [default: a free one from the host's range].
+    #[arg(long, value_name = "P")]
+    pub port: Option<u16>,
+    /// Clone from this snapshot of the source.
+    #[arg(long, value_name = "ID", conflicts_with = "fresh")]
+    pub snapshot: Option<i64>,
+    /// Take a new snapshot of the source first.
+    #[arg(long)]
+    pub fresh: bool,
+    #[command(flatten)]
+    pub change: ChangeFlags,
+}
+
+pub fn run(env: &Env, a: &CloneArgs) -> Result<()> {
+    let mut ctx = env.open()?;
+    let plan = clones::plan_clone(
+        &mut ctx,
+        &CloneOpts {
+            source: a.source.clone(),
+            name: a.name.clone(),
+            class: a.class.clone(),
+            host: a.host.clone(),
+            storage_gb: a.storage_gb,
+            port: a.port,
+            snapshot: a.snapshot,
+            fresh: a.fresh,
+        },
+        a.change.dry_run,
+    )?;
+    if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
+        print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
+    }
+    Ok(())
+}

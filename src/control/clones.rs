@@ -1,0 +1,226 @@
+//! Clone planning: a new, independent instance from a source's snapshot (taken first when
+//! asked or when there is none), on the same host or streamed to another.
+
+use super::error::invalid;
+use super::home::Ctx;
+use super::hosts as host_ops;
+use super::instances::{self, Plan};
+use super::names;
+use super::placement::Need;
+use super::snapshots::new_row;
+use crate::catalog::instances::{self as irows, status, InstanceRow};
+use crate::catalog::snapshots::{self, SnapshotRow};
+use crate::catalog::{hosts, now};
+use crate::wire::{Op, PreflightSpec};
+use crate::workflow::templates::{self, CloneFrom};
+use anyhow::{Context, Result};
+
+pub struct CloneOpts {
+    pub source: String,
+    pub name: String,
+    /// Default: the source's class.
+    pub class: Option<String>,
+    pub host: Option<String>,
+    pub storage_gb: Option<u64>,
+    pub port: Option<u16>,
+    /// Clone from this snapshot of the source (default: its newest).
+    pub snapshot: Option<i64>,
+    /// Take a new snapshot first (also what happens when the source has none).
+    pub fresh: bool,
+}
+
+/// The snapshot to clone from: the one named, else the newest unless `fresh`.
+fn choose_snapshot(ctx: &Ctx, src: &InstanceRow, o: &CloneOpts) -> Result<Option<SnapshotRow>> {
+    match o.snapshot {
+        Some(id) => {
+            let snap = super::snapshots::get(ctx, id)?;
+            if snap.instance_id != src.id {
+                return Err(invalid(
+                    format!(
+                        "snapshot {id} is of `{}`, not `{}`",
+                        snap.instance_name, src.name
+                    ),
+                    format!("`dbctl snapshot list {}` shows its snapshots", src.name),
+                ));
+            }
+            if snap.status != snapshots::status::AVAILABLE {
+                return Err(invalid(
+                    format!("snapshot {id} is {}", snap.status),
+                    "choose an available snapshot",
+                ));
+            }
+            Ok(Some(snap))
+        }
+        None if o.fresh => Ok(None),
+        None => snapshots::newest_available(ctx.catalog.conn(), src.id),
+    }
+}
+
+/// The source: a live instance, or a deleted one whose snapshot is named (its final snapshot,
+/// say), so that what delete kept can be brought back.
+fn source(ctx: &Ctx, o: &CloneOpts) -> Result<InstanceRow> {
+    if let Some(live) = irows::live_by_name(ctx.catalog.conn(), &o.source)? {
+        return Ok(live);
+    }
+    if let Some(id) = o.snapshot {
+        let snap = super::snapshots::get(ctx, id)?;
+        if snap.instance_name == o.source {
+            return irows::get(ctx.catalog.conn(), snap.instance_id);
+        }
+    }
+    Err(invalid(
+        format!("no instance named `{}`", o.source),
+        "`dbctl list` shows the instances; a deleted one can be cloned from its snapshot with --snapshot ID (`dbctl snapshot list NAME`)",
+    ))
+}
+
+/// Validates, places and plans `clone`; writes it unless `dry_run`.
+///
+/// # Errors
+/// Bad input ([`super::error::Invalid`]); an unreachable host; the catalog fails.
+pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
+    names::check("instance", &o.name)?;
+    let src = source(ctx, o)?;
+    if let Some(existing) = irows::live_by_name(ctx.catalog.conn(), &o.name)? {
+        return Err(invalid(
+            format!(
+                "instance `{}` already exists (status {})",
+                o.name, existing.status
+            ),
+            "choose another name for the clone",
+        ));
+    }
+    let class_name = o.class.clone().unwrap_or_else(|| src.class.clone());
+    let class = ctx.config.class(&class_name)?;
+    let existing = choose_snapshot(ctx, &src, o)?;
+    let fresh = existing.is_none();
+    if fresh {
+        if src.status != status::AVAILABLE {
+            return Err(invalid(
+                format!(
+                    "instance `{}` is {}, so no snapshot can be taken of it now",
+                    src.name, src.status
+                ),
+                "clone from one of its snapshots with --snapshot ID",
+            ));
+        }
+        instances::check_not_busy(ctx, &src)?;
+    }
+    let source_host = match &existing {
+        Some(s) => s.host_id,
+        None => src.host_id,
+    }
+    .context("the source's host was removed")?;
+    let storage_gb = o.storage_gb.unwrap_or(class.storage_gb.max(src.storage_gb));
+    let need = Need {
+        engine: src.engine.clone(),
+        cpus: class.cpus,
+        memory_mb: class.memory_mb,
+        storage_gb,
+    };
+    let (host, note) = instances::place(ctx, o.host.as_deref(), &need, &class_name)?;
+    host_ops::call(
+        &host,
+        Op::Preflight(PreflightSpec {
+            engine: src.engine.clone(),
+            port: o.port,
+            storage_gb,
+        }),
+    )
+    .map_err(|e| instances::preflight_error(&host, e))?;
+    if host.id != source_host {
+        // The stream starts there: refuse up front if it cannot be reached.
+        let sh = hosts::get(ctx.catalog.conn(), source_host)?;
+        host_ops::call(&sh, Op::Facts)
+            .map_err(|e| host_ops::explain(&sh.name, &format!("{}:{}", sh.address, sh.port), e))?;
+    }
+
+    let mut new = InstanceRow {
+        id: 0,
+        name: o.name.clone(),
+        uid: format!("{}-{:06x}", o.name, rand::random::<u32>() & 0xff_ffff),
+        engine: src.engine.clone(),
+        engine_version: None,
+        class: class_name,
+        cpus: class.cpus,
+        memory_mb: class.memory_mb,
+        max_connections: class.max_connections,
+        storage_gb,
+        host_id: Some(host.id),
+        port: o.port,
+        // Roles come with the data: the clone's admin is the source's, with a new password.
+        admin_user: src.admin_user.clone(),
+        status: status::CREATING.into(),
+        lease_workflow_id: None,
+        created_at: now(),
+        deleted_at: None,
+        source_instance: Some(src.name.clone()),
+        source_snapshot_id: existing.as_ref().map(|s| s.id),
+    };
+    let mut snap = existing
+        .clone()
+        .unwrap_or_else(|| new_row(&src, source_host, "clone", None));
+    let placement = format!(
+        "{note}, from {} of {}{}",
+        if fresh {
+            "a new snapshot".to_string()
+        } else {
+            format!("snapshot {}", snap.id)
+        },
+        src.name,
+        if host.id == source_host {
+            String::new()
+        } else {
+            " (streamed between hosts)".into()
+        }
+    );
+    let steps_for = |new: &InstanceRow, snap: &SnapshotRow| {
+        templates::clone(
+            new,
+            host.id,
+            &CloneFrom {
+                source: &src,
+                source_host,
+                snapshot: snap,
+                fresh,
+            },
+            o.port,
+        )
+    };
+    let mut plan = Plan {
+        workflow_id: None,
+        action: "clone".into(),
+        instance: o.name.clone(),
+        host: host.name.clone(),
+        placement,
+        steps: steps_for(&new, &snap),
+    };
+    if dry_run {
+        return Ok(plan);
+    }
+    ctx.secrets.put(&new.uid, &crate::secrets::generate())?;
+    let written = ctx.catalog.write(|tx| {
+        if fresh {
+            snap.id = snapshots::insert(tx, &snap)?;
+            new.source_snapshot_id = Some(snap.id);
+        }
+        new.id = irows::insert(tx, &new)?;
+        let steps = steps_for(&new, &snap);
+        let wf = instances::write_workflow(tx, "clone", &new, &steps)?;
+        if fresh {
+            snapshots::set_workflow(tx, snap.id, wf)?;
+        }
+        Ok((wf, steps))
+    });
+    match written {
+        Ok((wf, steps)) => {
+            plan.workflow_id = Some(wf);
+            plan.steps = steps;
+            Ok(plan)
+        }
+        Err(e) => {
+            ctx.secrets.remove(&new.uid);
+            Err(e)
+        }
+    }
+}
