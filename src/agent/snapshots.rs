@@ -96,6 +96,14 @@ impl Host {
         let prev_data = previous
             .as_ref()
             .map(|(info, _)| self.layout.snapshot(&info.snapshot).join("data"));
+        let prev = match (&previous, &prev_data) {
+            (Some((info, m)), Some(d)) => Some(Previous {
+                data: d,
+                manifest: m,
+                captured_at_ns: parse_ns(&info.taken_at),
+            }),
+            _ => None,
+        };
         let started = now_rfc3339();
         let mut stats = None;
         progress("capturing the data directory under the backup API");
@@ -106,14 +114,6 @@ impl Host {
                 &meta,
                 &target,
                 &mut |live: &Path| {
-                    let prev = match (&previous, &prev_data) {
-                        (Some((info, m)), Some(d)) => Some(Previous {
-                            data: d,
-                            manifest: m,
-                            captured_at_ns: parse_ns(&info.taken_at),
-                        }),
-                        _ => None,
-                    };
                     stats = Some(storage.capture(
                         live,
                         &target,
@@ -126,13 +126,8 @@ impl Host {
             .map_err(engine_failed)?;
         let stats = stats.unwrap_or_default();
         progress("writing the manifest");
-        let manifest = build_manifest(
-            &target,
-            &stats.mtimes,
-            previous
-                .as_ref()
-                .map(|(i, m)| (self.layout.snapshot(&i.snapshot).join("data"), m)),
-        )?;
+
+        let manifest = build_manifest(&target, &stats.mtimes, prev.as_ref())?;
         let info = SnapshotInfo {
             snapshot: spec.snapshot.clone(),
             instance: spec.instance.clone(),
@@ -402,21 +397,24 @@ fn chown_tree(dir: &Path, host: &Host) -> Result<()> {
     Ok(())
 }
 
-/// Checksums every file of a captured tree; files hard-linked from the previous snapshot
-/// keep that snapshot's checksum instead of being read again.
+/// Checksums every file of a captured tree. A file shared with the previous snapshot (hard
+/// linked, or unchanged under an atomic snapshot) keeps that snapshot's checksum instead of
+/// being read again.
 fn build_manifest(
     dir: &Path,
     mtimes: &HashMap<String, i128>,
-    previous: Option<(std::path::PathBuf, &Manifest)>,
+    previous: Option<&Previous>,
 ) -> Result<Manifest> {
     let mut m = Manifest::default();
     for rel in manifest::files_under(dir)? {
         let path = dir.join(&rel);
         let meta = std::fs::metadata(&path)?;
-        let reused = previous.as_ref().and_then(|(pdir, pm)| {
-            let old = std::fs::metadata(pdir.join(&rel)).ok()?;
-            (old.ino() == meta.ino() && old.dev() == meta.dev())
-                .then(|| pm.files.get(&rel).map(|e| e.sha256.clone()))?
+        let mtime = mtimes.get(&rel).copied().unwrap_or(0);
+        let reused = previous.and_then(|p| {
+            let linked = std::fs::metadata(p.data.join(&rel))
+                .is_ok_and(|old| old.ino() == meta.ino() && old.dev() == meta.dev());
+            (linked || p.unchanged(&rel, meta.len(), mtime))
+                .then(|| p.manifest.files.get(&rel).map(|e| e.sha256.clone()))?
         });
         let sha256 = match reused {
             Some(s) => s,
@@ -427,7 +425,7 @@ fn build_manifest(
             Entry {
                 size: meta.len(),
                 sha256,
-                source_mtime_ns: mtimes.get(&rel).copied().unwrap_or(0),
+                source_mtime_ns: mtime,
             },
         );
     }

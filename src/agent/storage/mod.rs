@@ -19,11 +19,29 @@ pub struct CaptureStats {
 }
 
 /// The snapshot an incremental capture may share unchanged files with.
+#[derive(Clone, Copy)]
 pub struct Previous<'a> {
     pub data: &'a Path,
     pub manifest: &'a Manifest,
     /// When that capture began (ns since the epoch).
     pub captured_at_ns: i128,
+}
+
+/// How long a file must have been unchanged before a capture for a later capture to treat it
+/// as the same file: mtime granularity could otherwise hide a write made just after a stat.
+const QUIET_NS: i128 = 2_000_000_000;
+
+impl Previous<'_> {
+    /// Whether the live file at `rel`, of `size` and `mtime_ns` now, is exactly what the
+    /// previous capture holds, so that its copy (and checksum) can be shared.
+    pub fn unchanged(&self, rel: &str, size: u64, mtime_ns: i128) -> bool {
+        self.manifest.files.get(rel).is_some_and(|e| {
+            e.size == size
+                && e.source_mtime_ns == mtime_ns
+                && mtime_ns != 0
+                && mtime_ns < self.captured_at_ns - QUIET_NS
+        })
+    }
 }
 
 pub trait Storage {

@@ -11,9 +11,6 @@ use std::path::Path;
 
 pub struct Plain;
 
-/// How long a file must have been unchanged before a capture for it to be shared later.
-const QUIET_NS: i128 = 2_000_000_000;
-
 pub fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
     i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec())
 }
@@ -98,14 +95,9 @@ pub(super) fn copy_tree(
                 continue;
             };
             let mtime = mtime_ns(&meta);
-            let unchanged = previous.and_then(|p| {
-                let entry = p.manifest.files.get(&child_rel)?;
-                // Only files quiet since well before the previous capture began are shared:
-                // mtime granularity could otherwise hide a write made just after its stat.
-                let quiet = mtime < p.captured_at_ns - QUIET_NS;
-                (entry.size == meta.len() && entry.source_mtime_ns == mtime && quiet)
-                    .then(|| p.data.join(&child_rel))
-            });
+            let unchanged = previous
+                .filter(|p| p.unchanged(&child_rel, meta.len(), mtime))
+                .map(|p| p.data.join(&child_rel));
             stats.mtimes.insert(child_rel.clone(), mtime);
             if let Some(old) = unchanged {
                 if std::fs::hard_link(&old, &d).is_ok() {
