@@ -198,8 +198,8 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     if dry_run {
         return Ok(plan);
     }
-    ctx.secrets.put(&new.uid, &crate::secrets::generate())?;
-    let written = ctx.catalog.write(|tx| {
+    let uid = new.uid.clone();
+    instances::write_new_instance(ctx, &uid, &mut plan, |tx| {
         if fresh {
             snap.id = snapshots::insert(tx, &snap)?;
             new.source_snapshot_id = Some(snap.id);
@@ -211,16 +211,6 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
             snapshots::set_workflow(tx, snap.id, wf)?;
         }
         Ok((wf, steps))
-    });
-    match written {
-        Ok((wf, steps)) => {
-            plan.workflow_id = Some(wf);
-            plan.steps = steps;
-            Ok(plan)
-        }
-        Err(e) => {
-            ctx.secrets.remove(&new.uid);
-            Err(e)
-        }
-    }
+    })?;
+    Ok(plan)
 }

@@ -246,22 +246,33 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
     if dry_run {
         return Ok(plan);
     }
-    // The secret exists before the plan that needs it; a failed write takes it back.
-    ctx.secrets.put(&inst.uid, &crate::secrets::generate())?;
-    let written = ctx.catalog.write(|tx| {
+    let uid = inst.uid.clone();
+    write_new_instance(ctx, &uid, &mut plan, |tx| {
         inst.id = instances::insert(tx, &inst)?;
         let steps = templates::create(&inst, host.id, o.port);
         let wf = write_workflow(tx, "create", &inst, &steps)?;
         Ok((wf, steps))
-    });
-    match written {
+    })?;
+    Ok(plan)
+}
+
+/// Writes the plan of a workflow that makes a new instance: its admin secret first (the plan
+/// needs it), then `write` in one transaction; a failed write takes the secret back.
+pub(crate) fn write_new_instance(
+    ctx: &mut Ctx,
+    uid: &str,
+    plan: &mut Plan,
+    write: impl FnOnce(&rusqlite::Transaction) -> Result<(i64, Vec<PlannedStep>)>,
+) -> Result<()> {
+    ctx.secrets.put(uid, &crate::secrets::generate())?;
+    match ctx.catalog.write(write) {
         Ok((wf, steps)) => {
             plan.workflow_id = Some(wf);
             plan.steps = steps;
-            Ok(plan)
+            Ok(())
         }
         Err(e) => {
-            ctx.secrets.remove(&inst.uid);
+            ctx.secrets.remove(uid);
             Err(e)
         }
     }

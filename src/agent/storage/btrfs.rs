@@ -1,7 +1,7 @@
 //! The btrfs backend: data directories are subvolumes, snapshots are read-only snapshots,
 //! clones are writable snapshots (constant time in the data size).
 
-use super::plain::copy_tree;
+use super::plain::{copy_all, copy_tree};
 use super::{CaptureStats, Previous, Storage};
 use crate::agent::osuser::run_checked;
 use anyhow::{Context, Result};
@@ -156,14 +156,7 @@ impl Storage for Btrfs {
             );
         }
         self.create_volume(target)?;
-        copy_tree(
-            source,
-            target,
-            "",
-            &|_| false,
-            None,
-            &mut CaptureStats::default(),
-        )
+        copy_all(source, target)
     }
 
     fn clones_share_blocks(&self) -> bool {

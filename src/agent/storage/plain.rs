@@ -119,6 +119,11 @@ pub(super) fn copy_tree(
     Ok(())
 }
 
+/// A full, independent copy of `src` at `dst` (reflinked where possible, never hard linked).
+pub(super) fn copy_all(src: &Path, dst: &Path) -> Result<()> {
+    copy_tree(src, dst, "", &|_| false, None, &mut CaptureStats::default())
+}
+
 impl Storage for Plain {
     fn name(&self) -> &'static str {
         "plain"
@@ -155,14 +160,7 @@ impl Storage for Plain {
 
     fn clone_tree(&self, source: &Path, target: &Path) -> Result<()> {
         // Never hard links here: a clone's files must not be the snapshot's files.
-        copy_tree(
-            source,
-            target,
-            "",
-            &|_| false,
-            None,
-            &mut CaptureStats::default(),
-        )
+        copy_all(source, target)
     }
 
     fn clones_share_blocks(&self) -> bool {
