@@ -46,6 +46,12 @@ _dbctl() {
             dbctl,list)
                 cmd="dbctl__subcmd__list"
                 ;;
+            dbctl,restorable-window)
+                cmd="dbctl__subcmd__restorable__subcmd__window"
+                ;;
+            dbctl,restore)
+                cmd="dbctl__subcmd__restore"
+                ;;
             dbctl,snapshot)
                 cmd="dbctl__subcmd__snapshot"
                 ;;
@@ -87,6 +93,12 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,list)
                 cmd="dbctl__subcmd__help__subcmd__list"
+                ;;
+            dbctl__subcmd__help,restorable-window)
+                cmd="dbctl__subcmd__help__subcmd__restorable__subcmd__window"
+                ;;
+            dbctl__subcmd__help,restore)
+                cmd="dbctl__subcmd__help__subcmd__restore"
                 ;;
             dbctl__subcmd__help,snapshot)
                 cmd="dbctl__subcmd__help__subcmd__snapshot"
@@ -260,7 +272,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --output --help --version init host create clone delete describe list url snapshot workflow events sweep generate-docs help"
+            opts="-o -h -V --home --output --help --version init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -286,7 +298,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__clone)
-            opts="-o -h -V --as --class --host --storage-gb --port --snapshot --fresh --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --as --class --host --storage-gb --port --snapshot --fresh --at --lsn --latest --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -313,6 +325,14 @@ _dbctl() {
                     return 0
                     ;;
                 --snapshot)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lsn)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -498,7 +518,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone delete describe list url snapshot workflow events sweep generate-docs help"
+            opts="init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -708,6 +728,34 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__restorable__subcmd__window)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__restore)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1232,6 +1280,82 @@ _dbctl() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__restorable__subcmd__window)
+            opts="-o -h -V --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__restore)
+            opts="-o -h -V --as --at --lsn --latest --class --storage-gb --port --dry-run --detach --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lsn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --class)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-gb)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -33,6 +33,8 @@ complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "init" -d 'Create dbctl\
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "host" -d 'Manage hosts (machines running dbhost)'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "create" -d 'Create a database instance: initialize, configure from its class, start, make an admin role'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "clone" -d 'Clone an instance: a full, independent copy (own port, endpoint, password), of any class, on any host, while the source keeps serving'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "restore" -d 'Restore an instance as of a point in time into a new instance: its newest snapshot before the target plus its archived logs up to the target, verified before the copy starts'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "restorable-window" -d 'Show the span of time an instance can be restored to: from its oldest snapshot with an unbroken log chain to its newest archived commit'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "delete" -d 'Delete an instance: stop it and remove all its data from its host'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "describe" -d 'Show an instance: status, engine and version, class, host, endpoint, last workflow'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "list" -d 'List instances'
@@ -118,14 +120,36 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l host -d 'Host for 
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l storage-gb -d 'Storage to reserve, in GiB [default: the larger of the class\'s and the source\'s]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l port -d 'Port the clone listens on [default: a free one from the host\'s range]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l snapshot -d 'Clone from this snapshot of the source' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l at -d 'A time: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), "now" or "N minutes ago"; echoed as UTC' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l lsn -d 'A log position (an LSN, e.g. 0/3000060)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l fresh -d 'Take a new snapshot of the source first'
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l latest -d 'The latest commit (on a running source, including what was not yet archived)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l as -d 'Name of the new instance' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l at -d 'A time: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), "now" or "N minutes ago"; echoed as UTC' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l lsn -d 'A log position (an LSN, e.g. 0/3000060)' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l class -d 'Class of the new instance [default: the source\'s]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l storage-gb -d 'Storage to reserve, in GiB [default: the larger of the class\'s and the source\'s]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l port -d 'Port the new instance listens on [default: a free one]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l latest -d 'The latest commit (on a running source, including what was not yet archived)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand restorable-window" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand restorable-window" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand restorable-window" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand restorable-window" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
@@ -258,20 +282,22 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -s o -l outpu
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "init" -d 'Create dbctl\'s home (catalog, config, secrets) and register this machine as host `local`'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "host" -d 'Manage hosts (machines running dbhost)'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "create" -d 'Create a database instance: initialize, configure from its class, start, make an admin role'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "clone" -d 'Clone an instance: a full, independent copy (own port, endpoint, password), of any class, on any host, while the source keeps serving'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "delete" -d 'Delete an instance: stop it and remove all its data from its host'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "describe" -d 'Show an instance: status, engine and version, class, host, endpoint, last workflow'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "list" -d 'List instances'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "url" -d 'Print a connection URL with the admin credentials'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "snapshot" -d 'Take, list, inspect, check and delete snapshots'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "workflow" -d 'Inspect and drive workflows (the persisted step lists behind changing commands)'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "events" -d 'Show events (created, deleted, failed steps, hosts added), oldest first'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "sweep" -d 'Run every queued workflow and resume every one whose runner is gone, then exit'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "generate-docs" -d 'Write shell completions and man pages'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone delete describe list url snapshot workflow events sweep generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "init" -d 'Create dbctl\'s home (catalog, config, secrets) and register this machine as host `local`'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "host" -d 'Manage hosts (machines running dbhost)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "create" -d 'Create a database instance: initialize, configure from its class, start, make an admin role'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "clone" -d 'Clone an instance: a full, independent copy (own port, endpoint, password), of any class, on any host, while the source keeps serving'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "restore" -d 'Restore an instance as of a point in time into a new instance: its newest snapshot before the target plus its archived logs up to the target, verified before the copy starts'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "restorable-window" -d 'Show the span of time an instance can be restored to: from its oldest snapshot with an unbroken log chain to its newest archived commit'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "delete" -d 'Delete an instance: stop it and remove all its data from its host'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "describe" -d 'Show an instance: status, engine and version, class, host, endpoint, last workflow'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "list" -d 'List instances'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "url" -d 'Print a connection URL with the admin credentials'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "snapshot" -d 'Take, list, inspect, check and delete snapshots'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "workflow" -d 'Inspect and drive workflows (the persisted step lists behind changing commands)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "events" -d 'Show events (created, deleted, failed steps, hosts added), oldest first'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "sweep" -d 'Run every queued workflow and resume every one whose runner is gone, then exit'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "generate-docs" -d 'Write shell completions and man pages'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "add" -d 'Register a host reached over SSH: pins its host key on first contact and stores its facts'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "list" -d 'List hosts with their capacity and engines'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "show" -d 'Show one host: how it is reached, its pinned key, dbhost version and facts'

@@ -16,8 +16,14 @@ _dbhost() {
             ",$1")
                 cmd="dbhost"
                 ;;
+            dbhost,archive-wal)
+                cmd="dbhost__subcmd__archive__subcmd__wal"
+                ;;
             dbhost,facts)
                 cmd="dbhost__subcmd__facts"
+                ;;
+            dbhost,fetch-wal)
+                cmd="dbhost__subcmd__fetch__subcmd__wal"
                 ;;
             dbhost,help)
                 cmd="dbhost__subcmd__help"
@@ -28,8 +34,14 @@ _dbhost() {
             dbhost,version)
                 cmd="dbhost__subcmd__version"
                 ;;
+            dbhost__subcmd__help,archive-wal)
+                cmd="dbhost__subcmd__help__subcmd__archive__subcmd__wal"
+                ;;
             dbhost__subcmd__help,facts)
                 cmd="dbhost__subcmd__help__subcmd__facts"
+                ;;
+            dbhost__subcmd__help,fetch-wal)
+                cmd="dbhost__subcmd__help__subcmd__fetch__subcmd__wal"
                 ;;
             dbhost__subcmd__help,help)
                 cmd="dbhost__subcmd__help__subcmd__help"
@@ -47,12 +59,34 @@ _dbhost() {
 
     case "${cmd}" in
         dbhost)
-            opts="-h -V --root --help --version rpc version facts help"
+            opts="-h -V --root --help --version rpc version facts archive-wal fetch-wal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbhost__subcmd__archive__subcmd__wal)
+            opts="-h --instance --root --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -82,8 +116,30 @@ _dbhost() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbhost__subcmd__fetch__subcmd__wal)
+            opts="-h --instance --root --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbhost__subcmd__help)
-            opts="rpc version facts help"
+            opts="rpc version facts archive-wal fetch-wal help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -96,7 +152,35 @@ _dbhost() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbhost__subcmd__help__subcmd__archive__subcmd__wal)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbhost__subcmd__help__subcmd__facts)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbhost__subcmd__help__subcmd__fetch__subcmd__wal)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

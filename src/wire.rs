@@ -63,6 +63,12 @@ pub enum Op {
     Restore(RestoreSpec),
     /// Set the admin role's password of a running instance.
     SetPassword(PasswordSpec),
+    /// Read-only: the instance's archived log segments.
+    WalList(InstanceRef),
+    /// Close the current log segment and wait until it is archived.
+    WalSwitch(InstanceRef),
+    /// Read-only: how far the archived logs after each snapshot reach, and the first gap.
+    LogCoverage(CoverageSpec),
 }
 
 impl Op {
@@ -79,6 +85,7 @@ impl Op {
                 | Op::SnapshotImport(_)
                 | Op::Restore(_)
                 | Op::SetPassword(_)
+                | Op::WalSwitch(_)
         )
     }
 
@@ -103,6 +110,9 @@ impl Op {
             Op::SnapshotImport(_) => "snapshot_import",
             Op::Restore(_) => "restore",
             Op::SetPassword(_) => "set_password",
+            Op::WalList(_) => "wal_list",
+            Op::WalSwitch(_) => "wal_switch",
+            Op::LogCoverage(_) => "log_coverage",
         }
     }
 }
@@ -125,6 +135,10 @@ pub struct SnapshotSpec {
     pub snapshot: String,
 }
 
+pub fn default_archive_timeout() -> u32 {
+    60
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RestoreSpec {
     pub instance: String,
@@ -133,6 +147,83 @@ pub struct RestoreSpec {
     pub size: Size,
     /// The admin role of the snapshot's source (roles come with the data).
     pub admin_user: String,
+    #[serde(default = "default_archive_timeout")]
+    pub archive_timeout_secs: u32,
+    /// Replay archived logs past the snapshot to this target; None: stop at the snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<RecoverySpec>,
+}
+
+/// Point-in-time recovery: which archive to replay from, and how far.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RecoverySpec {
+    /// The instance (host name) whose log archive holds the segments.
+    pub wal_instance: String,
+    pub target: Target,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum Target {
+    /// An RFC 3339 UTC time: every transaction committed at or before it.
+    Time(String),
+    /// A log position such as "0/3000060".
+    Lsn(String),
+    /// Everything archived.
+    Latest,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CoverageSpec {
+    pub instance: String,
+    pub snapshots: Vec<SnapshotStart>,
+}
+
+/// A snapshot's own end point, from which its log chain continues.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SnapshotStart {
+    pub snapshot: String,
+    pub position: String,
+    pub timeline: u32,
+}
+
+/// How far replay can go from each snapshot, and what the archive holds in all.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Coverage {
+    pub snapshots: Vec<SnapshotReach>,
+    pub segments: u64,
+    pub first_segment: Option<String>,
+    pub last_segment: Option<String>,
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SnapshotReach {
+    pub snapshot: String,
+    /// The last commit time in the unbroken chain after the snapshot (None: no archived
+    /// commit after it yet).
+    pub until_time: Option<String>,
+    /// Where that last commit's record starts.
+    #[serde(default)]
+    pub until_commit_position: Option<String>,
+    /// The end of the unbroken chain (the snapshot's own position when nothing follows).
+    pub until_position: String,
+    /// The first missing segment, when archived segments exist past it.
+    pub gap: Option<String>,
+}
+
+/// What the host's log archive holds for one instance.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct WalSegment {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub archived_at: String,
+    #[serde(default)]
+    pub first_commit: Option<String>,
+    #[serde(default)]
+    pub last_commit: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -159,6 +250,17 @@ pub struct SnapshotInfo {
     /// Files shared with the instance's previous snapshot instead of copied.
     pub shared_files: u64,
     pub admin_user: String,
+    /// The log timeline the snapshot was taken on.
+    #[serde(default = "one")]
+    pub timeline: u32,
+    /// When the snapshot became consistent (its position was reached): the earliest time it
+    /// can be restored to.
+    #[serde(default)]
+    pub consistent_at: String,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// The result of checking a snapshot against its manifest.
@@ -193,6 +295,9 @@ pub struct ProvisionSpec {
     pub port: Option<u16>,
     pub size: Size,
     pub admin_user: String,
+    /// Longest time a written transaction may wait before its log is archived.
+    #[serde(default = "default_archive_timeout")]
+    pub archive_timeout_secs: u32,
     /// Filled in by the executor from the secret store just before sending; never persisted in
     /// the catalog's step list.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -364,6 +469,7 @@ mod tests {
                 max_connections: 100,
             },
             admin_user: "dbadmin".into(),
+            archive_timeout_secs: 60,
             admin_password: String::new(),
         };
         let s = serde_json::to_string(&Op::Provision(spec)).unwrap();

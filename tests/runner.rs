@@ -4,6 +4,7 @@ mod common;
 
 mod cli;
 mod local;
+mod pitr;
 mod recovery;
 mod snapshots;
 mod ssh;

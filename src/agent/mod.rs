@@ -14,6 +14,7 @@ pub mod ports;
 pub mod snapshots;
 pub mod storage;
 pub mod stream;
+pub mod wal;
 
 pub use config::HostConfig;
 

@@ -96,6 +96,21 @@ impl Host {
             }
             Op::Restore(spec) => serde_json::to_value(self.restore(spec, progress)?)?,
             Op::SetPassword(spec) => serde_json::to_value(self.set_password(spec)?)?,
+            Op::WalList(r) => {
+                valid_name(&r.instance)?;
+                serde_json::to_value(crate::agent::wal::list(&self.layout, &r.instance)?)?
+            }
+            Op::LogCoverage(spec) => {
+                valid_name(&spec.instance)?;
+                serde_json::to_value(crate::agent::wal::coverage(&self.layout, spec)?)?
+            }
+            Op::WalSwitch(r) => {
+                let (meta, engine) = self.existing(&r.instance)?;
+                let seg = engine
+                    .switch_log(&self.ctx(), &r.instance, &meta)
+                    .map_err(engine_failed)?;
+                serde_json::json!({ "segment": seg })
+            }
         };
         Ok(v)
     }
@@ -199,6 +214,19 @@ impl Host {
         Ok(port)
     }
 
+    /// The instance's log archive directory, owned by the engine's OS user (its
+    /// archive_command writes there).
+    pub(crate) fn make_wal_dir(&self, name: &str) -> Result<()> {
+        let d = crate::agent::wal::dir(&self.layout, name);
+        std::fs::create_dir_all(&d)?;
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700))?;
+        self.run_as.chown(&d)?;
+        if let Some(parent) = d.parent() {
+            std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755))?;
+        }
+        Ok(())
+    }
+
     /// Writes an instance's metadata last: from then on it exists on this host.
     pub(crate) fn commit_instance(&self, name: &str, meta: &InstanceMeta) -> Result<()> {
         fsutil::write_atomic(
@@ -242,6 +270,7 @@ impl Host {
         storage.create_volume(&partial)?;
         std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o700))?;
         self.run_as.chown(&partial)?;
+        self.make_wal_dir(&spec.instance)?;
         progress(&format!("initializing {} data directory", spec.engine));
         engine
             .init(&self.ctx(), spec, port, &partial)

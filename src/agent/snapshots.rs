@@ -107,7 +107,7 @@ impl Host {
         let started = now_rfc3339();
         let mut stats = None;
         progress("capturing the data directory under the backup API");
-        let position = engine
+        let point = engine
             .online_snapshot(
                 &self.ctx(),
                 &spec.instance,
@@ -133,7 +133,9 @@ impl Host {
             instance: spec.instance.clone(),
             engine: meta.engine.clone(),
             engine_version: meta.engine_version.clone(),
-            position,
+            position: point.position,
+            timeline: point.timeline,
+            consistent_at: now_rfc3339(),
             taken_at: started,
             backend: storage.name().into(),
             files: manifest.files.len() as u64,
@@ -334,10 +336,19 @@ impl Host {
             port: Some(port),
             size: spec.size,
             admin_user: spec.admin_user.clone(),
+            archive_timeout_secs: spec.archive_timeout_secs,
             admin_password: String::new(),
         };
+        self.make_wal_dir(&spec.instance)?;
         engine
-            .prepare_restored(&self.ctx(), &pspec, port, &partial, &info.position)
+            .prepare_restored(
+                &self.ctx(),
+                &pspec,
+                port,
+                &partial,
+                &info.position,
+                spec.recovery.as_ref(),
+            )
             .map_err(engine_failed)?;
         std::fs::rename(&partial, &data)?;
         let version = engine

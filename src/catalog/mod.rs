@@ -7,6 +7,7 @@ pub mod events;
 pub mod hosts;
 pub mod instances;
 pub mod snapshots;
+pub mod wal_ranges;
 pub mod workflows;
 
 use anyhow::{Context, Result};
@@ -17,6 +18,7 @@ use std::path::Path;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_snapshots.sql"),
+    include_str!("migrations/003_pitr.sql"),
 ];
 
 pub struct Catalog {

@@ -38,9 +38,12 @@ pub struct SnapshotRow {
     pub shared_files: Option<u64>,
     pub created_at: String,
     pub deleted_at: Option<String>,
+    /// When it became consistent: the earliest time it restores to.
+    pub consistent_at: Option<String>,
+    pub timeline: Option<u32>,
 }
 
-const COLS: &str = "id, uid, instance_id, instance_name, host_id, workflow_id, kind, tag, status, engine, engine_version, backend, position, taken_at, size_bytes, files, shared_files, created_at, deleted_at";
+const COLS: &str = "id, uid, instance_id, instance_name, host_id, workflow_id, kind, tag, status, engine, engine_version, backend, position, taken_at, size_bytes, files, shared_files, created_at, deleted_at, consistent_at, timeline";
 
 fn from_row(r: &Row) -> rusqlite::Result<SnapshotRow> {
     Ok(SnapshotRow {
@@ -63,6 +66,8 @@ fn from_row(r: &Row) -> rusqlite::Result<SnapshotRow> {
         shared_files: r.get(16)?,
         created_at: r.get(17)?,
         deleted_at: r.get(18)?,
+        consistent_at: r.get(19)?,
+        timeline: r.get(20)?,
     })
 }
 
@@ -145,8 +150,19 @@ pub fn on_host(conn: &Connection, host_id: i64) -> Result<Vec<SnapshotRow>> {
 pub fn record_taken(conn: &Connection, id: i64, info: &SnapshotInfo) -> Result<()> {
     conn.execute(
         "UPDATE snapshots SET status = 'available', engine_version = ?2, backend = ?3, position = ?4, taken_at = ?5,
-             size_bytes = ?6, files = ?7, shared_files = ?8 WHERE id = ?1",
-        params![id, info.engine_version, info.backend, info.position, info.taken_at, info.size_bytes, info.files, info.shared_files],
+             size_bytes = ?6, files = ?7, shared_files = ?8, consistent_at = ?9, timeline = ?10 WHERE id = ?1",
+        params![
+            id,
+            info.engine_version,
+            info.backend,
+            info.position,
+            info.taken_at,
+            info.size_bytes,
+            info.files,
+            info.shared_files,
+            info.consistent_at,
+            info.timeline
+        ],
     )?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use super::describe::print_instance;
 use super::plan::{run_plan, ChangeFlags};
+use super::restore::TargetArgs;
 use super::Env;
 use crate::control::clones::{self, CloneOpts};
 use crate::control::instances;
@@ -39,6 +40,8 @@ pub struct CloneArgs {
     #[arg(long)]
     pub fresh: bool,
     #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
     pub change: ChangeFlags,
 }
 
@@ -55,6 +58,7 @@ pub fn run(env: &Env, a: &CloneArgs) -> Result<()> {
             port: a.port,
             snapshot: a.snapshot,
             fresh: a.fresh,
+            target: a.target.resolve()?,
         },
         a.change.dry_run,
     )?;

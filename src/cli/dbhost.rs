@@ -27,6 +27,50 @@ pub enum DbhostCommand {
     Version,
     /// Print this host's facts (capacity, engines, storage) as JSON.
     Facts,
+    /// Store a WAL file in the instance's log archive (PostgreSQL's archive_command).
+    #[command(hide = true)]
+    ArchiveWal {
+        #[arg(long)]
+        instance: String,
+        /// The file to store (%p).
+        path: PathBuf,
+        /// Its name (%f).
+        name: String,
+    },
+    /// Hand a checked WAL file from an instance's log archive to recovery (restore_command).
+    #[command(hide = true)]
+    FetchWal {
+        #[arg(long)]
+        instance: String,
+        /// The file wanted (%f).
+        name: String,
+        /// Where recovery wants it (%p).
+        path: PathBuf,
+    },
+}
+
+/// Runs a log-archive command for PostgreSQL: exit 0 only when it fully succeeded.
+fn wal_command(
+    root: &std::path::Path,
+    instance: &str,
+    f: impl FnOnce(&agent::layout::Layout) -> anyhow::Result<()>,
+) -> i32 {
+    let valid = !instance.is_empty()
+        && instance
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    let result = if valid {
+        f(&agent::layout::Layout::new(root))
+    } else {
+        Err(anyhow::anyhow!("invalid instance name {instance:?}"))
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "dbhost: {e:#}");
+            1
+        }
+    }
 }
 
 fn default_root() -> PathBuf {
@@ -64,6 +108,24 @@ pub fn main() -> i32 {
             );
             0
         }
+        DbhostCommand::ArchiveWal {
+            instance,
+            path,
+            name,
+        } => wal_command(&root, &instance, |layout| {
+            let cfg = agent::HostConfig::load(&root)?;
+            let waldump = agent::engine::by_name("postgres")
+                .and_then(|e| e.detect(&cfg))
+                .map(|f| PathBuf::from(f.bin_dir).join("pg_waldump"));
+            agent::wal::archive(layout, &instance, &path, &name, waldump.as_deref()).map(|_| ())
+        }),
+        DbhostCommand::FetchWal {
+            instance,
+            name,
+            path,
+        } => wal_command(&root, &instance, |layout| {
+            agent::wal::fetch(layout, &instance, &name, &path)
+        }),
         DbhostCommand::Facts => match agent::ops::Host::open(&root).and_then(|h| h.facts()) {
             Ok(f) => {
                 let _ = writeln!(

@@ -50,6 +50,13 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
         ),
         ("snapshots", v.snapshots.to_string()),
         (
+            "restorable",
+            v.restorable_window
+                .as_ref()
+                .and_then(|w| Some(format!("{} .. {}", w.earliest.clone()?, w.latest.clone()?)))
+                .unwrap_or_else(|| "-".into()),
+        ),
+        (
             "last workflow",
             v.last_workflow
                 .as_ref()

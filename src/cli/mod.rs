@@ -13,9 +13,11 @@ pub mod list;
 pub mod output;
 pub mod plan;
 pub mod progress;
+pub mod restore;
 pub mod snapshot;
 pub mod sweep;
 pub mod url;
+pub mod window;
 pub mod workflow;
 
 use crate::control::error::{Invalid, Resumable, WorkflowFailed};
@@ -58,6 +60,8 @@ pub enum Command {
     Host(host::HostCommand),
     Create(create::CreateArgs),
     Clone(clone::CloneArgs),
+    Restore(restore::RestoreArgs),
+    RestorableWindow(window::WindowArgs),
     Delete(delete::DeleteArgs),
     Describe(describe::DescribeArgs),
     List(list::ListArgs),
@@ -109,6 +113,8 @@ pub fn main() -> i32 {
         Command::Host(c) => host::run(&env, c),
         Command::Create(a) => create::run(&env, a),
         Command::Clone(a) => clone::run(&env, a),
+        Command::Restore(a) => restore::run(&env, a),
+        Command::RestorableWindow(a) => window::run(&env, a),
         Command::Snapshot(c) => snapshot::run(&env, c),
         Command::Delete(a) => delete::run(&env, a),
         Command::Describe(a) => describe::run(&env, a),

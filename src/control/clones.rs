@@ -11,7 +11,7 @@ use super::snapshots::new_row;
 use crate::catalog::instances::{self as irows, status, InstanceRow};
 use crate::catalog::snapshots::{self, SnapshotRow};
 use crate::catalog::{hosts, now};
-use crate::wire::{Op, PreflightSpec};
+use crate::wire::{Op, PreflightSpec, RecoverySpec, Target};
 use crate::workflow::templates::{self, CloneFrom};
 use anyhow::{Context, Result};
 
@@ -27,6 +27,8 @@ pub struct CloneOpts {
     pub snapshot: Option<i64>,
     /// Take a new snapshot first (also what happens when the source has none).
     pub fresh: bool,
+    /// Replay the source's log archive to this point (time, position, or all of it).
+    pub target: Option<Target>,
 }
 
 /// The snapshot to clone from: the one named, else the newest unless `fresh`.
@@ -92,7 +94,21 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     }
     let class_name = o.class.clone().unwrap_or_else(|| src.class.clone());
     let class = ctx.config.class(&class_name)?;
-    let existing = choose_snapshot(ctx, &src, o)?;
+    let mut target = o.target.clone();
+    let existing = match &o.target {
+        Some(asked) => {
+            if o.snapshot.is_some() || o.fresh {
+                return Err(invalid(
+                    "a point-in-time target chooses its own snapshot",
+                    "leave out --snapshot and --fresh with --at, --lsn or --latest",
+                ));
+            }
+            let (snap, resolved) = super::pitr::choose(ctx, &src, asked)?;
+            target = Some(resolved);
+            Some(snap)
+        }
+        None => choose_snapshot(ctx, &src, o)?,
+    };
     let fresh = existing.is_none();
     if fresh {
         if src.status != status::AVAILABLE {
@@ -118,7 +134,21 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         memory_mb: class.memory_mb,
         storage_gb,
     };
-    let (host, note) = instances::place(ctx, o.host.as_deref(), &need, &class_name)?;
+    // Replay reads the source's log archive, which lives on the source's host.
+    let asked = match (&o.target, &o.host) {
+        (Some(_), asked) => {
+            let source_host_name = hosts::get(ctx.catalog.conn(), source_host)?.name;
+            if asked.as_ref().is_some_and(|h| *h != source_host_name) {
+                return Err(invalid(
+                    format!("a point-in-time copy is made on the host of its log archive, `{source_host_name}`"),
+                    "leave out --host (or name that host); clone the result elsewhere afterwards",
+                ));
+            }
+            Some(source_host_name)
+        }
+        (None, asked) => asked.clone(),
+    };
+    let (host, note) = instances::place(ctx, asked.as_deref(), &need, &class_name)?;
     host_ops::call(
         &host,
         Op::Preflight(PreflightSpec {
@@ -160,20 +190,27 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     let mut snap = existing
         .clone()
         .unwrap_or_else(|| new_row(&src, source_host, "clone", None));
-    let placement = format!(
-        "{note}, from {} of {}{}",
-        if fresh {
-            "a new snapshot".to_string()
-        } else {
-            format!("snapshot {}", snap.id)
-        },
-        src.name,
-        if host.id == source_host {
-            String::new()
-        } else {
-            " (streamed between hosts)".into()
-        }
-    );
+    let recovery = target.clone().map(|target| RecoverySpec {
+        wal_instance: src.uid.clone(),
+        target,
+    });
+    let to = match &target {
+        Some(Target::Time(t)) => format!(", to {t} (UTC) through the log archive"),
+        Some(Target::Lsn(l)) => format!(", to position {l} through the log archive"),
+        Some(Target::Latest) => ", to the latest archived commit".into(),
+        None => String::new(),
+    };
+    let from = if fresh {
+        "a new snapshot".to_string()
+    } else {
+        format!("snapshot {}", snap.id)
+    };
+    let streamed = if host.id == source_host {
+        ""
+    } else {
+        " (streamed between hosts)"
+    };
+    let placement = format!("{note}, from {from} of {}{streamed}{to}", src.name);
     let steps_for = |new: &InstanceRow, snap: &SnapshotRow| {
         templates::clone(
             new,
@@ -183,6 +220,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
                 source_host,
                 snapshot: snap,
                 fresh,
+                recovery: recovery.clone(),
             },
             o.port,
         )

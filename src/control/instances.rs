@@ -66,6 +66,8 @@ pub struct InstanceView {
     pub source_snapshot_id: Option<i64>,
     /// Snapshots of this instance that are kept.
     pub snapshots: usize,
+    /// The span it can be restored to (None when its host does not answer).
+    pub restorable_window: Option<super::pitr::Window>,
 }
 
 pub(crate) fn check_admin_user(user: &str) -> Result<()> {
@@ -407,6 +409,11 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         .iter()
         .filter(|s| s.instance_id == i.id && s.status == "available")
         .count();
+    let window = if kept > 0 {
+        super::pitr::window(ctx, &i).ok()
+    } else {
+        None
+    };
     let host = i.host_id.map(|id| hosts::get(conn, id)).transpose()?;
     let last = workflows::latest_for_instance(conn, i.id)?.map(|w| LastWorkflow {
         id: w.id,
@@ -435,6 +442,7 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         port: i.port,
         admin_user: i.admin_user,
         snapshots: kept,
+        restorable_window: window,
         created_at: i.created_at,
         last_workflow: last,
         source_instance: i.source_instance,

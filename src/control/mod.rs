@@ -10,6 +10,7 @@ pub mod home;
 pub mod hosts;
 pub mod instances;
 pub mod names;
+pub mod pitr;
 pub mod placement;
 pub mod runs;
 pub mod snapshots;

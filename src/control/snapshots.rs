@@ -40,6 +40,8 @@ pub(crate) fn new_row(
         shared_files: None,
         created_at: now(),
         deleted_at: None,
+        consistent_at: None,
+        timeline: None,
     }
 }
 

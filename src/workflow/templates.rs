@@ -72,6 +72,7 @@ pub fn create(i: &InstanceRow, host_id: i64, port: Option<u16>) -> Vec<PlannedSt
                 max_connections: i.max_connections,
             },
             admin_user: i.admin_user.clone(),
+            archive_timeout_secs: crate::wire::default_archive_timeout(),
             admin_password: String::new(),
         }),
         Some(Expect::Exists),
@@ -162,6 +163,8 @@ pub struct CloneFrom<'a> {
     pub snapshot: &'a SnapshotRow,
     /// Take `snapshot` first (it does not exist yet).
     pub fresh: bool,
+    /// Replay the source's archived logs past the snapshot to a target.
+    pub recovery: Option<crate::wire::RecoverySpec>,
 }
 
 /// clone: [snapshot the source] -> [stream it to the target host] -> restore (undo: destroy)
@@ -212,6 +215,8 @@ pub fn clone(
             port,
             size: size_of(new),
             admin_user: new.admin_user.clone(),
+            archive_timeout_secs: crate::wire::default_archive_timeout(),
+            recovery: from.recovery.clone(),
         }),
         Some(Expect::Exists),
         Some(Op::Destroy(iref(new))),

@@ -7,7 +7,7 @@ pub mod postgres;
 use crate::agent::layout::{InstanceMeta, Layout};
 use crate::agent::osuser::RunAs;
 use crate::agent::HostConfig;
-use crate::wire::{EngineFact, ProvisionSpec};
+use crate::wire::{EngineFact, ProvisionSpec, RecoverySpec};
 use anyhow::Result;
 use std::path::Path;
 
@@ -26,6 +26,14 @@ pub struct Liveness {
     pub accepting: bool,
     /// Still replaying logs (a restored copy before promotion): read-only.
     pub in_recovery: bool,
+}
+
+/// Where an online snapshot restores to.
+#[derive(Debug, Clone)]
+pub struct SnapshotPoint {
+    /// The engine's log position (an LSN for PostgreSQL).
+    pub position: String,
+    pub timeline: u32,
 }
 
 pub trait Engine {
@@ -71,7 +79,7 @@ pub trait Engine {
     /// Takes an online snapshot while the server keeps serving: brackets `capture` (which
     /// copies the live data directory, given as its argument, to `target`) with the engine's
     /// backup API, then completes `target` so that it restores to one consistent point.
-    /// Returns that point (the engine's log position, e.g. an LSN).
+    /// Returns that point.
     ///
     /// # Errors
     /// The backup API or the capture fails; the backup is ended either way.
@@ -82,10 +90,11 @@ pub trait Engine {
         meta: &InstanceMeta,
         target: &Path,
         capture: &mut dyn FnMut(&Path) -> Result<()>,
-    ) -> Result<String>;
+    ) -> Result<SnapshotPoint>;
 
     /// Readies a data directory copied from a snapshot to run as a new instance: settings
-    /// from `spec` and `port`, access for the admin role, recovery to exactly `position`.
+    /// from `spec` and `port`, access for the admin role, and recovery to exactly the
+    /// snapshot's `position` or, with `recovery`, on through archived logs to its target.
     ///
     /// # Errors
     /// Files cannot be written.
@@ -96,7 +105,14 @@ pub trait Engine {
         port: u16,
         data_dir: &Path,
         position: &str,
+        recovery: Option<&RecoverySpec>,
     ) -> Result<()>;
+
+    /// Closes the current log segment so it is archived now; returns its name once it is.
+    ///
+    /// # Errors
+    /// The server refuses, or the segment is not archived in time.
+    fn switch_log(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<String>;
 
     /// Sets the admin role's password on the running server.
     ///

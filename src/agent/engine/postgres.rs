@@ -1,11 +1,11 @@
 //! The PostgreSQL engine: initdb, configuration sized from the class, pg_ctl, psql sessions,
 //! online snapshots through pg_backup_start/stop, restores that recover to an exact LSN.
 
-use super::{Engine, HostCtx, Liveness};
+use super::{Engine, HostCtx, Liveness, SnapshotPoint};
 use crate::agent::config::HostConfig;
 use crate::agent::layout::InstanceMeta;
 use crate::agent::osuser::{run_checked, tail};
-use crate::wire::{EngineFact, ProvisionSpec, Size};
+use crate::wire::{EngineFact, ProvisionSpec, RecoverySpec, Size, Target};
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -78,14 +78,15 @@ impl Postgres {
     }
 
     /// Writes the files that make a data directory this host's instance: access rules for the
-    /// admin role and settings for its size and port.
+    /// admin role, settings for its size and port, and continuous archiving of its WAL into
+    /// this host's log archive.
     fn write_config(
         host: &HostCtx,
         data_dir: &Path,
-        admin_user: &str,
-        size: &Size,
+        spec: &ProvisionSpec,
         port: u16,
     ) -> Result<()> {
+        let (admin_user, size) = (&spec.admin_user, &spec.size);
         let sockets = host.layout.sockets();
         let sock_path_len = sockets
             .join(format!(".s.PGSQL.{port}.lock"))
@@ -125,6 +126,22 @@ impl Postgres {
             conf += &format!("{k} = {}\n", quote(&v));
         }
         conf += "password_encryption = 'scram-sha-256'\nlog_line_prefix = '%m [%p] %q%u@%d '\n";
+        // Every segment goes to dbhost, which reports success only once it is stored and
+        // fsynced; archive_timeout bounds how long a commit can wait to be archived.
+        conf += "archive_mode = on\n";
+        conf += &format!(
+            "archive_command = {}\n",
+            quote(&dbhost_command(
+                host,
+                "archive-wal",
+                &spec.instance,
+                "%p %f"
+            )?)
+        );
+        conf += &format!(
+            "archive_timeout = '{}s'\n",
+            spec.archive_timeout_secs.max(1)
+        );
         std::fs::write(data_dir.join(CONF_FILE), conf)?;
         let main_conf = data_dir.join("postgresql.conf");
         let mut text = std::fs::read_to_string(&main_conf)?;
@@ -169,6 +186,20 @@ impl Postgres {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+}
+
+/// A command line for PostgreSQL to run dbhost (archive_command, restore_command). Paths
+/// are single-quoted for the shell PostgreSQL uses; the instance name is validated to
+/// [a-z0-9-] before it gets here; `args` are PostgreSQL's own placeholders.
+fn dbhost_command(host: &HostCtx, verb: &str, instance: &str, args: &str) -> Result<String> {
+    let sh = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let exe = std::env::current_exe().context("locating dbhost's own binary")?;
+    Ok(format!(
+        "{} --root {} {verb} --instance {} {args}",
+        sh(&exe.display().to_string()),
+        sh(&host.layout.root.display().to_string()),
+        sh(instance)
+    ))
 }
 
 /// A psql session held open as the OS user (peer auth maps it to the admin role): the
@@ -254,6 +285,18 @@ pub fn settings_for(size: &Size) -> Vec<(&'static str, String)> {
             (cpus / 2).max(1).to_string(),
         ),
     ]
+}
+
+/// An RFC 3339 time as recovery_target_time accepts it ("YYYY-MM-DD HH:MM:SS.ffffff+00"; it
+/// refuses the "T...Z" form).
+fn pg_time(t: &str) -> Result<String> {
+    let parsed = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .with_context(|| format!("bad target time {t:?}"))?
+        .to_offset(time::UtcOffset::UTC);
+    let f = time::macros::format_description!(
+        "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:6]+00"
+    );
+    Ok(parsed.format(&f)?)
 }
 
 fn quote(v: &str) -> String {
@@ -347,7 +390,7 @@ impl Engine for Postgres {
         let result = run_checked(&mut cmd, "initdb");
         let _ = std::fs::remove_file(&pwfile);
         result?;
-        Self::write_config(host, data_dir, &spec.admin_user, &spec.size, port)
+        Self::write_config(host, data_dir, spec, port)
     }
 
     fn start(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
@@ -456,7 +499,7 @@ impl Engine for Postgres {
         meta: &InstanceMeta,
         target: &Path,
         capture: &mut dyn FnMut(&Path) -> Result<()>,
-    ) -> Result<String> {
+    ) -> Result<SnapshotPoint> {
         let live = host.layout.data(name);
         let label: String = target
             .parent()
@@ -496,7 +539,14 @@ impl Engine for Postgres {
             bail!("unexpected answer from pg_backup_stop: {row:?}");
         };
         let stop_lsn = stop_lsn.to_string();
-        std::fs::write(target.join("backup_label"), decode_hex(label_hex)?)?;
+        let label_text = decode_hex(label_hex)?;
+        // "START TIMELINE: 1"
+        let timeline = label_text
+            .lines()
+            .find_map(|l| l.strip_prefix("START TIMELINE:"))
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(1);
+        std::fs::write(target.join("backup_label"), &label_text)?;
         let map = decode_hex(map_hex)?;
         if !map.is_empty() {
             std::fs::write(target.join("tablespace_map"), map)?;
@@ -530,7 +580,10 @@ impl Engine for Postgres {
         for e in std::fs::read_dir(&wal_dir)?.flatten() {
             host.run_as.chown(&e.path())?;
         }
-        Ok(stop_lsn)
+        Ok(SnapshotPoint {
+            position: stop_lsn,
+            timeline,
+        })
     }
 
     fn prepare_restored(
@@ -540,25 +593,68 @@ impl Engine for Postgres {
         port: u16,
         data_dir: &Path,
         position: &str,
+        recovery: Option<&RecoverySpec>,
     ) -> Result<()> {
         for f in ["postmaster.pid", "postmaster.opts"] {
             let _ = std::fs::remove_file(data_dir.join(f));
         }
-        Self::write_config(host, data_dir, &spec.admin_user, &spec.size, port)?;
+        Self::write_config(host, data_dir, spec, port)?;
         // Archive recovery from pg_wal alone (restore_command finds nothing elsewhere), to
         // exactly the snapshot's stop position, then promote: a new timeline of its own.
         // hot_standby off: a copy of another class may have fewer connections or workers than
         // its source, which a hot standby refuses; nobody needs to query it mid-recovery.
-        let recovery = format!(
-            "# Written by dbhost; removed once the copy is promoted.\nrestore_command = '/bin/false'\nrecovery_target_lsn = {}\nrecovery_target_inclusive = on\nrecovery_target_action = 'promote'\nhot_standby = off\n",
-            quote(position)
+        // With a point-in-time target, restore_command fetches (checked) segments from the
+        // source's archive and replay goes on to the target; PostgreSQL refuses to promote
+        // if the target was not reached.
+        let (restore_command, target) = match recovery {
+            None => (
+                "/bin/false".to_string(),
+                format!("recovery_target_lsn = {}\n", quote(position)),
+            ),
+            Some(r) => (
+                dbhost_command(host, "fetch-wal", &r.wal_instance, "%f %p")?,
+                match &r.target {
+                    Target::Time(t) => format!("recovery_target_time = {}\n", quote(&pg_time(t)?)),
+                    Target::Lsn(l) => format!("recovery_target_lsn = {}\n", quote(l)),
+                    Target::Latest => String::new(),
+                },
+            ),
+        };
+        let conf = format!(
+            "# Written by dbhost; removed once the copy is promoted.\nrestore_command = {}\n{target}recovery_target_inclusive = on\nrecovery_target_timeline = 'latest'\nrecovery_target_action = 'promote'\nhot_standby = off\n",
+            quote(&restore_command)
         );
-        std::fs::write(data_dir.join(RECOVERY_CONF), recovery)?;
+        std::fs::write(data_dir.join(RECOVERY_CONF), conf)?;
         std::fs::write(data_dir.join("recovery.signal"), "")?;
         for f in [RECOVERY_CONF, "recovery.signal"] {
             host.run_as.chown(&data_dir.join(f))?;
         }
         Ok(())
+    }
+
+    fn switch_log(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<String> {
+        let mut s = Session::open(host, meta)?;
+        // The segment holding everything written so far is the one to wait for.
+        let segment = s.ask("SELECT pg_walfile_name(pg_current_wal_lsn())");
+        let switched = s.ask("SELECT pg_switch_wal()");
+        s.close();
+        let segment = segment?;
+        switched?;
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(120) {
+            let archived = crate::agent::wal::list(host.layout, name)?;
+            if archived
+                .iter()
+                .any(|seg| seg.name.len() == 24 && seg.name >= segment)
+            {
+                return Ok(segment);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        bail!(
+            "segment {segment} was not archived within 120 s; see {}",
+            host.layout.log(name).display()
+        )
     }
 
     fn set_password(
@@ -611,6 +707,14 @@ mod tests {
     #[test]
     fn quotes_config_values() {
         assert_eq!(quote("a'b"), "'a''b'");
+        assert_eq!(
+            pg_time("2026-11-24T20:35:27.5Z").unwrap(),
+            "2026-11-24 20:35:27.500000+00"
+        );
+        assert_eq!(
+            pg_time("2026-11-24T21:35:27+01:00").unwrap(),
+            "2026-11-24 20:35:27.000000+00"
+        );
     }
 
     #[test]

@@ -1,0 +1,397 @@
+//! The host's WAL archive: segments PostgreSQL hands to `archive_command`, stored durably
+//! with their checksums and commit-time ranges, and handed back to `restore_command` only
+//! when they still match.
+//!
+//! Runs as the engine's OS user (PostgreSQL calls it), so it touches only `<root>/wal/<name>/`.
+
+use crate::agent::layout::Layout;
+use crate::agent::manifest::{hex, sha256_file};
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// What the archive knows of one stored file (a segment, a `.history` or a `.partial`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Segment {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub archived_at: String,
+    /// Commit timestamps of the first and last transaction in the segment (RFC 3339, UTC).
+    #[serde(default)]
+    pub first_commit: Option<String>,
+    #[serde(default)]
+    pub last_commit: Option<String>,
+    /// Where the last commit record starts: recovery can stop right after it.
+    #[serde(default)]
+    pub last_commit_lsn: Option<String>,
+}
+
+pub fn dir(layout: &Layout, instance: &str) -> PathBuf {
+    layout.root.join("wal").join(instance)
+}
+
+fn sidecar(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.json"))
+}
+
+fn valid_file_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
+        && !name.starts_with('.');
+    if !ok {
+        bail!("not a WAL file name: {name:?}");
+    }
+    Ok(())
+}
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Stores `source` as `name`: copied to a temporary file while hashed, fsynced, renamed, then
+/// described in a sidecar. Success only once all of that is on disk. A second archive of the
+/// same name succeeds only if the content is identical (PostgreSQL may retry).
+///
+/// # Errors
+/// Anything short of a durably stored segment.
+pub fn archive(
+    layout: &Layout,
+    instance: &str,
+    source: &Path,
+    name: &str,
+    waldump: Option<&Path>,
+) -> Result<Segment> {
+    valid_file_name(name)?;
+    let d = dir(layout, instance);
+    std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
+    let target = d.join(name);
+    if target.exists() {
+        let existing = sha256_file(&target)?;
+        if existing == sha256_file(source)? {
+            return read_sidecar(&d, name);
+        }
+        bail!("{name} is already archived with other content; refusing to overwrite it");
+    }
+    let tmp = d.join(format!(".{name}.tmp"));
+    let mut src =
+        std::fs::File::open(source).with_context(|| format!("opening {}", source.display()))?;
+    let mut out = std::fs::File::create(&tmp)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = src.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        out.write_all(&buf[..n])?;
+        size += n as u64;
+    }
+    out.sync_all()?;
+    drop(out);
+    std::fs::rename(&tmp, &target)?;
+    let (first_commit, last_commit, last_commit_lsn) = waldump
+        .map(|w| commit_range(w, &d, name))
+        .unwrap_or_default();
+    let seg = Segment {
+        name: name.into(),
+        size,
+        sha256: hex(&h.finalize()),
+        archived_at: now(),
+        first_commit,
+        last_commit,
+        last_commit_lsn,
+    };
+    crate::fsutil::write_atomic(&sidecar(&d, name), &serde_json::to_vec(&seg)?, 0o600)?;
+    Ok(seg)
+}
+
+fn read_sidecar(d: &Path, name: &str) -> Result<Segment> {
+    let p = sidecar(d, name);
+    serde_json::from_str(
+        &std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?,
+    )
+    .with_context(|| format!("parsing {}", p.display()))
+}
+
+/// Copies archived `name` to `dest` after checking it against its recorded checksum.
+///
+/// # Errors
+/// The file is not archived (PostgreSQL then ends recovery there) or no longer matches.
+pub fn fetch(layout: &Layout, instance: &str, name: &str, dest: &Path) -> Result<()> {
+    valid_file_name(name)?;
+    let d = dir(layout, instance);
+    let path = d.join(name);
+    if !path.exists() {
+        bail!("{name} is not in the archive of {instance}");
+    }
+    let seg = read_sidecar(&d, name)?;
+    if sha256_file(&path)? != seg.sha256 {
+        bail!(
+            "{name} in the archive of {instance} does not match its checksum; refusing to use it"
+        );
+    }
+    let tmp = dest.with_extension("dbhost-tmp");
+    std::fs::copy(&path, &tmp)?;
+    std::fs::rename(&tmp, dest)?;
+    Ok(())
+}
+
+/// Every archived file of an instance, in name order.
+///
+/// # Errors
+/// The archive cannot be listed.
+pub fn list(layout: &Layout, instance: &str) -> Result<Vec<Segment>> {
+    let d = dir(layout, instance);
+    let Ok(entries) = std::fs::read_dir(&d) else {
+        return Ok(Vec::new());
+    };
+    let mut out: Vec<Segment> = entries
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let name = n.strip_suffix(".json")?.to_string();
+            read_sidecar(&d, &name).ok()
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// First and last commit times in a segment and where its last commit record starts, read
+/// with pg_waldump. The last record of a segment may continue into the next one; pg_waldump
+/// then stops with an error after printing what it could, which is all we need.
+fn commit_range(
+    waldump: &Path,
+    dir: &Path,
+    name: &str,
+) -> (Option<String>, Option<String>, Option<String>) {
+    if name.len() != 24 {
+        return (None, None, None);
+    }
+    let Ok(out) = std::process::Command::new(waldump)
+        .arg("-p")
+        .arg(dir)
+        .args(["-r", "Transaction", name])
+        .output()
+    else {
+        return (None, None, None);
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let commits: Vec<&str> = text.lines().filter(|l| commit_time(l).is_some()).collect();
+    (
+        commits.first().and_then(|l| commit_time(l)),
+        commits.last().and_then(|l| commit_time(l)),
+        commits.last().and_then(|l| record_lsn(l)),
+    )
+}
+
+/// "... lsn: 0/03000060, prev ..." -> "0/3000060".
+fn record_lsn(line: &str) -> Option<String> {
+    let rest = &line[line.find("lsn: ")? + 5..];
+    let (hi, lo) = rest.split(',').next()?.trim().split_once('/')?;
+    let hi = u64::from_str_radix(hi, 16).ok()?;
+    let lo = u64::from_str_radix(lo, 16).ok()?;
+    Some(format!("{hi:X}/{lo:X}"))
+}
+
+/// "... desc: COMMIT 2026-11-24 20:40:01.123456 UTC; ..." -> "2026-11-24T20:40:01.123456Z".
+fn commit_time(line: &str) -> Option<String> {
+    let rest = &line[line.find("desc: COMMIT ")? + "desc: COMMIT ".len()..];
+    let stamp = rest.split(" UTC").next()?;
+    let (date, time) = stamp.split_once(' ')?;
+    (date.len() == 10 && time.len() >= 8).then(|| format!("{date}T{time}Z"))
+}
+
+/// The segment file name holding `lsn` ("X/Y") on `timeline`, for 16 MiB segments.
+pub fn segment_of(lsn: &str, timeline: u32) -> Option<String> {
+    let (hi, lo) = lsn.split_once('/')?;
+    let v = (u64::from_str_radix(hi, 16).ok()? << 32) | u64::from_str_radix(lo, 16).ok()?;
+    let seg = v / (16 << 20);
+    Some(format!("{timeline:08X}{:08X}{:08X}", seg / 256, seg % 256))
+}
+
+/// The segment after `name` on the same timeline.
+pub fn next_segment(name: &str) -> Option<String> {
+    if name.len() != 24 {
+        return None;
+    }
+    let tl = &name[..8];
+    let log = u64::from_str_radix(&name[8..16], 16).ok()?;
+    let seg = u64::from_str_radix(&name[16..24], 16).ok()?;
+    let (log, seg) = if seg == 0xFF {
+        (log + 1, 0)
+    } else {
+        (log, seg + 1)
+    };
+    Some(format!("{tl}{log:08X}{seg:08X}"))
+}
+
+/// The LSN where segment `name` (24 hex digits) starts, as "X/Y".
+fn segment_start(name: &str) -> Option<String> {
+    let log = u64::from_str_radix(&name[8..16], 16).ok()?;
+    let seg = u64::from_str_radix(&name[16..24], 16).ok()?;
+    let v = (log << 32) | (seg * (16 << 20));
+    Some(format!("{:X}/{:X}", v >> 32, v & 0xFFFF_FFFF))
+}
+
+fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+fn max_time<'a>(times: impl Iterator<Item = &'a String>) -> Option<String> {
+    times
+        .filter_map(|t| parse_time(t).map(|p| (p, t)))
+        .max_by_key(|(p, _)| *p)
+        .map(|(_, t)| t.clone())
+}
+
+/// For each snapshot, how far an unbroken chain of archived segments reaches after it.
+///
+/// # Errors
+/// The archive cannot be listed.
+pub fn coverage(
+    layout: &Layout,
+    spec: &crate::wire::CoverageSpec,
+) -> Result<crate::wire::Coverage> {
+    let segs = list(layout, &spec.instance)?;
+    let by_name: std::collections::BTreeMap<&str, &Segment> = segs
+        .iter()
+        .filter(|s| s.name.len() == 24)
+        .map(|s| (s.name.as_str(), s))
+        .collect();
+    let mut reaches = Vec::new();
+    for q in &spec.snapshots {
+        let Some(start) = segment_of(&q.position, q.timeline) else {
+            bail!("bad position {:?} for snapshot {}", q.position, q.snapshot);
+        };
+        let mut cur = start;
+        let mut covered = Vec::new();
+        while let Some(seg) = by_name.get(cur.as_str()) {
+            covered.push(*seg);
+            cur = next_segment(&cur).context("segment arithmetic")?;
+        }
+        let later_exists = by_name
+            .keys()
+            .any(|n| n[..8] == cur[..8] && **n > *cur.as_str());
+        reaches.push(crate::wire::SnapshotReach {
+            snapshot: q.snapshot.clone(),
+            until_time: max_time(covered.iter().filter_map(|s| s.last_commit.as_ref())),
+            until_commit_position: covered.iter().rev().find_map(|s| s.last_commit_lsn.clone()),
+            until_position: match covered.last() {
+                Some(last) => {
+                    segment_start(&next_segment(&last.name).unwrap_or_default()).unwrap_or_default()
+                }
+                None => q.position.clone(),
+            },
+            gap: later_exists.then_some(cur),
+        });
+    }
+    let first_time = segs
+        .iter()
+        .filter_map(|s| s.first_commit.as_ref())
+        .filter_map(|t| parse_time(t).map(|p| (p, t)))
+        .min_by_key(|(p, _)| *p)
+        .map(|(_, t)| t.clone());
+    Ok(crate::wire::Coverage {
+        snapshots: reaches,
+        segments: by_name.len() as u64,
+        first_segment: by_name.keys().next().map(|s| s.to_string()),
+        last_segment: by_name.keys().last().map(|s| s.to_string()),
+        first_time,
+        last_time: max_time(segs.iter().filter_map(|s| s.last_commit.as_ref())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn archives_durably_refuses_changes_and_checks_before_fetch() {
+        let root = tempfile::tempdir().unwrap();
+        let layout = Layout::new(root.path());
+        let src = root.path().join("000000010000000000000003");
+        std::fs::write(&src, vec![1u8; 4096]).unwrap();
+        let seg = archive(&layout, "db", &src, "000000010000000000000003", None).unwrap();
+        assert_eq!(seg.size, 4096);
+        // Same content again: fine (PostgreSQL retries). Other content: refused.
+        archive(&layout, "db", &src, "000000010000000000000003", None).unwrap();
+        std::fs::write(&src, vec![2u8; 4096]).unwrap();
+        assert!(archive(&layout, "db", &src, "000000010000000000000003", None).is_err());
+        let out = root.path().join("restored");
+        fetch(&layout, "db", "000000010000000000000003", &out).unwrap();
+        assert_eq!(std::fs::read(&out).unwrap(), vec![1u8; 4096]);
+        // A segment damaged in the archive is never handed out.
+        std::fs::write(
+            dir(&layout, "db").join("000000010000000000000003"),
+            vec![9u8; 4096],
+        )
+        .unwrap();
+        assert!(fetch(&layout, "db", "000000010000000000000003", &out).is_err());
+        assert!(fetch(&layout, "db", "000000010000000000000004", &out).is_err());
+        assert_eq!(list(&layout, "db").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn coverage_follows_the_chain_and_names_the_first_gap() {
+        let root = tempfile::tempdir().unwrap();
+        let layout = Layout::new(root.path());
+        let d = dir(&layout, "db");
+        std::fs::create_dir_all(&d).unwrap();
+        for (n, t) in [
+            ("03", "2026-11-24T10:00:00Z"),
+            ("04", "2026-11-24T10:05:00.5Z"),
+            ("06", "2026-11-24T10:15:00Z"),
+        ] {
+            let seg = Segment {
+                name: format!("0000000100000000000000{n}"),
+                last_commit: Some(t.into()),
+                ..Default::default()
+            };
+            std::fs::write(sidecar(&d, &seg.name), serde_json::to_vec(&seg).unwrap()).unwrap();
+        }
+        let spec = crate::wire::CoverageSpec {
+            instance: "db".into(),
+            snapshots: vec![crate::wire::SnapshotStart {
+                snapshot: "s1".into(),
+                position: "0/3000100".into(),
+                timeline: 1,
+            }],
+        };
+        let c = coverage(&layout, &spec).unwrap();
+        let r = &c.snapshots[0];
+        assert_eq!(r.until_time.as_deref(), Some("2026-11-24T10:05:00.5Z"));
+        assert_eq!(r.until_position, "0/5000000");
+        assert_eq!(r.gap.as_deref(), Some("000000010000000000000005"));
+        assert_eq!(c.segments, 3);
+        assert_eq!(c.last_time.as_deref(), Some("2026-11-24T10:15:00Z"));
+    }
+
+    #[test]
+    fn names_segments_and_reads_commit_times() {
+        assert_eq!(
+            segment_of("0/3000028", 1).unwrap(),
+            "000000010000000000000003"
+        );
+        assert_eq!(
+            segment_of("1/FF000000", 2).unwrap(),
+            "0000000200000001000000FF"
+        );
+        assert_eq!(
+            next_segment("0000000100000001000000FF").unwrap(),
+            "000000010000000200000000"
+        );
+        let line = "rmgr: Transaction len (rec/tot):     34/    34, tx:        735, lsn: 0/03000060, prev 0/03000028, desc: COMMIT 2026-11-24 20:40:01.123456 UTC";
+        assert_eq!(commit_time(line).unwrap(), "2026-11-24T20:40:01.123456Z");
+        assert_eq!(record_lsn(line).unwrap(), "0/3000060");
+        assert!(commit_time("rmgr: Heap desc: INSERT").is_none());
+    }
+}

@@ -1,0 +1,85 @@
+//! `dbctl restore`: a new instance with an instance's data as of a point in time.
+
+use super::describe::print_instance;
+use super::plan::{run_plan, ChangeFlags};
+use super::Env;
+use crate::control::clones::{self, CloneOpts};
+use crate::control::error::invalid;
+use crate::control::{instances, pitr};
+use crate::wire::Target;
+use anyhow::Result;
+use clap::Args;
+
+/// Where in time: a moment, a log position, or everything archived.
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// A time: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), "now" or "N minutes ago"; echoed as UTC.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// A log position (an LSN, e.g. 0/3000060).
+    #[arg(long, value_name = "LSN")]
+    pub lsn: Option<String>,
+    /// The latest commit (on a running source, including what was not yet archived).
+    #[arg(long)]
+    pub latest: bool,
+}
+
+impl TargetArgs {
+    /// # Errors
+    /// Unreadable time or position, or more than one target.
+    pub fn resolve(&self) -> Result<Option<Target>> {
+        pitr::parse_target(self.at.as_deref(), self.lsn.as_deref(), self.latest)
+    }
+}
+
+/// Restore an instance as of a point in time into a new instance: its newest snapshot before
+/// the target plus its archived logs up to the target, verified before the copy starts.
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The instance whose data to restore.
+    pub name: String,
+    /// Name of the new instance.
+    #[arg(long = "as", value_name = "NEW")]
+    pub new_name: String,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Class of the new instance [default: the source's].
+    #[arg(long)]
+    pub class: Option<String>,
+    /// Storage to reserve, in GiB [default: the larger of the class's and the source's].
+    #[arg(long, value_name = "N")]
+    pub storage_gb: Option<u64>,
+    /// Port the new instance listens on [default: a free one].
+    #[arg(long, value_name = "P")]
+    pub port: Option<u16>,
+    #[command(flatten)]
+    pub change: ChangeFlags,
+}
+
+pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
+    // The plan's note echoes the resolved target (an absolute UTC time for --at).
+    let target = a
+        .target
+        .resolve()?
+        .ok_or_else(|| invalid("no target given", "give --at TIME, --lsn LSN or --latest"))?;
+    let mut ctx = env.open()?;
+    let plan = clones::plan_clone(
+        &mut ctx,
+        &CloneOpts {
+            source: a.name.clone(),
+            name: a.new_name.clone(),
+            class: a.class.clone(),
+            host: None,
+            storage_gb: a.storage_gb,
+            port: a.port,
+            snapshot: None,
+            fresh: false,
+            target: Some(target),
+        },
+        a.change.dry_run,
+    )?;
+    if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
+        print_instance(&env.printer, &instances::describe(&ctx, &a.new_name)?);
+    }
+    Ok(())
+}

@@ -1,0 +1,344 @@
+//! Point-in-time recovery: parsing targets, the restorable window, and choosing the snapshot a
+//! restore starts from.
+
+use super::error::invalid;
+use super::home::Ctx;
+use super::hosts as host_ops;
+use crate::catalog::instances::{status as istatus, InstanceRow};
+use crate::catalog::snapshots::{self, SnapshotRow};
+use crate::catalog::wal_ranges::{self, WalRange};
+use crate::catalog::{hosts, now};
+use crate::wire::{Coverage, CoverageSpec, InstanceRef, Op, SnapshotReach, SnapshotStart, Target};
+use anyhow::{Context, Result};
+use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// The span of time an instance can be restored to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    pub instance: String,
+    /// The oldest snapshot's consistency point with an unbroken log chain after it.
+    pub earliest: Option<String>,
+    /// The last archived commit reachable from a snapshot.
+    pub latest: Option<String>,
+    pub latest_position: Option<String>,
+    pub snapshots: usize,
+    pub segments: u64,
+    /// The first missing log segment, if the archive has a hole.
+    pub gap: Option<String>,
+}
+
+impl Window {
+    fn describe(&self) -> String {
+        match (&self.earliest, &self.latest) {
+            (Some(e), Some(l)) => format!("{e} .. {l}"),
+            _ => "empty (no snapshot yet)".into(),
+        }
+    }
+}
+
+fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &Rfc3339).ok()
+}
+
+fn fmt(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}
+
+/// A time as users write it: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), "now", or "N units ago".
+///
+/// # Errors
+/// [`super::error::Invalid`] saying which forms are accepted.
+pub fn parse_time(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("now") {
+        return Ok(now);
+    }
+    if let Some(v) = parse_rfc3339(t) {
+        return Ok(v);
+    }
+    if let Some(v) = parse_rfc3339(&format!("{}Z", t.replacen(' ', "T", 1))) {
+        return Ok(v);
+    }
+    let words: Vec<&str> = t.split_whitespace().collect();
+    if let [n, unit, "ago"] = words.as_slice() {
+        if let Ok(n) = n.parse::<i64>() {
+            let secs = match unit.trim_end_matches('s') {
+                "second" | "sec" => Some(1),
+                "minute" | "min" => Some(60),
+                "hour" => Some(3600),
+                "day" => Some(86400),
+                "week" => Some(7 * 86400),
+                _ => None,
+            };
+            if let Some(s) = secs {
+                return Ok(now - time::Duration::seconds(n * s));
+            }
+        }
+    }
+    Err(invalid(
+        format!("cannot read the time `{s}`"),
+        "use RFC 3339 (2026-11-24T10:15:00Z), \"2026-11-24 10:15:00\" (UTC), \"now\" or \"N minutes ago\"",
+    ))
+}
+
+/// A log position "X/Y" (hex) as a number, for ordering.
+pub fn position_key(p: &str) -> Option<u64> {
+    let (hi, lo) = p.split_once('/')?;
+    if hi.is_empty() || lo.is_empty() || hi.len() > 8 || lo.len() > 8 {
+        return None;
+    }
+    Some((u64::from_str_radix(hi, 16).ok()? << 32) | u64::from_str_radix(lo, 16).ok()?)
+}
+
+/// The target the user asked for, resolved (times to absolute UTC).
+///
+/// # Errors
+/// [`super::error::Invalid`] for unreadable times or positions.
+pub fn parse_target(at: Option<&str>, lsn: Option<&str>, latest: bool) -> Result<Option<Target>> {
+    Ok(match (at, lsn, latest) {
+        (Some(t), None, false) => {
+            Some(Target::Time(fmt(parse_time(t, OffsetDateTime::now_utc())?)))
+        }
+        (None, Some(l), false) => {
+            if position_key(l).is_none() {
+                return Err(invalid(
+                    format!("`{l}` is not a log position"),
+                    "write it as PostgreSQL does, e.g. 0/3000060",
+                ));
+            }
+            Some(Target::Lsn(l.to_uppercase()))
+        }
+        (None, None, true) => Some(Target::Latest),
+        (None, None, false) => None,
+        _ => {
+            return Err(invalid(
+                "--at, --lsn and --latest exclude each other",
+                "give one of them",
+            ))
+        }
+    })
+}
+
+/// The instance's snapshots on its own host (where its log archive is), oldest first, with
+/// how far the archive reaches after each.
+fn coverage(
+    ctx: &Ctx,
+    inst: &InstanceRow,
+) -> Result<(Vec<(SnapshotRow, SnapshotReach)>, Coverage)> {
+    let host_id = inst.host_id.context("the instance has no host")?;
+    let host = hosts::get(ctx.catalog.conn(), host_id)?;
+    let mut snaps: Vec<SnapshotRow> = snapshots::list(ctx.catalog.conn(), Some(&inst.name))?
+        .into_iter()
+        .filter(|s| {
+            s.instance_id == inst.id
+                && s.host_id == Some(host_id)
+                && s.status == snapshots::status::AVAILABLE
+        })
+        .filter(|s| s.position.is_some() && s.consistent_at.is_some())
+        .collect();
+    snaps.sort_by_key(|s| s.consistent_at.as_deref().and_then(parse_rfc3339));
+    let spec = CoverageSpec {
+        instance: inst.uid.clone(),
+        snapshots: snaps
+            .iter()
+            .map(|s| SnapshotStart {
+                snapshot: s.uid.clone(),
+                position: s.position.clone().unwrap_or_default(),
+                timeline: s.timeline.unwrap_or(1),
+            })
+            .collect(),
+    };
+    let v = host_ops::call(&host, Op::LogCoverage(spec)).map_err(|e| {
+        host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e)
+    })?;
+    let cov: Coverage = serde_json::from_value(v)?;
+    let pairs = snaps
+        .into_iter()
+        .zip(cov.snapshots.iter().cloned())
+        .collect();
+    Ok((pairs, cov))
+}
+
+/// The latest time a snapshot's chain reaches: its last archived commit, or itself.
+fn reach_time(s: &SnapshotRow, r: &SnapshotReach) -> Option<OffsetDateTime> {
+    let own = s.consistent_at.as_deref().and_then(parse_rfc3339);
+    let logs = r.until_time.as_deref().and_then(parse_rfc3339);
+    own.max(logs)
+}
+
+/// Computes (and records in the catalog) the instance's restorable window.
+///
+/// # Errors
+/// The instance's host cannot be reached.
+pub fn window(ctx: &Ctx, inst: &InstanceRow) -> Result<Window> {
+    let (pairs, cov) = coverage(ctx, inst)?;
+    let latest = pairs
+        .iter()
+        .filter_map(|(s, r)| reach_time(s, r).map(|t| (t, s, r)))
+        .max_by_key(|(t, _, _)| *t);
+    // The oldest snapshot whose chain reaches as far as the best one does.
+    let earliest = latest.and_then(|(best, _, _)| {
+        pairs
+            .iter()
+            .find(|(s, r)| reach_time(s, r) == Some(best))
+            .and_then(|(s, _)| s.consistent_at.clone())
+    });
+    let w = Window {
+        instance: inst.name.clone(),
+        earliest,
+        latest: latest.map(|(t, _, _)| fmt(t)),
+        latest_position: latest.map(|(_, _, r)| r.until_position.clone()),
+        snapshots: pairs.len(),
+        segments: cov.segments,
+        gap: pairs.iter().find_map(|(_, r)| r.gap.clone()),
+    };
+    wal_ranges::put(
+        ctx.catalog.conn(),
+        inst.id,
+        &WalRange {
+            segments: cov.segments,
+            first_segment: cov.first_segment,
+            last_segment: cov.last_segment,
+            first_time: cov.first_time,
+            last_time: cov.last_time,
+            gap: w.gap.clone(),
+            refreshed_at: now(),
+        },
+    )?;
+    Ok(w)
+}
+
+/// Chooses the newest snapshot from which the log chain reaches `target`, and the target to
+/// give recovery. `latest` becomes the last archived commit's time, so that recovery that
+/// falls short of it (a damaged segment) fails instead of promoting early; on a running source
+/// its current segment is archived first, so the copy is as recent as the request.
+///
+/// # Errors
+/// [`super::error::Invalid`] printing the window when the target is outside it (naming a
+/// missing segment when a hole is why); an unreachable host.
+pub fn choose(ctx: &Ctx, inst: &InstanceRow, target: &Target) -> Result<(SnapshotRow, Target)> {
+    if matches!(target, Target::Latest) && inst.status == istatus::AVAILABLE {
+        let host = hosts::get(ctx.catalog.conn(), inst.host_id.context("no host")?)?;
+        host_ops::call(
+            &host,
+            Op::WalSwitch(InstanceRef {
+                instance: inst.uid.clone(),
+            }),
+        )
+        .map_err(|e| {
+            host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e)
+        })?;
+    }
+    let (pairs, _) = coverage(ctx, inst)?;
+    let fits = |s: &SnapshotRow, r: &SnapshotReach| -> bool {
+        match target {
+            Target::Latest => true,
+            Target::Time(t) => {
+                let t = parse_rfc3339(t);
+                let from = s.consistent_at.as_deref().and_then(parse_rfc3339);
+                from <= t && t <= reach_time(s, r)
+            }
+            Target::Lsn(l) => {
+                let l = position_key(l);
+                let from = s.position.as_deref().and_then(position_key);
+                from <= l && l <= position_key(&r.until_position)
+            }
+        }
+    };
+    if let Some((s, r)) = pairs.iter().rev().find(|(s, r)| fits(s, r)) {
+        // Recovery stops a time target only on seeing a later commit; at or past the last
+        // archived commit there is none, so stop right after that commit's record instead
+        // (recovery then fails, rather than promoting early, if it cannot get there).
+        let last_commit = || {
+            Target::Lsn(
+                r.until_commit_position
+                    .clone()
+                    .or_else(|| s.position.clone())
+                    .unwrap_or_default(),
+            )
+        };
+        let resolved = match target {
+            Target::Latest => last_commit(),
+            Target::Time(t) => {
+                let t = parse_rfc3339(t);
+                match r.until_time.as_deref().and_then(parse_rfc3339) {
+                    Some(last) if t < Some(last) => target.clone(),
+                    _ => last_commit(),
+                }
+            }
+            Target::Lsn(_) => target.clone(),
+        };
+        return Ok((s.clone(), resolved));
+    }
+    let w = window(ctx, inst)?;
+    let what = match target {
+        Target::Time(t) => format!(
+            "{t} is outside the restorable window of `{}`: {}",
+            inst.name,
+            w.describe()
+        ),
+        Target::Lsn(l) => format!(
+            "position {l} is outside the restorable range of `{}` (up to {})",
+            inst.name,
+            w.latest_position
+                .clone()
+                .unwrap_or_else(|| "nothing".into())
+        ),
+        Target::Latest => format!("`{}` has no snapshot to restore from", inst.name),
+    };
+    let fix = match &w.gap {
+        Some(seg) => format!("the log archive is missing segment {seg}; choose a target before it, or take a new snapshot"),
+        None => "choose a target inside it (`dbctl restorable-window NAME`)".into(),
+    };
+    Err(invalid(what, fix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_time_forms_users_write() {
+        let now = parse_rfc3339("2026-11-24T12:00:00Z").unwrap();
+        assert_eq!(
+            fmt(parse_time("10 minutes ago", now).unwrap()),
+            "2026-11-24T11:50:00Z"
+        );
+        assert_eq!(
+            fmt(parse_time("2 hours ago", now).unwrap()),
+            "2026-11-24T10:00:00Z"
+        );
+        assert_eq!(fmt(parse_time("now", now).unwrap()), "2026-11-24T12:00:00Z");
+        assert_eq!(
+            fmt(parse_time("2026-11-24T10:15:00+01:00", now).unwrap()),
+            "2026-11-24T09:15:00Z"
+        );
+        assert_eq!(
+            fmt(parse_time("2026-11-24 10:15:00.5", now).unwrap()),
+            "2026-11-24T10:15:00.5Z"
+        );
+        for bad in ["yesterday", "10 parsecs ago", "2026-13-01T00:00:00Z", ""] {
+            assert!(parse_time(bad, now).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn positions_order_and_targets_exclude_each_other() {
+        assert!(position_key("0/3000060") < position_key("1/0"));
+        assert!(position_key("zz").is_none() && position_key("0/").is_none());
+        assert!(parse_target(Some("now"), Some("0/1"), false).is_err());
+        assert_eq!(
+            parse_target(None, Some("0/3a"), false).unwrap(),
+            Some(Target::Lsn("0/3A".into()))
+        );
+        assert!(parse_target(None, Some("nope"), false).is_err());
+        assert_eq!(
+            parse_target(None, None, true).unwrap(),
+            Some(Target::Latest)
+        );
+    }
+}
