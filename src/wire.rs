@@ -69,6 +69,8 @@ pub enum Op {
     WalSwitch(InstanceRef),
     /// Read-only: how far the archived logs after each snapshot reach, and the first gap.
     LogCoverage(CoverageSpec),
+    /// Remove archived segments older than the oldest kept snapshot needs (all, if none).
+    WalPrune(PruneSpec),
 }
 
 impl Op {
@@ -86,6 +88,7 @@ impl Op {
                 | Op::Restore(_)
                 | Op::SetPassword(_)
                 | Op::WalSwitch(_)
+                | Op::WalPrune(_)
         )
     }
 
@@ -113,6 +116,7 @@ impl Op {
             Op::WalList(_) => "wal_list",
             Op::WalSwitch(_) => "wal_switch",
             Op::LogCoverage(_) => "log_coverage",
+            Op::WalPrune(_) => "wal_prune",
         }
     }
 }
@@ -171,6 +175,13 @@ pub enum Target {
     Lsn(String),
     /// Everything archived.
     Latest,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PruneSpec {
+    pub instance: String,
+    /// The oldest snapshot still kept: segments it needs (from its position on) stay.
+    pub keep_from: Option<SnapshotStart>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -192,3 +192,54 @@ fn every_segment_is_archived_with_its_checksum_and_a_damaged_one_is_refused() {
     assert!(r.stderr.contains("undone"), "{}", r.stderr);
     assert_eq!(env.running_servers().len(), 1);
 }
+
+#[test]
+fn deleting_a_snapshot_drops_only_the_logs_no_kept_snapshot_needs() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "src"]).ok();
+    env.psql("src", "create table markers (id int primary key)");
+    let first = env
+        .dbctl(&["snapshot", "create", "src", "-o", "json"])
+        .ok()
+        .json()["id"]
+        .to_string();
+    commit_marker(&env, 1);
+    commit_marker(&env, 2);
+    let second = env
+        .dbctl(&["snapshot", "create", "src", "-o", "json"])
+        .ok()
+        .json();
+    let (at3, _) = commit_marker(&env, 3);
+    commit_marker(&env, 4);
+    wait_for_window_past(&env, "src", &at3);
+    let archive = env.local_root().join("wal").join(src_uid(&env));
+    let count = || {
+        std::fs::read_dir(&archive)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().len() == 24)
+            .count()
+    };
+    let before = count();
+    env.dbctl(&["snapshot", "delete", &first]).ok();
+    assert!(count() < before, "nothing was pruned");
+    let w = env
+        .dbctl(&["restorable-window", "src", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(w["earliest"], second["consistent_at"]);
+    assert_eq!(
+        w["gap"],
+        serde_json::Value::Null,
+        "a segment the kept snapshot needs was removed"
+    );
+    // A point after the kept snapshot still restores.
+    env.dbctl(&["restore", "src", "--at", &at3, "--as", "after"])
+        .ok();
+    assert_eq!(markers(&env, "after"), "1,2");
+    // Without any snapshot, no log is of use: all go.
+    env.dbctl(&["snapshot", "delete", &second["id"].to_string()])
+        .ok();
+    assert_eq!(count(), 0);
+}

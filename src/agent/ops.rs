@@ -104,6 +104,10 @@ impl Host {
                 valid_name(&spec.instance)?;
                 serde_json::to_value(crate::agent::wal::coverage(&self.layout, spec)?)?
             }
+            Op::WalPrune(spec) => {
+                valid_name(&spec.instance)?;
+                serde_json::json!({ "removed": crate::agent::wal::prune(&self.layout, spec)? })
+            }
             Op::WalSwitch(r) => {
                 let (meta, engine) = self.existing(&r.instance)?;
                 let seg = engine

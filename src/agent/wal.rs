@@ -234,6 +234,39 @@ pub fn next_segment(name: &str) -> Option<String> {
     Some(format!("{tl}{log:08X}{seg:08X}"))
 }
 
+/// Removes archived segments (and their sidecars) that come before `keep_from`'s segment, or
+/// all of them when no snapshot is kept. Timeline history files stay: they are tiny and
+/// recovery across timelines needs them. Returns the names removed.
+///
+/// # Errors
+/// The archive cannot be listed or a file cannot be removed.
+pub fn prune(layout: &Layout, spec: &crate::wire::PruneSpec) -> Result<Vec<String>> {
+    let d = dir(layout, &spec.instance);
+    let keep = match &spec.keep_from {
+        Some(s) => Some(
+            segment_of(&s.position, s.timeline)
+                .with_context(|| format!("bad position {:?}", s.position))?,
+        ),
+        None => None,
+    };
+    let mut removed = Vec::new();
+    for seg in list(layout, &spec.instance)? {
+        if seg.name.ends_with(".history") {
+            continue;
+        }
+        // Compare by log position (the last 16 digits), across timelines.
+        let pos = seg.name.get(8..24).unwrap_or("");
+        let older = keep.as_ref().is_none_or(|k| pos < &k[8..24]);
+        if older {
+            std::fs::remove_file(d.join(&seg.name))
+                .with_context(|| format!("removing {}", seg.name))?;
+            let _ = std::fs::remove_file(sidecar(&d, &seg.name));
+            removed.push(seg.name);
+        }
+    }
+    Ok(removed)
+}
+
 /// The LSN where segment `name` (24 hex digits) starts, as "X/Y".
 fn segment_start(name: &str) -> Option<String> {
     let log = u64::from_str_radix(&name[8..16], 16).ok()?;
@@ -373,6 +406,55 @@ mod tests {
         assert_eq!(r.gap.as_deref(), Some("000000010000000000000005"));
         assert_eq!(c.segments, 3);
         assert_eq!(c.last_time.as_deref(), Some("2026-11-24T10:15:00Z"));
+    }
+
+    #[test]
+    fn prune_keeps_what_the_oldest_snapshot_needs() {
+        let root = tempfile::tempdir().unwrap();
+        let layout = Layout::new(root.path());
+        let d = dir(&layout, "db");
+        std::fs::create_dir_all(&d).unwrap();
+        for n in [
+            "000000010000000000000003",
+            "000000010000000000000004",
+            "000000010000000000000005",
+            "00000002.history",
+        ] {
+            std::fs::write(d.join(n), b"x").unwrap();
+            let seg = Segment {
+                name: n.into(),
+                ..Default::default()
+            };
+            std::fs::write(sidecar(&d, n), serde_json::to_vec(&seg).unwrap()).unwrap();
+        }
+        let keep = crate::wire::SnapshotStart {
+            snapshot: "s".into(),
+            position: "0/4000100".into(),
+            timeline: 1,
+        };
+        let spec = crate::wire::PruneSpec {
+            instance: "db".into(),
+            keep_from: Some(keep),
+        };
+        assert_eq!(prune(&layout, &spec).unwrap(), ["000000010000000000000003"]);
+        let left: Vec<String> = list(&layout, "db")
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            left,
+            [
+                "000000010000000000000004",
+                "000000010000000000000005",
+                "00000002.history"
+            ]
+        );
+        let none = crate::wire::PruneSpec {
+            instance: "db".into(),
+            keep_from: None,
+        };
+        assert_eq!(prune(&layout, &none).unwrap().len(), 2);
     }
 
     #[test]

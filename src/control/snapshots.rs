@@ -8,7 +8,7 @@ use crate::catalog::hosts;
 use crate::catalog::instances::{status as istatus, InstanceRow};
 use crate::catalog::now;
 use crate::catalog::snapshots::{self, status, SnapshotRow};
-use crate::wire::{Op, SnapshotRef, VerifyReport};
+use crate::wire::{Op, PruneSpec, SnapshotRef, SnapshotStart, VerifyReport};
 use crate::workflow::plan::PlannedStep;
 use crate::workflow::templates;
 use anyhow::{Context, Result};
@@ -131,7 +131,29 @@ pub fn plan_delete(ctx: &mut Ctx, id: i64, dry_run: bool) -> Result<Plan> {
     instances::check_not_busy(ctx, &inst)?;
     let host_id = snap.host_id.context("the snapshot's host was removed")?;
     let host = hosts::get(ctx.catalog.conn(), host_id)?;
-    let steps = templates::snapshot_delete(&snap, host_id);
+    // Logs stay from the oldest snapshot kept on this host onwards; never one it needs.
+    let keep_from = snapshots::list(ctx.catalog.conn(), Some(&snap.instance_name))?
+        .into_iter()
+        .filter(|s| {
+            s.id != snap.id && s.instance_id == snap.instance_id && s.host_id == Some(host_id)
+        })
+        .filter(|s| s.status == status::AVAILABLE || s.status == status::CREATING)
+        .map(|s| match &s.position {
+            Some(p) => (p.clone(), s.timeline.unwrap_or(1), s.uid),
+            // One still being taken needs everything from now on: keep all that is there.
+            None => ("0/0".to_string(), 1, s.uid),
+        })
+        .min_by_key(|(p, _, _)| super::pitr::position_key(p))
+        .map(|(position, timeline, snapshot)| SnapshotStart {
+            snapshot,
+            position,
+            timeline,
+        });
+    let prune = PruneSpec {
+        instance: inst.uid.clone(),
+        keep_from,
+    };
+    let steps = templates::snapshot_delete(&snap, host_id, prune);
     let mut plan = Plan {
         workflow_id: None,
         action: "snapshot-delete".into(),

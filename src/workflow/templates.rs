@@ -6,7 +6,8 @@ use super::plan::{Action, CatalogChange, Check, Expect, PlannedStep, Record, Ste
 use crate::catalog::instances::{status, InstanceRow};
 use crate::catalog::snapshots::SnapshotRow;
 use crate::wire::{
-    InstanceRef, Op, PasswordSpec, ProvisionSpec, RestoreSpec, Size, SnapshotRef, SnapshotSpec,
+    InstanceRef, Op, PasswordSpec, ProvisionSpec, PruneSpec, RestoreSpec, Size, SnapshotRef,
+    SnapshotSpec,
 };
 
 const HOST_RETRIES: u32 = 2;
@@ -134,8 +135,9 @@ pub fn snapshot(i: &InstanceRow, host_id: i64, snap: &SnapshotRow) -> Vec<Planne
     vec![snapshot_step("snapshot", i, host_id, snap)]
 }
 
-/// snapshot delete: remove it from its host, then from the catalog.
-pub fn snapshot_delete(snap: &SnapshotRow, host_id: i64) -> Vec<PlannedStep> {
+/// snapshot delete: remove it from its host, drop the archived logs no kept snapshot needs
+/// any more (`prune`), then forget it.
+pub fn snapshot_delete(snap: &SnapshotRow, host_id: i64, prune: PruneSpec) -> Vec<PlannedStep> {
     vec![
         host_step(
             "delete-snapshot",
@@ -143,6 +145,14 @@ pub fn snapshot_delete(snap: &SnapshotRow, host_id: i64) -> Vec<PlannedStep> {
             Op::SnapshotDelete(SnapshotRef {
                 snapshot: snap.uid.clone(),
             }),
+            None,
+            None,
+            &snap.uid,
+        ),
+        host_step(
+            "prune-logs",
+            host_id,
+            Op::WalPrune(prune),
             None,
             None,
             &snap.uid,
