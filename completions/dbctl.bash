@@ -28,6 +28,9 @@ _dbctl() {
             dbctl,describe)
                 cmd="dbctl__subcmd__describe"
                 ;;
+            dbctl,endpoint)
+                cmd="dbctl__subcmd__endpoint"
+                ;;
             dbctl,events)
                 cmd="dbctl__subcmd__events"
                 ;;
@@ -45,6 +48,9 @@ _dbctl() {
                 ;;
             dbctl,list)
                 cmd="dbctl__subcmd__list"
+                ;;
+            dbctl,recover)
+                cmd="dbctl__subcmd__recover"
                 ;;
             dbctl,restorable-window)
                 cmd="dbctl__subcmd__restorable__subcmd__window"
@@ -64,6 +70,18 @@ _dbctl() {
             dbctl,workflow)
                 cmd="dbctl__subcmd__workflow"
                 ;;
+            dbctl__subcmd__endpoint,help)
+                cmd="dbctl__subcmd__endpoint__subcmd__help"
+                ;;
+            dbctl__subcmd__endpoint,list)
+                cmd="dbctl__subcmd__endpoint__subcmd__list"
+                ;;
+            dbctl__subcmd__endpoint__subcmd__help,help)
+                cmd="dbctl__subcmd__endpoint__subcmd__help__subcmd__help"
+                ;;
+            dbctl__subcmd__endpoint__subcmd__help,list)
+                cmd="dbctl__subcmd__endpoint__subcmd__help__subcmd__list"
+                ;;
             dbctl__subcmd__help,clone)
                 cmd="dbctl__subcmd__help__subcmd__clone"
                 ;;
@@ -75,6 +93,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,describe)
                 cmd="dbctl__subcmd__help__subcmd__describe"
+                ;;
+            dbctl__subcmd__help,endpoint)
+                cmd="dbctl__subcmd__help__subcmd__endpoint"
                 ;;
             dbctl__subcmd__help,events)
                 cmd="dbctl__subcmd__help__subcmd__events"
@@ -94,6 +115,9 @@ _dbctl() {
             dbctl__subcmd__help,list)
                 cmd="dbctl__subcmd__help__subcmd__list"
                 ;;
+            dbctl__subcmd__help,recover)
+                cmd="dbctl__subcmd__help__subcmd__recover"
+                ;;
             dbctl__subcmd__help,restorable-window)
                 cmd="dbctl__subcmd__help__subcmd__restorable__subcmd__window"
                 ;;
@@ -111,6 +135,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,workflow)
                 cmd="dbctl__subcmd__help__subcmd__workflow"
+                ;;
+            dbctl__subcmd__help__subcmd__endpoint,list)
+                cmd="dbctl__subcmd__help__subcmd__endpoint__subcmd__list"
                 ;;
             dbctl__subcmd__help__subcmd__host,add)
                 cmd="dbctl__subcmd__help__subcmd__host__subcmd__add"
@@ -272,7 +299,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --output --help --version init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help"
+            opts="-o -h -V --home --output --help --version init host create clone restore recover restorable-window delete describe list url snapshot endpoint workflow events sweep generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -457,6 +484,100 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__endpoint)
+            opts="-o -h -V --home --output --help --version list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__endpoint__subcmd__help)
+            opts="list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__endpoint__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__endpoint__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__endpoint__subcmd__list)
+            opts="-o -h -V --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__events)
             opts="-o -h -V --limit --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -518,7 +639,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone restore restorable-window delete describe list url snapshot workflow events sweep generate-docs help"
+            opts="init host create clone restore recover restorable-window delete describe list url snapshot endpoint workflow events sweep generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -576,6 +697,34 @@ _dbctl() {
         dbctl__subcmd__help__subcmd__describe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__endpoint)
+            opts="list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__endpoint__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -728,6 +877,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__recover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1280,6 +1443,40 @@ _dbctl() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__recover)
+            opts="-o -h -V --at --lsn --dry-run --detach --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lsn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

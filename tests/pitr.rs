@@ -243,3 +243,98 @@ fn deleting_a_snapshot_drops_only_the_logs_no_kept_snapshot_needs() {
         .ok();
     assert_eq!(count(), 0);
 }
+
+#[test]
+fn recover_rebuilds_a_destroyed_instance_and_moves_its_endpoint() {
+    let mut env = TestEnv::new();
+    env.init();
+    // The endpoint hook: records its arguments and environment.
+    let hook_out = env.dir.join("hook.out");
+    let hook = env.dir.join("hook.sh");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\necho \"$@|$DBCTL_ENDPOINT|$DBCTL_OLD_ADDRESS|$DBCTL_NEW_ADDRESS\" >> {}\n",
+            hook_out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        env.home.join("config.toml"),
+        format!("[endpoints]\nhook = [\"{}\"]\n", hook.display()),
+    )
+    .unwrap();
+
+    env.dbctl(&["create", "src"]).ok();
+    env.psql("src", "create table markers (id int primary key)");
+    env.dbctl(&["snapshot", "create", "src"]).ok();
+    commit_marker(&env, 1);
+    let (at2, _) = commit_marker(&env, 2);
+    commit_marker(&env, 3);
+    wait_for_window_past(&env, "src", &at2);
+    let before = env.dbctl(&["describe", "src", "-o", "json"]).ok().json();
+    let endpoints = env.dbctl(&["endpoint", "list", "-o", "json"]).ok().json();
+    assert_eq!(endpoints[0]["name"], "src");
+    assert_eq!(endpoints[0]["port"], before["port"]);
+
+    // The data directory is destroyed under a running server.
+    let uid = src_uid(&env);
+    let data = env.local_root().join("instances").join(&uid).join("data");
+    let pid: i32 = std::fs::read_to_string(data.join("postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&data).unwrap();
+
+    let r = env.dbctl(&["recover", "src", "-o", "json"]).ok();
+    assert!(r.stderr.contains("the endpoint moves"), "{}", r.stderr);
+    let after = r.json();
+    assert_eq!(after["name"], "src");
+    assert_eq!(after["status"], "available");
+    assert_ne!(after["port"], before["port"]);
+    assert_eq!(after["source_instance"], "src");
+    // Every archived marker is back, and the old password still works (same roles).
+    assert_eq!(markers(&env, "src"), "1,2,3");
+    let endpoints = env.dbctl(&["endpoint", "list", "-o", "json"]).ok().json();
+    assert_eq!(endpoints.as_array().unwrap().len(), 1);
+    assert_eq!(endpoints[0]["port"], after["port"]);
+    let old_addr = format!("127.0.0.1:{}", before["port"]);
+    let new_addr = format!("127.0.0.1:{}", after["port"]);
+    let ran = std::fs::read_to_string(&hook_out).unwrap();
+    assert_eq!(
+        ran.trim(),
+        format!("src {old_addr} {new_addr}|src|{old_addr}|{new_addr}")
+    );
+    let kinds = env.event_kinds("src");
+    for k in [
+        "replaced",
+        "endpoint_moved",
+        "endpoint_hook_ran",
+        "recovered",
+    ] {
+        assert!(kinds.iter().any(|e| e == k), "no {k} event in {kinds:?}");
+    }
+    // The recovered instance has a snapshot of its own: its window starts anew.
+    let w = env
+        .dbctl(&["restorable-window", "src", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(w["snapshots"], 1);
+    assert_eq!(env.instance_count(), 1);
+    assert_eq!(env.running_servers().len(), 1);
+
+    // Recover to a time: only what was committed before it.
+    env.dbctl(&["recover", "src", "--at", "2000-01-01T00:00:00Z"])
+        .one_line_error(2, "outside the restorable window");
+    env.dbctl(&["recover", "nope"])
+        .one_line_error(2, "no instance named `nope`");
+}

@@ -11,6 +11,8 @@ pub mod status {
     pub const DELETING: &str = "deleting";
     pub const FAILED: &str = "failed";
     pub const DELETED: &str = "deleted";
+    /// Recovery made a new instance that took over its name and endpoint.
+    pub const REPLACED: &str = "replaced";
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,7 +90,7 @@ pub fn insert(conn: &Connection, i: &InstanceRow) -> Result<i64> {
 pub fn live_by_name(conn: &Connection, name: &str) -> Result<Option<InstanceRow>> {
     Ok(conn
         .query_row(
-            &format!("SELECT {COLS} FROM instances WHERE name = ?1 AND status <> 'deleted'"),
+            &format!("SELECT {COLS} FROM instances WHERE name = ?1 AND status NOT IN ('deleted', 'replaced')"),
             [name],
             from_row,
         )
@@ -110,7 +112,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<InstanceRow> {
 /// The query fails.
 pub fn list_live(conn: &Connection) -> Result<Vec<InstanceRow>> {
     let mut st = conn.prepare(&format!(
-        "SELECT {COLS} FROM instances WHERE status <> 'deleted' ORDER BY name"
+        "SELECT {COLS} FROM instances WHERE status NOT IN ('deleted', 'replaced') ORDER BY name"
     ))?;
     let rows = st
         .query_map([], from_row)?
@@ -124,7 +126,7 @@ pub fn list_live(conn: &Connection) -> Result<Vec<InstanceRow>> {
 /// The query fails.
 pub fn live_on_host(conn: &Connection, host_id: i64) -> Result<Vec<InstanceRow>> {
     let mut st = conn.prepare(&format!(
-        "SELECT {COLS} FROM instances WHERE host_id = ?1 AND status <> 'deleted' ORDER BY name"
+        "SELECT {COLS} FROM instances WHERE host_id = ?1 AND status NOT IN ('deleted', 'replaced') ORDER BY name"
     ))?;
     let rows = st
         .query_map([host_id], from_row)?
@@ -161,6 +163,43 @@ pub fn set_lease(conn: &Connection, id: i64, workflow: Option<i64>) -> Result<()
     conn.execute(
         "UPDATE instances SET lease_workflow_id = ?2 WHERE id = ?1",
         params![id, workflow],
+    )?;
+    Ok(())
+}
+
+/// Gives an instance a new name (recovery hands the old name to its replacement).
+///
+/// # Errors
+/// The name is in use by a live instance.
+pub fn rename(conn: &Connection, id: i64, name: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE instances SET name = ?2 WHERE id = ?1",
+        params![id, name],
+    )?;
+    Ok(())
+}
+
+/// Releases every lease a workflow holds and marks the instances it was creating (other than
+/// `except`) deleted: what a failed workflow leaves.
+///
+/// # Errors
+/// The update fails.
+pub fn release_workflow(
+    conn: &Connection,
+    workflow_id: i64,
+    failed: bool,
+    except: Option<i64>,
+) -> Result<()> {
+    if failed {
+        conn.execute(
+            "UPDATE instances SET status = 'deleted', deleted_at = ?3
+             WHERE lease_workflow_id = ?1 AND status = 'creating' AND id IS NOT ?2",
+            params![workflow_id, except, super::now()],
+        )?;
+    }
+    conn.execute(
+        "UPDATE instances SET lease_workflow_id = NULL WHERE lease_workflow_id = ?1",
+        [workflow_id],
     )?;
     Ok(())
 }

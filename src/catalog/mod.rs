@@ -3,6 +3,7 @@
 //! WAL mode, a busy timeout, foreign keys, file mode 0600, and numbered migrations applied in
 //! one transaction and tracked by `PRAGMA user_version`. All SQL lives below this module.
 
+pub mod endpoints;
 pub mod events;
 pub mod hosts;
 pub mod instances;
@@ -19,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_snapshots.sql"),
     include_str!("migrations/003_pitr.sql"),
+    include_str!("migrations/004_endpoints.sql"),
 ];
 
 pub struct Catalog {

@@ -211,3 +211,15 @@ pub fn by_uid(conn: &Connection, uid: &str) -> Result<Option<SnapshotRow>> {
         )
         .optional()?)
 }
+
+/// Keeps snapshot rows in step with their instance's name.
+///
+/// # Errors
+/// The update fails.
+pub fn rename_instance(conn: &Connection, instance_id: i64, name: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE snapshots SET instance_name = ?2 WHERE instance_id = ?1",
+        params![instance_id, name],
+    )?;
+    Ok(())
+}

@@ -6,6 +6,7 @@ pub mod dbhost;
 pub mod delete;
 pub mod describe;
 pub mod docs;
+pub mod endpoint;
 pub mod events;
 pub mod host;
 pub mod init;
@@ -13,6 +14,7 @@ pub mod list;
 pub mod output;
 pub mod plan;
 pub mod progress;
+pub mod recover;
 pub mod restore;
 pub mod snapshot;
 pub mod sweep;
@@ -61,6 +63,7 @@ pub enum Command {
     Create(create::CreateArgs),
     Clone(clone::CloneArgs),
     Restore(restore::RestoreArgs),
+    Recover(recover::RecoverArgs),
     RestorableWindow(window::WindowArgs),
     Delete(delete::DeleteArgs),
     Describe(describe::DescribeArgs),
@@ -68,6 +71,8 @@ pub enum Command {
     Url(url::UrlArgs),
     #[command(subcommand)]
     Snapshot(snapshot::SnapshotCommand),
+    #[command(subcommand)]
+    Endpoint(endpoint::EndpointCommand),
     #[command(subcommand)]
     Workflow(workflow::WorkflowCommand),
     Events(events::EventsArgs),
@@ -114,6 +119,8 @@ pub fn main() -> i32 {
         Command::Create(a) => create::run(&env, a),
         Command::Clone(a) => clone::run(&env, a),
         Command::Restore(a) => restore::run(&env, a),
+        Command::Recover(a) => recover::run(&env, a),
+        Command::Endpoint(c) => endpoint::run(&env, c),
         Command::RestorableWindow(a) => window::run(&env, a),
         Command::Snapshot(c) => snapshot::run(&env, c),
         Command::Delete(a) => delete::run(&env, a),

@@ -103,7 +103,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
                     "leave out --snapshot and --fresh with --at, --lsn or --latest",
                 ));
             }
-            let (snap, resolved) = super::pitr::choose(ctx, &src, asked)?;
+            let (snap, resolved) = super::pitr::choose(ctx, &src, asked, false)?;
             target = Some(resolved);
             Some(snap)
         }

@@ -11,6 +11,17 @@ use std::path::Path;
 pub struct Config {
     pub classes: BTreeMap<String, Class>,
     pub placement: Placement,
+    pub endpoints: Endpoints,
+}
+
+/// What happens when an endpoint moves to another address.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Endpoints {
+    /// A program and its first arguments, run as an argument vector (never through a shell)
+    /// with the endpoint's name, old address and new address appended, and the same in
+    /// DBCTL_ENDPOINT, DBCTL_OLD_ADDRESS, DBCTL_NEW_ADDRESS: e.g. to update DNS or a pooler.
+    pub hook: Vec<String>,
 }
 
 /// A named instance size.

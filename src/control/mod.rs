@@ -12,5 +12,6 @@ pub mod instances;
 pub mod names;
 pub mod pitr;
 pub mod placement;
+pub mod recover;
 pub mod runs;
 pub mod snapshots;

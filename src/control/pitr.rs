@@ -220,18 +220,27 @@ pub fn window(ctx: &Ctx, inst: &InstanceRow) -> Result<Window> {
 /// # Errors
 /// [`super::error::Invalid`] printing the window when the target is outside it (naming a
 /// missing segment when a hole is why); an unreachable host.
-pub fn choose(ctx: &Ctx, inst: &InstanceRow, target: &Target) -> Result<(SnapshotRow, Target)> {
+///
+/// With `broken_source` the switch is attempted but may fail: a server that is gone cannot
+/// close its segment, and recovery then takes what was archived.
+pub fn choose(
+    ctx: &Ctx,
+    inst: &InstanceRow,
+    target: &Target,
+    broken_source: bool,
+) -> Result<(SnapshotRow, Target)> {
     if matches!(target, Target::Latest) && inst.status == istatus::AVAILABLE {
         let host = hosts::get(ctx.catalog.conn(), inst.host_id.context("no host")?)?;
-        host_ops::call(
+        let switched = host_ops::call(
             &host,
             Op::WalSwitch(InstanceRef {
                 instance: inst.uid.clone(),
             }),
         )
-        .map_err(|e| {
-            host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e)
-        })?;
+        .map_err(|e| host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e));
+        if !broken_source {
+            switched?;
+        }
     }
     let (pairs, _) = coverage(ctx, inst)?;
     let fits = |s: &SnapshotRow, r: &SnapshotReach| -> bool {

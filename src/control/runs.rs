@@ -46,6 +46,7 @@ pub fn execute(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcom
         catalog_path: Some(path),
         secrets: &ctx.secrets,
         progress,
+        endpoint_hook: &ctx.config.endpoints.hook,
     };
     ex.run(wf)
 }

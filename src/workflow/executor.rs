@@ -11,7 +11,7 @@ use super::plan::{Action, CatalogChange, Check, Expect, Record, StepSpec};
 use super::progress::Progress;
 use super::templates;
 use crate::catalog::workflows::{self, status, step_status, StepRow};
-use crate::catalog::{events, hosts, instances, snapshots, Catalog};
+use crate::catalog::{endpoints, events, hosts, instances, snapshots, Catalog};
 use crate::secrets::Secrets;
 use crate::transport;
 use crate::wire::{InstanceRef, InstanceStatus, Op, Request, SnapshotInfo, SnapshotRef};
@@ -43,6 +43,16 @@ pub struct Executor<'a> {
     pub catalog_path: Option<PathBuf>,
     pub secrets: &'a Secrets,
     pub progress: &'a dyn Progress,
+    /// Run when an endpoint moves (config.toml `[endpoints] hook`); empty: none.
+    pub endpoint_hook: &'a [String],
+}
+
+/// An endpoint that now points elsewhere.
+struct Moved {
+    endpoint: String,
+    instance: (i64, String),
+    old: String,
+    new: String,
 }
 
 struct StepError {
@@ -88,6 +98,26 @@ fn call_error(host: &str, e: transport::CallError) -> StepError {
         transient: e.is_transient(),
         unreachable: matches!(e, transport::CallError::Unreachable(_)),
     }
+}
+
+/// Points an instance's endpoint at it; returns the move when the address changed.
+fn point_endpoint(
+    tx: &rusqlite::Connection,
+    name: &str,
+    instance_id: i64,
+) -> Result<Option<Moved>> {
+    let inst = instances::get(tx, instance_id)?;
+    let (Some(host_id), Some(port)) = (inst.host_id, inst.port) else {
+        return Ok(None);
+    };
+    let host = hosts::get(tx, host_id)?;
+    let old = endpoints::point(tx, name, instance_id, &host.address, port)?;
+    Ok(old.map(|old| Moved {
+        endpoint: name.to_string(),
+        instance: (instance_id, inst.name.clone()),
+        old,
+        new: endpoints::join(&host.address, port),
+    }))
 }
 
 /// This process, as recorded in `workflows.runner`.
@@ -320,7 +350,7 @@ impl Executor<'_> {
                         instances::set_status(tx, id, after)?;
                     }
                 }
-                instances::set_lease(tx, id, None)?;
+                instances::release_workflow(tx, wf, end == status::FAILED, Some(id))?;
                 let (kind, msg) = match reason {
                     None => (
                         templates::success_event(action),
@@ -403,7 +433,9 @@ impl Executor<'_> {
                 self.call(*host_id, &format!("wf{wf}-s{}", step.idx), op)?
             }
             Action::Catalog { change } => {
-                self.apply(change)?;
+                if let Some(moved) = self.apply(wf, change)? {
+                    self.run_endpoint_hook(wf, &moved);
+                }
                 Value::Null
             }
             Action::Transfer {
@@ -549,28 +581,98 @@ impl Executor<'_> {
         }
     }
 
-    fn apply(&mut self, change: &CatalogChange) -> Result<()> {
+    fn apply(&mut self, wf: i64, change: &CatalogChange) -> Result<Option<Moved>> {
         match change {
             CatalogChange::SetStatus {
                 instance_id,
                 status,
-            } => instances::set_status(self.catalog.conn(), *instance_id, status),
-            CatalogChange::SnapshotDeleted { snapshot_id } => snapshots::set_status(
-                self.catalog.conn(),
-                *snapshot_id,
-                snapshots::status::DELETED,
-            ),
+            } => self.catalog.write(|tx| {
+                instances::set_status(tx, *instance_id, status)?;
+                if status == instances::status::AVAILABLE {
+                    let name = instances::get(tx, *instance_id)?.name;
+                    return point_endpoint(tx, &name, *instance_id);
+                }
+                Ok(None)
+            }),
+            CatalogChange::SnapshotDeleted { snapshot_id } => {
+                snapshots::set_status(
+                    self.catalog.conn(),
+                    *snapshot_id,
+                    snapshots::status::DELETED,
+                )?;
+                Ok(None)
+            }
             CatalogChange::Forget { instance_id } => {
                 let inst = instances::get(self.catalog.conn(), *instance_id)?;
-                instances::set_status(
-                    self.catalog.conn(),
-                    *instance_id,
-                    instances::status::DELETED,
-                )?;
+                self.catalog.write(|tx| {
+                    instances::set_status(tx, *instance_id, instances::status::DELETED)?;
+                    endpoints::remove_for_instance(tx, *instance_id)
+                })?;
                 self.secrets.remove(&inst.uid);
-                Ok(())
+                Ok(None)
             }
+            CatalogChange::TakeOver { old_id, new_id } => self.catalog.write(|tx| {
+                let old = instances::get(tx, *old_id)?;
+                instances::set_status(tx, *old_id, instances::status::REPLACED)?;
+                instances::rename(tx, *new_id, &old.name)?;
+                snapshots::rename_instance(tx, *new_id, &old.name)?;
+                instances::set_status(tx, *new_id, instances::status::AVAILABLE)?;
+                events::add(
+                    tx,
+                    Some((*old_id, &old.name)),
+                    Some(wf),
+                    "replaced",
+                    &format!(
+                        "{} was replaced by a recovered copy (workflow {wf})",
+                        old.name
+                    ),
+                )?;
+                point_endpoint(tx, &old.name, *new_id)
+            }),
         }
+    }
+
+    /// Records an endpoint's move and runs the configured hook: an argument vector with the
+    /// name and both addresses appended (and in the environment), never a shell string. A
+    /// failing hook is recorded, not fatal: the instance itself is in place.
+    fn run_endpoint_hook(&mut self, wf: i64, moved: &Moved) {
+        let inst = Some((moved.instance.0, moved.instance.1.as_str()));
+        let msg = format!(
+            "endpoint {} moved from {} to {}",
+            moved.endpoint, moved.old, moved.new
+        );
+        let _ = events::add(self.catalog.conn(), inst, Some(wf), "endpoint_moved", &msg);
+        let Some((program, args)) = self.endpoint_hook.split_first() else {
+            return;
+        };
+        let out = std::process::Command::new(program)
+            .args(args)
+            .args([&moved.endpoint, &moved.old, &moved.new])
+            .env("DBCTL_ENDPOINT", &moved.endpoint)
+            .env("DBCTL_OLD_ADDRESS", &moved.old)
+            .env("DBCTL_NEW_ADDRESS", &moved.new)
+            .stdin(std::process::Stdio::null())
+            .output();
+        let failure = match out {
+            Ok(o) if o.status.success() => None,
+            Ok(o) => Some(format!(
+                "{} ({})",
+                o.status,
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => Some(e.to_string()),
+        };
+        let (kind, text) = match failure {
+            None => (
+                "endpoint_hook_ran",
+                format!("endpoint hook {program} ran for {}", moved.endpoint),
+            ),
+            Some(f) => (
+                "endpoint_hook_failed",
+                format!("endpoint hook {program} failed for {}: {f}", moved.endpoint),
+            ),
+        };
+        let _ = events::add(self.catalog.conn(), inst, Some(wf), kind, &text);
     }
 
     /// Undoes, newest first, every step that did or may have done something. Returns a note for

@@ -46,6 +46,8 @@ pub enum CatalogChange {
     Forget { instance_id: i64 },
     /// The snapshot is gone from its host.
     SnapshotDeleted { snapshot_id: i64 },
+    /// Recovery's new instance takes the old one's name and endpoint; the old is replaced.
+    TakeOver { old_id: i64, new_id: i64 },
 }
 
 /// Checks an instance's state on its host through a read-only status request.

@@ -6,8 +6,8 @@ use super::plan::{Action, CatalogChange, Check, Expect, PlannedStep, Record, Ste
 use crate::catalog::instances::{status, InstanceRow};
 use crate::catalog::snapshots::SnapshotRow;
 use crate::wire::{
-    InstanceRef, Op, PasswordSpec, ProvisionSpec, PruneSpec, RestoreSpec, Size, SnapshotRef,
-    SnapshotSpec,
+    InstanceRef, Op, PasswordSpec, ProvisionSpec, PruneSpec, RecoverySpec, RestoreSpec, Size,
+    SnapshotRef, SnapshotSpec,
 };
 
 const HOST_RETRIES: u32 = 2;
@@ -275,6 +275,66 @@ pub fn clone(
     steps
 }
 
+/// recover: stop the old server (if anything runs) -> restore the snapshot plus the old
+/// instance's logs to `recovery`'s target into `new` (undo: destroy) -> start (undo: stop) ->
+/// snapshot the result (its own restorable window starts there) -> `new` takes the old one's
+/// name and endpoint.
+pub fn recover(
+    old: &InstanceRow,
+    new: &InstanceRow,
+    host_id: i64,
+    snap: &SnapshotRow,
+    recovery: RecoverySpec,
+    after: &SnapshotRow,
+) -> Vec<PlannedStep> {
+    let mut restore = host_step(
+        "restore",
+        host_id,
+        Op::Restore(RestoreSpec {
+            instance: new.uid.clone(),
+            snapshot: snap.uid.clone(),
+            port: None,
+            size: size_of(new),
+            admin_user: new.admin_user.clone(),
+            archive_timeout_secs: crate::wire::default_archive_timeout(),
+            recovery: Some(recovery),
+        }),
+        Some(Expect::Exists),
+        Some(Op::Destroy(iref(new))),
+        &new.uid,
+    );
+    restore.spec.record = Some(Record::InstanceRuntime {
+        instance_id: new.id,
+    });
+    vec![
+        host_step(
+            "stop-old",
+            host_id,
+            Op::Stop(iref(old)),
+            None,
+            None,
+            &old.uid,
+        ),
+        restore,
+        host_step(
+            "start",
+            host_id,
+            Op::Start(iref(new)),
+            Some(Expect::Accepting),
+            Some(Op::Stop(iref(new))),
+            &new.uid,
+        ),
+        snapshot_step("snapshot-recovered", new, host_id, after),
+        catalog_step(
+            "take-over",
+            CatalogChange::TakeOver {
+                old_id: old.id,
+                new_id: new.id,
+            },
+        ),
+    ]
+}
+
 /// delete: [final snapshot] -> stop (undo: start) -> destroy -> forget.
 pub fn delete(
     i: &InstanceRow,
@@ -314,8 +374,9 @@ pub fn status_after_failure(action: &str) -> Option<&'static str> {
         "create" | "clone" => Some(status::DELETED),
         // Undo restarted the server: it is as it was.
         "delete" => Some(status::AVAILABLE),
-        // A snapshot never changed the instance.
-        "snapshot" | "snapshot-delete" => None,
+        // A snapshot never changed the instance; a failed recovery leaves the old one as it
+        // was (its server stopped, if one was running at all).
+        "snapshot" | "snapshot-delete" | "recover" => None,
         _ => Some(status::FAILED),
     }
 }
@@ -328,6 +389,7 @@ pub fn success_event(action: &str) -> &'static str {
         "delete" => "deleted",
         "snapshot" => "snapshot_taken",
         "snapshot-delete" => "snapshot_deleted",
+        "recover" => "recovered",
         _ => "succeeded",
     }
 }

@@ -1,0 +1,34 @@
+//! `dbctl recover`: rebuild a broken instance from its snapshot and logs, move its endpoint.
+
+use super::describe::print_instance;
+use super::plan::{run_plan, ChangeFlags};
+use super::Env;
+use crate::control::{instances, pitr, recover};
+use anyhow::Result;
+use clap::Args;
+
+/// Recover an instance: a new server from its newest snapshot plus all its archived logs (or
+/// up to --at / --lsn), on the host that keeps them. The new server takes over the name and
+/// endpoint (running the endpoint hook); the old one is marked replaced.
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    pub name: String,
+    /// Recover to this time instead of the latest (e.g. just before a bad change).
+    #[arg(long, value_name = "TIME", conflicts_with = "lsn")]
+    pub at: Option<String>,
+    /// Recover to this log position.
+    #[arg(long, value_name = "LSN")]
+    pub lsn: Option<String>,
+    #[command(flatten)]
+    pub change: ChangeFlags,
+}
+
+pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
+    let target = pitr::parse_target(a.at.as_deref(), a.lsn.as_deref(), false)?;
+    let mut ctx = env.open()?;
+    let plan = recover::plan_recover(&mut ctx, &a.name, target, a.change.dry_run)?;
+    if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
+        print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! Recovery of a broken instance: a new instance from its newest snapshot and all its logs (or
+//! up to a time), on the host that keeps them, taking over its name and endpoint.
+
+use super::error::invalid;
+use super::home::Ctx;
+use super::hosts as host_ops;
+use super::instances::{self, Plan};
+use super::{pitr, snapshots as snap_ops};
+use crate::catalog::instances::{self as irows, status, InstanceRow};
+use crate::catalog::snapshots;
+use crate::catalog::{hosts, now};
+use crate::wire::{Op, RecoverySpec, Target};
+use crate::workflow::templates;
+use anyhow::{Context, Result};
+
+/// Plans `recover NAME [--at]`; writes it unless `dry_run`.
+///
+/// # Errors
+/// Unknown or busy instance, a host that does not answer, a target outside the window.
+pub fn plan_recover(
+    ctx: &mut Ctx,
+    name: &str,
+    target: Option<Target>,
+    dry_run: bool,
+) -> Result<Plan> {
+    let old = instances::get(ctx, name)?;
+    if old.status == status::CREATING {
+        return Err(invalid(
+            format!("instance `{name}` is still being created"),
+            "wait for its workflow, or cancel it with `dbctl workflow cancel`",
+        ));
+    }
+    instances::check_not_busy(ctx, &old)?;
+    let host_id = old.host_id.context("the instance has no host")?;
+    let host = hosts::get(ctx.catalog.conn(), host_id)?;
+    host_ops::call(&host, Op::Facts).map_err(|e| {
+        anyhow::anyhow!(
+            "{}; recovery needs the snapshots and log archive kept on that host: bring it back, then recover again",
+            host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e)
+        )
+    })?;
+    let asked = target.unwrap_or(Target::Latest);
+    let (snap, resolved) = pitr::choose(ctx, &old, &asked, true)?;
+    let mut new = InstanceRow {
+        id: 0,
+        // A name of its own until it takes over the old one's at the end.
+        name: format!(
+            "{}-{:06x}",
+            &old.name[..old.name.len().min(50)],
+            rand::random::<u32>() & 0xff_ffff
+        ),
+        uid: String::new(),
+        engine: old.engine.clone(),
+        engine_version: None,
+        class: old.class.clone(),
+        cpus: old.cpus,
+        memory_mb: old.memory_mb,
+        max_connections: old.max_connections,
+        storage_gb: old.storage_gb,
+        host_id: Some(host_id),
+        port: None,
+        admin_user: old.admin_user.clone(),
+        status: status::CREATING.into(),
+        lease_workflow_id: None,
+        created_at: now(),
+        deleted_at: None,
+        source_instance: Some(old.name.clone()),
+        source_snapshot_id: Some(snap.id),
+    };
+    new.uid = new.name.clone();
+    let mut after = snap_ops::new_row(&new, host_id, "manual", Some("after-recovery"));
+    let recovery = RecoverySpec {
+        wal_instance: old.uid.clone(),
+        target: resolved.clone(),
+    };
+    let to = match &resolved {
+        Target::Time(t) => format!("{t} (UTC)"),
+        Target::Lsn(l) => format!("position {l}"),
+        Target::Latest => "the latest archived commit".into(),
+    };
+    let mut plan = Plan {
+        workflow_id: None,
+        action: "recover".into(),
+        instance: name.into(),
+        host: host.name.clone(),
+        placement: format!(
+            "on host {} (where its snapshots and logs are), from snapshot {} to {to}; the endpoint moves to the new server",
+            host.name, snap.id
+        ),
+        steps: templates::recover(&old, &new, host_id, &snap, recovery.clone(), &after),
+    };
+    if dry_run {
+        return Ok(plan);
+    }
+    // The roles come from the snapshot, so the recovered server keeps the old password.
+    let password = ctx.secrets.get(&old.uid)?;
+    ctx.secrets.put(&new.uid, &password)?;
+    let written = ctx.catalog.write(|tx| {
+        new.id = irows::insert(tx, &new)?;
+        after.instance_id = new.id;
+        after.id = snapshots::insert(tx, &after)?;
+        let steps = templates::recover(&old, &new, host_id, &snap, recovery.clone(), &after);
+        let wf = instances::write_workflow(tx, "recover", &old, &steps)?;
+        irows::set_lease(tx, new.id, Some(wf))?;
+        snapshots::set_workflow(tx, after.id, wf)?;
+        Ok((wf, steps))
+    });
+    match written {
+        Ok((wf, steps)) => {
+            plan.workflow_id = Some(wf);
+            plan.steps = steps;
+            Ok(plan)
+        }
+        Err(e) => {
+            ctx.secrets.remove(&new.uid);
+            Err(e)
+        }
+    }
+}
