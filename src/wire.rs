@@ -71,6 +71,8 @@ pub enum Op {
     LogCoverage(CoverageSpec),
     /// Remove archived segments older than the oldest kept snapshot needs (all, if none).
     WalPrune(PruneSpec),
+    /// Stop an instance and move its data aside, put it back, or drop it (in-place restore).
+    DataAside(AsideSpec),
 }
 
 impl Op {
@@ -89,6 +91,7 @@ impl Op {
                 | Op::SetPassword(_)
                 | Op::WalSwitch(_)
                 | Op::WalPrune(_)
+                | Op::DataAside(_)
         )
     }
 
@@ -117,6 +120,11 @@ impl Op {
             Op::WalSwitch(_) => "wal_switch",
             Op::LogCoverage(_) => "log_coverage",
             Op::WalPrune(_) => "wal_prune",
+            Op::DataAside(a) => match a.mode {
+                AsideMode::Set => "set_data_aside",
+                AsideMode::PutBack => "put_data_back",
+                AsideMode::Drop => "drop_old_data",
+            },
         }
     }
 }
@@ -156,6 +164,9 @@ pub struct RestoreSpec {
     /// Replay archived logs past the snapshot to this target; None: stop at the snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery: Option<RecoverySpec>,
+    /// Restore into the existing instance (its data set aside first), keeping its port.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_place: bool,
 }
 
 /// Point-in-time recovery: which archive to replay from, and how far.
@@ -175,6 +186,23 @@ pub enum Target {
     Lsn(String),
     /// Everything archived.
     Latest,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AsideSpec {
+    pub instance: String,
+    pub mode: AsideMode,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum AsideMode {
+    /// Stop the server and move its data directory aside.
+    Set,
+    /// Discard whatever data is there now, move the set-aside data back and start it.
+    PutBack,
+    /// Remove the set-aside data.
+    Drop,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -338,3 +338,64 @@ fn recover_rebuilds_a_destroyed_instance_and_moves_its_endpoint() {
     env.dbctl(&["recover", "nope"])
         .one_line_error(2, "no instance named `nope`");
 }
+
+#[test]
+fn restore_in_place_keeps_name_port_and_endpoint_and_its_undo_puts_the_data_back() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "src"]).ok();
+    env.psql("src", "create table markers (id int primary key)");
+    env.dbctl(&["snapshot", "create", "src"]).ok();
+    let mut marks = Vec::new();
+    for id in 1..=3 {
+        marks.push(commit_marker(&env, id));
+    }
+    wait_for_window_past(&env, "src", &marks[2].0);
+    let port = env.dbctl(&["describe", "src", "-o", "json"]).ok().json()["port"].clone();
+    let t = between(&marks[1].0, &marks[2].0);
+
+    env.dbctl(&["restore", "src", "--at", &t, "--in-place"])
+        .one_line_error(2, "without confirmation");
+    // A restore whose new server never comes up is undone: the old data is back and serving.
+    env.dbctl_env(
+        &["restore", "src", "--at", &t, "--in-place", "--yes"],
+        &[("DBCTL_FAILPOINTS", "fail:start")],
+    )
+    .fails_with(1);
+    assert_eq!(markers(&env, "src"), "1,2,3");
+    assert_eq!(env.status_of("src"), "available");
+
+    let r = env
+        .dbctl(&[
+            "restore",
+            "src",
+            "--at",
+            &t,
+            "--in-place",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .ok();
+    assert!(
+        r.stderr.contains("name, port and endpoint stay"),
+        "{}",
+        r.stderr
+    );
+    let d = r.json();
+    assert_eq!(d["port"], port);
+    assert_eq!(markers(&env, "src"), "1,2");
+    let endpoints = env.dbctl(&["endpoint", "list", "-o", "json"]).ok().json();
+    assert_eq!(endpoints[0]["port"], port);
+    assert_eq!(env.instance_count(), 1);
+    assert_eq!(env.running_servers().len(), 1);
+    let inst_dir = env.local_root().join("instances").join(src_uid(&env));
+    assert!(
+        !inst_dir.join("data.aside").exists(),
+        "the old data was not dropped"
+    );
+    assert!(env
+        .event_kinds("src")
+        .iter()
+        .any(|k| k == "restored_in_place"));
+}

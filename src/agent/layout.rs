@@ -50,6 +50,10 @@ impl Layout {
     pub fn data(&self, name: &str) -> PathBuf {
         self.instance(name).join("data")
     }
+    /// An instance's previous data while an in-place restore replaces it.
+    pub fn aside_data(&self, name: &str) -> PathBuf {
+        self.instance(name).join("data.aside")
+    }
     pub fn partial_data(&self, name: &str) -> PathBuf {
         self.instance(name).join("data.partial")
     }

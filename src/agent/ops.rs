@@ -104,6 +104,7 @@ impl Host {
                 valid_name(&spec.instance)?;
                 serde_json::to_value(crate::agent::wal::coverage(&self.layout, spec)?)?
             }
+            Op::DataAside(spec) => serde_json::to_value(self.data_aside(spec)?)?,
             Op::WalPrune(spec) => {
                 valid_name(&spec.instance)?;
                 serde_json::json!({ "removed": crate::agent::wal::prune(&self.layout, spec)? })

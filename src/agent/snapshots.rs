@@ -297,9 +297,22 @@ impl Host {
         progress: &mut dyn FnMut(&str),
     ) -> Result<InstanceStatus> {
         valid_name(&spec.instance)?;
-        if self.layout.meta(&spec.instance)?.is_some() {
-            return self.status(&spec.instance);
-        }
+        // In place: the instance exists with its data set aside, and keeps its port. Either
+        // way, a restore that already happened is answered with the instance's status.
+        let wanted_port = match (self.layout.meta(&spec.instance)?, spec.in_place) {
+            (Some(_), false) => return self.status(&spec.instance),
+            (Some(_), true) if self.layout.data(&spec.instance).exists() => {
+                return self.status(&spec.instance)
+            }
+            (Some(meta), true) => Some(meta.port),
+            (None, true) => {
+                return Err(wire_err(
+                    ErrorCode::NotFound,
+                    format!("no instance {} to restore in place", spec.instance),
+                ))
+            }
+            (None, false) => spec.port,
+        };
         let info = self.existing_snapshot(&spec.snapshot)?;
         let engine = self.engine(&info.engine)?;
         let storage = self.storage()?;
@@ -316,7 +329,7 @@ impl Host {
         let dir = self.layout.instance(&spec.instance);
         std::fs::create_dir_all(&dir)?;
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
-        let port = self.reserve_port(&spec.instance, spec.port)?;
+        let port = self.reserve_port(&spec.instance, wanted_port)?;
         let partial = self.layout.partial_data(&spec.instance);
         let data = self.layout.data(&spec.instance);
         for stale in [&partial, &data] {
@@ -364,6 +377,45 @@ impl Host {
                 admin_user: spec.admin_user.clone(),
             },
         )?;
+        self.status(&spec.instance)
+    }
+
+    /// Moves an instance's data aside, puts it back, or drops it (an in-place restore's steps
+    /// and their undo). Each mode converges when re-run.
+    ///
+    /// # Errors
+    /// The server cannot be stopped or started, or files cannot be moved.
+    pub fn data_aside(&self, spec: &crate::wire::AsideSpec) -> Result<InstanceStatus> {
+        use crate::wire::AsideMode;
+        let (meta, engine) = self.existing(&spec.instance)?;
+        let storage = self.storage()?;
+        let (data, aside) = (
+            self.layout.data(&spec.instance),
+            self.layout.aside_data(&spec.instance),
+        );
+        match spec.mode {
+            AsideMode::Set => {
+                engine
+                    .stop(&self.ctx(), &spec.instance, &meta)
+                    .map_err(engine_failed)?;
+                if data.exists() && !aside.exists() {
+                    std::fs::rename(&data, &aside)?;
+                }
+            }
+            AsideMode::PutBack => {
+                if aside.exists() {
+                    engine
+                        .stop(&self.ctx(), &spec.instance, &meta)
+                        .map_err(engine_failed)?;
+                    storage.remove_tree(&self.layout.partial_data(&spec.instance))?;
+                    storage.remove_tree(&data)?;
+                    std::fs::rename(&aside, &data)?;
+                }
+                // A server broken before the restore may not start; it is back as it was.
+                let _ = engine.start(&self.ctx(), &spec.instance, &meta);
+            }
+            AsideMode::Drop => storage.remove_tree(&aside)?,
+        }
         self.status(&spec.instance)
     }
 

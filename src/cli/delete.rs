@@ -30,27 +30,7 @@ pub fn run(env: &Env, a: &DeleteArgs) -> Result<()> {
     // Check the name before asking, so a typo is not answered with a question.
     instances::get(&ctx, &a.name)?;
     if !a.yes && !a.change.dry_run {
-        if !std::io::stdin().is_terminal() {
-            return Err(invalid(
-                format!("refusing to delete `{}` without confirmation", a.name),
-                "pass --yes when running without a terminal",
-            ));
-        }
-        let mut err = std::io::stderr();
-        let _ = write!(
-            err,
-            "Delete instance {} and all its data? Type its name to confirm: ",
-            a.name
-        );
-        let _ = err.flush();
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if answer.trim() != a.name {
-            return Err(invalid(
-                "not confirmed",
-                "type the instance's name exactly, or pass --yes",
-            ));
-        }
+        confirm(&a.name, "Delete instance")?;
     }
     let plan = instances::plan_delete(&mut ctx, &a.name, a.skip_final_snapshot, a.change.dry_run)?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
@@ -59,6 +39,32 @@ pub fn run(env: &Env, a: &DeleteArgs) -> Result<()> {
         } else {
             env.printer.note(&format!("deleted {}", a.name));
         }
+    }
+    Ok(())
+}
+
+/// Asks on a terminal for the instance's name before a destructive change; without a
+/// terminal, refuses (the caller's --yes skips this).
+///
+/// # Errors
+/// [`crate::control::error::Invalid`] when not confirmed.
+pub fn confirm(name: &str, what: &str) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(invalid(
+            format!("refusing to change `{name}` without confirmation"),
+            "pass --yes when running without a terminal",
+        ));
+    }
+    let mut err = std::io::stderr();
+    let _ = write!(err, "{what} {name}? Type its name to confirm: ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() != name {
+        return Err(invalid(
+            "not confirmed",
+            "type the instance's name exactly, or pass --yes",
+        ));
     }
     Ok(())
 }

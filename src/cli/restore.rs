@@ -5,7 +5,7 @@ use super::plan::{run_plan, ChangeFlags};
 use super::Env;
 use crate::control::clones::{self, CloneOpts};
 use crate::control::error::invalid;
-use crate::control::{instances, pitr};
+use crate::control::{instances, pitr, recover};
 use crate::wire::Target;
 use anyhow::Result;
 use clap::Args;
@@ -32,15 +32,27 @@ impl TargetArgs {
     }
 }
 
-/// Restore an instance as of a point in time into a new instance: its newest snapshot before
-/// the target plus its archived logs up to the target, verified before the copy starts.
+/// Restore an instance as of a point in time: its newest snapshot before the target plus its
+/// archived logs up to the target, verified as they are used. Into a new instance (--as NEW),
+/// or in place (--in-place), keeping its name, port and endpoint.
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// The instance whose data to restore.
     pub name: String,
     /// Name of the new instance.
-    #[arg(long = "as", value_name = "NEW")]
-    pub new_name: String,
+    #[arg(
+        long = "as",
+        value_name = "NEW",
+        required_unless_present = "in_place",
+        conflicts_with = "in_place"
+    )]
+    pub new_name: Option<String>,
+    /// Replace the instance's own data (the old data is kept until the restore succeeds).
+    #[arg(long)]
+    pub in_place: bool,
+    /// With --in-place: do not ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub target: TargetArgs,
     /// Class of the new instance [default: the source's].
@@ -63,11 +75,14 @@ pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
         .resolve()?
         .ok_or_else(|| invalid("no target given", "give --at TIME, --lsn LSN or --latest"))?;
     let mut ctx = env.open()?;
+    let Some(new_name) = &a.new_name else {
+        return in_place(env, &mut ctx, a, target);
+    };
     let plan = clones::plan_clone(
         &mut ctx,
         &CloneOpts {
             source: a.name.clone(),
-            name: a.new_name.clone(),
+            name: new_name.clone(),
             class: a.class.clone(),
             host: None,
             storage_gb: a.storage_gb,
@@ -79,7 +94,24 @@ pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
         a.change.dry_run,
     )?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
-        print_instance(&env.printer, &instances::describe(&ctx, &a.new_name)?);
+        print_instance(&env.printer, &instances::describe(&ctx, new_name)?);
+    }
+    Ok(())
+}
+
+fn in_place(
+    env: &Env,
+    ctx: &mut crate::control::home::Ctx,
+    a: &RestoreArgs,
+    target: Target,
+) -> Result<()> {
+    instances::get(ctx, &a.name)?;
+    if !a.yes && !a.change.dry_run {
+        super::delete::confirm(&a.name, "Replace the data of")?;
+    }
+    let plan = recover::plan_in_place(ctx, &a.name, target, a.change.dry_run)?;
+    if run_plan(ctx, &env.printer, &plan, a.change)? {
+        print_instance(&env.printer, &instances::describe(ctx, &a.name)?);
     }
     Ok(())
 }

@@ -73,11 +73,7 @@ pub fn plan_recover(
         wal_instance: old.uid.clone(),
         target: resolved.clone(),
     };
-    let to = match &resolved {
-        Target::Time(t) => format!("{t} (UTC)"),
-        Target::Lsn(l) => format!("position {l}"),
-        Target::Latest => "the latest archived commit".into(),
-    };
+    let to = describe_target(&resolved);
     let mut plan = Plan {
         workflow_id: None,
         action: "recover".into(),
@@ -115,5 +111,60 @@ pub fn plan_recover(
             ctx.secrets.remove(&new.uid);
             Err(e)
         }
+    }
+}
+
+/// Plans `restore NAME --in-place` to `target`; writes it unless `dry_run`.
+///
+/// # Errors
+/// Unknown or busy instance, a host that does not answer, a target outside the window.
+pub fn plan_in_place(ctx: &mut Ctx, name: &str, target: Target, dry_run: bool) -> Result<Plan> {
+    let inst = instances::get(ctx, name)?;
+    if inst.status == status::CREATING {
+        return Err(invalid(
+            format!("instance `{name}` is still being created"),
+            "wait for its workflow first",
+        ));
+    }
+    instances::check_not_busy(ctx, &inst)?;
+    let host_id = inst.host_id.context("the instance has no host")?;
+    let host = hosts::get(ctx.catalog.conn(), host_id)?;
+    let (snap, resolved) = pitr::choose(ctx, &inst, &target, true)?;
+    let mut after = snap_ops::new_row(&inst, host_id, "manual", Some("after-restore"));
+    let recovery = RecoverySpec {
+        wal_instance: inst.uid.clone(),
+        target: resolved.clone(),
+    };
+    let mut plan = Plan {
+        workflow_id: None,
+        action: "restore".into(),
+        instance: name.into(),
+        host: host.name.clone(),
+        placement: format!(
+            "in place on host {}, from snapshot {} to {}; name, port and endpoint stay",
+            host.name,
+            snap.id,
+            describe_target(&resolved)
+        ),
+        steps: templates::restore_in_place(&inst, host_id, &snap, recovery.clone(), &after),
+    };
+    if dry_run {
+        return Ok(plan);
+    }
+    let (wf, steps) = ctx.catalog.write(|tx| {
+        snap_ops::write_with_snapshot(tx, "restore", &inst, &mut after, &|a| {
+            templates::restore_in_place(&inst, host_id, &snap, recovery.clone(), a)
+        })
+    })?;
+    plan.workflow_id = Some(wf);
+    plan.steps = steps;
+    Ok(plan)
+}
+
+fn describe_target(t: &Target) -> String {
+    match t {
+        Target::Time(t) => format!("{t} (UTC)"),
+        Target::Lsn(l) => format!("position {l}"),
+        Target::Latest => "the latest archived commit".into(),
     }
 }

@@ -6,8 +6,8 @@ use super::plan::{Action, CatalogChange, Check, Expect, PlannedStep, Record, Ste
 use crate::catalog::instances::{status, InstanceRow};
 use crate::catalog::snapshots::SnapshotRow;
 use crate::wire::{
-    InstanceRef, Op, PasswordSpec, ProvisionSpec, PruneSpec, RecoverySpec, RestoreSpec, Size,
-    SnapshotRef, SnapshotSpec,
+    AsideMode, AsideSpec, InstanceRef, Op, PasswordSpec, ProvisionSpec, PruneSpec, RecoverySpec,
+    RestoreSpec, Size, SnapshotRef, SnapshotSpec,
 };
 
 const HOST_RETRIES: u32 = 2;
@@ -227,6 +227,7 @@ pub fn clone(
             admin_user: new.admin_user.clone(),
             archive_timeout_secs: crate::wire::default_archive_timeout(),
             recovery: from.recovery.clone(),
+            in_place: false,
         }),
         Some(Expect::Exists),
         Some(Op::Destroy(iref(new))),
@@ -298,6 +299,7 @@ pub fn recover(
             admin_user: new.admin_user.clone(),
             archive_timeout_secs: crate::wire::default_archive_timeout(),
             recovery: Some(recovery),
+            in_place: false,
         }),
         Some(Expect::Exists),
         Some(Op::Destroy(iref(new))),
@@ -330,6 +332,75 @@ pub fn recover(
             CatalogChange::TakeOver {
                 old_id: old.id,
                 new_id: new.id,
+            },
+        ),
+    ]
+}
+
+/// restore in place: set the data aside (undo: put it back and start it) -> restore the
+/// snapshot plus logs into the same instance, same port -> start (undo: stop) -> snapshot the
+/// result -> drop the old data -> available.
+pub fn restore_in_place(
+    i: &InstanceRow,
+    host_id: i64,
+    snap: &SnapshotRow,
+    recovery: RecoverySpec,
+    after: &SnapshotRow,
+) -> Vec<PlannedStep> {
+    let aside = |mode| {
+        Op::DataAside(AsideSpec {
+            instance: i.uid.clone(),
+            mode,
+        })
+    };
+    vec![
+        host_step(
+            "set-data-aside",
+            host_id,
+            aside(AsideMode::Set),
+            None,
+            Some(aside(AsideMode::PutBack)),
+            &i.uid,
+        ),
+        host_step(
+            "restore",
+            host_id,
+            Op::Restore(RestoreSpec {
+                instance: i.uid.clone(),
+                snapshot: snap.uid.clone(),
+                port: None,
+                size: size_of(i),
+                admin_user: i.admin_user.clone(),
+                archive_timeout_secs: crate::wire::default_archive_timeout(),
+                recovery: Some(recovery),
+                in_place: true,
+            }),
+            Some(Expect::Exists),
+            None,
+            &i.uid,
+        ),
+        host_step(
+            "start",
+            host_id,
+            Op::Start(iref(i)),
+            Some(Expect::Accepting),
+            Some(Op::Stop(iref(i))),
+            &i.uid,
+        ),
+        snapshot_step("snapshot-restored", i, host_id, after),
+        host_step(
+            "drop-old-data",
+            host_id,
+            aside(AsideMode::Drop),
+            None,
+            None,
+            &i.uid,
+        ),
+        catalog_step(
+            "mark-available",
+            CatalogChange::SetStatus {
+                instance_id: i.id,
+                status: status::AVAILABLE.into(),
             },
         ),
     ]
@@ -376,7 +447,8 @@ pub fn status_after_failure(action: &str) -> Option<&'static str> {
         "delete" => Some(status::AVAILABLE),
         // A snapshot never changed the instance; a failed recovery leaves the old one as it
         // was (its server stopped, if one was running at all).
-        "snapshot" | "snapshot-delete" | "recover" => None,
+        // An in-place restore's undo put the old data back.
+        "snapshot" | "snapshot-delete" | "recover" | "restore" => None,
         _ => Some(status::FAILED),
     }
 }
@@ -390,6 +462,7 @@ pub fn success_event(action: &str) -> &'static str {
         "snapshot" => "snapshot_taken",
         "snapshot-delete" => "snapshot_deleted",
         "recover" => "recovered",
+        "restore" => "restored_in_place",
         _ => "succeeded",
     }
 }

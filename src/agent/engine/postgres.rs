@@ -605,7 +605,9 @@ impl Engine for Postgres {
         // its source, which a hot standby refuses; nobody needs to query it mid-recovery.
         // With a point-in-time target, restore_command fetches (checked) segments from the
         // source's archive and replay goes on to the target; PostgreSQL refuses to promote
-        // if the target was not reached.
+        // if the target was not reached. Replay stays on the snapshot's own timeline: dbctl
+        // picks the snapshot on the history wanted, and the archive may hold other branches
+        // (an earlier restore that was undone) that 'latest' would wrongly follow.
         let (restore_command, target) = match recovery {
             None => (
                 "/bin/false".to_string(),
@@ -621,7 +623,7 @@ impl Engine for Postgres {
             ),
         };
         let conf = format!(
-            "# Written by dbhost; removed once the copy is promoted.\nrestore_command = {}\n{target}recovery_target_inclusive = on\nrecovery_target_timeline = 'latest'\nrecovery_target_action = 'promote'\nhot_standby = off\n",
+            "# Written by dbhost; removed once the copy is promoted.\nrestore_command = {}\n{target}recovery_target_inclusive = on\nrecovery_target_timeline = 'current'\nrecovery_target_action = 'promote'\nhot_standby = off\n",
             quote(&restore_command)
         );
         std::fs::write(data_dir.join(RECOVERY_CONF), conf)?;
