@@ -1523,7 +1523,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__restore)
-            opts="-y -o -h -V --as --in-place --yes --at --lsn --latest --class --storage-gb --port --dry-run --detach --home --output --help --version"
+            opts="-y -o -h -V --as --in-place --yes --at --lsn --latest --class --host --storage-gb --port --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1542,6 +1542,10 @@ _dbctl() {
                     return 0
                     ;;
                 --class)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -137,6 +137,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l as -d 'Name of t
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l at -d 'A time: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), "now" or "N minutes ago"; echoed as UTC' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l lsn -d 'A log position (an LSN, e.g. 0/3000060)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l class -d 'Class of the new instance [default: the source\'s]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l host -d 'Host for the new instance [default: the source\'s, where its logs are]; another host receives the snapshot and the logs streamed through dbctl' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l storage-gb -d 'Storage to reserve, in GiB [default: the larger of the class\'s and the source\'s]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l port -d 'Port the new instance listens on [default: a free one]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F

@@ -73,6 +73,11 @@ pub enum Op {
     WalPrune(PruneSpec),
     /// Stop an instance and move its data aside, put it back, or drop it (in-place restore).
     DataAside(AsideSpec),
+    /// Bulk: stdout carries the archived log files of an instance from a snapshot's position on.
+    WalExport(WalExportSpec),
+    /// Bulk: stdin carries log files from a WalExport, stored in this host's archive under the
+    /// same instance name, each checked against its recorded checksum.
+    WalImport(InstanceRef),
 }
 
 impl Op {
@@ -92,12 +97,16 @@ impl Op {
                 | Op::WalSwitch(_)
                 | Op::WalPrune(_)
                 | Op::DataAside(_)
+                | Op::WalImport(_)
         )
     }
 
     /// Ops whose stdin or stdout is a raw data stream (answers on stderr).
     pub fn is_bulk(&self) -> bool {
-        matches!(self, Op::SnapshotExport(_) | Op::SnapshotImport(_))
+        matches!(
+            self,
+            Op::SnapshotExport(_) | Op::SnapshotImport(_) | Op::WalExport(_) | Op::WalImport(_)
+        )
     }
 
     pub fn name(&self) -> &'static str {
@@ -120,6 +129,8 @@ impl Op {
             Op::WalSwitch(_) => "wal_switch",
             Op::LogCoverage(_) => "log_coverage",
             Op::WalPrune(_) => "wal_prune",
+            Op::WalExport(_) => "wal_export",
+            Op::WalImport(_) => "wal_import",
             Op::DataAside(a) => match a.mode {
                 AsideMode::Set => "set_data_aside",
                 AsideMode::PutBack => "put_data_back",
@@ -186,6 +197,13 @@ pub enum Target {
     Lsn(String),
     /// Everything archived.
     Latest,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct WalExportSpec {
+    pub instance: String,
+    /// Only what replay from this snapshot needs (all when None).
+    pub from: Option<SnapshotStart>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -371,3 +371,96 @@ fn cross_host_clones_stream_through_dbctl_and_a_cut_stream_leaves_nothing() {
         .is_none());
     assert_eq!(env.status_of("prod"), "available");
 }
+
+#[test]
+fn point_in_time_clones_to_another_host_stream_the_snapshot_and_the_logs() {
+    let mut env = TestEnv::new();
+    env.init();
+    let h1 = env.ssh_host("logs-here", 1, "ed25519", None);
+    let h2 = env.ssh_host("copy-there", 2, "rsa", None);
+    env.add_host(&h1).ok();
+    env.add_host(&h2).ok();
+    env.dbctl(&["create", "src", "--host", "logs-here"]).ok();
+    env.psql("src", "create table markers (id int primary key)");
+    env.dbctl(&["snapshot", "create", "src"]).ok();
+    let mut before = Vec::new();
+    for id in 1..=3 {
+        before.push(env.psql("src", "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+        env.psql("src", &format!("insert into markers values ({id})"));
+        env.psql("src", "select pg_switch_wal()");
+    }
+    // Wait until the archive on the source host reaches past marker 2.
+    for _ in 0..150 {
+        let w = env
+            .dbctl(&["restorable-window", "src", "-o", "json"])
+            .ok()
+            .json();
+        if w["latest"]
+            .as_str()
+            .is_some_and(|l| l >= before[2].as_str())
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let r = env
+        .dbctl(&[
+            "restore",
+            "src",
+            "--at",
+            &before[2],
+            "--as",
+            "there",
+            "--host",
+            "copy-there",
+            "-o",
+            "json",
+        ])
+        .ok();
+    assert!(r.stderr.contains("streamed between hosts"), "{}", r.stderr);
+    assert_eq!(r.json()["host"], "copy-there");
+    assert_eq!(
+        env.psql(
+            "there",
+            "select string_agg(id::text, ',' order by id) from markers"
+        ),
+        "1,2"
+    );
+    let steps: Vec<String> = env.dbctl(&["workflow", "list", "-o", "json"]).ok().json()[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "transfer",
+            "transfer-logs",
+            "restore",
+            "start",
+            "set-password",
+            "drop-transfer-copy",
+            "drop-transferred-logs",
+            "mark-available"
+        ]
+    );
+    // The streamed copies are gone from the target; its own instance archives its own logs.
+    assert_eq!(
+        std::fs::read_dir(h2.root.join("snapshots"))
+            .unwrap()
+            .count(),
+        0
+    );
+    let src_uid = std::fs::read_dir(h1.root.join("instances"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .file_name();
+    let copied = h2.root.join("wal").join(&src_uid);
+    let left = std::fs::read_dir(&copied)
+        .map(|d| d.flatten().filter(|e| e.file_name().len() == 24).count())
+        .unwrap_or(0);
+    assert_eq!(left, 0, "transferred log segments left on the target");
+}

@@ -105,6 +105,24 @@ impl Host {
                 serde_json::to_value(crate::agent::wal::coverage(&self.layout, spec)?)?
             }
             Op::DataAside(spec) => serde_json::to_value(self.data_aside(spec)?)?,
+            Op::WalExport(spec) => {
+                valid_name(&spec.instance)?;
+                crate::agent::wal::export(&self.layout, spec, io.output)?;
+                serde_json::json!({ "instance": spec.instance })
+            }
+            Op::WalImport(r) => {
+                valid_name(&r.instance)?;
+                let n = crate::agent::wal::import(&self.layout, &r.instance, io.input, &|p| {
+                    self.run_as.chown(p)
+                })
+                .map_err(|e| {
+                    wire_err(
+                        ErrorCode::SnapshotCorrupt,
+                        format!("log import failed: {e:#}"),
+                    )
+                })?;
+                serde_json::json!({ "instance": r.instance, "segments": n })
+            }
             Op::WalPrune(spec) => {
                 valid_name(&spec.instance)?;
                 serde_json::json!({ "removed": crate::agent::wal::prune(&self.layout, spec)? })

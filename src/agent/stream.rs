@@ -36,6 +36,19 @@ fn put_header(out: &mut dyn Write, kind: u8, path: &str, mode: u32) -> Result<()
 /// # Errors
 /// A file cannot be read or the stream cannot be written.
 pub fn write_tree(dir: &Path, out: &mut dyn Write, progress: &mut dyn FnMut(u64)) -> Result<()> {
+    write_tree_filtered(dir, &|_| true, out, progress)
+}
+
+/// Like [`write_tree`], sending only the files `include` accepts (by relative path).
+///
+/// # Errors
+/// A file cannot be read or the stream cannot be written.
+pub fn write_tree_filtered(
+    dir: &Path,
+    include: &dyn Fn(&str) -> bool,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<()> {
     let mut dirs = vec![String::new()];
     let mut files = Vec::new();
     let mut i = 0;
@@ -54,7 +67,7 @@ pub fn write_tree(dir: &Path, out: &mut dyn Write, progress: &mut dyn FnMut(u64)
             let ft = e.file_type()?;
             if ft.is_dir() {
                 dirs.push(rel);
-            } else if ft.is_file() {
+            } else if ft.is_file() && include(&rel) {
                 files.push(rel);
             }
         }

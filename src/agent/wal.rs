@@ -149,20 +149,24 @@ pub fn fetch(layout: &Layout, instance: &str, name: &str, dest: &Path) -> Result
 /// # Errors
 /// The archive cannot be listed.
 pub fn list(layout: &Layout, instance: &str) -> Result<Vec<Segment>> {
-    let d = dir(layout, instance);
-    let Ok(entries) = std::fs::read_dir(&d) else {
-        return Ok(Vec::new());
+    Ok(list_dir(&dir(layout, instance)))
+}
+
+/// The files described by sidecars in `d`, in name order.
+fn list_dir(d: &Path) -> Vec<Segment> {
+    let Ok(entries) = std::fs::read_dir(d) else {
+        return Vec::new();
     };
     let mut out: Vec<Segment> = entries
         .flatten()
         .filter_map(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
             let name = n.strip_suffix(".json")?.to_string();
-            read_sidecar(&d, &name).ok()
+            read_sidecar(d, &name).ok()
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
+    out
 }
 
 /// First and last commit times in a segment and where its last commit record starts, read
@@ -265,6 +269,83 @@ pub fn prune(layout: &Layout, spec: &crate::wire::PruneSpec) -> Result<Vec<Strin
         }
     }
     Ok(removed)
+}
+
+/// Streams the archive files replay from `spec.from` needs (all without it): segments from
+/// its position's segment on, their sidecars, and timeline history files.
+///
+/// # Errors
+/// The archive cannot be read or the stream written.
+pub fn export(
+    layout: &Layout,
+    spec: &crate::wire::WalExportSpec,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let from = match &spec.from {
+        Some(s) => Some(
+            segment_of(&s.position, s.timeline)
+                .with_context(|| format!("bad position {:?}", s.position))?,
+        ),
+        None => None,
+    };
+    let d = dir(layout, &spec.instance);
+    std::fs::create_dir_all(&d)?;
+    let include = |rel: &str| {
+        let name = rel.trim_end_matches(".json");
+        if name.ends_with(".history") {
+            return true;
+        }
+        name.len() >= 24
+            && from
+                .as_ref()
+                .is_none_or(|f| name[8..24] >= f[8..24] && !rel.starts_with('.'))
+    };
+    crate::agent::stream::write_tree_filtered(&d, &include, out, &mut |_| {})
+}
+
+/// Receives archive files from an [`export`] into this host's archive for `instance`: the
+/// stream lands aside, every segment is checked against its sidecar, then they join the
+/// archive (as files of the engine's OS user, which reads them during replay).
+///
+/// # Errors
+/// The stream is cut or a segment does not match its checksum; nothing is kept then.
+pub fn import(
+    layout: &Layout,
+    instance: &str,
+    input: &mut dyn Read,
+    owner: &dyn Fn(&Path) -> Result<()>,
+) -> Result<u64> {
+    let d = dir(layout, instance);
+    let staging = layout.root.join("wal").join(format!(".{instance}.import"));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging)?;
+    let received = (|| -> Result<u64> {
+        crate::agent::stream::read_tree(input, &staging, &mut |_, _| Ok(()))?;
+        let mut n = 0;
+        for seg in list_dir(&staging) {
+            let file = staging.join(&seg.name);
+            if sha256_file(&file)? != seg.sha256 {
+                bail!("{}: checksum mismatch on arrival", seg.name);
+            }
+            n += 1;
+        }
+        Ok(n)
+    })();
+    if let Err(e) = received {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    std::fs::create_dir_all(&d)?;
+    owner(&d)?;
+    for e in std::fs::read_dir(&staging)?.flatten() {
+        let target = d.join(e.file_name());
+        if !target.exists() {
+            std::fs::rename(e.path(), &target)?;
+            owner(&target)?;
+        }
+    }
+    std::fs::remove_dir_all(&staging)?;
+    received
 }
 
 /// The LSN where segment `name` (24 hex digits) starts, as "X/Y".

@@ -58,6 +58,10 @@ pub struct RestoreArgs {
     /// Class of the new instance [default: the source's].
     #[arg(long)]
     pub class: Option<String>,
+    /// Host for the new instance [default: the source's, where its logs are]; another host
+    /// receives the snapshot and the logs streamed through dbctl.
+    #[arg(long, conflicts_with = "in_place")]
+    pub host: Option<String>,
     /// Storage to reserve, in GiB [default: the larger of the class's and the source's].
     #[arg(long, value_name = "N")]
     pub storage_gb: Option<u64>,
@@ -84,7 +88,7 @@ pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
             source: a.name.clone(),
             name: new_name.clone(),
             class: a.class.clone(),
-            host: None,
+            host: a.host.clone(),
             storage_gb: a.storage_gb,
             port: a.port,
             snapshot: None,

@@ -134,19 +134,11 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         memory_mb: class.memory_mb,
         storage_gb,
     };
-    // Replay reads the source's log archive, which lives on the source's host.
+    // Replay reads the source's log archive: on its host unless another is asked for, in
+    // which case the snapshot and the logs it needs are streamed there.
     let asked = match (&o.target, &o.host) {
-        (Some(_), asked) => {
-            let source_host_name = hosts::get(ctx.catalog.conn(), source_host)?.name;
-            if asked.as_ref().is_some_and(|h| *h != source_host_name) {
-                return Err(invalid(
-                    format!("a point-in-time copy is made on the host of its log archive, `{source_host_name}`"),
-                    "leave out --host (or name that host); clone the result elsewhere afterwards",
-                ));
-            }
-            Some(source_host_name)
-        }
-        (None, asked) => asked.clone(),
+        (Some(_), None) => Some(hosts::get(ctx.catalog.conn(), source_host)?.name),
+        (_, asked) => asked.clone(),
     };
     let (host, note) = instances::place(ctx, asked.as_deref(), &need, &class_name)?;
     host_ops::call(

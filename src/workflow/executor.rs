@@ -14,7 +14,7 @@ use crate::catalog::workflows::{self, status, step_status, StepRow};
 use crate::catalog::{endpoints, events, hosts, instances, snapshots, Catalog};
 use crate::secrets::Secrets;
 use crate::transport;
-use crate::wire::{InstanceRef, InstanceStatus, Op, Request, SnapshotInfo, SnapshotRef};
+use crate::wire::{InstanceRef, InstanceStatus, Op, Request, SnapshotInfo};
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -441,9 +441,10 @@ impl Executor<'_> {
             Action::Transfer {
                 from_host,
                 to_host,
-                snapshot,
+                export,
+                import,
                 bytes,
-            } => self.transfer(wf, step, *from_host, *to_host, snapshot, *bytes)?,
+            } => self.transfer(wf, step, (*from_host, export), (*to_host, import), *bytes)?,
         };
         failpoints::crash_after(&step.name);
         if failpoints::armed("fail", &step.name) {
@@ -483,13 +484,12 @@ impl Executor<'_> {
         &mut self,
         wf: i64,
         step: &StepRow,
-        from: i64,
-        to: i64,
-        snapshot: &str,
+        from: (i64, &Op),
+        to: (i64, &Op),
         total: u64,
     ) -> Result<Value, StepError> {
-        let src = hosts::get(self.catalog.conn(), from)?;
-        let dst = hosts::get(self.catalog.conn(), to)?;
+        let src = hosts::get(self.catalog.conn(), from.0)?;
+        let dst = hosts::get(self.catalog.conn(), to.0)?;
         let open = |host: &hosts::HostRow,
                     id: String,
                     op: Op|
@@ -499,25 +499,14 @@ impl Executor<'_> {
                 .map_err(|e| call_error(&host.name, e))
         };
         // A snapshot taken earlier in the same workflow had no size when it was planned.
-        let total = match total {
-            0 => snapshots::by_uid(self.catalog.conn(), snapshot)?
+        let total = match (total, from.1) {
+            (0, Op::SnapshotExport(s)) => snapshots::by_uid(self.catalog.conn(), &s.snapshot)?
                 .and_then(|s| s.size_bytes)
                 .unwrap_or(0),
-            t => t,
+            (t, _) => t,
         };
-        let snap = SnapshotRef {
-            snapshot: snapshot.into(),
-        };
-        let mut export = open(
-            &src,
-            format!("wf{wf}-s{}-export", step.idx),
-            Op::SnapshotExport(snap.clone()),
-        )?;
-        let mut import = open(
-            &dst,
-            format!("wf{wf}-s{}", step.idx),
-            Op::SnapshotImport(snap),
-        )?;
+        let mut export = open(&src, format!("wf{wf}-s{}-export", step.idx), from.1.clone())?;
+        let mut import = open(&dst, format!("wf{wf}-s{}", step.idx), to.1.clone())?;
         let cut_at = failpoints::armed("cut-stream", &step.name).then_some(total / 2);
         let mut buf = vec![0u8; 1 << 20];
         let mut moved = 0u64;

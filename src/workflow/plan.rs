@@ -27,12 +27,14 @@ pub enum Action {
     Host { host_id: i64, op: Op },
     /// A change to the catalog alone.
     Catalog { change: CatalogChange },
-    /// Streams a snapshot from one host's store into another's, through dbctl.
+    /// Streams data between hosts through dbctl: a bulk export op on one piped into a bulk
+    /// import op on the other (a snapshot, or archived logs).
     Transfer {
         from_host: i64,
         to_host: i64,
-        snapshot: String,
-        /// Expected size, for progress.
+        export: Op,
+        import: Op,
+        /// Expected size, for progress (0: unknown, looked up for snapshots).
         bytes: u64,
     },
 }

@@ -7,7 +7,7 @@ use crate::catalog::instances::{status, InstanceRow};
 use crate::catalog::snapshots::SnapshotRow;
 use crate::wire::{
     AsideMode, AsideSpec, InstanceRef, Op, PasswordSpec, ProvisionSpec, PruneSpec, RecoverySpec,
-    RestoreSpec, Size, SnapshotRef, SnapshotSpec,
+    RestoreSpec, Size, SnapshotRef, SnapshotSpec, SnapshotStart, WalExportSpec,
 };
 
 const HOST_RETRIES: u32 = 2;
@@ -166,6 +166,27 @@ pub fn snapshot_delete(snap: &SnapshotRow, host_id: i64, prune: PruneSpec) -> Ve
     ]
 }
 
+/// A step streaming data from one host to another (undo: `undo` on the receiving host).
+fn transfer_step(name: &str, from: (i64, Op), to: (i64, Op), bytes: u64, undo: Op) -> PlannedStep {
+    PlannedStep {
+        name: name.into(),
+        spec: StepSpec {
+            action: Action::Transfer {
+                from_host: from.0,
+                to_host: to.0,
+                export: from.1,
+                import: to.1,
+                bytes,
+            },
+            verify: None,
+            undo: Some(undo),
+            record: None,
+            retries: HOST_RETRIES,
+            backoff_ms: BACKOFF_MS,
+        },
+    }
+}
+
 /// Where a clone comes from.
 pub struct CloneFrom<'a> {
     pub source: &'a InstanceRow,
@@ -198,23 +219,45 @@ pub fn clone(
         snapshot: from.snapshot.uid.clone(),
     };
     let cross_host = from.source_host != host_id;
+    // The transferred logs land under the source's name in the target host's archive.
+    let logs = |keep_from| {
+        Op::WalPrune(PruneSpec {
+            instance: from.source.uid.clone(),
+            keep_from,
+        })
+    };
     if cross_host {
-        steps.push(PlannedStep {
-            name: "transfer".into(),
-            spec: StepSpec {
-                action: Action::Transfer {
-                    from_host: from.source_host,
-                    to_host: host_id,
-                    snapshot: snap.snapshot.clone(),
-                    bytes: from.snapshot.size_bytes.unwrap_or(0),
-                },
-                verify: None,
-                undo: Some(Op::SnapshotDelete(snap.clone())),
-                record: None,
-                retries: HOST_RETRIES,
-                backoff_ms: BACKOFF_MS,
-            },
-        });
+        steps.push(transfer_step(
+            "transfer",
+            (from.source_host, Op::SnapshotExport(snap.clone())),
+            (host_id, Op::SnapshotImport(snap.clone())),
+            from.snapshot.size_bytes.unwrap_or(0),
+            Op::SnapshotDelete(snap.clone()),
+        ));
+        if from.recovery.is_some() {
+            let start = from
+                .snapshot
+                .position
+                .clone()
+                .map(|position| SnapshotStart {
+                    snapshot: from.snapshot.uid.clone(),
+                    position,
+                    timeline: from.snapshot.timeline.unwrap_or(1),
+                });
+            steps.push(transfer_step(
+                "transfer-logs",
+                (
+                    from.source_host,
+                    Op::WalExport(WalExportSpec {
+                        instance: from.source.uid.clone(),
+                        from: start,
+                    }),
+                ),
+                (host_id, Op::WalImport(iref(from.source))),
+                0,
+                logs(None),
+            ));
+        }
     }
     let mut restore = host_step(
         "restore",
@@ -265,6 +308,16 @@ pub fn clone(
             None,
             &new.uid,
         ));
+        if from.recovery.is_some() {
+            steps.push(host_step(
+                "drop-transferred-logs",
+                host_id,
+                logs(None),
+                None,
+                None,
+                &new.uid,
+            ));
+        }
     }
     steps.push(catalog_step(
         "mark-available",
