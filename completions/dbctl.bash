@@ -383,7 +383,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__create)
-            opts="-o -h -V --engine --class --host --storage-gb --port --admin-user --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --engine --class --host --storage-gb --port --admin-user --archive-timeout --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -410,6 +410,10 @@ _dbctl() {
                     return 0
                     ;;
                 --admin-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --archive-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -109,6 +109,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l host -d 'Host to 
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l storage-gb -d 'Storage to reserve, in GiB [default: the class\'s]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l port -d 'Port the server listens on [default: a free one from the host\'s range]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l admin-user -d 'Name of the admin role created with a generated password' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l archive-timeout -d 'Longest a commit may wait before its log is archived, in seconds (bounds what a recovery can lose)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"

@@ -36,6 +36,8 @@ fn create_connect_describe_delete_on_the_local_host() {
     assert_eq!(env.psql("app", "show data_checksums"), "on");
     assert_eq!(env.psql("app", "show shared_buffers"), "256MB");
     assert_eq!(env.psql("app", "show max_connections"), "100");
+    assert_eq!(env.psql("app", "show archive_mode"), "on");
+    assert_eq!(env.psql("app", "show archive_timeout"), "1min");
     let pids = env.running_servers();
     assert_eq!(pids.len(), 1);
     let owner = std::fs::read_to_string(format!("/proc/{}/status", pids[0])).unwrap();

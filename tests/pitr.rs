@@ -197,7 +197,8 @@ fn every_segment_is_archived_with_its_checksum_and_a_damaged_one_is_refused() {
 fn deleting_a_snapshot_drops_only_the_logs_no_kept_snapshot_needs() {
     let mut env = TestEnv::new();
     env.init();
-    env.dbctl(&["create", "src"]).ok();
+    env.dbctl(&["create", "src", "--archive-timeout", "5"]).ok();
+    assert_eq!(env.psql("src", "show archive_timeout"), "5s");
     env.psql("src", "create table markers (id int primary key)");
     let first = env
         .dbctl(&["snapshot", "create", "src", "-o", "json"])

@@ -39,9 +39,11 @@ pub struct InstanceRow {
     /// Lineage: the instance this one was cloned from, and from which snapshot.
     pub source_instance: Option<String>,
     pub source_snapshot_id: Option<i64>,
+    /// Longest a commit may wait before its log is archived (the loss window's bound).
+    pub archive_timeout_secs: u32,
 }
 
-const COLS: &str = "id, name, uid, engine, engine_version, class, cpus, memory_mb, max_connections, storage_gb, host_id, port, admin_user, status, lease_workflow_id, created_at, deleted_at, source_instance, source_snapshot_id";
+const COLS: &str = "id, name, uid, engine, engine_version, class, cpus, memory_mb, max_connections, storage_gb, host_id, port, admin_user, status, lease_workflow_id, created_at, deleted_at, source_instance, source_snapshot_id, archive_timeout_secs";
 
 fn from_row(r: &Row) -> rusqlite::Result<InstanceRow> {
     Ok(InstanceRow {
@@ -64,6 +66,7 @@ fn from_row(r: &Row) -> rusqlite::Result<InstanceRow> {
         deleted_at: r.get(16)?,
         source_instance: r.get(17)?,
         source_snapshot_id: r.get(18)?,
+        archive_timeout_secs: r.get(19)?,
     })
 }
 
@@ -71,12 +74,12 @@ fn from_row(r: &Row) -> rusqlite::Result<InstanceRow> {
 /// The name is in use by a live instance, or the insert fails.
 pub fn insert(conn: &Connection, i: &InstanceRow) -> Result<i64> {
     conn.execute(
-        "INSERT INTO instances (name, uid, engine, engine_version, class, cpus, memory_mb, max_connections, storage_gb, host_id, port, admin_user, status, lease_workflow_id, created_at, source_instance, source_snapshot_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+        "INSERT INTO instances (name, uid, engine, engine_version, class, cpus, memory_mb, max_connections, storage_gb, host_id, port, admin_user, status, lease_workflow_id, created_at, source_instance, source_snapshot_id, archive_timeout_secs)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
         params![
             i.name, i.uid, i.engine, i.engine_version, i.class, i.cpus, i.memory_mb, i.max_connections,
             i.storage_gb, i.host_id, i.port, i.admin_user, i.status, i.lease_workflow_id, i.created_at,
-            i.source_instance, i.source_snapshot_id
+            i.source_instance, i.source_snapshot_id, i.archive_timeout_secs
         ],
     )
     .with_context(|| format!("adding instance {}", i.name))?;

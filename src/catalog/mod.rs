@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_snapshots.sql"),
     include_str!("migrations/003_pitr.sql"),
     include_str!("migrations/004_endpoints.sql"),
+    include_str!("migrations/005_archive_timeout.sql"),
 ];
 
 pub struct Catalog {

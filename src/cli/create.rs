@@ -32,6 +32,10 @@ pub struct CreateArgs {
     /// Name of the admin role created with a generated password.
     #[arg(long, default_value = "dbadmin")]
     pub admin_user: String,
+    /// Longest a commit may wait before its log is archived, in seconds (bounds what a
+    /// recovery can lose).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub archive_timeout: u32,
     #[command(flatten)]
     pub change: ChangeFlags,
 }
@@ -48,6 +52,7 @@ pub fn run(env: &Env, a: &CreateArgs) -> Result<()> {
             storage_gb: a.storage_gb,
             port: a.port,
             admin_user: a.admin_user.clone(),
+            archive_timeout_secs: a.archive_timeout,
         },
         a.change.dry_run,
     )?;

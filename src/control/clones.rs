@@ -178,6 +178,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         deleted_at: None,
         source_instance: Some(src.name.clone()),
         source_snapshot_id: existing.as_ref().map(|s| s.id),
+        archive_timeout_secs: src.archive_timeout_secs,
     };
     let mut snap = existing
         .clone()

@@ -22,6 +22,7 @@ pub struct CreateOpts {
     pub storage_gb: Option<u64>,
     pub port: Option<u16>,
     pub admin_user: String,
+    pub archive_timeout_secs: u32,
 }
 
 /// A compiled workflow: written to the catalog (`workflow_id`) or, for --dry-run, only shown.
@@ -60,6 +61,7 @@ pub struct InstanceView {
     pub port: Option<u16>,
     pub admin_user: String,
     pub created_at: String,
+    pub archive_timeout_secs: u32,
     pub last_workflow: Option<LastWorkflow>,
     /// Lineage: cloned from this instance, at this snapshot.
     pub source_instance: Option<String>,
@@ -182,6 +184,15 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
     engines::get(&o.engine)?;
     let class = ctx.config.class(&o.class)?;
     check_admin_user(&o.admin_user)?;
+    if !(1..=3600).contains(&o.archive_timeout_secs) {
+        return Err(invalid(
+            format!(
+                "--archive-timeout {} is out of range",
+                o.archive_timeout_secs
+            ),
+            "give 1 to 3600 seconds (the longest a commit may wait to be archived)",
+        ));
+    }
     if let Some(existing) = instances::live_by_name(ctx.catalog.conn(), &o.name)? {
         return Err(invalid(
             format!(
@@ -236,6 +247,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         deleted_at: None,
         source_instance: None,
         source_snapshot_id: None,
+        archive_timeout_secs: o.archive_timeout_secs,
     };
     let mut plan = Plan {
         workflow_id: None,
@@ -444,6 +456,7 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         snapshots: kept,
         restorable_window: window,
         created_at: i.created_at,
+        archive_timeout_secs: i.archive_timeout_secs,
         last_workflow: last,
         source_instance: i.source_instance,
         source_snapshot_id: i.source_snapshot_id,

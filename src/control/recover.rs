@@ -66,6 +66,7 @@ pub fn plan_recover(
         deleted_at: None,
         source_instance: Some(old.name.clone()),
         source_snapshot_id: Some(snap.id),
+        archive_timeout_secs: old.archive_timeout_secs,
     };
     new.uid = new.name.clone();
     let mut after = snap_ops::new_row(&new, host_id, "manual", Some("after-recovery"));

@@ -73,7 +73,7 @@ pub fn create(i: &InstanceRow, host_id: i64, port: Option<u16>) -> Vec<PlannedSt
                 max_connections: i.max_connections,
             },
             admin_user: i.admin_user.clone(),
-            archive_timeout_secs: crate::wire::default_archive_timeout(),
+            archive_timeout_secs: i.archive_timeout_secs,
             admin_password: String::new(),
         }),
         Some(Expect::Exists),
@@ -268,7 +268,7 @@ pub fn clone(
             port,
             size: size_of(new),
             admin_user: new.admin_user.clone(),
-            archive_timeout_secs: crate::wire::default_archive_timeout(),
+            archive_timeout_secs: new.archive_timeout_secs,
             recovery: from.recovery.clone(),
             in_place: false,
         }),
@@ -350,7 +350,7 @@ pub fn recover(
             port: None,
             size: size_of(new),
             admin_user: new.admin_user.clone(),
-            archive_timeout_secs: crate::wire::default_archive_timeout(),
+            archive_timeout_secs: new.archive_timeout_secs,
             recovery: Some(recovery),
             in_place: false,
         }),
@@ -424,7 +424,7 @@ pub fn restore_in_place(
                 port: None,
                 size: size_of(i),
                 admin_user: i.admin_user.clone(),
-                archive_timeout_secs: crate::wire::default_archive_timeout(),
+                archive_timeout_secs: i.archive_timeout_secs,
                 recovery: Some(recovery),
                 in_place: true,
             }),
@@ -545,6 +545,7 @@ mod tests {
             deleted_at: None,
             source_instance: None,
             source_snapshot_id: None,
+            archive_timeout_secs: 60,
         }
     }
 
