@@ -28,13 +28,23 @@ pub struct Catalog {
     pub(crate) conn: Connection,
 }
 
-/// Now, as the RFC 3339 UTC text every timestamp in the catalog uses.
+/// Now, as the RFC 3339 UTC text every timestamp in the catalog uses (milliseconds kept, so
+/// step durations can be measured).
 pub fn now() -> String {
-    let t = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let t = time::OffsetDateTime::now_utc();
+    let t = t
+        .replace_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(t);
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
+}
+
+/// Milliseconds from one catalog timestamp to another (None if either does not parse).
+pub fn millis_between(from: &str, to: &str) -> Option<i64> {
+    let p = |s: &str| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+    };
+    Some((p(to)? - p(from)?).whole_milliseconds() as i64)
 }
 
 /// Seconds since a catalog timestamp (None if it does not parse).

@@ -3,7 +3,7 @@
 use super::error::{invalid, Resumable, WorkflowFailed};
 use super::home::{Ctx, Home};
 use crate::catalog::workflows::{self, status, WorkflowRow};
-use crate::catalog::{age_secs, instances};
+use crate::catalog::{instances, millis_between};
 use crate::workflow::executor::{runner_alive, Executor, Outcome};
 use crate::workflow::progress::{Progress, Silent};
 use anyhow::Result;
@@ -16,7 +16,7 @@ pub struct StepView {
     pub name: String,
     pub status: String,
     pub attempts: u32,
-    pub duration_secs: Option<i64>,
+    pub duration_ms: Option<i64>,
     pub error: Option<String>,
     pub output: Option<serde_json::Value>,
 }
@@ -163,8 +163,8 @@ fn view(ctx: &Ctx, w: WorkflowRow) -> Result<WorkflowView> {
     let steps = workflows::steps(conn, w.id)?
         .into_iter()
         .map(|s| {
-            let duration_secs = match (&s.started_at, &s.finished_at) {
-                (Some(a), Some(b)) => age_secs(a).zip(age_secs(b)).map(|(a, b)| a - b),
+            let duration_ms = match (&s.started_at, &s.finished_at) {
+                (Some(a), Some(b)) => millis_between(a, b),
                 _ => None,
             };
             StepView {
@@ -172,7 +172,7 @@ fn view(ctx: &Ctx, w: WorkflowRow) -> Result<WorkflowView> {
                 name: s.name,
                 status: s.status,
                 attempts: s.attempts,
-                duration_secs,
+                duration_ms,
                 error: s.error,
                 output: s.output.and_then(|o| serde_json::from_str(&o).ok()),
             }

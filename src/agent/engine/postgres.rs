@@ -105,7 +105,7 @@ impl Postgres {
         // every network connection needs the password.
         std::fs::write(
             data_dir.join("pg_hba.conf"),
-            "# Written by dbhost.\nlocal all all peer map=dbhost\nhost all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n",
+            "# Written by dbhost.\nlocal all all peer map=dbhost\nhost all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\nhost replication all 0.0.0.0/0 scram-sha-256\nhost replication all ::/0 scram-sha-256\n",
         )?;
         std::fs::write(
             data_dir.join("pg_ident.conf"),

@@ -38,7 +38,9 @@ pub fn print_workflow(p: &Printer, w: &WorkflowView) {
                     s.name.clone(),
                     s.status.clone(),
                     s.attempts.to_string(),
-                    opt(&s.duration_secs),
+                    s.duration_ms
+                        .map(|ms| format!("{:.1}", ms as f64 / 1000.0))
+                        .unwrap_or_else(|| "-".into()),
                     opt(&s.error),
                 ]
             })
