@@ -1467,7 +1467,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__recover)
-            opts="-o -h -V --at --lsn --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --at --lsn --host --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1478,6 +1478,10 @@ _dbctl() {
                     return 0
                     ;;
                 --lsn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -153,6 +153,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -s h -l help -d 'Pr
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l at -d 'Recover to this time instead of the latest (e.g. just before a bad change)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l lsn -d 'Recover to this log position' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l host -d 'Rebuild on this host instead (the snapshot and logs are streamed there from the host that keeps them, which must still answer)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"

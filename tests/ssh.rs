@@ -464,3 +464,73 @@ fn point_in_time_clones_to_another_host_stream_the_snapshot_and_the_logs() {
         .unwrap_or(0);
     assert_eq!(left, 0, "transferred log segments left on the target");
 }
+
+#[test]
+fn recover_onto_another_host_and_refuse_clearly_when_the_host_is_gone() {
+    let mut env = TestEnv::new();
+    env.init();
+    let mut h1 = env.ssh_host("failing", 1, "ed25519", None);
+    let h2 = env.ssh_host("spare", 2, "ed25519", None);
+    env.add_host(&h1).ok();
+    env.add_host(&h2).ok();
+    env.dbctl(&["create", "db", "--host", "failing"]).ok();
+    env.psql("db", "create table markers (id int primary key)");
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    for id in 1..=2 {
+        env.psql("db", &format!("insert into markers values ({id})"));
+        env.psql("db", "select pg_switch_wal()");
+    }
+    // The data directory goes; the host still answers.
+    let uid = std::fs::read_dir(h1.root.join("instances"))
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .file_name();
+    let data = h1.root.join("instances").join(&uid).join("data");
+    let pid: i32 = std::fs::read_to_string(data.join("postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    std::fs::remove_dir_all(&data).unwrap();
+
+    let r = env
+        .dbctl(&["recover", "db", "--host", "spare", "-o", "json"])
+        .ok();
+    assert!(r.stderr.contains("streamed from failing"), "{}", r.stderr);
+    let d = r.json();
+    assert_eq!(d["host"], "spare");
+    assert_eq!(
+        env.psql(
+            "db",
+            "select string_agg(id::text, ',' order by id) from markers"
+        ),
+        "1,2"
+    );
+    let ep = env.dbctl(&["endpoint", "list", "-o", "json"]).ok().json();
+    assert_eq!(ep[0]["address"], h2.address.as_str());
+    assert_eq!(
+        std::fs::read_dir(h2.root.join("snapshots"))
+            .unwrap()
+            .count(),
+        1,
+        "only its own after-recovery snapshot"
+    );
+
+    // With the host that keeps the snapshots and logs gone, recovery says what it needs.
+    env.dbctl(&["create", "other", "--host", "failing"]).ok();
+    env.stop_sshd(&h1);
+    let before = env.catalog_state();
+    env.dbctl(&["recover", "other"])
+        .one_line_error(1, "bring it back");
+    assert_eq!(env.catalog_state(), before);
+    env.start_sshd(&mut h1);
+}

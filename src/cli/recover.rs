@@ -19,6 +19,10 @@ pub struct RecoverArgs {
     /// Recover to this log position.
     #[arg(long, value_name = "LSN")]
     pub lsn: Option<String>,
+    /// Rebuild on this host instead (the snapshot and logs are streamed there from the host
+    /// that keeps them, which must still answer).
+    #[arg(long)]
+    pub host: Option<String>,
     #[command(flatten)]
     pub change: ChangeFlags,
 }
@@ -26,7 +30,13 @@ pub struct RecoverArgs {
 pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
     let target = pitr::parse_target(a.at.as_deref(), a.lsn.as_deref(), false)?;
     let mut ctx = env.open()?;
-    let plan = recover::plan_recover(&mut ctx, &a.name, target, a.change.dry_run)?;
+    let plan = recover::plan_recover(
+        &mut ctx,
+        &a.name,
+        target,
+        a.host.as_deref(),
+        a.change.dry_run,
+    )?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
         print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
     }

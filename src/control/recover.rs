@@ -21,6 +21,7 @@ pub fn plan_recover(
     ctx: &mut Ctx,
     name: &str,
     target: Option<Target>,
+    onto: Option<&str>,
     dry_run: bool,
 ) -> Result<Plan> {
     let old = instances::get(ctx, name)?;
@@ -41,6 +42,30 @@ pub fn plan_recover(
     })?;
     let asked = target.unwrap_or(Target::Latest);
     let (snap, resolved) = pitr::choose(ctx, &old, &asked, true)?;
+    // Onto the same host (it replaces itself there), or another one that has room: the
+    // snapshot and the logs are streamed there from the host that keeps them.
+    let new_host = match onto {
+        None => host.clone(),
+        Some(h) => {
+            let need = super::placement::Need {
+                engine: old.engine.clone(),
+                cpus: old.cpus,
+                memory_mb: old.memory_mb,
+                storage_gb: old.storage_gb,
+            };
+            let (chosen, _) = instances::place(ctx, Some(h), &need, &old.class)?;
+            host_ops::call(
+                &chosen,
+                Op::Preflight(crate::wire::PreflightSpec {
+                    engine: old.engine.clone(),
+                    port: None,
+                    storage_gb: old.storage_gb,
+                }),
+            )
+            .map_err(|e| instances::preflight_error(&chosen, e))?;
+            chosen
+        }
+    };
     let mut new = InstanceRow {
         id: 0,
         // A name of its own until it takes over the old one's at the end.
@@ -57,7 +82,7 @@ pub fn plan_recover(
         memory_mb: old.memory_mb,
         max_connections: old.max_connections,
         storage_gb: old.storage_gb,
-        host_id: Some(host_id),
+        host_id: Some(new_host.id),
         port: None,
         admin_user: old.admin_user.clone(),
         status: status::CREATING.into(),
@@ -69,22 +94,31 @@ pub fn plan_recover(
         archive_timeout_secs: old.archive_timeout_secs,
     };
     new.uid = new.name.clone();
-    let mut after = snap_ops::new_row(&new, host_id, "manual", Some("after-recovery"));
+    let mut after = snap_ops::new_row(&new, new_host.id, "manual", Some("after-recovery"));
     let recovery = RecoverySpec {
         wal_instance: old.uid.clone(),
         target: resolved.clone(),
     };
     let to = describe_target(&resolved);
+    let hosts_pair = (host_id, new_host.id);
+    let place = if new_host.id == host_id {
+        format!("on host {} (where its snapshots and logs are)", host.name)
+    } else {
+        format!(
+            "on host {}, streamed from {} (where its snapshots and logs are)",
+            new_host.name, host.name
+        )
+    };
     let mut plan = Plan {
         workflow_id: None,
         action: "recover".into(),
         instance: name.into(),
-        host: host.name.clone(),
+        host: new_host.name.clone(),
         placement: format!(
-            "on host {} (where its snapshots and logs are), from snapshot {} to {to}; the endpoint moves to the new server",
-            host.name, snap.id
+            "{place}, from snapshot {} to {to}; the endpoint moves to the new server",
+            snap.id
         ),
-        steps: templates::recover(&old, &new, host_id, &snap, recovery.clone(), &after),
+        steps: templates::recover(&old, &new, hosts_pair, &snap, recovery.clone(), &after),
     };
     if dry_run {
         return Ok(plan);
@@ -96,7 +130,7 @@ pub fn plan_recover(
         new.id = irows::insert(tx, &new)?;
         after.instance_id = new.id;
         after.id = snapshots::insert(tx, &after)?;
-        let steps = templates::recover(&old, &new, host_id, &snap, recovery.clone(), &after);
+        let steps = templates::recover(&old, &new, hosts_pair, &snap, recovery.clone(), &after);
         let wf = instances::write_workflow(tx, "recover", &old, &steps)?;
         irows::set_lease(tx, new.id, Some(wf))?;
         snapshots::set_workflow(tx, after.id, wf)?;

@@ -187,6 +187,87 @@ fn transfer_step(name: &str, from: (i64, Op), to: (i64, Op), bytes: u64, undo: O
     }
 }
 
+/// Streams a snapshot (and, for a point-in-time restore, the logs replay needs from it) from
+/// the host that keeps them to `to`; each undone by deleting the copy there.
+fn transfer_steps(
+    source: &InstanceRow,
+    from: i64,
+    to: i64,
+    snap: &SnapshotRow,
+    with_logs: bool,
+) -> Vec<PlannedStep> {
+    let r = SnapshotRef {
+        snapshot: snap.uid.clone(),
+    };
+    let mut steps = vec![transfer_step(
+        "transfer",
+        (from, Op::SnapshotExport(r.clone())),
+        (to, Op::SnapshotImport(r.clone())),
+        snap.size_bytes.unwrap_or(0),
+        Op::SnapshotDelete(r),
+    )];
+    if with_logs {
+        let start = snap.position.clone().map(|position| SnapshotStart {
+            snapshot: snap.uid.clone(),
+            position,
+            timeline: snap.timeline.unwrap_or(1),
+        });
+        steps.push(transfer_step(
+            "transfer-logs",
+            (
+                from,
+                Op::WalExport(WalExportSpec {
+                    instance: source.uid.clone(),
+                    from: start,
+                }),
+            ),
+            (to, Op::WalImport(iref(source))),
+            0,
+            drop_logs(source),
+        ));
+    }
+    steps
+}
+
+/// The transferred logs land under the source's name in the target host's archive.
+fn drop_logs(source: &InstanceRow) -> Op {
+    Op::WalPrune(PruneSpec {
+        instance: source.uid.clone(),
+        keep_from: None,
+    })
+}
+
+/// Removes what [`transfer_steps`] brought to `host` once the new server runs on its own data.
+fn drop_transferred(
+    source: &InstanceRow,
+    host: i64,
+    snap: &SnapshotRow,
+    with_logs: bool,
+    owner: &str,
+) -> Vec<PlannedStep> {
+    let mut steps = vec![host_step(
+        "drop-transfer-copy",
+        host,
+        Op::SnapshotDelete(SnapshotRef {
+            snapshot: snap.uid.clone(),
+        }),
+        None,
+        None,
+        owner,
+    )];
+    if with_logs {
+        steps.push(host_step(
+            "drop-transferred-logs",
+            host,
+            drop_logs(source),
+            None,
+            None,
+            owner,
+        ));
+    }
+    steps
+}
+
 /// Where a clone comes from.
 pub struct CloneFrom<'a> {
     pub source: &'a InstanceRow,
@@ -219,45 +300,15 @@ pub fn clone(
         snapshot: from.snapshot.uid.clone(),
     };
     let cross_host = from.source_host != host_id;
-    // The transferred logs land under the source's name in the target host's archive.
-    let logs = |keep_from| {
-        Op::WalPrune(PruneSpec {
-            instance: from.source.uid.clone(),
-            keep_from,
-        })
-    };
+    let with_logs = from.recovery.is_some();
     if cross_host {
-        steps.push(transfer_step(
-            "transfer",
-            (from.source_host, Op::SnapshotExport(snap.clone())),
-            (host_id, Op::SnapshotImport(snap.clone())),
-            from.snapshot.size_bytes.unwrap_or(0),
-            Op::SnapshotDelete(snap.clone()),
+        steps.extend(transfer_steps(
+            from.source,
+            from.source_host,
+            host_id,
+            from.snapshot,
+            with_logs,
         ));
-        if from.recovery.is_some() {
-            let start = from
-                .snapshot
-                .position
-                .clone()
-                .map(|position| SnapshotStart {
-                    snapshot: from.snapshot.uid.clone(),
-                    position,
-                    timeline: from.snapshot.timeline.unwrap_or(1),
-                });
-            steps.push(transfer_step(
-                "transfer-logs",
-                (
-                    from.source_host,
-                    Op::WalExport(WalExportSpec {
-                        instance: from.source.uid.clone(),
-                        from: start,
-                    }),
-                ),
-                (host_id, Op::WalImport(iref(from.source))),
-                0,
-                logs(None),
-            ));
-        }
     }
     let mut restore = host_step(
         "restore",
@@ -300,24 +351,13 @@ pub fn clone(
         &new.uid,
     ));
     if cross_host {
-        steps.push(host_step(
-            "drop-transfer-copy",
+        steps.extend(drop_transferred(
+            from.source,
             host_id,
-            Op::SnapshotDelete(snap),
-            None,
-            None,
+            from.snapshot,
+            with_logs,
             &new.uid,
         ));
-        if from.recovery.is_some() {
-            steps.push(host_step(
-                "drop-transferred-logs",
-                host_id,
-                logs(None),
-                None,
-                None,
-                &new.uid,
-            ));
-        }
     }
     steps.push(catalog_step(
         "mark-available",
@@ -329,14 +369,14 @@ pub fn clone(
     steps
 }
 
-/// recover: stop the old server (if anything runs) -> restore the snapshot plus the old
-/// instance's logs to `recovery`'s target into `new` (undo: destroy) -> start (undo: stop) ->
-/// snapshot the result (its own restorable window starts there) -> `new` takes the old one's
-/// name and endpoint.
+/// recover: stop the old server (if anything runs) -> [stream the snapshot and its logs to the
+/// new host] -> restore the snapshot plus the old instance's logs to `recovery`'s target into
+/// `new` (undo: destroy) -> start (undo: stop) -> [drop the streamed copies] -> snapshot the
+/// result (its own restorable window starts there) -> `new` takes the old name and endpoint.
 pub fn recover(
     old: &InstanceRow,
     new: &InstanceRow,
-    host_id: i64,
+    (old_host, host_id): (i64, i64),
     snap: &SnapshotRow,
     recovery: RecoverySpec,
     after: &SnapshotRow,
@@ -361,33 +401,39 @@ pub fn recover(
     restore.spec.record = Some(Record::InstanceRuntime {
         instance_id: new.id,
     });
-    vec![
-        host_step(
-            "stop-old",
-            host_id,
-            Op::Stop(iref(old)),
-            None,
-            None,
-            &old.uid,
-        ),
-        restore,
-        host_step(
-            "start",
-            host_id,
-            Op::Start(iref(new)),
-            Some(Expect::Accepting),
-            Some(Op::Stop(iref(new))),
-            &new.uid,
-        ),
-        snapshot_step("snapshot-recovered", new, host_id, after),
-        catalog_step(
-            "take-over",
-            CatalogChange::TakeOver {
-                old_id: old.id,
-                new_id: new.id,
-            },
-        ),
-    ]
+    let cross_host = old_host != host_id;
+    let mut steps = vec![host_step(
+        "stop-old",
+        old_host,
+        Op::Stop(iref(old)),
+        None,
+        None,
+        &old.uid,
+    )];
+    if cross_host {
+        steps.extend(transfer_steps(old, old_host, host_id, snap, true));
+    }
+    steps.push(restore);
+    steps.push(host_step(
+        "start",
+        host_id,
+        Op::Start(iref(new)),
+        Some(Expect::Accepting),
+        Some(Op::Stop(iref(new))),
+        &new.uid,
+    ));
+    if cross_host {
+        steps.extend(drop_transferred(old, host_id, snap, true, &new.uid));
+    }
+    steps.push(snapshot_step("snapshot-recovered", new, host_id, after));
+    steps.push(catalog_step(
+        "take-over",
+        CatalogChange::TakeOver {
+            old_id: old.id,
+            new_id: new.id,
+        },
+    ));
+    steps
 }
 
 /// restore in place: set the data aside (undo: put it back and start it) -> restore the
