@@ -83,14 +83,7 @@ pub fn create(i: &InstanceRow, host_id: i64, port: Option<u16>) -> Vec<PlannedSt
     provision.spec.record = Some(Record::InstanceRuntime { instance_id: i.id });
     vec![
         provision,
-        host_step(
-            "start",
-            host_id,
-            Op::Start(iref(i)),
-            Some(Expect::Accepting),
-            Some(Op::Stop(iref(i))),
-            &i.uid,
-        ),
+        start_step(i, host_id),
         catalog_step(
             "mark-available",
             CatalogChange::SetStatus {
@@ -99,6 +92,50 @@ pub fn create(i: &InstanceRow, host_id: i64, port: Option<u16>) -> Vec<PlannedSt
             },
         ),
     ]
+}
+
+/// start: the server runs and answers queries (undo: stop it).
+fn start_step(i: &InstanceRow, host_id: i64) -> PlannedStep {
+    host_step(
+        "start",
+        host_id,
+        Op::Start(iref(i)),
+        Some(Expect::Accepting),
+        Some(Op::Stop(iref(i))),
+        &i.uid,
+    )
+}
+
+/// restore: a new instance from a snapshot in `host_id`'s store, replayed to `recovery`'s
+/// target if any (undo: destroy it); its port and version are recorded.
+fn restore_new_step(
+    new: &InstanceRow,
+    host_id: i64,
+    snapshot: &str,
+    port: Option<u16>,
+    recovery: Option<RecoverySpec>,
+) -> PlannedStep {
+    let mut step = host_step(
+        "restore",
+        host_id,
+        Op::Restore(RestoreSpec {
+            instance: new.uid.clone(),
+            snapshot: snapshot.into(),
+            port,
+            size: size_of(new),
+            admin_user: new.admin_user.clone(),
+            archive_timeout_secs: new.archive_timeout_secs,
+            recovery,
+            in_place: false,
+        }),
+        Some(Expect::Exists),
+        Some(Op::Destroy(iref(new))),
+        &new.uid,
+    );
+    step.spec.record = Some(Record::InstanceRuntime {
+        instance_id: new.id,
+    });
+    step
 }
 
 fn size_of(i: &InstanceRow) -> Size {
@@ -310,35 +347,14 @@ pub fn clone(
             with_logs,
         ));
     }
-    let mut restore = host_step(
-        "restore",
+    steps.push(restore_new_step(
+        new,
         host_id,
-        Op::Restore(RestoreSpec {
-            instance: new.uid.clone(),
-            snapshot: snap.snapshot.clone(),
-            port,
-            size: size_of(new),
-            admin_user: new.admin_user.clone(),
-            archive_timeout_secs: new.archive_timeout_secs,
-            recovery: from.recovery.clone(),
-            in_place: false,
-        }),
-        Some(Expect::Exists),
-        Some(Op::Destroy(iref(new))),
-        &new.uid,
-    );
-    restore.spec.record = Some(Record::InstanceRuntime {
-        instance_id: new.id,
-    });
-    steps.push(restore);
-    steps.push(host_step(
-        "start",
-        host_id,
-        Op::Start(iref(new)),
-        Some(Expect::Accepting),
-        Some(Op::Stop(iref(new))),
-        &new.uid,
+        &snap.snapshot,
+        port,
+        from.recovery.clone(),
     ));
+    steps.push(start_step(new, host_id));
     steps.push(host_step(
         "set-password",
         host_id,
@@ -381,26 +397,7 @@ pub fn recover(
     recovery: RecoverySpec,
     after: &SnapshotRow,
 ) -> Vec<PlannedStep> {
-    let mut restore = host_step(
-        "restore",
-        host_id,
-        Op::Restore(RestoreSpec {
-            instance: new.uid.clone(),
-            snapshot: snap.uid.clone(),
-            port: None,
-            size: size_of(new),
-            admin_user: new.admin_user.clone(),
-            archive_timeout_secs: new.archive_timeout_secs,
-            recovery: Some(recovery),
-            in_place: false,
-        }),
-        Some(Expect::Exists),
-        Some(Op::Destroy(iref(new))),
-        &new.uid,
-    );
-    restore.spec.record = Some(Record::InstanceRuntime {
-        instance_id: new.id,
-    });
+    let restore = restore_new_step(new, host_id, &snap.uid, None, Some(recovery));
     let cross_host = old_host != host_id;
     let mut steps = vec![host_step(
         "stop-old",
@@ -414,14 +411,7 @@ pub fn recover(
         steps.extend(transfer_steps(old, old_host, host_id, snap, true));
     }
     steps.push(restore);
-    steps.push(host_step(
-        "start",
-        host_id,
-        Op::Start(iref(new)),
-        Some(Expect::Accepting),
-        Some(Op::Stop(iref(new))),
-        &new.uid,
-    ));
+    steps.push(start_step(new, host_id));
     if cross_host {
         steps.extend(drop_transferred(old, host_id, snap, true, &new.uid));
     }
@@ -478,14 +468,7 @@ pub fn restore_in_place(
             None,
             &i.uid,
         ),
-        host_step(
-            "start",
-            host_id,
-            Op::Start(iref(i)),
-            Some(Expect::Accepting),
-            Some(Op::Stop(iref(i))),
-            &i.uid,
-        ),
+        start_step(i, host_id),
         snapshot_step("snapshot-restored", i, host_id, after),
         host_step(
             "drop-old-data",
