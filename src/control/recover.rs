@@ -44,15 +44,28 @@ pub fn plan_recover(
     let (snap, resolved) = pitr::choose(ctx, &old, &asked, true)?;
     // Onto the same host (it replaces itself there), or another one that has room: the
     // snapshot and the logs are streamed there from the host that keeps them.
-    let new_host = match onto {
+    let need = super::placement::Need {
+        engine: old.engine.clone(),
+        cpus: old.cpus,
+        memory_mb: old.memory_mb,
+        storage_gb: old.storage_gb,
+    };
+    // The old host is healthy enough if it can hold the new server in place of the old one.
+    let others: Vec<InstanceRow> = irows::live_on_host(ctx.catalog.conn(), host_id)?
+        .into_iter()
+        .filter(|i| i.id != old.id)
+        .collect();
+    let fresh = hosts::get(ctx.catalog.conn(), host_id)?;
+    let home_fits =
+        super::placement::misfit(&fresh, &others, &need, &ctx.config.placement).is_none();
+    let onto = match (onto, home_fits) {
+        (Some(h), _) => Some(h.to_string()),
+        (None, true) => None,
+        (None, false) => Some(instances::place(ctx, None, &need, &old.class)?.0.name),
+    };
+    let new_host = match onto.as_deref() {
         None => host.clone(),
         Some(h) => {
-            let need = super::placement::Need {
-                engine: old.engine.clone(),
-                cpus: old.cpus,
-                memory_mb: old.memory_mb,
-                storage_gb: old.storage_gb,
-            };
             let (chosen, _) = instances::place(ctx, Some(h), &need, &old.class)?;
             host_ops::call(
                 &chosen,
