@@ -26,6 +26,16 @@ fn commit_marker(env: &TestEnv, id: u32) -> (String, String) {
     (at, lsn)
 }
 
+/// A local instance `src` with an empty `markers` table and a snapshot taken.
+fn source_with_snapshot() -> TestEnv {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "src"]).ok();
+    env.psql("src", "create table markers (id int primary key)");
+    env.dbctl(&["snapshot", "create", "src"]).ok();
+    env
+}
+
 fn wait_for_window_past(env: &TestEnv, instance: &str, time: &str) -> serde_json::Value {
     for _ in 0..150 {
         let w = env
@@ -52,11 +62,7 @@ fn between(a: &str, b: &str) -> String {
 
 #[test]
 fn restores_to_any_moment_in_the_window_and_names_a_missing_segment() {
-    let mut env = TestEnv::new();
-    env.init();
-    env.dbctl(&["create", "src"]).ok();
-    env.psql("src", "create table markers (id int primary key)");
-    env.dbctl(&["snapshot", "create", "src"]).ok();
+    let env = source_with_snapshot();
     let mut marks = Vec::new();
     for id in 1..=4 {
         marks.push(commit_marker(&env, id));
@@ -158,11 +164,7 @@ fn src_uid(env: &TestEnv) -> String {
 
 #[test]
 fn every_segment_is_archived_with_its_checksum_and_a_damaged_one_is_refused() {
-    let mut env = TestEnv::new();
-    env.init();
-    env.dbctl(&["create", "src"]).ok();
-    env.psql("src", "create table markers (id int primary key)");
-    env.dbctl(&["snapshot", "create", "src"]).ok();
+    let env = source_with_snapshot();
     let (at, _) = commit_marker(&env, 1);
     commit_marker(&env, 2);
     wait_for_window_past(&env, "src", &at);
@@ -282,19 +284,7 @@ fn recover_rebuilds_a_destroyed_instance_and_moves_its_endpoint() {
     // The data directory is destroyed under a running server.
     let uid = src_uid(&env);
     let data = env.local_root().join("instances").join(&uid).join("data");
-    let pid: i32 = std::fs::read_to_string(data.join("postmaster.pid"))
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    std::fs::remove_dir_all(&data).unwrap();
+    crate::common::destroy_data(&data);
 
     let r = env.dbctl(&["recover", "src", "-o", "json"]).ok();
     assert!(r.stderr.contains("the endpoint moves"), "{}", r.stderr);
@@ -342,11 +332,7 @@ fn recover_rebuilds_a_destroyed_instance_and_moves_its_endpoint() {
 
 #[test]
 fn restore_in_place_keeps_name_port_and_endpoint_and_its_undo_puts_the_data_back() {
-    let mut env = TestEnv::new();
-    env.init();
-    env.dbctl(&["create", "src"]).ok();
-    env.psql("src", "create table markers (id int primary key)");
-    env.dbctl(&["snapshot", "create", "src"]).ok();
+    let env = source_with_snapshot();
     let mut marks = Vec::new();
     for id in 1..=3 {
         marks.push(commit_marker(&env, id));

@@ -143,36 +143,26 @@ fn hosts_that_cannot_serve_are_refused_at_add() {
     let before = env.catalog_state();
     // Nothing listens there.
     let [port, _] = env.ports(3);
-    env.dbctl(&[
-        "host",
-        "add",
-        "ghost",
-        "--address",
-        &env.ip(9),
-        "--port",
-        &(port + 9).to_string(),
-        "--user",
-        &whoami(),
-        "--identity",
-        "/dev/null",
-    ])
-    .one_line_error(2, "identity file");
+    let (address, port, user) = (env.ip(9), (port + 9).to_string(), whoami());
+    let add_ghost = |identity: &str| {
+        env.dbctl(&[
+            "host",
+            "add",
+            "ghost",
+            "--address",
+            &address,
+            "--port",
+            &port,
+            "--user",
+            &user,
+            "--identity",
+            identity,
+        ])
+    };
+    add_ghost("/dev/null").one_line_error(2, "identity file");
     let key = env.dir.join("k");
     std::fs::write(&key, "not a key").unwrap();
-    env.dbctl(&[
-        "host",
-        "add",
-        "ghost",
-        "--address",
-        &env.ip(9),
-        "--port",
-        &(port + 9).to_string(),
-        "--user",
-        &whoami(),
-        "--identity",
-        key.to_str().unwrap(),
-    ])
-    .one_line_error(1, "does not answer");
+    add_ghost(key.to_str().unwrap()).one_line_error(1, "does not answer");
 
     // sshd answers, but dbhost is not installed there.
     let missing = env.ssh_host("nodbhost", 1, "ed25519", Some("/nonexistent/dbhost rpc"));
@@ -488,19 +478,7 @@ fn recover_onto_another_host_and_refuse_clearly_when_the_host_is_gone() {
         .unwrap()
         .file_name();
     let data = h1.root.join("instances").join(&uid).join("data");
-    let pid: i32 = std::fs::read_to_string(data.join("postmaster.pid"))
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
-    std::fs::remove_dir_all(&data).unwrap();
+    crate::common::destroy_data(&data);
 
     let r = env
         .dbctl(&["recover", "db", "--host", "spare", "-o", "json"])

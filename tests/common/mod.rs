@@ -548,6 +548,24 @@ fn wait_for_port(address: &str, port: u16) {
     }
 }
 
+/// Destroys an instance's data directory under its running server: the server is killed
+/// (as a crash would) and the directory removed.
+pub fn destroy_data(data: &Path) {
+    let pid: i32 = std::fs::read_to_string(data.join("postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    std::fs::remove_dir_all(data).unwrap();
+}
+
 /// Postmaster pids from the data directories under a dbhost root.
 pub fn server_pids(root: &Path) -> Vec<i32> {
     let Ok(entries) = std::fs::read_dir(root.join("instances")) else {
