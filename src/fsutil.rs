@@ -31,6 +31,46 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// Replaces whatever is at `path` (a file, or a link someone planted) with a new file of
+/// `mode` holding `data`. Never follows a link: the file is created with O_EXCL|O_NOFOLLOW, so
+/// a link put back in between makes it fail instead of writing through it.
+///
+/// # Errors
+/// The old entry cannot be removed or the new file cannot be created or written.
+pub fn replace_file(path: &Path, data: &[u8], mode: u32) -> Result<()> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_dir()) {
+        std::fs::remove_file(path).with_context(|| format!("removing {}", path.display()))?;
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(data)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+    Ok(())
+}
+
+/// Reads a file that must not be a link (a file in a directory another user controls).
+///
+/// # Errors
+/// The file is missing, is a link, or cannot be read.
+pub fn read_no_follow(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .with_context(|| format!("opening {} (links are not followed)", path.display()))?;
+    let mut text = String::new();
+    f.read_to_string(&mut text)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(text)
+}
+
 /// Free space, in whole GiB, on the filesystem holding `path`.
 ///
 /// # Errors
@@ -63,4 +103,27 @@ pub fn fs_type(path: &Path) -> String {
         }
     }
     best.1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replacing_a_planted_link_never_writes_through_it() {
+        let d = tempfile::tempdir().unwrap();
+        let victim = d.path().join("victim");
+        std::fs::write(&victim, b"precious").unwrap();
+        let link = d.path().join("pg_hba.conf");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        assert!(read_no_follow(&link).is_err());
+        replace_file(&link, b"new", 0o600).unwrap();
+        assert_eq!(std::fs::read(&victim).unwrap(), b"precious");
+        assert_eq!(std::fs::read(&link).unwrap(), b"new");
+        assert!(!std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(read_no_follow(&link).unwrap(), "new");
+    }
 }

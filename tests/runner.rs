@@ -3,6 +3,7 @@
 mod common;
 
 mod cli;
+mod isolation;
 mod local;
 mod pitr;
 mod recovery;

@@ -13,6 +13,9 @@ pub const FILE_NAME: &str = "manifest.json";
 pub struct Manifest {
     /// Relative path (from the snapshot's data directory) to entry.
     pub files: BTreeMap<String, Entry>,
+    /// Symbolic links (relative path to target), each resolving inside the tree.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub links: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -94,6 +97,22 @@ impl Manifest {
         for rel in &present {
             if !self.files.contains_key(rel) && !skip.contains(&rel.as_str()) {
                 problems.push(format!("{rel}: not in the manifest"));
+            }
+        }
+        let links = crate::agent::links::links_under(dir)?;
+        for (rel, to) in &links {
+            match self.links.get(rel) {
+                None => problems.push(format!("{rel}: a link not in the manifest")),
+                Some(want) if Path::new(want) != to.as_path() => problems.push(format!(
+                    "{rel}: a link to {} instead of {want}",
+                    to.display()
+                )),
+                Some(_) => {}
+            }
+        }
+        for rel in self.links.keys() {
+            if !links.iter().any(|(r, _)| r == rel) {
+                problems.push(format!("{rel}: link missing"));
             }
         }
         for (rel, e) in &self.files {

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod facts;
 pub mod journal;
 pub mod layout;
+pub mod links;
 pub mod manifest;
 pub mod ops;
 pub mod osuser;

@@ -65,13 +65,14 @@ impl RunAs {
         cmd
     }
 
-    /// Gives `path` to this user (no-op when dbhost is not root).
+    /// Gives `path` itself to this user (no-op when dbhost is not root). A symlink is changed,
+    /// never what it points to: a database superuser can plant links in its data directory.
     ///
     /// # Errors
     /// chown fails.
     pub fn chown(&self, path: &Path) -> Result<()> {
         if self.switch {
-            nix::unistd::chown(path, Some(self.uid), Some(self.gid))
+            std::os::unix::fs::lchown(path, Some(self.uid.as_raw()), Some(self.gid.as_raw()))
                 .with_context(|| format!("chown {} to {}", path.display(), self.name))?;
         }
         Ok(())

@@ -125,6 +125,9 @@ impl Host {
             )
             .map_err(engine_failed)?;
         let stats = stats.unwrap_or_default();
+        // Links that lead out of the snapshot (planted by a database superuser, or a
+        // tablespace the engine could not take in) are never kept.
+        crate::agent::links::remove_escaping(&target)?;
         progress("writing the manifest");
 
         let manifest = build_manifest(&target, &stats.mtimes, prev.as_ref())?;
@@ -252,29 +255,66 @@ impl Host {
         let mut manifest: Option<Manifest> = None;
         let mut checked = 0u64;
         let mut bytes = 0u64;
-        stream::read_tree(input, partial, &mut |rel, path| {
-            if rel == manifest::FILE_NAME {
-                manifest = Some(Manifest::load(path)?);
-            } else if let Some(data_rel) = rel.strip_prefix("data/") {
-                let m = manifest
+        // The manifest travels first; nothing else is accepted unless it names it. (The
+        // manifest itself is checked against the snapshot's own record below: a stream can
+        // only bring a snapshot that is internally consistent.)
+        let links: std::cell::RefCell<Option<std::collections::BTreeMap<String, String>>> =
+            Default::default();
+        stream::read_tree_with_links(
+            input,
+            partial,
+            &mut |rel, path| {
+                if rel == manifest::FILE_NAME {
+                    let m = Manifest::load(path)?;
+                    *links.borrow_mut() = Some(m.links.clone());
+                    manifest = Some(m);
+                } else if rel == INFO_FILE {
+                } else if let Some(data_rel) = rel.strip_prefix("data/") {
+                    let m = manifest
+                        .as_ref()
+                        .context("the stream sent data before its manifest")?;
+                    let entry = m
+                        .files
+                        .get(data_rel)
+                        .with_context(|| format!("{data_rel}: not in the manifest"))?;
+                    if manifest::sha256_file(path)? != entry.sha256 {
+                        anyhow::bail!("{data_rel}: checksum mismatch on arrival");
+                    }
+                    checked += 1;
+                    bytes += entry.size;
+                    if checked.is_multiple_of(500) {
+                        progress(&format!("received {checked} files, {} MiB", bytes >> 20));
+                    }
+                } else {
+                    anyhow::bail!("{rel}: not part of a snapshot");
+                }
+                Ok(())
+            },
+            &mut |rel, to| {
+                let data_rel = rel
+                    .strip_prefix("data/")
+                    .with_context(|| format!("{rel}: a link outside the data directory"))?;
+                let known = links.borrow();
+                let want = known
                     .as_ref()
-                    .context("the stream sent data before its manifest")?;
-                let entry = m
-                    .files
-                    .get(data_rel)
-                    .with_context(|| format!("{data_rel}: not in the manifest"))?;
-                if manifest::sha256_file(path)? != entry.sha256 {
-                    anyhow::bail!("{data_rel}: checksum mismatch on arrival");
+                    .context("the stream sent a link before its manifest")?
+                    .get(data_rel);
+                if want.map(String::as_str) != Some(to)
+                    || !crate::agent::links::stays_inside(data_rel, Path::new(to))
+                {
+                    anyhow::bail!("{data_rel}: a link the manifest does not hold");
                 }
-                checked += 1;
-                bytes += entry.size;
-                if checked.is_multiple_of(500) {
-                    progress(&format!("received {checked} files, {} MiB", bytes >> 20));
-                }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            },
+        )?;
         let m = manifest.context("the stream had no manifest")?;
+        let made = crate::agent::links::links_under(&partial.join("data"))?.len();
+        if made != m.links.len() {
+            anyhow::bail!(
+                "the stream carried {made} of the manifest's {} links",
+                m.links.len()
+            );
+        }
         if checked != m.files.len() as u64 {
             anyhow::bail!(
                 "the stream carried {checked} of the manifest's {} files",
@@ -469,6 +509,9 @@ fn build_manifest(
     previous: Option<&Previous>,
 ) -> Result<Manifest> {
     let mut m = Manifest::default();
+    for (rel, to) in crate::agent::links::links_under(dir)? {
+        m.links.insert(rel, to.to_string_lossy().into_owned());
+    }
     for rel in manifest::files_under(dir)? {
         let path = dir.join(&rel);
         let meta = std::fs::metadata(&path)?;

@@ -1,29 +1,52 @@
 //! The bulk stream that carries a snapshot between hosts (export's stdout, import's stdin).
 //!
-//! A sequence of records, each `kind: u8`, then for files and directories a header
-//! (`u32` length + JSON `{path, mode}`) and for files a `u64` length and the bytes. Kind 0 ends
-//! the stream; a stream cut short never reads as complete.
+//! A sequence of records, each `kind: u8`, then for files, directories and links a header
+//! (`u32` length + JSON `{path, mode, link}`) and for files a `u64` length and the bytes. Kind 0
+//! ends the stream; a stream cut short never reads as complete.
+//!
+//! The receiver trusts nothing it is sent: paths are plain relative ones that pass through no
+//! link, modes become 0700 (directories) and 0600 (files) whatever the sender said, and a link
+//! is made only when the caller approves it.
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path};
 
 const END: u8 = 0;
 const DIR: u8 = 1;
 const FILE: u8 = 2;
+const LINK: u8 = 3;
+
+/// What a received tree's directories and files become, whatever the stream said: no setuid,
+/// setgid or sticky bits, nothing for group or others.
+const DIR_MODE: u32 = 0o700;
+const FILE_MODE: u32 = 0o600;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Header {
     path: String,
     mode: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    link: Option<String>,
 }
 
 fn put_header(out: &mut dyn Write, kind: u8, path: &str, mode: u32) -> Result<()> {
+    put_header_link(out, kind, path, mode, None)
+}
+
+fn put_header_link(
+    out: &mut dyn Write,
+    kind: u8,
+    path: &str,
+    mode: u32,
+    link: Option<String>,
+) -> Result<()> {
     let h = serde_json::to_vec(&Header {
         path: path.into(),
         mode,
+        link,
     })?;
     out.write_all(&[kind])?;
     out.write_all(&(h.len() as u32).to_be_bytes())?;
@@ -31,26 +54,29 @@ fn put_header(out: &mut dyn Write, kind: u8, path: &str, mode: u32) -> Result<()
     Ok(())
 }
 
-/// Writes the tree under `dir` (directories first, then files in sorted order).
+/// Writes the tree under `dir` (directories first, then links, then files in sorted order).
 ///
 /// # Errors
 /// A file cannot be read or the stream cannot be written.
 pub fn write_tree(dir: &Path, out: &mut dyn Write, progress: &mut dyn FnMut(u64)) -> Result<()> {
-    write_tree_filtered(dir, &|_| true, out, progress)
+    write_tree_filtered(dir, &|_| true, true, out, progress)
 }
 
-/// Like [`write_tree`], sending only the files `include` accepts (by relative path).
+/// Like [`write_tree`], sending only the files `include` accepts (by relative path), and links
+/// only with `links`. Files are opened without following links.
 ///
 /// # Errors
 /// A file cannot be read or the stream cannot be written.
 pub fn write_tree_filtered(
     dir: &Path,
     include: &dyn Fn(&str) -> bool,
+    links: bool,
     out: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<()> {
     let mut dirs = vec![String::new()];
     let mut files = Vec::new();
+    let mut symlinks = Vec::new();
     let mut i = 0;
     while i < dirs.len() {
         let d = dir.join(&dirs[i]);
@@ -69,6 +95,8 @@ pub fn write_tree_filtered(
                 dirs.push(rel);
             } else if ft.is_file() && include(&rel) {
                 files.push(rel);
+            } else if ft.is_symlink() && links && include(&rel) {
+                symlinks.push(rel);
             }
         }
         i += 1;
@@ -77,11 +105,18 @@ pub fn write_tree_filtered(
         let mode = std::fs::metadata(dir.join(d))?.permissions().mode() & 0o7777;
         put_header(out, DIR, d, mode)?;
     }
+    for l in &symlinks {
+        let to = std::fs::read_link(dir.join(l))?;
+        put_header_link(out, LINK, l, 0, Some(to.to_string_lossy().into_owned()))?;
+    }
     let mut sent = 0u64;
     for f in &files {
         let p = dir.join(f);
-        let mut src =
-            std::fs::File::open(&p).with_context(|| format!("opening {}", p.display()))?;
+        let mut src = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&p)
+            .with_context(|| format!("opening {}", p.display()))?;
         let meta = src.metadata()?;
         put_header(out, FILE, f, meta.permissions().mode() & 0o7777)?;
         out.write_all(&meta.len().to_be_bytes())?;
@@ -106,6 +141,7 @@ fn safe_relative(path: &str) -> Result<&Path> {
 }
 
 /// Reads a stream into `dir`, calling `on_file(relative path, absolute path)` after each file.
+/// A stream that carries a link is refused.
 ///
 /// # Errors
 /// The stream is malformed or ends before its end record, or a file cannot be written.
@@ -113,6 +149,21 @@ pub fn read_tree(
     input: &mut dyn Read,
     dir: &Path,
     on_file: &mut dyn FnMut(&str, &Path) -> Result<()>,
+) -> Result<u64> {
+    read_tree_with_links(input, dir, on_file, &mut |rel, _| {
+        bail!("refusing stream entry {rel:?}: a link")
+    })
+}
+
+/// Like [`read_tree`], making each link that `on_link(relative path, target)` approves.
+///
+/// # Errors
+/// As [`read_tree`], or `on_link` refuses a link.
+pub fn read_tree_with_links(
+    input: &mut dyn Read,
+    dir: &Path,
+    on_file: &mut dyn FnMut(&str, &Path) -> Result<()>,
+    on_link: &mut dyn FnMut(&str, &str) -> Result<()>,
 ) -> Result<u64> {
     let mut total = 0u64;
     loop {
@@ -129,17 +180,34 @@ pub fn read_tree(
         input.read_exact(&mut h).context("the stream was cut")?;
         let h: Header = serde_json::from_slice(&h).context("bad stream header")?;
         let rel = safe_relative(&h.path)?;
+        if crate::agent::links::passes_through_link(dir, rel) {
+            bail!(
+                "refusing stream entry {:?}: it passes through a link",
+                h.path
+            );
+        }
         let target = dir.join(rel);
         match kind[0] {
             DIR => {
                 std::fs::create_dir_all(&target)?;
-                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(h.mode))?;
+                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(DIR_MODE))?;
+            }
+            LINK => {
+                let to = h.link.as_deref().unwrap_or_default();
+                on_link(&h.path, to)?;
+                std::os::unix::fs::symlink(to, &target)
+                    .with_context(|| format!("creating the link {}", h.path))?;
             }
             FILE => {
                 let mut size = [0u8; 8];
                 input.read_exact(&mut size).context("the stream was cut")?;
                 let size = u64::from_be_bytes(size);
-                let mut f = std::fs::File::create(&target)
+                let mut f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(FILE_MODE)
+                    .custom_flags(nix::libc::O_NOFOLLOW)
+                    .open(&target)
                     .with_context(|| format!("creating {}", target.display()))?;
                 let got = std::io::copy(&mut input.take(size), &mut f)?;
                 if got != size {
@@ -148,7 +216,7 @@ pub fn read_tree(
                         h.path
                     );
                 }
-                f.set_permissions(std::fs::Permissions::from_mode(h.mode))?;
+                f.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
                 total += size;
                 on_file(&h.path, &target)?;
             }
@@ -185,6 +253,41 @@ mod tests {
         let cut = &buf[..buf.len() / 2];
         let dst2 = tempfile::tempdir().unwrap();
         assert!(read_tree(&mut &cut[..], dst2.path(), &mut |_, _| Ok(())).is_err());
+    }
+
+    #[test]
+    fn modes_are_normalized_and_links_need_approval() {
+        let mut buf = Vec::new();
+        put_header(&mut buf, DIR, "d", 0o4777).unwrap();
+        put_header(&mut buf, FILE, "d/f", 0o6777).unwrap();
+        buf.extend_from_slice(&1u64.to_be_bytes());
+        buf.push(b'x');
+        put_header_link(&mut buf, LINK, "l", 0, Some("/etc".into())).unwrap();
+        put_header(&mut buf, FILE, "l/passwd", 0o600).unwrap();
+        buf.extend_from_slice(&1u64.to_be_bytes());
+        buf.push(b'x');
+        buf.push(END);
+        let dst = tempfile::tempdir().unwrap();
+        // Links refused by default.
+        assert!(read_tree(&mut buf.as_slice(), dst.path(), &mut |_, _| Ok(())).is_err());
+        let mode = |p: &str| {
+            std::fs::metadata(dst.path().join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o7777
+        };
+        assert_eq!((mode("d"), mode("d/f")), (0o700, 0o600));
+        // Approved, the link is made, but nothing is written through it.
+        let dst = tempfile::tempdir().unwrap();
+        let e = read_tree_with_links(
+            &mut buf.as_slice(),
+            dst.path(),
+            &mut |_, _| Ok(()),
+            &mut |_, _| Ok(()),
+        )
+        .unwrap_err();
+        assert!(format!("{e}").contains("passes through a link"), "{e}");
     }
 
     #[test]

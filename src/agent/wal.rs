@@ -300,7 +300,7 @@ pub fn export(
                 .as_ref()
                 .is_none_or(|f| name[8..24] >= f[8..24] && !rel.starts_with('.'))
     };
-    crate::agent::stream::write_tree_filtered(&d, &include, out, &mut |_| {})
+    crate::agent::stream::write_tree_filtered(&d, &include, false, out, &mut |_| {})
 }
 
 /// Receives archive files from an [`export`] into this host's archive for `instance`: the

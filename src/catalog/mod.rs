@@ -28,6 +28,30 @@ pub struct Catalog {
     pub(crate) conn: Connection,
 }
 
+/// SQLite's header: every database file that was ever written starts with it.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// Refuses a catalog file that exists but cannot be a database, with a line saying what to do.
+fn check_readable(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)
+        .with_context(|| format!("the catalog {} cannot be opened", path.display()))?;
+    let mut head = Vec::new();
+    (&mut f).take(16).read_to_end(&mut head)?;
+    if head.as_slice() != SQLITE_MAGIC {
+        let what = if head.is_empty() {
+            "is empty (0 bytes)".to_string()
+        } else {
+            "is not an SQLite database".to_string()
+        };
+        anyhow::bail!(
+            "the catalog {} {what}; restore it from a backup of the dbctl home (dbctl never replaces a catalog with an empty one)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// Now, as the RFC 3339 UTC text every timestamp in the catalog uses (milliseconds kept, so
 /// step durations can be measured).
 pub fn now() -> String {
@@ -54,11 +78,12 @@ pub fn age_secs(ts: &str) -> Option<i64> {
 }
 
 impl Catalog {
-    /// Opens (creating with mode 0600 if needed) and migrates the catalog at `path`.
+    /// Creates a new catalog at `path` (mode 0600) and migrates it. Only `dbctl init` makes one.
     ///
     /// # Errors
-    /// The file cannot be opened or a migration fails.
-    pub fn open(path: &Path) -> Result<Self> {
+    /// The file exists already (it is then opened as with [`Catalog::open`]) but is unreadable,
+    /// or it cannot be created or migrated.
+    pub fn create(path: &Path) -> Result<Self> {
         if !path.exists() {
             std::fs::OpenOptions::new()
                 .create(true)
@@ -67,10 +92,27 @@ impl Catalog {
                 .mode(0o600)
                 .open(path)
                 .with_context(|| format!("creating {}", path.display()))?;
+            return Self::open_file(path);
         }
+        Self::open(path)
+    }
+
+    /// Opens and migrates the existing catalog at `path`. A file that is there but is not a
+    /// catalog (empty, truncated, something else) is an error naming it: it is never
+    /// re-created empty, which would forget every instance it knew.
+    ///
+    /// # Errors
+    /// The file is missing, unreadable or not a catalog, or a migration fails.
+    pub fn open(path: &Path) -> Result<Self> {
+        check_readable(path)?;
+        Self::open_file(path)
+    }
+
+    fn open_file(path: &Path) -> Result<Self> {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
         let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .with_context(|| format!("{} is not a readable dbctl catalog", path.display()))?;
         Self::setup(conn)
     }
 
@@ -137,7 +179,7 @@ mod tests {
     fn migrates_and_reopens() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.db");
-        drop(Catalog::open(&p).unwrap());
+        drop(Catalog::create(&p).unwrap());
         let c = Catalog::open(&p).unwrap();
         let v: usize = c
             .conn
@@ -146,6 +188,19 @@ mod tests {
         assert_eq!(v, MIGRATIONS.len());
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn an_empty_or_foreign_file_is_refused_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.db");
+        std::fs::write(&p, b"").unwrap();
+        let e = Catalog::open(&p).err().unwrap();
+        assert!(format!("{e}").contains("is empty"), "{e}");
+        assert!(Catalog::create(&p).is_err());
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 0);
+        std::fs::write(&p, b"hello, this is not a database at all").unwrap();
+        assert!(format!("{}", Catalog::open(&p).err().unwrap()).contains("not an SQLite"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::catalog::Catalog;
 use crate::secrets::Secrets;
 use anyhow::{Context, Result};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub struct Home {
@@ -53,7 +53,13 @@ impl Home {
             .create(&self.dir)
             .with_context(|| format!("creating {}", self.dir.display()))?;
         std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))?;
-        self.open_at(&self.dir)
+        let config = Config::load(&self.config_path())?;
+        Ok(Ctx {
+            home: self.clone(),
+            catalog: Catalog::create(&self.catalog_path())?,
+            config,
+            secrets: Secrets::new(&self.dir),
+        })
     }
 
     /// Opens an initialized home.
@@ -67,16 +73,12 @@ impl Home {
                 "run `dbctl init` first (or point --home / DBCTL_HOME at an initialized home)",
             ));
         }
-        self.open_at(&self.dir)
-    }
-
-    fn open_at(&self, dir: &Path) -> Result<Ctx> {
         let config = Config::load(&self.config_path())?;
         Ok(Ctx {
             home: self.clone(),
             catalog: Catalog::open(&self.catalog_path())?,
             config,
-            secrets: Secrets::new(dir),
+            secrets: Secrets::new(&self.dir),
         })
     }
 }

@@ -19,6 +19,10 @@ pub struct Postgres;
 const CONF_FILE: &str = "dbctl.conf";
 /// Recovery settings of a restored copy; removed once it is promoted.
 const RECOVERY_CONF: &str = "dbctl-recovery.conf";
+/// Where a snapshot keeps the tablespaces that live outside the data directory: each
+/// `pg_tblspc/<oid>` becomes a relative link into it, so that a copy made from the snapshot
+/// has its own tablespaces and never shares the source's files.
+const TABLESPACES: &str = "dbhost_tablespaces";
 /// How long a restored copy may take to replay its logs.
 const RECOVERY_TIMEOUT: Duration = Duration::from_secs(3600);
 
@@ -102,14 +106,21 @@ impl Postgres {
         std::fs::set_permissions(&sockets, std::fs::Permissions::from_mode(0o755))?;
         host.run_as.chown(&sockets)?;
         // Local connections by the OS user map to the admin role (dbhost's own sessions);
-        // every network connection needs the password.
-        std::fs::write(
-            data_dir.join("pg_hba.conf"),
+        // every network connection needs the password. The data directory belongs to the
+        // database's own OS user, who may have planted links: files are replaced, never
+        // written through.
+        let write = |f: &str, text: &str| -> Result<()> {
+            let p = data_dir.join(f);
+            crate::fsutil::replace_file(&p, text.as_bytes(), 0o600)?;
+            host.run_as.chown(&p)
+        };
+        write(
+            "pg_hba.conf",
             "# Written by dbhost.\nlocal all all peer map=dbhost\nhost all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\nhost replication all 0.0.0.0/0 scram-sha-256\nhost replication all ::/0 scram-sha-256\n",
         )?;
-        std::fs::write(
-            data_dir.join("pg_ident.conf"),
-            format!(
+        write(
+            "pg_ident.conf",
+            &format!(
                 "# Written by dbhost.\ndbhost {} {admin_user}\n",
                 host.run_as.name
             ),
@@ -142,9 +153,9 @@ impl Postgres {
             "archive_timeout = '{}s'\n",
             spec.archive_timeout_secs.max(1)
         );
-        std::fs::write(data_dir.join(CONF_FILE), conf)?;
+        write(CONF_FILE, &conf)?;
         let main_conf = data_dir.join("postgresql.conf");
-        let mut text = std::fs::read_to_string(&main_conf)?;
+        let mut text = crate::fsutil::read_no_follow(&main_conf)?;
         for line in [
             format!("include = '{CONF_FILE}'"),
             format!("include_if_exists = '{RECOVERY_CONF}'"),
@@ -153,12 +164,7 @@ impl Postgres {
                 text += &format!("\n{line}\n");
             }
         }
-        std::fs::write(&main_conf, text)?;
-        for f in ["pg_hba.conf", "pg_ident.conf", CONF_FILE, "postgresql.conf"] {
-            let p = data_dir.join(f);
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))?;
-            host.run_as.chown(&p)?;
-        }
+        write("postgresql.conf", &text)?;
         Ok(())
     }
 
@@ -346,6 +352,62 @@ fn is_wal_segment(name: &str) -> bool {
     name.len() == 24 && name.chars().all(|c| c.is_ascii_hexdigit())
 }
 
+/// Copies each tablespace that lives outside the live data directory into the snapshot at
+/// `target` (under the backup API, like the rest) and points its `pg_tblspc` entry there.
+/// Only a directory owned by the server's own OS user is followed: anything else in
+/// `pg_tblspc` was not made by CREATE TABLESPACE.
+fn capture_tablespaces(live: &Path, target: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let owner = std::fs::metadata(live)?.uid();
+    let Ok(entries) = std::fs::read_dir(target.join("pg_tblspc")) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        let oid = e.file_name().to_string_lossy().into_owned();
+        if oid.is_empty() || !oid.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        if !e.file_type()?.is_symlink() {
+            continue;
+        }
+        let rel = format!("pg_tblspc/{oid}");
+        let to = std::fs::read_link(e.path())?;
+        if crate::agent::links::stays_inside(&rel, &to) {
+            continue;
+        }
+        let src = live
+            .join("pg_tblspc")
+            .join(&to)
+            .canonicalize()
+            .with_context(|| format!("tablespace {oid} at {}", to.display()))?;
+        let meta = std::fs::symlink_metadata(&src)?;
+        if !meta.is_dir() || meta.uid() != owner {
+            bail!(
+                "tablespace {oid} at {} is not a directory owned by the server's OS user; refusing to follow it",
+                src.display()
+            );
+        }
+        let dst = target.join(TABLESPACES).join(&oid);
+        std::fs::create_dir_all(target.join(TABLESPACES))?;
+        std::fs::set_permissions(
+            target.join(TABLESPACES),
+            std::fs::Permissions::from_mode(0o700),
+        )?;
+        crate::agent::storage::plain::copy_tree(
+            &src,
+            &dst,
+            "",
+            &|r: &str| r.split('/').any(|p| p.starts_with("pgsql_tmp")),
+            None,
+            &mut Default::default(),
+        )
+        .with_context(|| format!("copying tablespace {oid} from {}", src.display()))?;
+        std::fs::remove_file(e.path())?;
+        std::os::unix::fs::symlink(format!("../{TABLESPACES}/{oid}"), e.path())?;
+    }
+    Ok(())
+}
+
 impl Engine for Postgres {
     fn name(&self) -> &'static str {
         "postgres"
@@ -524,7 +586,7 @@ impl Engine for Postgres {
         ))?;
         let start_lsn = s.ask(&format!("SELECT pg_backup_start('{label}', true)"))?;
         let start_wal = s.ask(&format!("SELECT pg_walfile_name('{start_lsn}')"))?;
-        if let Err(e) = capture(&live) {
+        if let Err(e) = capture(&live).and_then(|_| capture_tablespaces(&live, target)) {
             let _ = s.ask("SELECT pg_backup_stop(false)");
             s.close();
             return Err(e);
@@ -547,10 +609,9 @@ impl Engine for Postgres {
             .and_then(|t| t.trim().parse().ok())
             .unwrap_or(1);
         std::fs::write(target.join("backup_label"), &label_text)?;
-        let map = decode_hex(map_hex)?;
-        if !map.is_empty() {
-            std::fs::write(target.join("tablespace_map"), map)?;
-        }
+        // No tablespace_map: it would make a restored copy link back to the source's
+        // tablespace directories. The snapshot holds their contents behind its own links.
+        let _ = map_hex;
         // Every segment from the backup's start on (the slot still holds them), so that
         // recovery reaches the stop position from the snapshot alone.
         let wal_dir = target.join("pg_wal");
@@ -570,12 +631,7 @@ impl Engine for Postgres {
             }
         }
         s.close();
-        for f in ["backup_label", "tablespace_map"] {
-            let p = target.join(f);
-            if p.exists() {
-                host.run_as.chown(&p)?;
-            }
-        }
+        host.run_as.chown(&target.join("backup_label"))?;
         host.run_as.chown(&wal_dir)?;
         for e in std::fs::read_dir(&wal_dir)?.flatten() {
             host.run_as.chown(&e.path())?;
@@ -595,7 +651,9 @@ impl Engine for Postgres {
         position: &str,
         recovery: Option<&RecoverySpec>,
     ) -> Result<()> {
-        for f in ["postmaster.pid", "postmaster.opts"] {
+        // A tablespace_map (from snapshots older than the tablespace capture) would link the
+        // copy back to its source's tablespaces.
+        for f in ["postmaster.pid", "postmaster.opts", "tablespace_map"] {
             let _ = std::fs::remove_file(data_dir.join(f));
         }
         Self::write_config(host, data_dir, spec, port)?;
@@ -626,10 +684,10 @@ impl Engine for Postgres {
             "# Written by dbhost; removed once the copy is promoted.\nrestore_command = {}\n{target}recovery_target_inclusive = on\nrecovery_target_timeline = 'current'\nrecovery_target_action = 'promote'\nhot_standby = off\n",
             quote(&restore_command)
         );
-        std::fs::write(data_dir.join(RECOVERY_CONF), conf)?;
-        std::fs::write(data_dir.join("recovery.signal"), "")?;
-        for f in [RECOVERY_CONF, "recovery.signal"] {
-            host.run_as.chown(&data_dir.join(f))?;
+        for (f, text) in [(RECOVERY_CONF, conf.as_str()), ("recovery.signal", "")] {
+            let p = data_dir.join(f);
+            crate::fsutil::replace_file(&p, text.as_bytes(), 0o600)?;
+            host.run_as.chown(&p)?;
         }
         Ok(())
     }

@@ -3,9 +3,9 @@
 
 use super::{CaptureStats, Previous, Storage};
 use anyhow::{Context, Result};
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::ErrorKind;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
 
@@ -21,7 +21,12 @@ const FICLONE: nix::libc::c_ulong = 0x4004_9409;
 /// Copies one file (reflink when possible), keeping mode and owner. Ok(None) when the source
 /// vanished (a live database drops files while it is copied).
 fn copy_file(src: &Path, dst: &Path) -> Result<Option<u64>> {
-    let mut s = match File::open(src) {
+    // A link swapped in after the listing is not followed: the tree belongs to another user.
+    let mut s = match OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(src)
+    {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("opening {}", src.display())),
@@ -60,7 +65,7 @@ fn copy_dir_meta(src: &Path, dst: &Path) -> Result<()> {
 }
 
 /// Recursively copies `src` into `dst` (absent). `rel` is the path below the top.
-pub(super) fn copy_tree(
+pub fn copy_tree(
     src: &Path,
     dst: &Path,
     rel: &str,
@@ -120,7 +125,7 @@ pub(super) fn copy_tree(
 }
 
 /// A full, independent copy of `src` at `dst` (reflinked where possible, never hard linked).
-pub(super) fn copy_all(src: &Path, dst: &Path) -> Result<()> {
+pub fn copy_all(src: &Path, dst: &Path) -> Result<()> {
     copy_tree(src, dst, "", &|_| false, None, &mut CaptureStats::default())
 }
 
