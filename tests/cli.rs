@@ -94,3 +94,21 @@ fn catalog_and_secrets_are_private() {
     }
     env.dbctl(&["delete", "sec", "--yes"]).ok();
 }
+
+#[test]
+fn an_unreadable_catalog_is_an_error_never_replaced() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(&env.home).unwrap();
+    let catalog = env.home.join("catalog.db");
+    std::fs::write(&catalog, b"").unwrap();
+    for args in [&["list"][..], &["init"][..], &["host", "list"][..]] {
+        let r = env.dbctl(args).fails_with(1);
+        assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("catalog.db is empty"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(std::fs::metadata(&catalog).unwrap().len(), 0);
+}
