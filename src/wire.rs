@@ -264,6 +264,10 @@ pub struct SnapshotReach {
     /// Where that last commit's record starts.
     #[serde(default)]
     pub until_commit_position: Option<String>,
+    /// A time before which every commit is known to be in the chain (a log switch dbhost
+    /// made at that time was archived within it); None when no such switch is in it.
+    #[serde(default)]
+    pub complete_until: Option<String>,
     /// The end of the unbroken chain (the snapshot's own position when nothing follows).
     pub until_position: String,
     /// The first missing segment, when archived segments exist past it.

@@ -141,9 +141,9 @@ fn restores_to_any_moment_in_the_window_and_names_a_missing_segment() {
         .filter(|n| n.len() == 24)
         .collect();
     segs.sort();
+    // Only the segment goes; its sidecar stays (a hole all the same).
     let lost = segs[segs.len() - 3].clone();
     std::fs::remove_file(archive.join(&lost)).unwrap();
-    std::fs::remove_file(archive.join(format!("{lost}.json"))).unwrap();
     let w = env
         .dbctl(&["restorable-window", "src", "-o", "json"])
         .ok()
@@ -385,4 +385,39 @@ fn restore_in_place_keeps_name_port_and_endpoint_and_its_undo_puts_the_data_back
         .event_kinds("src")
         .iter()
         .any(|k| k == "restored_in_place"));
+}
+
+#[test]
+fn the_window_stays_one_span_across_snapshots_and_recent_targets_restore() {
+    let env = source_with_snapshot();
+    let first = &env.snapshots("src")[0];
+    let (m1, _) = commit_marker(&env, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let (m2, _) = commit_marker(&env, 2);
+    wait_for_window_past(&env, "src", &m2);
+    // Right after a new snapshot the window still starts at the oldest one, with no hole.
+    env.dbctl(&["snapshot", "create", "src"]).ok();
+    let w = env
+        .dbctl(&["restorable-window", "src", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(w["earliest"], first["consistent_at"], "{w}");
+    assert_eq!(w["holes"], serde_json::json!([]), "{w}");
+    assert_eq!(w["snapshots"], 2);
+    // A point before the newest snapshot restores from the older one.
+    env.dbctl(&["clone", "src", "--as", "mid", "--at", &between(&m1, &m2)])
+        .ok();
+    assert_eq!(markers(&env, "mid"), "1");
+    // "Undo what I did a moment ago": targets newer than anything archived (the archive
+    // timeout is a minute) have the current segment archived first.
+    env.psql("src", "insert into markers values (3)");
+    env.dbctl(&["clone", "src", "--as", "now", "--at", "now"])
+        .ok();
+    assert_eq!(markers(&env, "now"), "1,2,3");
+    env.psql("src", "insert into markers values (4)");
+    std::thread::sleep(Duration::from_millis(1500));
+    env.psql("src", "insert into markers values (5)");
+    env.dbctl(&["clone", "src", "--as", "ago", "--at", "1 second ago"])
+        .ok();
+    assert_eq!(markers(&env, "ago"), "1,2,3,4");
 }

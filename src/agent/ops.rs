@@ -128,14 +128,28 @@ impl Host {
                 serde_json::json!({ "removed": crate::agent::wal::prune(&self.layout, spec)? })
             }
             Op::WalSwitch(r) => {
-                let (meta, engine) = self.existing(&r.instance)?;
-                let seg = engine
-                    .switch_log(&self.ctx(), &r.instance, &meta)
-                    .map_err(engine_failed)?;
-                serde_json::json!({ "segment": seg })
+                let (seg, before) = self.switch_and_mark(&r.instance)?;
+                serde_json::json!({ "segment": seg, "complete_until": before })
             }
         };
         Ok(v)
+    }
+
+    /// Closes the instance's current log segment and waits until it is archived, recording
+    /// that every commit made before the switch is in the archive. Returns the segment and
+    /// that time.
+    ///
+    /// # Errors
+    /// The server refuses, or the segment is not archived in time.
+    pub(crate) fn switch_and_mark(&self, name: &str) -> Result<(String, String)> {
+        let (meta, engine) = self.existing(name)?;
+        // Taken before the switch: commits stamped earlier are in the segment it closes.
+        let before = crate::agent::wal::now();
+        let seg = engine
+            .switch_log(&self.ctx(), name, &meta)
+            .map_err(engine_failed)?;
+        crate::agent::wal::add_mark(&self.layout, name, &seg, &before)?;
+        Ok((seg, before))
     }
 
     /// The storage backend this host's settings and filesystem give.

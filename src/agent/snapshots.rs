@@ -131,6 +131,11 @@ impl Host {
         progress("writing the manifest");
 
         let manifest = build_manifest(&target, &stats.mtimes, prev.as_ref())?;
+        let consistent_at = now_rfc3339();
+        // Archive the log up to now, so that the log chain of every earlier snapshot reaches
+        // this one: the restorable window stays one span. A switch that fails leaves a short
+        // hole in the window, never a wrong restore.
+        let _ = self.switch_and_mark(&spec.instance);
         let info = SnapshotInfo {
             snapshot: spec.snapshot.clone(),
             instance: spec.instance.clone(),
@@ -138,7 +143,7 @@ impl Host {
             engine_version: meta.engine_version.clone(),
             position: point.position,
             timeline: point.timeline,
-            consistent_at: now_rfc3339(),
+            consistent_at,
             taken_at: started,
             backend: storage.name().into(),
             files: manifest.files.len() as u64,

@@ -48,7 +48,7 @@ fn valid_file_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
@@ -157,16 +157,65 @@ fn list_dir(d: &Path) -> Vec<Segment> {
     let Ok(entries) = std::fs::read_dir(d) else {
         return Vec::new();
     };
+    // A sidecar counts only for a file that is there, and only under its own name: a
+    // segment deleted by hand is a hole, and a sidecar can never name another path.
     let mut out: Vec<Segment> = entries
         .flatten()
         .filter_map(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
             let name = n.strip_suffix(".json")?.to_string();
-            read_sidecar(d, &name).ok()
+            let seg = read_sidecar(d, &name).ok()?;
+            let present = std::fs::symlink_metadata(d.join(&name)).is_ok_and(|m| m.is_file());
+            (seg.name == name && valid_file_name(&name).is_ok() && present).then_some(seg)
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+/// A log switch dbhost made: every commit timestamped before `before` is in `segment` or an
+/// earlier one.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Mark {
+    pub segment: String,
+    pub before: String,
+}
+
+/// Kept beside (not in) the instance's archive directory: that one belongs to the
+/// database's OS user, and dbhost writes nothing as root where another user can plant links.
+fn marks_path(layout: &Layout, instance: &str) -> PathBuf {
+    layout.root.join("wal").join(format!(".{instance}.marks"))
+}
+
+/// The switches recorded for an instance.
+pub fn marks(layout: &Layout, instance: &str) -> Vec<Mark> {
+    std::fs::read_to_string(marks_path(layout, instance))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// Records that `segment`, archived, holds every commit made before `before`.
+///
+/// # Errors
+/// The record cannot be written.
+pub fn add_mark(layout: &Layout, instance: &str, segment: &str, before: &str) -> Result<()> {
+    let mut all = marks(layout, instance);
+    all.push(Mark {
+        segment: segment.into(),
+        before: before.into(),
+    });
+    // One per segment is enough: the latest time says the most.
+    all.sort_by(|a, b| a.segment.cmp(&b.segment).then(a.before.cmp(&b.before)));
+    all.dedup_by(|later, earlier| {
+        later.segment == earlier.segment && {
+            earlier.before = later.before.clone();
+            true
+        }
+    });
+    let p = marks_path(layout, instance);
+    std::fs::create_dir_all(p.parent().context("marks path")?)?;
+    crate::fsutil::write_atomic(&p, &serde_json::to_vec(&all)?, 0o600)
 }
 
 /// First and last commit times in a segment and where its last commit record starts, read
@@ -381,6 +430,7 @@ pub fn coverage(
         .filter(|s| s.name.len() == 24)
         .map(|s| (s.name.as_str(), s))
         .collect();
+    let marks = marks(layout, &spec.instance);
     let mut reaches = Vec::new();
     for q in &spec.snapshots {
         let Some(start) = segment_of(&q.position, q.timeline) else {
@@ -399,6 +449,12 @@ pub fn coverage(
             snapshot: q.snapshot.clone(),
             until_time: max_time(covered.iter().filter_map(|s| s.last_commit.as_ref())),
             until_commit_position: covered.iter().rev().find_map(|s| s.last_commit_lsn.clone()),
+            complete_until: max_time(
+                marks
+                    .iter()
+                    .filter(|m| covered.iter().any(|s| s.name == m.segment))
+                    .map(|m| &m.before),
+            ),
             until_position: match covered.last() {
                 Some(last) => {
                     segment_start(&next_segment(&last.name).unwrap_or_default()).unwrap_or_default()
@@ -471,7 +527,16 @@ mod tests {
                 ..Default::default()
             };
             std::fs::write(sidecar(&d, &seg.name), serde_json::to_vec(&seg).unwrap()).unwrap();
+            std::fs::write(d.join(&seg.name), b"x").unwrap();
         }
+        // A sidecar whose segment was deleted is no segment.
+        let gone = Segment {
+            name: "000000010000000000000005".into(),
+            ..Default::default()
+        };
+        std::fs::write(sidecar(&d, &gone.name), serde_json::to_vec(&gone).unwrap()).unwrap();
+        add_mark(&layout, "db", "000000010000000000000004", "2026-11-24T10:06:00Z").unwrap();
+        add_mark(&layout, "db", "000000010000000000000006", "2026-11-24T10:16:00Z").unwrap();
         let spec = crate::wire::CoverageSpec {
             instance: "db".into(),
             snapshots: vec![crate::wire::SnapshotStart {
@@ -483,6 +548,7 @@ mod tests {
         let c = coverage(&layout, &spec).unwrap();
         let r = &c.snapshots[0];
         assert_eq!(r.until_time.as_deref(), Some("2026-11-24T10:05:00.5Z"));
+        assert_eq!(r.complete_until.as_deref(), Some("2026-11-24T10:06:00Z"));
         assert_eq!(r.until_position, "0/5000000");
         assert_eq!(r.gap.as_deref(), Some("000000010000000000000005"));
         assert_eq!(c.segments, 3);

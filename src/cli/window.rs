@@ -6,8 +6,8 @@ use crate::control::{instances, pitr};
 use anyhow::Result;
 use clap::Args;
 
-/// Show the span of time an instance can be restored to: from its oldest snapshot with an
-/// unbroken log chain to its newest archived commit.
+/// Show the span of time an instance can be restored to: from its oldest kept snapshot to its
+/// newest archived commit, with any span inside that no log chain reaches.
 #[derive(Debug, Args)]
 pub struct WindowArgs {
     pub name: String,
@@ -30,6 +30,18 @@ pub fn run(env: &Env, a: &WindowArgs) -> Result<()> {
         ("snapshots", w.snapshots.to_string()),
         ("archived segments", w.segments.to_string()),
         ("missing segment", opt(&w.gap)),
+        (
+            "not restorable",
+            if w.holes.is_empty() {
+                "-".into()
+            } else {
+                w.holes
+                    .iter()
+                    .map(|h| format!("{} .. {}", h.from, h.to))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            },
+        ),
     ]);
     Ok(())
 }

@@ -18,21 +18,42 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, Serialize)]
 pub struct Window {
     pub instance: String,
-    /// The oldest snapshot's consistency point with an unbroken log chain after it.
+    /// The oldest point any kept snapshot, with the logs after it, restores to.
     pub earliest: Option<String>,
-    /// The last archived commit reachable from a snapshot.
+    /// The newest: the last archived commit (or later, up to where the archive is known to
+    /// be complete) reachable from a snapshot.
     pub latest: Option<String>,
     pub latest_position: Option<String>,
     pub snapshots: usize,
     pub segments: u64,
     /// The first missing log segment, if the archive has a hole.
     pub gap: Option<String>,
+    /// Spans inside earliest..latest that no snapshot and log chain reaches (a missing
+    /// segment, or the time between two incarnations of the instance).
+    pub holes: Vec<Hole>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Hole {
+    pub from: String,
+    pub to: String,
 }
 
 impl Window {
     fn describe(&self) -> String {
         match (&self.earliest, &self.latest) {
-            (Some(e), Some(l)) => format!("{e} .. {l}"),
+            (Some(e), Some(l)) => {
+                let mut d = format!("{e} .. {l}");
+                if !self.holes.is_empty() {
+                    let holes: Vec<String> = self
+                        .holes
+                        .iter()
+                        .map(|h| format!("{} .. {}", h.from, h.to))
+                        .collect();
+                    d += &format!(" except {}", holes.join(", "));
+                }
+                d
+            }
             _ => "empty (no snapshot yet)".into(),
         }
     }
@@ -123,12 +144,12 @@ pub fn parse_target(at: Option<&str>, lsn: Option<&str>, latest: bool) -> Result
     })
 }
 
+/// A snapshot with how far the log chain after it reaches.
+type Reach = (SnapshotRow, SnapshotReach);
+
 /// The instance's snapshots on its own host (where its log archive is), oldest first, with
 /// how far the archive reaches after each.
-fn coverage(
-    ctx: &Ctx,
-    inst: &InstanceRow,
-) -> Result<(Vec<(SnapshotRow, SnapshotReach)>, Coverage)> {
+fn coverage(ctx: &Ctx, inst: &InstanceRow) -> Result<(Vec<Reach>, Coverage)> {
     let host_id = inst.host_id.context("the instance has no host")?;
     let host = hosts::get(ctx.catalog.conn(), host_id)?;
     let mut snaps: Vec<SnapshotRow> = snapshots::list(ctx.catalog.conn(), Some(&inst.name))?
@@ -163,11 +184,59 @@ fn coverage(
     Ok((pairs, cov))
 }
 
-/// The latest time a snapshot's chain reaches: its last archived commit, or itself.
+/// When a snapshot restores from: the moment it was consistent.
+fn start_time(s: &SnapshotRow) -> Option<OffsetDateTime> {
+    s.consistent_at.as_deref().and_then(parse_rfc3339)
+}
+
+/// The latest time a snapshot's chain reaches: its last archived commit, or a later time up
+/// to which the archive is known to hold every commit, or the snapshot itself.
 fn reach_time(s: &SnapshotRow, r: &SnapshotReach) -> Option<OffsetDateTime> {
-    let own = s.consistent_at.as_deref().and_then(parse_rfc3339);
     let logs = r.until_time.as_deref().and_then(parse_rfc3339);
-    own.max(logs)
+    let complete = r.complete_until.as_deref().and_then(parse_rfc3339);
+    start_time(s).max(logs).max(complete)
+}
+
+/// The restorable spans of time, merged where snapshots' chains overlap, oldest first.
+fn spans(pairs: &[Reach]) -> Vec<(OffsetDateTime, OffsetDateTime)> {
+    let mut all: Vec<(OffsetDateTime, OffsetDateTime)> = pairs
+        .iter()
+        .filter_map(|(s, r)| Some((start_time(s)?, reach_time(s, r)?)))
+        .collect();
+    all.sort();
+    let mut merged: Vec<(OffsetDateTime, OffsetDateTime)> = Vec::new();
+    for (from, to) in all {
+        match merged.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => merged.push((from, to)),
+        }
+    }
+    merged
+}
+
+/// The window `pairs` give, without recording it.
+fn window_of(inst: &InstanceRow, pairs: &[Reach], cov: &Coverage) -> Window {
+    let spans = spans(pairs);
+    let best = pairs
+        .iter()
+        .filter_map(|(s, r)| reach_time(s, r).map(|t| (t, r)))
+        .max_by_key(|(t, _)| *t);
+    Window {
+        instance: inst.name.clone(),
+        earliest: spans.first().map(|(from, _)| fmt(*from)),
+        latest: spans.last().map(|(_, to)| fmt(*to)),
+        latest_position: best.map(|(_, r)| r.until_position.clone()),
+        snapshots: pairs.len(),
+        segments: cov.segments,
+        gap: pairs.iter().find_map(|(_, r)| r.gap.clone()),
+        holes: spans
+            .windows(2)
+            .map(|w| Hole {
+                from: fmt(w[0].1),
+                to: fmt(w[1].0),
+            })
+            .collect(),
+    }
 }
 
 /// Computes (and records in the catalog) the instance's restorable window.
@@ -176,26 +245,7 @@ fn reach_time(s: &SnapshotRow, r: &SnapshotReach) -> Option<OffsetDateTime> {
 /// The instance's host cannot be reached.
 pub fn window(ctx: &Ctx, inst: &InstanceRow) -> Result<Window> {
     let (pairs, cov) = coverage(ctx, inst)?;
-    let latest = pairs
-        .iter()
-        .filter_map(|(s, r)| reach_time(s, r).map(|t| (t, s, r)))
-        .max_by_key(|(t, _, _)| *t);
-    // The oldest snapshot whose chain reaches as far as the best one does.
-    let earliest = latest.and_then(|(best, _, _)| {
-        pairs
-            .iter()
-            .find(|(s, r)| reach_time(s, r) == Some(best))
-            .and_then(|(s, _)| s.consistent_at.clone())
-    });
-    let w = Window {
-        instance: inst.name.clone(),
-        earliest,
-        latest: latest.map(|(t, _, _)| fmt(t)),
-        latest_position: latest.map(|(_, _, r)| r.until_position.clone()),
-        snapshots: pairs.len(),
-        segments: cov.segments,
-        gap: pairs.iter().find_map(|(_, r)| r.gap.clone()),
-    };
+    let w = window_of(inst, &pairs, &cov);
     wal_ranges::put(
         ctx.catalog.conn(),
         inst.id,
@@ -212,10 +262,44 @@ pub fn window(ctx: &Ctx, inst: &InstanceRow) -> Result<Window> {
     Ok(w)
 }
 
+/// Whether snapshot `s`, with the chain `r` after it, restores to `target`.
+fn fits(target: &Target, s: &SnapshotRow, r: &SnapshotReach) -> bool {
+    match target {
+        Target::Latest => true,
+        Target::Time(t) => {
+            let t = parse_rfc3339(t);
+            t.is_some() && start_time(s) <= t && t <= reach_time(s, r)
+        }
+        Target::Lsn(l) => {
+            let l = position_key(l);
+            let from = s.position.as_deref().and_then(position_key);
+            from <= l && l <= position_key(&r.until_position)
+        }
+    }
+}
+
+/// Archives a running instance's current log segment now (so that the archive holds every
+/// commit made so far).
+///
+/// # Errors
+/// The host does not answer or the switch fails.
+pub fn switch_log(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
+    let host = hosts::get(ctx.catalog.conn(), inst.host_id.context("no host")?)?;
+    host_ops::call(
+        &host,
+        Op::WalSwitch(InstanceRef {
+            instance: inst.uid.clone(),
+        }),
+    )
+    .map_err(|e| host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e))?;
+    Ok(())
+}
+
 /// Chooses the newest snapshot from which the log chain reaches `target`, and the target to
-/// give recovery. `latest` becomes the last archived commit's time, so that recovery that
-/// falls short of it (a damaged segment) fails instead of promoting early; on a running source
-/// its current segment is archived first, so the copy is as recent as the request.
+/// give recovery. `latest` becomes the last archived commit's position, so that recovery
+/// that falls short of it (a damaged segment) fails instead of promoting early. On a running
+/// source, a target past what is archived (`latest`, "now", a minute ago) first has the
+/// current segment archived, so the copy is as recent as the request.
 ///
 /// # Errors
 /// [`super::error::Invalid`] printing the window when the target is outside it (naming a
@@ -229,36 +313,35 @@ pub fn choose(
     target: &Target,
     broken_source: bool,
 ) -> Result<(SnapshotRow, Target)> {
-    if matches!(target, Target::Latest) && inst.status == istatus::AVAILABLE {
-        let host = hosts::get(ctx.catalog.conn(), inst.host_id.context("no host")?)?;
-        let switched = host_ops::call(
-            &host,
-            Op::WalSwitch(InstanceRef {
-                instance: inst.uid.clone(),
-            }),
-        )
-        .map_err(|e| host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e));
+    let (mut pairs, mut cov) = coverage(ctx, inst)?;
+    // Only a target newer than everything archived needs the switch (one before the
+    // window must not change the source at all).
+    let past_archive = match target {
+        Target::Latest => true,
+        Target::Time(t) => {
+            let newest = pairs.iter().filter_map(|(s, r)| reach_time(s, r)).max();
+            !pairs.is_empty() && parse_rfc3339(t) > newest
+        }
+        Target::Lsn(l) => {
+            let newest = pairs
+                .iter()
+                .filter_map(|(_, r)| position_key(&r.until_position))
+                .max();
+            !pairs.is_empty() && position_key(l) > newest
+        }
+    };
+    if past_archive && inst.status == istatus::AVAILABLE {
+        let switched = switch_log(ctx, inst);
         if !broken_source {
             switched?;
         }
+        (pairs, cov) = coverage(ctx, inst)?;
     }
-    let (pairs, _) = coverage(ctx, inst)?;
-    let fits = |s: &SnapshotRow, r: &SnapshotReach| -> bool {
-        match target {
-            Target::Latest => true,
-            Target::Time(t) => {
-                let t = parse_rfc3339(t);
-                let from = s.consistent_at.as_deref().and_then(parse_rfc3339);
-                from <= t && t <= reach_time(s, r)
-            }
-            Target::Lsn(l) => {
-                let l = position_key(l);
-                let from = s.position.as_deref().and_then(position_key);
-                from <= l && l <= position_key(&r.until_position)
-            }
-        }
-    };
-    if let Some((s, r)) = pairs.iter().rev().find(|(s, r)| fits(s, r)) {
+    if let Some((s, r)) = pairs
+        .iter()
+        .filter(|(s, r)| fits(target, s, r))
+        .max_by_key(|(s, _)| start_time(s))
+    {
         // Recovery stops a time target only on seeing a later commit; at or past the last
         // archived commit there is none, so stop right after that commit's record instead
         // (recovery then fails, rather than promoting early, if it cannot get there).
@@ -283,7 +366,7 @@ pub fn choose(
         };
         return Ok((s.clone(), resolved));
     }
-    let w = window(ctx, inst)?;
+    let w = window_of(inst, &pairs, &cov);
     let what = match target {
         Target::Time(t) => format!(
             "{t} is outside the restorable window of `{}`: {}",
