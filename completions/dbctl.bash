@@ -1467,7 +1467,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__recover)
-            opts="-o -h -V --at --lsn --host --dry-run --detach --home --output --help --version"
+            opts="-y -o -h -V --at --lsn --host --yes --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

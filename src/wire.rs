@@ -44,6 +44,9 @@ pub enum Op {
     Provision(ProvisionSpec),
     Start(InstanceRef),
     Stop(InstanceRef),
+    /// Stop a running instance after archiving every commit it made: its sessions are ended,
+    /// it comes back with no network listener, its current log is archived, it stops.
+    StopArchived(InstanceRef),
     /// Read-only: does the instance exist, run, answer queries.
     Status(InstanceRef),
     /// Stop the instance if it runs and remove all its data.
@@ -88,6 +91,7 @@ impl Op {
             Op::Provision(_)
                 | Op::Start(_)
                 | Op::Stop(_)
+                | Op::StopArchived(_)
                 | Op::Destroy(_)
                 | Op::SnapshotCreate(_)
                 | Op::SnapshotDelete(_)
@@ -116,6 +120,7 @@ impl Op {
             Op::Provision(_) => "provision",
             Op::Start(_) => "start",
             Op::Stop(_) => "stop",
+            Op::StopArchived(_) => "stop_archived",
             Op::Status(_) => "status",
             Op::Destroy(_) => "destroy",
             Op::SnapshotCreate(_) => "snapshot_create",
@@ -408,6 +413,12 @@ pub struct InstanceStatus {
     pub pid: Option<u32>,
     #[serde(default)]
     pub in_recovery: bool,
+    /// After a restore with recovery: the point it was set to recover to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovered_to: Option<String>,
+    /// After a stop that archived: every commit made before this time is in the archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived_until: Option<String>,
 }
 
 /// An error that crossed the wire: data, so dbctl can add context and decide on retries.

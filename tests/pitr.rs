@@ -288,6 +288,11 @@ fn recover_rebuilds_a_destroyed_instance_and_moves_its_endpoint() {
 
     let r = env.dbctl(&["recover", "src", "-o", "json"]).ok();
     assert!(r.stderr.contains("the endpoint moves"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the old server was not running"),
+        "the possible loss is said: {}",
+        r.stderr
+    );
     let after = r.json();
     assert_eq!(after["name"], "src");
     assert_eq!(after["status"], "available");
@@ -314,12 +319,13 @@ fn recover_rebuilds_a_destroyed_instance_and_moves_its_endpoint() {
     ] {
         assert!(kinds.iter().any(|e| e == k), "no {k} event in {kinds:?}");
     }
-    // The recovered instance has a snapshot of its own: its window starts anew.
+    // The recovered instance has a snapshot of its own, and its window keeps the history
+    // of the one it replaced.
     let w = env
         .dbctl(&["restorable-window", "src", "-o", "json"])
         .ok()
         .json();
-    assert_eq!(w["snapshots"], 1);
+    assert_eq!(w["snapshots"], 2);
     assert_eq!(env.instance_count(), 1);
     assert_eq!(env.running_servers().len(), 1);
 
@@ -420,4 +426,86 @@ fn the_window_stays_one_span_across_snapshots_and_recent_targets_restore() {
     env.dbctl(&["clone", "src", "--as", "ago", "--at", "1 second ago"])
         .ok();
     assert_eq!(markers(&env, "ago"), "1,2,3,4");
+}
+
+#[test]
+fn recover_of_a_serving_instance_asks_first_and_loses_no_commit() {
+    let env = source_with_snapshot();
+    // Committed but not yet archived (the archive timeout is a minute).
+    env.psql("src", "insert into markers values (1), (2)");
+    let before = env.catalog_state();
+    env.dbctl(&["recover", "src"])
+        .one_line_error(2, "answers queries");
+    assert_eq!(
+        env.catalog_state(),
+        before,
+        "a refused recover changed something"
+    );
+    assert_eq!(markers(&env, "src"), "1,2");
+    env.psql("src", "insert into markers values (3)");
+    let r = env.dbctl(&["recover", "src", "--yes"]).ok();
+    assert!(
+        r.stderr.contains("recovered to the last archived commit"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("nothing was lost"), "{}", r.stderr);
+    assert_eq!(markers(&env, "src"), "1,2,3");
+    assert_eq!(env.running_servers().len(), 1);
+}
+
+#[test]
+fn history_stays_restorable_after_in_place_restores_and_recovery() {
+    let env = source_with_snapshot();
+    let first = env.snapshots("src")[0].clone();
+    let (m1, _) = commit_marker(&env, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let (m2, _) = commit_marker(&env, 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let after_two = env.psql(
+        "src",
+        "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    );
+    wait_for_window_past(&env, "src", &m2);
+    env.dbctl(&[
+        "restore",
+        "src",
+        "--at",
+        &between(&m1, &m2),
+        "--in-place",
+        "--yes",
+    ])
+    .ok();
+    assert_eq!(markers(&env, "src"), "1");
+    // Before the in-place restore, the instance held 1 and 2: that point still restores.
+    let w = env
+        .dbctl(&["restorable-window", "src", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(w["earliest"], first["consistent_at"], "{w}");
+    env.dbctl(&["clone", "src", "--as", "before-undo", "--at", &after_two])
+        .ok();
+    assert_eq!(markers(&env, "before-undo"), "1,2");
+
+    // After recovery the first incarnation's snapshots and logs are still its history.
+    env.dbctl(&["recover", "src", "--yes"]).ok();
+    let w = env
+        .dbctl(&["restorable-window", "src", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(w["earliest"], first["consistent_at"], "{w}");
+    let id = first["id"].to_string();
+    env.dbctl(&["clone", "src", "--snapshot", &id, "--as", "from-first"])
+        .ok();
+    assert_eq!(markers(&env, "from-first"), "");
+    env.dbctl(&[
+        "clone",
+        "src",
+        "--as",
+        "old-point",
+        "--at",
+        &between(&m1, &m2),
+    ])
+    .ok();
+    assert_eq!(markers(&env, "old-point"), "1");
 }

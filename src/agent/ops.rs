@@ -83,6 +83,7 @@ impl Host {
             Op::Provision(spec) => serde_json::to_value(self.provision(spec, progress)?)?,
             Op::Start(r) => serde_json::to_value(self.start(&r.instance)?)?,
             Op::Stop(r) => serde_json::to_value(self.stop(&r.instance)?)?,
+            Op::StopArchived(r) => serde_json::to_value(self.stop_archived(&r.instance)?)?,
             Op::Status(r) => serde_json::to_value(self.status(&r.instance)?)?,
             Op::Destroy(r) => serde_json::to_value(self.destroy(&r.instance)?)?,
             Op::SnapshotCreate(spec) => {
@@ -359,6 +360,41 @@ impl Host {
         self.status(name)
     }
 
+    /// Stops a server so that nothing it committed is missing from its log archive: a fast
+    /// stop ends every session, the server comes back reachable only by dbhost, its current
+    /// log is archived, and it stops again. When the archive step fails (a broken server),
+    /// it is left stopped and the answer carries no `archived_until`.
+    ///
+    /// # Errors
+    /// The server cannot be stopped.
+    pub(crate) fn stop_archived(&self, name: &str) -> Result<InstanceStatus> {
+        valid_name(name)?;
+        if self.layout.meta(name)?.is_none() {
+            return self.status(name);
+        }
+        let (meta, engine) = self.existing(name)?;
+        let live = engine
+            .liveness(&self.ctx(), name, &meta)
+            .map_err(engine_failed)?;
+        if !live.running {
+            return self.status(name);
+        }
+        engine
+            .stop(&self.ctx(), name, &meta)
+            .map_err(engine_failed)?;
+        let archived = engine
+            .start_private(&self.ctx(), name, &meta)
+            .and_then(|_| self.switch_and_mark(name))
+            .ok();
+        engine
+            .stop(&self.ctx(), name, &meta)
+            .map_err(engine_failed)?;
+        Ok(InstanceStatus {
+            archived_until: archived.map(|(_, before)| before),
+            ..self.status(name)?
+        })
+    }
+
     /// # Errors
     /// The instance's metadata is unreadable or its engine's tools cannot run.
     pub fn status(&self, name: &str) -> Result<InstanceStatus> {
@@ -383,6 +419,7 @@ impl Host {
             port: meta.port,
             pid: live.pid,
             in_recovery: live.in_recovery,
+            ..Default::default()
         })
     }
 

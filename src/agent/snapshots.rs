@@ -398,6 +398,11 @@ impl Host {
             admin_password: String::new(),
         };
         self.make_wal_dir(&spec.instance)?;
+        let recovery = spec
+            .recovery
+            .as_ref()
+            .map(|r| self.resolve_latest(r, &info))
+            .transpose()?;
         engine
             .prepare_restored(
                 &self.ctx(),
@@ -405,7 +410,7 @@ impl Host {
                 port,
                 &partial,
                 &info.position,
-                spec.recovery.as_ref(),
+                recovery.as_ref().map(|(r, _)| r),
             )
             .map_err(engine_failed)?;
         std::fs::rename(&partial, &data)?;
@@ -422,7 +427,65 @@ impl Host {
                 admin_user: spec.admin_user.clone(),
             },
         )?;
-        self.status(&spec.instance)
+        Ok(InstanceStatus {
+            recovered_to: recovery.map(|(_, said)| said),
+            ..self.status(&spec.instance)?
+        })
+    }
+
+    /// Turns a `latest` target into the position of the last commit the archive holds in an
+    /// unbroken chain after `snap`, now (not when the restore was planned: a source stopped
+    /// by this workflow has archived more since). A missing segment with later ones after it
+    /// is refused: replay would stop at the hole and promote, dropping what follows.
+    /// Returns the spec to recover with and what it recovers to, for people.
+    fn resolve_latest(
+        &self,
+        r: &crate::wire::RecoverySpec,
+        snap: &SnapshotInfo,
+    ) -> Result<(crate::wire::RecoverySpec, String)> {
+        use crate::wire::Target;
+        valid_name(&r.wal_instance)?;
+        match &r.target {
+            Target::Latest => {
+                let cov = crate::agent::wal::coverage(
+                    &self.layout,
+                    &crate::wire::CoverageSpec {
+                        instance: r.wal_instance.clone(),
+                        snapshots: vec![crate::wire::SnapshotStart {
+                            snapshot: snap.snapshot.clone(),
+                            position: snap.position.clone(),
+                            timeline: snap.timeline,
+                        }],
+                    },
+                )?;
+                let reach = cov.snapshots.first().context("no coverage")?;
+                if let Some(missing) = &reach.gap {
+                    return Err(wire_err(
+                        ErrorCode::SnapshotCorrupt,
+                        format!(
+                            "segment {missing} is missing from the log archive, and later ones exist: replay would stop there; recover to a time before it"
+                        ),
+                    ));
+                }
+                let lsn = reach
+                    .until_commit_position
+                    .clone()
+                    .unwrap_or_else(|| snap.position.clone());
+                let said = match &reach.until_time {
+                    Some(t) => format!("the last archived commit ({t}, position {lsn})"),
+                    None => format!("the snapshot's own point (position {lsn})"),
+                };
+                Ok((
+                    crate::wire::RecoverySpec {
+                        wal_instance: r.wal_instance.clone(),
+                        target: Target::Lsn(lsn),
+                    },
+                    said,
+                ))
+            }
+            Target::Time(t) => Ok((r.clone(), format!("{t} (UTC)"))),
+            Target::Lsn(l) => Ok((r.clone(), format!("position {l}"))),
+        }
     }
 
     /// Moves an instance's data aside, puts it back, or drops it (an in-place restore's steps
@@ -440,9 +503,8 @@ impl Host {
         );
         match spec.mode {
             AsideMode::Set => {
-                engine
-                    .stop(&self.ctx(), &spec.instance, &meta)
-                    .map_err(engine_failed)?;
+                // Everything the old data committed is archived first: it stays restorable.
+                self.stop_archived(&spec.instance)?;
                 if data.exists() && !aside.exists() {
                     std::fs::rename(&data, &aside)?;
                 }

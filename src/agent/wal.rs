@@ -535,8 +535,20 @@ mod tests {
             ..Default::default()
         };
         std::fs::write(sidecar(&d, &gone.name), serde_json::to_vec(&gone).unwrap()).unwrap();
-        add_mark(&layout, "db", "000000010000000000000004", "2026-11-24T10:06:00Z").unwrap();
-        add_mark(&layout, "db", "000000010000000000000006", "2026-11-24T10:16:00Z").unwrap();
+        add_mark(
+            &layout,
+            "db",
+            "000000010000000000000004",
+            "2026-11-24T10:06:00Z",
+        )
+        .unwrap();
+        add_mark(
+            &layout,
+            "db",
+            "000000010000000000000006",
+            "2026-11-24T10:16:00Z",
+        )
+        .unwrap();
         let spec = crate::wire::CoverageSpec {
             instance: "db".into(),
             snapshots: vec![crate::wire::SnapshotStart {

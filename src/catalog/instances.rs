@@ -170,6 +170,30 @@ pub fn set_lease(conn: &Connection, id: i64, workflow: Option<i64>) -> Result<()
     Ok(())
 }
 
+/// Records that instance `id` took over from `replaced` (recovery).
+///
+/// # Errors
+/// The update fails.
+pub fn set_replaces(conn: &Connection, id: i64, replaced: i64) -> Result<()> {
+    conn.execute(
+        "UPDATE instances SET replaces_id = ?2 WHERE id = ?1",
+        params![id, replaced],
+    )?;
+    Ok(())
+}
+
+/// The instance `id` took over from (by recovery), if any.
+///
+/// # Errors
+/// The query fails.
+pub fn replaces(conn: &Connection, id: i64) -> Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT replaces_id FROM instances WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?)
+}
+
 /// Gives an instance a new name (recovery hands the old name to its replacement).
 ///
 /// # Errors

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/003_pitr.sql"),
     include_str!("migrations/004_endpoints.sql"),
     include_str!("migrations/005_archive_timeout.sql"),
+    include_str!("migrations/006_incarnations.sql"),
 ];
 
 pub struct Catalog {

@@ -23,6 +23,10 @@ pub struct RecoverArgs {
     /// that keeps them, which must still answer).
     #[arg(long)]
     pub host: Option<String>,
+    /// Recover even though the instance still answers queries (it is stopped, its last
+    /// commits archived, and it is rebuilt); asked on a terminal otherwise.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub change: ChangeFlags,
 }
@@ -30,6 +34,20 @@ pub struct RecoverArgs {
 pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
     let target = pitr::parse_target(a.at.as_deref(), a.lsn.as_deref(), false)?;
     let mut ctx = env.open()?;
+    if !a.yes && !a.change.dry_run && recover::serving(&ctx, &a.name)? {
+        // Bad input (an unknown host, a target outside the window) is said before asking.
+        recover::plan_recover(&mut ctx, &a.name, target.clone(), a.host.as_deref(), true)?;
+        super::delete::confirm(
+            &a.name,
+            "It still answers queries. Stop and rebuild instance",
+        )
+        .map_err(|_| {
+            crate::control::error::invalid(
+                format!("instance `{}` is running and answers queries; recover stops it and rebuilds it from its snapshot and logs", a.name),
+                "pass --yes to recover it anyway (its last commits are archived first), or leave it be",
+            )
+        })?;
+    }
     let plan = recover::plan_recover(
         &mut ctx,
         &a.name,
@@ -38,6 +56,13 @@ pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
         a.change.dry_run,
     )?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
+        if let Some(wf) = plan.workflow_id {
+            let r = recover::report(&ctx, wf)?;
+            if let Some(to) = &r.recovered_to {
+                env.printer.note(&format!("recovered to {to}"));
+            }
+            env.printer.note(&r.loss());
+        }
         print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
     }
     Ok(())

@@ -36,7 +36,8 @@ fn choose_snapshot(ctx: &Ctx, src: &InstanceRow, o: &CloneOpts) -> Result<Option
     match o.snapshot {
         Some(id) => {
             let snap = super::snapshots::get(ctx, id)?;
-            if snap.instance_id != src.id {
+            let history = super::pitr::incarnations(ctx, src)?;
+            if !history.iter().any(|i| i.id == snap.instance_id) {
                 return Err(invalid(
                     format!(
                         "snapshot {id} is of `{}`, not `{}`",
@@ -103,13 +104,19 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
                     "leave out --snapshot and --fresh with --at, --lsn or --latest",
                 ));
             }
-            let (snap, resolved) = super::pitr::choose(ctx, &src, asked, false)?;
+            let (chosen, resolved) = super::pitr::choose(ctx, &src, asked, false, dry_run)?;
             target = Some(resolved);
-            Some(snap)
+            Some(chosen.snap)
         }
         None => choose_snapshot(ctx, &src, o)?,
     };
     let fresh = existing.is_none();
+    // The incarnation whose snapshot (and log archive) the clone starts from: the source
+    // itself, or one it replaced by recovery.
+    let origin = match &existing {
+        Some(s) if s.instance_id != src.id => irows::get(ctx.catalog.conn(), s.instance_id)?,
+        _ => src.clone(),
+    };
     if fresh {
         if src.status != status::AVAILABLE {
             return Err(invalid(
@@ -184,7 +191,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         .clone()
         .unwrap_or_else(|| new_row(&src, source_host, "clone", None));
     let recovery = target.clone().map(|target| RecoverySpec {
-        wal_instance: src.uid.clone(),
+        wal_instance: origin.uid.clone(),
         target,
     });
     let to = match &target {
@@ -209,7 +216,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
             new,
             host.id,
             &CloneFrom {
-                source: &src,
+                source: &origin,
                 source_host,
                 snapshot: snap,
                 fresh,

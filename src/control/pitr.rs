@@ -4,7 +4,7 @@
 use super::error::invalid;
 use super::home::Ctx;
 use super::hosts as host_ops;
-use crate::catalog::instances::{status as istatus, InstanceRow};
+use crate::catalog::instances::{self as irows, status as istatus, InstanceRow};
 use crate::catalog::snapshots::{self, SnapshotRow};
 use crate::catalog::wal_ranges::{self, WalRange};
 use crate::catalog::{hosts, now};
@@ -144,18 +144,39 @@ pub fn parse_target(at: Option<&str>, lsn: Option<&str>, latest: bool) -> Result
     })
 }
 
-/// A snapshot with how far the log chain after it reaches.
-type Reach = (SnapshotRow, SnapshotReach);
+/// A snapshot, the incarnation of the instance whose log archive follows it, and how far
+/// that chain reaches.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    pub origin: InstanceRow,
+    pub snap: SnapshotRow,
+    pub reach: SnapshotReach,
+}
 
-/// The instance's snapshots on its own host (where its log archive is), oldest first, with
-/// how far the archive reaches after each.
-fn coverage(ctx: &Ctx, inst: &InstanceRow) -> Result<(Vec<Reach>, Coverage)> {
-    let host_id = inst.host_id.context("the instance has no host")?;
+/// The instance and the ones it replaced by recovery, newest first: its history.
+pub(crate) fn incarnations(ctx: &Ctx, inst: &InstanceRow) -> Result<Vec<InstanceRow>> {
+    let conn = ctx.catalog.conn();
+    let mut out = vec![inst.clone()];
+    let mut cur = inst.id;
+    while let Some(prev) = irows::replaces(conn, cur)? {
+        if out.iter().any(|i| i.id == prev) {
+            break;
+        }
+        out.push(irows::get(conn, prev)?);
+        cur = prev;
+    }
+    Ok(out)
+}
+
+/// One incarnation's snapshots on its own host (where its log archive is), with how far the
+/// archive reaches after each.
+fn coverage_of(ctx: &Ctx, inc: &InstanceRow) -> Result<(Vec<Reach>, Coverage)> {
+    let host_id = inc.host_id.context("the instance has no host")?;
     let host = hosts::get(ctx.catalog.conn(), host_id)?;
-    let mut snaps: Vec<SnapshotRow> = snapshots::list(ctx.catalog.conn(), Some(&inst.name))?
+    let mut snaps: Vec<SnapshotRow> = snapshots::list(ctx.catalog.conn(), Some(&inc.name))?
         .into_iter()
         .filter(|s| {
-            s.instance_id == inst.id
+            s.instance_id == inc.id
                 && s.host_id == Some(host_id)
                 && s.status == snapshots::status::AVAILABLE
         })
@@ -163,7 +184,7 @@ fn coverage(ctx: &Ctx, inst: &InstanceRow) -> Result<(Vec<Reach>, Coverage)> {
         .collect();
     snaps.sort_by_key(|s| s.consistent_at.as_deref().and_then(parse_rfc3339));
     let spec = CoverageSpec {
-        instance: inst.uid.clone(),
+        instance: inc.uid.clone(),
         snapshots: snaps
             .iter()
             .map(|s| SnapshotStart {
@@ -180,7 +201,27 @@ fn coverage(ctx: &Ctx, inst: &InstanceRow) -> Result<(Vec<Reach>, Coverage)> {
     let pairs = snaps
         .into_iter()
         .zip(cov.snapshots.iter().cloned())
+        .map(|(snap, reach)| Reach {
+            origin: inc.clone(),
+            snap,
+            reach,
+        })
         .collect();
+    Ok((pairs, cov))
+}
+
+/// Every snapshot of the instance's history (its own and those of the incarnations it
+/// replaced), oldest first, with how far the logs reach after each. An earlier
+/// incarnation's host that does not answer leaves its part out.
+fn coverage(ctx: &Ctx, inst: &InstanceRow) -> Result<(Vec<Reach>, Coverage)> {
+    let (mut pairs, mut cov) = coverage_of(ctx, inst)?;
+    for inc in incarnations(ctx, inst)?.iter().skip(1) {
+        if let Ok((more, c)) = coverage_of(ctx, inc) {
+            pairs.extend(more);
+            cov.segments += c.segments;
+        }
+    }
+    pairs.sort_by_key(|r| start_time(&r.snap));
     Ok((pairs, cov))
 }
 
@@ -201,7 +242,7 @@ fn reach_time(s: &SnapshotRow, r: &SnapshotReach) -> Option<OffsetDateTime> {
 fn spans(pairs: &[Reach]) -> Vec<(OffsetDateTime, OffsetDateTime)> {
     let mut all: Vec<(OffsetDateTime, OffsetDateTime)> = pairs
         .iter()
-        .filter_map(|(s, r)| Some((start_time(s)?, reach_time(s, r)?)))
+        .filter_map(|r| Some((start_time(&r.snap)?, reach_time(&r.snap, &r.reach)?)))
         .collect();
     all.sort();
     let mut merged: Vec<(OffsetDateTime, OffsetDateTime)> = Vec::new();
@@ -219,7 +260,7 @@ fn window_of(inst: &InstanceRow, pairs: &[Reach], cov: &Coverage) -> Window {
     let spans = spans(pairs);
     let best = pairs
         .iter()
-        .filter_map(|(s, r)| reach_time(s, r).map(|t| (t, r)))
+        .filter_map(|r| reach_time(&r.snap, &r.reach).map(|t| (t, &r.reach)))
         .max_by_key(|(t, _)| *t);
     Window {
         instance: inst.name.clone(),
@@ -228,7 +269,7 @@ fn window_of(inst: &InstanceRow, pairs: &[Reach], cov: &Coverage) -> Window {
         latest_position: best.map(|(_, r)| r.until_position.clone()),
         snapshots: pairs.len(),
         segments: cov.segments,
-        gap: pairs.iter().find_map(|(_, r)| r.gap.clone()),
+        gap: pairs.iter().find_map(|r| r.reach.gap.clone()),
         holes: spans
             .windows(2)
             .map(|w| Hole {
@@ -295,53 +336,66 @@ pub fn switch_log(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
     Ok(())
 }
 
-/// Chooses the newest snapshot from which the log chain reaches `target`, and the target to
-/// give recovery. `latest` becomes the last archived commit's position, so that recovery
-/// that falls short of it (a damaged segment) fails instead of promoting early. On a running
-/// source, a target past what is archived (`latest`, "now", a minute ago) first has the
-/// current segment archived, so the copy is as recent as the request.
+/// Chooses the newest snapshot (of the instance or an incarnation it replaced) from which the
+/// log chain reaches `target`, and the target to give recovery. A time at or past the last
+/// archived commit becomes that commit's position, so that recovery that falls short of it
+/// (a damaged segment) fails instead of promoting early; `latest` is resolved the same way
+/// by dbhost when the restore runs. On a running source, a target past what is archived
+/// (`latest`, "now", a minute ago) first has the current segment archived, so the copy is
+/// as recent as the request. Returns the chosen snapshot with the incarnation whose log
+/// archive follows it.
 ///
 /// # Errors
 /// [`super::error::Invalid`] printing the window when the target is outside it (naming a
 /// missing segment when a hole is why); an unreachable host.
 ///
 /// With `broken_source` the switch is attempted but may fail: a server that is gone cannot
-/// close its segment, and recovery then takes what was archived.
+/// close its segment, and recovery then takes what was archived. A `dry_run` switches
+/// nothing: it shows what the archive holds now.
 pub fn choose(
     ctx: &Ctx,
     inst: &InstanceRow,
     target: &Target,
     broken_source: bool,
-) -> Result<(SnapshotRow, Target)> {
+    dry_run: bool,
+) -> Result<(Reach, Target)> {
     let (mut pairs, mut cov) = coverage(ctx, inst)?;
     // Only a target newer than everything archived needs the switch (one before the
     // window must not change the source at all).
     let past_archive = match target {
         Target::Latest => true,
         Target::Time(t) => {
-            let newest = pairs.iter().filter_map(|(s, r)| reach_time(s, r)).max();
+            let newest = pairs
+                .iter()
+                .filter_map(|r| reach_time(&r.snap, &r.reach))
+                .max();
             !pairs.is_empty() && parse_rfc3339(t) > newest
         }
         Target::Lsn(l) => {
             let newest = pairs
                 .iter()
-                .filter_map(|(_, r)| position_key(&r.until_position))
+                .filter(|r| r.origin.id == inst.id)
+                .filter_map(|r| position_key(&r.reach.until_position))
                 .max();
             !pairs.is_empty() && position_key(l) > newest
         }
     };
-    if past_archive && inst.status == istatus::AVAILABLE {
+    if past_archive && inst.status == istatus::AVAILABLE && !dry_run {
         let switched = switch_log(ctx, inst);
         if !broken_source {
             switched?;
         }
         (pairs, cov) = coverage(ctx, inst)?;
     }
-    if let Some((s, r)) = pairs
+    // Positions belong to one incarnation's log: they choose among its snapshots only.
+    let candidate = |r: &&Reach| !matches!(target, Target::Lsn(_)) || r.origin.id == inst.id;
+    if let Some(chosen) = pairs
         .iter()
-        .filter(|(s, r)| fits(target, s, r))
-        .max_by_key(|(s, _)| start_time(s))
+        .filter(candidate)
+        .filter(|r| fits(target, &r.snap, &r.reach))
+        .max_by_key(|r| start_time(&r.snap))
     {
+        let (s, r) = (&chosen.snap, &chosen.reach);
         // Recovery stops a time target only on seeing a later commit; at or past the last
         // archived commit there is none, so stop right after that commit's record instead
         // (recovery then fails, rather than promoting early, if it cannot get there).
@@ -354,7 +408,8 @@ pub fn choose(
             )
         };
         let resolved = match target {
-            Target::Latest => last_commit(),
+            // dbhost resolves it when the restore runs, to what is archived by then.
+            Target::Latest => Target::Latest,
             Target::Time(t) => {
                 let t = parse_rfc3339(t);
                 match r.until_time.as_deref().and_then(parse_rfc3339) {
@@ -364,7 +419,7 @@ pub fn choose(
             }
             Target::Lsn(_) => target.clone(),
         };
-        return Ok((s.clone(), resolved));
+        return Ok((chosen.clone(), resolved));
     }
     let w = window_of(inst, &pairs, &cov);
     let what = match target {

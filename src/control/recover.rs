@@ -41,7 +41,9 @@ pub fn plan_recover(
         )
     })?;
     let asked = target.unwrap_or(Target::Latest);
-    let (snap, resolved) = pitr::choose(ctx, &old, &asked, true)?;
+    let (chosen, resolved) = pitr::choose(ctx, &old, &asked, true, dry_run)?;
+    let (snap, origin) = (chosen.snap, chosen.origin);
+    let origin_host = snap.host_id.context("the snapshot's host was removed")?;
     // Onto the same host (it replaces itself there), or another one that has room: the
     // snapshot and the logs are streamed there from the host that keeps them.
     let need = super::placement::Need {
@@ -109,18 +111,28 @@ pub fn plan_recover(
     new.uid = new.name.clone();
     let mut after = snap_ops::new_row(&new, new_host.id, "manual", Some("after-recovery"));
     let recovery = RecoverySpec {
-        wal_instance: old.uid.clone(),
+        wal_instance: origin.uid.clone(),
         target: resolved.clone(),
     };
     let to = describe_target(&resolved);
-    let hosts_pair = (host_id, new_host.id);
-    let place = if new_host.id == host_id {
-        format!("on host {} (where its snapshots and logs are)", host.name)
+    let place = if new_host.id == origin_host {
+        format!(
+            "on host {} (where its snapshots and logs are)",
+            new_host.name
+        )
     } else {
+        let keeper = hosts::get(ctx.catalog.conn(), origin_host)?;
         format!(
             "on host {}, streamed from {} (where its snapshots and logs are)",
-            new_host.name, host.name
+            new_host.name, keeper.name
         )
+    };
+    let from = templates::CloneFrom {
+        source: &origin,
+        source_host: origin_host,
+        snapshot: &snap,
+        fresh: false,
+        recovery: Some(recovery),
     };
     let mut plan = Plan {
         workflow_id: None,
@@ -131,7 +143,7 @@ pub fn plan_recover(
             "{place}, from snapshot {} to {to}; the endpoint moves to the new server",
             snap.id
         ),
-        steps: templates::recover(&old, &new, hosts_pair, &snap, recovery.clone(), &after),
+        steps: templates::recover(&old, host_id, &from, &new, new_host.id, &after),
     };
     if dry_run {
         return Ok(plan);
@@ -143,7 +155,7 @@ pub fn plan_recover(
         new.id = irows::insert(tx, &new)?;
         after.instance_id = new.id;
         after.id = snapshots::insert(tx, &after)?;
-        let steps = templates::recover(&old, &new, hosts_pair, &snap, recovery.clone(), &after);
+        let steps = templates::recover(&old, host_id, &from, &new, new_host.id, &after);
         let wf = instances::write_workflow(tx, "recover", &old, &steps)?;
         irows::set_lease(tx, new.id, Some(wf))?;
         snapshots::set_workflow(tx, after.id, wf)?;
@@ -177,11 +189,18 @@ pub fn plan_in_place(ctx: &mut Ctx, name: &str, target: Target, dry_run: bool) -
     instances::check_not_busy(ctx, &inst)?;
     let host_id = inst.host_id.context("the instance has no host")?;
     let host = hosts::get(ctx.catalog.conn(), host_id)?;
-    let (snap, resolved) = pitr::choose(ctx, &inst, &target, true)?;
+    let (chosen, resolved) = pitr::choose(ctx, &inst, &target, true, dry_run)?;
+    let (snap, origin) = (chosen.snap, chosen.origin);
     let mut after = snap_ops::new_row(&inst, host_id, "manual", Some("after-restore"));
-    let recovery = RecoverySpec {
-        wal_instance: inst.uid.clone(),
-        target: resolved.clone(),
+    let from = templates::CloneFrom {
+        source: &origin,
+        source_host: snap.host_id.context("the snapshot's host was removed")?,
+        snapshot: &snap,
+        fresh: false,
+        recovery: Some(RecoverySpec {
+            wal_instance: origin.uid.clone(),
+            target: resolved.clone(),
+        }),
     };
     let mut plan = Plan {
         workflow_id: None,
@@ -194,19 +213,77 @@ pub fn plan_in_place(ctx: &mut Ctx, name: &str, target: Target, dry_run: bool) -
             snap.id,
             describe_target(&resolved)
         ),
-        steps: templates::restore_in_place(&inst, host_id, &snap, recovery.clone(), &after),
+        steps: templates::restore_in_place(&inst, host_id, &from, &after),
     };
     if dry_run {
         return Ok(plan);
     }
     let (wf, steps) = ctx.catalog.write(|tx| {
         snap_ops::write_with_snapshot(tx, "restore", &inst, &mut after, &|a| {
-            templates::restore_in_place(&inst, host_id, &snap, recovery.clone(), a)
+            templates::restore_in_place(&inst, host_id, &from, a)
         })
     })?;
     plan.workflow_id = Some(wf);
     plan.steps = steps;
     Ok(plan)
+}
+
+/// Whether the instance's server runs and answers queries: recovering it then stops a
+/// healthy server, which needs the user's confirmation. An unreachable host answers false
+/// (planning says what is wrong with it).
+///
+/// # Errors
+/// Unknown instance, or the catalog fails.
+pub fn serving(ctx: &Ctx, name: &str) -> Result<bool> {
+    let inst = instances::get(ctx, name)?;
+    let Some(host_id) = inst.host_id else {
+        return Ok(false);
+    };
+    let host = hosts::get(ctx.catalog.conn(), host_id)?;
+    let op = Op::Status(crate::wire::InstanceRef {
+        instance: inst.uid.clone(),
+    });
+    Ok(host_ops::call(&host, op)
+        .ok()
+        .and_then(|v| serde_json::from_value::<crate::wire::InstanceStatus>(v).ok())
+        .is_some_and(|st| st.running && st.accepting))
+}
+
+/// What a finished recovery did, for people: the point it recovered to, and whether commits
+/// of the old server can have been lost.
+#[derive(Debug, serde::Serialize)]
+pub struct Report {
+    pub recovered_to: Option<String>,
+    /// Every commit of the old server made before this time was archived as it stopped.
+    pub archived_until: Option<String>,
+}
+
+impl Report {
+    /// One line on what, if anything, was lost.
+    pub fn loss(&self) -> String {
+        match &self.archived_until {
+            Some(t) => format!(
+                "nothing was lost: the old server's log was archived up to {t}, when it stopped"
+            ),
+            None => "the old server was not running (or could not archive its last log): anything it committed after the last archived commit is lost".into(),
+        }
+    }
+}
+
+/// Reads what recovery workflow `wf` recorded in its steps.
+///
+/// # Errors
+/// The catalog fails.
+pub fn report(ctx: &Ctx, wf: i64) -> Result<Report> {
+    let steps = crate::catalog::workflows::steps(ctx.catalog.conn(), wf)?;
+    let output = |name: &str| -> Option<crate::wire::InstanceStatus> {
+        let s = steps.iter().find(|s| s.name == name)?;
+        serde_json::from_str(s.output.as_deref()?).ok()
+    };
+    Ok(Report {
+        recovered_to: output("restore").and_then(|s| s.recovered_to),
+        archived_until: output("stop-old").and_then(|s| s.archived_until),
+    })
 }
 
 fn describe_target(t: &Target) -> String {

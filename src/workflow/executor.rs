@@ -604,6 +604,7 @@ impl Executor<'_> {
                 let old = instances::get(tx, *old_id)?;
                 instances::set_status(tx, *old_id, instances::status::REPLACED)?;
                 instances::rename(tx, *new_id, &old.name)?;
+                instances::set_replaces(tx, *new_id, *old_id)?;
                 snapshots::rename_instance(tx, *new_id, &old.name)?;
                 instances::set_status(tx, *new_id, instances::status::AVAILABLE)?;
                 events::add(

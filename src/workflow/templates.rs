@@ -385,35 +385,54 @@ pub fn clone(
     steps
 }
 
-/// recover: stop the old server (if anything runs) -> [stream the snapshot and its logs to the
-/// new host] -> restore the snapshot plus the old instance's logs to `recovery`'s target into
-/// `new` (undo: destroy) -> start (undo: stop) -> [drop the streamed copies] -> snapshot the
-/// result (its own restorable window starts there) -> `new` takes the old name and endpoint.
+/// recover: stop the old server, archiving its last commits (if it runs) -> [stream the
+/// snapshot and its logs to the new host] -> restore the snapshot plus the logs of its
+/// incarnation (`from.source`) to the target into `new` (undo: destroy) -> start (undo: stop)
+/// -> [drop the streamed copies] -> snapshot the result -> `new` takes the old name and
+/// endpoint.
 pub fn recover(
     old: &InstanceRow,
+    old_host: i64,
+    from: &CloneFrom,
     new: &InstanceRow,
-    (old_host, host_id): (i64, i64),
-    snap: &SnapshotRow,
-    recovery: RecoverySpec,
+    host_id: i64,
     after: &SnapshotRow,
 ) -> Vec<PlannedStep> {
-    let restore = restore_new_step(new, host_id, &snap.uid, None, Some(recovery));
-    let cross_host = old_host != host_id;
+    let cross_host = from.source_host != host_id;
+    // A server that still runs has its last commits archived as it stops, so none is lost.
     let mut steps = vec![host_step(
         "stop-old",
         old_host,
-        Op::Stop(iref(old)),
+        Op::StopArchived(iref(old)),
         None,
         None,
         &old.uid,
     )];
     if cross_host {
-        steps.extend(transfer_steps(old, old_host, host_id, snap, true));
+        steps.extend(transfer_steps(
+            from.source,
+            from.source_host,
+            host_id,
+            from.snapshot,
+            true,
+        ));
     }
-    steps.push(restore);
+    steps.push(restore_new_step(
+        new,
+        host_id,
+        &from.snapshot.uid,
+        None,
+        from.recovery.clone(),
+    ));
     steps.push(start_step(new, host_id));
     if cross_host {
-        steps.extend(drop_transferred(old, host_id, snap, true, &new.uid));
+        steps.extend(drop_transferred(
+            from.source,
+            host_id,
+            from.snapshot,
+            true,
+            &new.uid,
+        ));
     }
     steps.push(snapshot_step("snapshot-recovered", new, host_id, after));
     steps.push(catalog_step(
@@ -426,14 +445,14 @@ pub fn recover(
     steps
 }
 
-/// restore in place: set the data aside (undo: put it back and start it) -> restore the
-/// snapshot plus logs into the same instance, same port -> start (undo: stop) -> snapshot the
-/// result -> drop the old data -> available.
+/// restore in place: set the data aside, archiving its last commits (undo: put it back and
+/// start it) -> [stream the snapshot and logs here] -> restore the snapshot plus logs into
+/// the same instance, same port -> start (undo: stop) -> [drop the streamed copies] ->
+/// snapshot the result -> drop the old data -> available.
 pub fn restore_in_place(
     i: &InstanceRow,
     host_id: i64,
-    snap: &SnapshotRow,
-    recovery: RecoverySpec,
+    from: &CloneFrom,
     after: &SnapshotRow,
 ) -> Vec<PlannedStep> {
     let aside = |mode| {
@@ -442,33 +461,52 @@ pub fn restore_in_place(
             mode,
         })
     };
-    vec![
-        host_step(
-            "set-data-aside",
+    let cross_host = from.source_host != host_id;
+    let mut steps = vec![host_step(
+        "set-data-aside",
+        host_id,
+        aside(AsideMode::Set),
+        None,
+        Some(aside(AsideMode::PutBack)),
+        &i.uid,
+    )];
+    if cross_host {
+        steps.extend(transfer_steps(
+            from.source,
+            from.source_host,
             host_id,
-            aside(AsideMode::Set),
-            None,
-            Some(aside(AsideMode::PutBack)),
-            &i.uid,
-        ),
-        host_step(
-            "restore",
+            from.snapshot,
+            true,
+        ));
+    }
+    steps.push(host_step(
+        "restore",
+        host_id,
+        Op::Restore(RestoreSpec {
+            instance: i.uid.clone(),
+            snapshot: from.snapshot.uid.clone(),
+            port: None,
+            size: size_of(i),
+            admin_user: i.admin_user.clone(),
+            archive_timeout_secs: i.archive_timeout_secs,
+            recovery: from.recovery.clone(),
+            in_place: true,
+        }),
+        Some(Expect::Exists),
+        None,
+        &i.uid,
+    ));
+    steps.push(start_step(i, host_id));
+    if cross_host {
+        steps.extend(drop_transferred(
+            from.source,
             host_id,
-            Op::Restore(RestoreSpec {
-                instance: i.uid.clone(),
-                snapshot: snap.uid.clone(),
-                port: None,
-                size: size_of(i),
-                admin_user: i.admin_user.clone(),
-                archive_timeout_secs: i.archive_timeout_secs,
-                recovery: Some(recovery),
-                in_place: true,
-            }),
-            Some(Expect::Exists),
-            None,
+            from.snapshot,
+            true,
             &i.uid,
-        ),
-        start_step(i, host_id),
+        ));
+    }
+    steps.extend([
         snapshot_step("snapshot-restored", i, host_id, after),
         host_step(
             "drop-old-data",
@@ -485,7 +523,8 @@ pub fn restore_in_place(
                 status: status::AVAILABLE.into(),
             },
         ),
-    ]
+    ]);
+    steps
 }
 
 /// delete: [final snapshot] -> stop (undo: start) -> destroy -> forget.

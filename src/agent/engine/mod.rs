@@ -61,6 +61,13 @@ pub trait Engine {
     /// The server does not start; the message carries the end of its log.
     fn start(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()>;
 
+    /// Starts the server reachable only by dbhost's own local sessions (no network listener),
+    /// so that nothing but dbhost can change it; waits until it accepts them.
+    ///
+    /// # Errors
+    /// The server does not start.
+    fn start_private(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()>;
+
     /// Stops the server (fast shutdown). Not running is success.
     ///
     /// # Errors

@@ -41,6 +41,51 @@ const SKIPPED_DIRS: &[&str] = &[
 ];
 
 impl Postgres {
+    /// Starts the server with pg_ctl (and extra server `options`) unless it runs, then waits
+    /// until it accepts connections and is out of recovery.
+    fn pg_ctl_start(
+        &self,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
+        options: Option<&str>,
+    ) -> Result<()> {
+        if self.liveness(host, name, meta)?.running {
+            return self.wait_for_promotion(host, name, meta);
+        }
+        let log = host.layout.log(name);
+        if !log.exists() {
+            std::fs::write(&log, "")?;
+            host.run_as.chown(&log)?;
+        }
+        let mut cmd = host
+            .run_as
+            .command(&Self::bin(host, "pg_ctl")?, &host.layout.instance(name));
+        cmd.arg("start")
+            .arg("-D")
+            .arg(host.layout.data(name))
+            .arg("-l")
+            .arg(&log)
+            .args(["-w", "-t", &RECOVERY_TIMEOUT.as_secs().to_string(), "-s"]);
+        if let Some(o) = options {
+            cmd.arg("-o").arg(o);
+        }
+        let out = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .context("starting pg_ctl")?;
+        if !out.status.success() {
+            bail!(
+                "PostgreSQL did not start: {} {}",
+                tail(&out),
+                log_tail(&log)
+            );
+        }
+        // A restored copy accepts read-only queries while it replays; done means promoted.
+        self.wait_for_promotion(host, name, meta)
+    }
+
     fn bin_dir(cfg: &HostConfig) -> Option<PathBuf> {
         let complete = |d: &Path| {
             ["postgres", "initdb", "pg_ctl", "psql"]
@@ -456,37 +501,12 @@ impl Engine for Postgres {
     }
 
     fn start(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
-        if self.liveness(host, name, meta)?.running {
-            return self.wait_for_promotion(host, name, meta);
-        }
-        let log = host.layout.log(name);
-        if !log.exists() {
-            std::fs::write(&log, "")?;
-            host.run_as.chown(&log)?;
-        }
-        let mut cmd = host
-            .run_as
-            .command(&Self::bin(host, "pg_ctl")?, &host.layout.instance(name));
-        cmd.arg("start")
-            .arg("-D")
-            .arg(host.layout.data(name))
-            .arg("-l")
-            .arg(&log)
-            .args(["-w", "-t", &RECOVERY_TIMEOUT.as_secs().to_string(), "-s"]);
-        let out = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .context("starting pg_ctl")?;
-        if !out.status.success() {
-            bail!(
-                "PostgreSQL did not start: {} {}",
-                tail(&out),
-                log_tail(&log)
-            );
-        }
-        // A restored copy accepts read-only queries while it replays; done means promoted.
-        self.wait_for_promotion(host, name, meta)
+        self.pg_ctl_start(host, name, meta, None)
+    }
+
+    fn start_private(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
+        // pg_ctl hands -o to the server's command line; the value is a constant.
+        self.pg_ctl_start(host, name, meta, Some("-c listen_addresses=''"))
     }
 
     fn stop(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
