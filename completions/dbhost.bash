@@ -117,7 +117,7 @@ _dbhost() {
             return 0
             ;;
         dbhost__subcmd__fetch__subcmd__wal)
-            opts="-h --instance --root --help"
+            opts="-h --instance --staged --root --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

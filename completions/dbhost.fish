@@ -44,6 +44,7 @@ complete -c dbhost -n "__fish_dbhost_using_subcommand archive-wal" -l root -d 'R
 complete -c dbhost -n "__fish_dbhost_using_subcommand archive-wal" -s h -l help -d 'Print help'
 complete -c dbhost -n "__fish_dbhost_using_subcommand fetch-wal" -l instance -r
 complete -c dbhost -n "__fish_dbhost_using_subcommand fetch-wal" -l root -d 'Root directory for instances, journal and settings [default: /var/lib/dbhost as root]' -r -F
+complete -c dbhost -n "__fish_dbhost_using_subcommand fetch-wal" -l staged -d 'From the logs staged for this (restored) instance\'s replay'
 complete -c dbhost -n "__fish_dbhost_using_subcommand fetch-wal" -s h -l help -d 'Print help'
 complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts archive-wal fetch-wal help" -f -a "rpc" -d 'Serve one JSON request from stdin, answering in JSON lines (used by dbctl)'
 complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts archive-wal fetch-wal help" -f -a "version" -d 'Print dbhost\'s version and protocol'

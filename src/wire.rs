@@ -191,6 +191,10 @@ pub struct RecoverySpec {
     /// The instance (host name) whose log archive holds the segments.
     pub wal_instance: String,
     pub target: Target,
+    /// Set by dbhost itself, never sent: replay reads the copies staged for the restored
+    /// instance rather than `wal_instance`'s archive.
+    #[serde(skip)]
+    pub staged: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

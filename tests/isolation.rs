@@ -24,6 +24,17 @@ fn data_dir_of(root: &Path, name: &str) -> std::path::PathBuf {
     dirs[0].join("data")
 }
 
+/// The OS user an instance's server runs as, from dbhost's record of it.
+fn os_user_of(root: &Path, name: &str) -> String {
+    let meta = data_dir_of(root, name)
+        .parent()
+        .unwrap()
+        .join("instance.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(meta).unwrap()).unwrap();
+    v["os_user"].as_str().unwrap().to_string()
+}
+
 #[test]
 fn links_planted_in_a_data_directory_are_never_followed() {
     let mut env = TestEnv::new();
@@ -71,7 +82,9 @@ fn a_clone_gets_its_own_copy_of_each_tablespace() {
     // CREATE TABLESPACE requires.
     let ts = env.dir.join("ts");
     std::fs::create_dir(&ts).unwrap();
-    let pg = nix::unistd::User::from_name("postgres").unwrap().unwrap();
+    let pg = nix::unistd::User::from_name(&os_user_of(&env.local_root(), "src"))
+        .unwrap()
+        .unwrap();
     nix::unistd::chown(&ts, Some(pg.uid), Some(pg.gid)).unwrap();
     std::fs::set_permissions(&ts, std::fs::Permissions::from_mode(0o700)).unwrap();
     env.psql(
@@ -229,4 +242,61 @@ fn a_crafted_snapshot_stream_is_refused_or_defused() {
         assert!(!root.join(format!("snapshots/{name}.partial")).exists());
     }
     assert!(!env.dir.join("escaped").exists());
+}
+
+#[test]
+fn an_instance_superuser_cannot_reach_another_instance_or_the_snapshots() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "prod"]).ok();
+    env.dbctl(&["snapshot", "create", "prod"]).ok();
+    env.dbctl(&["clone", "prod", "--as", "test"]).ok();
+    let root = env.local_root().canonicalize().unwrap();
+    let (prod_user, test_user) = (os_user_of(&root, "prod"), os_user_of(&root, "test"));
+    assert_ne!(prod_user, test_user, "two instances share an OS user");
+    // The servers run as those users, not root.
+    for (name, user) in [("prod", &prod_user), ("test", &test_user)] {
+        let pidfile = data_dir_of(&root, name).join("postmaster.pid");
+        let pid = std::fs::read_to_string(pidfile).unwrap();
+        let pid = pid.lines().next().unwrap();
+        let uid = std::fs::metadata(format!("/proc/{pid}")).unwrap().uid();
+        let want = nix::unistd::User::from_name(user).unwrap().unwrap().uid;
+        assert_eq!(uid, want.as_raw(), "{name} runs as uid {uid}");
+    }
+    // The tester's superuser, with a shell through COPY ... TO PROGRAM, reaches nothing of
+    // production's: data, log archive, server log, snapshots.
+    let prod_data = data_dir_of(&root, "prod");
+    let prod_uid = prod_data
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    for path in [
+        prod_data.join("global/pg_control"),
+        prod_data.parent().unwrap().join("server.log"),
+    ] {
+        let e = env.psql_fails(
+            "test",
+            &format!("select pg_read_binary_file('{}')", path.display()),
+        );
+        assert!(e.contains("ermission denied"), "{path:?}: {e}");
+    }
+    env.psql("test", "create table out(line text)");
+    for dir in [
+        root.join("wal").join(&prod_uid),
+        root.join("snapshots"),
+        prod_data.clone(),
+    ] {
+        let e = env.psql_fails(
+            "test",
+            &format!("copy out from program 'ls {}'", dir.display()),
+        );
+        assert!(e.contains("program"), "{dir:?}: {e}");
+    }
+    // Deleting an instance removes its OS user.
+    env.dbctl(&["delete", "test", "--yes", "--skip-final-snapshot"])
+        .ok();
+    assert!(nix::unistd::User::from_name(&test_user).unwrap().is_none());
 }

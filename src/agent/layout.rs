@@ -10,6 +10,7 @@
 //!     data/         the data directory, owned by the engine's OS user
 //!     instance.json written last: the instance exists once this does
 //!     server.log
+//!     restore-wal/  logs copied for a restored copy's replay, until it is promoted
 //! <root>/snapshots/<name>/         one per snapshot (<name>.partial while being made):
 //!     data/         the captured data directory (a read-only subvolume on btrfs)
 //!     manifest.json every file's size and SHA-256
@@ -32,6 +33,9 @@ pub struct InstanceMeta {
     pub engine_version: String,
     pub port: u16,
     pub admin_user: String,
+    /// The instance's own OS user (None: the host's `os_user`, as before instances had one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os_user: Option<String>,
 }
 
 impl Layout {
@@ -62,6 +66,10 @@ impl Layout {
     }
     pub fn port_path(&self, name: &str) -> PathBuf {
         self.instance(name).join("port")
+    }
+    /// Logs copied for a restored server's replay; removed once it is promoted.
+    pub fn restore_wal(&self, name: &str) -> PathBuf {
+        self.instance(name).join("restore-wal")
     }
     pub fn log(&self, name: &str) -> PathBuf {
         self.instance(name).join("server.log")

@@ -66,12 +66,42 @@ impl Host {
         })
     }
 
-    pub(crate) fn ctx(&self) -> HostCtx<'_> {
-        HostCtx {
+    /// What the engine works with for an instance whose OS user is `os_user` (None: the
+    /// host's own `os_user`, for instances made before each had one).
+    pub(crate) fn ctx(&self, os_user: Option<&str>) -> Result<HostCtx<'_>> {
+        let (run_as, sockets) = match os_user {
+            Some(u) => (
+                RunAs::resolve(u).map_err(|e| wire_err(ErrorCode::Internal, format!("{e:#}")))?,
+                self.layout.sockets().join(u),
+            ),
+            None => (self.run_as.clone(), self.layout.sockets()),
+        };
+        Ok(HostCtx {
             layout: &self.layout,
             cfg: &self.cfg,
-            run_as: &self.run_as,
+            run_as,
+            sockets,
+        })
+    }
+
+    /// The OS user a new instance runs as: one made for it when dbhost runs as root (so
+    /// that no instance can read another's files), else dbhost's own.
+    pub(crate) fn new_instance_user(&self, name: &str) -> Result<Option<String>> {
+        if !self.run_as.switches() {
+            return Ok(None);
         }
+        let user = crate::agent::osuser::ensure_instance_user(&self.layout.root, name)
+            .map_err(|e| wire_err(ErrorCode::Internal, format!("{e:#}")))?;
+        Ok(Some(user.name))
+    }
+
+    /// The instance's directory, made private: its OS user may pass through to its data,
+    /// nobody else may list it.
+    pub(crate) fn make_instance_dir(&self, name: &str) -> Result<std::path::PathBuf> {
+        let dir = self.layout.instance(name);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711))?;
+        Ok(dir)
     }
 
     /// # Errors
@@ -113,15 +143,14 @@ impl Host {
             }
             Op::WalImport(r) => {
                 valid_name(&r.instance)?;
-                let n = crate::agent::wal::import(&self.layout, &r.instance, io.input, &|p| {
-                    self.run_as.chown(p)
-                })
-                .map_err(|e| {
-                    wire_err(
-                        ErrorCode::SnapshotCorrupt,
-                        format!("log import failed: {e:#}"),
-                    )
-                })?;
+                // Imported logs stay dbhost's: a restore copies what it needs for its server.
+                let n = crate::agent::wal::import(&self.layout, &r.instance, io.input, &|_| Ok(()))
+                    .map_err(|e| {
+                        wire_err(
+                            ErrorCode::SnapshotCorrupt,
+                            format!("log import failed: {e:#}"),
+                        )
+                    })?;
                 serde_json::json!({ "instance": r.instance, "segments": n })
             }
             Op::WalPrune(spec) => {
@@ -147,7 +176,7 @@ impl Host {
         // Taken before the switch: commits stamped earlier are in the segment it closes.
         let before = crate::agent::wal::now();
         let seg = engine
-            .switch_log(&self.ctx(), name, &meta)
+            .switch_log(&self.ctx(meta.os_user.as_deref())?, name, &meta)
             .map_err(engine_failed)?;
         crate::agent::wal::add_mark(&self.layout, name, &seg, &before)?;
         Ok((seg, before))
@@ -165,7 +194,12 @@ impl Host {
     /// # Errors
     /// The root's free space cannot be read.
     pub fn facts(&self) -> Result<crate::wire::Facts> {
-        facts::gather(&self.layout.root, &self.cfg, &self.run_as.name)
+        let users = if self.run_as.switches() {
+            "one per instance".to_string()
+        } else {
+            self.run_as.name.clone()
+        };
+        facts::gather(&self.layout.root, &self.cfg, &users)
     }
 
     pub(crate) fn engine(&self, name: &str) -> Result<Box<dyn Engine>> {
@@ -252,13 +286,13 @@ impl Host {
         Ok(port)
     }
 
-    /// The instance's log archive directory, owned by the engine's OS user (its
-    /// archive_command writes there).
-    pub(crate) fn make_wal_dir(&self, name: &str) -> Result<()> {
+    /// The instance's log archive directory, owned by its OS user (its archive_command
+    /// writes there) and private to it.
+    pub(crate) fn make_wal_dir(&self, name: &str, owner: &RunAs) -> Result<()> {
         let d = crate::agent::wal::dir(&self.layout, name);
         std::fs::create_dir_all(&d)?;
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700))?;
-        self.run_as.chown(&d)?;
+        owner.chown(&d)?;
         if let Some(parent) = d.parent() {
             std::fs::set_permissions(parent, std::fs::Permissions::from_mode(0o755))?;
         }
@@ -290,10 +324,10 @@ impl Host {
                 "provision needs an admin password",
             ));
         }
-        let dir = self.layout.instance(&spec.instance);
-        std::fs::create_dir_all(&dir)?;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755))?;
+        self.make_instance_dir(&spec.instance)?;
         let port = self.reserve_port(&spec.instance, spec.port)?;
+        let os_user = self.new_instance_user(&spec.instance)?;
+        let ctx = self.ctx(os_user.as_deref())?;
 
         // An initdb interrupted by a crash left a partial directory: it never held data.
         let partial = self.layout.partial_data(&spec.instance);
@@ -307,11 +341,11 @@ impl Host {
         let storage = self.storage()?;
         storage.create_volume(&partial)?;
         std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o700))?;
-        self.run_as.chown(&partial)?;
-        self.make_wal_dir(&spec.instance)?;
+        ctx.run_as.chown(&partial)?;
+        self.make_wal_dir(&spec.instance, &ctx.run_as)?;
         progress(&format!("initializing {} data directory", spec.engine));
         engine
-            .init(&self.ctx(), spec, port, &partial)
+            .init(&ctx, spec, port, &partial)
             .map_err(engine_failed)?;
         std::fs::rename(&partial, &data)?;
         let version = engine
@@ -323,6 +357,7 @@ impl Host {
             engine_version: version,
             port,
             admin_user: spec.admin_user.clone(),
+            os_user,
         };
         self.commit_instance(&spec.instance, &meta)?;
         self.status(&spec.instance)
@@ -343,7 +378,7 @@ impl Host {
     fn start(&self, name: &str) -> Result<InstanceStatus> {
         let (meta, engine) = self.existing(name)?;
         engine
-            .start(&self.ctx(), name, &meta)
+            .start(&self.ctx(meta.os_user.as_deref())?, name, &meta)
             .map_err(engine_failed)?;
         self.status(name)
     }
@@ -355,7 +390,7 @@ impl Host {
         }
         let (meta, engine) = self.existing(name)?;
         engine
-            .stop(&self.ctx(), name, &meta)
+            .stop(&self.ctx(meta.os_user.as_deref())?, name, &meta)
             .map_err(engine_failed)?;
         self.status(name)
     }
@@ -374,20 +409,20 @@ impl Host {
         }
         let (meta, engine) = self.existing(name)?;
         let live = engine
-            .liveness(&self.ctx(), name, &meta)
+            .liveness(&self.ctx(meta.os_user.as_deref())?, name, &meta)
             .map_err(engine_failed)?;
         if !live.running {
             return self.status(name);
         }
         engine
-            .stop(&self.ctx(), name, &meta)
+            .stop(&self.ctx(meta.os_user.as_deref())?, name, &meta)
             .map_err(engine_failed)?;
         let archived = engine
-            .start_private(&self.ctx(), name, &meta)
+            .start_private(&self.ctx(meta.os_user.as_deref())?, name, &meta)
             .and_then(|_| self.switch_and_mark(name))
             .ok();
         engine
-            .stop(&self.ctx(), name, &meta)
+            .stop(&self.ctx(meta.os_user.as_deref())?, name, &meta)
             .map_err(engine_failed)?;
         Ok(InstanceStatus {
             archived_until: archived.map(|(_, before)| before),
@@ -407,7 +442,7 @@ impl Host {
         };
         let engine = self.engine(&meta.engine)?;
         let live = engine
-            .liveness(&self.ctx(), name, &meta)
+            .liveness(&self.ctx(meta.os_user.as_deref())?, name, &meta)
             .map_err(engine_failed)?;
         Ok(InstanceStatus {
             instance: name.into(),
@@ -426,10 +461,20 @@ impl Host {
     fn destroy(&self, name: &str) -> Result<InstanceStatus> {
         valid_name(name)?;
         let dir = self.layout.instance(name);
-        if self.layout.meta(name)?.is_some() {
+        let meta = self.layout.meta(name)?;
+        if meta.is_some() {
             self.stop(name)?;
         }
         self.storage()?.remove_tree(&dir)?;
+        // Its own socket directory and OS user go with it (a provision that never finished
+        // may have made the user without recording it).
+        if let Some(u) = meta.as_ref().and_then(|m| m.os_user.as_deref()) {
+            let _ = std::fs::remove_dir_all(self.layout.sockets().join(u));
+        }
+        if self.run_as.switches() {
+            crate::agent::osuser::remove_instance_user(&self.layout.root, name)
+                .map_err(|e| wire_err(ErrorCode::Internal, format!("{e:#}")))?;
+        }
         Ok(InstanceStatus {
             instance: name.into(),
             ..Default::default()

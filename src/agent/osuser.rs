@@ -17,6 +17,12 @@ pub struct RunAs {
 }
 
 impl RunAs {
+    /// Whether commands switch to another user (dbhost runs as root): only then can each
+    /// instance have an OS user of its own.
+    pub fn switches(&self) -> bool {
+        self.switch
+    }
+
     /// # Errors
     /// dbhost runs as root and the configured user does not exist.
     pub fn resolve(configured: &str) -> Result<Self> {
@@ -77,6 +83,80 @@ impl RunAs {
         }
         Ok(())
     }
+}
+
+/// The OS user an instance's server runs as when dbhost runs as root: one of its own, so
+/// that a database superuser who gets a shell (COPY ... TO PROGRAM) reaches nothing of
+/// another instance. Named from a hash of the host root and the instance, so it is unique on
+/// the machine and within the 32 characters a user name may have.
+pub fn instance_user_name(root: &Path, instance: &str) -> String {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(format!("{}\0{instance}", root.display()).as_bytes());
+    format!("dbi_{}", &crate::agent::manifest::hex(&h)[..12])
+}
+
+/// What dbhost writes in the comment field of the users it makes: a user is only ever
+/// reused or removed when it says this.
+fn user_comment(instance: &str) -> String {
+    format!("dbhost instance {instance}")
+}
+
+fn sbin(tool: &str) -> std::path::PathBuf {
+    let p = Path::new("/usr/sbin").join(tool);
+    if p.exists() {
+        p
+    } else {
+        tool.into()
+    }
+}
+
+/// Creates instance `instance`'s own OS user (and group) unless dbhost made it already: no
+/// home, no login shell.
+///
+/// # Errors
+/// A user of that name exists that dbhost did not make for this instance, or useradd fails.
+pub fn ensure_instance_user(root: &Path, instance: &str) -> Result<RunAs> {
+    let name = instance_user_name(root, instance);
+    let comment = user_comment(instance);
+    match User::from_name(&name)? {
+        Some(u) if u.gecos.to_str().ok() == Some(comment.as_str()) => {}
+        Some(_) => bail!(
+            "OS user {name} exists but was not made by dbhost for instance {instance}; refusing to use it"
+        ),
+        None => {
+            run_checked(
+                Command::new(sbin("useradd"))
+                    .args([
+                        "--system",
+                        "--user-group",
+                        "--no-create-home",
+                        "--home-dir",
+                        "/nonexistent",
+                        "--shell",
+                        "/usr/sbin/nologin",
+                        "--comment",
+                        &comment,
+                    ])
+                    .arg(&name),
+                "useradd",
+            )?;
+        }
+    }
+    RunAs::resolve(&name)
+}
+
+/// Removes the OS user dbhost made for `instance`, if there is one.
+///
+/// # Errors
+/// userdel fails.
+pub fn remove_instance_user(root: &Path, instance: &str) -> Result<()> {
+    let name = instance_user_name(root, instance);
+    if let Some(u) = User::from_name(&name)? {
+        if u.gecos.to_str().ok() == Some(user_comment(instance).as_str()) {
+            run_checked(Command::new(sbin("userdel")).arg(&name), "userdel")?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs `cmd`, returning its output, or an error carrying the tail of its stderr and stdout.

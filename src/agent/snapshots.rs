@@ -33,6 +33,14 @@ fn parse_ns(ts: &str) -> i128 {
 }
 
 impl Host {
+    /// The snapshot store, readable by dbhost alone: snapshots hold every instance's data.
+    fn make_snapshot_store(&self) -> Result<()> {
+        let d = self.layout.snapshots();
+        std::fs::create_dir_all(&d)?;
+        std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+        Ok(())
+    }
+
     fn snapshot_info(&self, name: &str) -> Result<Option<SnapshotInfo>> {
         let p = self.layout.snapshot(name).join(INFO_FILE);
         match std::fs::read_to_string(&p) {
@@ -90,6 +98,7 @@ impl Host {
         let storage = self.storage()?;
         let partial = self.layout.snapshot_partial(&spec.snapshot);
         storage.remove_tree(&partial)?;
+        self.make_snapshot_store()?;
         std::fs::create_dir_all(&partial)?;
         let target = partial.join("data");
         let previous = self.previous_snapshot(&spec.instance);
@@ -109,7 +118,7 @@ impl Host {
         progress("capturing the data directory under the backup API");
         let point = engine
             .online_snapshot(
-                &self.ctx(),
+                &self.ctx(meta.os_user.as_deref())?,
                 &spec.instance,
                 &meta,
                 &target,
@@ -230,6 +239,7 @@ impl Host {
         let storage = self.storage()?;
         let partial = self.layout.snapshot_partial(name);
         storage.remove_tree(&partial)?;
+        self.make_snapshot_store()?;
         std::fs::create_dir_all(&partial)?;
         storage.receive_into(&partial.join("data"))?;
         let result = self.receive(&partial, input, progress);
@@ -344,7 +354,8 @@ impl Host {
         valid_name(&spec.instance)?;
         // In place: the instance exists with its data set aside, and keeps its port. Either
         // way, a restore that already happened is answered with the instance's status.
-        let wanted_port = match (self.layout.meta(&spec.instance)?, spec.in_place) {
+        let existing = self.layout.meta(&spec.instance)?;
+        let wanted_port = match (&existing, spec.in_place) {
             (Some(_), false) => return self.status(&spec.instance),
             (Some(_), true) if self.layout.data(&spec.instance).exists() => {
                 return self.status(&spec.instance)
@@ -371,10 +382,13 @@ impl Host {
         if !problems.is_empty() {
             return Err(corrupt(&spec.snapshot, &problems));
         }
-        let dir = self.layout.instance(&spec.instance);
-        std::fs::create_dir_all(&dir)?;
-        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+        self.make_instance_dir(&spec.instance)?;
         let port = self.reserve_port(&spec.instance, wanted_port)?;
+        let os_user = match &existing {
+            Some(meta) => meta.os_user.clone(),
+            None => self.new_instance_user(&spec.instance)?,
+        };
+        let ctx = self.ctx(os_user.as_deref())?;
         let partial = self.layout.partial_data(&spec.instance);
         let data = self.layout.data(&spec.instance);
         for stale in [&partial, &data] {
@@ -382,7 +396,7 @@ impl Host {
         }
         progress("copying the snapshot");
         storage.clone_tree(&snap.join("data"), &partial)?;
-        chown_tree(&partial, self)?;
+        chown_tree(&partial, &ctx.run_as)?;
         progress("checking the copy against the manifest");
         let problems = m.check(&partial, full, &[])?;
         if !problems.is_empty() {
@@ -397,15 +411,35 @@ impl Host {
             archive_timeout_secs: spec.archive_timeout_secs,
             admin_password: String::new(),
         };
-        self.make_wal_dir(&spec.instance)?;
+        self.make_wal_dir(&spec.instance, &ctx.run_as)?;
         let recovery = spec
             .recovery
             .as_ref()
-            .map(|r| self.resolve_latest(r, &info))
+            .map(|r| {
+                // Another instance's archive is its own OS user's: copy what replay needs.
+                let mut r = r.clone();
+                if r.wal_instance != spec.instance && ctx.run_as.switches() {
+                    progress("copying the logs replay needs");
+                    let from = crate::wire::SnapshotStart {
+                        snapshot: info.snapshot.clone(),
+                        position: info.position.clone(),
+                        timeline: info.timeline,
+                    };
+                    crate::agent::wal::stage(
+                        &self.layout,
+                        &r.wal_instance,
+                        &from,
+                        &spec.instance,
+                        &|p| ctx.run_as.chown(p),
+                    )?;
+                    r.staged = true;
+                }
+                self.resolve_latest(&r, &info)
+            })
             .transpose()?;
         engine
             .prepare_restored(
-                &self.ctx(),
+                &ctx,
                 &pspec,
                 port,
                 &partial,
@@ -425,6 +459,7 @@ impl Host {
                 engine_version: version,
                 port,
                 admin_user: spec.admin_user.clone(),
+                os_user,
             },
         )?;
         Ok(InstanceStatus {
@@ -479,6 +514,7 @@ impl Host {
                     crate::wire::RecoverySpec {
                         wal_instance: r.wal_instance.clone(),
                         target: Target::Lsn(lsn),
+                        staged: r.staged,
                     },
                     said,
                 ))
@@ -512,14 +548,14 @@ impl Host {
             AsideMode::PutBack => {
                 if aside.exists() {
                     engine
-                        .stop(&self.ctx(), &spec.instance, &meta)
+                        .stop(&self.ctx(meta.os_user.as_deref())?, &spec.instance, &meta)
                         .map_err(engine_failed)?;
                     storage.remove_tree(&self.layout.partial_data(&spec.instance))?;
                     storage.remove_tree(&data)?;
                     std::fs::rename(&aside, &data)?;
                 }
                 // A server broken before the restore may not start; it is back as it was.
-                let _ = engine.start(&self.ctx(), &spec.instance, &meta);
+                let _ = engine.start(&self.ctx(meta.os_user.as_deref())?, &spec.instance, &meta);
             }
             AsideMode::Drop => storage.remove_tree(&aside)?,
         }
@@ -531,7 +567,12 @@ impl Host {
     pub fn set_password(&self, spec: &PasswordSpec) -> Result<InstanceStatus> {
         let (meta, engine) = self.existing(&spec.instance)?;
         engine
-            .set_password(&self.ctx(), &spec.instance, &meta, &spec.password)
+            .set_password(
+                &self.ctx(meta.os_user.as_deref())?,
+                &spec.instance,
+                &meta,
+                &spec.password,
+            )
             .map_err(engine_failed)?;
         self.status(&spec.instance)
     }
@@ -553,15 +594,16 @@ fn corrupt(snapshot: &str, problems: &[String]) -> anyhow::Error {
     )
 }
 
-/// Gives every file of a restored tree to the engine's OS user (an import lands as root).
-fn chown_tree(dir: &Path, host: &Host) -> Result<()> {
-    host.run_as.chown(dir)?;
+/// Gives every file of a restored tree to the instance's OS user (an import lands as root).
+/// Links are changed themselves, never followed.
+fn chown_tree(dir: &Path, owner: &crate::agent::osuser::RunAs) -> Result<()> {
+    owner.chown(dir)?;
     for e in std::fs::read_dir(dir)?.flatten() {
         let p = e.path();
         if e.file_type()?.is_dir() {
-            chown_tree(&p, host)?;
+            chown_tree(&p, owner)?;
         } else {
-            host.run_as.chown(&p)?;
+            owner.chown(&p)?;
         }
     }
     Ok(())

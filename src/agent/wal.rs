@@ -126,13 +126,24 @@ fn read_sidecar(d: &Path, name: &str) -> Result<Segment> {
 /// # Errors
 /// The file is not archived (PostgreSQL then ends recovery there) or no longer matches.
 pub fn fetch(layout: &Layout, instance: &str, name: &str, dest: &Path) -> Result<()> {
+    fetch_from(&dir(layout, instance), instance, name, dest)
+}
+
+/// [`fetch`] from the logs staged for a restored instance (see [`stage`]).
+///
+/// # Errors
+/// As [`fetch`].
+pub fn fetch_staged(layout: &Layout, instance: &str, name: &str, dest: &Path) -> Result<()> {
+    fetch_from(&layout.restore_wal(instance), instance, name, dest)
+}
+
+fn fetch_from(d: &Path, instance: &str, name: &str, dest: &Path) -> Result<()> {
     valid_file_name(name)?;
-    let d = dir(layout, instance);
     let path = d.join(name);
     if !path.exists() {
         bail!("{name} is not in the archive of {instance}");
     }
-    let seg = read_sidecar(&d, name)?;
+    let seg = read_sidecar(d, name)?;
     if sha256_file(&path)? != seg.sha256 {
         bail!(
             "{name} in the archive of {instance} does not match its checksum; refusing to use it"
@@ -142,6 +153,46 @@ pub fn fetch(layout: &Layout, instance: &str, name: &str, dest: &Path) -> Result
     std::fs::copy(&path, &tmp)?;
     std::fs::rename(&tmp, dest)?;
     Ok(())
+}
+
+/// Copies the archived files replay from `from` on needs (segments from its position's
+/// segment, and timeline histories), with their sidecars, out of `source`'s archive into
+/// `instance`'s restore area, owned by `owner`: a restored server runs as its own OS user,
+/// which cannot read another instance's archive. Copies share blocks where the filesystem
+/// can; fetching checks each against its checksum as before.
+///
+/// # Errors
+/// A file cannot be copied.
+pub fn stage(
+    layout: &Layout,
+    source: &str,
+    from: &crate::wire::SnapshotStart,
+    instance: &str,
+    owner: &dyn Fn(&Path) -> Result<()>,
+) -> Result<u64> {
+    let start = segment_of(&from.position, from.timeline)
+        .with_context(|| format!("bad position {:?}", from.position))?;
+    let src = dir(layout, source);
+    let dst = layout.restore_wal(instance);
+    let _ = std::fs::remove_dir_all(&dst);
+    std::fs::create_dir_all(&dst)?;
+    std::fs::set_permissions(&dst, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    owner(&dst)?;
+    let mut n = 0;
+    for seg in list(layout, source)? {
+        let wanted = seg.name.ends_with(".history")
+            || (seg.name.len() >= 24 && seg.name[8..24] >= start[8..24]);
+        if !wanted {
+            continue;
+        }
+        for f in [seg.name.clone(), format!("{}.json", seg.name)] {
+            let to = dst.join(&f);
+            crate::agent::storage::plain::copy_file(&src.join(&f), &to)?;
+            owner(&to)?;
+        }
+        n += 1;
+    }
+    Ok(n)
 }
 
 /// Every archived file of an instance, in name order.

@@ -46,6 +46,9 @@ pub enum DbhostCommand {
         name: String,
         /// Where recovery wants it (%p).
         path: PathBuf,
+        /// From the logs staged for this (restored) instance's replay.
+        #[arg(long)]
+        staged: bool,
     },
 }
 
@@ -123,8 +126,13 @@ pub fn main() -> i32 {
             instance,
             name,
             path,
+            staged,
         } => wal_command(&root, &instance, |layout| {
-            agent::wal::fetch(layout, &instance, &name, &path)
+            if staged {
+                agent::wal::fetch_staged(layout, &instance, &name, &path)
+            } else {
+                agent::wal::fetch(layout, &instance, &name, &path)
+            }
         }),
         DbhostCommand::Facts => match agent::ops::Host::open(&root).and_then(|h| h.facts()) {
             Ok(f) => {

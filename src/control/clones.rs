@@ -193,6 +193,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     let recovery = target.clone().map(|target| RecoverySpec {
         wal_instance: origin.uid.clone(),
         target,
+        staged: false,
     });
     let to = match &target {
         Some(Target::Time(t)) => format!(", to {t} (UTC) through the log archive"),

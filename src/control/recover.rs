@@ -113,6 +113,7 @@ pub fn plan_recover(
     let recovery = RecoverySpec {
         wal_instance: origin.uid.clone(),
         target: resolved.clone(),
+        staged: false,
     };
     let to = describe_target(&resolved);
     let place = if new_host.id == origin_host {
@@ -200,6 +201,7 @@ pub fn plan_in_place(ctx: &mut Ctx, name: &str, target: Target, dry_run: bool) -
         recovery: Some(RecoverySpec {
             wal_instance: origin.uid.clone(),
             target: resolved.clone(),
+            staged: false,
         }),
     };
     let mut plan = Plan {

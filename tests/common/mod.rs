@@ -122,7 +122,7 @@ impl TestEnv {
             .prefix("dbctl-t")
             .tempdir_in("/tmp")
             .unwrap();
-        // The servers run as the `postgres` user, which must be able to walk into the tree.
+        // The servers run as OS users of their own, which must be able to walk into the tree.
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let dir = tmp.path().to_path_buf();
         Self {
@@ -274,6 +274,37 @@ impl TestEnv {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Runs `psql` expecting it to fail; returns its error output.
+    #[track_caller]
+    pub fn psql_fails(&self, instance: &str, sql: &str) -> String {
+        let url = self
+            .dbctl(&["url", instance])
+            .ok()
+            .stdout
+            .trim()
+            .to_string();
+        let out = Command::new("psql")
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                &url,
+                "-c",
+                sql,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "psql succeeded: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
     }
 
     /// Starts a real sshd on address `k` whose key runs `forced` (default: this build's dbhost
@@ -594,10 +625,30 @@ fn kill_pid(pid: i32) {
     let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
 }
 
+/// Removes the OS users dbhost made for the instances under `root` (a test that failed
+/// half-way may have left some).
+fn remove_instance_users(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root.join("instances")) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let uid = e.file_name().to_string_lossy().into_owned();
+        let user = dbctl::agent::osuser::instance_user_name(root, &uid);
+        if nix::unistd::User::from_name(&user).ok().flatten().is_some() {
+            let _ = Command::new("userdel").arg(&user).status();
+        }
+    }
+}
+
 impl Drop for TestEnv {
     fn drop(&mut self) {
         for pid in self.running_servers() {
             kill_pid(pid);
+        }
+        for root in &self.roots {
+            if let Ok(canon) = root.canonicalize() {
+                remove_instance_users(&canon);
+            }
         }
         for child in &mut self.sshds {
             kill_pid(child.id() as i32);

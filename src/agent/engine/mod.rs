@@ -11,11 +11,14 @@ use crate::wire::{EngineFact, ProvisionSpec, RecoverySpec};
 use anyhow::Result;
 use std::path::Path;
 
-/// What an engine is given to work with on this host.
+/// What an engine is given to work with on this host, for one instance.
 pub struct HostCtx<'a> {
     pub layout: &'a Layout,
     pub cfg: &'a HostConfig,
-    pub run_as: &'a RunAs,
+    /// The instance's OS user: its server and tools run as it, its files belong to it.
+    pub run_as: RunAs,
+    /// Where the instance's server puts its unix socket (only its OS user and dbhost use it).
+    pub sockets: std::path::PathBuf,
 }
 
 /// Whether a server runs and answers.

@@ -55,7 +55,7 @@ impl Postgres {
         }
         let log = host.layout.log(name);
         if !log.exists() {
-            std::fs::write(&log, "")?;
+            crate::fsutil::replace_file(&log, b"", 0o600)?;
             host.run_as.chown(&log)?;
         }
         let mut cmd = host
@@ -136,7 +136,7 @@ impl Postgres {
         port: u16,
     ) -> Result<()> {
         let (admin_user, size) = (&spec.admin_user, &spec.size);
-        let sockets = host.layout.sockets();
+        let sockets = host.sockets.clone();
         let sock_path_len = sockets
             .join(format!(".s.PGSQL.{port}.lock"))
             .as_os_str()
@@ -148,7 +148,12 @@ impl Postgres {
             );
         }
         std::fs::create_dir_all(&sockets)?;
-        std::fs::set_permissions(&sockets, std::fs::Permissions::from_mode(0o755))?;
+        let mode = if sockets == host.layout.sockets() {
+            0o755
+        } else {
+            0o700
+        };
+        std::fs::set_permissions(&sockets, std::fs::Permissions::from_mode(mode))?;
         host.run_as.chown(&sockets)?;
         // Local connections by the OS user map to the admin role (dbhost's own sessions);
         // every network connection needs the password. The data directory belongs to the
@@ -226,6 +231,7 @@ impl Postgres {
             }
             if live.accepting && !live.in_recovery {
                 let _ = std::fs::remove_file(host.layout.data(name).join(RECOVERY_CONF));
+                let _ = std::fs::remove_dir_all(host.layout.restore_wal(name));
                 return Ok(());
             }
             if start.elapsed() > RECOVERY_TIMEOUT {
@@ -270,7 +276,7 @@ impl Session {
             .command(&Postgres::bin(host, "psql")?, &host.layout.root);
         cmd.env("PGCONNECT_TIMEOUT", "10")
             .args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
-            .arg(host.layout.sockets())
+            .arg(&host.sockets)
             .arg("-p")
             .arg(meta.port.to_string())
             .args(["-U", &meta.admin_user, "-d", "postgres"])
@@ -348,6 +354,15 @@ fn pg_time(t: &str) -> Result<String> {
         "[year]-[month]-[day] [hour]:[minute]:[second].[subsecond digits:6]+00"
     );
     Ok(parsed.format(&f)?)
+}
+
+/// The recovery_target_* line for a target (none for `latest`: all of the log).
+fn recovery_target(t: &Target) -> Result<String> {
+    Ok(match t {
+        Target::Time(t) => format!("recovery_target_time = {}\n", quote(&pg_time(t)?)),
+        Target::Lsn(l) => format!("recovery_target_lsn = {}\n", quote(l)),
+        Target::Latest => String::new(),
+    })
 }
 
 fn quote(v: &str) -> String {
@@ -543,7 +558,7 @@ impl Engine for Postgres {
         probe
             .env("PGCONNECT_TIMEOUT", "5")
             .args(["-X", "-A", "-t", "-q", "-h"])
-            .arg(host.layout.sockets())
+            .arg(&host.sockets)
             .arg("-p")
             .arg(meta.port.to_string())
             .args([
@@ -691,13 +706,13 @@ impl Engine for Postgres {
                 "/bin/false".to_string(),
                 format!("recovery_target_lsn = {}\n", quote(position)),
             ),
+            Some(r) if r.staged => (
+                dbhost_command(host, "fetch-wal", &spec.instance, "--staged %f %p")?,
+                recovery_target(&r.target)?,
+            ),
             Some(r) => (
                 dbhost_command(host, "fetch-wal", &r.wal_instance, "%f %p")?,
-                match &r.target {
-                    Target::Time(t) => format!("recovery_target_time = {}\n", quote(&pg_time(t)?)),
-                    Target::Lsn(l) => format!("recovery_target_lsn = {}\n", quote(l)),
-                    Target::Latest => String::new(),
-                },
+                recovery_target(&r.target)?,
             ),
         };
         let conf = format!(

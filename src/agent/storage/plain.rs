@@ -20,7 +20,7 @@ const FICLONE: nix::libc::c_ulong = 0x4004_9409;
 
 /// Copies one file (reflink when possible), keeping mode and owner. Ok(None) when the source
 /// vanished (a live database drops files while it is copied).
-fn copy_file(src: &Path, dst: &Path) -> Result<Option<u64>> {
+pub fn copy_file(src: &Path, dst: &Path) -> Result<Option<u64>> {
     // A link swapped in after the listing is not followed: the tree belongs to another user.
     let mut s = match OpenOptions::new()
         .read(true)
