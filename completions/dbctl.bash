@@ -19,6 +19,9 @@ _dbctl() {
             dbctl,clone)
                 cmd="dbctl__subcmd__clone"
                 ;;
+            dbctl,connect)
+                cmd="dbctl__subcmd__connect"
+                ;;
             dbctl,create)
                 cmd="dbctl__subcmd__create"
                 ;;
@@ -84,6 +87,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,clone)
                 cmd="dbctl__subcmd__help__subcmd__clone"
+                ;;
+            dbctl__subcmd__help,connect)
+                cmd="dbctl__subcmd__help__subcmd__connect"
                 ;;
             dbctl__subcmd__help,create)
                 cmd="dbctl__subcmd__help__subcmd__create"
@@ -299,7 +305,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --output --help --version init host create clone restore recover restorable-window delete describe list url snapshot endpoint workflow events sweep generate-docs help"
+            opts="-o -h -V --home --output --help --version init host create clone restore recover restorable-window delete describe list url connect snapshot endpoint workflow events sweep generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -363,6 +369,32 @@ _dbctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__connect)
+            opts="-o -h -V --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -643,7 +675,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone restore recover restorable-window delete describe list url snapshot endpoint workflow events sweep generate-docs help"
+            opts="init host create clone restore recover restorable-window delete describe list url connect snapshot endpoint workflow events sweep generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -657,6 +689,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__clone)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__connect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

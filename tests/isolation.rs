@@ -300,3 +300,40 @@ fn an_instance_superuser_cannot_reach_another_instance_or_the_snapshots() {
         .ok();
     assert!(nix::unistd::User::from_name(&test_user).unwrap().is_none());
 }
+
+#[test]
+fn connect_keeps_the_password_off_every_command_line() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "db"]).ok();
+    let r = env
+        .dbctl(&[
+            "connect",
+            "db",
+            "--",
+            "-X",
+            "-A",
+            "-t",
+            "-c",
+            "select current_user",
+        ])
+        .ok();
+    assert_eq!(r.stdout.trim(), "dbadmin");
+    // What the client's own command line holds, read from inside it.
+    let r = env
+        .dbctl(&[
+            "connect",
+            "db",
+            "--",
+            "-X",
+            "-c",
+            "\\! tr '\\0' ' ' < /proc/$PPID/cmdline",
+        ])
+        .ok();
+    let url = env.dbctl(&["url", "db"]).ok().stdout;
+    let password = url.split(':').nth(2).unwrap().split('@').next().unwrap();
+    assert!(r.stdout.contains("psql"), "{}", r.stdout);
+    assert!(!r.stdout.contains(password), "{}", r.stdout);
+    env.dbctl(&["connect", "nope"])
+        .one_line_error(2, "no instance named `nope`");
+}

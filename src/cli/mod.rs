@@ -1,6 +1,7 @@
 //! dbctl's command line: clap definitions, dispatch, output and exit codes. No business logic.
 
 pub mod clone;
+pub mod connect;
 pub mod create;
 pub mod dbhost;
 pub mod delete;
@@ -69,6 +70,7 @@ pub enum Command {
     Describe(describe::DescribeArgs),
     List(list::ListArgs),
     Url(url::UrlArgs),
+    Connect(connect::ConnectArgs),
     #[command(subcommand)]
     Snapshot(snapshot::SnapshotCommand),
     #[command(subcommand)]
@@ -127,6 +129,7 @@ pub fn main() -> i32 {
         Command::Describe(a) => describe::run(&env, a),
         Command::List(a) => list::run(&env, a),
         Command::Url(a) => url::run(&env, a),
+        Command::Connect(a) => connect::run(&env, a),
         Command::Workflow(c) => workflow::run(&env, c),
         Command::Events(a) => events::run(&env, a),
         Command::Sweep(a) => sweep::run(&env, a),

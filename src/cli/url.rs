@@ -1,11 +1,12 @@
-//! `dbctl url`: a connection URL with credentials, e.g. `psql "$(dbctl url prod)"`.
+//! `dbctl url`: a connection URL with credentials, for applications' settings.
 
 use super::Env;
 use crate::control::instances;
 use anyhow::Result;
 use clap::Args;
 
-/// Print a connection URL with the admin credentials.
+/// Print a connection URL with the admin credentials (for an application's settings; to open
+/// a session use `dbctl connect`, which keeps the password off command lines).
 #[derive(Debug, Args)]
 pub struct UrlArgs {
     pub name: String,

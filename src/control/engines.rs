@@ -6,12 +6,19 @@ pub struct EngineInfo {
     pub url_scheme: &'static str,
     /// The database a new instance's URL names.
     pub default_database: &'static str,
+    /// The engine's own client, which `dbctl connect` runs.
+    pub client: &'static str,
+    /// The client's environment variables for host, port, user, password and database:
+    /// credentials travel there, never on a command line every local user can read.
+    pub client_env: [&'static str; 5],
 }
 
 pub const ENGINES: &[EngineInfo] = &[EngineInfo {
     name: "postgres",
     url_scheme: "postgresql",
     default_database: "postgres",
+    client: "psql",
+    client_env: ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"],
 }];
 
 /// # Errors

@@ -479,15 +479,42 @@ pub fn list(ctx: &Ctx) -> Result<Vec<InstanceView>> {
         .collect()
 }
 
-/// A connection URL with the admin credentials.
+/// How to reach an instance as its admin role.
+pub struct Connection {
+    pub engine: &'static super::engines::EngineInfo,
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    pub database: String,
+}
+
+impl Connection {
+    /// The engine client's environment for this connection (see `EngineInfo::client_env`).
+    pub fn client_env(&self) -> Vec<(&'static str, String)> {
+        let [h, p, u, pw, db] = self.engine.client_env;
+        vec![
+            (h, self.host.clone()),
+            (p, self.port.to_string()),
+            (u, self.user.clone()),
+            (pw, self.password.clone()),
+            (db, self.database.clone()),
+        ]
+    }
+}
+
+/// The admin connection to an instance.
 ///
 /// # Errors
 /// Unknown instance, one not yet available, or a missing secret.
-pub fn url(ctx: &Ctx, name: &str) -> Result<String> {
+pub fn connection(ctx: &Ctx, name: &str) -> Result<Connection> {
     let i = get(ctx, name)?;
     let engine = engines::get(&i.engine)?;
-    let v = view(ctx, i.clone())?;
-    let Some(endpoint) = v.endpoint else {
+    let host = i
+        .host_id
+        .map(|id| hosts::get(ctx.catalog.conn(), id))
+        .transpose()?;
+    let (Some(host), Some(port)) = (host, i.port) else {
         return Err(invalid(
             format!(
                 "instance `{name}` has no endpoint yet (status {})",
@@ -496,9 +523,29 @@ pub fn url(ctx: &Ctx, name: &str) -> Result<String> {
             "wait for its create workflow to finish",
         ));
     };
-    let password = ctx.secrets.get(&i.uid)?;
+    Ok(Connection {
+        engine,
+        host: host.address,
+        port,
+        user: i.admin_user.clone(),
+        password: ctx.secrets.get(&i.uid)?,
+        database: engine.default_database.into(),
+    })
+}
+
+/// A connection URL with the admin credentials.
+///
+/// # Errors
+/// Unknown instance, one not yet available, or a missing secret.
+pub fn url(ctx: &Ctx, name: &str) -> Result<String> {
+    let c = connection(ctx, name)?;
+    let host = if c.host.contains(':') {
+        format!("[{}]", c.host)
+    } else {
+        c.host.clone()
+    };
     Ok(format!(
-        "{}://{}:{}@{}/{}",
-        engine.url_scheme, i.admin_user, password, endpoint, engine.default_database
+        "{}://{}:{}@{host}:{}/{}",
+        c.engine.url_scheme, c.user, c.password, c.port, c.database
     ))
 }

@@ -356,6 +356,32 @@ fn pg_time(t: &str) -> Result<String> {
     Ok(parsed.format(&f)?)
 }
 
+/// A SCRAM-SHA-256 verifier for `password` (RFC 5802/7677, as PostgreSQL stores it):
+/// what `ALTER ROLE ... PASSWORD` takes in place of the password itself.
+fn scram_verifier(password: &str, salt: &[u8]) -> String {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+    const ITERATIONS: u32 = 4096;
+    let mut salted = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt, ITERATIONS, &mut salted);
+    let hmac = |key: &[u8], msg: &[u8]| {
+        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
+        m.update(msg);
+        m.finalize().into_bytes()
+    };
+    let client_key = hmac(&salted, b"Client Key");
+    let stored_key = Sha256::digest(client_key);
+    let server_key = hmac(&salted, b"Server Key");
+    let b64 = base64::engine::general_purpose::STANDARD;
+    format!(
+        "SCRAM-SHA-256${ITERATIONS}:{}${}:{}",
+        b64.encode(salt),
+        b64.encode(stored_key),
+        b64.encode(server_key)
+    )
+}
+
 /// The recovery_target_* line for a target (none for `latest`: all of the log).
 fn recovery_target(t: &Target) -> Result<String> {
     Ok(match t {
@@ -770,9 +796,12 @@ impl Engine for Postgres {
             bail!("invalid admin role name {:?}", meta.admin_user);
         }
         self.wait_for_promotion(host, name, meta)?;
+        // The server gets a SCRAM verifier, never the password: no statement, log line or
+        // error can show it.
+        let verifier = scram_verifier(password, &rand::random::<[u8; 16]>());
         let mut s = Session::open(host, meta)?;
         let r = s.ask(&format!(
-            "ALTER ROLE \"{}\" PASSWORD '{password}'",
+            "ALTER ROLE \"{}\" PASSWORD '{verifier}'",
             meta.admin_user
         ));
         s.close();
@@ -833,6 +862,18 @@ mod tests {
         ] {
             assert!(!pg.snapshot_skips(keep), "{keep}");
         }
+    }
+
+    #[test]
+    fn scram_verifiers_have_postgresqls_form() {
+        // That the server accepts them is shown by every clone: its new password logs in.
+        let v = scram_verifier("foobar", b"0123456789abcdef");
+        assert!(
+            v.starts_with("SCRAM-SHA-256$4096:MDEyMzQ1Njc4OWFiY2RlZg==$"),
+            "{v}"
+        );
+        assert_eq!(v.split('$').count(), 3);
+        assert!(!v.contains("foobar"));
     }
 
     #[test]

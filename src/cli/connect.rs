@@ -1,0 +1,36 @@
+//! `dbctl connect`: the engine's own client, logged in as the admin role.
+
+use super::Env;
+use crate::control::instances;
+use anyhow::Result;
+use clap::Args;
+
+/// Open the engine's client (psql) on an instance as its admin role. The credentials travel
+/// in the client's environment, never on its command line (which every local user can read);
+/// arguments after `--` go to the client.
+///
+/// Example: dbctl connect prod -- -c 'select version()'
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    pub name: String,
+    /// Arguments for the client, after `--`.
+    #[arg(last = true, value_name = "CLIENT_ARGS")]
+    pub args: Vec<String>,
+}
+
+pub fn run(env: &Env, a: &ConnectArgs) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let ctx = env.open()?;
+    let c = instances::connection(&ctx, &a.name)?;
+    let mut cmd = std::process::Command::new(c.engine.client);
+    cmd.args(&a.args).envs(c.client_env());
+    // Only returns on failure.
+    let e = cmd.exec();
+    Err(crate::control::error::invalid(
+        format!("cannot run {}: {e}", c.engine.client),
+        format!(
+            "install the engine's client ({} is in postgresql-client) and make sure it is on PATH",
+            c.engine.client
+        ),
+    ))
+}
