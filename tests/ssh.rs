@@ -512,3 +512,62 @@ fn recover_onto_another_host_and_refuse_clearly_when_the_host_is_gone() {
     assert_eq!(env.catalog_state(), before);
     env.start_sshd(&mut h1);
 }
+
+#[test]
+fn a_cross_host_clone_from_a_corrupted_snapshot_ends_naming_the_file() {
+    let mut env = TestEnv::new();
+    env.init();
+    let h1 = env.ssh_host("src-host", 1, "ed25519", None);
+    let h2 = env.ssh_host("dst-host", 2, "ed25519", None);
+    env.add_host(&h1).ok();
+    env.add_host(&h2).ok();
+    env.dbctl(&["create", "prod", "--host", "src-host"]).ok();
+    // Enough data that the exporter is still writing when the importer refuses a file.
+    env.psql(
+        "prod",
+        "create table t as select g, md5(g::text) as h from generate_series(1, 300000) g",
+    );
+    env.dbctl(&["snapshot", "create", "prod"]).ok();
+    let snap_dir = std::fs::read_dir(h1.root.join("snapshots"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .next()
+        .unwrap();
+    // Damage an early file: the stream sends files in name order, base/ first.
+    let mut files: Vec<_> = std::fs::read_dir(snap_dir.join("data/base/1"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| std::fs::metadata(p).unwrap().len() > 0)
+        .collect();
+    files.sort();
+    let bad = &files[0];
+    let mut bytes = std::fs::read(bad).unwrap();
+    bytes[0] ^= 0xff;
+    std::fs::write(bad, bytes).unwrap();
+    let rel = bad.strip_prefix(snap_dir.join("data")).unwrap();
+
+    let start = std::time::Instant::now();
+    let r = env
+        .dbctl(&["clone", "prod", "--as", "copy", "--host", "dst-host"])
+        .fails_with(1);
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(60),
+        "the transfer took {:?}",
+        start.elapsed()
+    );
+    assert!(
+        r.stderr.contains(&rel.display().to_string()),
+        "the bad file is named: {}",
+        r.stderr
+    );
+    assert_eq!(crate::common::server_pids(&h2.root).len(), 0);
+    assert!(
+        std::fs::read_dir(h2.root.join("snapshots"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+            == 0,
+        "the partial import was left on the target"
+    );
+}

@@ -112,6 +112,10 @@ impl Bulk for LocalBulk {
         self.stdin = None;
     }
 
+    fn answered(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     fn finish(mut self: Box<Self>, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError> {
         self.stdin = None;
         // Drain what is left of the raw output so the op can exit, then read its answer.

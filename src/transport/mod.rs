@@ -54,6 +54,9 @@ pub trait Bulk {
     fn writer(&mut self) -> &mut dyn std::io::Write;
     /// Ends the raw input: the op sees end of stream.
     fn close_input(&mut self);
+    /// Whether the op has already ended or sent its answer, without waiting: an import that
+    /// refused what it was sent takes no more input, and writing on would only block.
+    fn answered(&mut self) -> bool;
     /// Waits for the op to end and returns its answer.
     ///
     /// # Errors

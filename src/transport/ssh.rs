@@ -159,21 +159,60 @@ impl Transport for Ssh {
 
     fn open_bulk(&self, request: &Request) -> Result<Box<dyn Bulk>, CallError> {
         let (sess, ch) = self.start(request)?;
+        // A stream that makes no progress for this long has a dead end: fail, never hang.
+        sess.set_timeout(BULK_STALL_MS);
         Ok(Box::new(SshBulk {
-            _sess: sess,
+            sess,
             ch,
             input_open: true,
             closed: Closed,
+            early: Vec::new(),
         }))
     }
 }
 
+/// How long a bulk stream may make no progress at all (an import checking a large file
+/// reads nothing meanwhile) before it is given up.
+const BULK_STALL_MS: u32 = 120_000;
+
 struct SshBulk {
     /// Kept alive for as long as the channel is used.
-    _sess: Session,
+    sess: Session,
     ch: Channel,
     input_open: bool,
     closed: Closed,
+    /// Answer bytes read early by [`Bulk::answered`].
+    early: Vec<u8>,
+}
+
+/// Writes to the op's input without ever blocking on a peer that stopped reading: while the
+/// channel takes nothing, the op's answer is looked for (an import that refused a file has
+/// answered and exited), and a stall longer than [`BULK_STALL_MS`] fails.
+impl Write for SshBulk {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let start = std::time::Instant::now();
+        loop {
+            self.sess.set_blocking(false);
+            let r = self.ch.write(buf);
+            self.sess.set_blocking(true);
+            match r {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if self.answered() {
+                        return Err(std::io::ErrorKind::BrokenPipe.into());
+                    }
+                    if start.elapsed() > std::time::Duration::from_millis(BULK_STALL_MS.into()) {
+                        return Err(std::io::ErrorKind::TimedOut.into());
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.ch.flush()
+    }
 }
 
 impl Bulk for SshBulk {
@@ -183,7 +222,7 @@ impl Bulk for SshBulk {
 
     fn writer(&mut self) -> &mut dyn Write {
         if self.input_open {
-            &mut self.ch
+            self
         } else {
             &mut self.closed
         }
@@ -196,11 +235,31 @@ impl Bulk for SshBulk {
         }
     }
 
+    fn answered(&mut self) -> bool {
+        // Progress lines come first; the answer is the `result` line (kept for `finish`).
+        let mut buf = [0u8; 4096];
+        self.sess.set_blocking(false);
+        let eof = loop {
+            match self.ch.stderr().read(&mut buf) {
+                Ok(0) => break self.ch.eof(),
+                Ok(n) => self.early.extend_from_slice(&buf[..n]),
+                Err(_) => break false,
+            }
+        };
+        self.sess.set_blocking(true);
+        eof || String::from_utf8_lossy(&self.early)
+            .lines()
+            .any(|l| l.contains("\"type\":\"result\""))
+    }
+
     fn finish(mut self: Box<Self>, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError> {
         self.close_input();
         let _ = std::io::copy(&mut self.ch, &mut std::io::sink());
-        let mut stderr = String::new();
-        let _ = self.ch.stderr().read_to_string(&mut stderr);
+        let mut rest = Vec::new();
+        let _ = self.ch.stderr().read_to_end(&mut rest);
+        let mut bytes = std::mem::take(&mut self.early);
+        bytes.extend(rest);
+        let stderr = String::from_utf8_lossy(&bytes).into_owned();
         let answer = read_answer(stderr.as_bytes(), progress);
         let _ = self.ch.wait_close();
         conclude(answer, self.ch.exit_status().ok(), &stderr)

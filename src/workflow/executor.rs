@@ -512,6 +512,12 @@ impl Executor<'_> {
         let mut moved = 0u64;
         let mut broken = None;
         loop {
+            // An import that refused what it got answers at once: stop sending then (the
+            // export is dropped below, which ends it too).
+            if import.answered() {
+                broken = Some(format!("{} stopped taking the stream", dst.name));
+                break;
+            }
             let n = match export.reader().read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
