@@ -234,3 +234,44 @@ fn detached_workflows_hold_the_lease_and_the_sweeper_runs_them_in_parallel() {
     env.dbctl(&["delete", "qa", "--yes"]).ok();
     env.dbctl(&["delete", "qb", "--yes"]).ok();
 }
+
+#[test]
+fn parallel_creates_never_overcommit_a_host() {
+    let mut env = TestEnv::new();
+    env.init();
+    let host = env
+        .dbctl(&["host", "show", "local", "-o", "json"])
+        .ok()
+        .json();
+    let mem = host["memory_mb"].as_u64().unwrap();
+    // A class of which exactly three fit the host's memory.
+    std::fs::write(
+        env.home.join("config.toml"),
+        format!(
+            "[classes.third]\ncpus = 0.1\nmemory_mb = {}\nmax_connections = 20\nstorage_gb = 1\n",
+            mem / 3
+        ),
+    )
+    .unwrap();
+    let children: Vec<_> = (0..10)
+        .map(|i| {
+            env.command(&["create", &format!("p{i}"), "--class", "third", "--detach"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let placed = outs.iter().filter(|o| o.status.success()).count();
+    assert_eq!(placed, 3, "{} creates were placed on room for 3", placed);
+    for o in outs.iter().filter(|o| !o.status.success()) {
+        assert_eq!(o.status.code(), Some(2));
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains("room"), "{e}");
+    }
+    assert_eq!(env.instance_count(), 3);
+}

@@ -238,7 +238,9 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         return Ok(plan);
     }
     let uid = new.uid.clone();
+    let rules = ctx.config.placement;
     instances::write_new_instance(ctx, &uid, &mut plan, |tx| {
+        instances::reserve(tx, host.id, &need, &rules)?;
         if fresh {
             snap.id = snapshots::insert(tx, &snap)?;
             new.source_snapshot_id = Some(snap.id);

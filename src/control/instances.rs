@@ -261,13 +261,38 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         return Ok(plan);
     }
     let uid = inst.uid.clone();
+    let rules = ctx.config.placement;
     write_new_instance(ctx, &uid, &mut plan, |tx| {
+        reserve(tx, host.id, &need, &rules)?;
         inst.id = instances::insert(tx, &inst)?;
         let steps = templates::create(&inst, host.id, o.port);
         let wf = write_workflow(tx, "create", &inst, &steps)?;
         Ok((wf, steps))
     })?;
     Ok(plan)
+}
+
+/// Checks again, inside the transaction that records a new instance, that its host still
+/// has room: the catalog's write lock makes check and insert one step, so parallel creates
+/// can never overcommit a host between placement and recording.
+///
+/// # Errors
+/// [`super::error::Invalid`] when the room was taken meanwhile.
+pub(crate) fn reserve(
+    tx: &rusqlite::Transaction,
+    host_id: i64,
+    need: &Need,
+    rules: &super::config::Placement,
+) -> Result<()> {
+    let host = hosts::get(tx, host_id)?;
+    let placed = instances::live_on_host(tx, host_id)?;
+    if let Some(why) = placement::misfit(&host, &placed, need, rules) {
+        return Err(invalid(
+            format!("host `{}` has no room left: {why}", host.name),
+            "another instance took it meanwhile; choose another --host or a smaller --class",
+        ));
+    }
+    Ok(())
 }
 
 /// Writes the plan of a workflow that makes a new instance: its admin secret first (the plan
