@@ -200,8 +200,39 @@ fn detached_workflows_hold_the_lease_and_the_sweeper_runs_them_in_parallel() {
         .command(&["workflow", "wait", &b.to_string(), "--timeout", "120"])
         .spawn()
         .unwrap();
+    // A second sweep at the same time finds both taken: it succeeds too, having run none.
+    let other = env
+        .command(&["sweep", "-o", "json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
     let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
-    let outcomes: Vec<(i64, &str)> = swept
+    let other = other.wait_with_output().unwrap();
+    assert!(other.status.success(), "a concurrent sweep failed");
+    let other: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
+    let ran = |v: &serde_json::Value, id: i64| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["workflow_id"] == id && r["outcome"] == "succeeded")
+    };
+    for id in [a, b] {
+        assert!(
+            ran(&swept, id) != ran(&other, id),
+            "workflow {id} ran in exactly one sweep: {swept} / {other}"
+        );
+    }
+    let swept = serde_json::Value::Array(
+        swept
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(other.as_array().unwrap())
+            .filter(|r| r["outcome"] != "skipped")
+            .cloned()
+            .collect(),
+    );
+    let mut outcomes: Vec<(i64, &str)> = swept
         .as_array()
         .unwrap()
         .iter()
@@ -212,6 +243,7 @@ fn detached_workflows_hold_the_lease_and_the_sweeper_runs_them_in_parallel() {
             )
         })
         .collect();
+    outcomes.sort();
     assert_eq!(outcomes, [(a, "succeeded"), (b, "succeeded")]);
     assert!(waiter.wait_with_output().unwrap().status.success());
     for n in ["qa", "qb"] {
@@ -274,4 +306,37 @@ fn parallel_creates_never_overcommit_a_host() {
         assert!(e.contains("room"), "{e}");
     }
     assert_eq!(env.instance_count(), 3);
+}
+
+#[test]
+fn ports_and_addresses_that_cannot_work_are_refused_up_front() {
+    let mut env = TestEnv::new();
+    // An address of no interface here.
+    let [lo, hi] = env.ports(0);
+    env.dbctl(&[
+        "init",
+        "--local-root",
+        env.local_root().to_str().unwrap(),
+        "--local-address",
+        "203.0.113.7",
+        "--local-ports",
+        &format!("{lo}-{hi}"),
+    ])
+    .one_line_error(2, "not an address of this machine");
+    env.init();
+    let before = env.catalog_state();
+    for (port, why) in [
+        ("0", "0 is not a port"),
+        ("80", "privileged"),
+        ("65000", "outside host `local`'s port range"),
+    ] {
+        env.dbctl(&["create", "p", "--port", port])
+            .one_line_error(2, why);
+    }
+    // In use by something else on this machine.
+    let busy = std::net::TcpListener::bind(("127.0.0.1", lo + 5)).unwrap();
+    env.dbctl(&["create", "p", "--port", &(lo + 5).to_string()])
+        .one_line_error(2, "in use");
+    drop(busy);
+    assert_eq!(env.catalog_state(), before);
 }

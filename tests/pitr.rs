@@ -192,6 +192,12 @@ fn every_segment_is_archived_with_its_checksum_and_a_damaged_one_is_refused() {
         .dbctl(&["restore", "src", "--latest", "--as", "bad"])
         .fails_with(1);
     assert!(r.stderr.contains("undone"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("{seg} in the archive"))
+            && r.stderr.contains("does not match its checksum"),
+        "dbhost's own line, not the server's generic one: {}",
+        r.stderr
+    );
     assert_eq!(env.running_servers().len(), 1);
 }
 

@@ -46,8 +46,9 @@ fn a_crash_after_initdb_resumes_without_a_second_initdb() {
     );
     assert_ne!(crashed.code, Some(0));
     let wf = &env.dbctl(&["workflow", "list", "-o", "json"]).ok().json()[0];
-    assert_eq!(wf["status"], "running");
-    assert_eq!(wf["steps"][0]["status"], "running");
+    // Its runner is gone: shown as interrupted, not running.
+    assert_eq!(wf["status"], "interrupted");
+    assert_eq!(wf["steps"][0]["status"], "interrupted");
     let id = wf["id"].as_i64().unwrap().to_string();
     let data = only_instance_dir(&env.local_root()).join("data");
     let ident = system_identifier(&data);
@@ -109,6 +110,12 @@ fn a_step_that_keeps_failing_is_retried_then_everything_is_undone() {
     assert_eq!(wf["status"], "failed");
     assert_eq!(wf["steps"][1]["attempts"], 3, "start is tried 1 + 2 times");
     assert_eq!(wf["steps"][1]["status"], "undone");
+    assert!(
+        wf["steps"][1]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("failpoint fail:start")),
+        "the failed step keeps its error after the undo: {wf}"
+    );
     assert_eq!(wf["steps"][0]["status"], "undone");
     assert!(
         env.running_servers().is_empty(),
@@ -217,7 +224,7 @@ fn cancel_undoes_a_paused_workflow_and_frees_the_name() {
         .dbctl(&["workflow", "cancel", &id, "-o", "json"])
         .ok()
         .json();
-    assert_eq!(shown["status"], "failed");
+    assert_eq!(shown["status"], "cancelled");
     assert_eq!(shown["steps"][0]["status"], "undone");
     assert!(shown["error"]
         .as_str()
@@ -230,7 +237,7 @@ fn cancel_undoes_a_paused_workflow_and_frees_the_name() {
         0
     );
     env.dbctl(&["workflow", "cancel", &id])
-        .one_line_error(2, "already failed");
+        .one_line_error(2, "already cancelled");
     // A queued workflow cancels too, and the name is free after either.
     let q = env
         .dbctl(&["create", "gone", "--detach"])

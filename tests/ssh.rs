@@ -226,8 +226,13 @@ fn a_lost_host_pauses_the_workflow_and_the_sweeper_finishes_it_later() {
         .to_string();
     env.stop_sshd(&h);
     // Unreachable after its retries: nothing can be undone there either, so it pauses.
-    let r = env.dbctl(&["sweep", "-o", "json"]).fails_with(1);
+    let r = env.dbctl(&["sweep", "-o", "json"]).fails_with(3);
     assert_eq!(r.json()[0]["outcome"], "interrupted", "{}", r.stdout);
+    assert!(
+        r.stderr.contains("paused") && r.stderr.contains("flaky"),
+        "the cause is said: {}",
+        r.stderr
+    );
     let wf = env
         .dbctl(&["workflow", "show", &id, "-o", "json"])
         .ok()
@@ -238,6 +243,13 @@ fn a_lost_host_pauses_the_workflow_and_the_sweeper_finishes_it_later() {
         "{wf}"
     );
     assert_eq!(wf["steps"][0]["attempts"], 3);
+    assert_eq!(wf["steps"][0]["status"], "interrupted");
+    assert!(
+        wf["steps"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot connect")),
+        "{wf}"
+    );
     assert_eq!(env.status_of("later"), "creating");
 
     // The host stopped answering: a new create there is refused up front, changing nothing.
@@ -466,17 +478,25 @@ fn recover_onto_another_host_and_refuse_clearly_when_the_host_is_gone() {
     env.dbctl(&["create", "db", "--host", "failing"]).ok();
     env.psql("db", "create table markers (id int primary key)");
     env.dbctl(&["snapshot", "create", "db"]).ok();
+    let mut last = String::new();
     for id in 1..=2 {
         env.psql("db", &format!("insert into markers values ({id})"));
-        env.psql("db", "select pg_switch_wal()");
+        last = env.psql("db", "select pg_walfile_name(pg_switch_wal())");
     }
-    // The data directory goes; the host still answers.
+    // Both are archived (the archiver runs on its own time) before the crash.
     let uid = std::fs::read_dir(h1.root.join("instances"))
         .unwrap()
         .flatten()
         .next()
         .unwrap()
         .file_name();
+    let sidecar = h1.root.join("wal").join(&uid).join(format!("{last}.json"));
+    let start = std::time::Instant::now();
+    while !sidecar.exists() {
+        assert!(start.elapsed().as_secs() < 30, "{last} was never archived");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // The data directory goes; the host still answers.
     let data = h1.root.join("instances").join(&uid).join("data");
     crate::common::destroy_data(&data);
 

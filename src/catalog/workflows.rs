@@ -12,9 +12,16 @@ pub mod status {
     pub const INTERRUPTED: &str = "interrupted";
     pub const SUCCEEDED: &str = "succeeded";
     pub const FAILED: &str = "failed";
+    /// Stopped for good on request (`workflow cancel`), its completed steps undone.
+    pub const CANCELLED: &str = "cancelled";
 
     pub fn is_finished(s: &str) -> bool {
-        s == SUCCEEDED || s == FAILED
+        s == SUCCEEDED || s == FAILED || s == CANCELLED
+    }
+
+    /// Ended without succeeding (its steps were undone, or an undo failed).
+    pub fn is_unsuccessful(s: &str) -> bool {
+        s == FAILED || s == CANCELLED
     }
 }
 
@@ -26,6 +33,9 @@ pub mod step_status {
     pub const FAILED: &str = "failed";
     pub const UNDONE: &str = "undone";
     pub const UNDO_FAILED: &str = "undo_failed";
+    /// Stopped part-way (a host that did not answer, Ctrl-C, a runner that died): it may
+    /// have acted; resuming sends it again under the same request id.
+    pub const INTERRUPTED: &str = "interrupted";
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -264,6 +274,40 @@ pub fn step_finished(
         "UPDATE steps SET status = ?3, output = COALESCE(?4, output), error = ?5, finished_at = ?6
          WHERE workflow_id = ?1 AND idx = ?2",
         params![wf, idx, status, output, error, super::now()],
+    )?;
+    Ok(())
+}
+
+/// Records how a step's undo ended, keeping the step's own error.
+///
+/// # Errors
+/// The update fails.
+pub fn step_undo_finished(
+    conn: &Connection,
+    wf: i64,
+    idx: u32,
+    status: &str,
+    undo_error: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE steps SET status = ?3, finished_at = ?5,
+             error = CASE WHEN ?4 IS NULL THEN error
+                          WHEN error IS NULL THEN 'undo: ' || ?4
+                          ELSE error || '; undo: ' || ?4 END
+         WHERE workflow_id = ?1 AND idx = ?2",
+        params![wf, idx, status, undo_error, super::now()],
+    )?;
+    Ok(())
+}
+
+/// Marks a step that stopped part-way as interrupted, with why.
+///
+/// # Errors
+/// The update fails.
+pub fn step_interrupted(conn: &Connection, wf: i64, idx: u32, error: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE steps SET status = 'interrupted', error = ?3 WHERE workflow_id = ?1 AND idx = ?2",
+        params![wf, idx, error],
     )?;
     Ok(())
 }

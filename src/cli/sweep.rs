@@ -7,7 +7,9 @@ use clap::Args;
 
 /// Run every queued workflow and resume every one whose runner is gone, then exit.
 ///
-/// Exits 1 when any of them failed.
+/// Exits 0 when every workflow it ran succeeded (one another sweep or runner had is
+/// `skipped`, not a failure), 1 when any failed, 3 when any paused (a host that does not
+/// answer).
 #[derive(Debug, Args)]
 pub struct SweepArgs {}
 
@@ -34,9 +36,23 @@ pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
                 .collect(),
         );
     }
-    let failed = results.iter().filter(|r| r.outcome != "succeeded").count();
+    let ran: Vec<_> = results.iter().filter(|r| r.outcome != "skipped").collect();
+    let failed = ran
+        .iter()
+        .filter(|r| r.outcome == "failed" || r.outcome == "error")
+        .count();
     if failed > 0 {
-        anyhow::bail!("{failed} of {} workflows did not succeed", results.len());
+        anyhow::bail!(
+            "{failed} of the {} workflows run did not succeed",
+            ran.len()
+        );
+    }
+    if let Some(paused) = ran.iter().find(|r| r.outcome == "interrupted") {
+        return Err(crate::control::error::Resumable {
+            workflow_id: paused.workflow_id,
+            reason: paused.error.clone(),
+        }
+        .into());
     }
     Ok(())
 }

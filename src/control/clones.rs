@@ -148,6 +148,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         (_, asked) => asked.clone(),
     };
     let (host, note) = instances::place(ctx, asked.as_deref(), &need, &class_name)?;
+    instances::check_port(&host, o.port)?;
     host_ops::call(
         &host,
         Op::Preflight(PreflightSpec {

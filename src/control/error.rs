@@ -16,11 +16,30 @@ pub fn invalid(what: impl Into<String>, fix: impl Into<String>) -> anyhow::Error
 }
 
 /// A workflow stopped part-way and can be resumed. Exit status 3.
-#[derive(Debug, thiserror::Error)]
-#[error("workflow {workflow_id} stopped before it finished; resume it with `dbctl workflow resume {workflow_id}`")]
+#[derive(Debug)]
 pub struct Resumable {
     pub workflow_id: i64,
+    /// Why it stopped, when a step could not finish (a host that does not answer).
+    pub reason: Option<String>,
 }
+
+impl std::fmt::Display for Resumable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let wf = self.workflow_id;
+        match &self.reason {
+            Some(r) => write!(
+                f,
+                "workflow {wf} paused: {r}; resume it with `dbctl workflow resume {wf}` once that is fixed (`dbctl sweep` does it too)"
+            ),
+            None => write!(
+                f,
+                "workflow {wf} stopped before it finished; resume it with `dbctl workflow resume {wf}`"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Resumable {}
 
 /// A workflow ran and failed; its completed steps were undone. Exit status 1.
 #[derive(Debug, thiserror::Error)]

@@ -195,6 +195,16 @@ pub fn init_local(ctx: &mut Ctx, li: &LocalInit) -> Result<HostRow> {
     if let Some(h) = hosts::by_name(ctx.catalog.conn(), LOCAL)? {
         return Ok(h);
     }
+    // Servers will listen there: it must be an address of this machine.
+    if let Err(e) = std::net::TcpListener::bind((li.address.as_str(), 0)) {
+        return Err(invalid(
+            format!(
+                "--local-address {} is not an address of this machine ({e})",
+                li.address
+            ),
+            "give one `ip -brief address` lists, or leave it out for 127.0.0.1",
+        ));
+    }
     std::fs::create_dir_all(&li.root).with_context(|| format!("creating {}", li.root.display()))?;
     let root = li.root.canonicalize()?;
     write_host_config(&root, &li.address, li.port_range)?;

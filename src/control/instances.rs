@@ -89,6 +89,28 @@ pub(crate) fn check_admin_user(user: &str) -> Result<()> {
     }
 }
 
+/// Refuses a `--port` that cannot work on `host`, before anything is asked of it.
+///
+/// # Errors
+/// [`super::error::Invalid`] saying which ports can.
+pub(crate) fn check_port(host: &HostRow, port: Option<u16>) -> Result<()> {
+    let Some(p) = port else { return Ok(()) };
+    let [lo, hi] = host.facts.port_range;
+    let why = if p == 0 {
+        "0 is not a port".to_string()
+    } else if p < 1024 {
+        format!("{p} is a privileged port, and servers run as unprivileged users")
+    } else if p < lo || p > hi {
+        format!("{p} is outside host `{}`'s port range {lo}-{hi}", host.name)
+    } else {
+        return Ok(());
+    };
+    Err(invalid(
+        format!("--port {why}"),
+        format!("give a port in {lo}-{hi} (port_range in the host's dbhost.toml), or leave --port out to have one picked"),
+    ))
+}
+
 /// Brings a host's refusal into the user's terms: fixable conditions are bad input.
 pub(crate) fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
     match &e {
@@ -216,6 +238,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         storage_gb,
     };
     let (host, placement_note) = place(ctx, o.host.as_deref(), &need, &o.class)?;
+    check_port(&host, o.port)?;
     // A live check on the chosen host: reachable, right key and protocol, engine, port, disk.
     host_ops::call(
         &host,

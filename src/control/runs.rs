@@ -4,7 +4,7 @@ use super::error::{invalid, Resumable, WorkflowFailed};
 use super::home::{Ctx, Home};
 use crate::catalog::workflows::{self, status, WorkflowRow};
 use crate::catalog::{instances, millis_between};
-use crate::workflow::executor::{runner_alive, Executor, Outcome};
+use crate::workflow::executor::{runner_alive, Executor, NotClaimed, Outcome};
 use crate::workflow::progress::{Progress, Silent};
 use anyhow::Result;
 use serde::Serialize;
@@ -58,7 +58,11 @@ pub fn execute(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcom
 pub fn outcome_result(ctx: &Ctx, wf: i64, outcome: &Outcome) -> Result<()> {
     match outcome {
         Outcome::Succeeded => Ok(()),
-        Outcome::Interrupted => Err(Resumable { workflow_id: wf }.into()),
+        Outcome::Interrupted(reason) => Err(Resumable {
+            workflow_id: wf,
+            reason: reason.clone(),
+        }
+        .into()),
         Outcome::Failed { reason, .. } => {
             let w = workflows::get(ctx.catalog.conn(), wf)?;
             Err(WorkflowFailed {
@@ -118,7 +122,7 @@ pub fn cancel(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome
         ctx.catalog.conn(),
         wf,
         status::UNDOING,
-        Some("cancelled by the user"),
+        Some(crate::workflow::executor::CANCELLED_BY_USER),
     )?;
     execute(ctx, wf, progress)
 }
@@ -160,7 +164,7 @@ fn view(ctx: &Ctx, w: WorkflowRow) -> Result<WorkflowView> {
         .map(|id| instances::get(conn, id))
         .transpose()?
         .map(|i| i.name);
-    let steps = workflows::steps(conn, w.id)?
+    let steps: Vec<StepView> = workflows::steps(conn, w.id)?
         .into_iter()
         .map(|s| {
             let duration_ms = match (&s.started_at, &s.finished_at) {
@@ -178,11 +182,31 @@ fn view(ctx: &Ctx, w: WorkflowRow) -> Result<WorkflowView> {
             }
         })
         .collect();
+    // A workflow whose runner died mid-step says so, rather than "running".
+    let abandoned = (w.status == status::RUNNING || w.status == status::UNDOING)
+        && !runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref());
+    let steps = if abandoned {
+        steps
+            .into_iter()
+            .map(|mut s: StepView| {
+                if s.status == crate::catalog::workflows::step_status::RUNNING {
+                    s.status = crate::catalog::workflows::step_status::INTERRUPTED.into();
+                }
+                s
+            })
+            .collect()
+    } else {
+        steps
+    };
     Ok(WorkflowView {
         id: w.id,
         action: w.action,
         instance,
-        status: w.status,
+        status: if abandoned {
+            status::INTERRUPTED.into()
+        } else {
+            w.status
+        },
         error: w.error,
         runner: w.runner,
         created_at: w.created_at,
@@ -243,8 +267,12 @@ pub fn sweep(home: &Home) -> Result<Vec<SweepResult>> {
                     let (outcome, error) = match run {
                         Ok(Outcome::Succeeded) => ("succeeded", None),
                         Ok(Outcome::Failed { reason, .. }) => ("failed", Some(reason)),
-                        Ok(Outcome::Interrupted) => ("interrupted", None),
-                        Err(e) => ("skipped", Some(format!("{e:#}"))),
+                        Ok(Outcome::Interrupted(reason)) => ("interrupted", reason),
+                        // Another sweep or runner has it, or finished it meanwhile.
+                        Err(e) if e.downcast_ref::<NotClaimed>().is_some() => {
+                            ("skipped", Some(format!("{e:#}")))
+                        }
+                        Err(e) => ("error", Some(format!("{e:#}"))),
                     };
                     SweepResult {
                         workflow_id: w.id,

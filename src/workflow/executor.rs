@@ -15,12 +15,15 @@ use crate::catalog::{endpoints, events, hosts, instances, snapshots, Catalog};
 use crate::secrets::Secrets;
 use crate::transport;
 use crate::wire::{InstanceRef, InstanceStatus, Op, Request, SnapshotInfo};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The reason `workflow cancel` records: a workflow undone for it ends `cancelled`.
+pub const CANCELLED_BY_USER: &str = "cancelled by the user";
 
 /// How long a runner's heartbeat may be silent before another process may take over.
 pub const STALE_AFTER_SECS: i64 = 30;
@@ -34,8 +37,15 @@ pub enum Outcome {
         reason: String,
         undone: bool,
     },
-    Interrupted,
+    /// Stopped part-way, resumable; with why when a step could not finish (a host that does
+    /// not answer), None for Ctrl-C between steps.
+    Interrupted(Option<String>),
 }
+
+/// The workflow is finished, or being run by another live process: nothing for this one.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct NotClaimed(pub String);
 
 pub struct Executor<'a> {
     pub catalog: &'a mut Catalog,
@@ -192,15 +202,16 @@ impl Executor<'_> {
         self.catalog.write(|tx| {
             let w = workflows::get(tx, wf)?;
             if status::is_finished(&w.status) {
-                bail!("workflow {wf} already {}", w.status);
+                return Err(NotClaimed(format!("workflow {wf} already {}", w.status)).into());
             }
             if w.runner.as_deref() != Some(runner)
                 && runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref())
             {
-                bail!(
+                return Err(NotClaimed(format!(
                     "workflow {wf} is being run by {} now; wait for it with `dbctl workflow wait {wf}`",
                     w.runner.unwrap_or_default()
-                );
+                ))
+                .into());
             }
             let next = if w.status == status::UNDOING {
                 status::UNDOING
@@ -252,7 +263,7 @@ impl Executor<'_> {
                         }
                         Ok(())
                     })?;
-                    return Ok(Outcome::Interrupted);
+                    return Ok(Outcome::Interrupted(reason));
                 }
             }
         };
@@ -264,15 +275,13 @@ impl Executor<'_> {
             }
             Some(reason) => {
                 let (undo_note, undone) = self.undo(wf, total)?;
+                let end = if reason.starts_with(CANCELLED_BY_USER) {
+                    status::CANCELLED
+                } else {
+                    status::FAILED
+                };
                 let reason = format!("{reason}{undo_note}");
-                self.finish(
-                    wf,
-                    &w.action,
-                    w.instance_id,
-                    status::FAILED,
-                    Some(&reason),
-                    undone,
-                )?;
+                self.finish(wf, &w.action, w.instance_id, end, Some(&reason), undone)?;
                 Outcome::Failed { reason, undone }
             }
         };
@@ -291,8 +300,8 @@ impl Executor<'_> {
             };
             let reason = format!("step {} `{}`: {}", step.idx + 1, step.name, e.message);
             if e.unreachable || interrupt::requested() {
-                // The step stays `running`: a resumed run sends the same request again.
-                workflows::step_error(self.catalog.conn(), wf, step.idx, &e.message)?;
+                // A resumed run sends the same request again.
+                workflows::step_interrupted(self.catalog.conn(), wf, step.idx, &e.message)?;
                 return Ok(Some(Stop::Paused(Some(reason))));
             }
             let instance_id = workflows::get(self.catalog.conn(), wf)?.instance_id;
@@ -333,12 +342,13 @@ impl Executor<'_> {
         self.catalog.write(|tx| {
             workflows::set_status(tx, wf, end, reason)?;
             workflows::release(tx, wf)?;
-            if end == status::FAILED {
+            let unsuccessful = status::is_unsuccessful(end);
+            if unsuccessful {
                 snapshots::fail_unfinished(tx, wf)?;
             }
             if let Some(id) = instance_id {
                 let inst = instances::get(tx, id)?;
-                if end == status::FAILED {
+                if unsuccessful {
                     // Only a complete undo returns the instance to a known state; otherwise it
                     // is `failed` for a person to look at (the workflow says which undo failed).
                     let after = if undone {
@@ -350,15 +360,19 @@ impl Executor<'_> {
                         instances::set_status(tx, id, after)?;
                     }
                 }
-                instances::release_workflow(tx, wf, end == status::FAILED, Some(id))?;
+                instances::release_workflow(tx, wf, unsuccessful, Some(id))?;
                 let (kind, msg) = match reason {
                     None => (
                         templates::success_event(action),
                         format!("{action} of {} succeeded (workflow {wf})", inst.name),
                     ),
                     Some(r) => (
-                        "failed",
-                        format!("{action} of {} failed (workflow {wf}): {r}", inst.name),
+                        if end == status::CANCELLED {
+                            "cancelled"
+                        } else {
+                            "failed"
+                        },
+                        format!("{action} of {} {end} (workflow {wf}): {r}", inst.name),
                     ),
                 };
                 events::add(tx, Some((id, &inst.name)), Some(wf), kind, &msg)?;
@@ -677,8 +691,13 @@ impl Executor<'_> {
         let steps = workflows::steps(self.catalog.conn(), wf)?;
         let mut failed = Vec::new();
         for step in steps.iter().rev() {
-            if ![step_status::DONE, step_status::FAILED, step_status::RUNNING]
-                .contains(&step.status.as_str())
+            if ![
+                step_status::DONE,
+                step_status::FAILED,
+                step_status::RUNNING,
+                step_status::INTERRUPTED,
+            ]
+            .contains(&step.status.as_str())
             {
                 continue;
             }
@@ -711,7 +730,7 @@ impl Executor<'_> {
                     (step_status::UNDO_FAILED, Some(e.message.as_str()))
                 }
             };
-            workflows::step_finished(self.catalog.conn(), wf, step.idx, st, None, err)?;
+            workflows::step_undo_finished(self.catalog.conn(), wf, step.idx, st, err)?;
             self.progress.step_finished(step.idx, &name, err);
         }
         Ok(if failed.is_empty() {

@@ -407,6 +407,15 @@ fn log_tail(log: &Path) -> String {
         .into_iter()
         .rev()
         .collect();
+    // dbhost's own words (a log segment refused by restore_command, say) say most.
+    let ours: Vec<&str> = recent
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("dbhost: "))
+        .collect();
+    if let Some(last) = ours.last() {
+        return last.to_string();
+    }
     let telling: Vec<&str> = recent
         .iter()
         .copied()
