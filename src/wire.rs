@@ -237,6 +237,10 @@ pub struct PruneSpec {
     pub instance: String,
     /// The oldest snapshot still kept: segments it needs (from its position on) stay.
     pub keep_from: Option<SnapshotStart>,
+    /// Snapshots in this host's store whose segments stay too, looked up when the prune runs
+    /// (one taken earlier in the same workflow had no position when it was planned).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep_snapshots: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -249,3 +249,75 @@ fn cancel_undoes_a_paused_workflow_and_frees_the_name() {
     assert_eq!(env.instance_count(), 0);
     env.dbctl(&["create", "gone", "--dry-run"]).ok();
 }
+
+/// The entries of a directory under a dbhost root (none when it does not exist).
+fn entries(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn nothing_is_left_behind_by_failures_deletes_and_recoveries() {
+    let mut env = TestEnv::new();
+    env.init();
+    let root = env.local_root();
+    // A create that fails leaves no log archive.
+    env.dbctl_env(&["create", "doomed"], &[("DBCTL_FAILPOINTS", "fail:start")])
+        .fails_with(1);
+    assert_eq!(entries(&root.join("wal")), Vec::<String>::new());
+    // A snapshot that fails is not listed.
+    env.dbctl(&["create", "db"]).ok();
+    env.dbctl_env(
+        &["snapshot", "create", "db"],
+        &[("DBCTL_FAILPOINTS", "fail:snapshot")],
+    )
+    .fails_with(1);
+    assert!(env.snapshots("db").is_empty(), "{:?}", env.snapshots("db"));
+    // Recovery drops the replaced server's directory (its logs stay: they are history).
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    env.dbctl(&["recover", "db", "--yes"]).ok();
+    assert_eq!(
+        entries(&root.join("instances")).len(),
+        1,
+        "{:?}",
+        entries(&root.join("instances"))
+    );
+    // Deleting without a final snapshot, once no snapshot of it is kept: its logs go too.
+    env.dbctl(&["create", "tmp"]).ok();
+    let logs_before = entries(&root.join("wal")).len();
+    env.dbctl(&["delete", "tmp", "--yes", "--skip-final-snapshot"])
+        .ok();
+    assert_eq!(entries(&root.join("wal")).len(), logs_before - 1);
+    // With its final snapshot kept, only the logs from it on stay; deleting it removes them.
+    env.dbctl(&["delete", "db", "--yes"]).ok();
+    let final_id = env
+        .snapshots("db")
+        .iter()
+        .find(|s| s["kind"] == "final")
+        .unwrap()["id"]
+        .to_string();
+    for s in env.snapshots("db") {
+        let id = s["id"].to_string();
+        if id != final_id {
+            env.dbctl(&["snapshot", "delete", &id]).ok();
+        }
+    }
+    env.dbctl(&["snapshot", "delete", &final_id]).ok();
+    assert_eq!(
+        entries(&root.join("wal"))
+            .iter()
+            .filter(|n| !n.starts_with('.'))
+            .count(),
+        0,
+        "{:?}",
+        entries(&root.join("wal"))
+    );
+    assert!(entries(&root.join("snapshots")).is_empty());
+}

@@ -155,7 +155,7 @@ impl Host {
             }
             Op::WalPrune(spec) => {
                 valid_name(&spec.instance)?;
-                serde_json::json!({ "removed": crate::agent::wal::prune(&self.layout, spec)? })
+                serde_json::json!({ "removed": self.prune_logs(spec)? })
             }
             Op::WalSwitch(r) => {
                 let (seg, before) = self.switch_and_mark(&r.instance)?;
@@ -180,6 +180,27 @@ impl Host {
             .map_err(engine_failed)?;
         crate::agent::wal::add_mark(&self.layout, name, &seg, &before)?;
         Ok((seg, before))
+    }
+
+    /// Prunes an instance's log archive, keeping what `keep_from` and the snapshots named in
+    /// `keep_snapshots` (looked up here, now) need. A named snapshot that is not here stops
+    /// the prune: never drop logs a kept snapshot may need.
+    fn prune_logs(&self, spec: &crate::wire::PruneSpec) -> Result<Vec<String>> {
+        let mut keeps: Vec<crate::wire::SnapshotStart> = spec.keep_from.iter().cloned().collect();
+        for name in &spec.keep_snapshots {
+            let info = self.snapshot_info(name)?.ok_or_else(|| {
+                wire_err(
+                    ErrorCode::NotFound,
+                    format!("snapshot {name} is not on this host; not pruning logs it may need"),
+                )
+            })?;
+            keeps.push(crate::wire::SnapshotStart {
+                snapshot: info.snapshot,
+                position: info.position,
+                timeline: info.timeline,
+            });
+        }
+        crate::agent::wal::prune_keeping(&self.layout, &spec.instance, keeps.iter())
     }
 
     /// The storage backend this host's settings and filesystem give.
@@ -466,6 +487,11 @@ impl Host {
             self.stop(name)?;
         }
         self.storage()?.remove_tree(&dir)?;
+        // Logs serve only a snapshot they follow: with none of this instance here (a create
+        // that failed, a delete that keeps nothing), its archive goes too.
+        if !self.has_snapshots_of(name) {
+            crate::agent::wal::prune_keeping(&self.layout, name, std::iter::empty())?;
+        }
         // Its own socket directory and OS user go with it (a provision that never finished
         // may have made the user without recording it).
         if let Some(u) = meta.as_ref().and_then(|m| m.os_user.as_deref()) {

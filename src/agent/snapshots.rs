@@ -41,7 +41,7 @@ impl Host {
         Ok(())
     }
 
-    fn snapshot_info(&self, name: &str) -> Result<Option<SnapshotInfo>> {
+    pub(crate) fn snapshot_info(&self, name: &str) -> Result<Option<SnapshotInfo>> {
         let p = self.layout.snapshot(name).join(INFO_FILE);
         match std::fs::read_to_string(&p) {
             Ok(t) => Ok(Some(serde_json::from_str(&t)?)),
@@ -57,6 +57,20 @@ impl Host {
                 ErrorCode::NotFound,
                 format!("no snapshot {name} on this host"),
             )
+        })
+    }
+
+    /// Whether this host's store holds a snapshot of `instance` (or one being made).
+    pub(crate) fn has_snapshots_of(&self, instance: &str) -> bool {
+        let Ok(entries) = std::fs::read_dir(self.layout.snapshots()) else {
+            return false;
+        };
+        entries.flatten().any(|e| {
+            std::fs::read_to_string(e.path().join(INFO_FILE))
+                .ok()
+                .and_then(|t| serde_json::from_str::<SnapshotInfo>(&t).ok())
+                .is_some_and(|i| i.instance == instance)
+                || e.file_name().to_string_lossy().ends_with(".partial")
         })
     }
 

@@ -345,16 +345,30 @@ pub fn next_segment(name: &str) -> Option<String> {
 /// # Errors
 /// The archive cannot be listed or a file cannot be removed.
 pub fn prune(layout: &Layout, spec: &crate::wire::PruneSpec) -> Result<Vec<String>> {
-    let d = dir(layout, &spec.instance);
-    let keep = match &spec.keep_from {
-        Some(s) => Some(
-            segment_of(&s.position, s.timeline)
-                .with_context(|| format!("bad position {:?}", s.position))?,
-        ),
-        None => None,
-    };
+    prune_keeping(layout, &spec.instance, spec.keep_from.iter())
+}
+
+/// Removes the archived segments none of `keeps` needs (each from its position on); with no
+/// snapshot to keep, the whole archive goes, its directory and switch records too.
+///
+/// # Errors
+/// A position is malformed, or a file cannot be removed.
+pub fn prune_keeping<'a>(
+    layout: &Layout,
+    instance: &str,
+    keeps: impl Iterator<Item = &'a crate::wire::SnapshotStart>,
+) -> Result<Vec<String>> {
+    let d = dir(layout, instance);
+    let mut keep: Option<String> = None;
+    for s in keeps {
+        let seg = segment_of(&s.position, s.timeline)
+            .with_context(|| format!("bad position {:?}", s.position))?;
+        if keep.as_ref().is_none_or(|k| seg[8..24] < k[8..24]) {
+            keep = Some(seg);
+        }
+    }
     let mut removed = Vec::new();
-    for seg in list(layout, &spec.instance)? {
+    for seg in list(layout, instance)? {
         if seg.name.ends_with(".history") {
             continue;
         }
@@ -367,6 +381,13 @@ pub fn prune(layout: &Layout, spec: &crate::wire::PruneSpec) -> Result<Vec<Strin
             let _ = std::fs::remove_file(sidecar(&d, &seg.name));
             removed.push(seg.name);
         }
+    }
+    if keep.is_none() {
+        // Nothing is kept that these logs could serve: no directory left behind either.
+        if d.exists() {
+            std::fs::remove_dir_all(&d).with_context(|| format!("removing {}", d.display()))?;
+        }
+        let _ = std::fs::remove_file(marks_path(layout, instance));
     }
     Ok(removed)
 }
@@ -645,6 +666,7 @@ mod tests {
         let spec = crate::wire::PruneSpec {
             instance: "db".into(),
             keep_from: Some(keep),
+            keep_snapshots: vec![],
         };
         assert_eq!(prune(&layout, &spec).unwrap(), ["000000010000000000000003"]);
         let left: Vec<String> = list(&layout, "db")
@@ -663,6 +685,7 @@ mod tests {
         let none = crate::wire::PruneSpec {
             instance: "db".into(),
             keep_from: None,
+            keep_snapshots: vec![],
         };
         assert_eq!(prune(&layout, &none).unwrap().len(), 2);
     }

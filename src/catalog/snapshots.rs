@@ -101,13 +101,14 @@ pub fn get(conn: &Connection, id: i64) -> Result<SnapshotRow> {
     find(conn, id)?.with_context(|| format!("snapshot {id} is not in the catalog"))
 }
 
-/// Snapshots not deleted, newest first, optionally of one instance name.
+/// Snapshots that exist or are being made (not deleted, not failed: a failed one was undone),
+/// newest first, optionally of one instance name.
 ///
 /// # Errors
 /// The query fails.
 pub fn list(conn: &Connection, instance: Option<&str>) -> Result<Vec<SnapshotRow>> {
     let mut st = conn.prepare(&format!(
-        "SELECT {COLS} FROM snapshots WHERE status <> 'deleted' AND (?1 IS NULL OR instance_name = ?1) ORDER BY id DESC"
+        "SELECT {COLS} FROM snapshots WHERE status NOT IN ('deleted', 'failed') AND (?1 IS NULL OR instance_name = ?1) ORDER BY id DESC"
     ))?;
     let rows = st
         .query_map(params![instance], from_row)?
@@ -178,15 +179,18 @@ pub fn set_status(conn: &Connection, id: i64, status: &str) -> Result<()> {
     Ok(())
 }
 
-/// Marks the snapshots a failed workflow was making as failed (its undo removed them).
+/// Marks the snapshots a failed workflow was making as failed. With `undone` (every undo
+/// succeeded) that includes those it finished: their undo removed them from the host.
 ///
 /// # Errors
 /// The update fails.
-pub fn fail_unfinished(conn: &Connection, workflow_id: i64) -> Result<()> {
-    conn.execute(
-        "UPDATE snapshots SET status = 'failed' WHERE workflow_id = ?1 AND status = 'creating'",
-        [workflow_id],
-    )?;
+pub fn fail_unfinished(conn: &Connection, workflow_id: i64, undone: bool) -> Result<()> {
+    let sql = if undone {
+        "UPDATE snapshots SET status = 'failed' WHERE workflow_id = ?1 AND status IN ('creating', 'available')"
+    } else {
+        "UPDATE snapshots SET status = 'failed' WHERE workflow_id = ?1 AND status = 'creating'"
+    };
+    conn.execute(sql, [workflow_id])?;
     Ok(())
 }
 

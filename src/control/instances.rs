@@ -433,7 +433,17 @@ pub fn plan_delete(
     let take_final = !skip_final_snapshot && inst.status == status::AVAILABLE;
     let mut final_snap =
         take_final.then(|| super::snapshots::new_row(&inst, host.id, "final", None));
-    let steps = templates::delete(&inst, host.id, final_snap.as_ref());
+    // The logs its kept snapshots on that host need stay; the rest goes with it.
+    let kept: Vec<String> = crate::catalog::snapshots::list(ctx.catalog.conn(), Some(name))?
+        .into_iter()
+        .filter(|s| {
+            s.instance_id == inst.id
+                && s.host_id == Some(host.id)
+                && s.status == crate::catalog::snapshots::status::AVAILABLE
+        })
+        .map(|s| s.uid)
+        .collect();
+    let steps = templates::delete(&inst, host.id, final_snap.as_ref(), &kept);
     let mut plan = Plan {
         workflow_id: None,
         action: "delete".into(),
@@ -448,7 +458,7 @@ pub fn plan_delete(
     let (wf, steps) = ctx.catalog.write(|tx| {
         let (wf, steps) = match final_snap.as_mut() {
             Some(snap) => super::snapshots::write_with_snapshot(tx, "delete", &inst, snap, &|s| {
-                templates::delete(&inst, host.id, Some(s))
+                templates::delete(&inst, host.id, Some(s), &kept)
             })?,
             None => (
                 write_workflow(tx, "delete", &inst, &plan.steps)?,

@@ -152,6 +152,7 @@ pub fn plan_delete(ctx: &mut Ctx, id: i64, dry_run: bool) -> Result<Plan> {
     let prune = PruneSpec {
         instance: inst.uid.clone(),
         keep_from,
+        keep_snapshots: vec![],
     };
     let steps = templates::snapshot_delete(&snap, host_id, prune);
     let mut plan = Plan {

@@ -305,6 +305,31 @@ impl Executor<'_> {
                 return Ok(Some(Stop::Paused(Some(reason))));
             }
             let instance_id = workflows::get(self.catalog.conn(), wf)?.instance_id;
+            let best_effort = serde_json::from_str::<StepSpec>(&step.spec)
+                .map(|s| s.best_effort)
+                .unwrap_or(false);
+            if best_effort {
+                // Recorded, said, and passed over: the work itself is done.
+                self.catalog.write(|tx| {
+                    workflows::step_finished(
+                        tx,
+                        wf,
+                        step.idx,
+                        step_status::FAILED,
+                        None,
+                        Some(&e.message),
+                    )?;
+                    let inst = instance_id.map(|id| instances::get(tx, id)).transpose()?;
+                    events::add(
+                        tx,
+                        inst.as_ref().map(|i| (i.id, i.name.as_str())),
+                        Some(wf),
+                        "cleanup_failed",
+                        &format!("{reason}; left as it is"),
+                    )
+                })?;
+                continue;
+            }
             self.catalog.write(|tx| {
                 workflows::step_finished(
                     tx,
@@ -344,7 +369,7 @@ impl Executor<'_> {
             workflows::release(tx, wf)?;
             let unsuccessful = status::is_unsuccessful(end);
             if unsuccessful {
-                snapshots::fail_unfinished(tx, wf)?;
+                snapshots::fail_unfinished(tx, wf, undone)?;
             }
             if let Some(id) = instance_id {
                 let inst = instances::get(tx, id)?;

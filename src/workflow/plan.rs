@@ -18,6 +18,11 @@ pub struct StepSpec {
     /// Attempts after the first, with exponential backoff from `backoff_ms`.
     pub retries: u32,
     pub backoff_ms: u64,
+    /// Clean-up after the work is done: if it fails, that is recorded and the workflow still
+    /// succeeds (undoing a finished recovery because old files could not be removed would
+    /// be worse).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub best_effort: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

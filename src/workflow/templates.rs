@@ -34,6 +34,7 @@ fn host_step(
             record: None,
             retries: HOST_RETRIES,
             backoff_ms: BACKOFF_MS,
+            best_effort: false,
         },
     }
 }
@@ -48,6 +49,7 @@ fn catalog_step(name: &str, change: CatalogChange) -> PlannedStep {
             record: None,
             retries: 0,
             backoff_ms: 0,
+            best_effort: false,
         },
     }
 }
@@ -220,6 +222,7 @@ fn transfer_step(name: &str, from: (i64, Op), to: (i64, Op), bytes: u64, undo: O
             record: None,
             retries: HOST_RETRIES,
             backoff_ms: BACKOFF_MS,
+            best_effort: false,
         },
     }
 }
@@ -271,6 +274,7 @@ fn drop_logs(source: &InstanceRow) -> Op {
     Op::WalPrune(PruneSpec {
         instance: source.uid.clone(),
         keep_from: None,
+        keep_snapshots: vec![],
     })
 }
 
@@ -442,6 +446,18 @@ pub fn recover(
             new_id: new.id,
         },
     ));
+    // The replaced server's directory and OS user go; its snapshots and log archive stay
+    // (the instance's history).
+    let mut drop_old = host_step(
+        "drop-old-server",
+        old_host,
+        Op::Destroy(iref(old)),
+        None,
+        None,
+        &old.uid,
+    );
+    drop_old.spec.best_effort = true;
+    steps.push(drop_old);
     steps
 }
 
@@ -527,12 +543,16 @@ pub fn restore_in_place(
     steps
 }
 
-/// delete: [final snapshot] -> stop (undo: start) -> destroy -> forget.
+/// delete: [final snapshot] -> stop (undo: start) -> destroy -> drop the logs no kept
+/// snapshot (`kept`, the final one included) needs -> forget.
 pub fn delete(
     i: &InstanceRow,
     host_id: i64,
     final_snapshot: Option<&SnapshotRow>,
+    kept: &[String],
 ) -> Vec<PlannedStep> {
+    let mut keep_snapshots = kept.to_vec();
+    keep_snapshots.extend(final_snapshot.map(|s| s.uid.clone()));
     let mut steps: Vec<PlannedStep> = final_snapshot
         .map(|s| snapshot_step("final-snapshot", i, host_id, s))
         .into_iter()
@@ -554,6 +574,26 @@ pub fn delete(
             None,
             &i.uid,
         ),
+        PlannedStep {
+            // Clean-up once the server is gone: logs left behind are safe, undoing is not.
+            spec: StepSpec {
+                best_effort: true,
+                ..host_step(
+                    "prune-logs",
+                    host_id,
+                    Op::WalPrune(PruneSpec {
+                        instance: i.uid.clone(),
+                        keep_from: None,
+                        keep_snapshots,
+                    }),
+                    None,
+                    None,
+                    &i.uid,
+                )
+                .spec
+            },
+            name: "prune-logs".into(),
+        },
         catalog_step("forget", CatalogChange::Forget { instance_id: i.id }),
     ]);
     steps
@@ -639,7 +679,7 @@ mod tests {
 
     #[test]
     fn specs_round_trip_through_json() {
-        for s in delete(&inst(), 3, None) {
+        for s in delete(&inst(), 3, None, &[]) {
             let back: StepSpec =
                 serde_json::from_str(&serde_json::to_string(&s.spec).unwrap()).unwrap();
             assert_eq!(back, s.spec);
