@@ -68,6 +68,8 @@ pub enum Op {
     SetPassword(PasswordSpec),
     /// Read-only: the instance's archived log segments.
     WalList(InstanceRef),
+    /// Read-only: what the root holds on disk, by instance, snapshot and log archive.
+    DiskUsage,
     /// Close the current log segment and wait until it is archived.
     WalSwitch(InstanceRef),
     /// Read-only: how far the archived logs after each snapshot reach, and the first gap.
@@ -131,6 +133,7 @@ impl Op {
             Op::Restore(_) => "restore",
             Op::SetPassword(_) => "set_password",
             Op::WalList(_) => "wal_list",
+            Op::DiskUsage => "disk_usage",
             Op::WalSwitch(_) => "wal_switch",
             Op::LogCoverage(_) => "log_coverage",
             Op::WalPrune(_) => "wal_prune",
@@ -427,6 +430,17 @@ pub struct InstanceStatus {
     /// After a stop that archived: every commit made before this time is in the archive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived_until: Option<String>,
+}
+
+/// Bytes on disk under a host's root, by owner (names as the host knows them); a file shared
+/// by hard links counts once.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct DiskUsage {
+    pub instances: std::collections::BTreeMap<String, u64>,
+    pub snapshots: std::collections::BTreeMap<String, u64>,
+    pub logs: std::collections::BTreeMap<String, u64>,
+    /// Everything else under the root (journal, sockets, staging).
+    pub other: u64,
 }
 
 /// An error that crossed the wire: data, so dbctl can add context and decide on retries.

@@ -340,3 +340,34 @@ fn ports_and_addresses_that_cannot_work_are_refused_up_front() {
     drop(busy);
     assert_eq!(env.catalog_state(), before);
 }
+
+#[test]
+fn host_show_says_what_uses_its_disk_and_what_nothing_owns() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "db"]).ok();
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    let disk = |env: &TestEnv| {
+        env.dbctl(&["host", "show", "local", "-o", "json"])
+            .ok()
+            .json()["disk"]
+            .clone()
+    };
+    let d = disk(&env);
+    assert!(d["instances_bytes"].as_u64().unwrap() > 10 << 20, "{d}");
+    assert!(d["snapshots_bytes"].as_u64().unwrap() > 10 << 20, "{d}");
+    assert_eq!(d["unattributed"], serde_json::json!([]), "{d}");
+    // What the catalog knows nothing of is named.
+    let stray = env.local_root().join("instances/stray-0a0a0a");
+    std::fs::create_dir_all(&stray).unwrap();
+    std::fs::write(stray.join("junk"), vec![0u8; 1 << 20]).unwrap();
+    let d = disk(&env);
+    assert_eq!(
+        d["unattributed"],
+        serde_json::json!(["instances/stray-0a0a0a"]),
+        "{d}"
+    );
+    assert!(d["unattributed_bytes"].as_u64().unwrap() >= 1 << 20);
+    let table = env.dbctl(&["host", "show", "local"]).ok().stdout;
+    assert!(table.contains("unattributed"), "{table}");
+}

@@ -15,6 +15,7 @@ pub mod ports;
 pub mod snapshots;
 pub mod storage;
 pub mod stream;
+pub mod usage;
 pub mod wal;
 
 pub use config::HostConfig;

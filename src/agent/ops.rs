@@ -109,6 +109,15 @@ impl Host {
     pub fn dispatch(&self, op: &Op, io: &mut Io, progress: &mut dyn FnMut(&str)) -> Result<Value> {
         let v = match op {
             Op::Facts => serde_json::to_value(self.facts()?)?,
+            Op::DiskUsage => {
+                serde_json::to_value(crate::agent::usage::measure(&self.layout, &|name| {
+                    self.snapshot_info(name)
+                        .ok()
+                        .flatten()
+                        .map(|i| i.taken_at)
+                        .unwrap_or_default()
+                }))?
+            }
             Op::Preflight(spec) => self.preflight(spec)?,
             Op::Provision(spec) => serde_json::to_value(self.provision(spec, progress)?)?,
             Op::Start(r) => serde_json::to_value(self.start(&r.instance)?)?,

@@ -48,6 +48,70 @@ pub struct HostView {
     pub root: String,
     pub instances: usize,
     pub facts_at: String,
+    /// What its root holds on disk (`host show` only; None when it does not answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk: Option<DiskView>,
+}
+
+/// A host's disk use by what owns it. "Unattributed" is what the catalog knows nothing of:
+/// left by a crash, or by another control plane.
+#[derive(Debug, Default, Serialize)]
+pub struct DiskView {
+    pub instances_bytes: u64,
+    pub snapshots_bytes: u64,
+    pub logs_bytes: u64,
+    pub other_bytes: u64,
+    pub unattributed_bytes: u64,
+    /// Each unattributed entry, as "instances/NAME", "snapshots/NAME" or "wal/NAME".
+    pub unattributed: Vec<String>,
+}
+
+/// Measures a host's disk use and sorts it by what the catalog says owns each entry.
+///
+/// # Errors
+/// The host does not answer, or the catalog fails.
+pub fn disk(ctx: &Ctx, h: &HostRow) -> Result<DiskView> {
+    let u: crate::wire::DiskUsage = serde_json::from_value(
+        call(h, Op::DiskUsage)
+            .map_err(|e| explain(&h.name, &format!("{}:{}", h.address, h.port), e))?,
+    )?;
+    let conn = ctx.catalog.conn();
+    let live: std::collections::HashSet<String> = instances::live_on_host(conn, h.id)?
+        .into_iter()
+        .map(|i| i.uid)
+        .collect();
+    let snaps = crate::catalog::snapshots::list(conn, None)?;
+    let kept: std::collections::HashSet<String> = snaps
+        .iter()
+        .filter(|s| s.host_id == Some(h.id))
+        .map(|s| s.uid.clone())
+        .collect();
+    // A log archive belongs to a live instance here or to one whose snapshots are kept here.
+    let mut log_owners = live.clone();
+    for s in snaps.iter().filter(|s| s.host_id == Some(h.id)) {
+        if let Ok(i) = instances::get(conn, s.instance_id) {
+            log_owners.insert(i.uid);
+        }
+    }
+    let mut v = DiskView {
+        other_bytes: u.other,
+        ..Default::default()
+    };
+    for (kind, entries, known, sum) in [
+        ("instances", &u.instances, &live, &mut v.instances_bytes),
+        ("snapshots", &u.snapshots, &kept, &mut v.snapshots_bytes),
+        ("wal", &u.logs, &log_owners, &mut v.logs_bytes),
+    ] {
+        for (name, bytes) in entries {
+            if known.contains(name.trim_end_matches(".partial")) {
+                *sum += bytes;
+            } else {
+                v.unattributed_bytes += bytes;
+                v.unattributed.push(format!("{kind}/{name}"));
+            }
+        }
+    }
+    Ok(v)
 }
 
 /// Sends a read-only request to a host outside any workflow.
@@ -316,6 +380,7 @@ pub fn view(ctx: &Ctx, h: HostRow) -> Result<HostView> {
         root: h.facts.root,
         instances: count,
         facts_at: h.facts_at,
+        disk: None,
     })
 }
 
@@ -332,7 +397,11 @@ pub fn list(ctx: &Ctx) -> Result<Vec<HostView>> {
 /// Unknown host.
 pub fn show(ctx: &Ctx, name: &str) -> Result<HostView> {
     let h = get(ctx, name)?;
-    view(ctx, h)
+    let disk = disk(ctx, &h).ok();
+    Ok(HostView {
+        disk,
+        ..view(ctx, h)?
+    })
 }
 
 /// Asks the host for its facts again (checking its pinned key) and stores them.

@@ -44,7 +44,30 @@ pub fn print_host(p: &Printer, h: &HostView) {
         ("storage", h.storage_backend.clone()),
         ("instances", h.instances.to_string()),
         ("facts from", h.facts_at.clone()),
+        (
+            "disk used",
+            match &h.disk {
+                Some(d) => format!(
+                    "instances {}, snapshots {}, logs {}, other {}, unattributed {}{}",
+                    mib(d.instances_bytes),
+                    mib(d.snapshots_bytes),
+                    mib(d.logs_bytes),
+                    mib(d.other_bytes),
+                    mib(d.unattributed_bytes),
+                    if d.unattributed.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", d.unattributed.join(", "))
+                    }
+                ),
+                None => "- (the host does not answer)".into(),
+            },
+        ),
     ]);
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{} MiB", bytes.div_ceil(1 << 20))
 }
 
 pub fn run(env: &Env, a: &ShowArgs) -> Result<()> {
