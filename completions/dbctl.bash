@@ -1371,7 +1371,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__refresh)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --accept-new-key --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1397,7 +1397,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__remove)
-            opts="-o -h -V --dry-run --home --output --help --version"
+            opts="-o -h -V --dry-run --force --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

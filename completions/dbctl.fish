@@ -90,12 +90,14 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
-complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -l accept-new-key -d 'Pin the SSH host key the host offers now in place of the old one (both fingerprints are printed); check the new one out of band first'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -l dry-run -d 'Check that it could be removed, removing nothing'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -l force -d 'For a host that is gone for good: forget it even though instances or snapshots are there, marking them lost (nothing on the host is touched)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register a host reached over SSH: pins its host key on first contact and stores its facts'

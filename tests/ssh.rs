@@ -134,6 +134,52 @@ fn a_changed_host_key_is_refused_showing_both_fingerprints() {
         .fails_with(1);
     assert!(r.stderr.contains(&new), "{}", r.stderr);
     assert_eq!(env.catalog_state(), before);
+    // The DBA checked the new key: pinning it shows both and the host serves again.
+    let r = env
+        .dbctl(&["host", "refresh", "moving", "--accept-new-key"])
+        .ok();
+    assert!(
+        r.stderr.contains(&old) && r.stderr.contains(&new),
+        "{}",
+        r.stderr
+    );
+    env.dbctl(&["host", "refresh", "moving"]).ok();
+    // The same machine and root under a second name would count its capacity twice.
+    let dup = env.dbctl(&[
+        "host",
+        "add",
+        "moving-again",
+        "--address",
+        &h.address,
+        "--port",
+        &h.port.to_string(),
+        "--user",
+        &crate::common::whoami(),
+        "--identity",
+        h.identity.to_str().unwrap(),
+    ]);
+    dup.one_line_error(2, "already is");
+}
+
+#[test]
+fn a_dead_host_can_be_forgotten_and_what_lived_there_is_marked_lost() {
+    let mut env = TestEnv::new();
+    env.init();
+    let h = env.ssh_host("doomed", 1, "ed25519", None);
+    env.add_host(&h).ok();
+    env.dbctl(&["create", "db", "--host", "doomed"]).ok();
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    env.stop_sshd(&h);
+    env.dbctl(&["host", "remove", "doomed"])
+        .one_line_error(2, "--force");
+    let r = env.dbctl(&["host", "remove", "doomed", "--force"]).ok();
+    assert!(r.stderr.contains("lost: instances [db]"), "{}", r.stderr);
+    assert_eq!(env.instance_count(), 0);
+    let snaps = env.dbctl(&["snapshot", "list", "-o", "json"]).ok().json();
+    assert_eq!(snaps[0]["status"], "lost", "{snaps}");
+    assert!(env.event_kinds("db").iter().any(|k| k == "lost"));
+    // The name is free again.
+    env.dbctl(&["create", "db"]).ok();
 }
 
 #[test]

@@ -115,6 +115,18 @@ pub fn update_facts(conn: &Connection, id: i64, facts: &Facts, at: &str) -> Resu
     Ok(())
 }
 
+/// Pins a new SSH host key.
+///
+/// # Errors
+/// The update fails.
+pub fn set_host_key(conn: &Connection, id: i64, kind: &str, blob: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE hosts SET host_key_type = ?2, host_key = ?3 WHERE id = ?1",
+        params![id, kind, blob],
+    )?;
+    Ok(())
+}
+
 /// # Errors
 /// The delete fails.
 pub fn delete(conn: &Connection, id: i64) -> Result<()> {

@@ -13,6 +13,8 @@ pub mod status {
     pub const DELETED: &str = "deleted";
     /// Recovery made a new instance that took over its name and endpoint.
     pub const REPLACED: &str = "replaced";
+    /// On a host removed with `host remove --force`: its data is out of reach.
+    pub const LOST: &str = "lost";
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -93,7 +95,7 @@ pub fn insert(conn: &Connection, i: &InstanceRow) -> Result<i64> {
 pub fn live_by_name(conn: &Connection, name: &str) -> Result<Option<InstanceRow>> {
     Ok(conn
         .query_row(
-            &format!("SELECT {COLS} FROM instances WHERE name = ?1 AND status NOT IN ('deleted', 'replaced')"),
+            &format!("SELECT {COLS} FROM instances WHERE name = ?1 AND status NOT IN ('deleted', 'replaced', 'lost')"),
             [name],
             from_row,
         )
@@ -115,7 +117,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<InstanceRow> {
 /// The query fails.
 pub fn list_live(conn: &Connection) -> Result<Vec<InstanceRow>> {
     let mut st = conn.prepare(&format!(
-        "SELECT {COLS} FROM instances WHERE status NOT IN ('deleted', 'replaced') ORDER BY name"
+        "SELECT {COLS} FROM instances WHERE status NOT IN ('deleted', 'replaced', 'lost') ORDER BY name"
     ))?;
     let rows = st
         .query_map([], from_row)?
@@ -129,7 +131,7 @@ pub fn list_live(conn: &Connection) -> Result<Vec<InstanceRow>> {
 /// The query fails.
 pub fn live_on_host(conn: &Connection, host_id: i64) -> Result<Vec<InstanceRow>> {
     let mut st = conn.prepare(&format!(
-        "SELECT {COLS} FROM instances WHERE host_id = ?1 AND status NOT IN ('deleted', 'replaced') ORDER BY name"
+        "SELECT {COLS} FROM instances WHERE host_id = ?1 AND status NOT IN ('deleted', 'replaced', 'lost') ORDER BY name"
     ))?;
     let rows = st
         .query_map([host_id], from_row)?

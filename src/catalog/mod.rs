@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_endpoints.sql"),
     include_str!("migrations/005_archive_timeout.sql"),
     include_str!("migrations/006_incarnations.sql"),
+    include_str!("migrations/007_lost.sql"),
 ];
 
 pub struct Catalog {

@@ -12,6 +12,8 @@ pub mod status {
     pub const DELETING: &str = "deleting";
     pub const DELETED: &str = "deleted";
     pub const FAILED: &str = "failed";
+    /// Kept on a host removed with `host remove --force`.
+    pub const LOST: &str = "lost";
 }
 
 #[derive(Debug, Clone, Serialize)]

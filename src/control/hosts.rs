@@ -216,6 +216,7 @@ pub fn add(ctx: &mut Ctx, a: &AddHost) -> Result<HostRow> {
         created_at: now(),
     };
     row.facts = facts_of(call(&row, Op::Facts).map_err(|e| explain(&a.name, &where_, e))?)?;
+    refuse_duplicate(ctx, &row)?;
     if a.dry_run {
         return Ok(row);
     }
@@ -232,6 +233,27 @@ pub fn add(ctx: &mut Ctx, a: &AddHost) -> Result<HostRow> {
         Ok(id)
     })?;
     Ok(row)
+}
+
+/// Refuses a host that another already is (the same address and dbhost root): counted
+/// twice, its capacity would be promised twice.
+fn refuse_duplicate(ctx: &Ctx, row: &HostRow) -> Result<()> {
+    let same = hosts::list(ctx.catalog.conn())?.into_iter().find(|h| {
+        h.address == row.address && !h.facts.root.is_empty() && h.facts.root == row.facts.root
+    });
+    match same {
+        Some(h) => Err(invalid(
+            format!(
+                "host `{}` already is {} with dbhost root {}",
+                h.name, row.address, row.facts.root
+            ),
+            format!(
+                "use `{}`, or give this one a dbhost root of its own (--root in its forced command)",
+                h.name
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 fn placeholder_facts() -> Facts {
@@ -404,6 +426,53 @@ pub fn show(ctx: &Ctx, name: &str) -> Result<HostView> {
     })
 }
 
+/// Pins the key a host offers now in place of the one pinned at `host add` (after a host's
+/// reinstall, say). Returns the old and new fingerprints, None when nothing changed.
+///
+/// # Errors
+/// Unknown or local host, or it does not answer.
+pub fn accept_new_key(ctx: &mut Ctx, name: &str) -> Result<Option<(String, String)>> {
+    let h = get(ctx, name)?;
+    let (Some(kind), Some(blob), Some(user), Some(identity)) = (
+        h.host_key_type.clone(),
+        h.host_key.clone(),
+        h.ssh_user.clone(),
+        h.identity.clone(),
+    ) else {
+        return Err(invalid(
+            format!("host `{name}` is not reached over SSH: it has no host key"),
+            "leave out --accept-new-key",
+        ));
+    };
+    let target = ssh::Target {
+        address: h.address.clone(),
+        port: h.port,
+        user,
+        identity: identity.into(),
+    };
+    let where_ = format!("{}:{}", h.address, h.port);
+    let new = ssh::probe_key(&target).map_err(|e| explain(&h.name, &where_, e))?;
+    let old = ssh::HostKey { kind, blob };
+    if old.kind == new.kind && old.blob == new.blob {
+        return Ok(None);
+    }
+    let (old_fp, new_fp) = (
+        format!("{} {}", old.kind, old.fingerprint()),
+        format!("{} {}", new.kind, new.fingerprint()),
+    );
+    ctx.catalog.write(|tx| {
+        hosts::set_host_key(tx, h.id, &new.kind, &new.blob)?;
+        events::add(
+            tx,
+            None,
+            None,
+            "host_key_changed",
+            &format!("host {name}: pinned {new_fp} in place of {old_fp}"),
+        )
+    })?;
+    Ok(Some((old_fp, new_fp)))
+}
+
 /// Asks the host for its facts again (checking its pinned key) and stores them.
 ///
 /// # Errors
@@ -416,11 +485,83 @@ pub fn refresh(ctx: &mut Ctx, name: &str) -> Result<HostView> {
     show(ctx, name)
 }
 
+/// What `host remove --force` gave up for lost.
+#[derive(Debug, Default, Serialize)]
+pub struct Removed {
+    pub lost_instances: Vec<String>,
+    pub lost_snapshots: Vec<i64>,
+}
+
+/// Removes a host from the catalog. Without `force` it must hold nothing; with it (a host
+/// that is gone for good), what lived there is marked lost, its unfinished workflows end,
+/// and its endpoints go. Nothing on the host itself is touched.
+///
 /// # Errors
-/// Unknown host, or instances still live there.
-pub fn remove(ctx: &mut Ctx, name: &str, dry_run: bool) -> Result<()> {
+/// Unknown host, or (without `force`) instances or snapshots still there.
+pub fn remove(ctx: &mut Ctx, name: &str, dry_run: bool, force: bool) -> Result<Removed> {
     let h = get(ctx, name)?;
     let live = instances::live_on_host(ctx.catalog.conn(), h.id)?;
+    let kept = crate::catalog::snapshots::on_host(ctx.catalog.conn(), h.id)?;
+    if force {
+        let removed = Removed {
+            lost_instances: live.iter().map(|i| i.name.clone()).collect(),
+            lost_snapshots: kept.iter().map(|s| s.id).collect(),
+        };
+        if dry_run {
+            return Ok(removed);
+        }
+        ctx.catalog.write(|tx| {
+            use crate::catalog::workflows;
+            for i in &live {
+                if let Some(wf) = i.lease_workflow_id {
+                    if workflows::find(tx, wf)?
+                        .is_some_and(|w| !workflows::status::is_finished(&w.status))
+                    {
+                        workflows::set_status(
+                            tx,
+                            wf,
+                            workflows::status::FAILED,
+                            Some(&format!("host {name} was removed")),
+                        )?;
+                        workflows::release(tx, wf)?;
+                    }
+                }
+                instances::set_lease(tx, i.id, None)?;
+                instances::set_status(tx, i.id, instances::status::LOST)?;
+                crate::catalog::endpoints::remove_for_instance(tx, i.id)?;
+                events::add(
+                    tx,
+                    Some((i.id, &i.name)),
+                    None,
+                    "lost",
+                    &format!("{} was lost with host {name}", i.name),
+                )?;
+            }
+            for s in &kept {
+                crate::catalog::snapshots::set_status(
+                    tx,
+                    s.id,
+                    crate::catalog::snapshots::status::LOST,
+                )?;
+            }
+            hosts::delete(tx, h.id)?;
+            events::add(
+                tx,
+                None,
+                None,
+                "host_removed",
+                &format!(
+                    "host {name} removed by force: {} instance(s) and {} snapshot(s) marked lost",
+                    live.len(),
+                    kept.len()
+                ),
+            )
+        })?;
+        for i in &live {
+            ctx.secrets.remove(&i.uid);
+        }
+        return Ok(removed);
+    }
     if !live.is_empty() {
         return Err(invalid(
             format!(
@@ -431,18 +572,17 @@ pub fn remove(ctx: &mut Ctx, name: &str, dry_run: bool) -> Result<()> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            "delete them (or move them) first",
+            "delete them (or move them) first; if the host is gone for good, `dbctl host remove --force` marks them lost",
         ));
     }
-    let kept = crate::catalog::snapshots::on_host(ctx.catalog.conn(), h.id)?;
     if !kept.is_empty() {
         return Err(invalid(
             format!("host `{name}` still keeps {} snapshot(s)", kept.len()),
-            "delete them with `dbctl snapshot delete` first",
+            "delete them with `dbctl snapshot delete` first; if the host is gone for good, `dbctl host remove --force` marks them lost",
         ));
     }
     if dry_run {
-        return Ok(());
+        return Ok(Removed::default());
     }
     ctx.catalog.write(|tx| {
         hosts::delete(tx, h.id)?;
@@ -453,5 +593,6 @@ pub fn remove(ctx: &mut Ctx, name: &str, dry_run: bool) -> Result<()> {
             "host_removed",
             &format!("host {name} removed"),
         )
-    })
+    })?;
+    Ok(Removed::default())
 }
