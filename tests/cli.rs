@@ -112,3 +112,23 @@ fn an_unreadable_catalog_is_an_error_never_replaced() {
     }
     assert_eq!(std::fs::metadata(&catalog).unwrap().len(), 0);
 }
+
+#[test]
+fn install_deps_says_what_to_do_when_it_cannot_get_rust() {
+    let env = TestEnv::new();
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // No cargo on PATH, none under HOME, and rustup's address refuses.
+    let out = std::process::Command::new("bash")
+        .arg(repo.join("scripts/install-deps"))
+        .env_clear()
+        .env("PATH", "/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin")
+        .env("HOME", &env.dir)
+        .env("DBCTL_RUSTUP_URL", "http://127.0.0.1:9/rustup-init.sh")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cargo is not installed"), "{err}");
+    assert!(err.contains("hint: install Rust 1."), "{err}");
+}
