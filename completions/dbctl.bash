@@ -1687,7 +1687,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__snapshot__subcmd__delete)
-            opts="-o -h -V --dry-run --detach --home --output --help --version"
+            opts="-y -o -h -V --yes --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

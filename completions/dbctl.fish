@@ -49,7 +49,7 @@ complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "sweep" -d 'Run every qu
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "generate-docs" -d 'Write shell completions and man pages'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l local-root -d 'dbhost\'s root directory for the local host [default: /var/lib/dbhost as root, else HOME/host]' -r -F
-complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l local-address -d 'Address clients use to reach instances on this machine (servers listen on it)' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l local-address -d 'Address clients use to reach instances on this machine (servers listen on it) [default: 127.0.0.1]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l local-ports -d 'Ports the local host picks from, as LOW-HIGH' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
@@ -205,9 +205,9 @@ json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "create" -d 'Take an online snapshot of an instance; it keeps serving reads and writes throughout'
-complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "list" -d 'List snapshots (those of deleted instances too), newest first'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "list" -d 'List snapshots (those of deleted instances too), newest first. `size` is what a restore holds; `new` is what the snapshot added on disk (files shared with the one before count once, there)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "show" -d 'Show one snapshot'
-complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "delete" -d 'Delete a snapshot from its host and the catalog'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "delete" -d 'Delete a snapshot from its host and the catalog, with the archived logs only it needed'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "verify" -d 'Recompute a snapshot\'s checksums on its host and report every file that does not match'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l tag -d 'A label to find the snapshot by' -r
@@ -231,9 +231,10 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_su
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Delete it even if it is the instance\'s last snapshot'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'
-complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
@@ -241,9 +242,9 @@ json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "create" -d 'Take an online snapshot of an instance; it keeps serving reads and writes throughout'
-complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "list" -d 'List snapshots (those of deleted instances too), newest first'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "list" -d 'List snapshots (those of deleted instances too), newest first. `size` is what a restore holds; `new` is what the snapshot added on disk (files shared with the one before count once, there)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one snapshot'
-complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a snapshot from its host and the catalog'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a snapshot from its host and the catalog, with the archived logs only it needed'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Recompute a snapshot\'s checksums on its host and report every file that does not match'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and not __fish_seen_subcommand_from list help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
@@ -268,10 +269,10 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_see
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "list" -d 'List the newest workflows'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "show" -d 'Show a workflow\'s steps with status, attempts, durations and errors'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "resume" -d 'Resume a workflow that stopped part-way (crash, Ctrl-C, lost connection)'
-complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed or was cancelled, 4 if --timeout passed first (the workflow goes on)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "cancel" -d 'Cancel a workflow that is queued or stopped part-way: undo its completed steps, mark it failed'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -l limit -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -l limit -d 'How many of the newest workflows to show' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
@@ -301,7 +302,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_su
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the newest workflows'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a workflow\'s steps with status, attempts, durations and errors'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Resume a workflow that stopped part-way (crash, Ctrl-C, lost connection)'
-complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed'
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed or was cancelled, 4 if --timeout passed first (the workflow goes on)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Cancel a workflow that is queued or stopped part-way: undo its completed steps, mark it failed'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand events" -l limit -d 'How many of the newest events to show' -r
@@ -346,13 +347,13 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "refresh" -d 'Ask a host for its facts again (checking its pinned key) and store them'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "remove" -d 'Forget a host. Refused while instances live there'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Take an online snapshot of an instance; it keeps serving reads and writes throughout'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "list" -d 'List snapshots (those of deleted instances too), newest first'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "list" -d 'List snapshots (those of deleted instances too), newest first. `size` is what a restore holds; `new` is what the snapshot added on disk (files shared with the one before count once, there)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "show" -d 'Show one snapshot'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "delete" -d 'Delete a snapshot from its host and the catalog'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "delete" -d 'Delete a snapshot from its host and the catalog, with the archived logs only it needed'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "verify" -d 'Recompute a snapshot\'s checksums on its host and report every file that does not match'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from endpoint" -f -a "list" -d 'List endpoints and the address each points at'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "list" -d 'List the newest workflows'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "show" -d 'Show a workflow\'s steps with status, attempts, durations and errors'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "resume" -d 'Resume a workflow that stopped part-way (crash, Ctrl-C, lost connection)'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "wait" -d 'Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed or was cancelled, 4 if --timeout passed first (the workflow goes on)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "cancel" -d 'Cancel a workflow that is queued or stopped part-way: undo its completed steps, mark it failed'

@@ -39,10 +39,10 @@ complete -c dbhost -n "__fish_dbhost_using_subcommand version" -l root -d 'Root 
 complete -c dbhost -n "__fish_dbhost_using_subcommand version" -s h -l help -d 'Print help'
 complete -c dbhost -n "__fish_dbhost_using_subcommand facts" -l root -d 'Root directory for instances, journal and settings [default: /var/lib/dbhost as root]' -r -F
 complete -c dbhost -n "__fish_dbhost_using_subcommand facts" -s h -l help -d 'Print help'
-complete -c dbhost -n "__fish_dbhost_using_subcommand archive-wal" -l instance -r
+complete -c dbhost -n "__fish_dbhost_using_subcommand archive-wal" -l instance -d 'The instance (its name on this host)' -r
 complete -c dbhost -n "__fish_dbhost_using_subcommand archive-wal" -l root -d 'Root directory for instances, journal and settings [default: /var/lib/dbhost as root]' -r -F
 complete -c dbhost -n "__fish_dbhost_using_subcommand archive-wal" -s h -l help -d 'Print help'
-complete -c dbhost -n "__fish_dbhost_using_subcommand fetch-wal" -l instance -r
+complete -c dbhost -n "__fish_dbhost_using_subcommand fetch-wal" -l instance -d 'The instance (its name on this host)' -r
 complete -c dbhost -n "__fish_dbhost_using_subcommand fetch-wal" -l root -d 'Root directory for instances, journal and settings [default: /var/lib/dbhost as root]' -r -F
 complete -c dbhost -n "__fish_dbhost_using_subcommand fetch-wal" -l staged -d 'From the logs staged for this (restored) instance\'s replay'
 complete -c dbhost -n "__fish_dbhost_using_subcommand fetch-wal" -s h -l help -d 'Print help'

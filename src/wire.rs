@@ -326,6 +326,9 @@ pub struct SnapshotInfo {
     pub size_bytes: u64,
     /// Files shared with the instance's previous snapshot instead of copied.
     pub shared_files: u64,
+    /// Bytes of the files not shared with the previous snapshot: what this one added.
+    #[serde(default)]
+    pub new_bytes: u64,
     pub admin_user: String,
     /// The log timeline the snapshot was taken on.
     #[serde(default = "one")]

@@ -132,3 +132,61 @@ fn install_deps_says_what_to_do_when_it_cannot_get_rust() {
     assert!(err.contains("cargo is not installed"), "{err}");
     assert!(err.contains("hint: install Rust 1."), "{err}");
 }
+
+#[test]
+fn tables_on_a_terminal_of_no_width_stay_whole() {
+    let mut env = TestEnv::new();
+    env.init();
+    // A real terminal (script gives one) that reports 0 columns.
+    let cmd = format!("stty cols 0; {} host list", crate::common::DBCTL);
+    let out = env
+        .command(&[])
+        .get_envs()
+        .fold(std::process::Command::new("script"), |mut c, (k, v)| {
+            if let Some(v) = v {
+                c.env(k, v);
+            }
+            c
+        })
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("local") && l.contains("127.0.0.1")),
+        "a row was broken up: {text}"
+    );
+}
+
+#[test]
+fn init_again_with_other_settings_is_refused_and_unknown_names_are_errors() {
+    let mut env = TestEnv::new();
+    env.init();
+    let [lo, hi] = env.ports(0);
+    let root = env.local_root();
+    // The same settings again: fine.
+    env.dbctl(&[
+        "init",
+        "--local-root",
+        root.to_str().unwrap(),
+        "--local-ports",
+        &format!("{lo}-{hi}"),
+    ])
+    .ok();
+    env.dbctl(&["init"]).ok();
+    env.dbctl(&["init", "--local-ports", "40000-40010"])
+        .one_line_error(2, "already initialized");
+    env.dbctl(&["init", "--local-root", "/tmp"])
+        .one_line_error(2, "already initialized");
+    env.dbctl(&["events", "never-was"])
+        .one_line_error(2, "no instance was ever named `never-was`");
+    // Waiting gives up with its own status; the workflow goes on.
+    let wf = env.dbctl(&["create", "slow", "--detach"]).ok().stdout;
+    let r = env
+        .dbctl(&["workflow", "wait", wf.trim(), "--timeout", "1"])
+        .fails_with(4);
+    assert!(r.stderr.contains("goes on"), "{}", r.stderr);
+    env.dbctl(&["workflow", "cancel", wf.trim()]).ok();
+}

@@ -246,7 +246,7 @@ fn deleting_a_snapshot_drops_only_the_logs_no_kept_snapshot_needs() {
         .ok();
     assert_eq!(markers(&env, "after"), "1,2");
     // Without any snapshot, no log is of use: all go, the directory too.
-    env.dbctl(&["snapshot", "delete", &second["id"].to_string()])
+    env.dbctl(&["snapshot", "delete", &second["id"].to_string(), "--yes"])
         .ok();
     assert_eq!(count(), 0);
     assert!(!archive.exists());

@@ -306,10 +306,10 @@ fn nothing_is_left_behind_by_failures_deletes_and_recoveries() {
     for s in env.snapshots("db") {
         let id = s["id"].to_string();
         if id != final_id {
-            env.dbctl(&["snapshot", "delete", &id]).ok();
+            env.dbctl(&["snapshot", "delete", &id, "--yes"]).ok();
         }
     }
-    env.dbctl(&["snapshot", "delete", &final_id]).ok();
+    env.dbctl(&["snapshot", "delete", &final_id, "--yes"]).ok();
     assert_eq!(
         entries(&root.join("wal"))
             .iter()

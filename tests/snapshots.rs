@@ -250,12 +250,25 @@ fn delete_keeps_a_final_snapshot_that_brings_the_data_back() {
     env.init();
     env.dbctl(&["create", "gone"]).ok();
     env.psql("gone", "create table keep as select 42 as answer");
-    env.dbctl(&["delete", "gone", "--yes"]).ok();
+    let r = env.dbctl(&["delete", "gone", "--yes"]).ok();
     let snaps = env.snapshots("gone");
     assert_eq!(snaps.len(), 1);
     assert_eq!(snaps[0]["kind"], "final");
     assert_eq!(snaps[0]["status"], "available");
     let id = snaps[0]["id"].to_string();
+    assert!(
+        r.stderr.contains(&format!("kept final snapshot {id}")),
+        "{}",
+        r.stderr
+    );
+    // What it holds, where, and what it added on disk.
+    assert!(
+        snaps[0]["new_bytes"].as_u64().unwrap() > 1 << 20,
+        "{}",
+        snaps[0]
+    );
+    let table = env.dbctl(&["snapshot", "list", "gone"]).ok().stdout;
+    assert!(table.contains("host") && table.contains("local"), "{table}");
     env.dbctl(&["clone", "gone", "--as", "back", "--snapshot", &id])
         .ok();
     assert_eq!(env.psql("back", "select answer from keep"), "42");
@@ -265,7 +278,9 @@ fn delete_keeps_a_final_snapshot_that_brings_the_data_back() {
     env.dbctl(&["delete", "back", "--yes", "--skip-final-snapshot"])
         .ok();
     assert!(env.snapshots("back").is_empty());
-    env.dbctl(&["snapshot", "delete", &id]).ok();
+    env.dbctl(&["snapshot", "delete", &id])
+        .one_line_error(2, "last one of `gone`");
+    env.dbctl(&["snapshot", "delete", &id, "--yes"]).ok();
     assert!(env.snapshots("gone").is_empty());
     assert_eq!(
         std::fs::read_dir(env.local_root().join("snapshots"))
@@ -404,7 +419,7 @@ fn btrfs_snapshots_are_read_only_subvolumes_and_clones_are_writable_snapshots() 
         .ok();
     env.dbctl(&["delete", "src", "--yes", "--skip-final-snapshot"])
         .ok();
-    env.dbctl(&["snapshot", "delete", &snap["id"].to_string()])
+    env.dbctl(&["snapshot", "delete", &snap["id"].to_string(), "--yes"])
         .ok();
     assert_eq!(
         std::fs::read_dir(mount.join("root/snapshots"))

@@ -86,7 +86,8 @@ fn remote_hosts_over_ssh_with_forced_commands() {
     env.dbctl(&["host", "remove", "h1"])
         .one_line_error(2, "still keeps 1 snapshot");
     let final_snap = env.snapshots("r1")[0]["id"].to_string();
-    env.dbctl(&["snapshot", "delete", &final_snap]).ok();
+    env.dbctl(&["snapshot", "delete", &final_snap, "--yes"])
+        .ok();
     env.dbctl(&["host", "remove", "h1", "--dry-run"]).ok();
     assert_eq!(
         env.dbctl(&["host", "list", "-o", "json"])

@@ -153,7 +153,7 @@ impl Host {
         crate::agent::links::remove_escaping(&target)?;
         progress("writing the manifest");
 
-        let manifest = build_manifest(&target, &stats.mtimes, prev.as_ref())?;
+        let (manifest, new_bytes) = build_manifest(&target, &stats.mtimes, prev.as_ref())?;
         let consistent_at = now_rfc3339();
         // Archive the log up to now, so that the log chain of every earlier snapshot reaches
         // this one: the restorable window stays one span. A switch that fails leaves a short
@@ -172,6 +172,7 @@ impl Host {
             files: manifest.files.len() as u64,
             size_bytes: manifest.total_bytes(),
             shared_files: stats.shared,
+            new_bytes,
             admin_user: meta.admin_user.clone(),
         };
         fsutil::write_atomic(
@@ -625,13 +626,14 @@ fn chown_tree(dir: &Path, owner: &crate::agent::osuser::RunAs) -> Result<()> {
 
 /// Checksums every file of a captured tree. A file shared with the previous snapshot (hard
 /// linked, or unchanged under an atomic snapshot) keeps that snapshot's checksum instead of
-/// being read again.
+/// being read again. Returns the manifest and the bytes of the files not shared.
 fn build_manifest(
     dir: &Path,
     mtimes: &HashMap<String, i128>,
     previous: Option<&Previous>,
-) -> Result<Manifest> {
+) -> Result<(Manifest, u64)> {
     let mut m = Manifest::default();
+    let mut new_bytes = 0;
     for (rel, to) in crate::agent::links::links_under(dir)? {
         m.links.insert(rel, to.to_string_lossy().into_owned());
     }
@@ -647,7 +649,10 @@ fn build_manifest(
         });
         let sha256 = match reused {
             Some(s) => s,
-            None => manifest::sha256_file(&path)?,
+            None => {
+                new_bytes += meta.len();
+                manifest::sha256_file(&path)?
+            }
         };
         m.files.insert(
             rel.clone(),
@@ -658,5 +663,5 @@ fn build_manifest(
             },
         );
     }
-    Ok(m)
+    Ok((m, new_bytes))
 }

@@ -90,6 +90,18 @@ pub fn insert(conn: &Connection, i: &InstanceRow) -> Result<i64> {
 
 /// The live (not deleted) instance called `name`.
 ///
+/// Whether any instance, live or gone, ever had this name.
+///
+/// # Errors
+/// The query fails.
+pub fn ever_named(conn: &Connection, name: &str) -> Result<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM instances WHERE name = ?1)",
+        [name],
+        |r| r.get(0),
+    )?)
+}
+
 /// # Errors
 /// The query fails.
 pub fn live_by_name(conn: &Connection, name: &str) -> Result<Option<InstanceRow>> {

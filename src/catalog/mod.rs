@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/005_archive_timeout.sql"),
     include_str!("migrations/006_incarnations.sql"),
     include_str!("migrations/007_lost.sql"),
+    include_str!("migrations/008_new_bytes.sql"),
 ];
 
 pub struct Catalog {

@@ -38,6 +38,8 @@ pub struct SnapshotRow {
     pub size_bytes: Option<u64>,
     pub files: Option<u64>,
     pub shared_files: Option<u64>,
+    /// What it added on disk: the bytes of the files it does not share with the one before.
+    pub new_bytes: Option<u64>,
     pub created_at: String,
     pub deleted_at: Option<String>,
     /// When it became consistent: the earliest time it restores to.
@@ -45,7 +47,7 @@ pub struct SnapshotRow {
     pub timeline: Option<u32>,
 }
 
-const COLS: &str = "id, uid, instance_id, instance_name, host_id, workflow_id, kind, tag, status, engine, engine_version, backend, position, taken_at, size_bytes, files, shared_files, created_at, deleted_at, consistent_at, timeline";
+const COLS: &str = "id, uid, instance_id, instance_name, host_id, workflow_id, kind, tag, status, engine, engine_version, backend, position, taken_at, size_bytes, files, shared_files, created_at, deleted_at, consistent_at, timeline, new_bytes";
 
 fn from_row(r: &Row) -> rusqlite::Result<SnapshotRow> {
     Ok(SnapshotRow {
@@ -70,6 +72,7 @@ fn from_row(r: &Row) -> rusqlite::Result<SnapshotRow> {
         deleted_at: r.get(18)?,
         consistent_at: r.get(19)?,
         timeline: r.get(20)?,
+        new_bytes: r.get(21)?,
     })
 }
 
@@ -153,7 +156,7 @@ pub fn on_host(conn: &Connection, host_id: i64) -> Result<Vec<SnapshotRow>> {
 pub fn record_taken(conn: &Connection, id: i64, info: &SnapshotInfo) -> Result<()> {
     conn.execute(
         "UPDATE snapshots SET status = 'available', engine_version = ?2, backend = ?3, position = ?4, taken_at = ?5,
-             size_bytes = ?6, files = ?7, shared_files = ?8, consistent_at = ?9, timeline = ?10 WHERE id = ?1",
+             size_bytes = ?6, files = ?7, shared_files = ?8, consistent_at = ?9, timeline = ?10, new_bytes = ?11 WHERE id = ?1",
         params![
             id,
             info.engine_version,
@@ -164,7 +167,8 @@ pub fn record_taken(conn: &Connection, id: i64, info: &SnapshotInfo) -> Result<(
             info.files,
             info.shared_files,
             info.consistent_at,
-            info.timeline
+            info.timeline,
+            info.new_bytes
         ],
     )?;
     Ok(())

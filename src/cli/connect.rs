@@ -12,6 +12,7 @@ use clap::Args;
 /// Example: dbctl connect prod -- -c 'select version()'
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
+    /// The instance to connect to.
     pub name: String,
     /// Arguments for the client, after `--`.
     #[arg(last = true, value_name = "CLIENT_ARGS")]

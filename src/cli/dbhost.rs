@@ -30,6 +30,7 @@ pub enum DbhostCommand {
     /// Store a WAL file in the instance's log archive (PostgreSQL's archive_command).
     #[command(hide = true)]
     ArchiveWal {
+        /// The instance (its name on this host).
         #[arg(long)]
         instance: String,
         /// The file to store (%p).
@@ -40,6 +41,7 @@ pub enum DbhostCommand {
     /// Hand a checked WAL file from an instance's log archive to recovery (restore_command).
     #[command(hide = true)]
     FetchWal {
+        /// The instance (its name on this host).
         #[arg(long)]
         instance: String,
         /// The file wanted (%f).

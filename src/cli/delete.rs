@@ -13,6 +13,7 @@ use std::io::{BufRead, IsTerminal, Write};
 /// Asks for confirmation on a terminal; without a terminal, --yes is required.
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
+    /// The instance to delete.
     pub name: String,
     /// Delete without asking.
     #[arg(long, short = 'y')]
@@ -34,10 +35,23 @@ pub fn run(env: &Env, a: &DeleteArgs) -> Result<()> {
     }
     let plan = instances::plan_delete(&mut ctx, &a.name, a.skip_final_snapshot, a.change.dry_run)?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
+        let kept = plan.workflow_id.and_then(|wf| {
+            crate::catalog::snapshots::list(ctx.catalog.conn(), Some(&a.name))
+                .ok()?
+                .into_iter()
+                .find(|s| s.workflow_id == Some(wf) && s.kind == "final")
+                .map(|s| s.id)
+        });
         if env.printer.is_json() {
-            env.printer.json(&serde_json::json!({"name": a.name, "status": "deleted", "workflow_id": plan.workflow_id}));
+            env.printer.json(&serde_json::json!({"name": a.name, "status": "deleted", "workflow_id": plan.workflow_id, "final_snapshot": kept}));
         } else {
             env.printer.note(&format!("deleted {}", a.name));
+            if let Some(id) = kept {
+                env.printer.note(&format!(
+                    "kept final snapshot {id}: `dbctl clone {} --snapshot {id} --as NEW` brings it back",
+                    a.name
+                ));
+            }
         }
     }
     Ok(())

@@ -9,6 +9,7 @@ use clap::Args;
 /// Show an instance: status, engine and version, class, host, endpoint, last workflow.
 #[derive(Debug, Args)]
 pub struct DescribeArgs {
+    /// The instance.
     pub name: String,
 }
 

@@ -19,6 +19,14 @@ pub struct EventsArgs {
 pub fn run(env: &Env, a: &EventsArgs) -> Result<()> {
     let ctx = env.open()?;
     let rows = events::list(ctx.catalog.conn(), a.name.as_deref(), a.limit)?;
+    if let Some(name) = &a.name {
+        if rows.is_empty() && !crate::catalog::instances::ever_named(ctx.catalog.conn(), name)? {
+            return Err(crate::control::error::invalid(
+                format!("no instance was ever named `{name}`"),
+                "`dbctl list` shows the instances; `dbctl events` shows everything",
+            ));
+        }
+    }
     let p = &env.printer;
     if p.is_json() {
         p.json(&rows);

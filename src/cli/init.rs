@@ -7,15 +7,17 @@ use std::path::PathBuf;
 
 /// Create dbctl's home (catalog, config, secrets) and register this machine as host `local`.
 ///
-/// Safe to run again: an existing home and local host are kept as they are.
+/// Safe to run again with the same settings (or none): an existing home and local host are
+/// kept as they are; other settings are refused, never silently ignored.
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// dbhost's root directory for the local host [default: /var/lib/dbhost as root, else HOME/host]
     #[arg(long, value_name = "DIR")]
     pub local_root: Option<PathBuf>,
-    /// Address clients use to reach instances on this machine (servers listen on it).
-    #[arg(long, default_value = "127.0.0.1", value_name = "ADDR")]
-    pub local_address: String,
+    /// Address clients use to reach instances on this machine (servers listen on it)
+    /// [default: 127.0.0.1]
+    #[arg(long, value_name = "ADDR")]
+    pub local_address: Option<String>,
     /// Ports the local host picks from, as LOW-HIGH.
     #[arg(long, value_name = "LOW-HIGH", value_parser = parse_range)]
     pub local_ports: Option<[u16; 2]>,
@@ -46,8 +48,13 @@ pub fn run(env: &Env, a: &InitArgs) -> Result<()> {
         &mut ctx,
         &crate::control::hosts::LocalInit {
             root,
-            address: a.local_address.clone(),
+            address: a
+                .local_address
+                .clone()
+                .unwrap_or_else(|| "127.0.0.1".into()),
             port_range: a.local_ports,
+            root_given: a.local_root.is_some(),
+            address_given: a.local_address.is_some(),
         },
     )?;
     let p = &env.printer;

@@ -23,7 +23,7 @@ pub mod url;
 pub mod window;
 pub mod workflow;
 
-use crate::control::error::{Invalid, Resumable, WorkflowFailed};
+use crate::control::error::{Invalid, Resumable, WaitTimedOut, WorkflowFailed};
 use crate::control::home::{Ctx, Home};
 use clap::{Parser, Subcommand};
 use output::{Format, Printer};
@@ -38,9 +38,11 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// The workflow stopped part-way and can be resumed (`dbctl workflow resume ID`).
     pub const RESUMABLE: i32 = 3;
+    /// `workflow wait --timeout` gave up; the workflow goes on.
+    pub const TIMED_OUT: i32 = 4;
 }
 
-const AFTER_HELP: &str = "Exit status: 0 ok, 1 failed (a failed workflow is undone), 2 bad input or usage (nothing changed), 3 workflow stopped part-way: resume it with `dbctl workflow resume ID`.";
+const AFTER_HELP: &str = "Exit status: 0 ok, 1 failed (a failed workflow is undone), 2 bad input or usage (nothing changed), 3 workflow stopped part-way: resume it with `dbctl workflow resume ID`, 4 `workflow wait --timeout` gave up (the workflow goes on).";
 
 /// dbctl: create, snapshot, clone, restore and recover PostgreSQL instances on your own hosts.
 #[derive(Debug, Parser)]
@@ -147,6 +149,10 @@ pub fn report(e: &anyhow::Error) -> i32 {
         eprintln_err(&format!("error: {inv}"));
         return exit::USAGE;
     }
+    if let Some(t) = e.downcast_ref::<WaitTimedOut>() {
+        eprintln_err(&format!("error: {t}"));
+        return exit::TIMED_OUT;
+    }
     if let Some(r) = e.downcast_ref::<Resumable>() {
         eprintln_err(&format!("error: {r}"));
         return exit::RESUMABLE;
@@ -176,6 +182,27 @@ fn eprintln_err(text: &str) {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    /// Every argument of every command says what it is for.
+    fn missing_help(cmd: &clap::Command, path: &str, out: &mut Vec<String>) {
+        for a in cmd.get_arguments() {
+            let id = a.get_id().as_str();
+            if id != "help" && id != "version" && a.get_help().is_none() {
+                out.push(format!("{path} {id}"));
+            }
+        }
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            missing_help(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn every_argument_has_help() {
+        let mut missing = Vec::new();
+        missing_help(&Cli::command(), "dbctl", &mut missing);
+        missing_help(&dbhost::DbhostCli::command(), "dbhost", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

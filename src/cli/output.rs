@@ -29,8 +29,9 @@ impl Printer {
     /// A table with a header row on stdout.
     pub fn table(&self, header: &[&str], rows: Vec<Vec<String>>) {
         let mut t = Table::new();
+        let how = arrangement(&t);
         t.load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic)
+            .set_content_arrangement(how)
             .set_header(header.to_vec());
         for r in rows {
             t.add_row(r);
@@ -41,8 +42,9 @@ impl Printer {
     /// Field/value pairs as a two-column table on stdout.
     pub fn fields(&self, pairs: Vec<(&str, String)>) {
         let mut t = Table::new();
+        let how = arrangement(&t);
         t.load_preset(UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
+            .set_content_arrangement(how);
         for (k, v) in pairs {
             t.add_row(vec![k.to_string(), v]);
         }
@@ -57,6 +59,15 @@ impl Printer {
     /// A note for the person at the terminal, on stderr.
     pub fn note(&self, text: &str) {
         let _ = writeln!(std::io::stderr(), "{text}");
+    }
+}
+
+/// Wraps columns to the terminal's width, unless it reports one too narrow to be real (a
+/// terminal of 0 columns would print one character per line): then no wrapping at all.
+fn arrangement(t: &Table) -> ContentArrangement {
+    match t.width() {
+        Some(w) if w < 40 => ContentArrangement::Disabled,
+        _ => ContentArrangement::Dynamic,
     }
 }
 

@@ -12,6 +12,7 @@ use clap::Args;
 /// endpoint (running the endpoint hook); the old one is marked replaced.
 #[derive(Debug, Args)]
 pub struct RecoverArgs {
+    /// The instance to recover.
     pub name: String,
     /// Recover to this time instead of the latest (e.g. just before a bad change).
     #[arg(long, value_name = "TIME", conflicts_with = "lsn")]

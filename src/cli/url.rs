@@ -9,6 +9,7 @@ use clap::Args;
 /// a session use `dbctl connect`, which keeps the password off command lines).
 #[derive(Debug, Args)]
 pub struct UrlArgs {
+    /// The instance.
     pub name: String,
 }
 

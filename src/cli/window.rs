@@ -10,6 +10,7 @@ use clap::Args;
 /// newest archived commit, with any span inside that no log chain reaches.
 #[derive(Debug, Args)]
 pub struct WindowArgs {
+    /// The instance.
     pub name: String,
 }
 

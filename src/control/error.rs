@@ -41,6 +41,15 @@ impl std::fmt::Display for Resumable {
 
 impl std::error::Error for Resumable {}
 
+/// Waiting for a workflow gave up before it finished (it goes on). Exit status 4.
+#[derive(Debug, thiserror::Error)]
+#[error("workflow {workflow_id} is still {status} after {waited_secs}s; it goes on: wait again, or `dbctl workflow show {workflow_id}`")]
+pub struct WaitTimedOut {
+    pub workflow_id: i64,
+    pub status: String,
+    pub waited_secs: u64,
+}
+
 /// A workflow ran and failed; its completed steps were undone. Exit status 1.
 #[derive(Debug, thiserror::Error)]
 #[error("workflow {workflow_id} ({action}) failed: {reason}")]

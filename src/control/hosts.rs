@@ -28,6 +28,10 @@ pub struct LocalInit {
     pub root: PathBuf,
     pub address: String,
     pub port_range: Option<[u16; 2]>,
+    /// Whether root and address were given (not defaults): then they must match an
+    /// existing local host.
+    pub root_given: bool,
+    pub address_given: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -279,6 +283,31 @@ fn placeholder_facts() -> Facts {
 /// dbhost cannot run or its root cannot be prepared.
 pub fn init_local(ctx: &mut Ctx, li: &LocalInit) -> Result<HostRow> {
     if let Some(h) = hosts::by_name(ctx.catalog.conn(), LOCAL)? {
+        // Run again: fine with the same settings, refused with others (never ignored).
+        let mut differs = Vec::new();
+        let same_root = li
+            .root
+            .canonicalize()
+            .is_ok_and(|r| Some(r.display().to_string()) == h.root);
+        if li.root_given && !same_root {
+            differs.push(format!("root {}", h.root.clone().unwrap_or_default()));
+        }
+        if li.address_given && li.address != h.address {
+            differs.push(format!("address {}", h.address));
+        }
+        if li.port_range.is_some_and(|p| p != h.facts.port_range) {
+            let [lo, hi] = h.facts.port_range;
+            differs.push(format!("ports {lo}-{hi}"));
+        }
+        if !differs.is_empty() {
+            return Err(invalid(
+                format!(
+                    "this home is already initialized, with local host {}",
+                    differs.join(", ")
+                ),
+                "leave those flags out, or use another --home; to move the local host, edit its dbhost.toml and run `dbctl host refresh local`",
+            ));
+        }
         return Ok(h);
     }
     // Servers will listen there: it must be an address of this machine.

@@ -140,11 +140,12 @@ pub fn wait(ctx: &Ctx, wf: i64, timeout: Option<Duration>) -> Result<WorkflowRow
             return Ok(w);
         }
         if timeout.is_some_and(|t| start.elapsed() > t) {
-            anyhow::bail!(
-                "workflow {wf} is still {} after {}s",
-                w.status,
-                start.elapsed().as_secs()
-            );
+            return Err(super::error::WaitTimedOut {
+                workflow_id: wf,
+                status: w.status,
+                waited_secs: start.elapsed().as_secs(),
+            }
+            .into());
         }
         std::thread::sleep(Duration::from_millis(300));
     }

@@ -42,6 +42,7 @@ pub(crate) fn new_row(
         deleted_at: None,
         consistent_at: None,
         timeline: None,
+        new_bytes: None,
     }
 }
 
@@ -173,6 +174,22 @@ pub fn plan_delete(ctx: &mut Ctx, id: i64, dry_run: bool) -> Result<Plan> {
     })?;
     plan.workflow_id = Some(wf);
     Ok(plan)
+}
+
+/// The instance's name when snapshot `id` is the last kept copy of it (deleting it loses
+/// every point the instance can be restored to), else None.
+///
+/// # Errors
+/// Unknown snapshot; the catalog fails.
+pub fn last_of(ctx: &Ctx, id: i64) -> Result<Option<String>> {
+    let snap = get(ctx, id)?;
+    let others = snapshots::list(ctx.catalog.conn(), Some(&snap.instance_name))?
+        .into_iter()
+        .filter(|s| {
+            s.id != id && s.instance_id == snap.instance_id && s.status == status::AVAILABLE
+        })
+        .count();
+    Ok((others == 0).then_some(snap.instance_name))
 }
 
 /// # Errors

@@ -11,6 +11,7 @@ use clap::Args;
 /// Example: dbctl host refresh db2 --accept-new-key   (after db2 was reinstalled)
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
+    /// The host's name (`dbctl host list`).
     pub name: String,
     /// Pin the SSH host key the host offers now in place of the old one (both fingerprints
     /// are printed); check the new one out of band first.

@@ -8,6 +8,7 @@ use clap::Args;
 /// Forget a host. Refused while instances live there.
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
+    /// The host's name (`dbctl host list`).
     pub name: String,
     /// Check that it could be removed, removing nothing.
     #[arg(long)]

@@ -9,6 +9,7 @@ use clap::Args;
 /// Show one host: how it is reached, its pinned key, dbhost version and facts.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
+    /// The host's name (`dbctl host list`).
     pub name: String,
 }
 

@@ -6,7 +6,9 @@ use crate::control::snapshots;
 use anyhow::Result;
 use clap::Args;
 
-/// List snapshots (those of deleted instances too), newest first.
+/// List snapshots (those of deleted instances too), newest first. `size` is what a restore
+/// holds; `new` is what the snapshot added on disk (files shared with the one before count
+/// once, there).
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only this instance's snapshots.
@@ -21,23 +23,35 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
         p.json(&all);
         return Ok(());
     }
+    let hosts: std::collections::HashMap<i64, String> =
+        crate::catalog::hosts::list(ctx.catalog.conn())?
+            .into_iter()
+            .map(|h| (h.id, h.name))
+            .collect();
+    let mib = |b: Option<u64>| {
+        b.map(|b| format!("{} MiB", b.div_ceil(1 << 20)))
+            .unwrap_or_else(|| "-".into())
+    };
     p.table(
         &[
-            "id", "instance", "kind", "tag", "status", "taken", "position", "size", "backend",
+            "id", "instance", "host", "kind", "tag", "status", "taken", "position", "size", "new",
+            "backend",
         ],
         all.into_iter()
             .map(|s| {
                 vec![
                     s.id.to_string(),
                     s.instance_name,
+                    s.host_id
+                        .and_then(|h| hosts.get(&h).cloned())
+                        .unwrap_or_else(|| "-".into()),
                     s.kind,
                     opt(&s.tag),
                     s.status,
                     opt(&s.taken_at),
                     opt(&s.position),
-                    s.size_bytes
-                        .map(|b| format!("{} MiB", b >> 20))
-                        .unwrap_or_else(|| "-".into()),
+                    mib(s.size_bytes),
+                    mib(s.new_bytes),
                     opt(&s.backend),
                 ]
             })

@@ -10,6 +10,7 @@ use clap::Args;
 /// Show one snapshot.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
+    /// The snapshot's id (`dbctl snapshot list`).
     pub id: i64,
 }
 

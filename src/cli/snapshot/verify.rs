@@ -10,6 +10,7 @@ use clap::Args;
 /// Exits 1 when any file is bad.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    /// The snapshot's id (`dbctl snapshot list`).
     pub id: i64,
 }
 

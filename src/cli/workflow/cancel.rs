@@ -13,6 +13,7 @@ use clap::Args;
 /// Exits 0 when everything was undone, 1 when an undo failed (the workflow says which).
 #[derive(Debug, Args)]
 pub struct CancelArgs {
+    /// The workflow's id (`dbctl workflow list`).
     pub id: i64,
 }
 

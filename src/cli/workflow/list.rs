@@ -9,6 +9,7 @@ use clap::Args;
 /// List the newest workflows.
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// How many of the newest workflows to show.
     #[arg(long, default_value_t = 50)]
     pub limit: u32,
 }

@@ -13,6 +13,7 @@ use clap::Args;
 /// request id, which the host answers from its journal if it had completed.
 #[derive(Debug, Args)]
 pub struct ResumeArgs {
+    /// The workflow's id (`dbctl workflow list`).
     pub id: i64,
 }
 

@@ -9,6 +9,7 @@ use clap::Args;
 /// Show a workflow's steps with status, attempts, durations and errors.
 #[derive(Debug, Args)]
 pub struct ShowArgs {
+    /// The workflow's id (`dbctl workflow list`).
     pub id: i64,
 }
 

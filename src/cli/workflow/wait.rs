@@ -8,9 +8,11 @@ use anyhow::Result;
 use clap::Args;
 use std::time::Duration;
 
-/// Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed.
+/// Block until a workflow finishes; exit 0 if it succeeded, 1 if it failed or was
+/// cancelled, 4 if --timeout passed first (the workflow goes on).
 #[derive(Debug, Args)]
 pub struct WaitArgs {
+    /// The workflow's id (`dbctl workflow list`).
     pub id: i64,
     /// Give up after this many seconds.
     #[arg(long, value_name = "SECS")]
