@@ -34,7 +34,7 @@ impl Printer {
             .set_content_arrangement(how)
             .set_header(header.to_vec());
         for r in rows {
-            t.add_row(r);
+            t.add_row(r.into_iter().map(|c| seconds(&c)).collect::<Vec<_>>());
         }
         let _ = writeln!(std::io::stdout(), "{t}");
     }
@@ -46,7 +46,7 @@ impl Printer {
         t.load_preset(UTF8_FULL_CONDENSED)
             .set_content_arrangement(how);
         for (k, v) in pairs {
-            t.add_row(vec![k.to_string(), v]);
+            t.add_row(vec![k.to_string(), seconds(&v)]);
         }
         let _ = writeln!(std::io::stdout(), "{t}");
     }
@@ -71,9 +71,40 @@ fn arrangement(t: &Table) -> ContentArrangement {
     }
 }
 
+/// A time as tables show every time: UTC to the second, with a Z (the catalog and the hosts
+/// keep finer ones; JSON output has them as recorded). Anything else is returned as it is.
+pub fn seconds(cell: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    match time::OffsetDateTime::parse(cell, &Rfc3339) {
+        Ok(t) => t
+            .to_offset(time::UtcOffset::UTC)
+            .replace_nanosecond(0)
+            .ok()
+            .and_then(|t| t.format(&Rfc3339).ok())
+            .unwrap_or_else(|| cell.to_string()),
+        Err(_) => cell.to_string(),
+    }
+}
+
 /// `Some(x)` as text, `None` as "-".
 pub fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref()
         .map(|x| x.to_string())
         .unwrap_or_else(|| "-".into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_show_to_the_second_in_utc() {
+        assert_eq!(
+            super::seconds("2026-11-25T20:13:42.527037849Z"),
+            "2026-11-25T20:13:42Z"
+        );
+        assert_eq!(
+            super::seconds("2026-11-25T21:13:42.5+01:00"),
+            "2026-11-25T20:13:42Z"
+        );
+        assert_eq!(super::seconds("prod"), "prod");
+    }
 }

@@ -39,11 +39,27 @@ pub struct Hole {
     pub to: String,
 }
 
+/// A time to the second, rounded into the span it bounds (up for a start, down for an end),
+/// so that a time copied from a message is inside what it says.
+fn to_second(t: &str, up: bool) -> String {
+    match parse_rfc3339(t) {
+        Some(v) => {
+            let whole = v.replace_nanosecond(0).unwrap_or(v);
+            fmt(if up && whole < v {
+                whole + time::Duration::SECOND
+            } else {
+                whole
+            })
+        }
+        None => t.to_string(),
+    }
+}
+
 impl Window {
     fn describe(&self) -> String {
         match (&self.earliest, &self.latest) {
             (Some(e), Some(l)) => {
-                let mut d = format!("{e} .. {l}");
+                let mut d = format!("{} .. {}", to_second(e, true), to_second(l, false));
                 if !self.holes.is_empty() {
                     let holes: Vec<String> = self
                         .holes
