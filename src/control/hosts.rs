@@ -462,26 +462,14 @@ pub fn show(ctx: &Ctx, name: &str) -> Result<HostView> {
 /// Unknown or local host, or it does not answer.
 pub fn accept_new_key(ctx: &mut Ctx, name: &str) -> Result<Option<(String, String)>> {
     let h = get(ctx, name)?;
-    let (Some(kind), Some(blob), Some(user), Some(identity)) = (
-        h.host_key_type.clone(),
-        h.host_key.clone(),
-        h.ssh_user.clone(),
-        h.identity.clone(),
-    ) else {
+    let (Some(target), Some(old)) = transport::ssh_target(&h) else {
         return Err(invalid(
             format!("host `{name}` is not reached over SSH: it has no host key"),
             "leave out --accept-new-key",
         ));
     };
-    let target = ssh::Target {
-        address: h.address.clone(),
-        port: h.port,
-        user,
-        identity: identity.into(),
-    };
     let where_ = format!("{}:{}", h.address, h.port);
     let new = ssh::probe_key(&target).map_err(|e| explain(&h.name, &where_, e))?;
-    let old = ssh::HostKey { kind, blob };
     if old.kind == new.kind && old.blob == new.blob {
         return Ok(None);
     }

@@ -175,29 +175,42 @@ pub fn for_host(host: &crate::catalog::hosts::HostRow) -> Result<Box<dyn Transpo
             root: host.root.clone().unwrap_or_default().into(),
         })),
         _ => {
-            let (Some(kind), Some(blob), Some(user), Some(identity)) = (
-                host.host_key_type.clone(),
-                host.host_key.clone(),
-                host.ssh_user.clone(),
-                host.identity.clone(),
-            ) else {
+            let (Some(target), Some(pinned)) = ssh_target(host) else {
                 return Err(CallError::Refused(format!(
                     "host {} has no pinned key or identity in the catalog; remove and add it again",
                     host.name
                 )));
             };
             Ok(Box::new(ssh::Ssh {
-                target: ssh::Target {
-                    address: host.address.clone(),
-                    port: host.port,
-                    user,
-                    identity: identity.into(),
-                },
-                pinned: ssh::HostKey { kind, blob },
+                target,
+                pinned,
                 host_name: host.name.clone(),
             }))
         }
     }
+}
+
+/// Where an SSH host is reached and the key pinned for it, as the catalog records them.
+pub fn ssh_target(
+    host: &crate::catalog::hosts::HostRow,
+) -> (Option<ssh::Target>, Option<ssh::HostKey>) {
+    let target = match (&host.ssh_user, &host.identity) {
+        (Some(user), Some(identity)) => Some(ssh::Target {
+            address: host.address.clone(),
+            port: host.port,
+            user: user.clone(),
+            identity: identity.into(),
+        }),
+        _ => None,
+    };
+    let pinned = match (&host.host_key_type, &host.host_key) {
+        (Some(kind), Some(blob)) => Some(ssh::HostKey {
+            kind: kind.clone(),
+            blob: blob.clone(),
+        }),
+        _ => None,
+    };
+    (target, pinned)
 }
 
 #[cfg(test)]

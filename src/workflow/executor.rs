@@ -308,28 +308,12 @@ impl Executor<'_> {
             let best_effort = serde_json::from_str::<StepSpec>(&step.spec)
                 .map(|s| s.best_effort)
                 .unwrap_or(false);
-            if best_effort {
-                // Recorded, said, and passed over: the work itself is done.
-                self.catalog.write(|tx| {
-                    workflows::step_finished(
-                        tx,
-                        wf,
-                        step.idx,
-                        step_status::FAILED,
-                        None,
-                        Some(&e.message),
-                    )?;
-                    let inst = instance_id.map(|id| instances::get(tx, id)).transpose()?;
-                    events::add(
-                        tx,
-                        inst.as_ref().map(|i| (i.id, i.name.as_str())),
-                        Some(wf),
-                        "cleanup_failed",
-                        &format!("{reason}; left as it is"),
-                    )
-                })?;
-                continue;
-            }
+            // A best-effort clean-up is recorded, said, and passed over: the work is done.
+            let (kind, said) = if best_effort {
+                ("cleanup_failed", format!("{reason}; left as it is"))
+            } else {
+                ("step_failed", reason.clone())
+            };
             self.catalog.write(|tx| {
                 workflows::step_finished(
                     tx,
@@ -339,17 +323,21 @@ impl Executor<'_> {
                     None,
                     Some(&e.message),
                 )?;
-                workflows::set_status(tx, wf, status::UNDOING, Some(&reason))?;
+                if !best_effort {
+                    workflows::set_status(tx, wf, status::UNDOING, Some(&reason))?;
+                }
                 let inst = instance_id.map(|id| instances::get(tx, id)).transpose()?;
                 events::add(
                     tx,
                     inst.as_ref().map(|i| (i.id, i.name.as_str())),
                     Some(wf),
-                    "step_failed",
-                    &reason,
-                )?;
-                Ok(())
+                    kind,
+                    &said,
+                )
             })?;
+            if best_effort {
+                continue;
+            }
             return Ok(Some(Stop::Failed(reason)));
         }
         Ok(None)

@@ -309,6 +309,31 @@ fn drop_transferred(
     steps
 }
 
+/// The steps that stream `from`'s snapshot (and, for a point-in-time restore, its logs) to
+/// `host_id`; none when it is already there.
+fn bring_here(from: &CloneFrom, host_id: i64) -> Vec<PlannedStep> {
+    if from.source_host == host_id {
+        return Vec::new();
+    }
+    let with_logs = from.recovery.is_some();
+    transfer_steps(
+        from.source,
+        from.source_host,
+        host_id,
+        from.snapshot,
+        with_logs,
+    )
+}
+
+/// The steps that drop what [`bring_here`] streamed, once `owner` runs on its own data.
+fn drop_brought(from: &CloneFrom, host_id: i64, owner: &str) -> Vec<PlannedStep> {
+    if from.source_host == host_id {
+        return Vec::new();
+    }
+    let with_logs = from.recovery.is_some();
+    drop_transferred(from.source, host_id, from.snapshot, with_logs, owner)
+}
+
 /// Where a clone comes from.
 pub struct CloneFrom<'a> {
     pub source: &'a InstanceRow,
@@ -340,17 +365,7 @@ pub fn clone(
     let snap = SnapshotRef {
         snapshot: from.snapshot.uid.clone(),
     };
-    let cross_host = from.source_host != host_id;
-    let with_logs = from.recovery.is_some();
-    if cross_host {
-        steps.extend(transfer_steps(
-            from.source,
-            from.source_host,
-            host_id,
-            from.snapshot,
-            with_logs,
-        ));
-    }
+    steps.extend(bring_here(from, host_id));
     steps.push(restore_new_step(
         new,
         host_id,
@@ -370,15 +385,7 @@ pub fn clone(
         None,
         &new.uid,
     ));
-    if cross_host {
-        steps.extend(drop_transferred(
-            from.source,
-            host_id,
-            from.snapshot,
-            with_logs,
-            &new.uid,
-        ));
-    }
+    steps.extend(drop_brought(from, host_id, &new.uid));
     steps.push(catalog_step(
         "mark-available",
         CatalogChange::SetStatus {
@@ -402,7 +409,6 @@ pub fn recover(
     host_id: i64,
     after: &SnapshotRow,
 ) -> Vec<PlannedStep> {
-    let cross_host = from.source_host != host_id;
     // A server that still runs has its last commits archived as it stops, so none is lost.
     let mut steps = vec![host_step(
         "stop-old",
@@ -412,15 +418,7 @@ pub fn recover(
         None,
         &old.uid,
     )];
-    if cross_host {
-        steps.extend(transfer_steps(
-            from.source,
-            from.source_host,
-            host_id,
-            from.snapshot,
-            true,
-        ));
-    }
+    steps.extend(bring_here(from, host_id));
     steps.push(restore_new_step(
         new,
         host_id,
@@ -429,15 +427,7 @@ pub fn recover(
         from.recovery.clone(),
     ));
     steps.push(start_step(new, host_id));
-    if cross_host {
-        steps.extend(drop_transferred(
-            from.source,
-            host_id,
-            from.snapshot,
-            true,
-            &new.uid,
-        ));
-    }
+    steps.extend(drop_brought(from, host_id, &new.uid));
     steps.push(snapshot_step("snapshot-recovered", new, host_id, after));
     steps.push(catalog_step(
         "take-over",
@@ -477,7 +467,6 @@ pub fn restore_in_place(
             mode,
         })
     };
-    let cross_host = from.source_host != host_id;
     let mut steps = vec![host_step(
         "set-data-aside",
         host_id,
@@ -486,15 +475,7 @@ pub fn restore_in_place(
         Some(aside(AsideMode::PutBack)),
         &i.uid,
     )];
-    if cross_host {
-        steps.extend(transfer_steps(
-            from.source,
-            from.source_host,
-            host_id,
-            from.snapshot,
-            true,
-        ));
-    }
+    steps.extend(bring_here(from, host_id));
     steps.push(host_step(
         "restore",
         host_id,
@@ -513,15 +494,7 @@ pub fn restore_in_place(
         &i.uid,
     ));
     steps.push(start_step(i, host_id));
-    if cross_host {
-        steps.extend(drop_transferred(
-            from.source,
-            host_id,
-            from.snapshot,
-            true,
-            &i.uid,
-        ));
-    }
+    steps.extend(drop_brought(from, host_id, &i.uid));
     steps.extend([
         snapshot_step("snapshot-restored", i, host_id, after),
         host_step(

@@ -245,16 +245,15 @@ impl TestEnv {
         )
     }
 
-    /// Runs `psql` against an instance's URL, returning its unaligned output.
-    #[track_caller]
-    pub fn psql(&self, instance: &str, sql: &str) -> String {
+    /// `psql` on an instance's URL, unaligned, stopping at the first error.
+    fn psql_run(&self, instance: &str, sql: &str) -> Output {
         let url = self
             .dbctl(&["url", instance])
             .ok()
             .stdout
             .trim()
             .to_string();
-        let out = Command::new("psql")
+        Command::new("psql")
             .args([
                 "-X",
                 "-A",
@@ -267,7 +266,13 @@ impl TestEnv {
                 sql,
             ])
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Runs `psql` against an instance's URL, returning its unaligned output.
+    #[track_caller]
+    pub fn psql(&self, instance: &str, sql: &str) -> String {
+        let out = self.psql_run(instance, sql);
         assert!(
             out.status.success(),
             "psql failed: {}",
@@ -279,26 +284,7 @@ impl TestEnv {
     /// Runs `psql` expecting it to fail; returns its error output.
     #[track_caller]
     pub fn psql_fails(&self, instance: &str, sql: &str) -> String {
-        let url = self
-            .dbctl(&["url", instance])
-            .ok()
-            .stdout
-            .trim()
-            .to_string();
-        let out = Command::new("psql")
-            .args([
-                "-X",
-                "-A",
-                "-t",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                &url,
-                "-c",
-                sql,
-            ])
-            .output()
-            .unwrap();
+        let out = self.psql_run(instance, sql);
         assert!(
             !out.status.success(),
             "psql succeeded: {}",
