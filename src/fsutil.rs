@@ -59,14 +59,31 @@ pub fn replace_file(path: &Path, data: &[u8], mode: u32) -> Result<()> {
 /// # Errors
 /// The file is missing, is a link, or cannot be read.
 pub fn read_no_follow(path: &Path) -> Result<String> {
+    read_small_no_follow(path, u64::MAX)
+}
+
+/// Reads a regular file of at most `max` bytes without following a link or blocking on a
+/// FIFO: what root reads from a directory another user controls.
+///
+/// # Errors
+/// The file is missing, is not a regular file, is larger than `max`, or cannot be read.
+pub fn read_small_no_follow(path: &Path, max: u64) -> Result<String> {
     use std::io::Read;
-    let mut f = std::fs::OpenOptions::new()
+    let f = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW)
+        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_NONBLOCK)
         .open(path)
         .with_context(|| format!("opening {} (links are not followed)", path.display()))?;
+    let meta = f.metadata()?;
+    if !meta.is_file() || meta.len() > max {
+        anyhow::bail!(
+            "{} is not a regular file of at most {max} bytes",
+            path.display()
+        );
+    }
     let mut text = String::new();
-    f.read_to_string(&mut text)
+    f.take(max)
+        .read_to_string(&mut text)
         .with_context(|| format!("reading {}", path.display()))?;
     Ok(text)
 }

@@ -280,6 +280,10 @@ pub struct SnapshotReach {
     /// Where that last commit's record starts.
     #[serde(default)]
     pub until_commit_position: Option<String>,
+    /// The first segment of the chain whose commits could not be read (pg_waldump was
+    /// missing): the last commit it knows of may not be the last there is.
+    #[serde(default)]
+    pub unscanned: Option<String>,
     /// A time before which every commit is known to be in the chain (a log switch dbhost
     /// made at that time was archived within it); None when no such switch is in it.
     #[serde(default)]

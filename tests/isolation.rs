@@ -49,6 +49,12 @@ fn links_planted_in_a_data_directory_are_never_followed() {
     let data = data_dir_of(&env.local_root(), "victim");
     std::os::unix::fs::symlink(&secret, data.join("evil")).unwrap();
     std::os::unix::fs::symlink(&secret, data.join("base/evil")).unwrap();
+    std::os::unix::fs::symlink(&secret, data.join("pg_wal/00000099.history")).unwrap();
+    // In its log archive: a sidecar that is a link to an endless file.
+    let uid = data.parent().unwrap().file_name().unwrap().to_owned();
+    let archive = env.local_root().join("wal").join(&uid);
+    std::os::unix::fs::symlink("/dev/zero", archive.join("000000010000000000000099.json")).unwrap();
+    std::fs::write(archive.join("000000010000000000000099"), b"x").unwrap();
 
     env.dbctl(&["clone", "victim", "--as", "copy", "--fresh"])
         .ok();
@@ -67,6 +73,19 @@ fn links_planted_in_a_data_directory_are_never_followed() {
         );
     }
     assert_eq!(env.psql("copy", "select x from t"), "1");
+    assert!(
+        std::fs::symlink_metadata(copy.join("pg_wal/00000099.history")).is_err(),
+        "the planted pg_wal link was copied"
+    );
+    env.dbctl(&["restorable-window", "victim"]).ok();
+    // A file in the data directory that is not the server's own is never copied out.
+    std::fs::write(data.join("base/not-mine"), "root's").unwrap();
+    env.dbctl(&["snapshot", "create", "victim"])
+        .fails_with(1)
+        .stderr
+        .contains("not the instance's")
+        .then_some(())
+        .expect("the refusal names the file's owner");
     // The snapshot itself kept no link either, and verifies.
     let snaps = env.snapshots("victim");
     let id = snaps[0]["id"].to_string();

@@ -96,11 +96,13 @@ impl Host {
     }
 
     /// The instance's directory, made private: its OS user may pass through to its data,
-    /// nobody else may list it.
-    pub(crate) fn make_instance_dir(&self, name: &str) -> Result<std::path::PathBuf> {
+    /// nobody else may list it. `closed` shuts out its OS user too, while dbhost copies and
+    /// gives files to it (nothing of the user's may race that).
+    pub(crate) fn make_instance_dir(&self, name: &str, closed: bool) -> Result<std::path::PathBuf> {
         let dir = self.layout.instance(name);
         std::fs::create_dir_all(&dir)?;
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o711))?;
+        let mode = if closed { 0o700 } else { 0o711 };
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode))?;
         Ok(dir)
     }
 
@@ -354,7 +356,7 @@ impl Host {
                 "provision needs an admin password",
             ));
         }
-        self.make_instance_dir(&spec.instance)?;
+        self.make_instance_dir(&spec.instance, false)?;
         let port = self.reserve_port(&spec.instance, spec.port)?;
         let os_user = self.new_instance_user(&spec.instance)?;
         let ctx = self.ctx(os_user.as_deref())?;
@@ -497,9 +499,18 @@ impl Host {
         }
         self.storage()?.remove_tree(&dir)?;
         // Logs serve only a snapshot they follow: with none of this instance here (a create
-        // that failed, a delete that keeps nothing), its archive goes too.
+        // that failed, a delete that keeps nothing), its archive goes too. One that stays
+        // becomes dbhost's: the OS user's id is freed below and may be handed out again.
         if !self.has_snapshots_of(name) {
             crate::agent::wal::prune_keeping(&self.layout, name, std::iter::empty())?;
+        } else if self.run_as.switches() {
+            let d = crate::agent::wal::dir(&self.layout, name);
+            for rel in crate::agent::manifest::files_under(&d).unwrap_or_default() {
+                std::os::unix::fs::lchown(d.join(rel), Some(0), Some(0))?;
+            }
+            if d.exists() {
+                std::os::unix::fs::lchown(&d, Some(0), Some(0))?;
+            }
         }
         // Its own socket directory and OS user go with it (a provision that never finished
         // may have made the user without recording it).

@@ -145,7 +145,8 @@ pub fn ensure_instance_user(root: &Path, instance: &str) -> Result<RunAs> {
     RunAs::resolve(&name)
 }
 
-/// Removes the OS user dbhost made for `instance`, if there is one.
+/// Removes the OS user dbhost made for `instance`, if there is one, after ending every
+/// process it still has (a database superuser may have left some behind).
 ///
 /// # Errors
 /// userdel fails.
@@ -153,10 +154,41 @@ pub fn remove_instance_user(root: &Path, instance: &str) -> Result<()> {
     let name = instance_user_name(root, instance);
     if let Some(u) = User::from_name(&name)? {
         if u.gecos.to_str().ok() == Some(user_comment(instance).as_str()) {
+            kill_processes_of(u.uid);
             run_checked(Command::new(sbin("userdel")).arg(&name), "userdel")?;
         }
     }
     Ok(())
+}
+
+/// Ends (SIGKILL) every process running as `uid`, which belongs to one instance alone:
+/// nothing of a tenant's may outlive its server while dbhost works on its files.
+pub fn kill_processes_of(uid: Uid) {
+    if uid.is_root() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        let owned = std::fs::read_to_string(e.path().join("status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("Uid:"))
+                    .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+            })
+            .is_some_and(|real| real == uid.as_raw().to_string());
+        if owned {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
 }
 
 /// Runs `cmd`, returning its output, or an error carrying the tail of its stderr and stdout.

@@ -397,7 +397,7 @@ impl Host {
         if !problems.is_empty() {
             return Err(corrupt(&spec.snapshot, &problems));
         }
-        self.make_instance_dir(&spec.instance)?;
+        self.make_instance_dir(&spec.instance, true)?;
         let port = self.reserve_port(&spec.instance, wanted_port)?;
         let os_user = match &existing {
             Some(meta) => meta.os_user.clone(),
@@ -449,7 +449,7 @@ impl Host {
                     )?;
                     r.staged = true;
                 }
-                self.resolve_latest(&r, &info)
+                self.resolve_latest(&r, &info, &spec.instance)
             })
             .transpose()?;
         engine
@@ -463,6 +463,8 @@ impl Host {
             )
             .map_err(engine_failed)?;
         std::fs::rename(&partial, &data)?;
+        // Everything is the instance's now: its server may pass through to its data.
+        self.make_instance_dir(&spec.instance, false)?;
         let version = engine
             .detect(&self.cfg)
             .map(|f| f.version)
@@ -492,23 +494,35 @@ impl Host {
         &self,
         r: &crate::wire::RecoverySpec,
         snap: &SnapshotInfo,
+        instance: &str,
     ) -> Result<(crate::wire::RecoverySpec, String)> {
         use crate::wire::Target;
         valid_name(&r.wal_instance)?;
         match &r.target {
             Target::Latest => {
-                let cov = crate::agent::wal::coverage(
-                    &self.layout,
-                    &crate::wire::CoverageSpec {
-                        instance: r.wal_instance.clone(),
-                        snapshots: vec![crate::wire::SnapshotStart {
-                            snapshot: snap.snapshot.clone(),
-                            position: snap.position.clone(),
-                            timeline: snap.timeline,
-                        }],
-                    },
-                )?;
+                let spec = crate::wire::CoverageSpec {
+                    instance: r.wal_instance.clone(),
+                    snapshots: vec![crate::wire::SnapshotStart {
+                        snapshot: snap.snapshot.clone(),
+                        position: snap.position.clone(),
+                        timeline: snap.timeline,
+                    }],
+                };
+                // From exactly the logs replay will read: staged copies when there are.
+                let cov = if r.staged {
+                    crate::agent::wal::staged_coverage(&self.layout, instance, &spec)?
+                } else {
+                    crate::agent::wal::coverage(&self.layout, &spec)?
+                };
                 let reach = cov.snapshots.first().context("no coverage")?;
+                if let Some(blind) = &reach.unscanned {
+                    return Err(wire_err(
+                        ErrorCode::EngineFailed,
+                        format!(
+                            "the commits in log segment {blind} could not be read (pg_waldump missing when it was archived), so the last commit is unknown; give --lsn or --at instead"
+                        ),
+                    ));
+                }
                 if let Some(missing) = &reach.gap {
                     return Err(wire_err(
                         ErrorCode::SnapshotCorrupt,
@@ -555,7 +569,13 @@ impl Host {
         match spec.mode {
             AsideMode::Set => {
                 // Everything the old data committed is archived first: it stays restorable.
+                // Nothing of the instance's user runs on while its data is replaced.
                 self.stop_archived(&spec.instance)?;
+                if let Some(u) = meta.os_user.as_deref() {
+                    if let Ok(Some(user)) = nix::unistd::User::from_name(u) {
+                        crate::agent::osuser::kill_processes_of(user.uid);
+                    }
+                }
                 if data.exists() && !aside.exists() {
                     std::fs::rename(&data, &aside)?;
                 }
@@ -569,6 +589,8 @@ impl Host {
                     storage.remove_tree(&data)?;
                     std::fs::rename(&aside, &data)?;
                 }
+                // A restore that stopped part-way left the directory shut.
+                self.make_instance_dir(&spec.instance, false)?;
                 // A server broken before the restore may not start; it is back as it was.
                 let _ = engine.start(&self.ctx(meta.os_user.as_deref())?, &spec.instance, &meta);
             }

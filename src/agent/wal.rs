@@ -27,6 +27,14 @@ pub struct Segment {
     /// Where the last commit record starts: recovery can stop right after it.
     #[serde(default)]
     pub last_commit_lsn: Option<String>,
+    /// Whether its commits were read at all (pg_waldump ran): without that, "no commit" in
+    /// it means nothing.
+    #[serde(default = "yes")]
+    pub scanned: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 pub fn dir(layout: &Layout, instance: &str) -> PathBuf {
@@ -97,28 +105,53 @@ pub fn archive(
     out.sync_all()?;
     drop(out);
     std::fs::rename(&tmp, &target)?;
-    let (first_commit, last_commit, last_commit_lsn) = waldump
-        .map(|w| commit_range(w, &d, name))
-        .unwrap_or_default();
+    // Read from the previous segment on, when it is here: a commit record that began there
+    // and ends in this one is readable only now, and belongs to that one.
+    let prev = prev_segment(name).filter(|p| d.join(p).exists() && sidecar(&d, p).exists());
+    let scan = waldump.and_then(|w| commits(w, &d, prev.as_deref().unwrap_or(name), name));
+    let in_segment = |seg: &str, lsn: &str| {
+        u32::from_str_radix(&seg[..8], 16)
+            .ok()
+            .and_then(|tl| segment_of(lsn, tl))
+            .is_some_and(|s| s == seg)
+    };
+    if let (Some(p), Some(found)) = (&prev, &scan) {
+        let theirs: Vec<&(String, String)> =
+            found.iter().filter(|(_, l)| in_segment(p, l)).collect();
+        if let (Ok(mut side), Some((t, l))) = (read_sidecar(&d, p), theirs.last()) {
+            if side.last_commit_lsn.as_deref() != Some(l.as_str()) {
+                side.first_commit = side.first_commit.or_else(|| Some(t.clone()));
+                side.last_commit = Some(t.clone());
+                side.last_commit_lsn = Some(l.clone());
+                crate::fsutil::write_atomic(&sidecar(&d, p), &serde_json::to_vec(&side)?, 0o600)?;
+            }
+        }
+    }
+    let mine: Vec<&(String, String)> = scan
+        .iter()
+        .flatten()
+        .filter(|(_, l)| in_segment(name, l))
+        .collect();
     let seg = Segment {
         name: name.into(),
         size,
         sha256: hex(&h.finalize()),
         archived_at: now(),
-        first_commit,
-        last_commit,
-        last_commit_lsn,
+        first_commit: mine.first().map(|(t, _)| t.clone()),
+        last_commit: mine.last().map(|(t, _)| t.clone()),
+        last_commit_lsn: mine.last().map(|(_, l)| l.clone()),
+        scanned: scan.is_some() || name.len() != 24,
     };
     crate::fsutil::write_atomic(&sidecar(&d, name), &serde_json::to_vec(&seg)?, 0o600)?;
     Ok(seg)
 }
 
+/// A sidecar as the archive's owner wrote it: read as root, so never through a link, from
+/// a FIFO, or larger than any sidecar is.
 fn read_sidecar(d: &Path, name: &str) -> Result<Segment> {
     let p = sidecar(d, name);
-    serde_json::from_str(
-        &std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?,
-    )
-    .with_context(|| format!("parsing {}", p.display()))
+    serde_json::from_str(&crate::fsutil::read_small_no_follow(&p, 64 << 10)?)
+        .with_context(|| format!("parsing {}", p.display()))
 }
 
 /// Copies archived `name` to `dest` after checking it against its recorded checksum.
@@ -269,32 +302,42 @@ pub fn add_mark(layout: &Layout, instance: &str, segment: &str, before: &str) ->
     crate::fsutil::write_atomic(&p, &serde_json::to_vec(&all)?, 0o600)
 }
 
-/// First and last commit times in a segment and where its last commit record starts, read
-/// with pg_waldump. The last record of a segment may continue into the next one; pg_waldump
-/// then stops with an error after printing what it could, which is all we need.
-fn commit_range(
-    waldump: &Path,
-    dir: &Path,
-    name: &str,
-) -> (Option<String>, Option<String>, Option<String>) {
-    if name.len() != 24 {
-        return (None, None, None);
+/// Every commit record (time, where it starts) from the start of segment `from` through
+/// segment `to`, read with pg_waldump; None when pg_waldump cannot be run. The last record
+/// may continue into a segment not archived yet: pg_waldump then stops with an error after
+/// printing what it could, which is all there is.
+fn commits(waldump: &Path, dir: &Path, from: &str, to: &str) -> Option<Vec<(String, String)>> {
+    if to.len() != 24 {
+        return Some(Vec::new());
     }
-    let Ok(out) = std::process::Command::new(waldump)
+    let out = std::process::Command::new(waldump)
         .arg("-p")
         .arg(dir)
-        .args(["-r", "Transaction", name])
+        .args(["-r", "Transaction", from, to])
         .output()
-    else {
-        return (None, None, None);
-    };
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let commits: Vec<&str> = text.lines().filter(|l| commit_time(l).is_some()).collect();
-    (
-        commits.first().and_then(|l| commit_time(l)),
-        commits.last().and_then(|l| commit_time(l)),
-        commits.last().and_then(|l| record_lsn(l)),
+    Some(
+        text.lines()
+            .filter_map(|l| Some((commit_time(l)?, record_lsn(l)?)))
+            .collect(),
     )
+}
+
+/// The segment before `name` on the same timeline.
+fn prev_segment(name: &str) -> Option<String> {
+    if name.len() != 24 {
+        return None;
+    }
+    let tl = &name[..8];
+    let log = u64::from_str_radix(&name[8..16], 16).ok()?;
+    let seg = u64::from_str_radix(&name[16..24], 16).ok()?;
+    let (log, seg) = match (log, seg) {
+        (0, 0) => return None,
+        (l, 0) => (l - 1, 0xFF),
+        (l, s) => (l, s - 1),
+    };
+    Some(format!("{tl}{log:08X}{seg:08X}"))
 }
 
 /// "... lsn: 0/03000060, prev ..." -> "0/3000060".
@@ -412,6 +455,11 @@ pub fn export(
     let d = dir(layout, &spec.instance);
     std::fs::create_dir_all(&d)?;
     let include = |rel: &str| {
+        // Only the archive's own top-level files: the directory belongs to the instance's
+        // OS user, who may have made subdirectories or links in it.
+        if rel.contains('/') {
+            return false;
+        }
         let name = rel.trim_end_matches(".json");
         if name.ends_with(".history") {
             return true;
@@ -496,13 +544,36 @@ pub fn coverage(
     layout: &Layout,
     spec: &crate::wire::CoverageSpec,
 ) -> Result<crate::wire::Coverage> {
-    let segs = list(layout, &spec.instance)?;
+    coverage_in(
+        &dir(layout, &spec.instance),
+        &marks(layout, &spec.instance),
+        spec,
+    )
+}
+
+/// [`coverage`] of the logs staged for a restored `instance`: what its replay will have.
+///
+/// # Errors
+/// A position is malformed.
+pub fn staged_coverage(
+    layout: &Layout,
+    instance: &str,
+    spec: &crate::wire::CoverageSpec,
+) -> Result<crate::wire::Coverage> {
+    coverage_in(&layout.restore_wal(instance), &[], spec)
+}
+
+fn coverage_in(
+    d: &Path,
+    marks: &[Mark],
+    spec: &crate::wire::CoverageSpec,
+) -> Result<crate::wire::Coverage> {
+    let segs = list_dir(d);
     let by_name: std::collections::BTreeMap<&str, &Segment> = segs
         .iter()
         .filter(|s| s.name.len() == 24)
         .map(|s| (s.name.as_str(), s))
         .collect();
-    let marks = marks(layout, &spec.instance);
     let mut reaches = Vec::new();
     for q in &spec.snapshots {
         let Some(start) = segment_of(&q.position, q.timeline) else {
@@ -521,6 +592,7 @@ pub fn coverage(
             snapshot: q.snapshot.clone(),
             until_time: max_time(covered.iter().filter_map(|s| s.last_commit.as_ref())),
             until_commit_position: covered.iter().rev().find_map(|s| s.last_commit_lsn.clone()),
+            unscanned: covered.iter().find(|s| !s.scanned).map(|s| s.name.clone()),
             complete_until: max_time(
                 marks
                     .iter()

@@ -90,6 +90,20 @@ pub fn insert(conn: &Connection, i: &InstanceRow) -> Result<i64> {
 
 /// The live (not deleted) instance called `name`.
 ///
+/// The instances a workflow holds (a recovery holds the old one and the one it makes).
+///
+/// # Errors
+/// The query fails.
+pub fn leased_by(conn: &Connection, workflow_id: i64) -> Result<Vec<InstanceRow>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT {COLS} FROM instances WHERE lease_workflow_id = ?1"
+    ))?;
+    let rows = st
+        .query_map([workflow_id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
 /// Whether any instance, live or gone, ever had this name.
 ///
 /// # Errors

@@ -534,6 +534,8 @@ pub fn remove(ctx: &mut Ctx, name: &str, dry_run: bool, force: bool) -> Result<R
                     if workflows::find(tx, wf)?
                         .is_some_and(|w| !workflows::status::is_finished(&w.status))
                     {
+                        // What it was making elsewhere cannot be finished or undone through
+                        // this host: it is left failed, for a person to delete.
                         workflows::set_status(
                             tx,
                             wf,
@@ -541,6 +543,13 @@ pub fn remove(ctx: &mut Ctx, name: &str, dry_run: bool, force: bool) -> Result<R
                             Some(&format!("host {name} was removed")),
                         )?;
                         workflows::release(tx, wf)?;
+                        crate::catalog::snapshots::fail_unfinished(tx, wf, false)?;
+                        for other in instances::leased_by(tx, wf)? {
+                            instances::set_lease(tx, other.id, None)?;
+                            if other.id != i.id && other.status == instances::status::CREATING {
+                                instances::set_status(tx, other.id, instances::status::FAILED)?;
+                            }
+                        }
                     }
                 }
                 instances::set_lease(tx, i.id, None)?;

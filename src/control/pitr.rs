@@ -403,8 +403,21 @@ pub fn choose(
         }
         (pairs, cov) = coverage(ctx, inst)?;
     }
-    // Positions belong to one incarnation's log: they choose among its snapshots only.
-    let candidate = |r: &&Reach| !matches!(target, Target::Lsn(_)) || r.origin.id == inst.id;
+    // Positions belong to one incarnation's log: they choose among its snapshots only. So
+    // does `latest`, and only on the timeline the log goes on with: a snapshot taken before
+    // an in-place restore would replay the branch that restore abandoned.
+    let newest_timeline = cov
+        .last_segment
+        .as_deref()
+        .and_then(|s| u32::from_str_radix(s.get(..8)?, 16).ok());
+    let candidate = |r: &&Reach| match target {
+        Target::Time(_) => true,
+        Target::Lsn(_) => r.origin.id == inst.id,
+        Target::Latest => {
+            r.origin.id == inst.id
+                && newest_timeline.is_none_or(|tl| r.snap.timeline.unwrap_or(1) >= tl)
+        }
+    };
     if let Some(chosen) = pairs
         .iter()
         .filter(candidate)
@@ -430,6 +443,16 @@ pub fn choose(
                 let t = parse_rfc3339(t);
                 match r.until_time.as_deref().and_then(parse_rfc3339) {
                     Some(last) if t < Some(last) => target.clone(),
+                    _ if r.unscanned.is_some() => {
+                        return Err(invalid(
+                            format!(
+                                "the commits in log segment {} could not be read when it was archived, so which commit is the last before {} is unknown",
+                                r.unscanned.clone().unwrap_or_default(),
+                                fmt(t.unwrap_or(OffsetDateTime::UNIX_EPOCH))
+                            ),
+                            "give a position (--lsn) instead",
+                        ))
+                    }
                     _ => last_commit(),
                 }
             }
@@ -450,6 +473,10 @@ pub fn choose(
             w.latest_position
                 .clone()
                 .unwrap_or_else(|| "nothing".into())
+        ),
+        Target::Latest if w.snapshots > 0 => format!(
+            "`{}` has no snapshot on the timeline its log goes on with (an in-place restore came after them)",
+            inst.name
         ),
         Target::Latest => format!("`{}` has no snapshot to restore from", inst.name),
     };

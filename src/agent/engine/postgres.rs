@@ -495,6 +495,7 @@ fn capture_tablespaces(live: &Path, target: &Path) -> Result<()> {
             &|r: &str| r.split('/').any(|p| p.starts_with("pgsql_tmp")),
             None,
             &mut Default::default(),
+            Some(owner),
         )
         .with_context(|| format!("copying tablespace {oid} from {}", src.display()))?;
         std::fs::remove_file(e.path())?;
@@ -684,19 +685,23 @@ impl Engine for Postgres {
         let _ = map_hex;
         // Every segment from the backup's start on (the slot still holds them), so that
         // recovery reaches the stop position from the snapshot alone.
+        // Only the server's own regular files: a link planted there is never followed.
         let wal_dir = target.join("pg_wal");
         std::fs::create_dir_all(&wal_dir)?;
+        let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&live)?);
         for e in std::fs::read_dir(live.join("pg_wal"))?.flatten() {
             let n = e.file_name().to_string_lossy().into_owned();
-            let wanted =
-                (is_wal_segment(&n) && n[8..] >= start_wal[8..]) || n.ends_with(".history");
+            let regular = e.file_type().is_ok_and(|t| t.is_file());
+            let wanted = regular
+                && ((is_wal_segment(&n) && n[8..] >= start_wal[8..]) || n.ends_with(".history"));
             if wanted {
-                match std::fs::copy(e.path(), wal_dir.join(&n)) {
-                    Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
-                        s.close();
-                        return Err(err).with_context(|| format!("copying WAL segment {n}"));
-                    }
-                    _ => {}
+                if let Err(err) = crate::agent::storage::plain::copy_file_owned(
+                    &e.path(),
+                    &wal_dir.join(&n),
+                    Some(owner),
+                ) {
+                    s.close();
+                    return Err(err).with_context(|| format!("copying WAL segment {n}"));
                 }
             }
         }
@@ -773,10 +778,9 @@ impl Engine for Postgres {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(120) {
             let archived = crate::agent::wal::list(host.layout, name)?;
-            if archived
-                .iter()
-                .any(|seg| seg.name.len() == 24 && seg.name >= segment)
-            {
+            if archived.iter().any(|seg| {
+                seg.name.len() == 24 && seg.name[..8] == segment[..8] && seg.name >= segment
+            }) {
                 return Ok(segment);
             }
             std::thread::sleep(Duration::from_millis(200));

@@ -101,7 +101,16 @@ impl Storage for Btrfs {
         if !is_subvolume(source) {
             // Made before the root was on btrfs: copy, as the plain backend would.
             let mut stats = CaptureStats::default();
-            copy_tree(source, target, "", skip, previous.as_ref(), &mut stats)?;
+            let owner = std::fs::metadata(source)?.uid();
+            copy_tree(
+                source,
+                target,
+                "",
+                skip,
+                previous.as_ref(),
+                &mut stats,
+                Some(owner),
+            )?;
             return Ok(stats);
         }
         btrfs(

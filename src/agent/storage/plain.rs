@@ -21,6 +21,16 @@ const FICLONE: nix::libc::c_ulong = 0x4004_9409;
 /// Copies one file (reflink when possible), keeping mode and owner. Ok(None) when the source
 /// vanished (a live database drops files while it is copied).
 pub fn copy_file(src: &Path, dst: &Path) -> Result<Option<u64>> {
+    copy_file_owned(src, dst, None)
+}
+
+/// [`copy_file`] of a file that must belong to `owner` (when given): a tree another user
+/// controls may have a link or another's file swapped in, and root copies only that user's
+/// own files out of it. Anything but a regular file is skipped.
+///
+/// # Errors
+/// The file belongs to someone else, or cannot be copied.
+pub fn copy_file_owned(src: &Path, dst: &Path, owner: Option<u32>) -> Result<Option<u64>> {
     // A link swapped in after the listing is not followed: the tree belongs to another user.
     let mut s = match OpenOptions::new()
         .read(true)
@@ -32,6 +42,16 @@ pub fn copy_file(src: &Path, dst: &Path) -> Result<Option<u64>> {
         Err(e) => return Err(e).with_context(|| format!("opening {}", src.display())),
     };
     let meta = s.metadata()?;
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    if owner.is_some_and(|o| o != meta.uid()) {
+        anyhow::bail!(
+            "{} belongs to uid {}, not the instance's: refusing to copy it",
+            src.display(),
+            meta.uid()
+        );
+    }
     let mut d = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -64,7 +84,8 @@ fn copy_dir_meta(src: &Path, dst: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Recursively copies `src` into `dst` (absent). `rel` is the path below the top.
+/// Recursively copies `src` into `dst` (absent). `rel` is the path below the top. With
+/// `owner`, every file copied must belong to that uid (see [`copy_file_owned`]).
 pub fn copy_tree(
     src: &Path,
     dst: &Path,
@@ -72,6 +93,7 @@ pub fn copy_tree(
     skip: &dyn Fn(&str) -> bool,
     previous: Option<&Previous>,
     stats: &mut CaptureStats,
+    owner: Option<u32>,
 ) -> Result<()> {
     copy_dir_meta(src, dst)?;
     let entries = match std::fs::read_dir(src) {
@@ -92,7 +114,7 @@ pub fn copy_tree(
         let Ok(ft) = e.file_type() else { continue };
         let (s, d) = (e.path(), dst.join(&name));
         if ft.is_dir() {
-            copy_tree(&s, &d, &child_rel, skip, previous, stats)?;
+            copy_tree(&s, &d, &child_rel, skip, previous, stats, owner)?;
         } else if ft.is_file() {
             // Stat before copying: a write during the copy then changes the mtime, and the next
             // snapshot copies the file again instead of sharing a copy that may predate it.
@@ -112,7 +134,7 @@ pub fn copy_tree(
                     continue;
                 }
             }
-            if let Some(n) = copy_file(&s, &d)? {
+            if let Some(n) = copy_file_owned(&s, &d, owner)? {
                 stats.files += 1;
                 stats.bytes += n;
             }
@@ -126,7 +148,15 @@ pub fn copy_tree(
 
 /// A full, independent copy of `src` at `dst` (reflinked where possible, never hard linked).
 pub fn copy_all(src: &Path, dst: &Path) -> Result<()> {
-    copy_tree(src, dst, "", &|_| false, None, &mut CaptureStats::default())
+    copy_tree(
+        src,
+        dst,
+        "",
+        &|_| false,
+        None,
+        &mut CaptureStats::default(),
+        None,
+    )
 }
 
 impl Storage for Plain {
@@ -155,7 +185,16 @@ impl Storage for Plain {
         previous: Option<Previous>,
     ) -> Result<CaptureStats> {
         let mut stats = CaptureStats::default();
-        copy_tree(source, target, "", skip, previous.as_ref(), &mut stats)?;
+        let owner = std::fs::metadata(source)?.uid();
+        copy_tree(
+            source,
+            target,
+            "",
+            skip,
+            previous.as_ref(),
+            &mut stats,
+            Some(owner),
+        )?;
         Ok(stats)
     }
 
