@@ -514,3 +514,36 @@ fn history_stays_restorable_after_in_place_restores_and_recovery() {
     .ok();
     assert_eq!(markers(&env, "old-point"), "1");
 }
+
+#[test]
+fn latest_never_replays_a_branch_an_in_place_restore_abandoned() {
+    let env = source_with_snapshot();
+    let (m1, _) = commit_marker(&env, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let (m2, _) = commit_marker(&env, 2);
+    wait_for_window_past(&env, "src", &m2);
+    env.dbctl(&[
+        "restore",
+        "src",
+        "--at",
+        &between(&m1, &m2),
+        "--in-place",
+        "--yes",
+    ])
+    .ok();
+    assert_eq!(markers(&env, "src"), "1");
+    // Without the snapshot taken after the restore, only the abandoned branch has one.
+    let after = env
+        .snapshots("src")
+        .into_iter()
+        .find(|s| s["tag"] == "after-restore")
+        .unwrap();
+    env.dbctl(&["snapshot", "delete", &after["id"].to_string()])
+        .ok();
+    env.dbctl(&["clone", "src", "--as", "x", "--latest"])
+        .one_line_error(2, "timeline its log goes on with");
+    // A new snapshot makes it restorable again, with the restored history.
+    env.dbctl(&["snapshot", "create", "src"]).ok();
+    env.dbctl(&["clone", "src", "--as", "y", "--latest"]).ok();
+    assert_eq!(markers(&env, "y"), "1");
+}

@@ -776,6 +776,11 @@ mod tests {
             next_segment("0000000100000001000000FF").unwrap(),
             "000000010000000200000000"
         );
+        assert_eq!(
+            prev_segment("000000010000000200000000").unwrap(),
+            "0000000100000001000000FF"
+        );
+        assert_eq!(prev_segment("000000010000000000000000"), None);
         let line = "rmgr: Transaction len (rec/tot):     34/    34, tx:        735, lsn: 0/03000060, prev 0/03000028, desc: COMMIT 2026-11-24 20:40:01.123456 UTC";
         assert_eq!(commit_time(line).unwrap(), "2026-11-24T20:40:01.123456Z");
         assert_eq!(record_lsn(line).unwrap(), "0/3000060");
