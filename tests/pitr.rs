@@ -461,27 +461,12 @@ fn recover_of_a_serving_instance_asks_first_and_loses_no_commit() {
 
 #[test]
 fn history_stays_restorable_after_in_place_restores_and_recovery() {
-    let env = source_with_snapshot();
-    let first = env.snapshots("src")[0].clone();
-    let (m1, _) = commit_marker(&env, 1);
-    std::thread::sleep(Duration::from_millis(300));
-    let (m2, _) = commit_marker(&env, 2);
-    std::thread::sleep(Duration::from_millis(300));
-    let after_two = env.psql(
-        "src",
-        "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-    );
-    wait_for_window_past(&env, "src", &m2);
-    env.dbctl(&[
-        "restore",
-        "src",
-        "--at",
-        &between(&m1, &m2),
-        "--in-place",
-        "--yes",
-    ])
-    .ok();
-    assert_eq!(markers(&env, "src"), "1");
+    let (env, m1, m2, after_two) = source_restored_in_place_to_one();
+    let first = env
+        .snapshots("src")
+        .into_iter()
+        .find(|s| s["tag"] != "after-restore")
+        .unwrap();
     // Before the in-place restore, the instance held 1 and 2: that point still restores.
     let w = env
         .dbctl(&["restorable-window", "src", "-o", "json"])
@@ -517,21 +502,7 @@ fn history_stays_restorable_after_in_place_restores_and_recovery() {
 
 #[test]
 fn latest_never_replays_a_branch_an_in_place_restore_abandoned() {
-    let env = source_with_snapshot();
-    let (m1, _) = commit_marker(&env, 1);
-    std::thread::sleep(Duration::from_millis(300));
-    let (m2, _) = commit_marker(&env, 2);
-    wait_for_window_past(&env, "src", &m2);
-    env.dbctl(&[
-        "restore",
-        "src",
-        "--at",
-        &between(&m1, &m2),
-        "--in-place",
-        "--yes",
-    ])
-    .ok();
-    assert_eq!(markers(&env, "src"), "1");
+    let (env, ..) = source_restored_in_place_to_one();
     // Without the snapshot taken after the restore, only the abandoned branch has one.
     let after = env
         .snapshots("src")
@@ -546,4 +517,30 @@ fn latest_never_replays_a_branch_an_in_place_restore_abandoned() {
     env.dbctl(&["snapshot", "create", "src"]).ok();
     env.dbctl(&["clone", "src", "--as", "y", "--latest"]).ok();
     assert_eq!(markers(&env, "y"), "1");
+}
+
+/// `src` with markers 1 and 2 committed, then restored in place to between them (it holds 1).
+/// Returns the two markers' times and a time after the second, before the restore.
+fn source_restored_in_place_to_one() -> (TestEnv, String, String, String) {
+    let env = source_with_snapshot();
+    let (m1, _) = commit_marker(&env, 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let (m2, _) = commit_marker(&env, 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let after_two = env.psql(
+        "src",
+        "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    );
+    wait_for_window_past(&env, "src", &m2);
+    env.dbctl(&[
+        "restore",
+        "src",
+        "--at",
+        &between(&m1, &m2),
+        "--in-place",
+        "--yes",
+    ])
+    .ok();
+    assert_eq!(markers(&env, "src"), "1");
+    (env, m1, m2, after_two)
 }

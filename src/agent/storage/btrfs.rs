@@ -1,7 +1,7 @@
 //! The btrfs backend: data directories are subvolumes, snapshots are read-only snapshots,
 //! clones are writable snapshots (constant time in the data size).
 
-use super::plain::{copy_all, copy_tree};
+use super::plain::{capture_copy, copy_all};
 use super::{CaptureStats, Previous, Storage};
 use crate::agent::osuser::run_checked;
 use anyhow::{Context, Result};
@@ -100,18 +100,7 @@ impl Storage for Btrfs {
     ) -> Result<CaptureStats> {
         if !is_subvolume(source) {
             // Made before the root was on btrfs: copy, as the plain backend would.
-            let mut stats = CaptureStats::default();
-            let owner = std::fs::metadata(source)?.uid();
-            copy_tree(
-                source,
-                target,
-                "",
-                skip,
-                previous.as_ref(),
-                &mut stats,
-                Some(owner),
-            )?;
-            return Ok(stats);
+            return capture_copy(source, target, skip, previous);
         }
         btrfs(
             &[

@@ -146,6 +146,31 @@ pub fn copy_tree(
     Ok(())
 }
 
+/// A capture by copying: only files of the live tree's own user, unchanged ones shared with
+/// `previous`.
+///
+/// # Errors
+/// A file is not the tree's owner's, or cannot be copied.
+pub fn capture_copy(
+    source: &Path,
+    target: &Path,
+    skip: &dyn Fn(&str) -> bool,
+    previous: Option<Previous>,
+) -> Result<CaptureStats> {
+    let mut stats = CaptureStats::default();
+    let owner = std::fs::metadata(source)?.uid();
+    copy_tree(
+        source,
+        target,
+        "",
+        skip,
+        previous.as_ref(),
+        &mut stats,
+        Some(owner),
+    )?;
+    Ok(stats)
+}
+
 /// A full, independent copy of `src` at `dst` (reflinked where possible, never hard linked).
 pub fn copy_all(src: &Path, dst: &Path) -> Result<()> {
     copy_tree(
@@ -184,18 +209,7 @@ impl Storage for Plain {
         skip: &dyn Fn(&str) -> bool,
         previous: Option<Previous>,
     ) -> Result<CaptureStats> {
-        let mut stats = CaptureStats::default();
-        let owner = std::fs::metadata(source)?.uid();
-        copy_tree(
-            source,
-            target,
-            "",
-            skip,
-            previous.as_ref(),
-            &mut stats,
-            Some(owner),
-        )?;
-        Ok(stats)
+        capture_copy(source, target, skip, previous)
     }
 
     fn seal(&self, _path: &Path) -> Result<()> {
