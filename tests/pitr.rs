@@ -169,11 +169,12 @@ fn every_segment_is_archived_with_its_checksum_and_a_damaged_one_is_refused() {
     commit_marker(&env, 2);
     wait_for_window_past(&env, "src", &at);
     let archive = env.local_root().join("wal").join(src_uid(&env));
+    // The newest segment whose record is written (the archiver may be storing the next).
     let seg = std::fs::read_dir(&archive)
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.len() == 24)
+        .filter(|n| n.len() == 24 && archive.join(format!("{n}.json")).exists())
         .max()
         .unwrap();
     let side: serde_json::Value = serde_json::from_str(

@@ -1,6 +1,18 @@
 //! Remote hosts over real sshd: forced commands, key types, host-key pinning, refusals.
 
-use crate::common::{whoami, TestEnv};
+use crate::common::{whoami, SshHost, TestEnv};
+
+/// Two SSH hosts, `src-host` and `dst-host`, and an instance `prod` on the first.
+fn prod_on_src_host() -> (TestEnv, SshHost, SshHost) {
+    let mut env = TestEnv::new();
+    env.init();
+    let h1 = env.ssh_host("src-host", 1, "ed25519", None);
+    let h2 = env.ssh_host("dst-host", 2, "ed25519", None);
+    env.add_host(&h1).ok();
+    env.add_host(&h2).ok();
+    env.dbctl(&["create", "prod", "--host", "src-host"]).ok();
+    (env, h1, h2)
+}
 
 #[test]
 fn remote_hosts_over_ssh_with_forced_commands() {
@@ -336,13 +348,7 @@ fn a_host_without_the_engine_is_not_chosen_or_accepted() {
 
 #[test]
 fn cross_host_clones_stream_through_dbctl_and_a_cut_stream_leaves_nothing() {
-    let mut env = TestEnv::new();
-    env.init();
-    let h1 = env.ssh_host("src-host", 1, "ed25519", None);
-    let h2 = env.ssh_host("dst-host", 2, "ed25519", None);
-    env.add_host(&h1).ok();
-    env.add_host(&h2).ok();
-    env.dbctl(&["create", "prod", "--host", "src-host"]).ok();
+    let (env, _h1, h2) = prod_on_src_host();
     env.psql(
         "prod",
         "create table t as select g, md5(g::text) as h from generate_series(1, 20000) g",
@@ -582,13 +588,7 @@ fn recover_onto_another_host_and_refuse_clearly_when_the_host_is_gone() {
 
 #[test]
 fn a_cross_host_clone_from_a_corrupted_snapshot_ends_naming_the_file() {
-    let mut env = TestEnv::new();
-    env.init();
-    let h1 = env.ssh_host("src-host", 1, "ed25519", None);
-    let h2 = env.ssh_host("dst-host", 2, "ed25519", None);
-    env.add_host(&h1).ok();
-    env.add_host(&h2).ok();
-    env.dbctl(&["create", "prod", "--host", "src-host"]).ok();
+    let (env, h1, h2) = prod_on_src_host();
     // Enough data that the exporter is still writing when the importer refuses a file.
     env.psql(
         "prod",

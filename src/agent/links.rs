@@ -31,22 +31,10 @@ pub fn stays_inside(rel: &str, to: &Path) -> bool {
 /// # Errors
 /// A directory cannot be read.
 pub fn links_under(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
-            let e = e?;
-            let ft = e.file_type()?;
-            if ft.is_dir() {
-                stack.push(e.path());
-            } else if ft.is_symlink() {
-                let rel = e.path().strip_prefix(dir)?.to_string_lossy().into_owned();
-                out.push((rel, std::fs::read_link(e.path())?));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    crate::agent::manifest::entries_under(dir, &|ft| ft.is_symlink())?
+        .into_iter()
+        .map(|(rel, path)| Ok((rel, std::fs::read_link(path)?)))
+        .collect()
 }
 
 /// Removes every link under `dir` that leads out of it. Returns the relative paths removed.

@@ -55,6 +55,21 @@ pub fn hex(bytes: &[u8]) -> String {
 /// # Errors
 /// A directory cannot be read.
 pub fn files_under(dir: &Path) -> Result<Vec<String>> {
+    Ok(entries_under(dir, &|ft| ft.is_file())?
+        .into_iter()
+        .map(|(rel, _)| rel)
+        .collect())
+}
+
+/// Every entry under `dir` (directories descended, links never followed) whose type `keep`
+/// accepts, as (relative path, path), sorted.
+///
+/// # Errors
+/// A directory cannot be read.
+pub fn entries_under(
+    dir: &Path,
+    keep: &dyn Fn(&std::fs::FileType) -> bool,
+) -> Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
     let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -63,9 +78,9 @@ pub fn files_under(dir: &Path) -> Result<Vec<String>> {
             let ft = e.file_type()?;
             if ft.is_dir() {
                 stack.push(e.path());
-            } else if ft.is_file() {
+            } else if keep(&ft) {
                 let rel = e.path().strip_prefix(dir)?.to_string_lossy().into_owned();
-                out.push(rel);
+                out.push((rel, e.path()));
             }
         }
     }
