@@ -16,17 +16,17 @@ _dbhost() {
             ",$1")
                 cmd="dbhost"
                 ;;
-            dbhost,archive-wal)
-                cmd="dbhost__subcmd__archive__subcmd__wal"
-                ;;
             dbhost,facts)
                 cmd="dbhost__subcmd__facts"
                 ;;
-            dbhost,fetch-wal)
-                cmd="dbhost__subcmd__fetch__subcmd__wal"
-                ;;
             dbhost,help)
                 cmd="dbhost__subcmd__help"
+                ;;
+            dbhost,log-archive)
+                cmd="dbhost__subcmd__log__subcmd__archive"
+                ;;
+            dbhost,log-fetch)
+                cmd="dbhost__subcmd__log__subcmd__fetch"
                 ;;
             dbhost,rpc)
                 cmd="dbhost__subcmd__rpc"
@@ -34,17 +34,17 @@ _dbhost() {
             dbhost,version)
                 cmd="dbhost__subcmd__version"
                 ;;
-            dbhost__subcmd__help,archive-wal)
-                cmd="dbhost__subcmd__help__subcmd__archive__subcmd__wal"
-                ;;
             dbhost__subcmd__help,facts)
                 cmd="dbhost__subcmd__help__subcmd__facts"
                 ;;
-            dbhost__subcmd__help,fetch-wal)
-                cmd="dbhost__subcmd__help__subcmd__fetch__subcmd__wal"
-                ;;
             dbhost__subcmd__help,help)
                 cmd="dbhost__subcmd__help__subcmd__help"
+                ;;
+            dbhost__subcmd__help,log-archive)
+                cmd="dbhost__subcmd__help__subcmd__log__subcmd__archive"
+                ;;
+            dbhost__subcmd__help,log-fetch)
+                cmd="dbhost__subcmd__help__subcmd__log__subcmd__fetch"
                 ;;
             dbhost__subcmd__help,rpc)
                 cmd="dbhost__subcmd__help__subcmd__rpc"
@@ -59,34 +59,12 @@ _dbhost() {
 
     case "${cmd}" in
         dbhost)
-            opts="-h -V --root --help --version rpc version facts archive-wal fetch-wal help"
+            opts="-h -V --root --help --version rpc version facts log-archive log-fetch help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --root)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        dbhost__subcmd__archive__subcmd__wal)
-            opts="-h --instance --root --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --instance)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -116,45 +94,9 @@ _dbhost() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        dbhost__subcmd__fetch__subcmd__wal)
-            opts="-h --instance --staged --root --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --instance)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --root)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         dbhost__subcmd__help)
-            opts="rpc version facts archive-wal fetch-wal help"
+            opts="rpc version facts log-archive log-fetch help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        dbhost__subcmd__help__subcmd__archive__subcmd__wal)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -180,7 +122,7 @@ _dbhost() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        dbhost__subcmd__help__subcmd__fetch__subcmd__wal)
+        dbhost__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -194,7 +136,21 @@ _dbhost() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        dbhost__subcmd__help__subcmd__help)
+        dbhost__subcmd__help__subcmd__log__subcmd__archive)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbhost__subcmd__help__subcmd__log__subcmd__fetch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -229,6 +185,50 @@ _dbhost() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbhost__subcmd__log__subcmd__archive)
+            opts="-h --instance --root --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbhost__subcmd__log__subcmd__fetch)
+            opts="-h --instance --staged --root --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

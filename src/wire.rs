@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The protocol this build speaks. dbctl refuses a host that answers with another one.
-pub const PROTOCOL: u32 = 1;
+/// 2: engine-neutral log ops and positions, specs that refuse unknown fields.
+pub const PROTOCOL: u32 = 2;
 /// The package version, carried in every answer so skew is visible.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -66,101 +67,112 @@ pub enum Op {
     Restore(RestoreSpec),
     /// Set the admin role's password of a running instance.
     SetPassword(PasswordSpec),
-    /// Read-only: the instance's archived log segments.
-    WalList(InstanceRef),
+    /// Read-only: the instance's archived log files.
+    LogList(InstanceRef),
     /// Read-only: what the root holds on disk, by instance, snapshot and log archive.
     DiskUsage,
-    /// Close the current log segment and wait until it is archived.
-    WalSwitch(InstanceRef),
+    /// Close the current log file and wait until it is archived.
+    LogSwitch(InstanceRef),
     /// Read-only: how far the archived logs after each snapshot reach, and the first gap.
     LogCoverage(CoverageSpec),
-    /// Remove archived segments older than the oldest kept snapshot needs (all, if none).
-    WalPrune(PruneSpec),
+    /// Remove archived log files older than the oldest kept snapshot needs (all, if none).
+    LogPrune(PruneSpec),
     /// Stop an instance and move its data aside, put it back, or drop it (in-place restore).
     DataAside(AsideSpec),
     /// Bulk: stdout carries the archived log files of an instance from a snapshot's position on.
-    WalExport(WalExportSpec),
-    /// Bulk: stdin carries log files from a WalExport, stored in this host's archive under the
+    LogExport(LogExportSpec),
+    /// Bulk: stdin carries log files from a LogExport, stored in this host's archive under the
     /// same instance name, each checked against its recorded checksum.
-    WalImport(InstanceRef),
+    LogImport(InstanceRef),
+}
+
+/// What an op is, for the transports and the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpInfo {
+    /// The name progress, errors and the journal use.
+    pub name: &'static str,
+    /// It changes the host: journaled under its request id, so a re-sent step never acts
+    /// twice.
+    pub mutating: bool,
+    /// Its stdin or stdout is a raw data stream (answers on stderr).
+    pub bulk: bool,
 }
 
 impl Op {
+    /// Every op's name and kind, in one exhaustive match: a new op cannot be added without
+    /// saying whether it changes the host.
+    pub fn info(&self) -> OpInfo {
+        let (name, mutating, bulk) = match self {
+            Op::Facts => ("facts", false, false),
+            Op::Preflight(_) => ("preflight", false, false),
+            Op::Provision(_) => ("provision", true, false),
+            Op::Start(_) => ("start", true, false),
+            Op::Stop(_) => ("stop", true, false),
+            Op::StopArchived(_) => ("stop_archived", true, false),
+            Op::Status(_) => ("status", false, false),
+            Op::Destroy(_) => ("destroy", true, false),
+            Op::SnapshotCreate(_) => ("snapshot_create", true, false),
+            Op::SnapshotDelete(_) => ("snapshot_delete", true, false),
+            Op::SnapshotVerify(_) => ("snapshot_verify", false, false),
+            Op::SnapshotExport(_) => ("snapshot_export", false, true),
+            Op::SnapshotImport(_) => ("snapshot_import", true, true),
+            Op::Restore(_) => ("restore", true, false),
+            Op::SetPassword(_) => ("set_password", true, false),
+            Op::LogList(_) => ("log_list", false, false),
+            Op::DiskUsage => ("disk_usage", false, false),
+            Op::LogSwitch(_) => ("log_switch", true, false),
+            Op::LogCoverage(_) => ("log_coverage", false, false),
+            Op::LogPrune(_) => ("log_prune", true, false),
+            Op::LogExport(_) => ("log_export", false, true),
+            Op::LogImport(_) => ("log_import", true, true),
+            Op::DataAside(a) => (
+                match a.mode {
+                    AsideMode::Set => "set_data_aside",
+                    AsideMode::PutBack => "put_data_back",
+                    AsideMode::Drop => "drop_old_data",
+                },
+                true,
+                false,
+            ),
+        };
+        OpInfo {
+            name,
+            mutating,
+            bulk,
+        }
+    }
+
     /// Ops that change the host are journaled under their request id; read-only ones are not.
     pub fn is_mutating(&self) -> bool {
-        matches!(
-            self,
-            Op::Provision(_)
-                | Op::Start(_)
-                | Op::Stop(_)
-                | Op::StopArchived(_)
-                | Op::Destroy(_)
-                | Op::SnapshotCreate(_)
-                | Op::SnapshotDelete(_)
-                | Op::SnapshotImport(_)
-                | Op::Restore(_)
-                | Op::SetPassword(_)
-                | Op::WalSwitch(_)
-                | Op::WalPrune(_)
-                | Op::DataAside(_)
-                | Op::WalImport(_)
-        )
+        self.info().mutating
     }
 
     /// Ops whose stdin or stdout is a raw data stream (answers on stderr).
     pub fn is_bulk(&self) -> bool {
-        matches!(
-            self,
-            Op::SnapshotExport(_) | Op::SnapshotImport(_) | Op::WalExport(_) | Op::WalImport(_)
-        )
+        self.info().bulk
     }
 
     pub fn name(&self) -> &'static str {
-        match self {
-            Op::Facts => "facts",
-            Op::Preflight(_) => "preflight",
-            Op::Provision(_) => "provision",
-            Op::Start(_) => "start",
-            Op::Stop(_) => "stop",
-            Op::StopArchived(_) => "stop_archived",
-            Op::Status(_) => "status",
-            Op::Destroy(_) => "destroy",
-            Op::SnapshotCreate(_) => "snapshot_create",
-            Op::SnapshotDelete(_) => "snapshot_delete",
-            Op::SnapshotVerify(_) => "snapshot_verify",
-            Op::SnapshotExport(_) => "snapshot_export",
-            Op::SnapshotImport(_) => "snapshot_import",
-            Op::Restore(_) => "restore",
-            Op::SetPassword(_) => "set_password",
-            Op::WalList(_) => "wal_list",
-            Op::DiskUsage => "disk_usage",
-            Op::WalSwitch(_) => "wal_switch",
-            Op::LogCoverage(_) => "log_coverage",
-            Op::WalPrune(_) => "wal_prune",
-            Op::WalExport(_) => "wal_export",
-            Op::WalImport(_) => "wal_import",
-            Op::DataAside(a) => match a.mode {
-                AsideMode::Set => "set_data_aside",
-                AsideMode::PutBack => "put_data_back",
-                AsideMode::Drop => "drop_old_data",
-            },
-        }
+        self.info().name
     }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct InstanceRef {
     /// The instance's name on the host (the catalog's uid, unique per host).
     pub instance: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct SnapshotRef {
     /// The snapshot's name on the host (the catalog's uid).
     pub snapshot: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct SnapshotSpec {
     pub instance: String,
     pub snapshot: String,
@@ -171,6 +183,7 @@ pub fn default_archive_timeout() -> u32 {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct RestoreSpec {
     pub instance: String,
     pub snapshot: String,
@@ -190,12 +203,13 @@ pub struct RestoreSpec {
 
 /// Point-in-time recovery: which archive to replay from, and how far.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct RecoverySpec {
-    /// The instance (host name) whose log archive holds the segments.
-    pub wal_instance: String,
+    /// The instance (host name) whose log archive holds the files.
+    pub log_instance: String,
     pub target: Target,
     /// Set by dbhost itself, never sent: replay reads the copies staged for the restored
-    /// instance rather than `wal_instance`'s archive.
+    /// instance rather than `log_instance`'s archive.
     #[serde(skip)]
     pub staged: bool,
 }
@@ -205,20 +219,24 @@ pub struct RecoverySpec {
 pub enum Target {
     /// An RFC 3339 UTC time: every transaction committed at or before it.
     Time(String),
-    /// A log position such as "0/3000060".
-    Lsn(String),
+    /// A log position, as the engine writes it.
+    Position(String),
     /// Everything archived.
     Latest,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct WalExportSpec {
+#[serde(deny_unknown_fields)]
+pub struct LogExportSpec {
     pub instance: String,
+    /// The engine whose log it is (it says which files a position needs).
+    pub engine: String,
     /// Only what replay from this snapshot needs (all when None).
     pub from: Option<SnapshotStart>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct AsideSpec {
     pub instance: String,
     pub mode: AsideMode,
@@ -236,28 +254,42 @@ pub enum AsideMode {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct PruneSpec {
     pub instance: String,
-    /// The oldest snapshot still kept: segments it needs (from its position on) stay.
-    pub keep_from: Option<SnapshotStart>,
-    /// Snapshots in this host's store whose segments stay too, looked up when the prune runs
+    pub engine: String,
+    /// Snapshots still kept: the files the oldest of them needs (from its position on) stay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep: Vec<SnapshotStart>,
+    /// Snapshots in this host's store whose files stay too, looked up when the prune runs
     /// (one taken earlier in the same workflow had no position when it was planned).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keep_snapshots: Vec<String>,
+    /// Keep everything (a snapshot still being taken needs what comes from now on).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_all: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct CoverageSpec {
     pub instance: String,
+    pub engine: String,
     pub snapshots: Vec<SnapshotStart>,
+    /// A position target to place against each snapshot's chain (dbhost checks that it is
+    /// one, and orders it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 /// A snapshot's own end point, from which its log chain continues.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct SnapshotStart {
     pub snapshot: String,
     pub position: String,
-    pub timeline: u32,
+    /// The log branch the position is on.
+    pub branch: u32,
 }
 
 /// How far replay can go from each snapshot, and what the archive holds in all.
@@ -269,6 +301,21 @@ pub struct Coverage {
     pub last_segment: Option<String>,
     pub first_time: Option<String>,
     pub last_time: Option<String>,
+    /// The spec's position target as the engine normalizes it.
+    #[serde(default)]
+    pub target: Option<String>,
+}
+
+/// Where a position target lies against a snapshot's chain.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Place {
+    /// Before the snapshot's own position.
+    Before,
+    /// Between the snapshot and the end of its unbroken chain: restorable from it.
+    Within,
+    /// Past the end of the chain.
+    After,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -280,8 +327,8 @@ pub struct SnapshotReach {
     /// Where that last commit's record starts.
     #[serde(default)]
     pub until_commit_position: Option<String>,
-    /// The first segment of the chain whose commits could not be read (pg_waldump was
-    /// missing): the last commit it knows of may not be the last there is.
+    /// The first file of the chain whose commits could not be read (the engine's log reader
+    /// could not run): the last commit it knows of may not be the last there is.
     #[serde(default)]
     pub unscanned: Option<String>,
     /// A time before which every commit is known to be in the chain (a log switch dbhost
@@ -290,24 +337,19 @@ pub struct SnapshotReach {
     pub complete_until: Option<String>,
     /// The end of the unbroken chain (the snapshot's own position when nothing follows).
     pub until_position: String,
-    /// The first missing segment, when archived segments exist past it.
+    /// The first missing file, when archived files exist past it.
     pub gap: Option<String>,
-}
-
-/// What the host's log archive holds for one instance.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct WalSegment {
-    pub name: String,
-    pub size: u64,
-    pub sha256: String,
-    pub archived_at: String,
+    /// Whether the snapshot is on the newest branch its archive holds (an older one would
+    /// replay a branch an in-place restore abandoned).
     #[serde(default)]
-    pub first_commit: Option<String>,
+    pub on_newest_branch: bool,
+    /// Where the spec's position target lies against this chain.
     #[serde(default)]
-    pub last_commit: Option<String>,
+    pub target: Option<Place>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct PasswordSpec {
     pub instance: String,
     /// Filled in by the executor from the secret store just before sending.
@@ -322,7 +364,7 @@ pub struct SnapshotInfo {
     pub instance: String,
     pub engine: String,
     pub engine_version: String,
-    /// The engine position the snapshot restores to (an LSN for PostgreSQL).
+    /// The engine position the snapshot restores to, as the engine writes it.
     pub position: String,
     pub taken_at: String,
     pub backend: String,
@@ -334,9 +376,10 @@ pub struct SnapshotInfo {
     #[serde(default)]
     pub new_bytes: u64,
     pub admin_user: String,
-    /// The log timeline the snapshot was taken on.
-    #[serde(default = "one")]
-    pub timeline: u32,
+    /// The log branch the snapshot was taken on (stores from before branches were named so
+    /// call it by PostgreSQL's word).
+    #[serde(default = "one", alias = "timeline")]
+    pub branch: u32,
     /// When the snapshot became consistent (its position was reached): the earliest time it
     /// can be restored to.
     #[serde(default)]
@@ -357,14 +400,18 @@ pub struct VerifyReport {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct PreflightSpec {
     pub engine: String,
+    /// The admin user the instance will have: the engine refuses a name it reserves.
+    pub admin_user: String,
     pub port: Option<u16>,
     pub storage_gb: u64,
 }
 
 /// The size an instance is given; each engine derives its own settings from it.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Size {
     pub cpus: f64,
     pub memory_mb: u64,
@@ -372,6 +419,7 @@ pub struct Size {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct ProvisionSpec {
     pub instance: String,
     pub engine: String,
@@ -556,6 +604,38 @@ mod tests {
         assert_eq!(v["protocol"], PROTOCOL);
         let back: Request = serde_json::from_value(v).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn specs_refuse_unknown_fields() {
+        let ok = r#"{"protocol":2,"request_id":"r","op":"start","instance":"a"}"#;
+        assert!(serde_json::from_str::<Request>(ok).is_ok());
+        let extra = r#"{"protocol":2,"request_id":"r","op":"start","instance":"a","force":true}"#;
+        let e = serde_json::from_str::<Request>(extra).unwrap_err();
+        assert!(e.to_string().contains("force"), "{e}");
+        // What dbhost sets for itself can never be sent.
+        let staged = r#"{"protocol":2,"request_id":"r","op":"restore","instance":"a","snapshot":"s",
+            "port":null,"size":{"cpus":1.0,"memory_mb":1,"max_connections":1},"admin_user":"u",
+            "recovery":{"log_instance":"b","target":{"kind":"latest"},"staged":true}}"#;
+        assert!(serde_json::from_str::<Request>(staged).is_err());
+    }
+
+    #[test]
+    fn every_op_says_whether_it_changes_the_host() {
+        let i = || InstanceRef {
+            instance: "a".into(),
+        };
+        let prune = Op::LogPrune(PruneSpec {
+            instance: "a".into(),
+            engine: "postgres".into(),
+            keep: vec![],
+            keep_snapshots: vec![],
+            keep_all: false,
+        });
+        assert!(prune.is_mutating() && !prune.is_bulk());
+        assert!(Op::LogImport(i()).is_mutating() && Op::LogImport(i()).is_bulk());
+        assert!(!Op::Status(i()).is_mutating());
+        assert_eq!(Op::LogSwitch(i()).info().name, "log_switch");
     }
 
     #[test]

@@ -46,7 +46,7 @@ fn remote_hosts_over_ssh_with_forced_commands() {
     for h in [&h1, &h2] {
         let shown = env.add_host(h).ok().json();
         assert_eq!(shown["transport"], "ssh");
-        assert_eq!(shown["protocol"], 1);
+        assert_eq!(shown["protocol"], 2);
         assert!(
             shown["engines"][0]
                 .as_str()
@@ -330,7 +330,8 @@ fn a_host_without_the_engine_is_not_chosen_or_accepted() {
     env.init();
     let h = env.ssh_host("bare", 1, "ed25519", None);
     let conf = h.root.join("dbhost.toml");
-    let text = std::fs::read_to_string(&conf).unwrap() + "postgres_bin_dir = \"/nonexistent\"\n";
+    let text =
+        std::fs::read_to_string(&conf).unwrap() + "[bin_dirs]\npostgres = \"/nonexistent\"\n";
     std::fs::write(&conf, text).unwrap();
     let shown = env.add_host(&h).ok().json();
     assert_eq!(shown["engines"].as_array().unwrap().len(), 0);

@@ -15,8 +15,9 @@ pub struct HostConfig {
     pub listen_address: String,
     /// Ports dbhost picks from when a request names none, inclusive.
     pub port_range: [u16; 2],
-    /// Where PostgreSQL's server binaries are; found on PATH or /usr/lib/postgresql otherwise.
-    pub postgres_bin_dir: Option<PathBuf>,
+    /// Where each engine's binaries are (`[bin_dirs]`, keyed by engine name); an engine not
+    /// named here is looked for where its packages put it.
+    pub bin_dirs: std::collections::BTreeMap<String, PathBuf>,
     /// Storage backend: `auto` (btrfs when the root is on btrfs, else plain), `plain`, `btrfs`.
     pub storage: String,
 }
@@ -27,7 +28,7 @@ impl Default for HostConfig {
             os_user: "postgres".into(),
             listen_address: "*".into(),
             port_range: [5433, 5999],
-            postgres_bin_dir: None,
+            bin_dirs: Default::default(),
             storage: "auto".into(),
         }
     }

@@ -10,7 +10,7 @@
 //!     data/         the data directory, owned by the engine's OS user
 //!     instance.json written last: the instance exists once this does
 //!     server.log
-//!     restore-wal/  logs copied for a restored copy's replay, until it is promoted
+//!     replay-logs/  logs copied for a restored copy's replay, until it is promoted
 //! <root>/snapshots/<name>/         one per snapshot (<name>.partial while being made):
 //!     data/         the captured data directory (a read-only subvolume on btrfs)
 //!     manifest.json every file's size and SHA-256
@@ -36,6 +36,10 @@ pub struct InstanceMeta {
     /// The instance's own OS user (None: the host's `os_user`, as before instances had one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_user: Option<String>,
+    /// A restored copy's replay that its engine runs once the server has started (cleared
+    /// when it has).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay: Option<crate::wire::RecoverySpec>,
 }
 
 impl Layout {
@@ -68,8 +72,13 @@ impl Layout {
         self.instance(name).join("port")
     }
     /// Logs copied for a restored server's replay; removed once it is promoted.
-    pub fn restore_wal(&self, name: &str) -> PathBuf {
-        self.instance(name).join("restore-wal")
+    pub fn replay_logs(&self, name: &str) -> PathBuf {
+        self.instance(name).join("replay-logs")
+    }
+    /// Every instance's log archive, one directory each (under the name the first engine
+    /// gave it, so existing hosts keep theirs).
+    pub fn logs_root(&self) -> PathBuf {
+        self.root.join("wal")
     }
     pub fn log(&self, name: &str) -> PathBuf {
         self.instance(name).join("server.log")

@@ -8,6 +8,7 @@ pub mod facts;
 pub mod journal;
 pub mod layout;
 pub mod links;
+pub mod logs;
 pub mod manifest;
 pub mod ops;
 pub mod osuser;
@@ -16,7 +17,6 @@ pub mod snapshots;
 pub mod storage;
 pub mod stream;
 pub mod usage;
-pub mod wal;
 
 pub use config::HostConfig;
 

@@ -138,37 +138,40 @@ impl Host {
             }
             Op::Restore(spec) => serde_json::to_value(self.restore(spec, progress)?)?,
             Op::SetPassword(spec) => serde_json::to_value(self.set_password(spec)?)?,
-            Op::WalList(r) => {
+            Op::LogList(r) => {
                 valid_name(&r.instance)?;
-                serde_json::to_value(crate::agent::wal::list(&self.layout, &r.instance)?)?
+                serde_json::to_value(crate::agent::logs::list(&self.layout, &r.instance)?)?
             }
             Op::LogCoverage(spec) => {
                 valid_name(&spec.instance)?;
-                serde_json::to_value(crate::agent::wal::coverage(&self.layout, spec)?)?
+                let format = self.log_format(&spec.engine)?;
+                serde_json::to_value(crate::agent::logs::coverage(&self.layout, spec, &*format)?)?
             }
             Op::DataAside(spec) => serde_json::to_value(self.data_aside(spec)?)?,
-            Op::WalExport(spec) => {
+            Op::LogExport(spec) => {
                 valid_name(&spec.instance)?;
-                crate::agent::wal::export(&self.layout, spec, io.output)?;
+                let format = self.log_format(&spec.engine)?;
+                crate::agent::logs::export(&self.layout, spec, &*format, io.output)?;
                 serde_json::json!({ "instance": spec.instance })
             }
-            Op::WalImport(r) => {
+            Op::LogImport(r) => {
                 valid_name(&r.instance)?;
                 // Imported logs stay dbhost's: a restore copies what it needs for its server.
-                let n = crate::agent::wal::import(&self.layout, &r.instance, io.input, &|_| Ok(()))
-                    .map_err(|e| {
-                        wire_err(
-                            ErrorCode::SnapshotCorrupt,
-                            format!("log import failed: {e:#}"),
-                        )
-                    })?;
+                let n =
+                    crate::agent::logs::import(&self.layout, &r.instance, io.input, &|_| Ok(()))
+                        .map_err(|e| {
+                            wire_err(
+                                ErrorCode::SnapshotCorrupt,
+                                format!("log import failed: {e:#}"),
+                            )
+                        })?;
                 serde_json::json!({ "instance": r.instance, "segments": n })
             }
-            Op::WalPrune(spec) => {
+            Op::LogPrune(spec) => {
                 valid_name(&spec.instance)?;
                 serde_json::json!({ "removed": self.prune_logs(spec)? })
             }
-            Op::WalSwitch(r) => {
+            Op::LogSwitch(r) => {
                 let (seg, before) = self.switch_and_mark(&r.instance)?;
                 serde_json::json!({ "segment": seg, "complete_until": before })
             }
@@ -185,11 +188,11 @@ impl Host {
     pub(crate) fn switch_and_mark(&self, name: &str) -> Result<(String, String)> {
         let (meta, engine) = self.existing(name)?;
         // Taken before the switch: commits stamped earlier are in the segment it closes.
-        let before = crate::agent::wal::now();
+        let before = crate::agent::logs::now();
         let seg = engine
             .switch_log(&self.ctx(meta.os_user.as_deref())?, name, &meta)
             .map_err(engine_failed)?;
-        crate::agent::wal::add_mark(&self.layout, name, &seg, &before)?;
+        crate::agent::logs::add_mark(&self.layout, name, &seg, &before)?;
         Ok((seg, before))
     }
 
@@ -197,7 +200,7 @@ impl Host {
     /// `keep_snapshots` (looked up here, now) need. A named snapshot that is not here stops
     /// the prune: never drop logs a kept snapshot may need.
     fn prune_logs(&self, spec: &crate::wire::PruneSpec) -> Result<Vec<String>> {
-        let mut keeps: Vec<crate::wire::SnapshotStart> = spec.keep_from.iter().cloned().collect();
+        let mut spec = spec.clone();
         for name in &spec.keep_snapshots {
             let info = self.snapshot_info(name)?.ok_or_else(|| {
                 wire_err(
@@ -205,13 +208,17 @@ impl Host {
                     format!("snapshot {name} is not on this host; not pruning logs it may need"),
                 )
             })?;
-            keeps.push(crate::wire::SnapshotStart {
-                snapshot: info.snapshot,
-                position: info.position,
-                timeline: info.timeline,
-            });
+            spec.keep.push(crate::agent::snapshots::start_of(&info));
         }
-        crate::agent::wal::prune_keeping(&self.layout, &spec.instance, keeps.iter())
+        let format = self.log_format(&spec.engine)?;
+        crate::agent::logs::prune(&self.layout, &spec, &*format)
+    }
+
+    /// The log format of engine `name` (installed or not: an archive outlives its server).
+    pub(crate) fn log_format(&self, name: &str) -> Result<Box<dyn crate::agent::logs::LogFormat>> {
+        let e = engine::by_name(name)
+            .ok_or_else(|| wire_err(ErrorCode::BadRequest, format!("unknown engine {name:?}")))?;
+        Ok(e.log_format(&self.cfg))
     }
 
     /// The storage backend this host's settings and filesystem give.
@@ -263,7 +270,9 @@ impl Host {
     }
 
     fn preflight(&self, spec: &PreflightSpec) -> Result<Value> {
-        self.engine(&spec.engine)?;
+        self.engine(&spec.engine)?
+            .check_admin_user(&spec.admin_user)
+            .map_err(|e| wire_err(ErrorCode::BadRequest, format!("{e:#}")))?;
         self.storage()?;
         if let Some(p) = spec.port {
             self.check_port("", p)?;
@@ -318,10 +327,10 @@ impl Host {
         Ok(port)
     }
 
-    /// The instance's log archive directory, owned by its OS user (its archive_command
-    /// writes there) and private to it.
-    pub(crate) fn make_wal_dir(&self, name: &str, owner: &RunAs) -> Result<()> {
-        let d = crate::agent::wal::dir(&self.layout, name);
+    /// The instance's log archive directory, owned by its OS user (its server archives
+    /// there) and private to it.
+    pub(crate) fn make_log_dir(&self, name: &str, owner: &RunAs) -> Result<()> {
+        let d = crate::agent::logs::dir(&self.layout, name);
         std::fs::create_dir_all(&d)?;
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700))?;
         owner.chown(&d)?;
@@ -350,6 +359,9 @@ impl Host {
         if self.layout.meta(&spec.instance)?.is_some() {
             return self.status(&spec.instance);
         }
+        engine
+            .check_admin_user(&spec.admin_user)
+            .map_err(|e| wire_err(ErrorCode::BadRequest, format!("{e:#}")))?;
         if spec.admin_password.is_empty() {
             return Err(wire_err(
                 ErrorCode::BadRequest,
@@ -374,7 +386,7 @@ impl Host {
         storage.create_volume(&partial)?;
         std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o700))?;
         ctx.run_as.chown(&partial)?;
-        self.make_wal_dir(&spec.instance, &ctx.run_as)?;
+        self.make_log_dir(&spec.instance, &ctx.run_as)?;
         progress(&format!("initializing {} data directory", spec.engine));
         engine
             .init(&ctx, spec, port, &partial)
@@ -390,6 +402,7 @@ impl Host {
             port,
             admin_user: spec.admin_user.clone(),
             os_user,
+            replay: None,
         };
         self.commit_instance(&spec.instance, &meta)?;
         self.status(&spec.instance)
@@ -407,11 +420,18 @@ impl Host {
         Ok((meta, engine))
     }
 
+    /// Starts the server; a restored copy's engine then replays what it was restored to
+    /// (once: the replay is forgotten when it is done).
     fn start(&self, name: &str) -> Result<InstanceStatus> {
-        let (meta, engine) = self.existing(name)?;
-        engine
-            .start(&self.ctx(meta.os_user.as_deref())?, name, &meta)
-            .map_err(engine_failed)?;
+        let (mut meta, engine) = self.existing(name)?;
+        let ctx = self.ctx(meta.os_user.as_deref())?;
+        engine.start(&ctx, name, &meta).map_err(engine_failed)?;
+        if let Some(r) = meta.replay.take() {
+            engine
+                .replay(&ctx, name, &meta, &r)
+                .map_err(engine_failed)?;
+            self.commit_instance(name, &meta)?;
+        }
         self.status(name)
     }
 
@@ -502,9 +522,9 @@ impl Host {
         // that failed, a delete that keeps nothing), its archive goes too. One that stays
         // becomes dbhost's: the OS user's id is freed below and may be handed out again.
         if !self.has_snapshots_of(name) {
-            crate::agent::wal::prune_keeping(&self.layout, name, std::iter::empty())?;
+            crate::agent::logs::drop_all(&self.layout, name)?;
         } else if self.run_as.switches() {
-            let d = crate::agent::wal::dir(&self.layout, name);
+            let d = crate::agent::logs::dir(&self.layout, name);
             for rel in crate::agent::manifest::files_under(&d).unwrap_or_default() {
                 std::os::unix::fs::lchown(d.join(rel), Some(0), Some(0))?;
             }

@@ -165,7 +165,7 @@ impl Host {
             engine: meta.engine.clone(),
             engine_version: meta.engine_version.clone(),
             position: point.position,
-            timeline: point.timeline,
+            branch: point.branch,
             consistent_at,
             taken_at: started,
             backend: storage.name().into(),
@@ -426,25 +426,21 @@ impl Host {
             archive_timeout_secs: spec.archive_timeout_secs,
             admin_password: String::new(),
         };
-        self.make_wal_dir(&spec.instance, &ctx.run_as)?;
+        self.make_log_dir(&spec.instance, &ctx.run_as)?;
         let recovery = spec
             .recovery
             .as_ref()
             .map(|r| {
                 // Another instance's archive is its own OS user's: copy what replay needs.
                 let mut r = r.clone();
-                if r.wal_instance != spec.instance && ctx.run_as.switches() {
+                if r.log_instance != spec.instance && ctx.run_as.switches() {
                     progress("copying the logs replay needs");
-                    let from = crate::wire::SnapshotStart {
-                        snapshot: info.snapshot.clone(),
-                        position: info.position.clone(),
-                        timeline: info.timeline,
-                    };
-                    crate::agent::wal::stage(
+                    crate::agent::logs::stage(
                         &self.layout,
-                        &r.wal_instance,
-                        &from,
+                        &r.log_instance,
+                        &start_of(&info),
                         &spec.instance,
+                        &*engine.log_format(&self.cfg),
                         &|p| ctx.run_as.chown(p),
                     )?;
                     r.staged = true;
@@ -477,6 +473,7 @@ impl Host {
                 port,
                 admin_user: spec.admin_user.clone(),
                 os_user,
+                replay: recovery.as_ref().map(|(r, _)| r.clone()),
             },
         )?;
         Ok(InstanceStatus {
@@ -497,29 +494,28 @@ impl Host {
         instance: &str,
     ) -> Result<(crate::wire::RecoverySpec, String)> {
         use crate::wire::Target;
-        valid_name(&r.wal_instance)?;
+        valid_name(&r.log_instance)?;
         match &r.target {
             Target::Latest => {
                 let spec = crate::wire::CoverageSpec {
-                    instance: r.wal_instance.clone(),
-                    snapshots: vec![crate::wire::SnapshotStart {
-                        snapshot: snap.snapshot.clone(),
-                        position: snap.position.clone(),
-                        timeline: snap.timeline,
-                    }],
+                    instance: r.log_instance.clone(),
+                    engine: snap.engine.clone(),
+                    snapshots: vec![start_of(snap)],
+                    target: None,
                 };
+                let format = self.engine(&snap.engine)?.log_format(&self.cfg);
                 // From exactly the logs replay will read: staged copies when there are.
                 let cov = if r.staged {
-                    crate::agent::wal::staged_coverage(&self.layout, instance, &spec)?
+                    crate::agent::logs::staged_coverage(&self.layout, instance, &spec, &*format)?
                 } else {
-                    crate::agent::wal::coverage(&self.layout, &spec)?
+                    crate::agent::logs::coverage(&self.layout, &spec, &*format)?
                 };
                 let reach = cov.snapshots.first().context("no coverage")?;
                 if let Some(blind) = &reach.unscanned {
                     return Err(wire_err(
                         ErrorCode::EngineFailed,
                         format!(
-                            "the commits in log segment {blind} could not be read (pg_waldump missing when it was archived), so the last commit is unknown; give --lsn or --at instead"
+                            "the commits in log file {blind} could not be read when it was archived, so the last commit is unknown; give a position or a time instead"
                         ),
                     ));
                 }
@@ -531,25 +527,25 @@ impl Host {
                         ),
                     ));
                 }
-                let lsn = reach
+                let last = reach
                     .until_commit_position
                     .clone()
                     .unwrap_or_else(|| snap.position.clone());
                 let said = match &reach.until_time {
-                    Some(t) => format!("the last archived commit ({t}, position {lsn})"),
-                    None => format!("the snapshot's own point (position {lsn})"),
+                    Some(t) => format!("the last archived commit ({t}, position {last})"),
+                    None => format!("the snapshot's own point (position {last})"),
                 };
                 Ok((
                     crate::wire::RecoverySpec {
-                        wal_instance: r.wal_instance.clone(),
-                        target: Target::Lsn(lsn),
+                        log_instance: r.log_instance.clone(),
+                        target: Target::Position(last),
                         staged: r.staged,
                     },
                     said,
                 ))
             }
             Target::Time(t) => Ok((r.clone(), format!("{t} (UTC)"))),
-            Target::Lsn(l) => Ok((r.clone(), format!("position {l}"))),
+            Target::Position(p) => Ok((r.clone(), format!("position {p}"))),
         }
     }
 
@@ -612,6 +608,15 @@ impl Host {
             )
             .map_err(engine_failed)?;
         self.status(&spec.instance)
+    }
+}
+
+/// Where a snapshot's log chain starts.
+pub(crate) fn start_of(info: &SnapshotInfo) -> crate::wire::SnapshotStart {
+    crate::wire::SnapshotStart {
+        snapshot: info.snapshot.clone(),
+        position: info.position.clone(),
+        branch: info.branch,
     }
 }
 

@@ -59,7 +59,7 @@ pub fn measure(layout: &Layout, snapshot_time: &dyn Fn(&str) -> String) -> DiskU
         snapshots.insert(name, bytes_under(&path, &mut seen));
     }
     let mut logs = BTreeMap::new();
-    for (name, path) in children(&layout.root.join("wal")) {
+    for (name, path) in children(&layout.logs_root()) {
         if path.is_dir() && !name.starts_with('.') {
             logs.insert(name, bytes_under(&path, &mut seen));
         }

@@ -1,7 +1,8 @@
 //! The catalog: one SQLite file holding everything the control plane knows.
 //!
-//! WAL mode, a busy timeout, foreign keys, file mode 0600, and numbered migrations applied in
-//! one transaction and tracked by `PRAGMA user_version`. All SQL lives below this module.
+//! Write-ahead journaling, a busy timeout, foreign keys, file mode 0600, and numbered
+//! migrations applied in one transaction and tracked by `PRAGMA user_version`. All SQL lives
+//! below this module.
 
 pub mod endpoints;
 pub mod events;
@@ -25,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_incarnations.sql"),
     include_str!("migrations/007_lost.sql"),
     include_str!("migrations/008_new_bytes.sql"),
+    include_str!("migrations/009_log_branch.sql"),
 ];
 
 pub struct Catalog {

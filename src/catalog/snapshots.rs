@@ -32,7 +32,7 @@ pub struct SnapshotRow {
     pub engine: String,
     pub engine_version: Option<String>,
     pub backend: Option<String>,
-    /// The engine position it restores to (an LSN for PostgreSQL).
+    /// The engine position it restores to, as the engine writes it.
     pub position: Option<String>,
     pub taken_at: Option<String>,
     pub size_bytes: Option<u64>,
@@ -44,10 +44,11 @@ pub struct SnapshotRow {
     pub deleted_at: Option<String>,
     /// When it became consistent: the earliest time it restores to.
     pub consistent_at: Option<String>,
-    pub timeline: Option<u32>,
+    /// The log branch it was taken on.
+    pub branch: Option<u32>,
 }
 
-const COLS: &str = "id, uid, instance_id, instance_name, host_id, workflow_id, kind, tag, status, engine, engine_version, backend, position, taken_at, size_bytes, files, shared_files, created_at, deleted_at, consistent_at, timeline, new_bytes";
+const COLS: &str = "id, uid, instance_id, instance_name, host_id, workflow_id, kind, tag, status, engine, engine_version, backend, position, taken_at, size_bytes, files, shared_files, created_at, deleted_at, consistent_at, log_branch, new_bytes";
 
 fn from_row(r: &Row) -> rusqlite::Result<SnapshotRow> {
     Ok(SnapshotRow {
@@ -71,7 +72,7 @@ fn from_row(r: &Row) -> rusqlite::Result<SnapshotRow> {
         created_at: r.get(17)?,
         deleted_at: r.get(18)?,
         consistent_at: r.get(19)?,
-        timeline: r.get(20)?,
+        branch: r.get(20)?,
         new_bytes: r.get(21)?,
     })
 }
@@ -156,7 +157,7 @@ pub fn on_host(conn: &Connection, host_id: i64) -> Result<Vec<SnapshotRow>> {
 pub fn record_taken(conn: &Connection, id: i64, info: &SnapshotInfo) -> Result<()> {
     conn.execute(
         "UPDATE snapshots SET status = 'available', engine_version = ?2, backend = ?3, position = ?4, taken_at = ?5,
-             size_bytes = ?6, files = ?7, shared_files = ?8, consistent_at = ?9, timeline = ?10, new_bytes = ?11 WHERE id = ?1",
+             size_bytes = ?6, files = ?7, shared_files = ?8, consistent_at = ?9, log_branch = ?10, new_bytes = ?11 WHERE id = ?1",
         params![
             id,
             info.engine_version,
@@ -167,7 +168,7 @@ pub fn record_taken(conn: &Connection, id: i64, info: &SnapshotInfo) -> Result<(
             info.files,
             info.shared_files,
             info.consistent_at,
-            info.timeline,
+            info.branch,
             info.new_bytes
         ],
     )?;

@@ -27,26 +27,26 @@ pub enum DbhostCommand {
     Version,
     /// Print this host's facts (capacity, engines, storage) as JSON.
     Facts,
-    /// Store a WAL file in the instance's log archive (PostgreSQL's archive_command).
-    #[command(hide = true)]
-    ArchiveWal {
+    /// Store a finished log file in the instance's log archive (the engine's server calls it).
+    #[command(hide = true, alias = "archive-wal")]
+    LogArchive {
         /// The instance (its name on this host).
         #[arg(long)]
         instance: String,
-        /// The file to store (%p).
+        /// The file to store.
         path: PathBuf,
-        /// Its name (%f).
+        /// Its name in the archive.
         name: String,
     },
-    /// Hand a checked WAL file from an instance's log archive to recovery (restore_command).
-    #[command(hide = true)]
-    FetchWal {
+    /// Hand a checked log file from an instance's log archive to the engine's replay.
+    #[command(hide = true, alias = "fetch-wal")]
+    LogFetch {
         /// The instance (its name on this host).
         #[arg(long)]
         instance: String,
-        /// The file wanted (%f).
+        /// The file wanted.
         name: String,
-        /// Where recovery wants it (%p).
+        /// Where replay wants it.
         path: PathBuf,
         /// From the logs staged for this (restored) instance's replay.
         #[arg(long)]
@@ -54,8 +54,8 @@ pub enum DbhostCommand {
     },
 }
 
-/// Runs a log-archive command for PostgreSQL: exit 0 only when it fully succeeded.
-fn wal_command(
+/// Runs a log-archive command for an engine's server: exit 0 only when it fully succeeded.
+fn log_command(
     root: &std::path::Path,
     instance: &str,
     f: impl FnOnce(&agent::layout::Layout) -> anyhow::Result<()>,
@@ -113,27 +113,31 @@ pub fn main() -> i32 {
             );
             0
         }
-        DbhostCommand::ArchiveWal {
+        DbhostCommand::LogArchive {
             instance,
             path,
             name,
-        } => wal_command(&root, &instance, |layout| {
+        } => log_command(&root, &instance, |layout| {
             let cfg = agent::HostConfig::load(&root)?;
-            let waldump = agent::engine::by_name("postgres")
-                .and_then(|e| e.detect(&cfg))
-                .map(|f| PathBuf::from(f.bin_dir).join("pg_waldump"));
-            agent::wal::archive(layout, &instance, &path, &name, waldump.as_deref()).map(|_| ())
+            // The instance's engine says how to read its log's commit times.
+            let meta = layout
+                .meta(&instance)?
+                .ok_or_else(|| anyhow::anyhow!("no instance {instance} on this host"))?;
+            let engine = agent::engine::by_name(&meta.engine)
+                .ok_or_else(|| anyhow::anyhow!("unknown engine {:?}", meta.engine))?;
+            let format = engine.log_format(&cfg);
+            agent::logs::archive(layout, &instance, &path, &name, &*format).map(|_| ())
         }),
-        DbhostCommand::FetchWal {
+        DbhostCommand::LogFetch {
             instance,
             name,
             path,
             staged,
-        } => wal_command(&root, &instance, |layout| {
+        } => log_command(&root, &instance, |layout| {
             if staged {
-                agent::wal::fetch_staged(layout, &instance, &name, &path)
+                agent::logs::fetch_staged(layout, &instance, &name, &path)
             } else {
-                agent::wal::fetch(layout, &instance, &name, &path)
+                agent::logs::fetch(layout, &instance, &name, &path)
             }
         }),
         DbhostCommand::Facts => match agent::ops::Host::open(&root).and_then(|h| h.facts()) {

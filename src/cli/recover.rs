@@ -8,18 +8,19 @@ use anyhow::Result;
 use clap::Args;
 
 /// Recover an instance: a new server from its newest snapshot plus all its archived logs (or
-/// up to --at / --lsn), on the host that keeps them. The new server takes over the name and
+/// up to --at / --position), on the host that keeps them. The new server takes over the name and
 /// endpoint (running the endpoint hook); the old one is marked replaced.
 #[derive(Debug, Args)]
 pub struct RecoverArgs {
     /// The instance to recover.
     pub name: String,
     /// Recover to this time instead of the latest (e.g. just before a bad change).
-    #[arg(long, value_name = "TIME", conflicts_with = "lsn")]
+    #[arg(long, value_name = "TIME", conflicts_with = "position")]
     pub at: Option<String>,
-    /// Recover to this log position.
-    #[arg(long, value_name = "LSN")]
-    pub lsn: Option<String>,
+    /// Recover to this log position, as the engine writes it (PostgreSQL: an LSN, e.g.
+    /// 0/3000060; also spelled --lsn).
+    #[arg(long, value_name = "POSITION", visible_alias = "lsn")]
+    pub position: Option<String>,
     /// Rebuild on this host instead (the snapshot and logs are streamed there from the host
     /// that keeps them, which must still answer).
     #[arg(long)]
@@ -33,7 +34,7 @@ pub struct RecoverArgs {
 }
 
 pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
-    let target = pitr::parse_target(a.at.as_deref(), a.lsn.as_deref(), false)?;
+    let target = pitr::parse_target(a.at.as_deref(), a.position.as_deref(), false)?;
     let mut ctx = env.open()?;
     if !a.yes && !a.change.dry_run && recover::serving(&ctx, &a.name)? {
         // Bad input (an unknown host, a target outside the window) is said before asking.

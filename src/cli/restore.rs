@@ -16,9 +16,10 @@ pub struct TargetArgs {
     /// A time: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), "now" or "N minutes ago"; echoed as UTC.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
-    /// A log position (an LSN, e.g. 0/3000060).
-    #[arg(long, value_name = "LSN")]
-    pub lsn: Option<String>,
+    /// A log position as the engine writes it (PostgreSQL: an LSN, e.g. 0/3000060; also
+    /// spelled --lsn).
+    #[arg(long, value_name = "POSITION", visible_alias = "lsn")]
+    pub position: Option<String>,
     /// The latest commit (on a running source, including what was not yet archived).
     #[arg(long)]
     pub latest: bool,
@@ -28,7 +29,7 @@ impl TargetArgs {
     /// # Errors
     /// Unreadable time or position, or more than one target.
     pub fn resolve(&self) -> Result<Option<Target>> {
-        pitr::parse_target(self.at.as_deref(), self.lsn.as_deref(), self.latest)
+        pitr::parse_target(self.at.as_deref(), self.position.as_deref(), self.latest)
     }
 }
 
@@ -74,10 +75,12 @@ pub struct RestoreArgs {
 
 pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
     // The plan's note echoes the resolved target (an absolute UTC time for --at).
-    let target = a
-        .target
-        .resolve()?
-        .ok_or_else(|| invalid("no target given", "give --at TIME, --lsn LSN or --latest"))?;
+    let target = a.target.resolve()?.ok_or_else(|| {
+        invalid(
+            "no target given",
+            "give --at TIME, --position POSITION or --latest",
+        )
+    })?;
     let mut ctx = env.open()?;
     let Some(new_name) = &a.new_name else {
         return in_place(env, &mut ctx, a, target);

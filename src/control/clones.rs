@@ -101,7 +101,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
             if o.snapshot.is_some() || o.fresh {
                 return Err(invalid(
                     "a point-in-time target chooses its own snapshot",
-                    "leave out --snapshot and --fresh with --at, --lsn or --latest",
+                    "leave out --snapshot and --fresh with --at, --position or --latest",
                 ));
             }
             let (chosen, resolved) = super::pitr::choose(ctx, &src, asked, false, dry_run)?;
@@ -153,6 +153,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         &host,
         Op::Preflight(PreflightSpec {
             engine: src.engine.clone(),
+            admin_user: src.admin_user.clone(),
             port: o.port,
             storage_gb,
         }),
@@ -192,13 +193,13 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         .clone()
         .unwrap_or_else(|| new_row(&src, source_host, "clone", None));
     let recovery = target.clone().map(|target| RecoverySpec {
-        wal_instance: origin.uid.clone(),
+        log_instance: origin.uid.clone(),
         target,
         staged: false,
     });
     let to = match &target {
         Some(Target::Time(t)) => format!(", to {t} (UTC) through the log archive"),
-        Some(Target::Lsn(l)) => format!(", to position {l} through the log archive"),
+        Some(Target::Position(p)) => format!(", to position {p} through the log archive"),
         Some(Target::Latest) => ", to the latest archived commit".into(),
         None => String::new(),
     };

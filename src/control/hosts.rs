@@ -66,7 +66,7 @@ pub struct DiskView {
     pub logs_bytes: u64,
     pub other_bytes: u64,
     pub unattributed_bytes: u64,
-    /// Each unattributed entry, as "instances/NAME", "snapshots/NAME" or "wal/NAME".
+    /// Each unattributed entry, as "instances/NAME", "snapshots/NAME" or "logs/NAME".
     pub unattributed: Vec<String>,
 }
 
@@ -104,7 +104,7 @@ pub fn disk(ctx: &Ctx, h: &HostRow) -> Result<DiskView> {
     for (kind, entries, known, sum) in [
         ("instances", &u.instances, &live, &mut v.instances_bytes),
         ("snapshots", &u.snapshots, &kept, &mut v.snapshots_bytes),
-        ("wal", &u.logs, &log_owners, &mut v.logs_bytes),
+        ("logs", &u.logs, &log_owners, &mut v.logs_bytes),
     ] {
         for (name, bytes) in entries {
             if known.contains(name.trim_end_matches(".partial")) {

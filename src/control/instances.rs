@@ -77,14 +77,13 @@ pub(crate) fn check_admin_user(user: &str) -> Result<()> {
         && user.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
         && user
             .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        && !user.starts_with("pg_");
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if ok {
         Ok(())
     } else {
         Err(invalid(
             format!("invalid admin user `{user}`"),
-            "use 1-63 lowercase letters, digits and underscores, not starting with a digit or pg_",
+            "use 1-63 lowercase letters, digits and underscores, not starting with a digit",
         ))
     }
 }
@@ -117,7 +116,10 @@ pub(crate) fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
         CallError::Remote(w)
             if matches!(
                 w.code,
-                ErrorCode::EngineMissing | ErrorCode::PortInUse | ErrorCode::NoSpace
+                ErrorCode::EngineMissing
+                    | ErrorCode::PortInUse
+                    | ErrorCode::NoSpace
+                    | ErrorCode::BadRequest
             ) =>
         {
             let fix = match w.code {
@@ -125,6 +127,7 @@ pub(crate) fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
                 ErrorCode::EngineMissing => {
                     "install the engine there (scripts/install-deps) or choose another --host"
                 }
+                ErrorCode::BadRequest => "choose another --admin-user",
                 _ => "choose another --host or a smaller --storage-gb",
             };
             invalid(format!("host `{}`: {}", host.name, w.message), fix)
@@ -244,6 +247,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         &host,
         Op::Preflight(PreflightSpec {
             engine: o.engine.clone(),
+            admin_user: o.admin_user.clone(),
             port: o.port,
             storage_gb,
         }),

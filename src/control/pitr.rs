@@ -8,7 +8,10 @@ use crate::catalog::instances::{self as irows, status as istatus, InstanceRow};
 use crate::catalog::snapshots::{self, SnapshotRow};
 use crate::catalog::wal_ranges::{self, WalRange};
 use crate::catalog::{hosts, now};
-use crate::wire::{Coverage, CoverageSpec, InstanceRef, Op, SnapshotReach, SnapshotStart, Target};
+use crate::transport::CallError;
+use crate::wire::{
+    Coverage, CoverageSpec, ErrorCode, InstanceRef, Op, Place, SnapshotReach, SnapshotStart, Target,
+};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
@@ -122,38 +125,26 @@ pub fn parse_time(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime> {
     ))
 }
 
-/// A log position "X/Y" (hex) as a number, for ordering.
-pub fn position_key(p: &str) -> Option<u64> {
-    let (hi, lo) = p.split_once('/')?;
-    if hi.is_empty() || lo.is_empty() || hi.len() > 8 || lo.len() > 8 {
-        return None;
-    }
-    Some((u64::from_str_radix(hi, 16).ok()? << 32) | u64::from_str_radix(lo, 16).ok()?)
-}
-
-/// The target the user asked for, resolved (times to absolute UTC).
+/// The target the user asked for, resolved (times to absolute UTC). A position is the
+/// engine's to read: dbhost checks and orders it when the target is placed.
 ///
 /// # Errors
-/// [`super::error::Invalid`] for unreadable times or positions.
-pub fn parse_target(at: Option<&str>, lsn: Option<&str>, latest: bool) -> Result<Option<Target>> {
-    Ok(match (at, lsn, latest) {
+/// [`super::error::Invalid`] for unreadable times.
+pub fn parse_target(
+    at: Option<&str>,
+    position: Option<&str>,
+    latest: bool,
+) -> Result<Option<Target>> {
+    Ok(match (at, position, latest) {
         (Some(t), None, false) => {
             Some(Target::Time(fmt(parse_time(t, OffsetDateTime::now_utc())?)))
         }
-        (None, Some(l), false) => {
-            if position_key(l).is_none() {
-                return Err(invalid(
-                    format!("`{l}` is not a log position"),
-                    "write it as PostgreSQL does, e.g. 0/3000060",
-                ));
-            }
-            Some(Target::Lsn(l.to_uppercase()))
-        }
+        (None, Some(p), false) => Some(Target::Position(p.trim().to_string())),
         (None, None, true) => Some(Target::Latest),
         (None, None, false) => None,
         _ => {
             return Err(invalid(
-                "--at, --lsn and --latest exclude each other",
+                "--at, --position and --latest exclude each other",
                 "give one of them",
             ))
         }
@@ -186,7 +177,11 @@ pub(crate) fn incarnations(ctx: &Ctx, inst: &InstanceRow) -> Result<Vec<Instance
 
 /// One incarnation's snapshots on its own host (where its log archive is), with how far the
 /// archive reaches after each.
-fn coverage_of(ctx: &Ctx, inc: &InstanceRow) -> Result<(Vec<Reach>, Coverage)> {
+fn coverage_of(
+    ctx: &Ctx,
+    inc: &InstanceRow,
+    position: Option<&str>,
+) -> Result<(Vec<Reach>, Coverage)> {
     let host_id = inc.host_id.context("the instance has no host")?;
     let host = hosts::get(ctx.catalog.conn(), host_id)?;
     let mut snaps: Vec<SnapshotRow> = snapshots::list(ctx.catalog.conn(), Some(&inc.name))?
@@ -201,17 +196,16 @@ fn coverage_of(ctx: &Ctx, inc: &InstanceRow) -> Result<(Vec<Reach>, Coverage)> {
     snaps.sort_by_key(|s| s.consistent_at.as_deref().and_then(parse_rfc3339));
     let spec = CoverageSpec {
         instance: inc.uid.clone(),
-        snapshots: snaps
-            .iter()
-            .map(|s| SnapshotStart {
-                snapshot: s.uid.clone(),
-                position: s.position.clone().unwrap_or_default(),
-                timeline: s.timeline.unwrap_or(1),
-            })
-            .collect(),
+        engine: inc.engine.clone(),
+        snapshots: snaps.iter().filter_map(start_of).collect(),
+        target: position.map(str::to_string),
     };
-    let v = host_ops::call(&host, Op::LogCoverage(spec)).map_err(|e| {
-        host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e)
+    let v = host_ops::call(&host, Op::LogCoverage(spec)).map_err(|e| match e {
+        // A position the engine cannot read is the user's to fix.
+        CallError::Remote(w) if w.code == ErrorCode::BadRequest => {
+            invalid(w.message, w.hint.unwrap_or_default())
+        }
+        e => host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e),
     })?;
     let cov: Coverage = serde_json::from_value(v)?;
     let pairs = snaps
@@ -229,16 +223,29 @@ fn coverage_of(ctx: &Ctx, inc: &InstanceRow) -> Result<(Vec<Reach>, Coverage)> {
 /// Every snapshot of the instance's history (its own and those of the incarnations it
 /// replaced), oldest first, with how far the logs reach after each. An earlier
 /// incarnation's host that does not answer leaves its part out.
-fn coverage(ctx: &Ctx, inst: &InstanceRow) -> Result<(Vec<Reach>, Coverage)> {
-    let (mut pairs, mut cov) = coverage_of(ctx, inst)?;
+fn coverage(
+    ctx: &Ctx,
+    inst: &InstanceRow,
+    position: Option<&str>,
+) -> Result<(Vec<Reach>, Coverage)> {
+    let (mut pairs, mut cov) = coverage_of(ctx, inst, position)?;
     for inc in incarnations(ctx, inst)?.iter().skip(1) {
-        if let Ok((more, c)) = coverage_of(ctx, inc) {
+        if let Ok((more, c)) = coverage_of(ctx, inc, position) {
             pairs.extend(more);
             cov.segments += c.segments;
         }
     }
     pairs.sort_by_key(|r| start_time(&r.snap));
     Ok((pairs, cov))
+}
+
+/// Where a snapshot's log chain starts (None before it is complete).
+pub(crate) fn start_of(s: &SnapshotRow) -> Option<SnapshotStart> {
+    Some(SnapshotStart {
+        snapshot: s.uid.clone(),
+        position: s.position.clone()?,
+        branch: s.branch.unwrap_or(1),
+    })
 }
 
 /// When a snapshot restores from: the moment it was consistent.
@@ -301,7 +308,7 @@ fn window_of(inst: &InstanceRow, pairs: &[Reach], cov: &Coverage) -> Window {
 /// # Errors
 /// The instance's host cannot be reached.
 pub fn window(ctx: &Ctx, inst: &InstanceRow) -> Result<Window> {
-    let (pairs, cov) = coverage(ctx, inst)?;
+    let (pairs, cov) = coverage(ctx, inst, None)?;
     let w = window_of(inst, &pairs, &cov);
     wal_ranges::put(
         ctx.catalog.conn(),
@@ -327,11 +334,8 @@ fn fits(target: &Target, s: &SnapshotRow, r: &SnapshotReach) -> bool {
             let t = parse_rfc3339(t);
             t.is_some() && start_time(s) <= t && t <= reach_time(s, r)
         }
-        Target::Lsn(l) => {
-            let l = position_key(l);
-            let from = s.position.as_deref().and_then(position_key);
-            from <= l && l <= position_key(&r.until_position)
-        }
+        // dbhost placed it: only the engine orders positions.
+        Target::Position(_) => r.target == Some(Place::Within),
     }
 }
 
@@ -344,7 +348,7 @@ pub fn switch_log(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
     let host = hosts::get(ctx.catalog.conn(), inst.host_id.context("no host")?)?;
     host_ops::call(
         &host,
-        Op::WalSwitch(InstanceRef {
+        Op::LogSwitch(InstanceRef {
             instance: inst.uid.clone(),
         }),
     )
@@ -375,7 +379,11 @@ pub fn choose(
     broken_source: bool,
     dry_run: bool,
 ) -> Result<(Reach, Target)> {
-    let (mut pairs, mut cov) = coverage(ctx, inst)?;
+    let position = match target {
+        Target::Position(p) => Some(p.as_str()),
+        _ => None,
+    };
+    let (mut pairs, mut cov) = coverage(ctx, inst, position)?;
     // Only a target newer than everything archived needs the switch (one before the
     // window must not change the source at all).
     let past_archive = match target {
@@ -387,13 +395,12 @@ pub fn choose(
                 .max();
             !pairs.is_empty() && parse_rfc3339(t) > newest
         }
-        Target::Lsn(l) => {
-            let newest = pairs
-                .iter()
-                .filter(|r| r.origin.id == inst.id)
-                .filter_map(|r| position_key(&r.reach.until_position))
-                .max();
-            !pairs.is_empty() && position_key(l) > newest
+        Target::Position(_) => {
+            !pairs.is_empty()
+                && pairs
+                    .iter()
+                    .filter(|r| r.origin.id == inst.id)
+                    .all(|r| r.reach.target == Some(Place::After))
         }
     };
     if past_archive && inst.status == istatus::AVAILABLE && !dry_run {
@@ -401,22 +408,20 @@ pub fn choose(
         if !broken_source {
             switched?;
         }
-        (pairs, cov) = coverage(ctx, inst)?;
+        (pairs, cov) = coverage(ctx, inst, position)?;
     }
+    // The position as the engine writes it.
+    let target = &match (target, &cov.target) {
+        (Target::Position(_), Some(p)) => Target::Position(p.clone()),
+        _ => target.clone(),
+    };
     // Positions belong to one incarnation's log: they choose among its snapshots only. So
-    // does `latest`, and only on the timeline the log goes on with: a snapshot taken before
+    // does `latest`, and only on the branch the log goes on with: a snapshot taken before
     // an in-place restore would replay the branch that restore abandoned.
-    let newest_timeline = cov
-        .last_segment
-        .as_deref()
-        .and_then(|s| u32::from_str_radix(s.get(..8)?, 16).ok());
     let candidate = |r: &&Reach| match target {
         Target::Time(_) => true,
-        Target::Lsn(_) => r.origin.id == inst.id,
-        Target::Latest => {
-            r.origin.id == inst.id
-                && newest_timeline.is_none_or(|tl| r.snap.timeline.unwrap_or(1) >= tl)
-        }
+        Target::Position(_) => r.origin.id == inst.id,
+        Target::Latest => r.origin.id == inst.id && r.reach.on_newest_branch,
     };
     if let Some(chosen) = pairs
         .iter()
@@ -429,7 +434,7 @@ pub fn choose(
         // archived commit there is none, so stop right after that commit's record instead
         // (recovery then fails, rather than promoting early, if it cannot get there).
         let last_commit = || {
-            Target::Lsn(
+            Target::Position(
                 r.until_commit_position
                     .clone()
                     .or_else(|| s.position.clone())
@@ -450,13 +455,13 @@ pub fn choose(
                                 r.unscanned.clone().unwrap_or_default(),
                                 fmt(t.unwrap_or(OffsetDateTime::UNIX_EPOCH))
                             ),
-                            "give a position (--lsn) instead",
+                            "give a position (--position) instead",
                         ))
                     }
                     _ => last_commit(),
                 }
             }
-            Target::Lsn(_) => target.clone(),
+            Target::Position(_) => target.clone(),
         };
         return Ok((chosen.clone(), resolved));
     }
@@ -467,8 +472,8 @@ pub fn choose(
             inst.name,
             w.describe()
         ),
-        Target::Lsn(l) => format!(
-            "position {l} is outside the restorable range of `{}` (up to {})",
+        Target::Position(p) => format!(
+            "position {p} is outside the restorable range of `{}` (up to {})",
             inst.name,
             w.latest_position
                 .clone()
@@ -517,15 +522,12 @@ mod tests {
     }
 
     #[test]
-    fn positions_order_and_targets_exclude_each_other() {
-        assert!(position_key("0/3000060") < position_key("1/0"));
-        assert!(position_key("zz").is_none() && position_key("0/").is_none());
+    fn targets_exclude_each_other_and_positions_stay_the_engines() {
         assert!(parse_target(Some("now"), Some("0/1"), false).is_err());
         assert_eq!(
-            parse_target(None, Some("0/3a"), false).unwrap(),
-            Some(Target::Lsn("0/3A".into()))
+            parse_target(None, Some(" 0/3a "), false).unwrap(),
+            Some(Target::Position("0/3a".into()))
         );
-        assert!(parse_target(None, Some("nope"), false).is_err());
         assert_eq!(
             parse_target(None, None, true).unwrap(),
             Some(Target::Latest)

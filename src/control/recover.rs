@@ -73,6 +73,7 @@ pub fn plan_recover(
                 &chosen,
                 Op::Preflight(crate::wire::PreflightSpec {
                     engine: old.engine.clone(),
+                    admin_user: old.admin_user.clone(),
                     port: None,
                     storage_gb: old.storage_gb,
                 }),
@@ -111,7 +112,7 @@ pub fn plan_recover(
     new.uid = new.name.clone();
     let mut after = snap_ops::new_row(&new, new_host.id, "manual", Some("after-recovery"));
     let recovery = RecoverySpec {
-        wal_instance: origin.uid.clone(),
+        log_instance: origin.uid.clone(),
         target: resolved.clone(),
         staged: false,
     };
@@ -199,7 +200,7 @@ pub fn plan_in_place(ctx: &mut Ctx, name: &str, target: Target, dry_run: bool) -
         snapshot: &snap,
         fresh: false,
         recovery: Some(RecoverySpec {
-            wal_instance: origin.uid.clone(),
+            log_instance: origin.uid.clone(),
             target: resolved.clone(),
             staged: false,
         }),
@@ -291,7 +292,7 @@ pub fn report(ctx: &Ctx, wf: i64) -> Result<Report> {
 fn describe_target(t: &Target) -> String {
     match t {
         Target::Time(t) => format!("{t} (UTC)"),
-        Target::Lsn(l) => format!("position {l}"),
+        Target::Position(p) => format!("position {p}"),
         Target::Latest => "the latest archived commit".into(),
     }
 }

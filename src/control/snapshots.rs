@@ -8,7 +8,7 @@ use crate::catalog::hosts;
 use crate::catalog::instances::{status as istatus, InstanceRow};
 use crate::catalog::now;
 use crate::catalog::snapshots::{self, status, SnapshotRow};
-use crate::wire::{Op, PruneSpec, SnapshotRef, SnapshotStart, VerifyReport};
+use crate::wire::{Op, PruneSpec, SnapshotRef, VerifyReport};
 use crate::workflow::plan::PlannedStep;
 use crate::workflow::templates;
 use anyhow::{Context, Result};
@@ -41,7 +41,7 @@ pub(crate) fn new_row(
         created_at: now(),
         deleted_at: None,
         consistent_at: None,
-        timeline: None,
+        branch: None,
         new_bytes: None,
     }
 }
@@ -132,28 +132,22 @@ pub fn plan_delete(ctx: &mut Ctx, id: i64, dry_run: bool) -> Result<Plan> {
     instances::check_not_busy(ctx, &inst)?;
     let host_id = snap.host_id.context("the snapshot's host was removed")?;
     let host = hosts::get(ctx.catalog.conn(), host_id)?;
-    // Logs stay from the oldest snapshot kept on this host onwards; never one it needs.
-    let keep_from = snapshots::list(ctx.catalog.conn(), Some(&snap.instance_name))?
+    // Logs stay from the oldest snapshot kept on this host onwards (dbhost, which orders
+    // positions, finds it); never one it needs.
+    let kept: Vec<SnapshotRow> = snapshots::list(ctx.catalog.conn(), Some(&snap.instance_name))?
         .into_iter()
         .filter(|s| {
             s.id != snap.id && s.instance_id == snap.instance_id && s.host_id == Some(host_id)
         })
         .filter(|s| s.status == status::AVAILABLE || s.status == status::CREATING)
-        .map(|s| match &s.position {
-            Some(p) => (p.clone(), s.timeline.unwrap_or(1), s.uid),
-            // One still being taken needs everything from now on: keep all that is there.
-            None => ("0/0".to_string(), 1, s.uid),
-        })
-        .min_by_key(|(p, _, _)| super::pitr::position_key(p))
-        .map(|(position, timeline, snapshot)| SnapshotStart {
-            snapshot,
-            position,
-            timeline,
-        });
+        .collect();
     let prune = PruneSpec {
         instance: inst.uid.clone(),
-        keep_from,
+        engine: inst.engine.clone(),
+        keep: kept.iter().filter_map(super::pitr::start_of).collect(),
         keep_snapshots: vec![],
+        // One still being taken needs everything from now on: keep all that is there.
+        keep_all: kept.iter().any(|s| s.position.is_none()),
     };
     let steps = templates::snapshot_delete(&snap, host_id, prune);
     let mut plan = Plan {

@@ -222,7 +222,7 @@ mod tests {
         let input = concat!(
             r#"{"type":"progress","message":"initdb"}"#,
             "\n",
-            r#"{"type":"result","ok":{"port":7},"version":"0.1.0","protocol":1}"#,
+            r#"{"type":"result","ok":{"port":7},"version":"0.1.0","protocol":2}"#,
             "\n"
         );
         let mut seen = vec![];
@@ -235,7 +235,9 @@ mod tests {
     fn refuses_other_protocols_and_garbage() {
         let other = r#"{"type":"result","ok":{},"version":"9.0.0","protocol":99}"#;
         assert!(
-            matches!(read_answer(other.as_bytes(), &mut |_| {}), Err(CallError::Refused(m)) if m.contains("protocol 99"))
+            matches!(read_answer(other.as_bytes(), &mut |_| {}), Err(CallError::Refused(m))
+                if m.contains("dbhost 9.0.0 speaking protocol 99")
+                    && m.contains(&format!("speaks protocol {PROTOCOL}")))
         );
         assert!(matches!(
             read_answer("Welcome!\n".as_bytes(), &mut |_| {}),

@@ -6,8 +6,8 @@ use super::plan::{Action, CatalogChange, Check, Expect, PlannedStep, Record, Ste
 use crate::catalog::instances::{status, InstanceRow};
 use crate::catalog::snapshots::SnapshotRow;
 use crate::wire::{
-    AsideMode, AsideSpec, InstanceRef, Op, PasswordSpec, ProvisionSpec, PruneSpec, RecoverySpec,
-    RestoreSpec, Size, SnapshotRef, SnapshotSpec, SnapshotStart, WalExportSpec,
+    AsideMode, AsideSpec, InstanceRef, LogExportSpec, Op, PasswordSpec, ProvisionSpec, PruneSpec,
+    RecoverySpec, RestoreSpec, Size, SnapshotRef, SnapshotSpec, SnapshotStart,
 };
 
 const HOST_RETRIES: u32 = 2;
@@ -191,7 +191,7 @@ pub fn snapshot_delete(snap: &SnapshotRow, host_id: i64, prune: PruneSpec) -> Ve
         host_step(
             "prune-logs",
             host_id,
-            Op::WalPrune(prune),
+            Op::LogPrune(prune),
             None,
             None,
             &snap.uid,
@@ -250,18 +250,19 @@ fn transfer_steps(
         let start = snap.position.clone().map(|position| SnapshotStart {
             snapshot: snap.uid.clone(),
             position,
-            timeline: snap.timeline.unwrap_or(1),
+            branch: snap.branch.unwrap_or(1),
         });
         steps.push(transfer_step(
             "transfer-logs",
             (
                 from,
-                Op::WalExport(WalExportSpec {
+                Op::LogExport(LogExportSpec {
                     instance: source.uid.clone(),
+                    engine: source.engine.clone(),
                     from: start,
                 }),
             ),
-            (to, Op::WalImport(iref(source))),
+            (to, Op::LogImport(iref(source))),
             0,
             drop_logs(source),
         ));
@@ -271,10 +272,12 @@ fn transfer_steps(
 
 /// The transferred logs land under the source's name in the target host's archive.
 fn drop_logs(source: &InstanceRow) -> Op {
-    Op::WalPrune(PruneSpec {
+    Op::LogPrune(PruneSpec {
         instance: source.uid.clone(),
-        keep_from: None,
+        engine: source.engine.clone(),
+        keep: vec![],
         keep_snapshots: vec![],
+        keep_all: false,
     })
 }
 
@@ -554,10 +557,12 @@ pub fn delete(
                 ..host_step(
                     "prune-logs",
                     host_id,
-                    Op::WalPrune(PruneSpec {
+                    Op::LogPrune(PruneSpec {
                         instance: i.uid.clone(),
-                        keep_from: None,
+                        engine: i.engine.clone(),
+                        keep: vec![],
                         keep_snapshots,
+                        keep_all: false,
                     }),
                     None,
                     None,

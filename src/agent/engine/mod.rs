@@ -5,6 +5,7 @@
 pub mod postgres;
 
 use crate::agent::layout::{InstanceMeta, Layout};
+use crate::agent::logs::LogFormat;
 use crate::agent::osuser::RunAs;
 use crate::agent::HostConfig;
 use crate::wire::{EngineFact, ProvisionSpec, RecoverySpec};
@@ -34,9 +35,20 @@ pub struct Liveness {
 /// Where an online snapshot restores to.
 #[derive(Debug, Clone)]
 pub struct SnapshotPoint {
-    /// The engine's log position (an LSN for PostgreSQL).
+    /// The engine's log position, as the engine writes it.
     pub position: String,
-    pub timeline: u32,
+    /// The log branch it is on (1 for an engine whose log never branches).
+    pub branch: u32,
+}
+
+/// How an engine's finished log files reach the archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogShipping {
+    /// The server hands each file to `dbhost log-archive` itself, and reports a switch done
+    /// only once the file is archived.
+    Pushed,
+    /// dbhost must copy closed files out of the server's own log directory.
+    Pulled,
 }
 
 pub trait Engine {
@@ -118,7 +130,32 @@ pub trait Engine {
         recovery: Option<&RecoverySpec>,
     ) -> Result<()>;
 
-    /// Closes the current log segment so it is archived now; returns its name once it is.
+    /// Replays `recovery` on a restored server that has started (an engine whose server
+    /// replays while it starts, from what `prepare_restored` wrote, has nothing to do).
+    ///
+    /// # Errors
+    /// Replay fails or does not reach the target.
+    fn replay(
+        &self,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
+        recovery: &RecoverySpec,
+    ) -> Result<()>;
+
+    /// How the engine's finished log files reach the archive.
+    fn log_shipping(&self) -> LogShipping;
+
+    /// The engine's log files and positions, for the log archive.
+    fn log_format(&self, cfg: &HostConfig) -> Box<dyn LogFormat>;
+
+    /// Refuses an admin user name the engine reserves or cannot take.
+    ///
+    /// # Errors
+    /// The name, and why it cannot be used.
+    fn check_admin_user(&self, user: &str) -> Result<()>;
+
+    /// Closes the current log file so it is archived now; returns its name once it is.
     ///
     /// # Errors
     /// The server refuses, or the segment is not archived in time.

@@ -1,0 +1,202 @@
+//! How far an unbroken chain of archived files reaches after each snapshot, in positions and
+//! in commit times, and where a position target lies against it.
+
+use super::{dir, list_dir, marks, start_file, LogFile, LogFormat, Mark};
+use crate::agent::layout::Layout;
+use crate::wire::{Coverage, CoverageSpec, Place, SnapshotReach};
+use anyhow::{Context, Result};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+fn max_time<'a>(times: impl Iterator<Item = &'a String>) -> Option<String> {
+    times
+        .filter_map(|t| parse_time(t).map(|p| (p, t)))
+        .max_by_key(|(p, _)| *p)
+        .map(|(_, t)| t.clone())
+}
+
+/// For each snapshot, how far an unbroken chain of archived files reaches after it.
+///
+/// # Errors
+/// A position is malformed (the target's is bad input).
+pub fn coverage(layout: &Layout, spec: &CoverageSpec, format: &dyn LogFormat) -> Result<Coverage> {
+    coverage_in(
+        &dir(layout, &spec.instance),
+        &marks(layout, &spec.instance),
+        spec,
+        format,
+    )
+}
+
+/// [`coverage`] of the logs staged for a restored `instance`: what its replay will have.
+///
+/// # Errors
+/// A position is malformed.
+pub fn staged_coverage(
+    layout: &Layout,
+    instance: &str,
+    spec: &CoverageSpec,
+    format: &dyn LogFormat,
+) -> Result<Coverage> {
+    coverage_in(&layout.replay_logs(instance), &[], spec, format)
+}
+
+fn coverage_in(
+    d: &Path,
+    marks: &[Mark],
+    spec: &CoverageSpec,
+    format: &dyn LogFormat,
+) -> Result<Coverage> {
+    let target = match &spec.target {
+        Some(t) => Some(format.parse_position(t).ok_or_else(|| {
+            anyhow::Error::new(crate::wire::WireError {
+                code: crate::wire::ErrorCode::BadRequest,
+                message: format!("`{t}` is not a log position"),
+                hint: Some(format.position_hint().into()),
+            })
+        })?),
+        None => None,
+    };
+    let files = list_dir(d);
+    let by_name: BTreeMap<&str, &LogFile> = files
+        .iter()
+        .filter(|f| format.in_chain(&f.name))
+        .map(|f| (f.name.as_str(), f))
+        .collect();
+    let newest_branch = by_name.keys().filter_map(|n| format.branch_of(n)).max();
+    let mut reaches = Vec::new();
+    for q in &spec.snapshots {
+        let mut cur = start_file(format, q)?;
+        let mut covered = Vec::new();
+        while let Some(f) = by_name.get(cur.as_str()) {
+            covered.push(*f);
+            cur = format.next_file(&cur).context("log file arithmetic")?;
+        }
+        let (branch, order) = (format.branch_of(&cur), format.file_order(&cur));
+        let later_exists = by_name
+            .keys()
+            .any(|n| format.branch_of(n) == branch && format.file_order(n) > order);
+        let until_position = match covered.last() {
+            Some(last) => format
+                .next_file(&last.name)
+                .and_then(|n| format.file_start(&n))
+                .unwrap_or_default(),
+            None => q.position.clone(),
+        };
+        let place = target.as_ref().map(|t| {
+            if format.compare(t, &q.position) == Ordering::Less {
+                Place::Before
+            } else if format.compare(t, &until_position) == Ordering::Greater {
+                Place::After
+            } else {
+                Place::Within
+            }
+        });
+        reaches.push(SnapshotReach {
+            snapshot: q.snapshot.clone(),
+            until_time: max_time(covered.iter().filter_map(|f| f.last_commit.as_ref())),
+            until_commit_position: covered
+                .iter()
+                .rev()
+                .find_map(|f| f.last_commit_position.clone()),
+            unscanned: covered.iter().find(|f| !f.scanned).map(|f| f.name.clone()),
+            complete_until: max_time(
+                marks
+                    .iter()
+                    .filter(|m| covered.iter().any(|f| f.name == m.segment))
+                    .map(|m| &m.before),
+            ),
+            until_position,
+            gap: later_exists.then_some(cur),
+            on_newest_branch: newest_branch.is_none_or(|b| q.branch >= b),
+            target: place,
+        });
+    }
+    let first_time = files
+        .iter()
+        .filter_map(|f| f.first_commit.as_ref())
+        .filter_map(|t| parse_time(t).map(|p| (p, t)))
+        .min_by_key(|(p, _)| *p)
+        .map(|(_, t)| t.clone());
+    Ok(Coverage {
+        snapshots: reaches,
+        segments: by_name.len() as u64,
+        first_segment: by_name.keys().next().map(|s| s.to_string()),
+        last_segment: by_name.keys().last().map(|s| s.to_string()),
+        first_time,
+        last_time: max_time(files.iter().filter_map(|f| f.last_commit.as_ref())),
+        target,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::Numbered;
+    use super::super::{add_mark, sidecar};
+    use super::*;
+    use crate::wire::SnapshotStart;
+
+    #[test]
+    fn coverage_follows_the_chain_and_names_the_first_gap() {
+        let root = tempfile::tempdir().unwrap();
+        let layout = Layout::new(root.path());
+        let d = dir(&layout, "db");
+        std::fs::create_dir_all(&d).unwrap();
+        for (n, t) in [
+            ("1.0003", "2026-11-24T10:00:00Z"),
+            ("1.0004", "2026-11-24T10:05:00.5Z"),
+            ("1.0006", "2026-11-24T10:15:00Z"),
+        ] {
+            let f = LogFile {
+                name: n.into(),
+                last_commit: Some(t.into()),
+                ..Default::default()
+            };
+            std::fs::write(sidecar(&d, n), serde_json::to_vec(&f).unwrap()).unwrap();
+            std::fs::write(d.join(n), b"x").unwrap();
+        }
+        // A sidecar whose file was deleted is no file.
+        let gone = LogFile {
+            name: "1.0005".into(),
+            ..Default::default()
+        };
+        std::fs::write(sidecar(&d, &gone.name), serde_json::to_vec(&gone).unwrap()).unwrap();
+        add_mark(&layout, "db", "1.0004", "2026-11-24T10:06:00Z").unwrap();
+        add_mark(&layout, "db", "1.0006", "2026-11-24T10:16:00Z").unwrap();
+        let spec = |target: Option<&str>| CoverageSpec {
+            instance: "db".into(),
+            engine: "test".into(),
+            snapshots: vec![SnapshotStart {
+                snapshot: "s1".into(),
+                position: "310".into(),
+                branch: 1,
+            }],
+            target: target.map(str::to_string),
+        };
+        let c = coverage(&layout, &spec(None), &Numbered).unwrap();
+        let r = &c.snapshots[0];
+        assert_eq!(r.until_time.as_deref(), Some("2026-11-24T10:05:00.5Z"));
+        assert_eq!(r.complete_until.as_deref(), Some("2026-11-24T10:06:00Z"));
+        assert_eq!(r.until_position, "500");
+        assert_eq!(r.gap.as_deref(), Some("1.0005"));
+        assert!(r.on_newest_branch);
+        assert_eq!(c.segments, 3);
+        assert_eq!(c.last_time.as_deref(), Some("2026-11-24T10:15:00Z"));
+        // A position target is placed against the chain by the engine's order.
+        for (t, place) in [
+            ("300", Place::Before),
+            ("499", Place::Within),
+            ("501", Place::After),
+        ] {
+            let c = coverage(&layout, &spec(Some(t)), &Numbered).unwrap();
+            assert_eq!(c.snapshots[0].target, Some(place), "{t}");
+        }
+        let bad = coverage(&layout, &spec(Some("x/y")), &Numbered).unwrap_err();
+        assert!(format!("{bad:#}").contains("not a log position"), "{bad:#}");
+    }
+}

@@ -1,0 +1,225 @@
+//! The host's log archive, engine-neutral: files an engine's server hands over (or dbhost
+//! collects), stored durably with their checksums and commit-time ranges, handed back to
+//! replay only when they still match. What a file name or a position means is the engine's
+//! ([`LogFormat`]); this module only stores, lists, checks and moves files.
+//!
+//! Archiving runs as the instance's OS user (its server calls it), so it touches only the
+//! instance's own archive directory.
+
+mod coverage;
+mod marks;
+mod prune;
+mod ship;
+mod store;
+
+pub use coverage::{coverage, staged_coverage};
+pub use marks::{add_mark, marks, Mark};
+pub use prune::{drop_all, prune, prune_keeping};
+pub use ship::{export, import, stage};
+pub use store::{archive, fetch, fetch_staged};
+
+use crate::agent::layout::Layout;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+
+/// How an engine's log is laid out: all the archive needs to know about its files and
+/// positions. Positions are the engine's own strings; only this orders them.
+pub trait LogFormat {
+    /// A position as users and the engine write it, normalized; None when `s` is not one.
+    fn parse_position(&self, s: &str) -> Option<String>;
+
+    /// How a position is written, for the message refusing a malformed one.
+    fn position_hint(&self) -> &'static str;
+
+    /// Orders two positions (ones that do not parse sort first).
+    fn compare(&self, a: &str, b: &str) -> Ordering;
+
+    /// Whether `file` is one of the log's chain files; others (such as a branch history)
+    /// are side files, always kept and always shipped.
+    fn in_chain(&self, file: &str) -> bool;
+
+    /// The chain file holding `position` on log branch `branch`.
+    fn file_of(&self, position: &str, branch: u32) -> Option<String>;
+
+    /// The branch a chain file belongs to.
+    fn branch_of(&self, file: &str) -> Option<u32>;
+
+    /// The chain file after `file` on its branch.
+    fn next_file(&self, file: &str) -> Option<String>;
+
+    /// The chain file before `file` on its branch.
+    fn prev_file(&self, file: &str) -> Option<String>;
+
+    /// Where a chain file starts, as a position.
+    fn file_start(&self, file: &str) -> Option<String>;
+
+    /// A key that orders chain files by where they are in the log, whatever their branch.
+    fn file_order(&self, file: &str) -> String;
+
+    /// Every commit (RFC 3339 time, the position where its record starts) from the start of
+    /// chain file `from` through chain file `to`, both in `dir`; None when the engine's log
+    /// reader cannot run.
+    fn commits(&self, dir: &Path, from: &str, to: &str) -> Option<Vec<(String, String)>>;
+}
+
+/// What the archive knows of one stored file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct LogFile {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub archived_at: String,
+    /// Commit timestamps of the first and last transaction in the file (RFC 3339, UTC).
+    #[serde(default)]
+    pub first_commit: Option<String>,
+    #[serde(default)]
+    pub last_commit: Option<String>,
+    /// Where the last commit record starts: replay can stop right after it.
+    #[serde(default, alias = "last_commit_lsn")]
+    pub last_commit_position: Option<String>,
+    /// Whether its commits were read at all (the engine's log reader ran): without that,
+    /// "no commit" in it means nothing.
+    #[serde(default = "yes")]
+    pub scanned: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The instance's archive directory.
+pub fn dir(layout: &Layout, instance: &str) -> PathBuf {
+    layout.logs_root().join(instance)
+}
+
+fn sidecar(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.json"))
+}
+
+fn valid_file_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '.')
+        && !name.starts_with('.');
+    if !ok {
+        bail!("not a log file name: {name:?}");
+    }
+    Ok(())
+}
+
+pub(crate) fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// A sidecar as the archive's owner wrote it: read as root, so never through a link, from
+/// a FIFO, or larger than any sidecar is.
+fn read_sidecar(d: &Path, name: &str) -> Result<LogFile> {
+    let p = sidecar(d, name);
+    serde_json::from_str(&crate::fsutil::read_small_no_follow(&p, 64 << 10)?)
+        .with_context(|| format!("parsing {}", p.display()))
+}
+
+/// Every archived file of an instance, in name order.
+///
+/// # Errors
+/// The archive cannot be listed.
+pub fn list(layout: &Layout, instance: &str) -> Result<Vec<LogFile>> {
+    Ok(list_dir(&dir(layout, instance)))
+}
+
+/// The files described by sidecars in `d`, in name order.
+fn list_dir(d: &Path) -> Vec<LogFile> {
+    let Ok(entries) = std::fs::read_dir(d) else {
+        return Vec::new();
+    };
+    // A sidecar counts only for a file that is there, and only under its own name: a
+    // file deleted by hand is a hole, and a sidecar can never name another path.
+    let mut out: Vec<LogFile> = entries
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let name = n.strip_suffix(".json")?.to_string();
+            let f = read_sidecar(d, &name).ok()?;
+            let present = std::fs::symlink_metadata(d.join(&name)).is_ok_and(|m| m.is_file());
+            (f.name == name && valid_file_name(&name).is_ok() && present).then_some(f)
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// The chain file a snapshot's replay starts from.
+fn start_file(format: &dyn LogFormat, from: &crate::wire::SnapshotStart) -> Result<String> {
+    format
+        .file_of(&from.position, from.branch)
+        .with_context(|| {
+            format!(
+                "bad position {:?} for snapshot {}",
+                from.position, from.snapshot
+            )
+        })
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A made-up log format for the archive's unit tests: chain files "B.NNNN" (branch,
+    //! number) of 100 positions each, positions plain numbers; no real engine's.
+    use super::LogFormat;
+    use std::cmp::Ordering;
+    use std::path::Path;
+
+    pub struct Numbered;
+
+    fn pos(s: &str) -> Option<u64> {
+        s.parse().ok()
+    }
+
+    impl LogFormat for Numbered {
+        fn parse_position(&self, s: &str) -> Option<String> {
+            pos(s).map(|p| p.to_string())
+        }
+        fn position_hint(&self) -> &'static str {
+            "a number"
+        }
+        fn compare(&self, a: &str, b: &str) -> Ordering {
+            pos(a).cmp(&pos(b))
+        }
+        fn in_chain(&self, file: &str) -> bool {
+            file.len() == 6
+                && file.as_bytes()[1] == b'.'
+                && file[2..].bytes().all(|b| b.is_ascii_digit())
+        }
+        fn file_of(&self, position: &str, branch: u32) -> Option<String> {
+            Some(format!("{branch}.{:04}", pos(position)? / 100))
+        }
+        fn branch_of(&self, file: &str) -> Option<u32> {
+            file.get(..1)?.parse().ok()
+        }
+        fn next_file(&self, file: &str) -> Option<String> {
+            let n: u64 = file.get(2..)?.parse().ok()?;
+            Some(format!("{}.{:04}", self.branch_of(file)?, n + 1))
+        }
+        fn prev_file(&self, file: &str) -> Option<String> {
+            let n: u64 = file.get(2..)?.parse().ok()?;
+            Some(format!(
+                "{}.{:04}",
+                self.branch_of(file)?,
+                n.checked_sub(1)?
+            ))
+        }
+        fn file_start(&self, file: &str) -> Option<String> {
+            let n: u64 = file.get(2..)?.parse().ok()?;
+            Some((n * 100).to_string())
+        }
+        fn file_order(&self, file: &str) -> String {
+            file.get(2..).unwrap_or_default().to_string()
+        }
+        fn commits(&self, _: &Path, _: &str, _: &str) -> Option<Vec<(String, String)>> {
+            None
+        }
+    }
+}

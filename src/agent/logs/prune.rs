@@ -1,0 +1,133 @@
+//! Dropping archived files no kept snapshot needs.
+
+use super::{dir, list, marks, sidecar, start_file, LogFormat};
+use crate::agent::layout::Layout;
+use crate::wire::{PruneSpec, SnapshotStart};
+use anyhow::{Context, Result};
+
+/// Removes the chain files before the oldest kept snapshot's start (`spec.keep`), or the
+/// whole archive when nothing is kept; nothing with `keep_all`. Side files stay while
+/// anything is kept: they are tiny and replay across branches needs them. Returns the names
+/// removed.
+///
+/// # Errors
+/// A position is malformed, or a file cannot be removed.
+pub fn prune(layout: &Layout, spec: &PruneSpec, format: &dyn LogFormat) -> Result<Vec<String>> {
+    if spec.keep_all {
+        return Ok(Vec::new());
+    }
+    prune_keeping(layout, &spec.instance, spec.keep.iter(), format)
+}
+
+/// Removes the archived chain files none of `keeps` needs (each from its position on); with
+/// no snapshot to keep, the whole archive goes, its directory and switch records too.
+///
+/// # Errors
+/// A position is malformed, or a file cannot be removed.
+pub fn prune_keeping<'a>(
+    layout: &Layout,
+    instance: &str,
+    keeps: impl Iterator<Item = &'a SnapshotStart>,
+    format: &dyn LogFormat,
+) -> Result<Vec<String>> {
+    let d = dir(layout, instance);
+    let mut keep: Option<String> = None;
+    for s in keeps {
+        let order = format.file_order(&start_file(format, s)?);
+        if keep.as_ref().is_none_or(|k| order < *k) {
+            keep = Some(order);
+        }
+    }
+    let mut removed = Vec::new();
+    for f in list(layout, instance)? {
+        if keep.is_some() && !format.in_chain(&f.name) {
+            continue;
+        }
+        // Compared by place in the log, across branches.
+        let older = keep
+            .as_ref()
+            .is_none_or(|k| format.file_order(&f.name) < *k);
+        if older {
+            std::fs::remove_file(d.join(&f.name))
+                .with_context(|| format!("removing {}", f.name))?;
+            let _ = std::fs::remove_file(sidecar(&d, &f.name));
+            removed.push(f.name);
+        }
+    }
+    if keep.is_none() {
+        // Nothing is kept that these logs could serve: no directory left behind either.
+        drop_all(layout, instance)?;
+    }
+    Ok(removed)
+}
+
+/// Removes an instance's whole archive, its directory and switch records.
+///
+/// # Errors
+/// The directory cannot be removed.
+pub fn drop_all(layout: &Layout, instance: &str) -> Result<()> {
+    let d = dir(layout, instance);
+    if d.exists() {
+        std::fs::remove_dir_all(&d).with_context(|| format!("removing {}", d.display()))?;
+    }
+    marks::drop_marks(layout, instance);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::Numbered;
+    use super::super::LogFile;
+    use super::*;
+
+    #[test]
+    fn prune_keeps_what_the_oldest_snapshot_needs() {
+        let root = tempfile::tempdir().unwrap();
+        let layout = Layout::new(root.path());
+        let d = dir(&layout, "db");
+        std::fs::create_dir_all(&d).unwrap();
+        for n in ["1.0003", "1.0004", "1.0005", "2.history"] {
+            std::fs::write(d.join(n), b"x").unwrap();
+            let f = LogFile {
+                name: n.into(),
+                ..Default::default()
+            };
+            std::fs::write(sidecar(&d, n), serde_json::to_vec(&f).unwrap()).unwrap();
+        }
+        let start = |p: &str| SnapshotStart {
+            snapshot: "s".into(),
+            position: p.into(),
+            branch: 1,
+        };
+        let spec = |keep: Vec<SnapshotStart>, keep_all: bool| PruneSpec {
+            instance: "db".into(),
+            engine: "test".into(),
+            keep,
+            keep_snapshots: vec![],
+            keep_all,
+        };
+        // A snapshot still being taken keeps everything.
+        assert!(prune(&layout, &spec(vec![], true), &Numbered)
+            .unwrap()
+            .is_empty());
+        // The oldest of the kept snapshots decides.
+        let keep = vec![start("450"), start("410")];
+        assert_eq!(
+            prune(&layout, &spec(keep, false), &Numbered).unwrap(),
+            ["1.0003"]
+        );
+        let left: Vec<String> = list(&layout, "db")
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(left, ["1.0004", "1.0005", "2.history"]);
+        assert_eq!(
+            prune(&layout, &spec(vec![], false), &Numbered)
+                .unwrap()
+                .len(),
+            3
+        );
+        assert!(!d.exists());
+    }
+}
