@@ -133,3 +133,48 @@ pub fn delete(conn: &Connection, id: i64) -> Result<()> {
     conn.execute("DELETE FROM hosts WHERE id = ?1", [id])?;
     Ok(())
 }
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A host row for unit tests, with the facts they vary.
+    use super::HostRow;
+    use crate::wire::{EngineFact, Facts};
+
+    pub(crate) fn host(name: &str, mem: u64, engines: &[&str]) -> HostRow {
+        HostRow {
+            id: 1,
+            name: name.into(),
+            transport: "local".into(),
+            address: "127.0.0.1".into(),
+            port: 22,
+            ssh_user: None,
+            identity: None,
+            root: None,
+            host_key_type: None,
+            host_key: None,
+            facts: Facts {
+                version: "0".into(),
+                protocol: crate::wire::PROTOCOL,
+                hostname: name.into(),
+                root: "/".into(),
+                cpus: 2,
+                memory_mb: mem,
+                disk_free_gb: 100,
+                engines: engines
+                    .iter()
+                    .map(|e| EngineFact {
+                        name: (*e).into(),
+                        version: "15".into(),
+                        bin_dir: "/".into(),
+                    })
+                    .collect(),
+                storage_backend: "plain".into(),
+                listen_address: "*".into(),
+                port_range: [1, 2],
+                os_user: "postgres".into(),
+            },
+            facts_at: String::new(),
+            created_at: String::new(),
+        }
+    }
+}

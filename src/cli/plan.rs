@@ -3,7 +3,7 @@
 use super::output::Printer;
 use super::progress::reporter;
 use crate::control::home::Ctx;
-use crate::control::instances::Plan;
+use crate::control::planning::Plan;
 use crate::control::runs;
 use anyhow::Result;
 use clap::Args;

@@ -5,7 +5,7 @@ use super::plan::{run_plan, ChangeFlags};
 use super::Env;
 use crate::control::clones::{self, CloneOpts};
 use crate::control::error::invalid;
-use crate::control::{instances, pitr, recover};
+use crate::control::{instances, pitr, restores};
 use crate::wire::Target;
 use anyhow::Result;
 use clap::Args;
@@ -116,7 +116,7 @@ fn in_place(
     if !a.yes && !a.change.dry_run {
         super::delete::confirm(&a.name, "Replace the data of")?;
     }
-    let plan = recover::plan_in_place(ctx, &a.name, target, a.change.dry_run)?;
+    let plan = restores::plan_in_place(ctx, &a.name, target, a.change.dry_run)?;
     if run_plan(ctx, &env.printer, &plan, a.change)? {
         print_instance(&env.printer, &instances::describe(ctx, &a.name)?);
     }

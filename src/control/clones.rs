@@ -4,15 +4,14 @@
 use super::error::invalid;
 use super::home::Ctx;
 use super::hosts as host_ops;
-use super::instances::{self, Plan};
-use super::names;
 use super::placement::Need;
-use super::snapshots::new_row;
+use super::planning::{self, check_not_busy, Plan};
+use super::{names, restores};
 use crate::catalog::instances::{self as irows, status, InstanceRow};
 use crate::catalog::snapshots::{self, SnapshotRow};
 use crate::catalog::{hosts, now};
-use crate::wire::{Op, PreflightSpec, RecoverySpec, Target};
-use crate::workflow::templates::{self, CloneFrom};
+use crate::wire::{Op, PreflightSpec, Target};
+use crate::workflow::actions::{self, ActionKind, CloneFrom};
 use anyhow::{Context, Result};
 
 pub struct CloneOpts {
@@ -95,8 +94,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     }
     let class_name = o.class.clone().unwrap_or_else(|| src.class.clone());
     let class = ctx.config.class(&class_name)?;
-    let mut target = o.target.clone();
-    let existing = match &o.target {
+    let point = match &o.target {
         Some(asked) => {
             if o.snapshot.is_some() || o.fresh {
                 return Err(invalid(
@@ -104,10 +102,12 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
                     "leave out --snapshot and --fresh with --at, --position or --latest",
                 ));
             }
-            let (chosen, resolved) = super::pitr::choose(ctx, &src, asked, false, dry_run)?;
-            target = Some(resolved);
-            Some(chosen.snap)
+            Some(restores::point(ctx, &src, asked, false, dry_run)?)
         }
+        None => None,
+    };
+    let existing = match &point {
+        Some(p) => Some(p.snap.clone()),
         None => choose_snapshot(ctx, &src, o)?,
     };
     let fresh = existing.is_none();
@@ -127,7 +127,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
                 "clone from one of its snapshots with --snapshot ID",
             ));
         }
-        instances::check_not_busy(ctx, &src)?;
+        check_not_busy(ctx, &src)?;
     }
     let source_host = match &existing {
         Some(s) => s.host_id,
@@ -147,8 +147,8 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         (Some(_), None) => Some(hosts::get(ctx.catalog.conn(), source_host)?.name),
         (_, asked) => asked.clone(),
     };
-    let (host, note) = instances::place(ctx, asked.as_deref(), &need, &class_name)?;
-    instances::check_port(&host, o.port)?;
+    let (host, note) = planning::place(ctx, asked.as_deref(), &need, &class_name)?;
+    planning::check_port(&host, o.port)?;
     host_ops::call(
         &host,
         Op::Preflight(PreflightSpec {
@@ -158,7 +158,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
             storage_gb,
         }),
     )
-    .map_err(|e| instances::preflight_error(&host, e))?;
+    .map_err(|e| planning::preflight_error(&host, e))?;
     if host.id != source_host {
         // The stream starts there: refuse up front if it cannot be reached.
         let sh = hosts::get(ctx.catalog.conn(), source_host)?;
@@ -191,16 +191,11 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     };
     let mut snap = existing
         .clone()
-        .unwrap_or_else(|| new_row(&src, source_host, "clone", None));
-    let recovery = target.clone().map(|target| RecoverySpec {
-        log_instance: origin.uid.clone(),
-        target,
-        staged: false,
-    });
-    let to = match &target {
-        Some(Target::Time(t)) => format!(", to {t} (UTC) through the log archive"),
-        Some(Target::Position(p)) => format!(", to position {p} through the log archive"),
-        Some(Target::Latest) => ", to the latest archived commit".into(),
+        .unwrap_or_else(|| planning::new_snapshot_row(&src, source_host, "clone", None));
+    let recovery = point.as_ref().map(|p| p.recovery.clone());
+    let to = match &point {
+        Some(p) if p.recovery.target == Target::Latest => format!(", to {}", p.describe()),
+        Some(p) => format!(", to {} through the log archive", p.describe()),
         None => String::new(),
     };
     let from = if fresh {
@@ -215,7 +210,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     };
     let placement = format!("{note}, from {from} of {}{streamed}{to}", src.name);
     let steps_for = |new: &InstanceRow, snap: &SnapshotRow| {
-        templates::clone(
+        actions::clone::steps(
             new,
             host.id,
             &CloneFrom {
@@ -228,32 +223,27 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
             o.port,
         )
     };
-    let mut plan = Plan {
-        workflow_id: None,
-        action: "clone".into(),
-        instance: o.name.clone(),
-        host: host.name.clone(),
+    let plan = Plan::new(
+        ActionKind::Clone,
+        &o.name,
+        &host.name,
         placement,
-        steps: steps_for(&new, &snap),
-    };
-    if dry_run {
-        return Ok(plan);
-    }
+        steps_for(&new, &snap),
+    );
     let uid = new.uid.clone();
     let rules = ctx.config.placement;
-    instances::write_new_instance(ctx, &uid, &mut plan, |tx| {
-        instances::reserve(tx, host.id, &need, &rules)?;
+    planning::submit_new_instance(ctx, &uid, None, plan, dry_run, |tx| {
+        planning::reserve(tx, host.id, &need, &rules)?;
         if fresh {
             snap.id = snapshots::insert(tx, &snap)?;
             new.source_snapshot_id = Some(snap.id);
         }
         new.id = irows::insert(tx, &new)?;
         let steps = steps_for(&new, &snap);
-        let wf = instances::write_workflow(tx, "clone", &new, &steps)?;
+        let wf = planning::write_workflow(tx, ActionKind::Clone, &new, &steps)?;
         if fresh {
             snapshots::set_workflow(tx, snap.id, wf)?;
         }
         Ok((wf, steps))
-    })?;
-    Ok(plan)
+    })
 }

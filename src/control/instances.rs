@@ -2,15 +2,14 @@
 
 use super::error::invalid;
 use super::home::Ctx;
-use super::placement::{self, Need};
+use super::placement::Need;
+use super::planning::{self, check_not_busy, Plan};
 use super::{engines, hosts as host_ops, names};
-use crate::catalog::hosts::{self, HostRow};
+use crate::catalog::hosts;
 use crate::catalog::instances::{self, status, InstanceRow};
-use crate::catalog::{events, now, workflows};
-use crate::transport::CallError;
-use crate::wire::{ErrorCode, Op, PreflightSpec};
-use crate::workflow::plan::PlannedStep;
-use crate::workflow::templates;
+use crate::catalog::{now, workflows};
+use crate::wire::{Op, PreflightSpec};
+use crate::workflow::actions::{self, ActionKind};
 use anyhow::Result;
 use serde::Serialize;
 
@@ -23,18 +22,6 @@ pub struct CreateOpts {
     pub port: Option<u16>,
     pub admin_user: String,
     pub archive_timeout_secs: u32,
-}
-
-/// A compiled workflow: written to the catalog (`workflow_id`) or, for --dry-run, only shown.
-#[derive(Debug, Serialize)]
-pub struct Plan {
-    pub workflow_id: Option<i64>,
-    pub action: String,
-    pub instance: String,
-    pub host: String,
-    /// How the host was chosen, for the user.
-    pub placement: String,
-    pub steps: Vec<PlannedStep>,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,118 +75,6 @@ pub(crate) fn check_admin_user(user: &str) -> Result<()> {
     }
 }
 
-/// Refuses a `--port` that cannot work on `host`, before anything is asked of it.
-///
-/// # Errors
-/// [`super::error::Invalid`] saying which ports can.
-pub(crate) fn check_port(host: &HostRow, port: Option<u16>) -> Result<()> {
-    let Some(p) = port else { return Ok(()) };
-    let [lo, hi] = host.facts.port_range;
-    let why = if p == 0 {
-        "0 is not a port".to_string()
-    } else if p < 1024 {
-        format!("{p} is a privileged port, and servers run as unprivileged users")
-    } else if p < lo || p > hi {
-        format!("{p} is outside host `{}`'s port range {lo}-{hi}", host.name)
-    } else {
-        return Ok(());
-    };
-    Err(invalid(
-        format!("--port {why}"),
-        format!("give a port in {lo}-{hi} (port_range in the host's dbhost.toml), or leave --port out to have one picked"),
-    ))
-}
-
-/// Brings a host's refusal into the user's terms: fixable conditions are bad input.
-pub(crate) fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
-    match &e {
-        CallError::Remote(w)
-            if matches!(
-                w.code,
-                ErrorCode::EngineMissing
-                    | ErrorCode::PortInUse
-                    | ErrorCode::NoSpace
-                    | ErrorCode::BadRequest
-            ) =>
-        {
-            let fix = match w.code {
-                ErrorCode::PortInUse => "choose another --port, or leave it out to have one picked",
-                ErrorCode::EngineMissing => {
-                    "install the engine there (scripts/install-deps) or choose another --host"
-                }
-                ErrorCode::BadRequest => "choose another --admin-user",
-                _ => "choose another --host or a smaller --storage-gb",
-            };
-            invalid(format!("host `{}`: {}", host.name, w.message), fix)
-        }
-        _ => host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e),
-    }
-}
-
-/// The host for a new instance: the one asked for if it fits, else the roomiest that fits.
-/// Returns it with a note for the user on how it was chosen.
-///
-/// # Errors
-/// [`super::error::Invalid`]: an unknown host, one without room, or no host with room.
-pub(crate) fn place(
-    ctx: &Ctx,
-    asked: Option<&str>,
-    need: &Need,
-    class: &str,
-) -> Result<(HostRow, String)> {
-    let rules = ctx.config.placement;
-    let conn = ctx.catalog.conn();
-    match asked {
-        Some(name) => {
-            let h = host_ops::get(ctx, name)?;
-            let placed = instances::live_on_host(conn, h.id)?;
-            if let Some(why) = placement::misfit(&h, &placed, need, &rules) {
-                return Err(invalid(
-                    format!(
-                        "host `{name}` cannot take a {class} {} instance: {why}",
-                        need.engine
-                    ),
-                    "choose another --host or a smaller --class",
-                ));
-            }
-            Ok((h, format!("on host {name} (as asked)")))
-        }
-        None => {
-            let all = hosts::list(conn)?;
-            if all.is_empty() {
-                return Err(invalid(
-                    "no hosts are registered",
-                    "run `dbctl init` or `dbctl host add`",
-                ));
-            }
-            let candidates = all
-                .into_iter()
-                .map(|h| {
-                    let placed = instances::live_on_host(conn, h.id)?;
-                    Ok((h, placed))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            match placement::choose(&candidates, need, &rules) {
-                Ok(h) => Ok((
-                    h.clone(),
-                    format!(
-                        "placed on host {} (most free memory among those with room)",
-                        h.name
-                    ),
-                )),
-                Err(reasons) => Err(invalid(
-                    format!(
-                        "no host has room for a {class} {} instance ({})",
-                        need.engine,
-                        reasons.join("; ")
-                    ),
-                    "add a host with `dbctl host add`, free one, or choose a smaller --class",
-                )),
-            }
-        }
-    }
-}
-
 /// Validates, places and plans `create`; writes it unless `dry_run`.
 ///
 /// # Errors
@@ -240,8 +115,8 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         memory_mb: class.memory_mb,
         storage_gb,
     };
-    let (host, placement_note) = place(ctx, o.host.as_deref(), &need, &o.class)?;
-    check_port(&host, o.port)?;
+    let (host, placement_note) = planning::place(ctx, o.host.as_deref(), &need, &o.class)?;
+    planning::check_port(&host, o.port)?;
     // A live check on the chosen host: reachable, right key and protocol, engine, port, disk.
     host_ops::call(
         &host,
@@ -252,7 +127,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
             storage_gb,
         }),
     )
-    .map_err(|e| preflight_error(&host, e))?;
+    .map_err(|e| planning::preflight_error(&host, e))?;
 
     let mut inst = InstanceRow {
         id: 0,
@@ -276,112 +151,22 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         source_snapshot_id: None,
         archive_timeout_secs: o.archive_timeout_secs,
     };
-    let mut plan = Plan {
-        workflow_id: None,
-        action: "create".into(),
-        instance: o.name.clone(),
-        host: host.name.clone(),
-        placement: placement_note,
-        steps: templates::create(&inst, host.id, o.port),
-    };
-    if dry_run {
-        return Ok(plan);
-    }
+    let plan = Plan::new(
+        ActionKind::Create,
+        &o.name,
+        &host.name,
+        placement_note,
+        actions::create::steps(&inst, host.id, o.port),
+    );
     let uid = inst.uid.clone();
     let rules = ctx.config.placement;
-    write_new_instance(ctx, &uid, &mut plan, |tx| {
-        reserve(tx, host.id, &need, &rules)?;
+    planning::submit_new_instance(ctx, &uid, None, plan, dry_run, |tx| {
+        planning::reserve(tx, host.id, &need, &rules)?;
         inst.id = instances::insert(tx, &inst)?;
-        let steps = templates::create(&inst, host.id, o.port);
-        let wf = write_workflow(tx, "create", &inst, &steps)?;
+        let steps = actions::create::steps(&inst, host.id, o.port);
+        let wf = planning::write_workflow(tx, ActionKind::Create, &inst, &steps)?;
         Ok((wf, steps))
-    })?;
-    Ok(plan)
-}
-
-/// Checks again, inside the transaction that records a new instance, that its host still
-/// has room: the catalog's write lock makes check and insert one step, so parallel creates
-/// can never overcommit a host between placement and recording.
-///
-/// # Errors
-/// [`super::error::Invalid`] when the room was taken meanwhile.
-pub(crate) fn reserve(
-    tx: &rusqlite::Transaction,
-    host_id: i64,
-    need: &Need,
-    rules: &super::config::Placement,
-) -> Result<()> {
-    let host = hosts::get(tx, host_id)?;
-    let placed = instances::live_on_host(tx, host_id)?;
-    if let Some(why) = placement::misfit(&host, &placed, need, rules) {
-        return Err(invalid(
-            format!("host `{}` has no room left: {why}", host.name),
-            "another instance took it meanwhile; choose another --host or a smaller --class",
-        ));
-    }
-    Ok(())
-}
-
-/// Writes the plan of a workflow that makes a new instance: its admin secret first (the plan
-/// needs it), then `write` in one transaction; a failed write takes the secret back.
-pub(crate) fn write_new_instance(
-    ctx: &mut Ctx,
-    uid: &str,
-    plan: &mut Plan,
-    write: impl FnOnce(&rusqlite::Transaction) -> Result<(i64, Vec<PlannedStep>)>,
-) -> Result<()> {
-    ctx.secrets.put(uid, &crate::secrets::generate())?;
-    match ctx.catalog.write(write) {
-        Ok((wf, steps)) => {
-            plan.workflow_id = Some(wf);
-            plan.steps = steps;
-            Ok(())
-        }
-        Err(e) => {
-            ctx.secrets.remove(uid);
-            Err(e)
-        }
-    }
-}
-
-/// Writes a queued workflow and its steps, takes the instance's lease, records the request.
-pub(crate) fn write_workflow(
-    tx: &rusqlite::Transaction,
-    action: &str,
-    inst: &InstanceRow,
-    steps: &[PlannedStep],
-) -> Result<i64> {
-    let current = instances::get(tx, inst.id)?;
-    if let Some(holder) = current.lease_workflow_id {
-        if let Some(w) = workflows::find(tx, holder)? {
-            if !workflows::status::is_finished(&w.status) {
-                return Err(busy(&inst.name, &w));
-            }
-        }
-    }
-    let wf = workflows::insert(tx, action, Some(inst.id), workflows::status::QUEUED)?;
-    for (i, s) in steps.iter().enumerate() {
-        workflows::insert_step(tx, wf, i as u32, &s.name, &serde_json::to_string(&s.spec)?)?;
-    }
-    instances::set_lease(tx, inst.id, Some(wf))?;
-    events::add(
-        tx,
-        Some((inst.id, &inst.name)),
-        Some(wf),
-        "requested",
-        &format!("{action} of {} requested (workflow {wf})", inst.name),
-    )?;
-    Ok(wf)
-}
-
-fn busy(name: &str, w: &workflows::WorkflowRow) -> anyhow::Error {
-    invalid(
-        format!("instance `{name}` is busy with workflow {} ({}, {})", w.id, w.action, w.status),
-        format!(
-            "wait for it with `dbctl workflow wait {0}`, or resume it with `dbctl workflow resume {0}`",
-            w.id
-        ),
-    )
+    })
 }
 
 /// # Errors
@@ -393,21 +178,6 @@ pub fn get(ctx: &Ctx, name: &str) -> Result<InstanceRow> {
             "`dbctl list` shows the instances",
         )
     })
-}
-
-/// Refuses when an unfinished workflow holds the instance's lease.
-///
-/// # Errors
-/// [`super::error::Invalid`] naming the workflow.
-pub(crate) fn check_not_busy(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
-    if let Some(holder) = inst.lease_workflow_id {
-        if let Some(w) = workflows::find(ctx.catalog.conn(), holder)? {
-            if !workflows::status::is_finished(&w.status) {
-                return Err(busy(&inst.name, &w));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Plans `delete` (after a final snapshot unless `skip_final_snapshot`); writes it unless
@@ -436,7 +206,7 @@ pub fn plan_delete(
     // worth keeping.
     let take_final = !skip_final_snapshot && inst.status == status::AVAILABLE;
     let mut final_snap =
-        take_final.then(|| super::snapshots::new_row(&inst, host.id, "final", None));
+        take_final.then(|| planning::new_snapshot_row(&inst, host.id, "final", None));
     // The logs its kept snapshots on that host need stay; the rest goes with it.
     let kept: Vec<String> = crate::catalog::snapshots::list(ctx.catalog.conn(), Some(name))?
         .into_iter()
@@ -447,34 +217,34 @@ pub fn plan_delete(
         })
         .map(|s| s.uid)
         .collect();
-    let steps = templates::delete(&inst, host.id, final_snap.as_ref(), &kept);
-    let mut plan = Plan {
-        workflow_id: None,
-        action: "delete".into(),
-        instance: name.into(),
-        host: host.name.clone(),
-        placement: format!("on host {}", host.name),
-        steps,
+    let steps_for = |s: Option<&crate::catalog::snapshots::SnapshotRow>| {
+        actions::delete::steps(&inst, host.id, s, &kept)
     };
-    if dry_run {
-        return Ok(plan);
-    }
-    let (wf, steps) = ctx.catalog.write(|tx| {
-        let (wf, steps) = match final_snap.as_mut() {
-            Some(snap) => super::snapshots::write_with_snapshot(tx, "delete", &inst, snap, &|s| {
-                templates::delete(&inst, host.id, Some(s), &kept)
-            })?,
-            None => (
-                write_workflow(tx, "delete", &inst, &plan.steps)?,
-                plan.steps.clone(),
-            ),
+    let plan = Plan::new(
+        ActionKind::Delete,
+        name,
+        &host.name,
+        format!("on host {}", host.name),
+        steps_for(final_snap.as_ref()),
+    );
+    planning::submit(ctx, plan, dry_run, |tx| {
+        let written = match final_snap.as_mut() {
+            Some(snap) => {
+                planning::write_with_snapshot(tx, ActionKind::Delete, &inst, snap, &|s| {
+                    steps_for(Some(s))
+                })?
+            }
+            None => {
+                let steps = steps_for(None);
+                (
+                    planning::write_workflow(tx, ActionKind::Delete, &inst, &steps)?,
+                    steps,
+                )
+            }
         };
         instances::set_status(tx, inst.id, status::DELETING)?;
-        Ok((wf, steps))
-    })?;
-    plan.workflow_id = Some(wf);
-    plan.steps = steps;
-    Ok(plan)
+        Ok(written)
+    })
 }
 
 fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {

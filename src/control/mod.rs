@@ -12,6 +12,8 @@ pub mod instances;
 pub mod names;
 pub mod pitr;
 pub mod placement;
+pub mod planning;
 pub mod recover;
+pub mod restores;
 pub mod runs;
 pub mod snapshots;

@@ -80,44 +80,9 @@ pub fn choose<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{EngineFact, Facts};
 
     fn host(name: &str, mem: u64, engines: &[&str]) -> HostRow {
-        HostRow {
-            id: 1,
-            name: name.into(),
-            transport: "local".into(),
-            address: "127.0.0.1".into(),
-            port: 22,
-            ssh_user: None,
-            identity: None,
-            root: None,
-            host_key_type: None,
-            host_key: None,
-            facts: Facts {
-                version: "0".into(),
-                protocol: 1,
-                hostname: name.into(),
-                root: "/".into(),
-                cpus: 2,
-                memory_mb: mem,
-                disk_free_gb: 100,
-                engines: engines
-                    .iter()
-                    .map(|e| EngineFact {
-                        name: (*e).into(),
-                        version: "15".into(),
-                        bin_dir: "/".into(),
-                    })
-                    .collect(),
-                storage_backend: "plain".into(),
-                listen_address: "*".into(),
-                port_range: [1, 2],
-                os_user: "postgres".into(),
-            },
-            facts_at: String::new(),
-            created_at: String::new(),
-        }
+        crate::catalog::hosts::testing::host(name, mem, engines)
     }
 
     fn need(mem: u64) -> Need {

@@ -4,13 +4,13 @@
 use super::error::invalid;
 use super::home::Ctx;
 use super::hosts as host_ops;
-use super::instances::{self, Plan};
-use super::{pitr, snapshots as snap_ops};
+use super::planning::{self, check_not_busy, Plan};
+use super::{instances, restores};
 use crate::catalog::instances::{self as irows, status, InstanceRow};
 use crate::catalog::snapshots;
 use crate::catalog::{hosts, now};
-use crate::wire::{Op, RecoverySpec, Target};
-use crate::workflow::templates;
+use crate::wire::{Op, Target};
+use crate::workflow::actions::{self, ActionKind};
 use anyhow::{Context, Result};
 
 /// Plans `recover NAME [--at]`; writes it unless `dry_run`.
@@ -31,7 +31,7 @@ pub fn plan_recover(
             "wait for its workflow, or cancel it with `dbctl workflow cancel`",
         ));
     }
-    instances::check_not_busy(ctx, &old)?;
+    check_not_busy(ctx, &old)?;
     let host_id = old.host_id.context("the instance has no host")?;
     let host = hosts::get(ctx.catalog.conn(), host_id)?;
     host_ops::call(&host, Op::Facts).map_err(|e| {
@@ -41,9 +41,9 @@ pub fn plan_recover(
         )
     })?;
     let asked = target.unwrap_or(Target::Latest);
-    let (chosen, resolved) = pitr::choose(ctx, &old, &asked, true, dry_run)?;
-    let (snap, origin) = (chosen.snap, chosen.origin);
-    let origin_host = snap.host_id.context("the snapshot's host was removed")?;
+    let point = restores::point(ctx, &old, &asked, true, dry_run)?;
+    let from = point.source()?;
+    let (snap, origin_host) = (&point.snap, from.source_host);
     // Onto the same host (it replaces itself there), or another one that has room: the
     // snapshot and the logs are streamed there from the host that keeps them.
     let need = super::placement::Need {
@@ -63,12 +63,12 @@ pub fn plan_recover(
     let onto = match (onto, home_fits) {
         (Some(h), _) => Some(h.to_string()),
         (None, true) => None,
-        (None, false) => Some(instances::place(ctx, None, &need, &old.class)?.0.name),
+        (None, false) => Some(planning::place(ctx, None, &need, &old.class)?.0.name),
     };
     let new_host = match onto.as_deref() {
         None => host.clone(),
         Some(h) => {
-            let (chosen, _) = instances::place(ctx, Some(h), &need, &old.class)?;
+            let (chosen, _) = planning::place(ctx, Some(h), &need, &old.class)?;
             host_ops::call(
                 &chosen,
                 Op::Preflight(crate::wire::PreflightSpec {
@@ -78,7 +78,7 @@ pub fn plan_recover(
                     storage_gb: old.storage_gb,
                 }),
             )
-            .map_err(|e| instances::preflight_error(&chosen, e))?;
+            .map_err(|e| planning::preflight_error(&chosen, e))?;
             chosen
         }
     };
@@ -110,13 +110,8 @@ pub fn plan_recover(
         archive_timeout_secs: old.archive_timeout_secs,
     };
     new.uid = new.name.clone();
-    let mut after = snap_ops::new_row(&new, new_host.id, "manual", Some("after-recovery"));
-    let recovery = RecoverySpec {
-        log_instance: origin.uid.clone(),
-        target: resolved.clone(),
-        staged: false,
-    };
-    let to = describe_target(&resolved);
+    let mut after = planning::new_snapshot_row(&new, new_host.id, "manual", Some("after-recovery"));
+    let to = point.describe();
     let place = if new_host.id == origin_host {
         format!(
             "on host {} (where its snapshots and logs are)",
@@ -129,106 +124,33 @@ pub fn plan_recover(
             new_host.name, keeper.name
         )
     };
-    let from = templates::CloneFrom {
-        source: &origin,
-        source_host: origin_host,
-        snapshot: &snap,
-        fresh: false,
-        recovery: Some(recovery),
-    };
-    let mut plan = Plan {
-        workflow_id: None,
-        action: "recover".into(),
-        instance: name.into(),
-        host: new_host.name.clone(),
-        placement: format!(
+    let plan = Plan::new(
+        ActionKind::Recover,
+        name,
+        &new_host.name,
+        format!(
             "{place}, from snapshot {} to {to}; the endpoint moves to the new server",
             snap.id
         ),
-        steps: templates::recover(&old, host_id, &from, &new, new_host.id, &after),
-    };
-    if dry_run {
-        return Ok(plan);
-    }
+        actions::recover::steps(&old, host_id, &from, &new, new_host.id, &after),
+    );
     // The roles come from the snapshot, so the recovered server keeps the old password.
-    let password = ctx.secrets.get(&old.uid)?;
-    ctx.secrets.put(&new.uid, &password)?;
-    let written = ctx.catalog.write(|tx| {
+    let password = if dry_run {
+        None
+    } else {
+        Some(ctx.secrets.get(&old.uid)?)
+    };
+    let uid = new.uid.clone();
+    planning::submit_new_instance(ctx, &uid, password, plan, dry_run, |tx| {
         new.id = irows::insert(tx, &new)?;
         after.instance_id = new.id;
         after.id = snapshots::insert(tx, &after)?;
-        let steps = templates::recover(&old, host_id, &from, &new, new_host.id, &after);
-        let wf = instances::write_workflow(tx, "recover", &old, &steps)?;
+        let steps = actions::recover::steps(&old, host_id, &from, &new, new_host.id, &after);
+        let wf = planning::write_workflow(tx, ActionKind::Recover, &old, &steps)?;
         irows::set_lease(tx, new.id, Some(wf))?;
         snapshots::set_workflow(tx, after.id, wf)?;
         Ok((wf, steps))
-    });
-    match written {
-        Ok((wf, steps)) => {
-            plan.workflow_id = Some(wf);
-            plan.steps = steps;
-            Ok(plan)
-        }
-        Err(e) => {
-            ctx.secrets.remove(&new.uid);
-            Err(e)
-        }
-    }
-}
-
-/// Plans `restore NAME --in-place` to `target`; writes it unless `dry_run`.
-///
-/// # Errors
-/// Unknown or busy instance, a host that does not answer, a target outside the window.
-pub fn plan_in_place(ctx: &mut Ctx, name: &str, target: Target, dry_run: bool) -> Result<Plan> {
-    let inst = instances::get(ctx, name)?;
-    if inst.status == status::CREATING {
-        return Err(invalid(
-            format!("instance `{name}` is still being created"),
-            "wait for its workflow first",
-        ));
-    }
-    instances::check_not_busy(ctx, &inst)?;
-    let host_id = inst.host_id.context("the instance has no host")?;
-    let host = hosts::get(ctx.catalog.conn(), host_id)?;
-    let (chosen, resolved) = pitr::choose(ctx, &inst, &target, true, dry_run)?;
-    let (snap, origin) = (chosen.snap, chosen.origin);
-    let mut after = snap_ops::new_row(&inst, host_id, "manual", Some("after-restore"));
-    let from = templates::CloneFrom {
-        source: &origin,
-        source_host: snap.host_id.context("the snapshot's host was removed")?,
-        snapshot: &snap,
-        fresh: false,
-        recovery: Some(RecoverySpec {
-            log_instance: origin.uid.clone(),
-            target: resolved.clone(),
-            staged: false,
-        }),
-    };
-    let mut plan = Plan {
-        workflow_id: None,
-        action: "restore".into(),
-        instance: name.into(),
-        host: host.name.clone(),
-        placement: format!(
-            "in place on host {}, from snapshot {} to {}; name, port and endpoint stay",
-            host.name,
-            snap.id,
-            describe_target(&resolved)
-        ),
-        steps: templates::restore_in_place(&inst, host_id, &from, &after),
-    };
-    if dry_run {
-        return Ok(plan);
-    }
-    let (wf, steps) = ctx.catalog.write(|tx| {
-        snap_ops::write_with_snapshot(tx, "restore", &inst, &mut after, &|a| {
-            templates::restore_in_place(&inst, host_id, &from, a)
-        })
-    })?;
-    plan.workflow_id = Some(wf);
-    plan.steps = steps;
-    Ok(plan)
+    })
 }
 
 /// Whether the instance's server runs and answers queries: recovering it then stops a
@@ -284,15 +206,7 @@ pub fn report(ctx: &Ctx, wf: i64) -> Result<Report> {
         serde_json::from_str(s.output.as_deref()?).ok()
     };
     Ok(Report {
-        recovered_to: output("restore").and_then(|s| s.recovered_to),
-        archived_until: output("stop-old").and_then(|s| s.archived_until),
+        recovered_to: output(actions::recover::RESTORE).and_then(|s| s.recovered_to),
+        archived_until: output(actions::recover::STOP_OLD).and_then(|s| s.archived_until),
     })
-}
-
-fn describe_target(t: &Target) -> String {
-    match t {
-        Target::Time(t) => format!("{t} (UTC)"),
-        Target::Position(p) => format!("position {p}"),
-        Target::Latest => "the latest archived commit".into(),
-    }
 }

@@ -4,7 +4,7 @@ use super::error::{invalid, Resumable, WorkflowFailed};
 use super::home::{Ctx, Home};
 use crate::catalog::workflows::{self, status, WorkflowRow};
 use crate::catalog::{instances, millis_between};
-use crate::workflow::executor::{runner_alive, Executor, NotClaimed, Outcome};
+use crate::workflow::executor::{runner_alive, Executor, NotClaimed, Outcome, Transports};
 use crate::workflow::progress::{Progress, Silent};
 use anyhow::Result;
 use serde::Serialize;
@@ -47,6 +47,7 @@ pub fn execute(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcom
         secrets: &ctx.secrets,
         progress,
         endpoint_hook: &ctx.config.endpoints.hook,
+        connector: &Transports,
     };
     ex.run(wf)
 }

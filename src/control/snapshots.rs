@@ -3,65 +3,14 @@
 use super::error::invalid;
 use super::home::Ctx;
 use super::hosts as host_ops;
-use super::instances::{self, Plan};
+use super::instances;
+use super::planning::{self, check_not_busy, Plan};
 use crate::catalog::hosts;
-use crate::catalog::instances::{status as istatus, InstanceRow};
-use crate::catalog::now;
+use crate::catalog::instances::status as istatus;
 use crate::catalog::snapshots::{self, status, SnapshotRow};
 use crate::wire::{Op, PruneSpec, SnapshotRef, VerifyReport};
-use crate::workflow::plan::PlannedStep;
-use crate::workflow::templates;
+use crate::workflow::actions::{self, ActionKind};
 use anyhow::{Context, Result};
-
-/// A new snapshot row (status creating), to be completed by its workflow.
-pub(crate) fn new_row(
-    inst: &InstanceRow,
-    host_id: i64,
-    kind: &str,
-    tag: Option<&str>,
-) -> SnapshotRow {
-    SnapshotRow {
-        id: 0,
-        uid: format!("{}-snap-{:08x}", inst.name, rand::random::<u32>()),
-        instance_id: inst.id,
-        instance_name: inst.name.clone(),
-        host_id: Some(host_id),
-        workflow_id: None,
-        kind: kind.into(),
-        tag: tag.map(str::to_string),
-        status: status::CREATING.into(),
-        engine: inst.engine.clone(),
-        engine_version: inst.engine_version.clone(),
-        backend: None,
-        position: None,
-        taken_at: None,
-        size_bytes: None,
-        files: None,
-        shared_files: None,
-        created_at: now(),
-        deleted_at: None,
-        consistent_at: None,
-        branch: None,
-        new_bytes: None,
-    }
-}
-
-/// Writes `snap` (id filled in) and the workflow `steps_for` builds for it, in one
-/// transaction; the workflow leases `inst`.
-pub(crate) fn write_with_snapshot(
-    tx: &rusqlite::Transaction,
-    action: &str,
-    inst: &InstanceRow,
-    snap: &mut SnapshotRow,
-    steps_for: &dyn Fn(&SnapshotRow) -> Vec<PlannedStep>,
-) -> Result<(i64, Vec<PlannedStep>)> {
-    snap.id = snapshots::insert(tx, snap)?;
-    let steps = steps_for(snap);
-    let wf = instances::write_workflow(tx, action, inst, &steps)?;
-    snapshots::set_workflow(tx, snap.id, wf)?;
-    snap.workflow_id = Some(wf);
-    Ok((wf, steps))
-}
 
 /// Plans an online snapshot of `name`; writes it unless `dry_run`.
 ///
@@ -75,29 +24,22 @@ pub fn plan_create(ctx: &mut Ctx, name: &str, tag: Option<&str>, dry_run: bool) 
             "snapshots are taken of running instances; wait for it or fix it first",
         ));
     }
-    instances::check_not_busy(ctx, &inst)?;
+    check_not_busy(ctx, &inst)?;
     let host_id = inst.host_id.context("instance has no host")?;
     let host = hosts::get(ctx.catalog.conn(), host_id)?;
-    let mut snap = new_row(&inst, host_id, "manual", tag);
-    let mut plan = Plan {
-        workflow_id: None,
-        action: "snapshot".into(),
-        instance: name.into(),
-        host: host.name.clone(),
-        placement: format!("on host {}", host.name),
-        steps: templates::snapshot(&inst, host_id, &snap),
-    };
-    if dry_run {
-        return Ok(plan);
-    }
-    let (wf, steps) = ctx.catalog.write(|tx| {
-        write_with_snapshot(tx, "snapshot", &inst, &mut snap, &|s| {
-            templates::snapshot(&inst, host_id, s)
+    let mut snap = planning::new_snapshot_row(&inst, host_id, "manual", tag);
+    let plan = Plan::new(
+        ActionKind::Snapshot,
+        name,
+        &host.name,
+        format!("on host {}", host.name),
+        actions::snapshot::steps(&inst, host_id, &snap),
+    );
+    planning::submit(ctx, plan, dry_run, |tx| {
+        planning::write_with_snapshot(tx, ActionKind::Snapshot, &inst, &mut snap, &|s| {
+            actions::snapshot::steps(&inst, host_id, s)
         })
-    })?;
-    plan.workflow_id = Some(wf);
-    plan.steps = steps;
-    Ok(plan)
+    })
 }
 
 /// # Errors
@@ -129,7 +71,7 @@ pub fn plan_delete(ctx: &mut Ctx, id: i64, dry_run: bool) -> Result<Plan> {
         ));
     }
     let inst = crate::catalog::instances::get(ctx.catalog.conn(), snap.instance_id)?;
-    instances::check_not_busy(ctx, &inst)?;
+    check_not_busy(ctx, &inst)?;
     let host_id = snap.host_id.context("the snapshot's host was removed")?;
     let host = hosts::get(ctx.catalog.conn(), host_id)?;
     // Logs stay from the oldest snapshot kept on this host onwards (dbhost, which orders
@@ -149,25 +91,19 @@ pub fn plan_delete(ctx: &mut Ctx, id: i64, dry_run: bool) -> Result<Plan> {
         // One still being taken needs everything from now on: keep all that is there.
         keep_all: kept.iter().any(|s| s.position.is_none()),
     };
-    let steps = templates::snapshot_delete(&snap, host_id, prune);
-    let mut plan = Plan {
-        workflow_id: None,
-        action: "snapshot-delete".into(),
-        instance: snap.instance_name.clone(),
-        host: host.name.clone(),
-        placement: format!("snapshot {id} on host {}", host.name),
-        steps,
-    };
-    if dry_run {
-        return Ok(plan);
-    }
-    let wf = ctx.catalog.write(|tx| {
-        let wf = instances::write_workflow(tx, "snapshot-delete", &inst, &plan.steps)?;
+    let steps = actions::snapshot_delete::steps(&snap, host_id, prune);
+    let plan = Plan::new(
+        ActionKind::SnapshotDelete,
+        &snap.instance_name,
+        &host.name,
+        format!("snapshot {id} on host {}", host.name),
+        steps.clone(),
+    );
+    planning::submit(ctx, plan, dry_run, |tx| {
+        let wf = planning::write_workflow(tx, ActionKind::SnapshotDelete, &inst, &steps)?;
         snapshots::set_status(tx, snap.id, status::DELETING)?;
-        Ok(wf)
-    })?;
-    plan.workflow_id = Some(wf);
-    Ok(plan)
+        Ok((wf, steps))
+    })
 }
 
 /// The instance's name when snapshot `id` is the last kept copy of it (deleting it loses

@@ -1,0 +1,112 @@
+//! Restores to a point in time, planned in one place: the snapshot and log archive that
+//! reach a target (shared by clones to a point, in-place restores and recovery), and the
+//! in-place restore itself.
+
+use super::error::invalid;
+use super::home::Ctx;
+use super::planning::{self, check_not_busy, Plan};
+use super::{instances, pitr};
+use crate::catalog::hosts;
+use crate::catalog::instances::{status, InstanceRow};
+use crate::catalog::snapshots::SnapshotRow;
+use crate::wire::{RecoverySpec, Target};
+use crate::workflow::actions::{self, ActionKind, CloneFrom};
+use anyhow::{Context, Result};
+
+/// Where a restore to a point in time starts: a snapshot, the incarnation whose log archive
+/// follows it, and how far to replay.
+pub struct Point {
+    pub snap: SnapshotRow,
+    pub origin: InstanceRow,
+    pub recovery: RecoverySpec,
+}
+
+impl Point {
+    /// The snapshot and archive to replay, as a new or replaced server's source.
+    pub fn source(&self) -> Result<CloneFrom<'_>> {
+        Ok(CloneFrom {
+            source: &self.origin,
+            source_host: self
+                .snap
+                .host_id
+                .context("the snapshot's host was removed")?,
+            snapshot: &self.snap,
+            fresh: false,
+            recovery: Some(self.recovery.clone()),
+        })
+    }
+
+    /// The target replay goes to, for people.
+    pub fn describe(&self) -> String {
+        describe_target(&self.recovery.target)
+    }
+}
+
+/// Chooses where restoring `inst` to `target` starts (see [`pitr::choose`]).
+///
+/// # Errors
+/// A target outside the window, an unreachable host.
+pub fn point(
+    ctx: &Ctx,
+    inst: &InstanceRow,
+    target: &Target,
+    broken_source: bool,
+    dry_run: bool,
+) -> Result<Point> {
+    let (chosen, resolved) = pitr::choose(ctx, inst, target, broken_source, dry_run)?;
+    Ok(Point {
+        recovery: RecoverySpec {
+            log_instance: chosen.origin.uid.clone(),
+            target: resolved,
+            staged: false,
+        },
+        snap: chosen.snap,
+        origin: chosen.origin,
+    })
+}
+
+/// A target, for people.
+pub fn describe_target(t: &Target) -> String {
+    match t {
+        Target::Time(t) => format!("{t} (UTC)"),
+        Target::Position(p) => format!("position {p}"),
+        Target::Latest => "the latest archived commit".into(),
+    }
+}
+
+/// Plans `restore NAME --in-place` to `target`; writes it unless `dry_run`.
+///
+/// # Errors
+/// Unknown or busy instance, a host that does not answer, a target outside the window.
+pub fn plan_in_place(ctx: &mut Ctx, name: &str, target: Target, dry_run: bool) -> Result<Plan> {
+    let inst = instances::get(ctx, name)?;
+    if inst.status == status::CREATING {
+        return Err(invalid(
+            format!("instance `{name}` is still being created"),
+            "wait for its workflow first",
+        ));
+    }
+    check_not_busy(ctx, &inst)?;
+    let host_id = inst.host_id.context("the instance has no host")?;
+    let host = hosts::get(ctx.catalog.conn(), host_id)?;
+    let point = point(ctx, &inst, &target, true, dry_run)?;
+    let from = point.source()?;
+    let mut after = planning::new_snapshot_row(&inst, host_id, "manual", Some("after-restore"));
+    let plan = Plan::new(
+        ActionKind::RestoreInPlace,
+        name,
+        &host.name,
+        format!(
+            "in place on host {}, from snapshot {} to {}; name, port and endpoint stay",
+            host.name,
+            point.snap.id,
+            point.describe()
+        ),
+        actions::restore_in_place::steps(&inst, host_id, &from, &after),
+    );
+    planning::submit(ctx, plan, dry_run, |tx| {
+        planning::write_with_snapshot(tx, ActionKind::RestoreInPlace, &inst, &mut after, &|a| {
+            actions::restore_in_place::steps(&inst, host_id, &from, a)
+        })
+    })
+}

@@ -1,0 +1,89 @@
+//! delete: an instance off its host, after a final snapshot unless skipped.
+
+use super::steps::{catalog_step, host_step, iref, snapshot_step};
+use super::{AfterFailure, Meaning};
+use crate::catalog::instances::{status, InstanceRow};
+use crate::catalog::snapshots::SnapshotRow;
+use crate::wire::{Op, PruneSpec};
+use crate::workflow::plan::{CatalogChange, Expect, PlannedStep, StepSpec};
+
+/// What its end means for the catalog. Undo restarted the server: it is
+/// as it was.
+pub const MEANING: Meaning = Meaning {
+    name: "delete",
+    after_failure: AfterFailure::Set(status::AVAILABLE),
+    success_event: "deleted",
+};
+
+/// delete: [final snapshot] -> stop (undo: start) -> destroy -> drop the logs no kept
+/// snapshot (`kept`, the final one included) needs -> forget.
+pub fn steps(
+    i: &InstanceRow,
+    host_id: i64,
+    final_snapshot: Option<&SnapshotRow>,
+    kept: &[String],
+) -> Vec<PlannedStep> {
+    let mut keep_snapshots = kept.to_vec();
+    keep_snapshots.extend(final_snapshot.map(|s| s.uid.clone()));
+    let mut steps: Vec<PlannedStep> = final_snapshot
+        .map(|s| snapshot_step("final-snapshot", i, host_id, s))
+        .into_iter()
+        .collect();
+    steps.extend([
+        host_step(
+            "stop",
+            host_id,
+            Op::Stop(iref(i)),
+            Some(Expect::Stopped),
+            Some(Op::Start(iref(i))),
+            &i.uid,
+        ),
+        host_step(
+            "destroy",
+            host_id,
+            Op::Destroy(iref(i)),
+            Some(Expect::Absent),
+            None,
+            &i.uid,
+        ),
+        PlannedStep {
+            // Clean-up once the server is gone: logs left behind are safe, undoing is not.
+            spec: StepSpec {
+                best_effort: true,
+                ..host_step(
+                    "prune-logs",
+                    host_id,
+                    Op::LogPrune(PruneSpec {
+                        instance: i.uid.clone(),
+                        engine: i.engine.clone(),
+                        keep: vec![],
+                        keep_snapshots,
+                        keep_all: false,
+                    }),
+                    None,
+                    None,
+                    &i.uid,
+                )
+                .spec
+            },
+            name: "prune-logs".into(),
+        },
+        catalog_step("forget", CatalogChange::Forget { instance_id: i.id }),
+    ]);
+    steps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::inst;
+    use super::*;
+
+    #[test]
+    fn specs_round_trip_through_json() {
+        for s in steps(&inst(), 3, None, &[]) {
+            let back: StepSpec =
+                serde_json::from_str(&serde_json::to_string(&s.spec).unwrap()).unwrap();
+            assert_eq!(back, s.spec);
+        }
+    }
+}

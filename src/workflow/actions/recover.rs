@@ -1,0 +1,80 @@
+//! recover: a broken instance rebuilt from a snapshot and its logs, taking over its name and
+//! endpoint.
+
+use super::steps::{
+    bring_here, catalog_step, drop_brought, host_step, iref, restore_new_step, snapshot_step,
+    start_step, CloneFrom,
+};
+use super::{AfterFailure, Meaning};
+use crate::catalog::instances::InstanceRow;
+use crate::catalog::snapshots::SnapshotRow;
+use crate::wire::Op;
+use crate::workflow::plan::{CatalogChange, PlannedStep};
+
+/// The step that stops the old server, whose answer says up to when its log was archived.
+pub const STOP_OLD: &str = "stop-old";
+/// The step that restores the new server, whose answer says what it recovered to.
+pub use super::steps::RESTORE;
+
+/// What its end means for the catalog. A failed recovery leaves the old
+/// instance as it was (its server stopped, if one was running at all).
+pub const MEANING: Meaning = Meaning {
+    name: "recover",
+    after_failure: AfterFailure::Unchanged,
+    success_event: "recovered",
+};
+
+/// recover: stop the old server, archiving its last commits (if it runs) -> [stream the
+/// snapshot and its logs to the new host] -> restore the snapshot plus the logs of its
+/// incarnation (`from.source`) to the target into `new` (undo: destroy) -> start (undo: stop)
+/// -> [drop the streamed copies] -> snapshot the result -> `new` takes the old name and
+/// endpoint.
+pub fn steps(
+    old: &InstanceRow,
+    old_host: i64,
+    from: &CloneFrom,
+    new: &InstanceRow,
+    host_id: i64,
+    after: &SnapshotRow,
+) -> Vec<PlannedStep> {
+    // A server that still runs has its last commits archived as it stops, so none is lost.
+    let mut steps = vec![host_step(
+        STOP_OLD,
+        old_host,
+        Op::StopArchived(iref(old)),
+        None,
+        None,
+        &old.uid,
+    )];
+    steps.extend(bring_here(from, host_id));
+    steps.push(restore_new_step(
+        new,
+        host_id,
+        &from.snapshot.uid,
+        None,
+        from.recovery.clone(),
+    ));
+    steps.push(start_step(new, host_id));
+    steps.extend(drop_brought(from, host_id, &new.uid));
+    steps.push(snapshot_step("snapshot-recovered", new, host_id, after));
+    steps.push(catalog_step(
+        "take-over",
+        CatalogChange::TakeOver {
+            old_id: old.id,
+            new_id: new.id,
+        },
+    ));
+    // The replaced server's directory and OS user go; its snapshots and log archive stay
+    // (the instance's history).
+    let mut drop_old = host_step(
+        "drop-old-server",
+        old_host,
+        Op::Destroy(iref(old)),
+        None,
+        None,
+        &old.uid,
+    );
+    drop_old.spec.best_effort = true;
+    steps.push(drop_old);
+    steps
+}

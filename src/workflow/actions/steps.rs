@@ -1,0 +1,290 @@
+//! Step builders the actions share: host requests with their verification and undo,
+//! catalog changes, snapshots, and streams between hosts.
+
+use super::super::plan::{Action, CatalogChange, Check, Expect, PlannedStep, Record, StepSpec};
+use crate::catalog::instances::InstanceRow;
+use crate::catalog::snapshots::SnapshotRow;
+use crate::wire::{
+    InstanceRef, LogExportSpec, Op, PruneSpec, RecoverySpec, RestoreSpec, Size, SnapshotRef,
+    SnapshotSpec, SnapshotStart,
+};
+
+/// The name of the step that restores a new server.
+pub const RESTORE: &str = "restore";
+
+const HOST_RETRIES: u32 = 2;
+const BACKOFF_MS: u64 = 1000;
+
+pub(super) fn host_step(
+    name: &str,
+    host_id: i64,
+    op: Op,
+    verify: Option<Expect>,
+    undo: Option<Op>,
+    instance: &str,
+) -> PlannedStep {
+    PlannedStep {
+        name: name.into(),
+        spec: StepSpec {
+            action: Action::Host { host_id, op },
+            verify: verify.map(|expect| Check {
+                host_id,
+                instance: instance.into(),
+                expect,
+            }),
+            undo,
+            record: None,
+            retries: HOST_RETRIES,
+            backoff_ms: BACKOFF_MS,
+            best_effort: false,
+        },
+    }
+}
+
+pub(super) fn catalog_step(name: &str, change: CatalogChange) -> PlannedStep {
+    PlannedStep {
+        name: name.into(),
+        spec: StepSpec {
+            action: Action::Catalog { change },
+            verify: None,
+            undo: None,
+            record: None,
+            retries: 0,
+            backoff_ms: 0,
+            best_effort: false,
+        },
+    }
+}
+
+pub(super) fn iref(i: &InstanceRow) -> InstanceRef {
+    InstanceRef {
+        instance: i.uid.clone(),
+    }
+}
+
+/// start: the server runs and answers queries (undo: stop it).
+pub(super) fn start_step(i: &InstanceRow, host_id: i64) -> PlannedStep {
+    host_step(
+        "start",
+        host_id,
+        Op::Start(iref(i)),
+        Some(Expect::Accepting),
+        Some(Op::Stop(iref(i))),
+        &i.uid,
+    )
+}
+
+/// restore: a new instance from a snapshot in `host_id`'s store, replayed to `recovery`'s
+/// target if any (undo: destroy it); its port and version are recorded.
+pub(super) fn restore_new_step(
+    new: &InstanceRow,
+    host_id: i64,
+    snapshot: &str,
+    port: Option<u16>,
+    recovery: Option<RecoverySpec>,
+) -> PlannedStep {
+    let mut step = host_step(
+        RESTORE,
+        host_id,
+        Op::Restore(RestoreSpec {
+            instance: new.uid.clone(),
+            snapshot: snapshot.into(),
+            port,
+            size: size_of(new),
+            admin_user: new.admin_user.clone(),
+            archive_timeout_secs: new.archive_timeout_secs,
+            recovery,
+            in_place: false,
+        }),
+        Some(Expect::Exists),
+        Some(Op::Destroy(iref(new))),
+        &new.uid,
+    );
+    step.spec.record = Some(Record::InstanceRuntime {
+        instance_id: new.id,
+    });
+    step
+}
+
+pub(super) fn size_of(i: &InstanceRow) -> Size {
+    Size {
+        cpus: i.cpus,
+        memory_mb: i.memory_mb,
+        max_connections: i.max_connections,
+    }
+}
+
+/// An online snapshot of `i` on its host (undo: delete it there).
+pub(super) fn snapshot_step(
+    name: &str,
+    i: &InstanceRow,
+    host_id: i64,
+    snap: &SnapshotRow,
+) -> PlannedStep {
+    let mut step = host_step(
+        name,
+        host_id,
+        Op::SnapshotCreate(SnapshotSpec {
+            instance: i.uid.clone(),
+            snapshot: snap.uid.clone(),
+        }),
+        None,
+        Some(Op::SnapshotDelete(SnapshotRef {
+            snapshot: snap.uid.clone(),
+        })),
+        &i.uid,
+    );
+    step.spec.record = Some(Record::SnapshotTaken {
+        snapshot_id: snap.id,
+    });
+    step
+}
+
+/// A step streaming data from one host to another (undo: `undo` on the receiving host).
+pub(super) fn transfer_step(
+    name: &str,
+    from: (i64, Op),
+    to: (i64, Op),
+    bytes: u64,
+    undo: Op,
+) -> PlannedStep {
+    PlannedStep {
+        name: name.into(),
+        spec: StepSpec {
+            action: Action::Transfer {
+                from_host: from.0,
+                to_host: to.0,
+                export: from.1,
+                import: to.1,
+                bytes,
+            },
+            verify: None,
+            undo: Some(undo),
+            record: None,
+            retries: HOST_RETRIES,
+            backoff_ms: BACKOFF_MS,
+            best_effort: false,
+        },
+    }
+}
+
+/// Streams a snapshot (and, for a point-in-time restore, the logs replay needs from it) from
+/// the host that keeps them to `to`; each undone by deleting the copy there.
+pub(super) fn transfer_steps(
+    source: &InstanceRow,
+    from: i64,
+    to: i64,
+    snap: &SnapshotRow,
+    with_logs: bool,
+) -> Vec<PlannedStep> {
+    let r = SnapshotRef {
+        snapshot: snap.uid.clone(),
+    };
+    let mut steps = vec![transfer_step(
+        "transfer",
+        (from, Op::SnapshotExport(r.clone())),
+        (to, Op::SnapshotImport(r.clone())),
+        snap.size_bytes.unwrap_or(0),
+        Op::SnapshotDelete(r),
+    )];
+    if with_logs {
+        let start = snap.position.clone().map(|position| SnapshotStart {
+            snapshot: snap.uid.clone(),
+            position,
+            branch: snap.branch.unwrap_or(1),
+        });
+        steps.push(transfer_step(
+            "transfer-logs",
+            (
+                from,
+                Op::LogExport(LogExportSpec {
+                    instance: source.uid.clone(),
+                    engine: source.engine.clone(),
+                    from: start,
+                }),
+            ),
+            (to, Op::LogImport(iref(source))),
+            0,
+            drop_logs(source),
+        ));
+    }
+    steps
+}
+
+/// The transferred logs land under the source's name in the target host's archive.
+pub(super) fn drop_logs(source: &InstanceRow) -> Op {
+    Op::LogPrune(PruneSpec {
+        instance: source.uid.clone(),
+        engine: source.engine.clone(),
+        keep: vec![],
+        keep_snapshots: vec![],
+        keep_all: false,
+    })
+}
+
+/// Removes what [`transfer_steps`] brought to `host` once the new server runs on its own data.
+pub(super) fn drop_transferred(
+    source: &InstanceRow,
+    host: i64,
+    snap: &SnapshotRow,
+    with_logs: bool,
+    owner: &str,
+) -> Vec<PlannedStep> {
+    let mut steps = vec![host_step(
+        "drop-transfer-copy",
+        host,
+        Op::SnapshotDelete(SnapshotRef {
+            snapshot: snap.uid.clone(),
+        }),
+        None,
+        None,
+        owner,
+    )];
+    if with_logs {
+        steps.push(host_step(
+            "drop-transferred-logs",
+            host,
+            drop_logs(source),
+            None,
+            None,
+            owner,
+        ));
+    }
+    steps
+}
+
+/// The steps that stream `from`'s snapshot (and, for a point-in-time restore, its logs) to
+/// `host_id`; none when it is already there.
+pub(super) fn bring_here(from: &CloneFrom, host_id: i64) -> Vec<PlannedStep> {
+    if from.source_host == host_id {
+        return Vec::new();
+    }
+    let with_logs = from.recovery.is_some();
+    transfer_steps(
+        from.source,
+        from.source_host,
+        host_id,
+        from.snapshot,
+        with_logs,
+    )
+}
+
+/// The steps that drop what [`bring_here`] streamed, once `owner` runs on its own data.
+pub(super) fn drop_brought(from: &CloneFrom, host_id: i64, owner: &str) -> Vec<PlannedStep> {
+    if from.source_host == host_id {
+        return Vec::new();
+    }
+    let with_logs = from.recovery.is_some();
+    drop_transferred(from.source, host_id, from.snapshot, with_logs, owner)
+}
+
+/// Where a clone comes from.
+pub struct CloneFrom<'a> {
+    pub source: &'a InstanceRow,
+    pub source_host: i64,
+    pub snapshot: &'a SnapshotRow,
+    /// Take `snapshot` first (it does not exist yet).
+    pub fresh: bool,
+    /// Replay the source's archived logs past the snapshot to a target.
+    pub recovery: Option<crate::wire::RecoverySpec>,
+}

@@ -1,0 +1,114 @@
+//! Who runs a workflow: the runner recorded in the catalog, its heartbeat, and taking over
+//! from one that died.
+
+use super::NotClaimed;
+use crate::catalog::workflows::{self, status};
+use crate::catalog::Catalog;
+use anyhow::Result;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a runner's heartbeat may be silent before another process may take over.
+pub const STALE_AFTER_SECS: i64 = 30;
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
+
+/// This process, as recorded in `workflows.runner`.
+pub fn me() -> String {
+    let host = nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{host}:{}", std::process::id())
+}
+
+/// Whether the recorded runner may still be working on its workflow.
+pub fn runner_alive(runner: Option<&str>, heartbeat_at: Option<&str>) -> bool {
+    let Some(runner) = runner else { return false };
+    let fresh = heartbeat_at
+        .and_then(crate::catalog::age_secs)
+        .is_some_and(|age| age < STALE_AFTER_SECS);
+    let mine = me();
+    let (my_host, _) = mine.rsplit_once(':').unwrap_or_default();
+    match runner.rsplit_once(':') {
+        // On this machine the process table is the better witness than the clock.
+        Some((h, pid)) if h == my_host => {
+            fresh
+                && pid
+                    .parse::<i32>()
+                    .is_ok_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists())
+        }
+        _ => fresh,
+    }
+}
+
+/// Takes workflow `wf` for `runner`, or says who has it. Returns the status it runs in
+/// (`running`, or `undoing` for one that was being undone).
+///
+/// # Errors
+/// [`NotClaimed`] for a finished workflow or one a live runner has; the catalog fails.
+pub(super) fn claim(catalog: &mut Catalog, wf: i64, runner: &str) -> Result<String> {
+    catalog.write(|tx| {
+        let w = workflows::get(tx, wf)?;
+        if status::is_finished(&w.status) {
+            return Err(NotClaimed(format!("workflow {wf} already {}", w.status)).into());
+        }
+        if w.runner.as_deref() != Some(runner)
+            && runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref())
+        {
+            return Err(NotClaimed(format!(
+                "workflow {wf} is being run by {} now; wait for it with `dbctl workflow wait {wf}`",
+                w.runner.unwrap_or_default()
+            ))
+            .into());
+        }
+        let next = if w.status == status::UNDOING {
+            status::UNDOING
+        } else {
+            status::RUNNING
+        };
+        workflows::claim(tx, wf, runner, next)?;
+        Ok(next.to_string())
+    })
+}
+
+/// Keeps the runner's heartbeat fresh from a thread of its own (its own catalog connection)
+/// while the workflow runs; stops when dropped.
+pub(super) struct Heartbeat {
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    /// No thread at all without a catalog file (an in-memory catalog in tests).
+    pub(super) fn start(path: Option<PathBuf>, wf: i64, runner: String) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let handle = path.map(|path| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let Ok(cat) = Catalog::open(&path) else {
+                    return;
+                };
+                let mut since = Duration::ZERO;
+                while !stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(200));
+                    since += Duration::from_millis(200);
+                    if since >= HEARTBEAT_EVERY {
+                        since = Duration::ZERO;
+                        let _ = workflows::heartbeat(cat.conn(), wf, &runner);
+                    }
+                }
+            })
+        });
+        Self { stop, handle }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
