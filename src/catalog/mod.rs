@@ -8,8 +8,8 @@ pub mod endpoints;
 pub mod events;
 pub mod hosts;
 pub mod instances;
+pub mod log_ranges;
 pub mod snapshots;
-pub mod wal_ranges;
 pub mod workflows;
 
 use anyhow::{Context, Result};

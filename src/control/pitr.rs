@@ -5,8 +5,8 @@ use super::error::invalid;
 use super::home::Ctx;
 use super::hosts as host_ops;
 use crate::catalog::instances::{self as irows, status as istatus, InstanceRow};
+use crate::catalog::log_ranges::{self, LogRange};
 use crate::catalog::snapshots::{self, SnapshotRow};
-use crate::catalog::wal_ranges::{self, WalRange};
 use crate::catalog::{hosts, now};
 use crate::transport::CallError;
 use crate::wire::{
@@ -310,10 +310,10 @@ fn window_of(inst: &InstanceRow, pairs: &[Reach], cov: &Coverage) -> Window {
 pub fn window(ctx: &Ctx, inst: &InstanceRow) -> Result<Window> {
     let (pairs, cov) = coverage(ctx, inst, None)?;
     let w = window_of(inst, &pairs, &cov);
-    wal_ranges::put(
+    log_ranges::put(
         ctx.catalog.conn(),
         inst.id,
-        &WalRange {
+        &LogRange {
             segments: cov.segments,
             first_segment: cov.first_segment,
             last_segment: cov.last_segment,

@@ -14,7 +14,7 @@ use crate::transport::CallError;
 use crate::wire::ErrorCode;
 use crate::workflow::actions::ActionKind;
 use crate::workflow::plan::PlannedStep;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::Serialize;
 
 /// A compiled workflow: written to the catalog (`workflow_id`) or, for --dry-run, only shown.
@@ -263,6 +263,25 @@ fn busy(name: &str, w: &workflows::WorkflowRow) -> anyhow::Error {
             w.id
         ),
     )
+}
+
+/// The instance called `name` and its host, for an action that replaces its data: refused
+/// while it is still being created or another workflow holds it.
+///
+/// # Errors
+/// [`super::error::Invalid`] saying what to wait for; an instance without a host.
+pub(crate) fn settled(ctx: &Ctx, name: &str) -> Result<(InstanceRow, HostRow)> {
+    let inst = super::instances::get(ctx, name)?;
+    if inst.status == instances::status::CREATING {
+        return Err(invalid(
+            format!("instance `{name}` is still being created"),
+            "wait for its workflow, or cancel it with `dbctl workflow cancel`",
+        ));
+    }
+    check_not_busy(ctx, &inst)?;
+    let host_id = inst.host_id.context("the instance has no host")?;
+    let host = hosts::get(ctx.catalog.conn(), host_id)?;
+    Ok((inst, host))
 }
 
 /// Refuses when an unfinished workflow holds the instance's lease.

@@ -1,17 +1,16 @@
 //! Recovery of a broken instance: a new instance from its newest snapshot and all its logs (or
 //! up to a time), on the host that keeps them, taking over its name and endpoint.
 
-use super::error::invalid;
 use super::home::Ctx;
 use super::hosts as host_ops;
-use super::planning::{self, check_not_busy, Plan};
+use super::planning::{self, Plan};
 use super::{instances, restores};
 use crate::catalog::instances::{self as irows, status, InstanceRow};
 use crate::catalog::snapshots;
 use crate::catalog::{hosts, now};
 use crate::wire::{Op, Target};
 use crate::workflow::actions::{self, ActionKind};
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 /// Plans `recover NAME [--at]`; writes it unless `dry_run`.
 ///
@@ -24,16 +23,8 @@ pub fn plan_recover(
     onto: Option<&str>,
     dry_run: bool,
 ) -> Result<Plan> {
-    let old = instances::get(ctx, name)?;
-    if old.status == status::CREATING {
-        return Err(invalid(
-            format!("instance `{name}` is still being created"),
-            "wait for its workflow, or cancel it with `dbctl workflow cancel`",
-        ));
-    }
-    check_not_busy(ctx, &old)?;
-    let host_id = old.host_id.context("the instance has no host")?;
-    let host = hosts::get(ctx.catalog.conn(), host_id)?;
+    let (old, host) = planning::settled(ctx, name)?;
+    let host_id = host.id;
     host_ops::call(&host, Op::Facts).map_err(|e| {
         anyhow::anyhow!(
             "{}; recovery needs the snapshots and log archive kept on that host: bring it back, then recover again",

@@ -2,12 +2,10 @@
 //! reach a target (shared by clones to a point, in-place restores and recovery), and the
 //! in-place restore itself.
 
-use super::error::invalid;
 use super::home::Ctx;
-use super::planning::{self, check_not_busy, Plan};
-use super::{instances, pitr};
-use crate::catalog::hosts;
-use crate::catalog::instances::{status, InstanceRow};
+use super::pitr;
+use super::planning::{self, Plan};
+use crate::catalog::instances::InstanceRow;
 use crate::catalog::snapshots::SnapshotRow;
 use crate::wire::{RecoverySpec, Target};
 use crate::workflow::actions::{self, ActionKind, CloneFrom};
@@ -79,16 +77,8 @@ pub fn describe_target(t: &Target) -> String {
 /// # Errors
 /// Unknown or busy instance, a host that does not answer, a target outside the window.
 pub fn plan_in_place(ctx: &mut Ctx, name: &str, target: Target, dry_run: bool) -> Result<Plan> {
-    let inst = instances::get(ctx, name)?;
-    if inst.status == status::CREATING {
-        return Err(invalid(
-            format!("instance `{name}` is still being created"),
-            "wait for its workflow first",
-        ));
-    }
-    check_not_busy(ctx, &inst)?;
-    let host_id = inst.host_id.context("the instance has no host")?;
-    let host = hosts::get(ctx.catalog.conn(), host_id)?;
+    let (inst, host) = planning::settled(ctx, name)?;
+    let host_id = host.id;
     let point = point(ctx, &inst, &target, true, dry_run)?;
     let from = point.source()?;
     let mut after = planning::new_snapshot_row(&inst, host_id, "manual", Some("after-restore"));

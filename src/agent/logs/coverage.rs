@@ -136,17 +136,14 @@ fn coverage_in(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::Numbered;
-    use super::super::{add_mark, sidecar};
+    use super::super::add_mark;
+    use super::super::testing::{archive, put, Numbered};
     use super::*;
     use crate::wire::SnapshotStart;
 
     #[test]
     fn coverage_follows_the_chain_and_names_the_first_gap() {
-        let root = tempfile::tempdir().unwrap();
-        let layout = Layout::new(root.path());
-        let d = dir(&layout, "db");
-        std::fs::create_dir_all(&d).unwrap();
+        let (_root, layout, d) = archive();
         for (n, t) in [
             ("1.0003", "2026-11-24T10:00:00Z"),
             ("1.0004", "2026-11-24T10:05:00.5Z"),
@@ -157,15 +154,14 @@ mod tests {
                 last_commit: Some(t.into()),
                 ..Default::default()
             };
-            std::fs::write(sidecar(&d, n), serde_json::to_vec(&f).unwrap()).unwrap();
-            std::fs::write(d.join(n), b"x").unwrap();
+            put(&d, &f, true);
         }
         // A sidecar whose file was deleted is no file.
         let gone = LogFile {
             name: "1.0005".into(),
             ..Default::default()
         };
-        std::fs::write(sidecar(&d, &gone.name), serde_json::to_vec(&gone).unwrap()).unwrap();
+        put(&d, &gone, false);
         add_mark(&layout, "db", "1.0004", "2026-11-24T10:06:00Z").unwrap();
         add_mark(&layout, "db", "1.0006", "2026-11-24T10:16:00Z").unwrap();
         let spec = |target: Option<&str>| CoverageSpec {

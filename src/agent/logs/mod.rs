@@ -168,11 +168,30 @@ fn start_file(format: &dyn LogFormat, from: &crate::wire::SnapshotStart) -> Resu
 pub(crate) mod testing {
     //! A made-up log format for the archive's unit tests: chain files "B.NNNN" (branch,
     //! number) of 100 positions each, positions plain numbers; no real engine's.
-    use super::LogFormat;
+    use super::{dir, sidecar, LogFile, LogFormat};
+    use crate::agent::layout::Layout;
     use std::cmp::Ordering;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     pub struct Numbered;
+
+    /// A root with instance "db"'s archive directory made.
+    pub fn archive() -> (tempfile::TempDir, Layout, PathBuf) {
+        let root = tempfile::tempdir().unwrap();
+        let layout = Layout::new(root.path());
+        let d = dir(&layout, "db");
+        std::fs::create_dir_all(&d).unwrap();
+        (root, layout, d)
+    }
+
+    /// Puts a file in archive directory `d` with `f` as its sidecar (`present`: the file
+    /// itself too).
+    pub fn put(d: &Path, f: &LogFile, present: bool) {
+        if present {
+            std::fs::write(d.join(&f.name), b"x").unwrap();
+        }
+        std::fs::write(sidecar(d, &f.name), serde_json::to_vec(f).unwrap()).unwrap();
+    }
 
     fn pos(s: &str) -> Option<u64> {
         s.parse().ok()

@@ -76,23 +76,19 @@ pub fn drop_all(layout: &Layout, instance: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::Numbered;
+    use super::super::testing::{archive, put, Numbered};
     use super::super::LogFile;
     use super::*;
 
     #[test]
     fn prune_keeps_what_the_oldest_snapshot_needs() {
-        let root = tempfile::tempdir().unwrap();
-        let layout = Layout::new(root.path());
-        let d = dir(&layout, "db");
-        std::fs::create_dir_all(&d).unwrap();
+        let (_root, layout, d) = archive();
         for n in ["1.0003", "1.0004", "1.0005", "2.history"] {
-            std::fs::write(d.join(n), b"x").unwrap();
             let f = LogFile {
                 name: n.into(),
                 ..Default::default()
             };
-            std::fs::write(sidecar(&d, n), serde_json::to_vec(&f).unwrap()).unwrap();
+            put(&d, &f, true);
         }
         let start = |p: &str| SnapshotStart {
             snapshot: "s".into(),

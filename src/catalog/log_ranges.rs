@@ -1,11 +1,12 @@
-//! The `wal_ranges` table: the last seen extent of each instance's log archive.
+//! The log-range table (`wal_ranges`, its first name): the last seen extent of each
+//! instance's log archive.
 
 use anyhow::Result;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct WalRange {
+pub struct LogRange {
     pub segments: u64,
     pub first_segment: Option<String>,
     pub last_segment: Option<String>,
@@ -18,7 +19,7 @@ pub struct WalRange {
 
 /// # Errors
 /// The write fails.
-pub fn put(conn: &Connection, instance_id: i64, r: &WalRange) -> Result<()> {
+pub fn put(conn: &Connection, instance_id: i64, r: &LogRange) -> Result<()> {
     conn.execute(
         "INSERT INTO wal_ranges (instance_id, segments, first_segment, last_segment, first_time, last_time, gap, refreshed_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -31,13 +32,13 @@ pub fn put(conn: &Connection, instance_id: i64, r: &WalRange) -> Result<()> {
 
 /// # Errors
 /// The query fails.
-pub fn get(conn: &Connection, instance_id: i64) -> Result<Option<WalRange>> {
+pub fn get(conn: &Connection, instance_id: i64) -> Result<Option<LogRange>> {
     Ok(conn
         .query_row(
             "SELECT segments, first_segment, last_segment, first_time, last_time, gap, refreshed_at FROM wal_ranges WHERE instance_id = ?1",
             [instance_id],
             |r| {
-                Ok(WalRange {
+                Ok(LogRange {
                     segments: r.get(0)?,
                     first_segment: r.get(1)?,
                     last_segment: r.get(2)?,
