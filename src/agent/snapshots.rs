@@ -585,8 +585,13 @@ impl Host {
                     storage.remove_tree(&data)?;
                     std::fs::rename(&aside, &data)?;
                 }
-                // A restore that stopped part-way left the directory shut.
+                // A restore that stopped part-way left the directory shut, and may have left
+                // its replay pending: the data put back is not a restored copy.
                 self.make_instance_dir(&spec.instance, false)?;
+                let mut meta = meta;
+                if meta.replay.take().is_some() {
+                    self.commit_instance(&spec.instance, &meta)?;
+                }
                 // A server broken before the restore may not start; it is back as it was.
                 let _ = engine.start(&self.ctx(meta.os_user.as_deref())?, &spec.instance, &meta);
             }

@@ -97,22 +97,25 @@ pub(crate) fn conclude(
 }
 
 /// Reads dbhost's JSON lines until the result. `Ok(None)`: the stream ended without one.
+///
+/// Lines that are not the protocol's are passed over: a host's login shell may print a
+/// line of its own (a start-up script's complaint) around dbhost's answer. An answer that
+/// never comes after such a line means the host does not speak the protocol at all.
 pub(crate) fn read_answer(
     reader: impl BufRead,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Option<Result<Value, WireError>>, CallError> {
+    let mut foreign: Option<String> = None;
     for line in reader.lines() {
         let line =
             line.map_err(|e| CallError::Unreachable(format!("reading dbhost's answer: {e}")))?;
         if line.trim().is_empty() {
             continue;
         }
-        let msg: Message = serde_json::from_str(&line).map_err(|_| {
-            CallError::Refused(format!(
-                "the host answered with something that is not dbhost's protocol: {:?}",
-                line.chars().take(200).collect::<String>()
-            ))
-        })?;
+        let Ok(msg) = serde_json::from_str::<Message>(&line) else {
+            foreign.get_or_insert_with(|| line.chars().take(200).collect());
+            continue;
+        };
         match msg {
             Message::Progress { message } | Message::Event { message } => progress(&message),
             Message::Result {
@@ -139,7 +142,12 @@ pub(crate) fn read_answer(
             }
         }
     }
-    Ok(None)
+    match foreign {
+        Some(line) => Err(CallError::Refused(format!(
+            "the host answered with something that is not dbhost's protocol: {line:?}"
+        ))),
+        None => Ok(None),
+    }
 }
 
 /// The error for a dbhost that ended without a result, from its exit status and stderr.
@@ -244,5 +252,12 @@ mod tests {
             Err(CallError::Refused(_))
         ));
         assert!(read_answer("".as_bytes(), &mut |_| {}).unwrap().is_none());
+        // A shell's own line around the answer is passed over.
+        let noisy = format!(
+            "rm: cannot remove '/root/x': No such file or directory\n{}\n",
+            r#"{"type":"result","ok":{"port":7},"version":"0.1.0","protocol":2}"#
+        );
+        let r = read_answer(noisy.as_bytes(), &mut |_| {}).unwrap();
+        assert_eq!(r.unwrap().unwrap()["port"], 7);
     }
 }
