@@ -523,6 +523,9 @@ impl std::error::Error for WireError {}
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     BadRequest,
+    /// A value the user gave (a position, an admin user name) that the engine cannot take:
+    /// said to the user as bad input.
+    InvalidInput,
     ProtocolMismatch,
     EngineMissing,
     PortInUse,

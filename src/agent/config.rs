@@ -18,6 +18,8 @@ pub struct HostConfig {
     /// Where each engine's binaries are (`[bin_dirs]`, keyed by engine name); an engine not
     /// named here is looked for where its packages put it.
     pub bin_dirs: std::collections::BTreeMap<String, PathBuf>,
+    /// The older spelling of `bin_dirs.postgres`, still read so existing hosts keep working.
+    pub postgres_bin_dir: Option<PathBuf>,
     /// Storage backend: `auto` (btrfs when the root is on btrfs, else plain), `plain`, `btrfs`.
     pub storage: String,
 }
@@ -29,6 +31,7 @@ impl Default for HostConfig {
             listen_address: "*".into(),
             port_range: [5433, 5999],
             bin_dirs: Default::default(),
+            postgres_bin_dir: None,
             storage: "auto".into(),
         }
     }
@@ -39,13 +42,16 @@ impl HostConfig {
     /// The file exists but cannot be read or parsed, or its port range is empty.
     pub fn load(root: &Path) -> Result<Self> {
         let path = root.join(FILE_NAME);
-        let cfg: HostConfig = match std::fs::read_to_string(&path) {
+        let mut cfg: HostConfig = match std::fs::read_to_string(&path) {
             Ok(text) => {
                 toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => HostConfig::default(),
             Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
         };
+        if let Some(d) = cfg.postgres_bin_dir.take() {
+            cfg.bin_dirs.entry("postgres".into()).or_insert(d);
+        }
         if cfg.port_range[0] == 0 || cfg.port_range[0] > cfg.port_range[1] {
             bail!(
                 "{}: port_range {:?} is empty; give [low, high] with 0 < low <= high",

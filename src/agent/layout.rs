@@ -10,7 +10,8 @@
 //!     data/         the data directory, owned by the engine's OS user
 //!     instance.json written last: the instance exists once this does
 //!     server.log
-//!     replay-logs/  logs copied for a restored copy's replay, until it is promoted
+//!     restore-<logs>/ logs copied for a restored copy's replay, until it is promoted
+//! <root>/<logs>/<name>/            an instance's log archive (<logs>: see `LOGS`)
 //! <root>/snapshots/<name>/         one per snapshot (<name>.partial while being made):
 //!     data/         the captured data directory (a read-only subvolume on btrfs)
 //!     manifest.json every file's size and SHA-256
@@ -20,6 +21,10 @@
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+/// The name of log directories: the one the first engine gave them, kept so that existing
+/// hosts keep their archives and a restore in flight its staged logs.
+const LOGS: &str = "wal";
 
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -73,12 +78,11 @@ impl Layout {
     }
     /// Logs copied for a restored server's replay; removed once it is promoted.
     pub fn replay_logs(&self, name: &str) -> PathBuf {
-        self.instance(name).join("replay-logs")
+        self.instance(name).join(format!("restore-{LOGS}"))
     }
-    /// Every instance's log archive, one directory each (under the name the first engine
-    /// gave it, so existing hosts keep theirs).
+    /// Every instance's log archive, one directory each.
     pub fn logs_root(&self) -> PathBuf {
-        self.root.join("wal")
+        self.root.join(LOGS)
     }
     pub fn log(&self, name: &str) -> PathBuf {
         self.instance(name).join("server.log")

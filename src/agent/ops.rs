@@ -144,13 +144,13 @@ impl Host {
             }
             Op::LogCoverage(spec) => {
                 valid_name(&spec.instance)?;
-                let format = self.log_format(&spec.engine)?;
+                let format = self.log_format(&spec.instance, &spec.engine)?;
                 serde_json::to_value(crate::agent::logs::coverage(&self.layout, spec, &*format)?)?
             }
             Op::DataAside(spec) => serde_json::to_value(self.data_aside(spec)?)?,
             Op::LogExport(spec) => {
                 valid_name(&spec.instance)?;
-                let format = self.log_format(&spec.engine)?;
+                let format = self.log_format(&spec.instance, &spec.engine)?;
                 crate::agent::logs::export(&self.layout, spec, &*format, io.output)?;
                 serde_json::json!({ "instance": spec.instance })
             }
@@ -210,12 +210,27 @@ impl Host {
             })?;
             spec.keep.push(crate::agent::snapshots::start_of(&info));
         }
-        let format = self.log_format(&spec.engine)?;
+        let format = self.log_format(&spec.instance, &spec.engine)?;
         crate::agent::logs::prune(&self.layout, &spec, &*format)
     }
 
-    /// The log format of engine `name` (installed or not: an archive outlives its server).
-    pub(crate) fn log_format(&self, name: &str) -> Result<Box<dyn crate::agent::logs::LogFormat>> {
+    /// The log format of `instance`'s archive, whose engine the request says is `name`
+    /// (installed or not: an archive outlives its server). An instance still here says
+    /// which engine it runs, and a request that says otherwise is refused: the format
+    /// decides which files a prune removes.
+    pub(crate) fn log_format(
+        &self,
+        instance: &str,
+        name: &str,
+    ) -> Result<Box<dyn crate::agent::logs::LogFormat>> {
+        if let Some(meta) = self.layout.meta(instance)? {
+            if meta.engine != name {
+                return Err(wire_err(
+                    ErrorCode::BadRequest,
+                    format!("instance {instance} runs {}, not {name}", meta.engine),
+                ));
+            }
+        }
         let e = engine::by_name(name)
             .ok_or_else(|| wire_err(ErrorCode::BadRequest, format!("unknown engine {name:?}")))?;
         Ok(e.log_format(&self.cfg))
@@ -272,7 +287,7 @@ impl Host {
     fn preflight(&self, spec: &PreflightSpec) -> Result<Value> {
         self.engine(&spec.engine)?
             .check_admin_user(&spec.admin_user)
-            .map_err(|e| wire_err(ErrorCode::BadRequest, format!("{e:#}")))?;
+            .map_err(|e| wire_err(ErrorCode::InvalidInput, format!("{e:#}")))?;
         self.storage()?;
         if let Some(p) = spec.port {
             self.check_port("", p)?;
@@ -361,7 +376,7 @@ impl Host {
         }
         engine
             .check_admin_user(&spec.admin_user)
-            .map_err(|e| wire_err(ErrorCode::BadRequest, format!("{e:#}")))?;
+            .map_err(|e| wire_err(ErrorCode::InvalidInput, format!("{e:#}")))?;
         if spec.admin_password.is_empty() {
             return Err(wire_err(
                 ErrorCode::BadRequest,
@@ -426,7 +441,9 @@ impl Host {
         let (mut meta, engine) = self.existing(name)?;
         let ctx = self.ctx(meta.os_user.as_deref())?;
         engine.start(&ctx, name, &meta).map_err(engine_failed)?;
-        if let Some(r) = meta.replay.take() {
+        if let Some(mut r) = meta.replay.take() {
+            // Staged copies are there exactly when the restore made them.
+            r.staged = self.layout.replay_logs(name).exists();
             engine
                 .replay(&ctx, name, &meta, &r)
                 .map_err(engine_failed)?;

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_lost.sql"),
     include_str!("migrations/008_new_bytes.sql"),
     include_str!("migrations/009_log_branch.sql"),
+    include_str!("migrations/010_neutral_steps.sql"),
 ];
 
 pub struct Catalog {
@@ -193,6 +194,56 @@ mod tests {
         assert_eq!(v, MIGRATIONS.len());
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn steps_written_before_protocol_2_are_rewritten_to_its_words() {
+        use crate::wire::{Op, Target};
+        use crate::workflow::plan::{Action, StepSpec};
+        let c = Catalog::open_in_memory().unwrap();
+        let wf = workflows::insert(c.conn(), "clone", None, "interrupted").unwrap();
+        // Specs as dbctl wrote them before protocol 2.
+        let old: Vec<serde_json::Value> = serde_json::from_str(include_str!(
+            "../../tests/fixtures/steps-before-protocol-2.json"
+        ))
+        .unwrap();
+        for (i, spec) in old.iter().enumerate() {
+            // Compact, as serde_json wrote them.
+            workflows::insert_step(c.conn(), wf, i as u32, "s", &spec.to_string()).unwrap();
+        }
+        c.conn().execute_batch(MIGRATIONS[9]).unwrap();
+        let specs: Vec<StepSpec> = workflows::steps(c.conn(), wf)
+            .unwrap()
+            .iter()
+            .map(|s| serde_json::from_str(&s.spec).unwrap_or_else(|e| panic!("{e}: {}", s.spec)))
+            .collect();
+        let host_op = |s: &StepSpec| match &s.action {
+            Action::Host { op, .. } => op.clone(),
+            _ => panic!("not a host step"),
+        };
+        let Op::LogPrune(p) = host_op(&specs[0]) else {
+            panic!("not a prune")
+        };
+        assert_eq!((p.engine.as_str(), p.keep.len()), ("postgres", 1));
+        assert_eq!(
+            (p.keep[0].position.as_str(), p.keep[0].branch),
+            ("0/4000100", 2)
+        );
+        let Op::LogPrune(p) = host_op(&specs[1]) else {
+            panic!("not a prune")
+        };
+        assert!(p.keep.is_empty() && p.keep_snapshots == ["s"] && !p.keep_all);
+        let Action::Transfer { export, .. } = &specs[2].action else {
+            panic!("not a transfer")
+        };
+        assert!(matches!(export, Op::LogExport(e) if e.from.as_ref().unwrap().branch == 1));
+        assert!(matches!(&specs[2].undo, Some(Op::LogPrune(p)) if p.keep.is_empty()));
+        let Op::Restore(r) = host_op(&specs[3]) else {
+            panic!("not a restore")
+        };
+        let r = r.recovery.unwrap();
+        assert_eq!(r.log_instance, "db-1");
+        assert_eq!(r.target, Target::Position("0/3A".into()));
     }
 
     #[test]

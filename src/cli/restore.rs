@@ -114,6 +114,9 @@ fn in_place(
 ) -> Result<()> {
     instances::get(ctx, &a.name)?;
     if !a.yes && !a.change.dry_run {
+        // Bad input (a position the engine cannot read, a target outside the window) is
+        // said before asking.
+        restores::plan_in_place(ctx, &a.name, target.clone(), true)?;
         super::delete::confirm(&a.name, "Replace the data of")?;
     }
     let plan = restores::plan_in_place(ctx, &a.name, target, a.change.dry_run)?;

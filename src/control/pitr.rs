@@ -139,6 +139,12 @@ pub fn parse_target(
         (Some(t), None, false) => {
             Some(Target::Time(fmt(parse_time(t, OffsetDateTime::now_utc())?)))
         }
+        (None, Some(p), false) if p.trim().is_empty() => {
+            return Err(invalid(
+                "--position is empty",
+                "give a log position as the engine writes it (PostgreSQL: e.g. 0/3000060)",
+            ))
+        }
         (None, Some(p), false) => Some(Target::Position(p.trim().to_string())),
         (None, None, true) => Some(Target::Latest),
         (None, None, false) => None,
@@ -202,7 +208,7 @@ fn coverage_of(
     };
     let v = host_ops::call(&host, Op::LogCoverage(spec)).map_err(|e| match e {
         // A position the engine cannot read is the user's to fix.
-        CallError::Remote(w) if w.code == ErrorCode::BadRequest => {
+        CallError::Remote(w) if w.code == ErrorCode::InvalidInput => {
             invalid(w.message, w.hint.unwrap_or_default())
         }
         e => host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e),

@@ -100,7 +100,7 @@ pub(crate) fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
                 ErrorCode::EngineMissing
                     | ErrorCode::PortInUse
                     | ErrorCode::NoSpace
-                    | ErrorCode::BadRequest
+                    | ErrorCode::InvalidInput
             ) =>
         {
             let fix = match w.code {
@@ -108,7 +108,7 @@ pub(crate) fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
                 ErrorCode::EngineMissing => {
                     "install the engine there (scripts/install-deps) or choose another --host"
                 }
-                ErrorCode::BadRequest => "choose another --admin-user",
+                ErrorCode::InvalidInput => "choose another --admin-user",
                 _ => "choose another --host or a smaller --storage-gb",
             };
             invalid(format!("host `{}`: {}", host.name, w.message), fix)

@@ -55,7 +55,7 @@ fn coverage_in(
     let target = match &spec.target {
         Some(t) => Some(format.parse_position(t).ok_or_else(|| {
             anyhow::Error::new(crate::wire::WireError {
-                code: crate::wire::ErrorCode::BadRequest,
+                code: crate::wire::ErrorCode::InvalidInput,
                 message: format!("`{t}` is not a log position"),
                 hint: Some(format.position_hint().into()),
             })

@@ -36,8 +36,7 @@ pub trait LogFormat {
     /// Orders two positions (ones that do not parse sort first).
     fn compare(&self, a: &str, b: &str) -> Ordering;
 
-    /// Whether `file` is one of the log's chain files; others (such as a branch history)
-    /// are side files, always kept and always shipped.
+    /// Whether `file` is one of the log's chain files (which replay reads one after another).
     fn in_chain(&self, file: &str) -> bool;
 
     /// The chain file holding `position` on log branch `branch`.
@@ -55,8 +54,10 @@ pub trait LogFormat {
     /// Where a chain file starts, as a position.
     fn file_start(&self, file: &str) -> Option<String>;
 
-    /// A key that orders chain files by where they are in the log, whatever their branch.
-    fn file_order(&self, file: &str) -> String;
+    /// A key that orders files by where they are in the log, whatever their branch: chain
+    /// files and others that belong to a place (a partial file); None for side files (a
+    /// branch history), which are always kept and always shipped.
+    fn file_order(&self, file: &str) -> Option<String>;
 
     /// Every commit (RFC 3339 time, the position where its record starts) from the start of
     /// chain file `from` through chain file `to`, both in `dir`; None when the engine's log
@@ -234,8 +235,9 @@ pub(crate) mod testing {
             let n: u64 = file.get(2..)?.parse().ok()?;
             Some((n * 100).to_string())
         }
-        fn file_order(&self, file: &str) -> String {
-            file.get(2..).unwrap_or_default().to_string()
+        fn file_order(&self, file: &str) -> Option<String> {
+            let n = file.get(2..6)?;
+            n.bytes().all(|b| b.is_ascii_digit()).then(|| n.to_string())
         }
         fn commits(&self, _: &Path, _: &str, _: &str) -> Option<Vec<(String, String)>> {
             None

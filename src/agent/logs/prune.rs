@@ -5,10 +5,9 @@ use crate::agent::layout::Layout;
 use crate::wire::{PruneSpec, SnapshotStart};
 use anyhow::{Context, Result};
 
-/// Removes the chain files before the oldest kept snapshot's start (`spec.keep`), or the
-/// whole archive when nothing is kept; nothing with `keep_all`. Side files stay while
-/// anything is kept: they are tiny and replay across branches needs them. Returns the names
-/// removed.
+/// Removes the files before the oldest kept snapshot's start (`spec.keep`), or the whole
+/// archive when nothing is kept; nothing with `keep_all`. Side files stay while anything is
+/// kept: they are tiny and replay across branches needs them. Returns the names removed.
 ///
 /// # Errors
 /// A position is malformed, or a file cannot be removed.
@@ -33,20 +32,22 @@ pub fn prune_keeping<'a>(
     let d = dir(layout, instance);
     let mut keep: Option<String> = None;
     for s in keeps {
-        let order = format.file_order(&start_file(format, s)?);
+        let order = format
+            .file_order(&start_file(format, s)?)
+            .context("a chain file without a place in the log")?;
         if keep.as_ref().is_none_or(|k| order < *k) {
             keep = Some(order);
         }
     }
     let mut removed = Vec::new();
     for f in list(layout, instance)? {
-        if keep.is_some() && !format.in_chain(&f.name) {
-            continue;
-        }
-        // Compared by place in the log, across branches.
-        let older = keep
-            .as_ref()
-            .is_none_or(|k| format.file_order(&f.name) < *k);
+        // Compared by place in the log, across branches; side files go only with the
+        // whole archive (below).
+        let older = match (&keep, format.file_order(&f.name)) {
+            (Some(k), Some(o)) => o < *k,
+            (None, Some(_)) => true,
+            (_, None) => false,
+        };
         if older {
             std::fs::remove_file(d.join(&f.name))
                 .with_context(|| format!("removing {}", f.name))?;
@@ -83,7 +84,7 @@ mod tests {
     #[test]
     fn prune_keeps_what_the_oldest_snapshot_needs() {
         let (_root, layout, d) = archive();
-        for n in ["1.0003", "1.0004", "1.0005", "2.history"] {
+        for n in ["1.0003", "1.0004", "1.0005", "2.history", "1.0002p"] {
             let f = LogFile {
                 name: n.into(),
                 ..Default::default()
@@ -108,21 +109,22 @@ mod tests {
             .is_empty());
         // The oldest of the kept snapshots decides.
         let keep = vec![start("450"), start("410")];
-        assert_eq!(
-            prune(&layout, &spec(keep, false), &Numbered).unwrap(),
-            ["1.0003"]
-        );
+        let mut removed = prune(&layout, &spec(keep, false), &Numbered).unwrap();
+        removed.sort();
+        // A file with a place before the oldest start goes too (a partial file).
+        assert_eq!(removed, ["1.0002p", "1.0003"]);
         let left: Vec<String> = list(&layout, "db")
             .unwrap()
             .into_iter()
             .map(|s| s.name)
             .collect();
         assert_eq!(left, ["1.0004", "1.0005", "2.history"]);
+        // Keeping nothing removes the whole archive, side files with it.
         assert_eq!(
             prune(&layout, &spec(vec![], false), &Numbered)
                 .unwrap()
                 .len(),
-            3
+            2
         );
         assert!(!d.exists());
     }

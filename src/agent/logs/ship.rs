@@ -34,7 +34,7 @@ pub fn stage(
     owner(&dst)?;
     let mut n = 0;
     for f in list(layout, source)? {
-        if format.in_chain(&f.name) && format.file_order(&f.name) < start {
+        if !needed(format, &f.name, start.as_deref()) {
             continue;
         }
         for name in [f.name.clone(), format!("{}.json", f.name)] {
@@ -59,7 +59,7 @@ pub fn export(
     out: &mut dyn Write,
 ) -> Result<()> {
     let from = match &spec.from {
-        Some(s) => Some(format.file_order(&start_file(format, s)?)),
+        Some(s) => format.file_order(&start_file(format, s)?),
         None => None,
     };
     let d = dir(layout, &spec.instance);
@@ -70,13 +70,18 @@ pub fn export(
         if rel.contains('/') || rel.starts_with('.') {
             return false;
         }
-        let name = rel.trim_end_matches(".json");
-        if !format.in_chain(name) {
-            return true;
-        }
-        from.as_ref().is_none_or(|f| format.file_order(name) >= *f)
+        needed(format, rel.trim_end_matches(".json"), from.as_deref())
     };
     crate::agent::stream::write_tree_filtered(&d, &include, false, out, &mut |_| {})
+}
+
+/// Whether replay from the place `from` (everything, without one) needs archived `file`:
+/// side files always, others from that place on.
+fn needed(format: &dyn LogFormat, file: &str, from: Option<&str>) -> bool {
+    match (from, format.file_order(file)) {
+        (Some(from), Some(order)) => order.as_str() >= from,
+        _ => true,
+    }
 }
 
 /// Receives archive files from an [`export`] into this host's archive for `instance`: the

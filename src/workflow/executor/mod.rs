@@ -266,20 +266,26 @@ impl Executor<'_> {
         let spec: StepSpec = serde_json::from_str(&step.spec).context("reading the step's spec")?;
         let progress = self.progress;
         let output = with_retries(
+            self,
             spec.retries,
             spec.backoff_ms,
             &interrupt::requested,
-            |n, before| {
-                if let Some(e) = before {
-                    workflows::step_error(self.catalog.conn(), wf, step.idx, &e.message)?;
-                }
-                workflows::step_started(self.catalog.conn(), wf, step.idx)?;
+            |ex, n| {
+                workflows::step_started(ex.catalog.conn(), wf, step.idx)?;
                 progress.step_started(step.idx, total, &step.name, step.attempts + n);
-                let r = self.attempt(wf, step, &spec);
+                let r = ex.attempt(wf, step, &spec);
                 if let Err(e) = &r {
                     progress.step_finished(step.idx, &step.name, Some(&e.message));
                 }
                 r
+            },
+            |ex, e| {
+                Ok(workflows::step_error(
+                    ex.catalog.conn(),
+                    wf,
+                    step.idx,
+                    &e.message,
+                )?)
             },
         )?;
         self.catalog.write(|tx| {
@@ -406,9 +412,14 @@ impl Executor<'_> {
             self.progress.step_started(step.idx, total, &name, 1);
             // An undo is tried to the end even after Ctrl-C: stopping half-undone is worse.
             let request = format!("wf{wf}-s{}-undo", step.idx);
-            let result = with_retries(spec.retries, spec.backoff_ms, &|| false, |_, _| {
-                self.call(host_id, &request, undo)
-            });
+            let result = with_retries(
+                self,
+                spec.retries,
+                spec.backoff_ms,
+                &|| false,
+                |ex, _| ex.call(host_id, &request, undo),
+                |_, _| Ok(()),
+            );
             let (st, err) = match &result {
                 Ok(_) => (step_status::UNDONE, None),
                 Err(e) => {

@@ -46,25 +46,27 @@ pub(super) fn call_error(host: &str, e: CallError) -> StepError {
     }
 }
 
-/// Runs `attempt` until it succeeds, fails for good, `retries` attempts after the first have
-/// failed, or `give_up` says so; waits `backoff_ms`, doubling, between attempts. Each
-/// attempt is given its number (from 1) and the error of the one before it.
+/// Runs `attempt` on `state` until it succeeds, fails for good, `retries` attempts after the
+/// first have failed, or `give_up` says so. Before each retry, `before_retry` is told of the
+/// failure (the executor records it, so it shows while the step waits), then it waits
+/// `backoff_ms`, doubling. Each attempt is given its number, from 1.
 ///
 /// # Errors
-/// The last attempt's error.
-pub(super) fn with_retries<T>(
+/// The last attempt's error, or what `before_retry` returned.
+pub(super) fn with_retries<S, T>(
+    state: &mut S,
     retries: u32,
     backoff_ms: u64,
     give_up: &dyn Fn() -> bool,
-    mut attempt: impl FnMut(u32, Option<&StepError>) -> Result<T, StepError>,
+    mut attempt: impl FnMut(&mut S, u32) -> Result<T, StepError>,
+    mut before_retry: impl FnMut(&mut S, &StepError) -> Result<(), StepError>,
 ) -> Result<T, StepError> {
-    let mut previous = None;
     for n in 1.. {
-        match attempt(n, previous.as_ref()) {
+        match attempt(state, n) {
             Ok(v) => return Ok(v),
             Err(e) if !e.transient || n > retries || give_up() => return Err(e),
             Err(e) => {
-                previous = Some(e);
+                before_retry(state, &e)?;
                 std::thread::sleep(Duration::from_millis(backoff_ms << (n - 1)));
             }
         }
@@ -78,33 +80,56 @@ mod tests {
 
     #[test]
     fn retries_transient_failures_within_the_budget_only() {
-        let mut seen = vec![];
-        let r = with_retries(2, 0, &|| false, |n, before| {
-            seen.extend(before.map(|e| e.message.clone()));
-            if n < 3 {
-                Err(StepError::retryable(format!("try {n}")))
-            } else {
-                Ok(n)
-            }
-        });
+        let mut seen: Vec<String> = vec![];
+        let r = with_retries(
+            &mut seen,
+            2,
+            0,
+            &|| false,
+            |_, n| {
+                if n < 3 {
+                    Err(StepError::retryable(format!("try {n}")))
+                } else {
+                    Ok(n)
+                }
+            },
+            |seen, e| {
+                seen.push(e.message.clone());
+                Ok(())
+            },
+        );
         assert_eq!(r.ok(), Some(3));
         assert_eq!(seen, ["try 1", "try 2"]);
-        let r: Result<(), _> = with_retries(1, 0, &|| false, |n, _| {
-            Err(StepError::retryable(format!("try {n}")))
-        });
+        let r: Result<(), _> = with_retries(
+            &mut (),
+            1,
+            0,
+            &|| false,
+            |_, n| Err(StepError::retryable(format!("try {n}"))),
+            |_, _| Ok(()),
+        );
         assert_eq!(r.err().map(|e| e.message), Some("try 2".into()));
         // A failure for good is not tried again, nor is anything after a give-up.
-        let mut tries = 0;
-        let _: Result<(), _> = with_retries(5, 0, &|| false, |_, _| {
-            tries += 1;
-            Err(StepError::fatal("no".into()))
-        });
-        assert_eq!(tries, 1);
-        let mut tries = 0;
-        let _: Result<(), _> = with_retries(5, 0, &|| true, |_, _| {
-            tries += 1;
-            Err(StepError::retryable("no".into()))
-        });
-        assert_eq!(tries, 1);
+        for (give_up, error) in [
+            (false, StepError::fatal("no".into())),
+            (true, StepError::retryable("no".into())),
+        ] {
+            let mut tries = 0;
+            let _: Result<(), _> = with_retries(
+                &mut tries,
+                5,
+                0,
+                &|| give_up,
+                |tries, _| {
+                    *tries += 1;
+                    Err(StepError {
+                        message: error.message.clone(),
+                        ..error
+                    })
+                },
+                |_, _| Ok(()),
+            );
+            assert_eq!(tries, 1);
+        }
     }
 }

@@ -122,9 +122,11 @@ impl LogFormat for Wal {
         Some(lsn_text((log << 32) | (seg * SEGMENT_BYTES)))
     }
 
-    fn file_order(&self, file: &str) -> String {
-        // Log and segment number: the place in the WAL, whatever the timeline.
-        file.get(8..24).unwrap_or_default().to_string()
+    fn file_order(&self, file: &str) -> Option<String> {
+        // Log and segment number: the place in the WAL, whatever the timeline. A partial
+        // segment (left by a promotion) has its segment's place; a history file has none.
+        let segment = file.get(..24).filter(|s| is_segment(s))?;
+        Some(segment[8..].to_string())
     }
 
     /// The last record may continue into a segment not archived yet: pg_waldump then stops
@@ -175,6 +177,11 @@ mod tests {
         );
         assert_eq!(w.branch_of("000000020000000000000005"), Some(2));
         assert!(!w.in_chain("00000002.history"));
+        assert_eq!(w.file_order("00000002.history"), None);
+        assert_eq!(
+            w.file_order("000000010000000000000005.partial").as_deref(),
+            Some("0000000000000005")
+        );
         let line = "rmgr: Transaction len (rec/tot):     34/    34, tx:        735, lsn: 0/03000060, prev 0/03000028, desc: COMMIT 2026-11-24 20:40:01.123456 UTC";
         assert_eq!(commit_time(line).unwrap(), "2026-11-24T20:40:01.123456Z");
         assert_eq!(record_lsn(line).unwrap(), "0/3000060");
