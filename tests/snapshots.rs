@@ -452,3 +452,61 @@ fn btrfs_asked_for_where_the_root_is_not_btrfs_is_refused() {
     env.add_host(&h).one_line_error(2, "not on that filesystem");
     assert_eq!(env.catalog_state(), before);
 }
+
+/// The WAL segment holding the last byte before `lsn` ("X/Y").
+fn last_segment_suffix(lsn: &str) -> String {
+    let (hi, lo) = lsn.split_once('/').unwrap();
+    let v = (u64::from_str_radix(hi, 16).unwrap() << 32) | u64::from_str_radix(lo, 16).unwrap();
+    let seg = (v - 1) / (16 << 20);
+    format!("{:08X}{:08X}", seg / 256, seg % 256)
+}
+
+#[test]
+fn a_snapshot_holds_no_log_segment_past_its_stop() {
+    use std::os::unix::fs::MetadataExt;
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "src"]).ok();
+    env.psql(
+        "src",
+        "create table t as select g from generate_series(1, 1000) g",
+    );
+    // A segment under a future name, as PostgreSQL keeps recycled ones, owned by the server.
+    let data = std::fs::read_dir(env.local_root().join("instances"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("data"))
+        .find(|d| d.exists())
+        .unwrap();
+    let future = data.join("pg_wal/0000000100000000000000F0");
+    std::fs::write(&future, vec![0u8; 16 << 20]).unwrap();
+    let owner = std::fs::metadata(&data).unwrap();
+    std::os::unix::fs::chown(&future, Some(owner.uid()), Some(owner.gid())).unwrap();
+
+    let snap = env
+        .dbctl(&["snapshot", "create", "src", "-o", "json"])
+        .ok()
+        .json();
+    let stop = last_segment_suffix(snap["position"].as_str().unwrap());
+    let wal = env
+        .local_root()
+        .join("snapshots")
+        .join(snap_uid(&env))
+        .join("data/pg_wal");
+    let segments: Vec<String> = std::fs::read_dir(&wal)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.len() == 24)
+        .collect();
+    assert!(!segments.is_empty(), "no segment reaches the stop position");
+    for s in &segments {
+        assert!(
+            s[8..] <= *stop,
+            "{s} is past the stop position's segment {stop}"
+        );
+    }
+    // What the snapshot keeps still restores.
+    env.dbctl(&["clone", "src", "--as", "copy"]).ok();
+    assert_eq!(env.psql("copy", "select count(*) from t"), "1000");
+}

@@ -71,9 +71,12 @@ pub(super) fn online_snapshot(
     // No tablespace_map: it would make a restored copy link back to the source's
     // tablespace directories. The snapshot holds their contents behind its own links.
     let _ = map_hex;
-    // Every segment from the backup's start on (the slot still holds them), so that
-    // recovery reaches the stop position from the snapshot alone.
+    // The segments from the backup's start through its stop (the slot still holds them), so
+    // that recovery reaches the stop position from the snapshot alone; none after it, such
+    // as the recycled segments PostgreSQL keeps under future names.
     // Only the server's own regular files: a link planted there is never followed.
+    let stop_wal = super::wal::last_segment_for(&stop_lsn, timeline)
+        .with_context(|| format!("bad stop position {stop_lsn:?}"))?;
     let wal_dir = target.join("pg_wal");
     std::fs::create_dir_all(&wal_dir)?;
     let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&live)?);
@@ -81,7 +84,9 @@ pub(super) fn online_snapshot(
         let n = e.file_name().to_string_lossy().into_owned();
         let regular = e.file_type().is_ok_and(|t| t.is_file());
         let wanted = regular
-            && ((super::wal::is_segment(&n) && n[8..] >= start_wal[8..])
+            && ((super::wal::is_segment(&n)
+                && n[8..] >= start_wal[8..]
+                && n[8..] <= stop_wal[8..])
                 || n.ends_with(".history"));
         if wanted {
             if let Err(err) = crate::agent::storage::plain::copy_file_owned(

@@ -50,6 +50,13 @@ pub fn segment_of(lsn: &str, timeline: u32) -> Option<String> {
     Some(format!("{timeline:08X}{:08X}{:08X}", seg / 256, seg % 256))
 }
 
+/// The segment holding the last byte before `lsn` on `timeline`: the last one a record that
+/// ends at `lsn` needs.
+pub fn last_segment_for(lsn: &str, timeline: u32) -> Option<String> {
+    let before = lsn_value(lsn)?.checked_sub(1)?;
+    segment_of(&lsn_text(before), timeline)
+}
+
 fn next_segment(name: &str) -> Option<String> {
     let (tl, log, seg) = parts(name)?;
     let (log, seg) = if seg == 0xFF {
@@ -171,6 +178,14 @@ mod tests {
             "0000000100000001000000FF"
         );
         assert_eq!(w.prev_file("000000010000000000000000"), None);
+        assert_eq!(
+            last_segment_for("0/3000028", 1).unwrap(),
+            "000000010000000000000003"
+        );
+        assert_eq!(
+            last_segment_for("0/4000000", 1).unwrap(),
+            "000000010000000000000003"
+        );
         assert_eq!(
             w.file_start("000000010000000000000005").unwrap(),
             "0/5000000"
