@@ -389,14 +389,6 @@ impl Host {
         let storage = self.storage()?;
         let snap = self.layout.snapshot(&spec.snapshot);
         let m = Manifest::load(&snap.join(manifest::FILE_NAME))?;
-        // On copy-on-write clones the filesystem checksums every block it reads; elsewhere the
-        // snapshot is read in full before anything is made from it.
-        let full = !storage.clones_share_blocks();
-        progress("checking the snapshot against its manifest");
-        let problems = m.check(&snap.join("data"), full, &[])?;
-        if !problems.is_empty() {
-            return Err(corrupt(&spec.snapshot, &problems));
-        }
         self.make_instance_dir(&spec.instance, true)?;
         let port = self.reserve_port(&spec.instance, wanted_port)?;
         let os_user = match &existing {
@@ -409,14 +401,14 @@ impl Host {
         for stale in [&partial, &data] {
             storage.remove_tree(stale)?;
         }
-        progress("copying the snapshot");
-        storage.clone_tree(&snap.join("data"), &partial)?;
-        chown_tree(&partial, &ctx.run_as)?;
-        progress("checking the copy against the manifest");
-        let problems = m.check(&partial, full, &[])?;
+        progress("copying the snapshot, checking it against its manifest on the way");
+        let problems = storage.clone_checked(&snap.join("data"), &partial, &m)?;
         if !problems.is_empty() {
+            // Nothing half-made stays: the copy goes, the instance never existed here.
+            storage.remove_tree(&partial)?;
             return Err(corrupt(&spec.snapshot, &problems));
         }
+        chown_tree(&partial, &ctx.run_as)?;
         let pspec = ProvisionSpec {
             instance: spec.instance.clone(),
             engine: info.engine.clone(),

@@ -1,6 +1,7 @@
 //! Storage backends: how data directories, snapshots and clones are laid down on disk.
 
 pub mod btrfs;
+pub mod checked;
 pub mod plain;
 
 use super::manifest::Manifest;
@@ -83,6 +84,23 @@ pub trait Storage {
     /// # Errors
     /// The copy or snapshot fails.
     fn clone_tree(&self, source: &Path, target: &Path) -> Result<()>;
+
+    /// Makes `target` (absent) a writable copy of the snapshot tree `source` and checks it
+    /// against the snapshot's manifest, reading each byte of the snapshot at most once.
+    /// Returns one line per problem (empty: the copy is the snapshot). By default, for
+    /// copy-on-write clones, presence and sizes are checked before and after: the
+    /// filesystem checksums every block it reads.
+    ///
+    /// # Errors
+    /// The copy fails.
+    fn clone_checked(&self, source: &Path, target: &Path, m: &Manifest) -> Result<Vec<String>> {
+        let before = m.check(source, false, &[])?;
+        if !before.is_empty() {
+            return Ok(before);
+        }
+        self.clone_tree(source, target)?;
+        m.check(target, false, &[])
+    }
 
     /// Makes `path` a writable directory that receives a copied tree (a subvolume on btrfs,
     /// so that clones of what lands there are snapshots).

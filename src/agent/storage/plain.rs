@@ -221,6 +221,17 @@ impl Storage for Plain {
         copy_all(source, target)
     }
 
+    /// One pass: each file copied and hashed on the way (on several threads), so the
+    /// snapshot is read once.
+    fn clone_checked(
+        &self,
+        source: &Path,
+        target: &Path,
+        m: &crate::agent::manifest::Manifest,
+    ) -> Result<Vec<String>> {
+        Ok(super::checked::copy_checked(source, target, m)?.problems)
+    }
+
     fn clones_share_blocks(&self) -> bool {
         false
     }
