@@ -13,6 +13,7 @@ use crate::wire::{
 };
 use anyhow::{Context, Result};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -152,7 +153,7 @@ impl Host {
         crate::agent::links::remove_escaping(&target)?;
         progress("writing the manifest");
 
-        let (manifest, new_bytes) = build_manifest(&target, &stats, prev.as_ref())?;
+        let (manifest, new_bytes) = build_manifest(&target, &stats.mtimes, prev.as_ref())?;
         let consistent_at = now_rfc3339();
         // Archive the log up to now, so that the log chain of every earlier snapshot reaches
         // this one: the restorable window stays one span. A switch that fails leaves a short
@@ -652,10 +653,9 @@ fn chown_tree(dir: &Path, owner: &crate::agent::osuser::RunAs) -> Result<()> {
 /// being read again. Returns the manifest and the bytes of the files not shared.
 fn build_manifest(
     dir: &Path,
-    stats: &crate::agent::storage::CaptureStats,
+    mtimes: &HashMap<String, i128>,
     previous: Option<&Previous>,
 ) -> Result<(Manifest, u64)> {
-    let mtimes = &stats.mtimes;
     let mut m = Manifest::default();
     let mut new_bytes = 0;
     for (rel, to) in crate::agent::links::links_under(dir)? {
@@ -671,22 +671,11 @@ fn build_manifest(
             (linked || p.unchanged(&rel, meta.len(), mtime))
                 .then(|| p.manifest.files.get(&rel).map(|e| e.sha256.clone()))?
         });
-        // A file the capture copied was hashed on the way; what it holds is what was
-        // written (the snapshot store is dbhost's alone).
-        let copied = stats
-            .sums
-            .as_ref()
-            .and_then(|s| s.get(&rel))
-            .filter(|(size, _)| *size == meta.len())
-            .map(|(_, sum)| sum.clone());
         let sha256 = match reused {
             Some(s) => s,
             None => {
                 new_bytes += meta.len();
-                match copied {
-                    Some(sum) => sum,
-                    None => manifest::sha256_file(&path)?,
-                }
+                manifest::sha256_file(&path)?
             }
         };
         m.files.insert(

@@ -17,9 +17,6 @@ pub struct CaptureStats {
     pub shared: u64,
     /// Each captured file's mtime, read before it was copied.
     pub mtimes: std::collections::HashMap<String, i128>,
-    /// Size and SHA-256 of each file copied byte by byte, hashed as it was written (None:
-    /// not asked for), so the manifest need not read the copy again.
-    pub sums: Option<std::collections::HashMap<String, (u64, String)>>,
 }
 
 /// The snapshot an incremental capture may share unchanged files with.

@@ -3,7 +3,6 @@
 
 use super::{CaptureStats, Previous, Storage};
 use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
 use std::fs::OpenOptions;
 use std::io::ErrorKind;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -32,17 +31,6 @@ pub fn copy_file(src: &Path, dst: &Path) -> Result<Option<u64>> {
 /// # Errors
 /// The file belongs to someone else, or cannot be copied.
 pub fn copy_file_owned(src: &Path, dst: &Path, owner: Option<u32>) -> Result<Option<u64>> {
-    Ok(copy_file_inner(src, dst, owner, false)?.map(|(n, _)| n))
-}
-
-/// [`copy_file_owned`], hashing what it copies when `hash` is set and the bytes are
-/// copied (a reflink reads none): the size and, then, the SHA-256.
-fn copy_file_inner(
-    src: &Path,
-    dst: &Path,
-    owner: Option<u32>,
-    hash: bool,
-) -> Result<Option<(u64, Option<String>)>> {
     // A link swapped in after the listing is not followed: the tree belongs to another user.
     let mut s = match OpenOptions::new()
         .read(true)
@@ -71,17 +59,10 @@ fn copy_file_inner(
         .with_context(|| format!("creating {}", dst.display()))?;
     // SAFETY: both descriptors are open for the duration of the call.
     let cloned = unsafe { nix::libc::ioctl(d.as_raw_fd(), FICLONE as _, s.as_raw_fd()) } == 0;
-    let (bytes, sum) = if cloned {
-        (meta.len(), None)
-    } else if hash {
-        let mut w = HashingWriter {
-            inner: &mut d,
-            hash: Sha256::new(),
-        };
-        let n = std::io::copy(&mut s, &mut w)?;
-        (n, Some(crate::agent::manifest::hex(&w.hash.finalize())))
+    let bytes = if cloned {
+        meta.len()
     } else {
-        (std::io::copy(&mut s, &mut d)?, None)
+        std::io::copy(&mut s, &mut d)?
     };
     d.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
     let _ = nix::unistd::fchown(
@@ -89,24 +70,7 @@ fn copy_file_inner(
         Some(meta.uid().into()),
         Some(meta.gid().into()),
     );
-    Ok(Some((bytes, sum)))
-}
-
-/// Hashes what passes through to `inner`.
-struct HashingWriter<'a> {
-    inner: &'a mut std::fs::File,
-    hash: Sha256,
-}
-
-impl std::io::Write for HashingWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
+    Ok(Some(bytes))
 }
 
 fn copy_dir_meta(src: &Path, dst: &Path) -> Result<()> {
@@ -170,12 +134,9 @@ pub fn copy_tree(
                     continue;
                 }
             }
-            if let Some((n, sum)) = copy_file_inner(&s, &d, owner, stats.sums.is_some())? {
+            if let Some(n) = copy_file_owned(&s, &d, owner)? {
                 stats.files += 1;
                 stats.bytes += n;
-                if let (Some(sums), Some(sum)) = (stats.sums.as_mut(), sum) {
-                    sums.insert(child_rel, (n, sum));
-                }
             }
         } else if ft.is_symlink() {
             let target = std::fs::read_link(&s)?;
@@ -196,11 +157,7 @@ pub fn capture_copy(
     skip: &dyn Fn(&str) -> bool,
     previous: Option<Previous>,
 ) -> Result<CaptureStats> {
-    // Hashed while copied: the manifest then reads nothing twice.
-    let mut stats = CaptureStats {
-        sums: Some(Default::default()),
-        ..Default::default()
-    };
+    let mut stats = CaptureStats::default();
     let owner = std::fs::metadata(source)?.uid();
     copy_tree(
         source,
@@ -284,24 +241,6 @@ impl Storage for Plain {
 mod tests {
     use super::*;
     use crate::agent::manifest::{Entry, Manifest};
-
-    #[test]
-    fn a_capture_hashes_what_it_copies() {
-        let d = tempfile::tempdir().unwrap();
-        let live = d.path().join("live");
-        std::fs::create_dir_all(live.join("base")).unwrap();
-        std::fs::write(live.join("base/1"), vec![3u8; 70_000]).unwrap();
-        let stats = capture_copy(&live, &d.path().join("snap"), &|_| false, None).unwrap();
-        let sums = stats.sums.unwrap();
-        let copied = d.path().join("snap/base/1");
-        assert_eq!(
-            sums.get("base/1"),
-            Some(&(
-                70_000,
-                crate::agent::manifest::sha256_file(&copied).unwrap()
-            ))
-        );
-    }
 
     #[test]
     fn shares_unchanged_files_and_copies_changed_ones() {
