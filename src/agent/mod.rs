@@ -13,7 +13,6 @@ pub mod manifest;
 pub mod ops;
 pub mod osuser;
 pub mod ports;
-pub mod priority;
 pub mod snapshots;
 pub mod storage;
 pub mod stream;

@@ -109,9 +109,6 @@ impl Host {
             return Ok(done);
         }
         let (meta, engine) = self.existing(&spec.instance)?;
-        // The source keeps serving while this copies: this process (one request) yields the
-        // CPU and the disk to it.
-        crate::agent::priority::yield_to_servers();
         let storage = self.storage()?;
         let partial = self.layout.snapshot_partial(&spec.snapshot);
         storage.remove_tree(&partial)?;
