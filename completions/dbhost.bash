@@ -25,9 +25,6 @@ _dbhost() {
             dbhost,log-archive)
                 cmd="dbhost__subcmd__log__subcmd__archive"
                 ;;
-            dbhost,log-fetch)
-                cmd="dbhost__subcmd__log__subcmd__fetch"
-                ;;
             dbhost,rpc)
                 cmd="dbhost__subcmd__rpc"
                 ;;
@@ -43,9 +40,6 @@ _dbhost() {
             dbhost__subcmd__help,log-archive)
                 cmd="dbhost__subcmd__help__subcmd__log__subcmd__archive"
                 ;;
-            dbhost__subcmd__help,log-fetch)
-                cmd="dbhost__subcmd__help__subcmd__log__subcmd__fetch"
-                ;;
             dbhost__subcmd__help,rpc)
                 cmd="dbhost__subcmd__help__subcmd__rpc"
                 ;;
@@ -59,7 +53,7 @@ _dbhost() {
 
     case "${cmd}" in
         dbhost)
-            opts="-h -V --root --help --version rpc version facts log-archive log-fetch help"
+            opts="-h -V --root --help --version rpc version facts log-archive help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -95,7 +89,7 @@ _dbhost() {
             return 0
             ;;
         dbhost__subcmd__help)
-            opts="rpc version facts log-archive log-fetch help"
+            opts="rpc version facts log-archive help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -150,20 +144,6 @@ _dbhost() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        dbhost__subcmd__help__subcmd__log__subcmd__fetch)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         dbhost__subcmd__help__subcmd__rpc)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -194,28 +174,6 @@ _dbhost() {
             ;;
         dbhost__subcmd__log__subcmd__archive)
             opts="-h --instance --root --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --instance)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --root)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        dbhost__subcmd__log__subcmd__fetch)
-            opts="-h --instance --staged --root --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -31,7 +31,6 @@ complete -c dbhost -n "__fish_dbhost_needs_command" -f -a "rpc" -d 'Serve one JS
 complete -c dbhost -n "__fish_dbhost_needs_command" -f -a "version" -d 'Print dbhost\'s version and protocol'
 complete -c dbhost -n "__fish_dbhost_needs_command" -f -a "facts" -d 'Print this host\'s facts (capacity, engines, storage) as JSON'
 complete -c dbhost -n "__fish_dbhost_needs_command" -f -a "log-archive" -d 'Store a finished log file in the instance\'s log archive (the engine\'s server calls it)'
-complete -c dbhost -n "__fish_dbhost_needs_command" -f -a "log-fetch" -d 'Hand a checked log file from an instance\'s log archive to the engine\'s replay'
 complete -c dbhost -n "__fish_dbhost_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbhost -n "__fish_dbhost_using_subcommand rpc" -l root -d 'Root directory for instances, journal and settings [default: /var/lib/dbhost as root]' -r -F
 complete -c dbhost -n "__fish_dbhost_using_subcommand rpc" -s h -l help -d 'Print help'
@@ -42,13 +41,8 @@ complete -c dbhost -n "__fish_dbhost_using_subcommand facts" -s h -l help -d 'Pr
 complete -c dbhost -n "__fish_dbhost_using_subcommand log-archive" -l instance -d 'The instance (its name on this host)' -r
 complete -c dbhost -n "__fish_dbhost_using_subcommand log-archive" -l root -d 'Root directory for instances, journal and settings [default: /var/lib/dbhost as root]' -r -F
 complete -c dbhost -n "__fish_dbhost_using_subcommand log-archive" -s h -l help -d 'Print help'
-complete -c dbhost -n "__fish_dbhost_using_subcommand log-fetch" -l instance -d 'The instance (its name on this host)' -r
-complete -c dbhost -n "__fish_dbhost_using_subcommand log-fetch" -l root -d 'Root directory for instances, journal and settings [default: /var/lib/dbhost as root]' -r -F
-complete -c dbhost -n "__fish_dbhost_using_subcommand log-fetch" -l staged -d 'From the logs staged for this (restored) instance\'s replay'
-complete -c dbhost -n "__fish_dbhost_using_subcommand log-fetch" -s h -l help -d 'Print help'
-complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive log-fetch help" -f -a "rpc" -d 'Serve one JSON request from stdin, answering in JSON lines (used by dbctl)'
-complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive log-fetch help" -f -a "version" -d 'Print dbhost\'s version and protocol'
-complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive log-fetch help" -f -a "facts" -d 'Print this host\'s facts (capacity, engines, storage) as JSON'
-complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive log-fetch help" -f -a "log-archive" -d 'Store a finished log file in the instance\'s log archive (the engine\'s server calls it)'
-complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive log-fetch help" -f -a "log-fetch" -d 'Hand a checked log file from an instance\'s log archive to the engine\'s replay'
-complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive log-fetch help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive help" -f -a "rpc" -d 'Serve one JSON request from stdin, answering in JSON lines (used by dbctl)'
+complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive help" -f -a "version" -d 'Print dbhost\'s version and protocol'
+complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive help" -f -a "facts" -d 'Print this host\'s facts (capacity, engines, storage) as JSON'
+complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive help" -f -a "log-archive" -d 'Store a finished log file in the instance\'s log archive (the engine\'s server calls it)'
+complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -208,10 +208,6 @@ pub struct RecoverySpec {
     /// The instance (host name) whose log archive holds the files.
     pub log_instance: String,
     pub target: Target,
-    /// Set by dbhost itself, never sent: replay reads the copies staged for the restored
-    /// instance rather than `log_instance`'s archive.
-    #[serde(skip)]
-    pub staged: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -616,11 +612,11 @@ mod tests {
         let extra = r#"{"protocol":2,"request_id":"r","op":"start","instance":"a","force":true}"#;
         let e = serde_json::from_str::<Request>(extra).unwrap_err();
         assert!(e.to_string().contains("force"), "{e}");
-        // What dbhost sets for itself can never be sent.
-        let staged = r#"{"protocol":2,"request_id":"r","op":"restore","instance":"a","snapshot":"s",
+        // Nested specs too.
+        let nested = r#"{"protocol":2,"request_id":"r","op":"restore","instance":"a","snapshot":"s",
             "port":null,"size":{"cpus":1.0,"memory_mb":1,"max_connections":1},"admin_user":"u",
             "recovery":{"log_instance":"b","target":{"kind":"latest"},"staged":true}}"#;
-        assert!(serde_json::from_str::<Request>(staged).is_err());
+        assert!(serde_json::from_str::<Request>(nested).is_err());
     }
 
     #[test]

@@ -22,8 +22,8 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// The name of log directories: the one the first engine gave them, kept so that existing
-/// hosts keep their archives and a restore in flight its staged logs.
+/// The name of the log archive's directory: the one the first engine gave it, kept so that
+/// existing hosts keep their archives.
 const LOGS: &str = "wal";
 
 #[derive(Debug, Clone)]
@@ -75,10 +75,6 @@ impl Layout {
     }
     pub fn port_path(&self, name: &str) -> PathBuf {
         self.instance(name).join("port")
-    }
-    /// Logs copied for a restored server's replay; removed once it is promoted.
-    pub fn replay_logs(&self, name: &str) -> PathBuf {
-        self.instance(name).join(format!("restore-{LOGS}"))
     }
     /// Every instance's log archive, one directory each.
     pub fn logs_root(&self) -> PathBuf {

@@ -441,9 +441,7 @@ impl Host {
         let (mut meta, engine) = self.existing(name)?;
         let ctx = self.ctx(meta.os_user.as_deref())?;
         engine.start(&ctx, name, &meta).map_err(engine_failed)?;
-        if let Some(mut r) = meta.replay.take() {
-            // Staged copies are there exactly when the restore made them.
-            r.staged = self.layout.replay_logs(name).exists();
+        if let Some(r) = meta.replay.take() {
             engine
                 .replay(&ctx, name, &meta, &r)
                 .map_err(engine_failed)?;

@@ -423,21 +423,29 @@ impl Host {
             .recovery
             .as_ref()
             .map(|r| {
-                // Another instance's archive is its own OS user's: copy what replay needs.
-                let mut r = r.clone();
-                if r.log_instance != spec.instance && ctx.run_as.switches() {
-                    progress("copying the logs replay needs");
-                    crate::agent::logs::stage(
-                        &self.layout,
-                        &r.log_instance,
-                        &start_of(&info),
-                        &spec.instance,
-                        &*engine.log_format(&self.cfg),
-                        &|p| ctx.run_as.chown(p),
-                    )?;
-                    r.staged = true;
+                let (r, said) = self.resolve_latest(r, &info)?;
+                // Replay reads checked copies in the server's own log directory: nothing is
+                // fetched on its way, and another instance's archive (its own OS user's)
+                // is never opened by the restored server.
+                progress("copying the logs replay needs, checking them on the way");
+                let until = match &r.target {
+                    crate::wire::Target::Position(p) => Some(p.as_str()),
+                    _ => None,
+                };
+                let placed = crate::agent::logs::place(
+                    &self.layout,
+                    &r.log_instance,
+                    &start_of(&info),
+                    until,
+                    &engine.replay_log_dir(&partial),
+                    &*engine.log_format(&self.cfg),
+                    &|p| ctx.run_as.chown(p),
+                );
+                if let Err(e) = placed {
+                    storage.remove_tree(&partial)?;
+                    return Err(e);
                 }
-                self.resolve_latest(&r, &info, &spec.instance)
+                Ok((r, said))
             })
             .transpose()?;
         engine
@@ -483,7 +491,6 @@ impl Host {
         &self,
         r: &crate::wire::RecoverySpec,
         snap: &SnapshotInfo,
-        instance: &str,
     ) -> Result<(crate::wire::RecoverySpec, String)> {
         use crate::wire::Target;
         valid_name(&r.log_instance)?;
@@ -496,12 +503,7 @@ impl Host {
                     target: None,
                 };
                 let format = self.engine(&snap.engine)?.log_format(&self.cfg);
-                // From exactly the logs replay will read: staged copies when there are.
-                let cov = if r.staged {
-                    crate::agent::logs::staged_coverage(&self.layout, instance, &spec, &*format)?
-                } else {
-                    crate::agent::logs::coverage(&self.layout, &spec, &*format)?
-                };
+                let cov = crate::agent::logs::coverage(&self.layout, &spec, &*format)?;
                 let reach = cov.snapshots.first().context("no coverage")?;
                 if let Some(blind) = &reach.unscanned {
                     return Err(wire_err(
@@ -531,7 +533,6 @@ impl Host {
                     crate::wire::RecoverySpec {
                         log_instance: r.log_instance.clone(),
                         target: Target::Position(last),
-                        staged: r.staged,
                     },
                     said,
                 ))

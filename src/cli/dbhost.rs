@@ -38,20 +38,6 @@ pub enum DbhostCommand {
         /// Its name in the archive.
         name: String,
     },
-    /// Hand a checked log file from an instance's log archive to the engine's replay.
-    #[command(hide = true, alias = "fetch-wal")]
-    LogFetch {
-        /// The instance (its name on this host).
-        #[arg(long)]
-        instance: String,
-        /// The file wanted.
-        name: String,
-        /// Where replay wants it.
-        path: PathBuf,
-        /// From the logs staged for this (restored) instance's replay.
-        #[arg(long)]
-        staged: bool,
-    },
 }
 
 /// Runs a log-archive command for an engine's server: exit 0 only when it fully succeeded.
@@ -127,18 +113,6 @@ pub fn main() -> i32 {
                 .ok_or_else(|| anyhow::anyhow!("unknown engine {:?}", meta.engine))?;
             let format = engine.log_format(&cfg);
             agent::logs::archive(layout, &instance, &path, &name, &*format).map(|_| ())
-        }),
-        DbhostCommand::LogFetch {
-            instance,
-            name,
-            path,
-            staged,
-        } => log_command(&root, &instance, |layout| {
-            if staged {
-                agent::logs::fetch_staged(layout, &instance, &name, &path)
-            } else {
-                agent::logs::fetch(layout, &instance, &name, &path)
-            }
         }),
         DbhostCommand::Facts => match agent::ops::Host::open(&root).and_then(|h| h.facts()) {
             Ok(f) => {

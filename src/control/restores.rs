@@ -56,7 +56,6 @@ pub fn point(
         recovery: RecoverySpec {
             log_instance: chosen.origin.uid.clone(),
             target: resolved,
-            staged: false,
         },
         snap: chosen.snap,
         origin: chosen.origin,

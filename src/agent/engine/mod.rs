@@ -10,7 +10,7 @@ use crate::agent::osuser::RunAs;
 use crate::agent::HostConfig;
 use crate::wire::{EngineFact, ProvisionSpec, RecoverySpec};
 use anyhow::Result;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What an engine is given to work with on this host, for one instance.
 pub struct HostCtx<'a> {
@@ -114,9 +114,15 @@ pub trait Engine {
         capture: &mut dyn FnMut(&Path) -> Result<()>,
     ) -> Result<SnapshotPoint>;
 
+    /// Where a restored copy of data directory `data` reads the log files its replay needs:
+    /// dbhost places checked copies there before the server starts, so replay fetches
+    /// nothing on its way.
+    fn replay_log_dir(&self, data: &Path) -> PathBuf;
+
     /// Readies a data directory copied from a snapshot to run as a new instance: settings
     /// from `spec` and `port`, access for the admin role, and recovery to exactly the
-    /// snapshot's `position` or, with `recovery`, on through archived logs to its target.
+    /// snapshot's `position` or, with `recovery`, on through the archived logs placed in
+    /// its [`Engine::replay_log_dir`] to its target.
     ///
     /// # Errors
     /// Files cannot be written.

@@ -33,19 +33,6 @@ pub fn coverage(layout: &Layout, spec: &CoverageSpec, format: &dyn LogFormat) ->
     )
 }
 
-/// [`coverage`] of the logs staged for a restored `instance`: what its replay will have.
-///
-/// # Errors
-/// A position is malformed.
-pub fn staged_coverage(
-    layout: &Layout,
-    instance: &str,
-    spec: &CoverageSpec,
-    format: &dyn LogFormat,
-) -> Result<Coverage> {
-    coverage_in(&layout.replay_logs(instance), &[], spec, format)
-}
-
 fn coverage_in(
     d: &Path,
     marks: &[Mark],

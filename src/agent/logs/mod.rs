@@ -12,11 +12,11 @@ mod prune;
 mod ship;
 mod store;
 
-pub use coverage::{coverage, staged_coverage};
+pub use coverage::coverage;
 pub use marks::{add_mark, marks, Mark};
 pub use prune::{drop_all, prune, prune_keeping};
-pub use ship::{export, import, stage};
-pub use store::{archive, fetch, fetch_staged};
+pub use ship::{export, import, place};
+pub use store::archive;
 
 use crate::agent::layout::Layout;
 use anyhow::{bail, Context, Result};

@@ -1,50 +1,99 @@
-//! Moving archived logs: staged for another instance's replay, streamed to another host,
-//! received from one.
+//! Moving archived logs: placed where a restored server's replay reads them, streamed to
+//! another host, received from one.
 
-use super::{dir, list, list_dir, start_file, LogFormat};
+use super::{dir, list, list_dir, start_file, LogFile, LogFormat};
 use crate::agent::layout::Layout;
 use crate::agent::manifest::sha256_file;
+use crate::agent::storage::checked::{copy_hashed, in_parallel};
 use crate::wire::{LogExportSpec, SnapshotStart};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::io::{Read, Write};
 use std::path::Path;
 
-/// Copies the archived files replay from `from` on needs (chain files from its start, and
-/// side files), with their sidecars, out of `source`'s archive into `instance`'s replay
-/// area, owned by `owner`: a restored server runs as its own OS user, which cannot read
-/// another instance's archive. Copies share blocks where the filesystem can; fetching checks
-/// each against its checksum as before.
+/// Copies what replay of `source`'s archive needs from the snapshot start `from` through the
+/// file holding position `until` (and the file after it, where that position's record may
+/// end; everything without `until`) into `dest`, the restored server's own log directory:
+/// replay then reads them there, with nothing fetched on its path. Chain files and side
+/// files (branch histories) go; files already in `dest` (the snapshot's own) stay as they
+/// are. Each file is checked against its sidecar as it is copied (its bytes read once, on
+/// several threads) and given to `owner`: the restored server runs as its own OS user, which
+/// cannot read another instance's archive. Returns the names placed.
 ///
 /// # Errors
-/// A file cannot be copied.
-pub fn stage(
+/// A position is malformed, `dest` is not a directory, or a file is missing, damaged or
+/// cannot be copied (what was placed is then removed).
+pub fn place(
     layout: &Layout,
     source: &str,
     from: &SnapshotStart,
-    instance: &str,
+    until: Option<&str>,
+    dest: &Path,
     format: &dyn LogFormat,
     owner: &dyn Fn(&Path) -> Result<()>,
-) -> Result<u64> {
+) -> Result<Vec<String>> {
     let start = format.file_order(&start_file(format, from)?);
-    let src = dir(layout, source);
-    let dst = layout.replay_logs(instance);
-    let _ = std::fs::remove_dir_all(&dst);
-    std::fs::create_dir_all(&dst)?;
-    std::fs::set_permissions(&dst, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
-    owner(&dst)?;
-    let mut n = 0;
-    for f in list(layout, source)? {
-        if !needed(format, &f.name, start.as_deref()) {
-            continue;
+    let last = match until {
+        Some(p) => {
+            let holder = format
+                .file_of(p, from.branch)
+                .with_context(|| format!("bad position {p:?} to replay {source}'s logs to"))?;
+            Some(format.file_order(&format.next_file(&holder).unwrap_or(holder)))
         }
-        for name in [f.name.clone(), format!("{}.json", f.name)] {
-            let to = dst.join(&name);
-            crate::agent::storage::plain::copy_file(&src.join(&name), &to)?;
-            owner(&to)?;
-        }
-        n += 1;
+        None => None,
     }
-    Ok(n)
+    .flatten();
+    // Root writes into a tree its tenant will own: never through a link put in its place.
+    if !std::fs::symlink_metadata(dest).is_ok_and(|m| m.is_dir()) {
+        bail!("{} is not a directory to place logs in", dest.display());
+    }
+    let src = dir(layout, source);
+    let wanted: Vec<LogFile> = list(layout, source)?
+        .into_iter()
+        .filter(|f| {
+            let order = format.file_order(&f.name);
+            (format.in_chain(&f.name) || order.is_none())
+                && needed(format, &f.name, start.as_deref())
+                && match (&last, &order) {
+                    (Some(last), Some(order)) => order <= last,
+                    _ => true,
+                }
+                && std::fs::symlink_metadata(dest.join(&f.name)).is_err()
+        })
+        .collect();
+    let placed = std::sync::Mutex::new(Vec::new());
+    let copied = in_parallel(&wanted, |f| {
+        let to = dest.join(&f.name);
+        // Listed before the copy starts: a copy cut short is removed too.
+        placed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(f.name.clone());
+        let (size, sum) = copy_hashed(&src.join(&f.name), &to).map_err(|e| {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+            {
+                anyhow::anyhow!("{} is no longer in the archive of {source}", f.name)
+            } else {
+                e
+            }
+        })?;
+        if size != f.size || sum != f.sha256 {
+            bail!(
+                "{} in the archive of {source} does not match its checksum; refusing to use it",
+                f.name
+            );
+        }
+        Ok(())
+    });
+    let placed = placed.into_inner().unwrap_or_else(|p| p.into_inner());
+    let given = copied.and_then(|()| placed.iter().try_for_each(|n| owner(&dest.join(n))));
+    if let Err(e) = given {
+        for name in &placed {
+            let _ = std::fs::remove_file(dest.join(name));
+        }
+        return Err(e);
+    }
+    Ok(placed)
 }
 
 /// Streams the archive files replay from `spec.from` needs (all without it): chain files
@@ -126,4 +175,94 @@ pub fn import(
     }
     std::fs::remove_dir_all(&staging)?;
     received
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::Numbered;
+    use super::*;
+
+    fn start(position: &str) -> SnapshotStart {
+        SnapshotStart {
+            snapshot: "s".into(),
+            position: position.into(),
+            branch: 1,
+        }
+    }
+
+    #[test]
+    fn places_checked_copies_of_what_replay_reads_and_nothing_else() {
+        let root = tempfile::tempdir().unwrap();
+        let layout = Layout::new(root.path());
+        let src = root.path().join("incoming");
+        for (name, byte) in [
+            ("1.0001", 1u8),
+            ("1.0002", 2),
+            ("1.0003", 3),
+            ("1.0004", 4),
+            ("1.0005", 5),
+        ] {
+            std::fs::write(&src, vec![byte; 4096]).unwrap();
+            crate::agent::logs::archive(&layout, "db", &src, name, &Numbered).unwrap();
+        }
+        let dest = root.path().join("pg_wal");
+        std::fs::create_dir(&dest).unwrap();
+        // The snapshot's own copy of its first file stays as it is.
+        std::fs::write(dest.join("1.0002"), b"own").unwrap();
+        let mut placed = place(
+            &layout,
+            "db",
+            &start("250"),
+            Some("310"),
+            &dest,
+            &Numbered,
+            &|_| Ok(()),
+        )
+        .unwrap();
+        placed.sort();
+        // From the snapshot's file through the target's and the one after it.
+        assert_eq!(placed, ["1.0003", "1.0004"]);
+        assert_eq!(std::fs::read(dest.join("1.0002")).unwrap(), b"own");
+        assert_eq!(std::fs::read(dest.join("1.0004")).unwrap(), vec![4u8; 4096]);
+        assert!(!dest.join("1.0005").exists() && !dest.join("1.0001").exists());
+        assert!(
+            !dest.join("1.0004.json").exists(),
+            "no sidecars where the server reads"
+        );
+
+        // A damaged file is refused by name, and nothing this call placed stays.
+        let fresh = root.path().join("fresh");
+        std::fs::create_dir(&fresh).unwrap();
+        std::fs::write(dir(&layout, "db").join("1.0004"), vec![9u8; 4096]).unwrap();
+        let e = place(
+            &layout,
+            "db",
+            &start("250"),
+            None,
+            &fresh,
+            &Numbered,
+            &|_| Ok(()),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("1.0004 in the archive of db does not match its checksum"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_dir(&fresh).unwrap().count(), 0);
+
+        // Never into a link put where the directory should be.
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(&fresh, &link).unwrap();
+        assert!(place(
+            &layout,
+            "db",
+            &start("250"),
+            None,
+            &link,
+            &Numbered,
+            &|_| Ok(())
+        )
+        .is_err());
+    }
 }

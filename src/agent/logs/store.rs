@@ -1,5 +1,4 @@
-//! Storing a log file durably with its checksum and commit times, and handing it back to
-//! replay only when it still matches.
+//! Storing a log file durably with its checksum and commit times.
 
 use super::{dir, read_sidecar, sidecar, valid_file_name, LogFile, LogFormat};
 use crate::agent::layout::Layout;
@@ -100,47 +99,13 @@ pub fn archive(
     Ok(file)
 }
 
-/// Copies archived `name` to `dest` after checking it against its recorded checksum.
-///
-/// # Errors
-/// The file is not archived (replay then ends there) or no longer matches.
-pub fn fetch(layout: &Layout, instance: &str, name: &str, dest: &Path) -> Result<()> {
-    fetch_from(&dir(layout, instance), instance, name, dest)
-}
-
-/// [`fetch`] from the logs staged for a restored instance (see [`super::stage`]).
-///
-/// # Errors
-/// As [`fetch`].
-pub fn fetch_staged(layout: &Layout, instance: &str, name: &str, dest: &Path) -> Result<()> {
-    fetch_from(&layout.replay_logs(instance), instance, name, dest)
-}
-
-fn fetch_from(d: &Path, instance: &str, name: &str, dest: &Path) -> Result<()> {
-    valid_file_name(name)?;
-    let path = d.join(name);
-    if !path.exists() {
-        bail!("{name} is not in the archive of {instance}");
-    }
-    let f = read_sidecar(d, name)?;
-    if sha256_file(&path)? != f.sha256 {
-        bail!(
-            "{name} in the archive of {instance} does not match its checksum; refusing to use it"
-        );
-    }
-    let tmp = dest.with_extension("dbhost-tmp");
-    std::fs::copy(&path, &tmp)?;
-    std::fs::rename(&tmp, dest)?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::testing::Numbered;
     use super::*;
 
     #[test]
-    fn archives_durably_refuses_changes_and_checks_before_fetch() {
+    fn archives_durably_and_refuses_changes() {
         let root = tempfile::tempdir().unwrap();
         let layout = Layout::new(root.path());
         let src = root.path().join("1.0003");
@@ -153,14 +118,6 @@ mod tests {
         archive(&layout, "db", &src, "1.0003", &Numbered).unwrap();
         std::fs::write(&src, vec![2u8; 4096]).unwrap();
         assert!(archive(&layout, "db", &src, "1.0003", &Numbered).is_err());
-        let out = root.path().join("restored");
-        fetch(&layout, "db", "1.0003", &out).unwrap();
-        assert_eq!(std::fs::read(&out).unwrap(), vec![1u8; 4096]);
-        // A file damaged in the archive is never handed out.
-        std::fs::write(dir(&layout, "db").join("1.0003"), vec![9u8; 4096]).unwrap();
-        assert!(fetch(&layout, "db", "1.0003", &out).is_err());
-        assert!(fetch(&layout, "db", "1.0004", &out).is_err());
-        assert!(fetch(&layout, "db", "../x", &out).is_err());
         assert_eq!(super::super::list(&layout, "db").unwrap().len(), 1);
     }
 }

@@ -30,40 +30,20 @@ pub struct Checked {
 pub fn copy_checked(src: &Path, dst: &Path, m: &Manifest) -> Result<Checked> {
     let mut files = Vec::new();
     make_tree(src, dst, "", &mut files)?;
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 4);
-    let next = AtomicUsize::new(0);
     let read = AtomicU64::new(0);
     let problems = Mutex::new(Vec::new());
-    let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(rel) = files.get(i) else { break };
-                match copy_hashed(&src.join(rel), &dst.join(rel)) {
-                    Ok((size, sum)) => {
-                        read.fetch_add(size, Ordering::Relaxed);
-                        // Sizes, presence and extras are checked below, from metadata.
-                        if m.files
-                            .get(rel)
-                            .is_some_and(|e| e.size == size && e.sha256 != sum)
-                        {
-                            lock(&problems).push(format!("{rel}: checksum mismatch"));
-                        }
-                    }
-                    Err(e) => {
-                        lock(&failure).get_or_insert(e);
-                        break;
-                    }
-                }
-            });
+    in_parallel(&files, |rel| {
+        let (size, sum) = copy_hashed(&src.join(rel), &dst.join(rel))?;
+        read.fetch_add(size, Ordering::Relaxed);
+        // Sizes, presence and extras are checked below, from metadata.
+        if m.files
+            .get(rel)
+            .is_some_and(|e| e.size == size && e.sha256 != sum)
+        {
+            lock(&problems).push(format!("{rel}: checksum mismatch"));
         }
-    });
-    if let Some(e) = lock(&failure).take() {
-        return Err(e);
-    }
+        Ok(())
+    })?;
     let mut problems = problems.into_inner().unwrap_or_default();
     problems.extend(m.check(dst, false, &[])?);
     problems.sort();
@@ -71,6 +51,38 @@ pub fn copy_checked(src: &Path, dst: &Path, m: &Manifest) -> Result<Checked> {
         problems,
         bytes_read: read.into_inner(),
     })
+}
+
+/// Runs `work` on every item on up to four threads (copies of many files overlap their
+/// reads, hashing and writes); the first error stops the rest and is returned.
+///
+/// # Errors
+/// The first error `work` returned.
+pub fn in_parallel<T: Sync>(items: &[T], work: impl Fn(&T) -> Result<()> + Sync) -> Result<()> {
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    let next = AtomicUsize::new(0);
+    let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                if lock(&failure).is_some() {
+                    break;
+                }
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                if let Err(e) = work(item) {
+                    lock(&failure).get_or_insert(e);
+                    break;
+                }
+            });
+        }
+    });
+    match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -105,9 +117,12 @@ fn make_tree(src: &Path, dst: &Path, rel: &str, files: &mut Vec<String>) -> Resu
     Ok(())
 }
 
-/// Copies one file, hashing what it reads; keeps mode and owner. Returns its size and
-/// SHA-256.
-fn copy_hashed(src: &Path, dst: &Path) -> Result<(u64, String)> {
+/// Copies one file (never through a link, never over an existing one), hashing what it
+/// reads; keeps mode and owner. Returns its size and SHA-256.
+///
+/// # Errors
+/// The source cannot be read or the copy written.
+pub fn copy_hashed(src: &Path, dst: &Path) -> Result<(u64, String)> {
     let mut s = OpenOptions::new()
         .read(true)
         .custom_flags(nix::libc::O_NOFOLLOW)

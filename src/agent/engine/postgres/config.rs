@@ -214,37 +214,55 @@ pub(super) fn prepare_restored(
         let _ = std::fs::remove_file(data_dir.join(f));
     }
     write_config(host, data_dir, spec, port)?;
-    // Archive recovery from pg_wal alone (restore_command finds nothing elsewhere), to
-    // exactly the snapshot's stop position, then promote: a new timeline of its own.
-    // hot_standby off: a copy of another class may have fewer connections or workers than
-    // its source, which a hot standby refuses; nobody needs to query it mid-recovery.
-    // With a point-in-time target, restore_command fetches (checked) segments from the
-    // source's archive and replay goes on to the target; PostgreSQL refuses to promote
-    // if the target was not reached. Replay stays on the snapshot's own timeline: dbctl
-    // picks the snapshot on the history wanted, and the archive may hold other branches
-    // (an earlier restore that was undone) that 'latest' would wrongly follow.
-    let (restore_command, target) = match recovery {
-        None => (
-            "/bin/false".to_string(),
-            format!("recovery_target_lsn = {}\n", quote(position)),
-        ),
-        Some(r) if r.staged => (
-            dbhost_command(host, "log-fetch", &spec.instance, "--staged %f %p")?,
-            recovery_target(&r.target)?,
-        ),
-        Some(r) => (
-            dbhost_command(host, "log-fetch", &r.log_instance, "%f %p")?,
-            recovery_target(&r.target)?,
-        ),
+    // Archive recovery from pg_wal alone (restore_command finds nothing elsewhere: dbhost
+    // placed checked copies of every segment replay needs there, as pg_basebackup's
+    // streamed WAL is, so no process runs per segment and replay never waits for one), to
+    // exactly the snapshot's stop position or on to a point-in-time target, then promote:
+    // a new timeline of its own. PostgreSQL refuses to promote if the target was not
+    // reached. hot_standby off: a copy of another class may have fewer connections or
+    // workers than its source, which a hot standby refuses; nobody needs to query it
+    // mid-recovery. Replay stays on the snapshot's own timeline: dbctl picks the snapshot
+    // on the history wanted, and the archive may hold other branches (an earlier restore
+    // that was undone) that 'latest' would wrongly follow.
+    let target = match recovery {
+        None => format!("recovery_target_lsn = {}\n", quote(position)),
+        Some(r) => recovery_target(&r.target)?,
     };
+    mark_archived(host, &data_dir.join("pg_wal"))?;
     let conf = format!(
-        "# Written by dbhost; removed once the copy is promoted.\nrestore_command = {}\n{target}recovery_target_inclusive = on\nrecovery_target_timeline = 'current'\nrecovery_target_action = 'promote'\nhot_standby = off\n",
-        quote(&restore_command)
+        "# Written by dbhost; removed once the copy is promoted.\nrestore_command = '/bin/false'\n{target}recovery_target_inclusive = on\nrecovery_target_timeline = 'current'\nrecovery_target_action = 'promote'\nhot_standby = off\n"
     );
     for (f, text) in [(RECOVERY_CONF, conf.as_str()), ("recovery.signal", "")] {
         let p = data_dir.join(f);
         crate::fsutil::replace_file(&p, text.as_bytes(), 0o600)?;
         host.run_as.chown(&p)?;
+    }
+    Ok(())
+}
+
+/// Marks every segment and history file in a restored copy's `pg_wal` as archived: they
+/// are its source's, already in that archive, and the copy's own archive starts with its
+/// own timeline (unmarked, the copy would archive each again once it is promoted).
+fn mark_archived(host: &HostCtx, pg_wal: &Path) -> Result<()> {
+    let status = pg_wal.join("archive_status");
+    if !std::fs::symlink_metadata(&status).is_ok_and(|m| m.is_dir()) {
+        std::fs::create_dir(&status)?;
+        host.run_as.chown(&status)?;
+    }
+    for e in std::fs::read_dir(pg_wal)?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let ours = super::wal::is_segment(&name) || name.ends_with(".history");
+        if !ours || !e.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let mark = status.join(format!("{name}.done"));
+        if std::fs::symlink_metadata(&mark).is_err() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&mark)?;
+            host.run_as.chown(&mark)?;
+        }
     }
     Ok(())
 }

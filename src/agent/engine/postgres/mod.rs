@@ -139,7 +139,6 @@ impl Postgres {
             }
             if live.accepting && !live.in_recovery {
                 let _ = std::fs::remove_file(host.layout.data(name).join(config::RECOVERY_CONF));
-                let _ = std::fs::remove_dir_all(host.layout.replay_logs(name));
                 return Ok(());
             }
             if start.elapsed() > RECOVERY_TIMEOUT {
@@ -321,6 +320,10 @@ impl Engine for Postgres {
         capture: &mut dyn FnMut(&Path) -> Result<()>,
     ) -> Result<SnapshotPoint> {
         backup::online_snapshot(host, name, meta, target, capture)
+    }
+
+    fn replay_log_dir(&self, data: &Path) -> PathBuf {
+        data.join("pg_wal")
     }
 
     fn prepare_restored(
