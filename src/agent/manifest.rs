@@ -20,12 +20,24 @@ pub struct Manifest {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Entry {
+    /// Bytes of the content.
     pub size: u64,
+    /// SHA-256 of the content.
     pub sha256: String,
     /// The live file's mtime when it was captured: an unchanged file is shared with the next
     /// snapshot instead of copied again.
     #[serde(default)]
     pub source_mtime_ns: i128,
+    /// Set when the file is stored compressed (see `storage::packed`): the bytes on disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compressed: Option<u64>,
+}
+
+impl Entry {
+    /// Bytes the file takes in the tree.
+    pub fn stored(&self) -> u64 {
+        self.compressed.unwrap_or(self.size)
+    }
 }
 
 /// Hex SHA-256 of a file.
@@ -97,6 +109,15 @@ impl Manifest {
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 
+    /// The manifest of a tree holding the same content uncompressed (a copy made from it).
+    pub fn as_plain(&self) -> Manifest {
+        let mut m = self.clone();
+        for e in m.files.values_mut() {
+            e.compressed = None;
+        }
+        m
+    }
+
     pub fn total_bytes(&self) -> u64 {
         self.files.values().map(|e| e.size).sum()
     }
@@ -139,12 +160,20 @@ impl Manifest {
                 problems.push(format!("{rel}: missing"));
                 continue;
             };
-            if meta.len() != e.size {
-                problems.push(format!("{rel}: size {} instead of {}", meta.len(), e.size));
+            if meta.len() != e.stored() {
+                problems.push(format!(
+                    "{rel}: size {} instead of {}",
+                    meta.len(),
+                    e.stored()
+                ));
             } else if full {
-                match sha256_file(&p) {
-                    Ok(sum) if sum == e.sha256 => {}
-                    Ok(_) => problems.push(format!("{rel}: checksum mismatch")),
+                use crate::agent::storage::packed::{read_content, Content};
+                match read_content(&p, e.compressed.is_some(), None) {
+                    Ok(Content::Read(size, sum)) if size == e.size && sum == e.sha256 => {}
+                    Ok(Content::Read(..)) => problems.push(format!("{rel}: checksum mismatch")),
+                    Ok(Content::Damaged(why)) => {
+                        problems.push(format!("{rel}: checksum mismatch ({why})"));
+                    }
                     Err(err) => problems.push(format!("{rel}: unreadable ({err:#})")),
                 }
             }
@@ -172,6 +201,7 @@ mod tests {
                     size: std::fs::metadata(&p).unwrap().len(),
                     sha256: sha256_file(&p).unwrap(),
                     source_mtime_ns: 0,
+                    compressed: None,
                 },
             );
         }

@@ -4,7 +4,7 @@
 use crate::agent::layout::InstanceMeta;
 use crate::agent::manifest::{self, Entry, Manifest};
 use crate::agent::ops::{engine_failed, valid_name, Host};
-use crate::agent::storage::Previous;
+use crate::agent::storage::{CaptureStats, Previous};
 use crate::agent::{stream, wire_err};
 use crate::fsutil;
 use crate::wire::{
@@ -13,7 +13,6 @@ use crate::wire::{
 };
 use anyhow::{Context, Result};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -153,7 +152,7 @@ impl Host {
         crate::agent::links::remove_escaping(&target)?;
         progress("writing the manifest");
 
-        let (manifest, new_bytes) = build_manifest(&target, &stats.mtimes, prev.as_ref())?;
+        let (manifest, new_bytes) = build_manifest(&target, &stats, prev.as_ref())?;
         let consistent_at = now_rfc3339();
         // Archive the log up to now, so that the log chain of every earlier snapshot reaches
         // this one: the restorable window stays one span. A switch that fails leaves a short
@@ -225,8 +224,28 @@ impl Host {
         progress: &mut dyn FnMut(&str),
     ) -> Result<Value> {
         let info = self.existing_snapshot(name)?;
+        let dir = self.layout.snapshot(name);
+        let m = Manifest::load(&dir.join(manifest::FILE_NAME))?;
+        // The content travels plain, with a manifest that says so: the receiving host
+        // stores it as its own backend does.
+        let plain = serde_json::to_vec(&m.as_plain())?;
+        let content = |rel: &str| -> Result<Option<stream::Content>> {
+            if rel == manifest::FILE_NAME {
+                return Ok(Some((
+                    plain.len() as u64,
+                    Box::new(std::io::Cursor::new(plain.clone())),
+                )));
+            }
+            match rel.strip_prefix("data/").and_then(|r| m.files.get(r)) {
+                Some(e) if e.compressed.is_some() => Ok(Some((
+                    e.size,
+                    crate::agent::storage::packed::open(&dir.join(rel), true)?,
+                ))),
+                _ => Ok(None),
+            }
+        };
         let mut last = 0u64;
-        stream::write_tree(&self.layout.snapshot(name), out, &mut |sent| {
+        stream::write_tree_with(&dir, &|_| true, true, &content, out, &mut |sent| {
             if sent - last >= 64 << 20 {
                 last = sent;
                 progress(&format!("sent {} MiB", sent >> 20));
@@ -649,14 +668,16 @@ fn chown_tree(dir: &Path, owner: &crate::agent::osuser::RunAs) -> Result<()> {
     Ok(())
 }
 
-/// Checksums every file of a captured tree. A file shared with the previous snapshot (hard
-/// linked, or unchanged under an atomic snapshot) keeps that snapshot's checksum instead of
-/// being read again. Returns the manifest and the bytes of the files not shared.
+/// Checksums every file of a captured tree. A file the capture compressed keeps what it
+/// learned on the way; one shared with the previous snapshot (hard linked, or unchanged under
+/// an atomic snapshot) keeps that snapshot's entry instead of being read again. Returns the
+/// manifest and the bytes the snapshot added on disk.
 fn build_manifest(
     dir: &Path,
-    mtimes: &HashMap<String, i128>,
+    stats: &CaptureStats,
     previous: Option<&Previous>,
 ) -> Result<(Manifest, u64)> {
+    let (mtimes, packed) = (&stats.mtimes, &stats.packed);
     let mut m = Manifest::default();
     let mut new_bytes = 0;
     for (rel, to) in crate::agent::links::links_under(dir)? {
@@ -664,29 +685,47 @@ fn build_manifest(
     }
     for rel in manifest::files_under(dir)? {
         let path = dir.join(&rel);
-        let meta = std::fs::metadata(&path)?;
+        let meta = std::fs::symlink_metadata(&path)?;
         let mtime = mtimes.get(&rel).copied().unwrap_or(0);
+        // Stored compressed by this capture: it hashed the content on the way.
+        if let Some(p) = packed.get(&rel).filter(|p| p.stored == meta.len()) {
+            new_bytes += p.stored;
+            m.files.insert(
+                rel,
+                Entry {
+                    size: p.size,
+                    sha256: p.sha256.clone(),
+                    source_mtime_ns: mtime,
+                    compressed: Some(p.stored),
+                },
+            );
+            continue;
+        }
+        // The previous snapshot's own file (a hard link), or an unchanged one the
+        // filesystem shares blocks of, plain as it was.
         let reused = previous.and_then(|p| {
+            let old = p.manifest.files.get(&rel)?;
             let linked = std::fs::metadata(p.data.join(&rel))
-                .is_ok_and(|old| old.ino() == meta.ino() && old.dev() == meta.dev());
-            (linked || p.unchanged(&rel, meta.len(), mtime))
-                .then(|| p.manifest.files.get(&rel).map(|e| e.sha256.clone()))?
+                .is_ok_and(|o| o.ino() == meta.ino() && o.dev() == meta.dev());
+            let same = old.compressed.is_none() && p.unchanged(&rel, meta.len(), mtime);
+            (linked || same).then(|| Entry {
+                source_mtime_ns: mtime,
+                ..old.clone()
+            })
         });
-        let sha256 = match reused {
-            Some(s) => s,
+        let entry = match reused {
+            Some(e) => e,
             None => {
                 new_bytes += meta.len();
-                manifest::sha256_file(&path)?
+                Entry {
+                    size: meta.len(),
+                    sha256: manifest::sha256_file(&path)?,
+                    source_mtime_ns: mtime,
+                    compressed: None,
+                }
             }
         };
-        m.files.insert(
-            rel.clone(),
-            Entry {
-                size: meta.len(),
-                sha256,
-                source_mtime_ns: mtime,
-            },
-        );
+        m.files.insert(rel, entry);
     }
     Ok((m, new_bytes))
 }

@@ -74,6 +74,25 @@ pub fn write_tree_filtered(
     out: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
 ) -> Result<()> {
+    write_tree_with(dir, include, links, &|_| Ok(None), out, progress)
+}
+
+/// What a file is sent as in place of its bytes on disk: its length and a reader of them.
+pub type Content = (u64, Box<dyn Read>);
+
+/// Like [`write_tree_filtered`], sending for each file what `content` gives for its
+/// relative path instead of its bytes on disk, where it gives something.
+///
+/// # Errors
+/// A file cannot be read or the stream cannot be written.
+pub fn write_tree_with(
+    dir: &Path,
+    include: &dyn Fn(&str) -> bool,
+    links: bool,
+    content: &dyn Fn(&str) -> Result<Option<Content>>,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<()> {
     let mut dirs = vec![String::new()];
     let mut files = Vec::new();
     let mut symlinks = Vec::new();
@@ -112,16 +131,20 @@ pub fn write_tree_filtered(
     let mut sent = 0u64;
     for f in &files {
         let p = dir.join(f);
-        let mut src = std::fs::OpenOptions::new()
+        let src = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(nix::libc::O_NOFOLLOW)
             .open(&p)
             .with_context(|| format!("opening {}", p.display()))?;
         let meta = src.metadata()?;
+        let (len, mut body): (u64, Box<dyn Read>) = match content(f)? {
+            Some(c) => c,
+            None => (meta.len(), Box::new(src)),
+        };
         put_header(out, FILE, f, meta.permissions().mode() & 0o7777)?;
-        out.write_all(&meta.len().to_be_bytes())?;
-        let copied = std::io::copy(&mut (&mut src).take(meta.len()), out)?;
-        if copied != meta.len() {
+        out.write_all(&len.to_be_bytes())?;
+        let copied = std::io::copy(&mut (&mut body).take(len), out)?;
+        if copied != len {
             bail!("{} shrank while being sent", p.display());
         }
         sent += copied;

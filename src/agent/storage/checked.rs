@@ -2,6 +2,7 @@
 //! as it is written, against the snapshot's manifest, so that making a clone reads each of
 //! the snapshot's bytes once (a separate check before or after would read them again).
 
+use super::packed::{read_content, Content};
 use crate::agent::manifest::{hex, Manifest};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -33,19 +34,35 @@ pub fn copy_checked(src: &Path, dst: &Path, m: &Manifest) -> Result<Checked> {
     let read = AtomicU64::new(0);
     let problems = Mutex::new(Vec::new());
     in_parallel(&files, |rel| {
-        let (size, sum) = copy_hashed(&src.join(rel), &dst.join(rel))?;
-        read.fetch_add(size, Ordering::Relaxed);
+        let entry = m.files.get(rel);
+        let compressed = entry.is_some_and(|e| e.compressed.is_some());
+        let (from, to) = (src.join(rel), dst.join(rel));
+        let content = if compressed {
+            read_content(&from, true, Some(&to))?
+        } else {
+            let (size, sum) = copy_hashed(&from, &to)?;
+            Content::Read(size, sum)
+        };
+        read.fetch_add(
+            std::fs::symlink_metadata(&from).map_or(0, |m| m.len()),
+            Ordering::Relaxed,
+        );
         // Sizes, presence and extras are checked below, from metadata.
-        if m.files
-            .get(rel)
-            .is_some_and(|e| e.size == size && e.sha256 != sum)
-        {
-            lock(&problems).push(format!("{rel}: checksum mismatch"));
+        match content {
+            Content::Read(size, sum) => {
+                if entry.is_some_and(|e| e.size == size && e.sha256 != sum) {
+                    lock(&problems).push(format!("{rel}: checksum mismatch"));
+                }
+            }
+            Content::Damaged(why) => {
+                lock(&problems).push(format!("{rel}: checksum mismatch ({why})"));
+            }
         }
         Ok(())
     })?;
     let mut problems = problems.into_inner().unwrap_or_default();
-    problems.extend(m.check(dst, false, &[])?);
+    // The copy holds the content itself, whatever the snapshot stores.
+    problems.extend(m.as_plain().check(dst, false, &[])?);
     problems.sort();
     Ok(Checked {
         problems,
@@ -168,6 +185,7 @@ mod tests {
             size: body.len() as u64,
             sha256: hex(&Sha256::digest(body)),
             source_mtime_ns: 0,
+            compressed: None,
         }
     }
 

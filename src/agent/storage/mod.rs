@@ -2,6 +2,7 @@
 
 pub mod btrfs;
 pub mod checked;
+pub mod packed;
 pub mod plain;
 
 use super::manifest::Manifest;
@@ -17,6 +18,8 @@ pub struct CaptureStats {
     pub shared: u64,
     /// Each captured file's mtime, read before it was copied.
     pub mtimes: std::collections::HashMap<String, i128>,
+    /// The files the capture stored compressed, with what it learned copying them.
+    pub packed: std::collections::HashMap<String, packed::Packed>,
 }
 
 /// The snapshot an incremental capture may share unchanged files with.

@@ -7,7 +7,7 @@ use std::fs::OpenOptions;
 use std::io::ErrorKind;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub struct Plain;
 
@@ -84,6 +84,15 @@ fn copy_dir_meta(src: &Path, dst: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A file a tree walk leaves to its caller to copy.
+pub struct FileJob {
+    pub src: PathBuf,
+    pub dst: PathBuf,
+    pub rel: String,
+    /// Its size when it was listed.
+    pub size: u64,
+}
+
 /// Recursively copies `src` into `dst` (absent). `rel` is the path below the top. With
 /// `owner`, every file copied must belong to that uid (see [`copy_file_owned`]).
 pub fn copy_tree(
@@ -94,6 +103,24 @@ pub fn copy_tree(
     previous: Option<&Previous>,
     stats: &mut CaptureStats,
     owner: Option<u32>,
+) -> Result<()> {
+    walk_tree(src, dst, rel, skip, previous, stats, &mut |j| {
+        copy_file_owned(&j.src, &j.dst, owner)
+    })
+}
+
+/// Makes `dst` (absent) the tree of `src`: directories and links as they are, files
+/// unchanged since `previous` hard-linked to its copies, and every other regular file
+/// handed to `copy`, which says how many bytes it copied (None: it vanished, or the copy
+/// is left for later and counted there).
+pub fn walk_tree(
+    src: &Path,
+    dst: &Path,
+    rel: &str,
+    skip: &dyn Fn(&str) -> bool,
+    previous: Option<&Previous>,
+    stats: &mut CaptureStats,
+    copy: &mut dyn FnMut(FileJob) -> Result<Option<u64>>,
 ) -> Result<()> {
     copy_dir_meta(src, dst)?;
     let entries = match std::fs::read_dir(src) {
@@ -114,7 +141,7 @@ pub fn copy_tree(
         let Ok(ft) = e.file_type() else { continue };
         let (s, d) = (e.path(), dst.join(&name));
         if ft.is_dir() {
-            copy_tree(&s, &d, &child_rel, skip, previous, stats, owner)?;
+            walk_tree(&s, &d, &child_rel, skip, previous, stats, copy)?;
         } else if ft.is_file() {
             // Stat before copying: a write during the copy then changes the mtime, and the next
             // snapshot copies the file again instead of sharing a copy that may predate it.
@@ -134,7 +161,13 @@ pub fn copy_tree(
                     continue;
                 }
             }
-            if let Some(n) = copy_file_owned(&s, &d, owner)? {
+            let job = FileJob {
+                src: s,
+                dst: d,
+                rel: child_rel,
+                size: meta.len(),
+            };
+            if let Some(n) = copy(job)? {
                 stats.files += 1;
                 stats.bytes += n;
             }
@@ -202,6 +235,7 @@ impl Storage for Plain {
         }
     }
 
+    /// Compressed: see [`super::packed`].
     fn capture(
         &self,
         source: &Path,
@@ -209,7 +243,7 @@ impl Storage for Plain {
         skip: &dyn Fn(&str) -> bool,
         previous: Option<Previous>,
     ) -> Result<CaptureStats> {
-        capture_copy(source, target, skip, previous)
+        super::packed::capture(source, target, skip, previous)
     }
 
     fn seal(&self, _path: &Path) -> Result<()> {
@@ -265,6 +299,7 @@ mod tests {
                     sha256: String::new(),
                     source_mtime_ns: i128::from(meta.mtime()) * 1_000_000_000
                         + i128::from(meta.mtime_nsec()),
+                    compressed: None,
                 },
             );
         }
@@ -289,7 +324,16 @@ mod tests {
             ino(&first.join("base/changed")),
             ino(&second.join("base/changed"))
         );
-        assert_eq!(std::fs::read(second.join("base/changed")).unwrap(), b"cccc");
+        // Stored compressed, with what the capture learned on the way.
+        let p = &s2.packed["base/changed"];
+        assert_eq!(p.size, 4);
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(
+            &mut super::super::packed::open(&second.join("base/changed"), true).unwrap(),
+            &mut back,
+        )
+        .unwrap();
+        assert_eq!(back, b"cccc");
         // A clone never shares inodes with the snapshot.
         let clone = snaps.path().join("clone");
         Plain.clone_tree(&second, &clone).unwrap();
