@@ -3,8 +3,8 @@
 
 use super::{dir, list, list_dir, start_file, LogFile, LogFormat};
 use crate::agent::layout::Layout;
-use crate::agent::manifest::sha256_file;
 use crate::agent::storage::checked::{copy_hashed, in_parallel};
+use crate::agent::storage::packed::{is_packed, read_content, Content};
 use crate::wire::{LogExportSpec, SnapshotStart};
 use anyhow::{bail, Context, Result};
 use std::io::{Read, Write};
@@ -68,7 +68,16 @@ pub fn place(
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(f.name.clone());
-        let (size, sum) = copy_hashed(&src.join(&f.name), &to).map_err(|e| {
+        let from = src.join(&f.name);
+        let content = if is_packed(&from) {
+            read_content(&from, true, Some(&to)).map(|c| match c {
+                Content::Read(size, sum) => (size, sum),
+                Content::Damaged(_) => (0, String::new()),
+            })
+        } else {
+            copy_hashed(&from, &to)
+        };
+        let (size, sum) = content.map_err(|e| {
             if e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
             {
@@ -153,7 +162,11 @@ pub fn import(
         crate::agent::stream::read_tree(input, &staging, &mut |_, _| Ok(()))?;
         let mut n = 0;
         for f in list_dir(&staging) {
-            if sha256_file(&staging.join(&f.name))? != f.sha256 {
+            if super::store::content_sha256(&staging.join(&f.name))
+                .ok()
+                .as_ref()
+                != Some(&f.sha256)
+            {
                 bail!("{}: checksum mismatch on arrival", f.name);
             }
             n += 1;
@@ -229,6 +242,10 @@ mod tests {
             !dest.join("1.0004.json").exists(),
             "no sidecars where the server reads"
         );
+        // The archive stores all but its newest file compressed; copies are plain.
+        let d = dir(&layout, "db");
+        assert!(is_packed(&d.join("1.0004")) && !is_packed(&d.join("1.0005")));
+        assert!(!is_packed(&dest.join("1.0004")));
 
         // A damaged file is refused by name, and nothing this call placed stays.
         let fresh = root.path().join("fresh");

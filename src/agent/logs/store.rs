@@ -3,6 +3,7 @@
 use super::{dir, read_sidecar, sidecar, valid_file_name, LogFile, LogFormat};
 use crate::agent::layout::Layout;
 use crate::agent::manifest::{hex, sha256_file};
+use crate::agent::storage::packed::{compress_in_place, is_packed, read_content, Content};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -26,7 +27,7 @@ pub fn archive(
     std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
     let target = d.join(name);
     if target.exists() {
-        let existing = sha256_file(&target)?;
+        let existing = content_sha256(&target)?;
         if existing == sha256_file(source)? {
             return read_sidecar(&d, name);
         }
@@ -57,7 +58,7 @@ pub fn archive(
     let prev = chained
         .then(|| format.prev_file(name))
         .flatten()
-        .filter(|p| d.join(p).exists() && sidecar(&d, p).exists());
+        .filter(|p| d.join(p).exists() && sidecar(&d, p).exists() && !is_packed(&d.join(p)));
     let scan = if chained {
         format.commits(&d, prev.as_deref().unwrap_or(name), name)
     } else {
@@ -96,7 +97,24 @@ pub fn archive(
         scanned: scan.is_some(),
     };
     crate::fsutil::write_atomic(&sidecar(&d, name), &serde_json::to_vec(&file)?, 0o600)?;
+    // The file before this one has been read with it: it can be stored compressed now. The
+    // newest stays plain for the next file's read. Compression only saves space: a failure
+    // leaves the file plain and the archive whole.
+    if let Some(p) = &prev {
+        let _ = compress_in_place(&d.join(p));
+    }
     Ok(file)
+}
+
+/// The SHA-256 of an archived file's content, compressed or not.
+///
+/// # Errors
+/// The file cannot be read or decoded.
+pub fn content_sha256(path: &Path) -> Result<String> {
+    match read_content(path, is_packed(path), None)? {
+        Content::Read(_, sum) => Ok(sum),
+        Content::Damaged(why) => bail!("{} cannot be decoded: {why}", path.display()),
+    }
 }
 
 #[cfg(test)]
@@ -118,6 +136,15 @@ mod tests {
         archive(&layout, "db", &src, "1.0003", &Numbered).unwrap();
         std::fs::write(&src, vec![2u8; 4096]).unwrap();
         assert!(archive(&layout, "db", &src, "1.0003", &Numbered).is_err());
-        assert_eq!(super::super::list(&layout, "db").unwrap().len(), 1);
+        // Once the next file is in, the one before it is stored compressed, and a retry of
+        // it still compares its content.
+        std::fs::write(&src, vec![3u8; 4096]).unwrap();
+        archive(&layout, "db", &src, "1.0004", &Numbered).unwrap();
+        let d = dir(&layout, "db");
+        assert!(is_packed(&d.join("1.0003")) && !is_packed(&d.join("1.0004")));
+        assert!(std::fs::metadata(d.join("1.0003")).unwrap().len() < 4096);
+        std::fs::write(&src, vec![1u8; 4096]).unwrap();
+        archive(&layout, "db", &src, "1.0003", &Numbered).unwrap();
+        assert_eq!(super::super::list(&layout, "db").unwrap().len(), 2);
     }
 }

@@ -150,6 +150,52 @@ pub fn compress_file(src: &Path, dst: &Path, owner: Option<u32>) -> Result<Optio
     }))
 }
 
+/// The first bytes of every zstd frame. No engine's log file starts with them (PostgreSQL's
+/// segments start with a page header, MariaDB's binlogs with their own magic), so a log
+/// archive can tell a compressed file from a plain one by looking.
+const MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Whether the file at `path` is a zstd frame (read without following a link).
+pub fn is_packed(path: &Path) -> bool {
+    let mut head = [0u8; 4];
+    File::options()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok_and(|()| head == MAGIC)
+}
+
+/// Replaces the plain file at `path` by its compressed frame, durably: written aside,
+/// synced, renamed over it. Returns the bytes stored.
+///
+/// # Errors
+/// The file cannot be read or the frame written.
+pub fn compress_in_place(path: &Path) -> Result<u64> {
+    let name = path
+        .file_name()
+        .context("no file name")?
+        .to_string_lossy()
+        .into_owned();
+    let tmp = path.with_file_name(format!(".{name}.zst.tmp"));
+    let _ = std::fs::remove_file(&tmp);
+    let written = (|| -> Result<u64> {
+        let packed = compress_file(path, &tmp, None)?.context("the file vanished")?;
+        File::open(&tmp)?.sync_all()?;
+        Ok(packed.stored)
+    })();
+    match written {
+        Ok(stored) => {
+            std::fs::rename(&tmp, path)?;
+            Ok(stored)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
 /// The content of a stored file: decoded when it is `compressed`. Never through a link.
 ///
 /// # Errors
