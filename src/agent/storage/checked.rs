@@ -31,6 +31,8 @@ pub struct Checked {
 pub fn copy_checked(src: &Path, dst: &Path, m: &Manifest) -> Result<Checked> {
     let mut files = Vec::new();
     make_tree(src, dst, "", &mut files)?;
+    // Largest first: a large table's file, the longest single copy, starts at once.
+    files.sort_by_key(|rel| std::cmp::Reverse(m.files.get(rel).map_or(0, |e| e.size)));
     let read = AtomicU64::new(0);
     let problems = Mutex::new(Vec::new());
     in_parallel(&files, |rel| {
