@@ -9,7 +9,6 @@ use sha2::{Digest, Sha256};
 use std::fs::OpenOptions;
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::io::AsRawFd;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -148,32 +147,36 @@ pub fn copy_hashed(src: &Path, dst: &Path) -> Result<(u64, String)> {
         .open(src)
         .with_context(|| format!("opening {}", src.display()))?;
     let meta = s.metadata()?;
-    let mut d = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(dst)
-        .with_context(|| format!("creating {}", dst.display()))?;
+    let mut d = super::plain::create_like(dst, &meta)?;
+    hash_into(&mut s, &mut d, src, dst)
+}
+
+/// Reads `r` (the file `src`) to its end, hashing it and writing it to `w` (the file `dst`).
+/// Returns its size and SHA-256.
+///
+/// # Errors
+/// A read or a write fails.
+pub fn hash_into(
+    r: &mut dyn Read,
+    w: &mut dyn Write,
+    src: &Path,
+    dst: &Path,
+) -> Result<(u64, String)> {
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut size = 0u64;
     loop {
-        let n = match s.read(&mut buf) {
+        let n = match r.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => return Err(e).with_context(|| format!("reading {}", src.display())),
         };
         h.update(&buf[..n]);
-        d.write_all(&buf[..n])
+        w.write_all(&buf[..n])
             .with_context(|| format!("writing {}", dst.display()))?;
         size += n as u64;
     }
-    d.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-    let _ = nix::unistd::fchown(
-        d.as_raw_fd(),
-        Some(meta.uid().into()),
-        Some(meta.gid().into()),
-    );
     Ok((size, hex(&h.finalize())))
 }
 

@@ -7,16 +7,16 @@
 //! content and the size stored; readers decode as they read, so every check and every copy
 //! sees the data as it was.
 
+use super::checked::hash_into;
 use super::checked::in_parallel;
-use super::plain::{walk_tree, FileJob};
+use super::plain::{create_like, open_owned, walk_tree, FileJob};
 use super::{CaptureStats, Previous};
 use crate::agent::manifest::hex;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::io::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -90,62 +90,20 @@ pub fn capture(
 /// # Errors
 /// The file belongs to someone else, or cannot be read or written.
 pub fn compress_file(src: &Path, dst: &Path, owner: Option<u32>) -> Result<Option<Packed>> {
-    let mut s = match OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(src)
-    {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("opening {}", src.display())),
-    };
-    let meta = s.metadata()?;
-    if !meta.is_file() {
+    let Some((mut s, meta)) = open_owned(src, owner)? else {
         return Ok(None);
-    }
-    if owner.is_some_and(|o| o != meta.uid()) {
-        anyhow::bail!(
-            "{} belongs to uid {}, not the instance's: refusing to copy it",
-            src.display(),
-            meta.uid()
-        );
-    }
-    let d = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(dst)
-        .with_context(|| format!("creating {}", dst.display()))?;
-    d.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-    let _ = nix::unistd::fchown(
-        d.as_raw_fd(),
-        Some(meta.uid().into()),
-        Some(meta.gid().into()),
-    );
-    let mut z = zstd::stream::write::Encoder::new(d, LEVEL)?;
+    };
+    let mut z = zstd::stream::write::Encoder::new(create_like(dst, &meta)?, LEVEL)?;
     z.include_checksum(true)?;
     if meta.len() >= SPLIT_AT {
         z.multithread(2)?;
     }
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; BUF];
-    let mut size = 0u64;
-    loop {
-        let n = match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e).with_context(|| format!("reading {}", src.display())),
-        };
-        h.update(&buf[..n]);
-        z.write_all(&buf[..n])
-            .with_context(|| format!("writing {}", dst.display()))?;
-        size += n as u64;
-    }
+    let (size, sha256) = hash_into(&mut s, &mut z, src, dst)?;
     let d = z.finish()?;
     let stored = d.metadata()?.len();
     Ok(Some(Packed {
         size,
-        sha256: hex(&h.finalize()),
+        sha256,
         stored,
     }))
 }
@@ -307,21 +265,7 @@ fn read_with(
     dst: Option<&Path>,
 ) -> Result<Content> {
     let mut out = match dst {
-        Some(d) => {
-            let meta = std::fs::symlink_metadata(src)?;
-            let f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(d)
-                .with_context(|| format!("creating {}", d.display()))?;
-            f.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-            let _ = nix::unistd::fchown(
-                f.as_raw_fd(),
-                Some(meta.uid().into()),
-                Some(meta.gid().into()),
-            );
-            Some(f)
-        }
+        Some(d) => Some(create_like(d, &std::fs::symlink_metadata(src)?)?),
         None => None,
     };
     let mut h = Sha256::new();

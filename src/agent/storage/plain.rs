@@ -3,7 +3,7 @@
 
 use super::{CaptureStats, Previous, Storage};
 use anyhow::{Context, Result};
-use std::fs::OpenOptions;
+use std::fs::{File, Metadata, OpenOptions};
 use std::io::ErrorKind;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
@@ -31,8 +31,28 @@ pub fn copy_file(src: &Path, dst: &Path) -> Result<Option<u64>> {
 /// # Errors
 /// The file belongs to someone else, or cannot be copied.
 pub fn copy_file_owned(src: &Path, dst: &Path, owner: Option<u32>) -> Result<Option<u64>> {
-    // A link swapped in after the listing is not followed: the tree belongs to another user.
-    let mut s = match OpenOptions::new()
+    let Some((mut s, meta)) = open_owned(src, owner)? else {
+        return Ok(None);
+    };
+    let mut d = create_like(dst, &meta)?;
+    // SAFETY: both descriptors are open for the duration of the call.
+    let cloned = unsafe { nix::libc::ioctl(d.as_raw_fd(), FICLONE as _, s.as_raw_fd()) } == 0;
+    let bytes = if cloned {
+        meta.len()
+    } else {
+        std::io::copy(&mut s, &mut d)?
+    };
+    Ok(Some(bytes))
+}
+
+/// Opens `src` to copy it: never through a link (one swapped in after a listing belongs to
+/// whoever controls the tree). Ok(None) when it vanished (a live database drops files while
+/// it is copied) or is not a regular file; with `owner`, it must be that user's.
+///
+/// # Errors
+/// The file belongs to someone else, or cannot be opened.
+pub fn open_owned(src: &Path, owner: Option<u32>) -> Result<Option<(File, Metadata)>> {
+    let s = match OpenOptions::new()
         .read(true)
         .custom_flags(nix::libc::O_NOFOLLOW)
         .open(src)
@@ -52,25 +72,26 @@ pub fn copy_file_owned(src: &Path, dst: &Path, owner: Option<u32>) -> Result<Opt
             meta.uid()
         );
     }
-    let mut d = OpenOptions::new()
+    Ok(Some((s, meta)))
+}
+
+/// Creates `dst` (never over an existing file or link) with the mode and owner in `meta`.
+///
+/// # Errors
+/// The file cannot be created.
+pub fn create_like(dst: &Path, meta: &Metadata) -> Result<File> {
+    let d = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(dst)
         .with_context(|| format!("creating {}", dst.display()))?;
-    // SAFETY: both descriptors are open for the duration of the call.
-    let cloned = unsafe { nix::libc::ioctl(d.as_raw_fd(), FICLONE as _, s.as_raw_fd()) } == 0;
-    let bytes = if cloned {
-        meta.len()
-    } else {
-        std::io::copy(&mut s, &mut d)?
-    };
     d.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
     let _ = nix::unistd::fchown(
         d.as_raw_fd(),
         Some(meta.uid().into()),
         Some(meta.gid().into()),
     );
-    Ok(Some(bytes))
+    Ok(d)
 }
 
 fn copy_dir_meta(src: &Path, dst: &Path) -> Result<()> {
