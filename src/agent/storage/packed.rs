@@ -295,19 +295,16 @@ fn read_with(
 mod tests {
     use super::*;
 
-    #[test]
-    fn round_trips_and_a_damaged_byte_never_decodes() {
+    /// Compresses `body`, checks that it decodes back whole, then flips a byte in the middle
+    /// of the frame and returns what reading it found then, with the packed record.
+    fn round_trip_then_damage(body: &[u8]) -> (Packed, Content) {
         let d = tempfile::tempdir().unwrap();
-        let body: Vec<u8> = (0..500_000u32)
-            .flat_map(|i| (i % 97).to_le_bytes())
-            .collect();
-        std::fs::write(d.path().join("raw"), &body).unwrap();
+        std::fs::write(d.path().join("raw"), body).unwrap();
         let p = compress_file(&d.path().join("raw"), &d.path().join("z"), None)
             .unwrap()
             .unwrap();
         assert_eq!(p.size, body.len() as u64);
-        assert_eq!(p.sha256, hex(&Sha256::digest(&body)));
-        assert!(p.stored < p.size / 10, "{p:?}");
+        assert_eq!(p.sha256, hex(&Sha256::digest(body)));
         let Content::Read(size, sum) =
             read_content(&d.path().join("z"), true, Some(&d.path().join("back"))).unwrap()
         else {
@@ -315,12 +312,22 @@ mod tests {
         };
         assert_eq!((size, sum), (p.size, p.sha256.clone()));
         assert_eq!(std::fs::read(d.path().join("back")).unwrap(), body);
-        // One byte flipped in the middle of the frame.
         let mut z = std::fs::read(d.path().join("z")).unwrap();
         let mid = z.len() / 2;
         z[mid] ^= 0x55;
         std::fs::write(d.path().join("z"), &z).unwrap();
-        match read_content(&d.path().join("z"), true, None).unwrap() {
+        let damaged = read_content(&d.path().join("z"), true, None).unwrap();
+        (p, damaged)
+    }
+
+    #[test]
+    fn round_trips_and_a_damaged_byte_never_decodes() {
+        let body: Vec<u8> = (0..500_000u32)
+            .flat_map(|i| (i % 97).to_le_bytes())
+            .collect();
+        let (p, damaged) = round_trip_then_damage(&body);
+        assert!(p.stored < p.size / 10, "{p:?}");
+        match damaged {
             Content::Damaged(_) => {}
             Content::Read(_, sum) => assert_ne!(sum, p.sha256),
         }
@@ -328,7 +335,6 @@ mod tests {
 
     #[test]
     fn a_large_file_decodes_on_a_thread_of_its_own_with_the_same_result() {
-        let d = tempfile::tempdir().unwrap();
         // Past the pipeline threshold even compressed: bytes from a simple generator.
         let mut x = 0x2545_f491_u64;
         let body: Vec<u8> = (0..(10u64 << 20))
@@ -339,25 +345,8 @@ mod tests {
                 (x >> 56) as u8
             })
             .collect();
-        std::fs::write(d.path().join("raw"), &body).unwrap();
-        let p = compress_file(&d.path().join("raw"), &d.path().join("z"), None)
-            .unwrap()
-            .unwrap();
+        let (p, damaged) = round_trip_then_damage(&body);
         assert!(p.stored >= PIPELINE_AT, "{p:?}");
-        let Content::Read(size, sum) =
-            read_content(&d.path().join("z"), true, Some(&d.path().join("back"))).unwrap()
-        else {
-            panic!("decodes")
-        };
-        assert_eq!((size, sum), (p.size, p.sha256.clone()));
-        assert_eq!(std::fs::read(d.path().join("back")).unwrap(), body);
-        let mut z = std::fs::read(d.path().join("z")).unwrap();
-        let mid = z.len() / 2;
-        z[mid] ^= 0x55;
-        std::fs::write(d.path().join("z"), &z).unwrap();
-        assert!(matches!(
-            read_content(&d.path().join("z"), true, None).unwrap(),
-            Content::Damaged(_)
-        ));
+        assert!(matches!(damaged, Content::Damaged(_)));
     }
 }
