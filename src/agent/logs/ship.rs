@@ -3,8 +3,8 @@
 
 use super::{dir, list, list_dir, start_file, LogFile, LogFormat};
 use crate::agent::layout::Layout;
-use crate::agent::storage::checked::{copy_hashed, in_parallel};
-use crate::agent::storage::packed::{is_packed, read_content, Content};
+use crate::agent::storage::checked::in_parallel;
+use crate::agent::storage::packed::{read_any, Content};
 use crate::wire::{LogExportSpec, SnapshotStart};
 use anyhow::{bail, Context, Result};
 use std::io::{Read, Write};
@@ -69,14 +69,10 @@ pub fn place(
             .unwrap_or_else(|p| p.into_inner())
             .push(f.name.clone());
         let from = src.join(&f.name);
-        let content = if is_packed(&from) {
-            read_content(&from, true, Some(&to)).map(|c| match c {
-                Content::Read(size, sum) => (size, sum),
-                Content::Damaged(_) => (0, String::new()),
-            })
-        } else {
-            copy_hashed(&from, &to)
-        };
+        let content = read_any(&from, Some(&to)).map(|c| match c {
+            Content::Read(size, sum) => (size, sum),
+            Content::Damaged(_) => (0, String::new()),
+        });
         let (size, sum) = content.map_err(|e| {
             if e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
@@ -194,6 +190,7 @@ pub fn import(
 mod tests {
     use super::super::testing::Numbered;
     use super::*;
+    use crate::agent::storage::packed::is_packed;
 
     fn start(position: &str) -> SnapshotStart {
         SnapshotStart {

@@ -3,7 +3,7 @@
 use super::{dir, read_sidecar, sidecar, valid_file_name, LogFile, LogFormat};
 use crate::agent::layout::Layout;
 use crate::agent::manifest::{hex, sha256_file};
-use crate::agent::storage::packed::{compress_in_place, is_packed, read_content, Content};
+use crate::agent::storage::packed::{compress_in_place, is_packed, read_any, Content};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -111,7 +111,7 @@ pub fn archive(
 /// # Errors
 /// The file cannot be read or decoded.
 pub fn content_sha256(path: &Path) -> Result<String> {
-    match read_content(path, is_packed(path), None)? {
+    match read_any(path, None)? {
         Content::Read(_, sum) => Ok(sum),
         Content::Damaged(why) => bail!("{} cannot be decoded: {why}", path.display()),
     }

@@ -192,6 +192,34 @@ pub fn read_content(src: &Path, compressed: bool, dst: Option<&Path>) -> Result<
     read_with(src, r, compressed, dst)
 }
 
+/// [`read_content`] of a file that may or may not be compressed, told by its first bytes,
+/// read from the same open file: a file compressed in place between a look and an open
+/// would otherwise be read the wrong way.
+///
+/// # Errors
+/// The file cannot be opened or `dst` written (a decoding failure is [`Content::Damaged`]).
+pub fn read_any(src: &Path, dst: Option<&Path>) -> Result<Content> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = File::options()
+        .read(true)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(src)
+        .with_context(|| format!("opening {}", src.display()))?;
+    let mut head = [0u8; 4];
+    let packed = f.read_exact(&mut head).is_ok() && head == MAGIC;
+    f.seek(SeekFrom::Start(0))?;
+    if !packed {
+        return read_with(src, Box::new(f), false, dst);
+    }
+    let large = f.metadata()?.len() >= PIPELINE_AT;
+    let r = Box::new(zstd::stream::read::Decoder::new(f)?.single_frame());
+    if large {
+        read_pipelined(src, r, dst)
+    } else {
+        read_with(src, r, true, dst)
+    }
+}
+
 /// Compressed files this large decode on a thread of their own while the caller hashes and
 /// writes: one large table's file is otherwise the whole copy's critical path.
 const PIPELINE_AT: u64 = 8 << 20;
