@@ -77,9 +77,24 @@ pub fn copy_checked(src: &Path, dst: &Path, m: &Manifest) -> Result<Checked> {
 /// # Errors
 /// The first error `work` returned.
 pub fn in_parallel<T: Sync>(items: &[T], work: impl Fn(&T) -> Result<()> + Sync) -> Result<()> {
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 4);
+    in_parallel_on(cores().clamp(1, 4), items, work)
+}
+
+/// The host's cores.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// [`in_parallel`] on `threads` threads.
+///
+/// # Errors
+/// The first error `work` returned.
+pub fn in_parallel_on<T: Sync>(
+    threads: usize,
+    items: &[T],
+    work: impl Fn(&T) -> Result<()> + Sync,
+) -> Result<()> {
+    let threads = threads.max(1);
     let next = AtomicUsize::new(0);
     let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
     std::thread::scope(|scope| {

@@ -8,7 +8,7 @@
 //! sees the data as it was.
 
 use super::checked::hash_into;
-use super::checked::in_parallel;
+use super::checked::{cores, in_parallel_on};
 use super::plain::{create_like, open_owned, walk_tree, FileJob};
 use super::{CaptureStats, Previous};
 use crate::agent::manifest::hex;
@@ -21,8 +21,8 @@ use std::path::Path;
 use std::sync::Mutex;
 
 const LEVEL: i32 = 1;
-/// Files this large are compressed on two threads: one large table would otherwise leave
-/// the capture waiting on a single core.
+/// Files this large are compressed on the extra threads a caller allows: one large table
+/// would otherwise leave the capture waiting on a single core.
 const SPLIT_AT: u64 = 64 << 20;
 const BUF: usize = 1 << 20;
 
@@ -67,8 +67,11 @@ pub fn capture(
     // Largest first: the long ones start early and the threads finish together.
     jobs.sort_by_key(|j: &FileJob| std::cmp::Reverse(j.size));
     let done = Mutex::new(Vec::new());
-    in_parallel(&jobs, |j| {
-        if let Some(p) = compress_file(&j.src, &j.dst, Some(owner))? {
+    // Half the host's cores: the source keeps serving on the rest while it is captured.
+    let threads = (cores() / 2).max(1);
+    let split = if threads >= 2 { 2 } else { 0 };
+    in_parallel_on(threads, &jobs, |j| {
+        if let Some(p) = compress_file(&j.src, &j.dst, Some(owner), split)? {
             done.lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push((j.rel.clone(), p));
@@ -86,17 +89,23 @@ pub fn capture(
 /// Compresses `src` into `dst` (created; mode and owner kept), hashing the content on the
 /// way. Ok(None) when the source vanished (a live database drops files while it is copied);
 /// anything but a regular file is skipped, and with `owner` the file must be that user's.
+/// A large file is compressed on `workers` extra threads (0: on the caller's alone).
 ///
 /// # Errors
 /// The file belongs to someone else, or cannot be read or written.
-pub fn compress_file(src: &Path, dst: &Path, owner: Option<u32>) -> Result<Option<Packed>> {
+pub fn compress_file(
+    src: &Path,
+    dst: &Path,
+    owner: Option<u32>,
+    workers: u32,
+) -> Result<Option<Packed>> {
     let Some((mut s, meta)) = open_owned(src, owner)? else {
         return Ok(None);
     };
     let mut z = zstd::stream::write::Encoder::new(create_like(dst, &meta)?, LEVEL)?;
     z.include_checksum(true)?;
-    if meta.len() >= SPLIT_AT {
-        z.multithread(2)?;
+    if meta.len() >= SPLIT_AT && workers > 0 {
+        z.multithread(workers)?;
     }
     let (size, sha256) = hash_into(&mut s, &mut z, src, dst)?;
     let d = z.finish()?;
@@ -138,7 +147,7 @@ pub fn compress_in_place(path: &Path) -> Result<u64> {
     let tmp = path.with_file_name(format!(".{name}.zst.tmp"));
     let _ = std::fs::remove_file(&tmp);
     let written = (|| -> Result<u64> {
-        let packed = compress_file(path, &tmp, None)?.context("the file vanished")?;
+        let packed = compress_file(path, &tmp, None, 0)?.context("the file vanished")?;
         File::open(&tmp)?.sync_all()?;
         Ok(packed.stored)
     })();
@@ -328,7 +337,7 @@ mod tests {
     fn round_trip_then_damage(body: &[u8]) -> (Packed, Content) {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("raw"), body).unwrap();
-        let p = compress_file(&d.path().join("raw"), &d.path().join("z"), None)
+        let p = compress_file(&d.path().join("raw"), &d.path().join("z"), None, 2)
             .unwrap()
             .unwrap();
         assert_eq!(p.size, body.len() as u64);
