@@ -226,21 +226,19 @@ impl Host {
         let info = self.existing_snapshot(name)?;
         let dir = self.layout.snapshot(name);
         let m = Manifest::load(&dir.join(manifest::FILE_NAME))?;
-        // The content travels plain, with a manifest that says so: the receiving host
-        // stores it as its own backend does.
+        // Compressed files travel as their frames (a tenth of the bytes to carry), each
+        // decoded as it lands; the manifest says the content is plain, as the receiving
+        // host then holds it, whatever its own backend does next.
         let plain = serde_json::to_vec(&m.as_plain())?;
         let content = |rel: &str| -> Result<Option<stream::Content>> {
             if rel == manifest::FILE_NAME {
-                return Ok(Some((
+                return Ok(Some(stream::Content::Plain(
                     plain.len() as u64,
                     Box::new(std::io::Cursor::new(plain.clone())),
                 )));
             }
             match rel.strip_prefix("data/").and_then(|r| m.files.get(r)) {
-                Some(e) if e.compressed.is_some() => Ok(Some((
-                    e.size,
-                    crate::agent::storage::packed::open(&dir.join(rel), true)?,
-                ))),
+                Some(e) if e.compressed.is_some() => Ok(Some(stream::Content::Zstd(e.size))),
                 _ => Ok(None),
             }
         };

@@ -58,10 +58,16 @@ impl Progress for Spinners {
     fn bytes(&self, done: u64, total: u64) {
         if let Ok(cur) = self.current.lock() {
             if let Some(pb) = cur.as_ref() {
-                if pb.length() != Some(total) && total > 0 {
+                if pb.length() != Some(total) {
                     pb.set_length(total);
+                    // Without a total, the bytes moved and the rate.
+                    let template = if total > 0 {
+                        "{spinner} [{prefix}] {msg} {bytes}/{total_bytes} {bytes_per_sec} {elapsed}"
+                    } else {
+                        "{spinner} [{prefix}] {msg} {bytes} {bytes_per_sec} {elapsed}"
+                    };
                     pb.set_style(
-                        ProgressStyle::with_template("{spinner} [{prefix}] {msg} {bytes}/{total_bytes} {bytes_per_sec} {elapsed}")
+                        ProgressStyle::with_template(template)
                             .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     );
                 }

@@ -39,7 +39,8 @@ pub enum Action {
         to_host: i64,
         export: Op,
         import: Op,
-        /// Expected size, for progress (0: unknown, looked up for snapshots).
+        /// The content's size when planned (0: unknown), for people reading a plan; the
+        /// stream may carry less (compressed files travel as they are stored).
         bytes: u64,
     },
 }

@@ -326,8 +326,8 @@ impl Executor<'_> {
                 to_host,
                 export,
                 import,
-                bytes,
-            } => self.transfer(wf, step, (*from_host, export), (*to_host, import), *bytes)?,
+                bytes: _,
+            } => self.transfer(wf, step, (*from_host, export), (*to_host, import))?,
         };
         failpoints::crash_after(&step.name);
         if failpoints::armed("fail", &step.name) {

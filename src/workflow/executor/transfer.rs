@@ -3,23 +3,23 @@
 
 use super::retry::{call_error, StepError};
 use super::Executor;
+use crate::catalog::hosts;
 use crate::catalog::workflows::StepRow;
-use crate::catalog::{hosts, snapshots};
 use crate::transport;
 use crate::wire::{Op, Request};
 use crate::workflow::failpoints;
 use serde_json::Value;
 
 impl Executor<'_> {
-    /// Pipes `from`'s export into `to`'s import; `total` bytes expected (0: looked up for a
-    /// snapshot, unknown otherwise).
+    /// Pipes `from`'s export into `to`'s import. Progress shows the bytes moved: how many a
+    /// stream carries is known only at its end (a snapshot's compressed files travel as
+    /// they are stored).
     pub(super) fn transfer(
         &mut self,
         wf: i64,
         step: &StepRow,
         from: (i64, &Op),
         to: (i64, &Op),
-        total: u64,
     ) -> Result<Value, StepError> {
         let src = hosts::get(self.catalog.conn(), from.0)?;
         let dst = hosts::get(self.catalog.conn(), to.0)?;
@@ -33,16 +33,10 @@ impl Executor<'_> {
                 .and_then(|t| t.open_bulk(&Request::new(id, op)))
                 .map_err(|e| call_error(&host.name, e))
         };
-        // A snapshot taken earlier in the same workflow had no size when it was planned.
-        let total = match (total, from.1) {
-            (0, Op::SnapshotExport(s)) => snapshots::by_uid(self.catalog.conn(), &s.snapshot)?
-                .and_then(|s| s.size_bytes)
-                .unwrap_or(0),
-            (t, _) => t,
-        };
         let mut export = open(&src, format!("wf{wf}-s{}-export", step.idx), from.1.clone())?;
         let mut import = open(&dst, format!("wf{wf}-s{}", step.idx), to.1.clone())?;
-        let cut_at = failpoints::armed("cut-stream", &step.name).then_some(total / 2);
+        // Past the stream's start, before its end (every snapshot carries a log segment).
+        let cut_at = failpoints::armed("cut-stream", &step.name).then_some(1u64 << 20);
         let mut buf = vec![0u8; 1 << 20];
         let mut moved = 0u64;
         let mut broken = None;
@@ -67,7 +61,7 @@ impl Executor<'_> {
                 break;
             }
             moved += n as u64;
-            self.progress.bytes(moved, total);
+            self.progress.bytes(moved, 0);
             if cut_at.is_some_and(|c| moved >= c) {
                 // As if the connection dropped mid-stream: the receiver sees a cut stream.
                 break;
