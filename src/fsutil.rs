@@ -23,12 +23,18 @@ pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> Result<()> {
         .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
     std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
+    sync_parent(path);
+    Ok(())
+}
+
+/// Makes the entry naming `path` durable (after a rename into place), as far as the
+/// filesystem lets a directory be synced.
+pub fn sync_parent(path: &Path) {
     if let Some(parent) = path.parent() {
         if let Ok(d) = std::fs::File::open(parent) {
             let _ = d.sync_all();
         }
     }
-    Ok(())
 }
 
 /// Replaces whatever is at `path` (a file, or a link someone planted) with a new file of

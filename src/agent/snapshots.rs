@@ -186,6 +186,7 @@ impl Host {
             0o600,
         )?;
         std::fs::rename(&partial, self.layout.snapshot(&spec.snapshot))?;
+        fsutil::sync_parent(&self.layout.snapshot(&spec.snapshot));
         Ok(info)
     }
 
@@ -286,6 +287,7 @@ impl Host {
             serde_json::from_str(&std::fs::read_to_string(partial.join(INFO_FILE))?)?;
         storage.seal(&partial.join("data"))?;
         std::fs::rename(&partial, self.layout.snapshot(name))?;
+        fsutil::sync_parent(&self.layout.snapshot(name));
         Ok(SnapshotInfo {
             snapshot: name.into(),
             backend: storage.name().into(),
@@ -475,6 +477,9 @@ impl Host {
                 recovery.as_ref().map(|(r, _)| r),
             )
             .map_err(engine_failed)?;
+        // On disk before it counts as the instance's data (its server will find it clean
+        // and start without writing it back itself).
+        crate::agent::storage::durable::sync_tree(&partial)?;
         std::fs::rename(&partial, &data)?;
         // Everything is the instance's now: its server may pass through to its data.
         self.make_instance_dir(&spec.instance, false)?;

@@ -253,13 +253,14 @@ pub fn read_tree_with_links(
                 let mut size = [0u8; 8];
                 input.read_exact(&mut size).context("the stream was cut")?;
                 let size = u64::from_be_bytes(size);
-                let mut f = std::fs::OpenOptions::new()
+                let f = std::fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
                     .mode(FILE_MODE)
                     .custom_flags(nix::libc::O_NOFOLLOW)
                     .open(&target)
                     .with_context(|| format!("creating {}", target.display()))?;
+                let mut f = crate::agent::storage::durable::Written::new(f);
                 let mut body = input.take(size);
                 match h.zstd_of {
                     None => {
@@ -286,7 +287,8 @@ pub fn read_tree_with_links(
                         }
                     }
                 }
-                f.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+                f.file()
+                    .set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
                 total += size;
                 on_file(&h.path, &target)?;
             }

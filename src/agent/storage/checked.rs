@@ -162,7 +162,7 @@ pub fn copy_hashed(src: &Path, dst: &Path) -> Result<(u64, String)> {
         .open(src)
         .with_context(|| format!("opening {}", src.display()))?;
     let meta = s.metadata()?;
-    let mut d = super::plain::create_like(dst, &meta)?;
+    let mut d = super::durable::Written::new(super::plain::create_like(dst, &meta)?);
     hash_into(&mut s, &mut d, src, dst)
 }
 

@@ -2,6 +2,7 @@
 
 pub mod btrfs;
 pub mod checked;
+pub mod durable;
 pub mod packed;
 pub mod plain;
 

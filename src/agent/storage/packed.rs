@@ -9,6 +9,7 @@
 
 use super::checked::hash_into;
 use super::checked::{cores, in_parallel_on};
+use super::durable::Written;
 use super::plain::{create_like, open_owned, walk_tree, FileJob};
 use super::{CaptureStats, Previous};
 use crate::agent::manifest::hex;
@@ -102,14 +103,14 @@ pub fn compress_file(
     let Some((mut s, meta)) = open_owned(src, owner)? else {
         return Ok(None);
     };
-    let mut z = zstd::stream::write::Encoder::new(create_like(dst, &meta)?, LEVEL)?;
+    let mut z = zstd::stream::write::Encoder::new(Written::new(create_like(dst, &meta)?), LEVEL)?;
     z.include_checksum(true)?;
     if meta.len() >= SPLIT_AT && workers > 0 {
         z.multithread(workers)?;
     }
     let (size, sha256) = hash_into(&mut s, &mut z, src, dst)?;
     let d = z.finish()?;
-    let stored = d.metadata()?.len();
+    let stored = d.file().metadata()?.len();
     Ok(Some(Packed {
         size,
         sha256,
@@ -229,12 +230,21 @@ pub fn read_any(src: &Path, dst: Option<&Path>) -> Result<Content> {
     }
 }
 
-/// Compressed files this large decode on a thread of their own while the caller hashes and
-/// writes: one large table's file is otherwise the whole copy's critical path.
+/// Compressed files this large are read in three stages on threads of their own (decoding,
+/// hashing, writing): one large table's file is otherwise the whole copy's critical path,
+/// left to run alone on one core once the small files are done.
 const PIPELINE_AT: u64 = 8 << 20;
 
 fn read_pipelined(src: &Path, mut r: Box<dyn Read + Send>, dst: Option<&Path>) -> Result<Content> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<u8>>>(4);
+    type Chunk = std::sync::Arc<Vec<u8>>;
+    let mut out = match dst {
+        Some(d) => Some(Written::new(create_like(
+            d,
+            &std::fs::symlink_metadata(src)?,
+        )?)),
+        None => None,
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Chunk>>(4);
     let decoder = std::thread::spawn(move || loop {
         let mut buf = vec![0u8; BUF];
         let mut filled = 0;
@@ -256,43 +266,56 @@ fn read_pipelined(src: &Path, mut r: Box<dyn Read + Send>, dst: Option<&Path>) -
             }
         };
         buf.truncate(filled);
-        if (!buf.is_empty() && tx.send(Ok(buf)).is_err()) || end {
+        if (!buf.is_empty() && tx.send(Ok(std::sync::Arc::new(buf))).is_err()) || end {
             return;
         }
     });
-    let chunks = ChunkReader {
-        rx,
-        current: Vec::new(),
-        at: 0,
-    };
-    let out = read_with(src, Box::new(chunks), true, dst);
-    let _ = decoder.join();
-    out
-}
-
-/// A reader over the decoded chunks another thread sends.
-struct ChunkReader {
-    rx: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
-    current: Vec<u8>,
-    at: usize,
-}
-
-impl Read for ChunkReader {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while self.at == self.current.len() {
-            match self.rx.recv() {
-                Err(_) => return Ok(0),
-                Ok(chunk) => {
-                    self.current = chunk?;
-                    self.at = 0;
+    let (wtx, wrx) = std::sync::mpsc::sync_channel::<Chunk>(4);
+    std::thread::scope(|scope| {
+        let writer = out.as_mut().map(|o| {
+            scope.spawn(move || -> std::io::Result<()> {
+                for chunk in wrx {
+                    o.write_all(&chunk)?;
+                }
+                Ok(())
+            })
+        });
+        let mut wtx = writer.is_some().then_some(wtx);
+        let mut h = Sha256::new();
+        let mut size = 0u64;
+        let mut damaged = None;
+        for chunk in &rx {
+            match chunk {
+                Ok(c) => {
+                    h.update(&c[..]);
+                    size += c.len() as u64;
+                    // A writer that failed has hung up; its error is read below.
+                    if wtx.as_ref().is_some_and(|w| w.send(c).is_err()) {
+                        wtx = None;
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+                    return Err(e).with_context(|| format!("reading {}", src.display()));
+                }
+                Err(e) => {
+                    damaged = Some(e.to_string());
+                    break;
                 }
             }
         }
-        let n = out.len().min(self.current.len() - self.at);
-        out[..n].copy_from_slice(&self.current[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
+        drop(wtx);
+        drop(rx);
+        let _ = decoder.join();
+        if let Some(w) = writer {
+            w.join()
+                .map_err(|_| anyhow::anyhow!("the writer of {} panicked", src.display()))?
+                .with_context(|| format!("writing {}", src.display()))?;
+        }
+        Ok(match damaged {
+            Some(why) => Content::Damaged(why),
+            None => Content::Read(size, hex(&h.finalize())),
+        })
+    })
 }
 
 fn read_with(
@@ -302,7 +325,10 @@ fn read_with(
     dst: Option<&Path>,
 ) -> Result<Content> {
     let mut out = match dst {
-        Some(d) => Some(create_like(d, &std::fs::symlink_metadata(src)?)?),
+        Some(d) => Some(Written::new(create_like(
+            d,
+            &std::fs::symlink_metadata(src)?,
+        )?)),
         None => None,
     };
     let mut h = Sha256::new();

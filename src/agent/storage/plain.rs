@@ -267,8 +267,10 @@ impl Storage for Plain {
         super::packed::capture(source, target, skip, previous)
     }
 
-    fn seal(&self, _path: &Path) -> Result<()> {
-        Ok(())
+    /// Nothing to make read-only here: a sealed snapshot is one whose every byte is on disk
+    /// (most are by now: writeback started as each file was written).
+    fn seal(&self, path: &Path) -> Result<()> {
+        super::durable::sync_tree(path)
     }
 
     fn clone_tree(&self, source: &Path, target: &Path) -> Result<()> {
