@@ -5,6 +5,7 @@ mod common;
 mod cli;
 mod isolation;
 mod local;
+mod mariadb;
 mod pitr;
 mod recovery;
 mod snapshots;

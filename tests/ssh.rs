@@ -330,7 +330,8 @@ fn a_host_without_the_engine_is_not_chosen_or_accepted() {
     env.init();
     let h = env.ssh_host("bare", 1, "ed25519", None);
     let conf = h.root.join("dbhost.toml");
-    let text = std::fs::read_to_string(&conf).unwrap() + "postgres_bin_dir = \"/nonexistent\"\n";
+    let text = std::fs::read_to_string(&conf).unwrap()
+        + "postgres_bin_dir = \"/nonexistent\"\n[bin_dirs]\nmariadb = \"/nonexistent\"\n";
     std::fs::write(&conf, text).unwrap();
     let shown = env.add_host(&h).ok().json();
     assert_eq!(shown["engines"].as_array().unwrap().len(), 0);

@@ -5,7 +5,7 @@ use crate::control::instances;
 use anyhow::Result;
 use clap::Args;
 
-/// Open the engine's client (psql) on an instance as its admin role. The credentials travel
+/// Open the engine's client (psql, mariadb) on an instance as its admin role. The credentials travel
 /// in the client's environment, never on its command line (which every local user can read);
 /// arguments after `--` go to the client.
 ///
@@ -23,15 +23,14 @@ pub fn run(env: &Env, a: &ConnectArgs) -> Result<()> {
     use std::os::unix::process::CommandExt;
     let ctx = env.open()?;
     let c = instances::connection(&ctx, &a.name)?;
-    let mut cmd = std::process::Command::new(c.engine.client);
-    cmd.args(&a.args).envs(c.client_env());
+    let mut cmd = c.client_command(&a.args)?;
     // Only returns on failure.
     let e = cmd.exec();
     Err(crate::control::error::invalid(
         format!("cannot run {}: {e}", c.engine.client),
         format!(
-            "install the engine's client ({} is in postgresql-client) and make sure it is on PATH",
-            c.engine.client
+            "install the engine's client ({} is in {}) and make sure it is on PATH",
+            c.engine.client, c.engine.client_package
         ),
     ))
 }

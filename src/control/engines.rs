@@ -8,18 +8,41 @@ pub struct EngineInfo {
     pub default_database: &'static str,
     /// The engine's own client, which `dbctl connect` runs.
     pub client: &'static str,
-    /// The client's environment variables for host, port, user, password and database:
-    /// credentials travel there, never on a command line every local user can read.
-    pub client_env: [&'static str; 5],
+    /// The package that has the client, for the hint when it is missing.
+    pub client_package: &'static str,
+    /// How the client is given the credentials: never on its command line, which every
+    /// local user can read.
+    pub login: ClientLogin,
 }
 
-pub const ENGINES: &[EngineInfo] = &[EngineInfo {
-    name: "postgres",
-    url_scheme: "postgresql",
-    default_database: "postgres",
-    client: "psql",
-    client_env: ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"],
-}];
+/// How an engine's client takes host, port, user, password and database.
+pub enum ClientLogin {
+    /// From these environment variables (host, port, user, password, database).
+    Env([&'static str; 5]),
+    /// From an option file (`[client]` section) named by the first argument,
+    /// `--defaults-extra-file=`: the client reads the password nowhere else but there or
+    /// its command line, and its environment variable has no user.
+    OptionFile,
+}
+
+pub const ENGINES: &[EngineInfo] = &[
+    EngineInfo {
+        name: "postgres",
+        url_scheme: "postgresql",
+        default_database: "postgres",
+        client: "psql",
+        client_package: "postgresql-client",
+        login: ClientLogin::Env(["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"]),
+    },
+    EngineInfo {
+        name: "mariadb",
+        url_scheme: "mysql",
+        default_database: "",
+        client: "mariadb",
+        client_package: "mariadb-client",
+        login: ClientLogin::OptionFile,
+    },
+];
 
 /// # Errors
 /// [`super::error::Invalid`] listing the supported engines.

@@ -1,10 +1,11 @@
 //! Instance operations: plan create/delete as workflows, describe, list, connection URLs.
 
+use super::engines::{self, ClientLogin};
 use super::error::invalid;
 use super::home::Ctx;
 use super::placement::Need;
 use super::planning::{self, check_not_busy, Plan};
-use super::{engines, hosts as host_ops, names};
+use super::{hosts as host_ops, names};
 use crate::catalog::hosts;
 use crate::catalog::instances::{self, status, InstanceRow};
 use crate::catalog::{now, workflows};
@@ -322,17 +323,62 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// The engine client's environment for this connection (see `EngineInfo::client_env`).
-    pub fn client_env(&self) -> Vec<(&'static str, String)> {
-        let [h, p, u, pw, db] = self.engine.client_env;
-        vec![
-            (h, self.host.clone()),
-            (p, self.port.to_string()),
-            (u, self.user.clone()),
-            (pw, self.password.clone()),
-            (db, self.database.clone()),
-        ]
+    /// The engine's client logged in as this connection, with `args` after the login; the
+    /// credentials go in its environment or in an option file only it can read (a sealed
+    /// in-memory file it inherits), never on its command line.
+    ///
+    /// # Errors
+    /// The in-memory option file cannot be made.
+    pub fn client_command(&self, args: &[String]) -> Result<std::process::Command> {
+        let mut cmd = std::process::Command::new(self.engine.client);
+        match self.engine.login {
+            ClientLogin::Env([h, p, u, pw, db]) => {
+                cmd.envs([
+                    (h, self.host.clone()),
+                    (p, self.port.to_string()),
+                    (u, self.user.clone()),
+                    (pw, self.password.clone()),
+                    (db, self.database.clone()),
+                ]);
+            }
+            ClientLogin::OptionFile => {
+                let mut text = format!(
+                    "[client]\nhost={}\nport={}\nuser={}\npassword={}\n",
+                    self.host, self.port, self.user, self.password
+                );
+                if !self.database.is_empty() {
+                    text += &format!("database={}\n", self.database);
+                }
+                let fd = option_file(&text)?;
+                cmd.arg(format!("--defaults-extra-file=/dev/fd/{fd}"));
+            }
+        }
+        cmd.args(args);
+        Ok(cmd)
     }
+}
+
+/// An in-memory file holding `text`, open without close-on-exec so that a client exec'd
+/// next can read it by `/dev/fd/N`; it is gone when the client exits. Returns N.
+fn option_file(text: &str) -> Result<i32> {
+    use std::io::Write;
+    use std::os::fd::{FromRawFd, IntoRawFd};
+    let fd =
+        nix::sys::memfd::memfd_create(c"dbctl-client", nix::sys::memfd::MemFdCreateFlag::empty())
+            .map_err(|e| anyhow::anyhow!("making the client's option file: {e}"))?;
+    // Made 0777; the client ignores an option file others could write.
+    nix::sys::stat::fchmod(
+        std::os::fd::AsRawFd::as_raw_fd(&fd),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .map_err(|e| anyhow::anyhow!("making the client's option file private: {e}"))?;
+    let raw = fd.into_raw_fd();
+    // SAFETY: raw was just taken from an owned descriptor; the File only writes to it and
+    // gives it back without closing it.
+    let mut f = unsafe { std::fs::File::from_raw_fd(raw) };
+    f.write_all(text.as_bytes())?;
+    let _ = f.into_raw_fd();
+    Ok(raw)
 }
 
 /// The admin connection to an instance.

@@ -22,7 +22,20 @@ pub fn misfit(
 ) -> Option<String> {
     let f = &host.facts;
     if !f.engines.iter().any(|e| e.name == need.engine) {
-        return Some(format!("{} is not installed", need.engine));
+        let has: Vec<String> = f
+            .engines
+            .iter()
+            .map(|e| format!("{} {}", e.name, e.version))
+            .collect();
+        return Some(format!(
+            "{} is not installed; it has {}",
+            need.engine,
+            if has.is_empty() {
+                "no engine".to_string()
+            } else {
+                has.join(", ")
+            }
+        ));
     }
     let used_cpus: f64 = placed.iter().map(|i| i.cpus).sum();
     let used_mem: u64 = placed.iter().map(|i| i.memory_mb).sum();

@@ -583,14 +583,29 @@ pub fn destroy_data(data: &Path) {
     std::fs::remove_dir_all(data).unwrap();
 }
 
-/// Postmaster pids from the data directories under a dbhost root.
+/// Server pids under a dbhost root: postmasters from the data directories, mariadbd from the
+/// pid files in the socket directories.
 pub fn server_pids(root: &Path) -> Vec<i32> {
-    let Ok(entries) = std::fs::read_dir(root.join("instances")) else {
-        return vec![];
+    let listing = |d: PathBuf| {
+        std::fs::read_dir(d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
     };
-    entries
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path().join("data/postmaster.pid")).ok())
+    let postmasters = listing(root.join("instances")).map(|p| p.join("data/postmaster.pid"));
+    let run = root.join("run");
+    let mariadbs = listing(run.clone())
+        .flat_map(listing)
+        .chain(listing(run))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("mariadb.") && n.ends_with(".pid"))
+        });
+    postmasters
+        .chain(mariadbs)
+        .filter_map(|p| std::fs::read_to_string(p).ok())
         .filter_map(|t| t.lines().next()?.trim().parse().ok())
         .filter(|pid: &i32| Path::new(&format!("/proc/{pid}")).exists())
         .collect()

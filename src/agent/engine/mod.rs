@@ -2,6 +2,7 @@
 //!
 //! Nothing engine-specific (file names, config keys, tools) leaves an engine's module.
 
+pub mod mariadb;
 pub mod postgres;
 
 use crate::agent::layout::{InstanceMeta, Layout};
@@ -20,6 +21,33 @@ pub struct HostCtx<'a> {
     pub run_as: RunAs,
     /// Where the instance's server puts its unix socket (only its OS user and dbhost use it).
     pub sockets: std::path::PathBuf,
+}
+
+impl HostCtx<'_> {
+    /// Makes the instance's socket directory, private to its OS user unless it is the
+    /// host's shared one, checking first that `longest` (the longest name the server puts
+    /// there) fits in the 108 bytes a unix socket's path may have, with room to spare.
+    ///
+    /// # Errors
+    /// The path would be too long, or the directory cannot be made.
+    pub fn make_socket_dir(&self, longest: &str) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let len = self.sockets.join(longest).as_os_str().len();
+        if len > 100 {
+            anyhow::bail!(
+                "socket path under {} would be {len} bytes, over the 100 a unix socket allows; use a shorter dbhost --root",
+                self.sockets.display()
+            );
+        }
+        std::fs::create_dir_all(&self.sockets)?;
+        let mode = if self.sockets == self.layout.sockets() {
+            0o755
+        } else {
+            0o700
+        };
+        std::fs::set_permissions(&self.sockets, std::fs::Permissions::from_mode(mode))?;
+        self.run_as.chown(&self.sockets)
+    }
 }
 
 /// Whether a server runs and answers.
@@ -182,7 +210,7 @@ pub trait Engine {
 
 /// Every engine this build knows.
 pub fn all() -> Vec<Box<dyn Engine>> {
-    vec![Box::new(postgres::Postgres)]
+    vec![Box::new(postgres::Postgres), Box::new(mariadb::Mariadb)]
 }
 
 /// The engine called `name`, if this build knows it.

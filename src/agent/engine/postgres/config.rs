@@ -5,8 +5,7 @@
 use super::CONF_FILE;
 use crate::agent::engine::HostCtx;
 use crate::wire::{ProvisionSpec, RecoverySpec, Size, Target};
-use anyhow::{bail, Context, Result};
-use std::os::unix::fs::PermissionsExt;
+use anyhow::{Context, Result};
 use std::path::Path;
 
 /// Recovery settings of a restored copy; removed once it is promoted.
@@ -23,24 +22,7 @@ pub(super) fn write_config(
 ) -> Result<()> {
     let (admin_user, size) = (&spec.admin_user, &spec.size);
     let sockets = host.sockets.clone();
-    let sock_path_len = sockets
-        .join(format!(".s.PGSQL.{port}.lock"))
-        .as_os_str()
-        .len();
-    if sock_path_len > 100 {
-        bail!(
-            "socket path under {} would be {sock_path_len} bytes, over the 100 a unix socket allows; use a shorter dbhost --root",
-            sockets.display()
-        );
-    }
-    std::fs::create_dir_all(&sockets)?;
-    let mode = if sockets == host.layout.sockets() {
-        0o755
-    } else {
-        0o700
-    };
-    std::fs::set_permissions(&sockets, std::fs::Permissions::from_mode(mode))?;
-    host.run_as.chown(&sockets)?;
+    host.make_socket_dir(&format!(".s.PGSQL.{port}.lock"))?;
     // Local connections by the OS user map to the admin role (dbhost's own sessions);
     // every network connection needs the password. The data directory belongs to the
     // database's own OS user, who may have planted links: files are replaced, never

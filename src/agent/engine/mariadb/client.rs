@@ -1,0 +1,67 @@
+//! Statements run by dbhost on an instance's server: the `mariadb` client as the instance's
+//! OS user over the server's unix socket, where the account install-db made for that user
+//! logs in by its OS identity (unix_socket): no password exists to pass around.
+
+use super::Mariadb;
+use crate::agent::engine::HostCtx;
+use anyhow::{bail, Context, Result};
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+
+/// Runs `sql` (statements separated by `;`, sent on stdin, never on a command line) and
+/// returns what they print, tab-separated, without column names.
+///
+/// # Errors
+/// The client cannot run, or the server refuses a statement.
+pub(super) fn run(host: &HostCtx, socket: &Path, sql: &str) -> Result<String> {
+    let mut cmd = host
+        .run_as
+        .command(&Mariadb::bin(host.cfg, "mariadb")?, &host.layout.root);
+    cmd.arg("--no-defaults")
+        .arg("--protocol=socket")
+        .arg(format!("--socket={}", socket.display()))
+        .arg(format!("--user={}", host.run_as.name))
+        .args(["--batch", "--skip-column-names", "--connect-timeout=10"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().context("starting the mariadb client")?;
+    let mut stdin = child.stdin.take().context("mariadb stdin")?;
+    // A statement refused makes the client stop and exit non-zero.
+    let wrote = stdin.write_all(sql.as_bytes());
+    drop(stdin);
+    let out = child
+        .wait_with_output()
+        .context("running the mariadb client")?;
+    if !out.status.success() {
+        bail!(
+            "the server refused: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    wrote.context("writing to the mariadb client")?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+}
+
+/// The `mysql_native_password` hash of `password` (`*` and the hex of SHA1(SHA1(password))):
+/// the server is given this, so no statement, log line or error can show the password.
+pub(super) fn native_hash(password: &str) -> String {
+    use sha1::{Digest, Sha1};
+    let twice = Sha1::digest(Sha1::digest(password.as_bytes()));
+    format!("*{}", crate::agent::manifest::hex(&twice).to_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn native_hashes_have_the_servers_form() {
+        // PASSWORD('password') on any MariaDB server.
+        assert_eq!(
+            native_hash("password"),
+            "*2470C0C06DEE42FD1618BB99005ADCA2EC9D1E19"
+        );
+    }
+}

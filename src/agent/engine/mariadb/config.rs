@@ -1,0 +1,59 @@
+//! The server's settings file (`dbhost.cnf` in the data directory): sizes from the class,
+//! the port, and a binary log that makes every commit durable and replayable. Paths that
+//! depend on where the data directory is (it is made under another name and renamed) are
+//! given on the server's command line instead.
+
+use crate::agent::engine::HostCtx;
+use crate::wire::Size;
+use anyhow::Result;
+use std::path::Path;
+
+pub(super) const FILE: &str = "dbhost.cnf";
+
+/// The settings for an instance of `size` listening on `port`, with `server_id`.
+pub(super) fn settings(host: &HostCtx, size: &Size, port: u16, server_id: u32) -> String {
+    let mem = size.memory_mb.max(256);
+    // InnoDB's buffer pool is most of the class's memory; its redo log a quarter of that,
+    // so a checkpoint does not have to come every few seconds under write load.
+    let pool = mem * 5 / 8;
+    let redo = (pool / 4).clamp(48, 4096);
+    let mut c = String::from(
+        "# Written by dbhost from the instance class; change it through dbctl.\n[mariadbd]\n",
+    );
+    c += &format!("port = {port}\n");
+    c += &format!("bind-address = {}\n", host.cfg.bind_address());
+    c += "skip-name-resolve = ON\n";
+    c += &format!("max_connections = {}\n", size.max_connections.max(10));
+    c += &format!("innodb_buffer_pool_size = {pool}M\n");
+    c += &format!("innodb_log_file_size = {redo}M\n");
+    c += "default_storage_engine = InnoDB\n";
+    c += "innodb_flush_log_at_trx_commit = 1\n";
+    // Every commit goes to the binary log, synced, with a checksum per event and a GTID:
+    // what point-in-time recovery replays.
+    c += &format!("server_id = {server_id}\n");
+    c += &format!("log_bin = {}\n", super::binlog::BASE);
+    c += "binlog_format = ROW\n";
+    c += "sync_binlog = 1\n";
+    c += "binlog_checksum = CRC32\n";
+    c += "gtid_strict_mode = ON\n";
+    c += "log_slave_updates = ON\n";
+    c
+}
+
+/// Writes the settings file into `data_dir` (replacing whatever is there, never through a
+/// link: the directory belongs to the instance's OS user), readable by that user alone.
+///
+/// # Errors
+/// The file cannot be written.
+pub(super) fn write(host: &HostCtx, data_dir: &Path, text: &str) -> Result<()> {
+    let p = data_dir.join(FILE);
+    crate::fsutil::replace_file(&p, text.as_bytes(), 0o600)?;
+    host.run_as.chown(&p)
+}
+
+/// A server id for the instance: one per instance name and host root, never 0.
+pub(super) fn server_id(root: &Path, instance: &str) -> u32 {
+    use sha2::Digest;
+    let h = sha2::Sha256::digest(format!("{}\0{instance}", root.display()).as_bytes());
+    (u32::from_be_bytes([h[0], h[1], h[2], h[3]]) & 0x7fff_ffff).max(1)
+}

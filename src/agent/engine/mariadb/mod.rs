@@ -1,0 +1,383 @@
+//! The MariaDB engine: mariadb-install-db, the server run by dbhost itself (there is no
+//! pg_ctl: dbhost starts `mariadbd` in a session of its own and stops it by its pid), its
+//! liveness and passwords; its settings (`config`), the statements dbhost runs on it
+//! (`client`) and its binary log as the log archive sees it (`binlog`).
+
+pub mod binlog;
+mod client;
+mod config;
+
+use super::{Engine, HostCtx, Liveness, LogShipping, SnapshotPoint};
+use crate::agent::config::HostConfig;
+use crate::agent::layout::InstanceMeta;
+use crate::agent::logs::LogFormat;
+use crate::agent::osuser::run_checked;
+use crate::wire::{EngineFact, ProvisionSpec, RecoverySpec};
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub struct Mariadb;
+
+/// How long the server may take to start (InnoDB crash recovery of a busy instance) or to
+/// stop (a clean shutdown writes back the buffer pool).
+const SERVER_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Where Debian's packages put the server and its tools.
+const STANDARD_DIRS: &[&str] = &["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"];
+
+/// Names the server or install-db reserve for accounts of their own.
+const RESERVED_USERS: &[&str] = &["root", "mysql", "mariadb.sys", "public"];
+
+impl Mariadb {
+    /// The path of one of the engine's programs: in `[bin_dirs] mariadb` when dbhost.toml
+    /// names it, else where the packages put it.
+    ///
+    /// # Errors
+    /// The program is not installed there.
+    pub(crate) fn bin(cfg: &HostConfig, program: &str) -> Result<PathBuf> {
+        let dirs: Vec<PathBuf> = match cfg.bin_dirs.get("mariadb") {
+            Some(d) => vec![d.clone()],
+            None => STANDARD_DIRS.iter().map(PathBuf::from).collect(),
+        };
+        dirs.iter()
+            .map(|d| d.join(program))
+            .find(|p| p.is_file())
+            .with_context(|| {
+                format!(
+                    "{program} is not installed (looked in {}); install mariadb-server, mariadb-client and mariadb-backup, or set [bin_dirs] mariadb in dbhost.toml",
+                    dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+                )
+            })
+    }
+
+    fn socket(host: &HostCtx, port: u16) -> PathBuf {
+        host.sockets.join(format!("mariadb.{port}.sock"))
+    }
+
+    fn pid_file(host: &HostCtx, port: u16) -> PathBuf {
+        host.sockets.join(format!("mariadb.{port}.pid"))
+    }
+
+    /// Starts the server on `data` in a session of its own (it outlives dbhost's call), as
+    /// the instance's OS user; `private`: no network listener, only dbhost's socket. Waits
+    /// until it answers.
+    fn launch(
+        &self,
+        host: &HostCtx,
+        data: &Path,
+        log: &Path,
+        port: u16,
+        private: bool,
+    ) -> Result<()> {
+        use std::os::unix::process::CommandExt;
+        if !log.exists() {
+            crate::fsutil::replace_file(log, b"", 0o600)?;
+            host.run_as.chown(log)?;
+        }
+        let socket = Self::socket(host, port);
+        let mut cmd = host.run_as.command(&Self::bin(host.cfg, "mariadbd")?, data);
+        // The settings file must be the first argument; the rest are paths, none secret.
+        cmd.arg(format!(
+            "--defaults-file={}",
+            data.join(config::FILE).display()
+        ))
+        .arg(format!("--datadir={}", data.display()))
+        .arg(format!("--socket={}", socket.display()))
+        .arg(format!(
+            "--pid-file={}",
+            Self::pid_file(host, port).display()
+        ))
+        .arg(format!("--log-error={}", log.display()));
+        if private {
+            cmd.arg("--skip-networking");
+        }
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        // SAFETY: setsid is async-signal-safe; it only detaches the child from dbhost's
+        // session, so the server does not end with the SSH session that started it.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::unistd::setsid().map_err(std::io::Error::from)?;
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().context("starting mariadbd")?;
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait()? {
+                bail!("MariaDB did not start ({status}): {}", log_tail(log));
+            }
+            if client::run(host, &socket, "SELECT 1").is_ok() {
+                return Ok(());
+            }
+            if start.elapsed() > SERVER_TIMEOUT {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(child.id() as i32),
+                    nix::sys::signal::Signal::SIGTERM,
+                );
+                bail!(
+                    "MariaDB did not accept connections within {} s: {}",
+                    SERVER_TIMEOUT.as_secs(),
+                    log_tail(log)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The server's pid when one runs for this instance: the pid file's process, only if it
+    /// is a mariadbd of the instance's own OS user (a pid file can be stale, or written by
+    /// that user to point at anything).
+    fn server_pid(host: &HostCtx, port: u16) -> Option<u32> {
+        let text = crate::fsutil::read_small_no_follow(&Self::pid_file(host, port), 64).ok()?;
+        let pid: u32 = text.trim().parse().ok()?;
+        let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+        let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&proc_dir).ok()?);
+        let comm = std::fs::read_to_string(proc_dir.join("comm")).ok()?;
+        (owner == host.run_as.uid.as_raw() && comm.trim() == "mariadbd").then_some(pid)
+    }
+
+    /// Stops the server on `port` (a clean shutdown) and waits until it has exited.
+    fn shut_down(host: &HostCtx, port: u16) -> Result<()> {
+        let Some(pid) = Self::server_pid(host, port) else {
+            return Ok(());
+        };
+        let target = nix::unistd::Pid::from_raw(pid as i32);
+        nix::sys::signal::kill(target, nix::sys::signal::Signal::SIGTERM)
+            .with_context(|| format!("signalling mariadbd {pid}"))?;
+        let start = Instant::now();
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            // dbhost started it but does not wait for it: reap it if it is our child.
+            let _ = nix::sys::wait::waitpid(target, Some(nix::sys::wait::WaitPidFlag::WNOHANG));
+            if start.elapsed() > SERVER_TIMEOUT {
+                bail!(
+                    "MariaDB (pid {pid}) did not stop within {} s",
+                    SERVER_TIMEOUT.as_secs()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    fn check_password(password: &str) -> Result<()> {
+        if password.is_empty() || !password.chars().all(|c| c.is_ascii_alphanumeric()) {
+            bail!("a password must be non-empty and alphanumeric");
+        }
+        Ok(())
+    }
+}
+
+/// The last lines of the server's error log, which say why it stopped.
+fn log_tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let from = lines.len().saturating_sub(8);
+    lines[from..].join(" | ")
+}
+
+impl Engine for Mariadb {
+    fn name(&self) -> &'static str {
+        "mariadb"
+    }
+
+    fn detect(&self, cfg: &HostConfig) -> Option<EngineFact> {
+        let server = Self::bin(cfg, "mariadbd").ok()?;
+        for tool in ["mariadb", "mariadb-install-db"] {
+            Self::bin(cfg, tool).ok()?;
+        }
+        let out = std::process::Command::new(&server)
+            .arg("--version")
+            .output()
+            .ok()?;
+        // "mariadbd  Ver 10.11.19-MariaDB-0+deb12u1 for debian-linux-gnu on x86_64 (Debian 12)"
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut words = text.split_whitespace().skip_while(|w| *w != "Ver").skip(1);
+        let version = words.next()?.split('-').next()?.to_string();
+        Some(EngineFact {
+            name: self.name().into(),
+            version,
+            bin_dir: server.parent()?.display().to_string(),
+        })
+    }
+
+    fn init(&self, host: &HostCtx, spec: &ProvisionSpec, port: u16, data_dir: &Path) -> Result<()> {
+        Self::check_password(&spec.admin_password)?;
+        host.make_socket_dir(&format!("mariadb.{port}.sock.lock"))?;
+        let mut cmd = host
+            .run_as
+            .command(&Self::bin(host.cfg, "mariadb-install-db")?, data_dir);
+        cmd.arg("--no-defaults")
+            .arg(format!("--datadir={}", data_dir.display()))
+            .arg("--auth-root-authentication-method=socket")
+            .arg(format!("--auth-root-socket-user={}", host.run_as.name))
+            .arg("--skip-test-db");
+        run_checked(&mut cmd, "mariadb-install-db")?;
+        let id = config::server_id(&host.layout.root, &spec.instance);
+        config::write(
+            host,
+            data_dir,
+            &config::settings(host, &spec.size, port, id),
+        )?;
+        // The admin account, made on the new server reachable only by dbhost, which then
+        // stops: the instance's own start comes next.
+        let log = host.layout.log(&spec.instance);
+        self.launch(host, data_dir, &log, port, true)?;
+        let user = &spec.admin_user;
+        let hash = client::native_hash(&spec.admin_password);
+        let made = client::run(
+            host,
+            &Self::socket(host, port),
+            &format!(
+                "SET SESSION sql_log_bin = 0;\
+                 CREATE USER '{user}'@'%' IDENTIFIED BY PASSWORD '{hash}';\
+                 GRANT ALL PRIVILEGES ON *.* TO '{user}'@'%' WITH GRANT OPTION;"
+            ),
+        );
+        let stopped = Self::shut_down(host, port);
+        made?;
+        stopped
+    }
+
+    fn start(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
+        if Self::server_pid(host, meta.port).is_some() {
+            return Ok(());
+        }
+        host.make_socket_dir(&format!("mariadb.{}.sock.lock", meta.port))?;
+        self.launch(
+            host,
+            &host.layout.data(name),
+            &host.layout.log(name),
+            meta.port,
+            false,
+        )
+    }
+
+    fn start_private(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
+        if Self::server_pid(host, meta.port).is_some() {
+            return Ok(());
+        }
+        host.make_socket_dir(&format!("mariadb.{}.sock.lock", meta.port))?;
+        self.launch(
+            host,
+            &host.layout.data(name),
+            &host.layout.log(name),
+            meta.port,
+            true,
+        )
+    }
+
+    fn stop(&self, host: &HostCtx, _name: &str, meta: &InstanceMeta) -> Result<()> {
+        Self::shut_down(host, meta.port)
+    }
+
+    fn liveness(&self, host: &HostCtx, _name: &str, meta: &InstanceMeta) -> Result<Liveness> {
+        let Some(pid) = Self::server_pid(host, meta.port) else {
+            return Ok(Liveness::default());
+        };
+        let accepting = client::run(host, &Self::socket(host, meta.port), "SELECT 1").is_ok();
+        Ok(Liveness {
+            running: true,
+            pid: Some(pid),
+            accepting,
+            in_recovery: false,
+        })
+    }
+
+    fn snapshot_skips(&self, rel: &str) -> bool {
+        rel == config::FILE
+    }
+
+    fn online_snapshot(
+        &self,
+        _host: &HostCtx,
+        _name: &str,
+        _meta: &InstanceMeta,
+        _target: &Path,
+        _capture: &mut dyn FnMut(&Path) -> Result<()>,
+    ) -> Result<SnapshotPoint> {
+        bail!("snapshots of MariaDB instances are not available in this version of dbhost")
+    }
+
+    fn replay_log_dir(&self, data: &Path) -> PathBuf {
+        data.join(".dbhost-binlogs")
+    }
+
+    fn prepare_restored(
+        &self,
+        _host: &HostCtx,
+        _spec: &ProvisionSpec,
+        _port: u16,
+        _data_dir: &Path,
+        _position: &str,
+        _recovery: Option<&RecoverySpec>,
+    ) -> Result<()> {
+        bail!("restores of MariaDB instances are not available in this version of dbhost")
+    }
+
+    fn replay(&self, _: &HostCtx, _: &str, _: &InstanceMeta, _: &RecoverySpec) -> Result<()> {
+        bail!("replay of MariaDB binary logs is not available in this version of dbhost")
+    }
+
+    fn log_shipping(&self) -> LogShipping {
+        LogShipping::Pulled
+    }
+
+    fn log_format(&self, _cfg: &HostConfig) -> Box<dyn LogFormat> {
+        Box::new(binlog::Binlog)
+    }
+
+    fn check_admin_user(&self, user: &str) -> Result<()> {
+        if RESERVED_USERS.contains(&user) || user.starts_with("dbi_") {
+            bail!("invalid admin user `{user}`: MariaDB or dbhost uses that account name; pick another");
+        }
+        if user.is_empty()
+            || user.len() > 80
+            || !user
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            bail!("invalid admin user `{user}`: use up to 80 lowercase letters, digits and _");
+        }
+        Ok(())
+    }
+
+    fn switch_log(&self, _host: &HostCtx, _name: &str, _meta: &InstanceMeta) -> Result<String> {
+        bail!("binary log archiving is not available in this version of dbhost")
+    }
+
+    fn set_password(
+        &self,
+        host: &HostCtx,
+        _name: &str,
+        meta: &InstanceMeta,
+        password: &str,
+    ) -> Result<()> {
+        Self::check_password(password)?;
+        self.check_admin_user(&meta.admin_user)?;
+        let hash = client::native_hash(password);
+        client::run(
+            host,
+            &Self::socket(host, meta.port),
+            &format!(
+                "SET SESSION sql_log_bin = 0;ALTER USER '{}'@'%' IDENTIFIED BY PASSWORD '{hash}';",
+                meta.admin_user
+            ),
+        )
+        .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserved_and_malformed_admin_names_are_refused() {
+        for bad in ["root", "mysql", "dbi_1234", "a'b", "Admin", ""] {
+            assert!(Mariadb.check_admin_user(bad).is_err(), "{bad}");
+        }
+        assert!(Mariadb.check_admin_user("dbadmin").is_ok());
+    }
+}
