@@ -172,3 +172,51 @@ fn a_host_without_mariadb_is_refused_at_placement_with_the_engines_it_has() {
     );
     assert_eq!(env.instance_count(), 0);
 }
+
+#[test]
+fn a_mariadb_create_killed_at_each_step_resumes_and_a_failed_one_leaves_nothing() {
+    let mut env = TestEnv::new();
+    env.init();
+    // dbctl dies right after the host made the instance, then right after it started it.
+    for (name, failpoint) in [
+        ("one", "crash-after:provision"),
+        ("two", "crash-after:start"),
+    ] {
+        let crashed = env.dbctl_env(
+            &["create", name, "--engine", "mariadb"],
+            &[("DBCTL_FAILPOINTS", failpoint)],
+        );
+        assert_ne!(crashed.code, Some(0), "{failpoint}");
+        assert_eq!(env.status_of(name), "creating");
+    }
+    let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    assert_eq!(swept.as_array().unwrap().len(), 2, "{swept}");
+    for s in swept.as_array().unwrap() {
+        assert_eq!(s["outcome"], "succeeded", "{swept}");
+    }
+    for name in ["one", "two"] {
+        assert_eq!(env.status_of(name), "available");
+        assert_eq!(ask(&env, name, "select 40 + 2"), "42");
+    }
+    assert_eq!(env.running_servers().len(), 2, "nothing orphaned");
+
+    // A start that keeps failing: every step undone, no server, no files.
+    env.dbctl_env(
+        &["create", "doomed", "--engine", "mariadb"],
+        &[("DBCTL_FAILPOINTS", "fail:start")],
+    )
+    .fails_with(1);
+    assert_eq!(env.running_servers().len(), 2, "a server was left running");
+    for name in ["one", "two"] {
+        env.dbctl(&["delete", name, "--yes", "--skip-final-snapshot"])
+            .ok();
+    }
+    assert!(env.running_servers().is_empty());
+    assert_eq!(
+        std::fs::read_dir(env.local_root().join("instances"))
+            .unwrap()
+            .count(),
+        0,
+        "files left behind"
+    );
+}

@@ -205,6 +205,8 @@ impl Engine for Mariadb {
     fn init(&self, host: &HostCtx, spec: &ProvisionSpec, port: u16, data_dir: &Path) -> Result<()> {
         Self::check_password(&spec.admin_password)?;
         host.make_socket_dir(&format!("mariadb.{port}.sock.lock"))?;
+        // An init interrupted while its private server ran left that server behind.
+        Self::shut_down(host, port)?;
         let mut cmd = host
             .run_as
             .command(&Self::bin(host.cfg, "mariadb-install-db")?, data_dir);
