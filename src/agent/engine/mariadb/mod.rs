@@ -126,6 +126,22 @@ impl Mariadb {
         }
     }
 
+    /// Starts instance `name`'s server unless it runs (`private`: no network listener).
+    fn start_instance(
+        &self,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
+        private: bool,
+    ) -> Result<()> {
+        if Self::server_pid(host, meta.port).is_some() {
+            return Ok(());
+        }
+        host.make_socket_dir(&format!("mariadb.{}.sock.lock", meta.port))?;
+        let (data, log) = (host.layout.data(name), host.layout.log(name));
+        self.launch(host, &data, &log, meta.port, private)
+    }
+
     /// The server's pid when one runs for this instance: the pid file's process, only if it
     /// is a mariadbd of the instance's own OS user (a pid file can be stale, or written by
     /// that user to point at anything).
@@ -243,31 +259,11 @@ impl Engine for Mariadb {
     }
 
     fn start(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
-        if Self::server_pid(host, meta.port).is_some() {
-            return Ok(());
-        }
-        host.make_socket_dir(&format!("mariadb.{}.sock.lock", meta.port))?;
-        self.launch(
-            host,
-            &host.layout.data(name),
-            &host.layout.log(name),
-            meta.port,
-            false,
-        )
+        self.start_instance(host, name, meta, false)
     }
 
     fn start_private(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
-        if Self::server_pid(host, meta.port).is_some() {
-            return Ok(());
-        }
-        host.make_socket_dir(&format!("mariadb.{}.sock.lock", meta.port))?;
-        self.launch(
-            host,
-            &host.layout.data(name),
-            &host.layout.log(name),
-            meta.port,
-            true,
-        )
+        self.start_instance(host, name, meta, true)
     }
 
     fn stop(&self, host: &HostCtx, _name: &str, meta: &InstanceMeta) -> Result<()> {
