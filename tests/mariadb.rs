@@ -220,3 +220,169 @@ fn a_mariadb_create_killed_at_each_step_resumes_and_a_failed_one_leaves_nothing(
         "files left behind"
     );
 }
+
+/// A client on `name` running `sql` from its stdin until it ends.
+fn client_running(env: &TestEnv, name: &str, sql: String) -> std::process::Child {
+    use std::io::Write;
+    let mut c = env
+        .command(&["connect", name, "--", "--batch"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = c.stdin.take().unwrap();
+    std::thread::spawn(move || {
+        let _ = stdin.write_all(sql.as_bytes());
+    });
+    c
+}
+
+#[test]
+fn mariadb_snapshots_under_load_clone_consistent_copies_and_damage_is_named() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "shop", "--engine", "mariadb"]).ok();
+    ask(
+        &env,
+        "shop",
+        "create database app; \
+         create table app.orders (id int auto_increment primary key, pad varchar(200)); \
+         create table app.items (id int auto_increment primary key, pad varchar(200)); \
+         use app; \
+         insert into app.orders (pad) select repeat('o', 200) from seq_1_to_20000; \
+         insert into app.items (pad) select repeat('i', 200) from seq_1_to_20000",
+    );
+    // Writers keep committing pairs of rows (one in each table, one transaction) while the
+    // snapshot is taken: a copy holds both rows of a pair or neither.
+    let pairs: String = (0..100_000)
+        .map(|_| {
+            "begin; insert into app.orders (pad) values ('x'); \
+             insert into app.items (pad) values ('y'); commit;\n"
+        })
+        .collect();
+    let mut writer = client_running(&env, "shop", pairs);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let snap = env
+        .dbctl(&["snapshot", "create", "shop", "-o", "json"])
+        .ok()
+        .json();
+    // Still writing when the snapshot is done; its open transaction dies with it.
+    assert!(
+        writer.try_wait().unwrap().is_none(),
+        "the writer ended before the snapshot did"
+    );
+    writer.kill().unwrap();
+    writer.wait().unwrap();
+    let position = snap["position"].as_str().unwrap();
+    assert!(position.starts_with("binlog.0"), "{snap}");
+    let id = snap["id"].to_string();
+    env.dbctl(&["snapshot", "verify", &id]).ok();
+    ask(
+        &env,
+        "shop",
+        "insert into app.orders (pad) values ('after')",
+    );
+
+    let source_gtid = ask(&env, "shop", "select @@gtid_binlog_pos");
+    env.dbctl(&["clone", "shop", "--as", "copy"]).ok();
+    let counts = ask(
+        &env,
+        "copy",
+        "select concat((select count(*) from app.orders), ' ', (select count(*) from app.items))",
+    );
+    let (orders, items) = counts.split_once(' ').unwrap();
+    assert_eq!(orders, items, "a transaction was cut in half");
+    assert!(orders.parse::<u32>().unwrap() > 20000, "{counts}");
+    assert_eq!(
+        ask(
+            &env,
+            "copy",
+            "select count(*) from app.orders where pad = 'after'"
+        ),
+        "0"
+    );
+    // The server's own check finds every table sound.
+    let checked = ask(
+        &env,
+        "copy",
+        "check table app.orders, app.items, mysql.global_priv",
+    );
+    assert_eq!(checked.matches("\tOK").count(), 3, "{checked}");
+    // The copy goes on from the source's GTID history, as a server of its own.
+    let source_seq: u64 = source_gtid.rsplit('-').next().unwrap().parse().unwrap();
+    let copy_gtid = ask(
+        &env,
+        "copy",
+        "insert into app.orders (pad) values ('c'); select @@gtid_binlog_pos",
+    );
+    let copy_seq: u64 = copy_gtid.rsplit('-').next().unwrap().parse().unwrap();
+    assert!(
+        copy_seq > 5 && copy_seq <= source_seq,
+        "{source_gtid} then {copy_gtid}"
+    );
+    assert_ne!(
+        ask(&env, "copy", "select @@server_id"),
+        ask(&env, "shop", "select @@server_id")
+    );
+    // Only its own OS user's socket account: the source's is gone.
+    let sockets = ask(
+        &env,
+        "copy",
+        "select count(*) from mysql.global_priv where user like 'dbi\\\\_%'",
+    );
+    assert_eq!(sockets, "1");
+
+    // A damaged byte in the snapshot: verify and clone name the file, nothing is made.
+    let data = env
+        .local_root()
+        .join("snapshots")
+        .join(crate::snapshots::snap_uid(&env))
+        .join("data");
+    let victim = crate::snapshots::largest_file(&data);
+    crate::snapshots::make_writable(&victim);
+    let mut bytes = std::fs::read(&victim).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&victim, bytes).unwrap();
+    let rel = victim
+        .strip_prefix(&data)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let r = env.dbctl(&["snapshot", "verify", &id]).fails_with(1);
+    assert!(
+        r.stdout.contains(&format!("{rel}: checksum mismatch")),
+        "{}",
+        r.stdout
+    );
+    let r = env
+        .dbctl(&["clone", "shop", "--as", "bad", "--snapshot", &id])
+        .fails_with(1);
+    assert!(r.stderr.contains(&rel), "{}", r.stderr);
+    assert_eq!(env.instance_count(), 2);
+    assert_eq!(env.running_servers().len(), 2);
+
+    // Delete keeps a final snapshot that brings the instance back.
+    ask(&env, "copy", "insert into app.orders (pad) values ('last')");
+    env.dbctl(&["delete", "copy", "--yes"]).ok();
+    let last = env
+        .dbctl(&["snapshot", "list", "copy", "-o", "json"])
+        .ok()
+        .json();
+    let final_id = last[0]["id"].to_string();
+    env.dbctl(&["clone", "copy", "--snapshot", &final_id, "--as", "back"])
+        .ok();
+    assert_eq!(
+        ask(
+            &env,
+            "back",
+            "select count(*) from app.orders where pad = 'last'"
+        ),
+        "1"
+    );
+    for name in ["shop", "back"] {
+        env.dbctl(&["delete", name, "--yes", "--skip-final-snapshot"])
+            .ok();
+    }
+    assert!(env.running_servers().is_empty());
+}

@@ -213,7 +213,7 @@ fn verify_and_clone_catch_a_corrupted_snapshot() {
     assert_eq!(dirs.len(), 1, "half-made clone left: {dirs:?}");
 }
 
-fn snap_uid(env: &TestEnv) -> String {
+pub(crate) fn snap_uid(env: &TestEnv) -> String {
     let dirs: Vec<String> = std::fs::read_dir(env.local_root().join("snapshots"))
         .unwrap()
         .flatten()
@@ -223,7 +223,7 @@ fn snap_uid(env: &TestEnv) -> String {
     dirs[0].clone()
 }
 
-fn largest_file(dir: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn largest_file(dir: &std::path::Path) -> std::path::PathBuf {
     let mut best = (0, std::path::PathBuf::new());
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -239,7 +239,7 @@ fn largest_file(dir: &std::path::Path) -> std::path::PathBuf {
     best.1
 }
 
-fn make_writable(path: &std::path::Path) {
+pub(crate) fn make_writable(path: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }

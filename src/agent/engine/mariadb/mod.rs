@@ -3,6 +3,7 @@
 //! liveness and passwords; its settings (`config`), the statements dbhost runs on it
 //! (`client`) and its binary log as the log archive sees it (`binlog`).
 
+mod backup;
 pub mod binlog;
 mod client;
 mod config;
@@ -51,7 +52,7 @@ impl Mariadb {
             })
     }
 
-    fn socket(host: &HostCtx, port: u16) -> PathBuf {
+    pub(super) fn socket(host: &HostCtx, port: u16) -> PathBuf {
         host.sockets.join(format!("mariadb.{port}.sock"))
     }
 
@@ -60,15 +61,14 @@ impl Mariadb {
     }
 
     /// Starts the server on `data` in a session of its own (it outlives dbhost's call), as
-    /// the instance's OS user; `private`: no network listener, only dbhost's socket. Waits
-    /// until it answers.
-    fn launch(
-        &self,
+    /// the instance's OS user, with `extra` server options (constants); waits until it
+    /// answers.
+    pub(super) fn launch_with(
         host: &HostCtx,
         data: &Path,
         log: &Path,
         port: u16,
-        private: bool,
+        extra: &[&str],
     ) -> Result<()> {
         use std::os::unix::process::CommandExt;
         if !log.exists() {
@@ -89,9 +89,7 @@ impl Mariadb {
             Self::pid_file(host, port).display()
         ))
         .arg(format!("--log-error={}", log.display()));
-        if private {
-            cmd.arg("--skip-networking");
-        }
+        cmd.args(extra);
         cmd.stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         // SAFETY: setsid is async-signal-safe; it only detaches the child from dbhost's
@@ -139,7 +137,11 @@ impl Mariadb {
         }
         host.make_socket_dir(&format!("mariadb.{}.sock.lock", meta.port))?;
         let (data, log) = (host.layout.data(name), host.layout.log(name));
-        self.launch(host, &data, &log, meta.port, private)
+        if data.join(backup::RESTORED_MARK).exists() {
+            backup::adopt(host, &data, &log, meta.port)?;
+        }
+        let extra: &[&str] = if private { &["--skip-networking"] } else { &[] };
+        Self::launch_with(host, &data, &log, meta.port, extra)
     }
 
     /// The server's pid when one runs for this instance: the pid file's process, only if it
@@ -155,7 +157,7 @@ impl Mariadb {
     }
 
     /// Stops the server on `port` (a clean shutdown) and waits until it has exited.
-    fn shut_down(host: &HostCtx, port: u16) -> Result<()> {
+    pub(super) fn shut_down(host: &HostCtx, port: u16) -> Result<()> {
         let Some(pid) = Self::server_pid(host, port) else {
             return Ok(());
         };
@@ -241,7 +243,7 @@ impl Engine for Mariadb {
         // The admin account, made on the new server reachable only by dbhost, which then
         // stops: the instance's own start comes next.
         let log = host.layout.log(&spec.instance);
-        self.launch(host, data_dir, &log, port, true)?;
+        Self::launch_with(host, data_dir, &log, port, &["--skip-networking"])?;
         let user = &spec.admin_user;
         let hash = client::native_hash(&spec.admin_password);
         let made = client::run(
@@ -289,13 +291,13 @@ impl Engine for Mariadb {
 
     fn online_snapshot(
         &self,
-        _host: &HostCtx,
-        _name: &str,
-        _meta: &InstanceMeta,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
         _target: &Path,
-        _capture: &mut dyn FnMut(&Path) -> Result<()>,
+        capture: &mut dyn FnMut(&Path) -> Result<()>,
     ) -> Result<SnapshotPoint> {
-        bail!("snapshots of MariaDB instances are not available in this version of dbhost")
+        backup::online_snapshot(host, name, meta, capture)
     }
 
     fn replay_log_dir(&self, data: &Path) -> PathBuf {
@@ -304,14 +306,27 @@ impl Engine for Mariadb {
 
     fn prepare_restored(
         &self,
-        _host: &HostCtx,
-        _spec: &ProvisionSpec,
-        _port: u16,
-        _data_dir: &Path,
+        host: &HostCtx,
+        spec: &ProvisionSpec,
+        port: u16,
+        data_dir: &Path,
         _position: &str,
-        _recovery: Option<&RecoverySpec>,
+        recovery: Option<&RecoverySpec>,
     ) -> Result<()> {
-        bail!("restores of MariaDB instances are not available in this version of dbhost")
+        if recovery.is_some() {
+            bail!("replay of MariaDB binary logs is not available in this version of dbhost; restore to the snapshot itself");
+        }
+        // The copy must say where its binary log position is before it is worth starting.
+        backup::binlog_info(data_dir)?;
+        let id = config::server_id(&host.layout.root, &spec.instance);
+        config::write(
+            host,
+            data_dir,
+            &config::settings(host, &spec.size, port, id),
+        )?;
+        let mark = data_dir.join(backup::RESTORED_MARK);
+        crate::fsutil::replace_file(&mark, b"", 0o600)?;
+        host.run_as.chown(&mark)
     }
 
     fn replay(&self, _: &HostCtx, _: &str, _: &InstanceMeta, _: &RecoverySpec) -> Result<()> {
