@@ -119,6 +119,17 @@ fn a_mariadb_instance_is_made_reached_and_removed_like_a_postgres_one() {
         assert!(owner.name.starts_with("dbi_"), "runs as {}", owner.name);
     }
 
+    // Its binary log shipper runs beside it, as the same OS user.
+    let shippers = crate::common::shipper_pids(&env.local_root());
+    assert_eq!(shippers.len(), 1, "{shippers:?}");
+    let shipper_status = std::fs::read_to_string(format!("/proc/{}/status", shippers[0])).unwrap();
+    assert!(
+        shipper_status
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.contains(&format!("\t{uid}\t"))),
+        "{shipper_status}"
+    );
+
     // A second instance has a server id of its own (binary logs from two servers never
     // share one).
     env.dbctl(&["create", "shop2", "--engine", "mariadb"]).ok();
@@ -145,6 +156,10 @@ fn a_mariadb_instance_is_made_reached_and_removed_like_a_postgres_one() {
     }
     assert!(env.running_servers().is_empty());
     assert!(!std::path::Path::new(&format!("/proc/{}", pids[0])).exists());
+    assert!(
+        crate::common::shipper_pids(&env.local_root()).is_empty(),
+        "a binary log shipper outlived its instance"
+    );
 }
 
 #[test]
@@ -381,6 +396,151 @@ fn mariadb_snapshots_under_load_clone_consistent_copies_and_damage_is_named() {
         "1"
     );
     for name in ["shop", "back"] {
+        env.dbctl(&["delete", name, "--yes", "--skip-final-snapshot"])
+            .ok();
+    }
+    assert!(env.running_servers().is_empty());
+}
+
+/// The server's UTC time and binary log position right after `sql` committed.
+fn commit_marker(env: &TestEnv, name: &str, sql: &str) -> (String, String) {
+    let out = ask(
+        env,
+        name,
+        &format!(
+            "{sql}; select date_format(utc_timestamp(), '%Y-%m-%dT%H:%i:%sZ'); show master status"
+        ),
+    );
+    let mut lines = out.lines();
+    let at = lines.next().unwrap().trim().to_string();
+    let status: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    (at, format!("{}:{}", status[0], status[1]))
+}
+
+/// The marker ids a copy holds, in order.
+fn markers(env: &TestEnv, name: &str) -> String {
+    ask(env, name, "select group_concat(id order by id) from app.m")
+}
+
+#[test]
+fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_commits_before() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&[
+        "create",
+        "shop",
+        "--engine",
+        "mariadb",
+        "--archive-timeout",
+        "2",
+    ])
+    .ok();
+    ask(
+        &env,
+        "shop",
+        "create database app; create table app.m (id int primary key)",
+    );
+    env.dbctl(&["snapshot", "create", "shop"]).ok();
+    // Markers in seconds of their own (binary log times have whole seconds).
+    let mut at = Vec::new();
+    for id in 1..=3 {
+        at.push(commit_marker(
+            &env,
+            "shop",
+            &format!("insert into app.m values ({id})"),
+        ));
+        std::thread::sleep(std::time::Duration::from_millis(2200));
+    }
+    // Archived by the host alone, within the archive timeout: no dbctl ran meanwhile.
+    let archive = env.local_root().join("wal");
+    let archived_with_commits = || {
+        std::fs::read_dir(&archive)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+            .filter(|f| f.file_name().to_string_lossy().ends_with(".json"))
+            .filter_map(|f| std::fs::read_to_string(f.path()).ok())
+            .filter(|t| t.contains(&at[2].1))
+            .count()
+    };
+    let waited = std::time::Instant::now();
+    while archived_with_commits() == 0 && waited.elapsed().as_secs() < 10 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        archived_with_commits(),
+        1,
+        "the third marker's file is not archived 10 s after its commit"
+    );
+
+    // A time between markers 2 and 3: exactly 1 and 2.
+    env.dbctl(&["clone", "shop", "--as", "by-time", "--at", &at[1].0])
+        .ok();
+    assert_eq!(markers(&env, "by-time"), "1,2");
+    // The position right after marker 1's commit: exactly 1.
+    env.dbctl(&[
+        "clone",
+        "shop",
+        "--as",
+        "by-position",
+        "--position",
+        &at[0].1,
+    ])
+    .ok();
+    assert_eq!(markers(&env, "by-position"), "1");
+    // The latest commit, made a moment before: all of them.
+    ask(&env, "shop", "insert into app.m values (4)");
+    env.dbctl(&["clone", "shop", "--as", "latest", "--latest"])
+        .ok();
+    assert_eq!(markers(&env, "latest"), "1,2,3,4");
+    for copy in ["by-time", "by-position", "latest"] {
+        let checked = ask(&env, copy, "check table app.m");
+        assert!(checked.ends_with("\tOK"), "{copy}: {checked}");
+    }
+
+    // Bad input: PostgreSQL's position form, and a position past what was written.
+    env.dbctl(&["clone", "shop", "--as", "bad", "--position", "0/3000060"])
+        .one_line_error(2, "binlog.000003:1234");
+    let (file, _) = at[2].1.split_once(':').unwrap();
+    let past = format!("{file}:99999999");
+    let r = env
+        .dbctl(&["clone", "shop", "--as", "bad", "--position", &past])
+        .fails_with(1);
+    assert!(r.stderr.contains("Did not reach"), "{}", r.stderr);
+    assert_eq!(env.instance_count(), 4);
+
+    // The loss window: a commit, no dbctl for longer than the archive timeout, the data
+    // directory destroyed; recover brings the commit back.
+    ask(&env, "shop", "insert into app.m values (5)");
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    let data = std::fs::read_dir(env.local_root().join("instances"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("shop-")
+        })
+        .unwrap()
+        .join("data");
+    let server = env.running_servers();
+    for pid in &server {
+        let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if cmdline.contains(&data.display().to_string()) {
+            nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(*pid),
+                nix::sys::signal::Signal::SIGKILL,
+            )
+            .unwrap();
+        }
+    }
+    std::fs::remove_dir_all(&data).unwrap();
+    env.dbctl(&["recover", "shop", "--yes"]).ok();
+    assert_eq!(markers(&env, "shop"), "1,2,3,4,5");
+    for name in ["shop", "by-time", "by-position", "latest"] {
         env.dbctl(&["delete", name, "--yes", "--skip-final-snapshot"])
             .ok();
     }

@@ -451,12 +451,20 @@ impl Host {
                     crate::wire::Target::Position(p) => Some(p.as_str()),
                     _ => None,
                 };
+                // An engine whose server does not replay by itself reads them from a
+                // directory of dbhost's making in the copy (made here, in a tree only root
+                // can reach yet).
+                let dest = engine.replay_log_dir(&partial);
+                if !dest.exists() {
+                    std::fs::create_dir(&dest)?;
+                    ctx.run_as.chown(&dest)?;
+                }
                 let placed = crate::agent::logs::place(
                     &self.layout,
                     &r.log_instance,
                     &start_of(&info),
                     until,
-                    &engine.replay_log_dir(&partial),
+                    &dest,
                     &*engine.log_format(&self.cfg),
                     &|p| ctx.run_as.chown(p),
                 );

@@ -38,6 +38,14 @@ pub enum DbhostCommand {
         /// Its name in the archive.
         name: String,
     },
+    /// Ship a MariaDB instance's binary logs into its log archive until its server stops
+    /// (dbhost starts it with the server, as the instance's OS user).
+    #[command(hide = true)]
+    BinlogShip {
+        /// The instance (its name on this host).
+        #[arg(long)]
+        instance: String,
+    },
 }
 
 /// Runs a log-archive command for an engine's server: exit 0 only when it fully succeeded.
@@ -113,6 +121,9 @@ pub fn main() -> i32 {
                 .ok_or_else(|| anyhow::anyhow!("unknown engine {:?}", meta.engine))?;
             let format = engine.log_format(&cfg);
             agent::logs::archive(layout, &instance, &path, &name, &*format).map(|_| ())
+        }),
+        DbhostCommand::BinlogShip { instance } => log_command(&root, &instance, |_| {
+            agent::engine::mariadb::ship_binlogs(&root, &instance)
         }),
         DbhostCommand::Facts => match agent::ops::Host::open(&root).and_then(|h| h.facts()) {
             Ok(f) => {

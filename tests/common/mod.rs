@@ -611,6 +611,27 @@ pub fn server_pids(root: &Path) -> Vec<i32> {
         .collect()
 }
 
+/// Binary log shippers running under a dbhost root (each leaves with its server).
+pub fn shipper_pids(root: &Path) -> Vec<i32> {
+    let run = root.join("run");
+    let dirs = std::iter::once(run.clone()).chain(
+        std::fs::read_dir(&run)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path()),
+    );
+    dirs.flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
+        .filter(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.starts_with("binlog-ship.") && n.ends_with(".pid")
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|t| t.trim().parse().ok())
+        .filter(|pid: &i32| Path::new(&format!("/proc/{pid}")).exists())
+        .collect()
+}
+
 fn kill_pid(pid: i32) {
     use nix::sys::signal::{kill, Signal};
     use nix::unistd::Pid;
@@ -644,6 +665,9 @@ fn remove_instance_users(root: &Path) {
 impl Drop for TestEnv {
     fn drop(&mut self) {
         for pid in self.running_servers() {
+            kill_pid(pid);
+        }
+        for pid in self.roots.iter().flat_map(|r| shipper_pids(r)) {
             kill_pid(pid);
         }
         for root in &self.roots {

@@ -86,7 +86,7 @@ pub(super) fn binlog_info(dir: &Path) -> Result<(String, u64, String)> {
         .trim()
         .parse()
         .with_context(|| format!("bad offset in {BINLOG_INFO}: {text:?}"))?;
-    if !super::binlog::Binlog.in_chain(file) {
+    if !super::binlog::Binlog::default().in_chain(file) {
         bail!("unexpected binary log file {file:?} in {BINLOG_INFO}");
     }
     if !gtid

@@ -12,7 +12,93 @@ pub const BASE: &str = "binlog";
 /// Where the first event of a file starts (after its four magic bytes).
 const FIRST_EVENT: u64 = 4;
 
-pub struct Binlog;
+#[derive(Default)]
+pub struct Binlog {
+    /// mariadb-binlog, which reads the commits in a file (None: they are not read).
+    pub reader: Option<std::path::PathBuf>,
+}
+
+/// Commit times and positions in the text `mariadb-binlog` prints for one file (run with
+/// TZ=UTC): each event's header line is
+/// `#YYMMDD HH:MM:SS server id N  end_log_pos P CRC32 0x..  <event>`. A transaction (a GTID
+/// group) commits with its Xid event, its `COMMIT` query, or, for DDL, its one statement;
+/// the position given is the end of that event, where replay of everything up to and
+/// including the commit stops.
+pub fn parse_commits(text: &str) -> Vec<(String, String, u64)> {
+    struct Event<'a> {
+        time: String,
+        end: u64,
+        what: &'a str,
+        body: Vec<&'a str>,
+    }
+    let mut events: Vec<Event> = Vec::new();
+    for line in text.lines() {
+        if let Some(e) = header(line) {
+            events.push(e);
+        } else if !line.starts_with('#') {
+            if let Some(e) = events.last_mut() {
+                e.body.push(line.trim());
+            }
+        }
+    }
+    fn header(line: &str) -> Option<Event<'_>> {
+        let rest = line.strip_prefix('#')?;
+        let (date, rest) = rest.split_once(char::is_whitespace)?;
+        let rest = rest.trim_start();
+        let (clock, rest) = rest.split_once(' ')?;
+        if date.len() != 6 || !date.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let (_, rest) = rest.split_once("end_log_pos ")?;
+        let (end, rest) = rest.split_once(char::is_whitespace)?;
+        let what = rest.split_once('\t').map_or("", |(_, w)| w.trim());
+        let mut hms = clock.split(':').map(|p| p.parse::<u32>().ok());
+        let (Some(Some(h)), Some(Some(m)), Some(Some(sec))) = (hms.next(), hms.next(), hms.next())
+        else {
+            return None;
+        };
+        let time = format!(
+            "20{}-{}-{}T{h:02}:{m:02}:{sec:02}Z",
+            &date[..2],
+            &date[2..4],
+            &date[4..6]
+        );
+        Some(Event {
+            time,
+            end: end.parse().ok()?,
+            what,
+            body: Vec::new(),
+        })
+    }
+    let mut out = Vec::new();
+    // Within a group: whether it is one DDL statement, and whether a BEGIN opened it.
+    let mut group: Option<(bool, bool)> = None;
+    for e in &events {
+        if e.what.starts_with("GTID ") {
+            group = Some((e.what.ends_with(" ddl"), false));
+            continue;
+        }
+        let Some((ddl, begun)) = group else { continue };
+        let said = |w: &str| e.body.iter().any(|l| l.eq_ignore_ascii_case(w));
+        let commit = if e.what.starts_with("Xid") {
+            true
+        } else if e.what.starts_with("Query") {
+            if said("BEGIN") {
+                group = Some((ddl, true));
+                false
+            } else {
+                said("COMMIT") || !begun
+            }
+        } else {
+            false
+        };
+        if commit {
+            out.push((e.time.clone(), e.end.to_string(), e.end));
+            group = None;
+        }
+    }
+    out
+}
 
 /// The number of chain file `file`.
 fn number(file: &str) -> Option<u64> {
@@ -78,8 +164,29 @@ impl LogFormat for Binlog {
         number(file).map(|n| format!("{n:020}"))
     }
 
-    fn commits(&self, _dir: &Path, _from: &str, _to: &str) -> Option<Vec<(String, String)>> {
-        None
+    fn commits(&self, dir: &Path, from: &str, to: &str) -> Option<Vec<(String, String)>> {
+        let reader = self.reader.as_ref()?;
+        let (first, last) = (number(from)?, number(to)?);
+        let mut out = Vec::new();
+        for n in first..=last {
+            let file = file_name(n);
+            let printed = std::process::Command::new(reader)
+                .arg("--no-defaults")
+                .arg(dir.join(&file))
+                .env_clear()
+                .env("TZ", "UTC")
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()?;
+            if !printed.status.success() {
+                return None;
+            }
+            for (time, _, end) in parse_commits(&String::from_utf8_lossy(&printed.stdout)) {
+                out.push((time, format!("{file}:{end}")));
+            }
+        }
+        Some(out)
     }
 }
 
@@ -88,8 +195,56 @@ mod tests {
     use super::*;
 
     #[test]
+    fn commits_are_read_from_what_mariadb_binlog_prints() {
+        let text = "# at 325
+#261126  3:12:04 server id 1  end_log_pos 367 CRC32 0x4f2e \tGTID 0-1-1 ddl
+# at 367
+#261126  3:12:04 server id 1  end_log_pos 452 CRC32 0x17b1 \tQuery\tthread_id=7\txid=0
+SET TIMESTAMP=1795662724/*!*/;
+create database app
+/*!*/;
+# at 605
+#261126  3:12:05 server id 1  end_log_pos 647 CRC32 0x7423 \tGTID 0-1-3 trans
+START TRANSACTION
+# at 741
+#261126  3:12:05 server id 1  end_log_pos 779 CRC32 0x7f00 \tWrite_rows: table id 18 flags: STMT_END_F
+# at 779
+#261126  3:12:06 server id 1  end_log_pos 810 CRC32 0xe0f0 \tXid = 9
+COMMIT/*!*/;
+# at 810
+#261126  3:12:07 server id 1  end_log_pos 850 CRC32 0xe0f1 \tGTID 0-1-4
+# at 850
+#261126  3:12:07 server id 1  end_log_pos 900 CRC32 0xe0f2 \tQuery\tthread_id=7
+BEGIN
+/*!*/;
+# at 900
+#261126  3:12:08 server id 1  end_log_pos 950 CRC32 0xe0f3 \tQuery\tthread_id=7
+insert into a values (1)
+/*!*/;
+# at 950
+#261126 13:12:09 server id 1  end_log_pos 990 CRC32 0xe0f4 \tQuery\tthread_id=7
+COMMIT
+/*!*/;
+# at 990
+#261126 13:12:10 server id 1  end_log_pos 1034 CRC32 0xbd20 \tRotate to binlog.000003  pos: 4
+";
+        let found: Vec<(String, u64)> = parse_commits(text)
+            .into_iter()
+            .map(|(t, _, end)| (t, end))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("2026-11-26T03:12:04Z".to_string(), 452),
+                ("2026-11-26T03:12:06Z".to_string(), 810),
+                ("2026-11-26T13:12:09Z".to_string(), 990),
+            ]
+        );
+    }
+
+    #[test]
     fn files_and_positions_order_by_number_then_offset() {
-        let b = Binlog;
+        let b = Binlog::default();
         assert_eq!(
             b.parse_position(" binlog.000003:1234 ").as_deref(),
             Some("binlog.000003:1234")

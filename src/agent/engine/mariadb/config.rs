@@ -10,8 +10,16 @@ use std::path::Path;
 
 pub(super) const FILE: &str = "dbhost.cnf";
 
-/// The settings for an instance of `size` listening on `port`, with `server_id`.
-pub(super) fn settings(host: &HostCtx, size: &Size, port: u16, server_id: u32) -> String {
+/// The settings for an instance of `size` listening on `port`, with `server_id`; the
+/// `[dbhost]` section (the server reads only its own) tells the binary log shipper how long
+/// a write may wait before its file is closed and archived.
+pub(super) fn settings(
+    host: &HostCtx,
+    size: &Size,
+    port: u16,
+    server_id: u32,
+    archive_timeout_secs: u32,
+) -> String {
     let mem = size.memory_mb.max(256);
     // InnoDB's buffer pool is most of the class's memory; its redo log a quarter of that,
     // so a checkpoint does not have to come every few seconds under write load.
@@ -37,7 +45,33 @@ pub(super) fn settings(host: &HostCtx, size: &Size, port: u16, server_id: u32) -
     c += "binlog_checksum = CRC32\n";
     c += "gtid_strict_mode = ON\n";
     c += "log_slave_updates = ON\n";
+    c += &format!(
+        "\n[dbhost]\narchive_timeout = {}\n",
+        archive_timeout_secs.max(1)
+    );
     c
+}
+
+/// The archive timeout in the settings file of `data_dir` (60 s when it says none).
+pub(super) fn archive_timeout(data_dir: &Path) -> u32 {
+    let text = std::fs::read_to_string(data_dir.join(FILE)).unwrap_or_default();
+    let mut in_dbhost = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_dbhost = line == "[dbhost]";
+        } else if let Some(v) = line.strip_prefix("archive_timeout") {
+            if in_dbhost {
+                if let Some(n) = v
+                    .trim()
+                    .strip_prefix('=')
+                    .and_then(|n| n.trim().parse().ok())
+                {
+                    return n;
+                }
+            }
+        }
+    }
+    60
 }
 
 /// Writes the settings file into `data_dir` (replacing whatever is there, never through a

@@ -7,6 +7,8 @@ mod backup;
 pub mod binlog;
 mod client;
 mod config;
+mod replay;
+pub mod ship;
 
 use super::{Engine, HostCtx, Liveness, LogShipping, SnapshotPoint};
 use crate::agent::config::HostConfig;
@@ -141,19 +143,13 @@ impl Mariadb {
             backup::adopt(host, &data, &log, meta.port)?;
         }
         let extra: &[&str] = if private { &["--skip-networking"] } else { &[] };
-        Self::launch_with(host, &data, &log, meta.port, extra)
+        Self::launch_with(host, &data, &log, meta.port, extra)?;
+        ship::ensure(host, name, meta.port)
     }
 
-    /// The server's pid when one runs for this instance: the pid file's process, only if it
-    /// is a mariadbd of the instance's own OS user (a pid file can be stale, or written by
-    /// that user to point at anything).
+    /// The server's pid when one runs for this instance.
     fn server_pid(host: &HostCtx, port: u16) -> Option<u32> {
-        let text = crate::fsutil::read_small_no_follow(&Self::pid_file(host, port), 64).ok()?;
-        let pid: u32 = text.trim().parse().ok()?;
-        let proc_dir = PathBuf::from(format!("/proc/{pid}"));
-        let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&proc_dir).ok()?);
-        let comm = std::fs::read_to_string(proc_dir.join("comm")).ok()?;
-        (owner == host.run_as.uid.as_raw() && comm.trim() == "mariadbd").then_some(pid)
+        own_process(host, &Self::pid_file(host, port), "mariadbd")
     }
 
     /// Stops the server on `port` (a clean shutdown) and waits until it has exited.
@@ -179,12 +175,55 @@ impl Mariadb {
         Ok(())
     }
 
+    /// Where a restored copy's binary log files wait for replay.
+    fn replay_dir(&self, data: &Path) -> PathBuf {
+        data.join(".dbhost-binlogs")
+    }
+
     fn check_password(password: &str) -> Result<()> {
         if password.is_empty() || !password.chars().all(|c| c.is_ascii_alphanumeric()) {
             bail!("a password must be non-empty and alphanumeric");
         }
         Ok(())
     }
+}
+
+/// The process a pid file names, only if it runs `comm` as the instance's OS user (a pid
+/// file can be stale, or written by that user to point at anything).
+fn own_process(host: &HostCtx, pid_file: &Path, comm: &str) -> Option<u32> {
+    let text = crate::fsutil::read_small_no_follow(pid_file, 64).ok()?;
+    let pid: u32 = text.trim().parse().ok()?;
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    let owner = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&proc_dir).ok()?);
+    let running = std::fs::read_to_string(proc_dir.join("comm")).ok()?;
+    (owner == host.run_as.uid.as_raw() && running.trim() == comm).then_some(pid)
+}
+
+/// `dbhost binlog-ship`: the instance's binary log shipper (see [`ship`]), run as its OS
+/// user by dbhost when the server starts.
+///
+/// # Errors
+/// The instance is unknown here, or archiving fails for good.
+pub fn ship_binlogs(root: &Path, instance: &str) -> Result<()> {
+    let layout = crate::agent::layout::Layout::new(root);
+    let cfg = HostConfig::load(root)?;
+    let meta = layout
+        .meta(instance)?
+        .with_context(|| format!("no instance {instance} on this host"))?;
+    if meta.engine != "mariadb" {
+        bail!("{instance} is not a MariaDB instance");
+    }
+    let user = meta.os_user.clone();
+    let host = HostCtx {
+        layout: &layout,
+        cfg: &cfg,
+        run_as: crate::agent::osuser::RunAs::resolve(user.as_deref().unwrap_or(&cfg.os_user))?,
+        sockets: match &user {
+            Some(u) => layout.sockets().join(u),
+            None => layout.sockets(),
+        },
+    };
+    ship::run(&host, instance, meta.port)
 }
 
 /// The last lines of the server's error log, which say why it stopped.
@@ -238,7 +277,7 @@ impl Engine for Mariadb {
         config::write(
             host,
             data_dir,
-            &config::settings(host, &spec.size, port, id),
+            &config::settings(host, &spec.size, port, id, spec.archive_timeout_secs),
         )?;
         // The admin account, made on the new server reachable only by dbhost, which then
         // stops: the instance's own start comes next.
@@ -260,8 +299,10 @@ impl Engine for Mariadb {
         stopped
     }
 
+    /// A copy still to replay starts with no network listener: nobody sees it before it
+    /// has reached its target.
     fn start(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
-        self.start_instance(host, name, meta, false)
+        self.start_instance(host, name, meta, meta.replay.is_some())
     }
 
     fn start_private(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()> {
@@ -301,7 +342,7 @@ impl Engine for Mariadb {
     }
 
     fn replay_log_dir(&self, data: &Path) -> PathBuf {
-        data.join(".dbhost-binlogs")
+        self.replay_dir(data)
     }
 
     fn prepare_restored(
@@ -311,34 +352,47 @@ impl Engine for Mariadb {
         port: u16,
         data_dir: &Path,
         _position: &str,
-        recovery: Option<&RecoverySpec>,
+        _recovery: Option<&RecoverySpec>,
     ) -> Result<()> {
-        if recovery.is_some() {
-            bail!("replay of MariaDB binary logs is not available in this version of dbhost; restore to the snapshot itself");
-        }
         // The copy must say where its binary log position is before it is worth starting.
         backup::binlog_info(data_dir)?;
         let id = config::server_id(&host.layout.root, &spec.instance);
         config::write(
             host,
             data_dir,
-            &config::settings(host, &spec.size, port, id),
+            &config::settings(host, &spec.size, port, id, spec.archive_timeout_secs),
         )?;
         let mark = data_dir.join(backup::RESTORED_MARK);
         crate::fsutil::replace_file(&mark, b"", 0o600)?;
         host.run_as.chown(&mark)
     }
 
-    fn replay(&self, _: &HostCtx, _: &str, _: &InstanceMeta, _: &RecoverySpec) -> Result<()> {
-        bail!("replay of MariaDB binary logs is not available in this version of dbhost")
+    /// Replays onto the server `start` brought up with no network listener, then starts
+    /// it for everyone.
+    fn replay(
+        &self,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
+        recovery: &RecoverySpec,
+    ) -> Result<()> {
+        replay::replay(host, &host.layout.data(name), meta.port, recovery)?;
+        Self::shut_down(host, meta.port)?;
+        let done = InstanceMeta {
+            replay: None,
+            ..meta.clone()
+        };
+        self.start_instance(host, name, &done, false)
     }
 
     fn log_shipping(&self) -> LogShipping {
         LogShipping::Pulled
     }
 
-    fn log_format(&self, _cfg: &HostConfig) -> Box<dyn LogFormat> {
-        Box::new(binlog::Binlog)
+    fn log_format(&self, cfg: &HostConfig) -> Box<dyn LogFormat> {
+        Box::new(binlog::Binlog {
+            reader: Self::bin(cfg, "mariadb-binlog").ok(),
+        })
     }
 
     fn check_admin_user(&self, user: &str) -> Result<()> {
@@ -356,8 +410,8 @@ impl Engine for Mariadb {
         Ok(())
     }
 
-    fn switch_log(&self, _host: &HostCtx, _name: &str, _meta: &InstanceMeta) -> Result<String> {
-        bail!("binary log archiving is not available in this version of dbhost")
+    fn switch_log(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<String> {
+        ship::switch(host, name, meta.port)
     }
 
     fn set_password(
