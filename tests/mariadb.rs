@@ -546,3 +546,102 @@ fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_com
     }
     assert!(env.running_servers().is_empty());
 }
+
+#[test]
+fn a_mariadb_point_in_time_clone_to_another_host_and_a_damaged_binary_log_named() {
+    let mut env = TestEnv::new();
+    env.init();
+    let h1 = env.ssh_host("logs-here", 1, "ed25519", None);
+    let h2 = env.ssh_host("copy-there", 2, "ed25519", None);
+    env.add_host(&h1).ok();
+    env.add_host(&h2).ok();
+    env.dbctl(&[
+        "create",
+        "shop",
+        "--engine",
+        "mariadb",
+        "--host",
+        "logs-here",
+        "--archive-timeout",
+        "2",
+    ])
+    .ok();
+    ask(
+        &env,
+        "shop",
+        "create database app; create table app.m (id int primary key)",
+    );
+    env.dbctl(&["snapshot", "create", "shop"]).ok();
+    let mut at = Vec::new();
+    for id in 1..=3 {
+        at.push(commit_marker(
+            &env,
+            "shop",
+            &format!("insert into app.m values ({id})"),
+        ));
+        std::thread::sleep(std::time::Duration::from_millis(2200));
+    }
+    for _ in 0..100 {
+        let w = env
+            .dbctl(&["restorable-window", "shop", "-o", "json"])
+            .ok()
+            .json();
+        if w["latest"].as_str().is_some_and(|l| l >= at[2].0.as_str()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let r = env
+        .dbctl(&[
+            "clone",
+            "shop",
+            "--as",
+            "there",
+            "--host",
+            "copy-there",
+            "--at",
+            &at[1].0,
+        ])
+        .ok();
+    assert!(r.stderr.contains("streamed"), "{}", r.stderr);
+    assert_eq!(markers(&env, "there"), "1,2");
+    let checked = ask(&env, "there", "check table app.m");
+    assert!(checked.ends_with("\tOK"), "{checked}");
+
+    // A byte changed in an archived binary log the copy needs: named, nothing made.
+    let archive = std::fs::read_dir(h1.root.join("wal"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("shop-")
+        })
+        .unwrap();
+    let (file, _) = at[1].1.split_once(':').unwrap();
+    let victim = archive.join(file);
+    crate::snapshots::make_writable(&victim);
+    let mut bytes = std::fs::read(&victim).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&victim, bytes).unwrap();
+    let r = env
+        .dbctl(&[
+            "clone",
+            "shop",
+            "--as",
+            "broken",
+            "--host",
+            "copy-there",
+            "--latest",
+        ])
+        .fails_with(1);
+    assert!(r.stderr.contains(file), "{}", r.stderr);
+    assert_eq!(env.instance_count(), 2);
+    for name in ["shop", "there"] {
+        env.dbctl(&["delete", name, "--yes", "--skip-final-snapshot"])
+            .ok();
+    }
+}
