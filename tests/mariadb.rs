@@ -402,19 +402,21 @@ fn mariadb_snapshots_under_load_clone_consistent_copies_and_damage_is_named() {
     assert!(env.running_servers().is_empty());
 }
 
-/// The server's UTC time and binary log position right after `sql` committed.
-fn commit_marker(env: &TestEnv, name: &str, sql: &str) -> (String, String) {
+/// The server's UTC time, binary log position and GTID right after `sql` committed.
+fn commit_marker(env: &TestEnv, name: &str, sql: &str) -> (String, String, String) {
     let out = ask(
         env,
         name,
         &format!(
-            "{sql}; select date_format(utc_timestamp(), '%Y-%m-%dT%H:%i:%sZ'); show master status"
+            "{sql}; select date_format(utc_timestamp(), '%Y-%m-%dT%H:%i:%sZ'); show master status; \
+             select @@gtid_binlog_pos"
         ),
     );
     let mut lines = out.lines();
     let at = lines.next().unwrap().trim().to_string();
     let status: Vec<&str> = lines.next().unwrap().split('\t').collect();
-    (at, format!("{}:{}", status[0], status[1]))
+    let gtid = lines.next().unwrap().trim().to_string();
+    (at, format!("{}:{}", status[0], status[1]), gtid)
 }
 
 /// The marker ids a copy holds, in order.
@@ -489,12 +491,19 @@ fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_com
     ])
     .ok();
     assert_eq!(markers(&env, "by-position"), "1");
+    // Marker 2's GTID: exactly 1 and 2.
+    env.dbctl(&["clone", "shop", "--as", "by-gtid", "--position", &at[1].2])
+        .ok();
+    assert_eq!(markers(&env, "by-gtid"), "1,2");
+    // A GTID the archive does not hold: refused, naming the forms.
+    env.dbctl(&["clone", "shop", "--as", "bad", "--position", "0-1-999999"])
+        .one_line_error(2, "not in the log archive");
     // The latest commit, made a moment before: all of them.
     ask(&env, "shop", "insert into app.m values (4)");
     env.dbctl(&["clone", "shop", "--as", "latest", "--latest"])
         .ok();
     assert_eq!(markers(&env, "latest"), "1,2,3,4");
-    for copy in ["by-time", "by-position", "latest"] {
+    for copy in ["by-time", "by-position", "by-gtid", "latest"] {
         let checked = ask(&env, copy, "check table app.m");
         assert!(checked.ends_with("\tOK"), "{copy}: {checked}");
     }
@@ -508,7 +517,7 @@ fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_com
         .dbctl(&["clone", "shop", "--as", "bad", "--position", &past])
         .fails_with(1);
     assert!(r.stderr.contains("Did not reach"), "{}", r.stderr);
-    assert_eq!(env.instance_count(), 4);
+    assert_eq!(env.instance_count(), 5);
 
     // The loss window: a commit, no dbctl for longer than the archive timeout, the data
     // directory destroyed; recover brings the commit back.
@@ -540,7 +549,7 @@ fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_com
     std::fs::remove_dir_all(&data).unwrap();
     env.dbctl(&["recover", "shop", "--yes"]).ok();
     assert_eq!(markers(&env, "shop"), "1,2,3,4,5");
-    for name in ["shop", "by-time", "by-position", "latest"] {
+    for name in ["shop", "by-time", "by-position", "by-gtid", "latest"] {
         env.dbctl(&["delete", name, "--yes", "--skip-final-snapshot"])
             .ok();
     }

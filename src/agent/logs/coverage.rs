@@ -39,14 +39,28 @@ fn coverage_in(
     spec: &CoverageSpec,
     format: &dyn LogFormat,
 ) -> Result<Coverage> {
+    let invalid = |message: String| {
+        anyhow::Error::new(crate::wire::WireError {
+            code: crate::wire::ErrorCode::InvalidInput,
+            message,
+            hint: Some(format.position_hint().into()),
+        })
+    };
     let target = match &spec.target {
-        Some(t) => Some(format.parse_position(t).ok_or_else(|| {
-            anyhow::Error::new(crate::wire::WireError {
-                code: crate::wire::ErrorCode::InvalidInput,
-                message: format!("`{t}` is not a log position"),
-                hint: Some(format.position_hint().into()),
-            })
-        })?),
+        Some(t) if format.is_transaction_id(t) => {
+            // A transaction is where its commit ends, as the archive holds it.
+            Some(format.find_transaction(d, t).ok_or_else(|| {
+                invalid(format!(
+                    "transaction {t} is not in the log archive of {}",
+                    spec.instance
+                ))
+            })?)
+        }
+        Some(t) => Some(
+            format
+                .parse_position(t)
+                .ok_or_else(|| invalid(format!("`{t}` is not a log position")))?,
+        ),
         None => None,
     };
     let files = list_dir(d);

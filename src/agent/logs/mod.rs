@@ -63,6 +63,17 @@ pub trait LogFormat {
     /// chain file `from` through chain file `to`, both in `dir`; None when the engine's log
     /// reader cannot run.
     fn commits(&self, dir: &Path, from: &str, to: &str) -> Option<Vec<(String, String)>>;
+
+    /// Whether `s` names a transaction (MariaDB's GTID) rather than a position.
+    fn is_transaction_id(&self, _s: &str) -> bool {
+        false
+    }
+
+    /// The position right after the commit of transaction `id`, read from the archived
+    /// files in `dir`; None when no file holds it.
+    fn find_transaction(&self, _dir: &Path, _id: &str) -> Option<String> {
+        None
+    }
 }
 
 /// What the archive knows of one stored file.

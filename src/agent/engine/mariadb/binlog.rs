@@ -18,8 +18,8 @@ pub struct Binlog {
     pub reader: Option<std::path::PathBuf>,
 }
 
-/// Commit times and positions in the text `mariadb-binlog` prints for one file (run with
-/// TZ=UTC): each event's header line is
+/// Commit times, GTIDs and end positions in the text `mariadb-binlog` prints for one file
+/// (run with TZ=UTC): each event's header line is
 /// `#YYMMDD HH:MM:SS server id N  end_log_pos P CRC32 0x..  <event>`. A transaction (a GTID
 /// group) commits with its Xid event, its `COMMIT` query, or, for DDL, its one statement;
 /// the position given is the end of that event, where replay of everything up to and
@@ -71,20 +71,23 @@ pub fn parse_commits(text: &str) -> Vec<(String, String, u64)> {
         })
     }
     let mut out = Vec::new();
-    // Within a group: whether it is one DDL statement, and whether a BEGIN opened it.
-    let mut group: Option<(bool, bool)> = None;
+    // Within a group: its GTID, whether it is one DDL statement, whether a BEGIN opened it.
+    let mut group: Option<(&str, bool, bool)> = None;
     for e in &events {
-        if e.what.starts_with("GTID ") {
-            group = Some((e.what.ends_with(" ddl"), false));
+        if let Some(rest) = e.what.strip_prefix("GTID ") {
+            let gtid = rest.split_whitespace().next().unwrap_or("");
+            group = Some((gtid, e.what.ends_with(" ddl"), false));
             continue;
         }
-        let Some((ddl, begun)) = group else { continue };
+        let Some((gtid, ddl, begun)) = group else {
+            continue;
+        };
         let said = |w: &str| e.body.iter().any(|l| l.eq_ignore_ascii_case(w));
         let commit = if e.what.starts_with("Xid") {
             true
         } else if e.what.starts_with("Query") {
             if said("BEGIN") {
-                group = Some((ddl, true));
+                group = Some((gtid, ddl, true));
                 false
             } else {
                 said("COMMIT") || !begun
@@ -93,7 +96,7 @@ pub fn parse_commits(text: &str) -> Vec<(String, String, u64)> {
             false
         };
         if commit {
-            out.push((e.time.clone(), e.end.to_string(), e.end));
+            out.push((e.time.clone(), gtid.to_string(), e.end));
             group = None;
         }
     }
@@ -119,6 +122,37 @@ fn split(position: &str) -> Option<(u64, u64)> {
     Some((number(file)?, offset.parse().ok()?))
 }
 
+impl Binlog {
+    /// The commits (time, GTID, end offset) in binary log `path`, stored plain or compressed
+    /// (fed to mariadb-binlog on its standard input then); None when it cannot be read.
+    fn read(&self, path: &Path) -> Option<Vec<(String, String, u64)>> {
+        use std::io::Write;
+        let reader = self.reader.as_ref()?;
+        let mut child = std::process::Command::new(reader)
+            .arg("--no-defaults")
+            .arg("-")
+            .env_clear()
+            .env("TZ", "UTC")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut stdin = child.stdin.take()?;
+        let packed = crate::agent::storage::packed::is_packed(path);
+        let mut content = crate::agent::storage::packed::open(path, packed).ok()?;
+        let feeding = std::thread::spawn(move || {
+            std::io::copy(&mut content, &mut stdin).and_then(|_| stdin.flush())
+        });
+        let printed = child.wait_with_output().ok()?;
+        let fed = feeding.join().ok()?.is_ok();
+        if !printed.status.success() || !fed {
+            return None;
+        }
+        Some(parse_commits(&String::from_utf8_lossy(&printed.stdout)))
+    }
+}
+
 impl LogFormat for Binlog {
     fn parse_position(&self, s: &str) -> Option<String> {
         let (n, offset) = split(s.trim())?;
@@ -126,7 +160,7 @@ impl LogFormat for Binlog {
     }
 
     fn position_hint(&self) -> &'static str {
-        "a binary log file and offset, e.g. binlog.000003:1234"
+        "a binary log file and offset, e.g. binlog.000003:1234, or a GTID, e.g. 0-1-42"
     }
 
     fn compare(&self, a: &str, b: &str) -> Ordering {
@@ -165,28 +199,39 @@ impl LogFormat for Binlog {
     }
 
     fn commits(&self, dir: &Path, from: &str, to: &str) -> Option<Vec<(String, String)>> {
-        let reader = self.reader.as_ref()?;
         let (first, last) = (number(from)?, number(to)?);
         let mut out = Vec::new();
         for n in first..=last {
             let file = file_name(n);
-            let printed = std::process::Command::new(reader)
-                .arg("--no-defaults")
-                .arg(dir.join(&file))
-                .env_clear()
-                .env("TZ", "UTC")
-                .stdin(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .output()
-                .ok()?;
-            if !printed.status.success() {
-                return None;
-            }
-            for (time, _, end) in parse_commits(&String::from_utf8_lossy(&printed.stdout)) {
+            for (time, _, end) in self.read(&dir.join(&file))? {
                 out.push((time, format!("{file}:{end}")));
             }
         }
         Some(out)
+    }
+
+    fn is_transaction_id(&self, s: &str) -> bool {
+        let parts: Vec<&str> = s.split('-').collect();
+        parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    }
+
+    /// The end of the commit of GTID `id`, read from the archived files oldest first.
+    fn find_transaction(&self, dir: &Path, id: &str) -> Option<String> {
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| self.in_chain(n))
+            .collect();
+        files.sort_by_key(|n| number(n));
+        files.into_iter().find_map(|file| {
+            let commits = self.read(&dir.join(&file))?;
+            let (_, _, end) = commits.into_iter().find(|(_, g, _)| g == id)?;
+            Some(format!("{file}:{end}"))
+        })
     }
 }
 
@@ -228,6 +273,8 @@ COMMIT
 # at 990
 #261126 13:12:10 server id 1  end_log_pos 1034 CRC32 0xbd20 \tRotate to binlog.000003  pos: 4
 ";
+        let gtids: Vec<String> = parse_commits(text).into_iter().map(|(_, g, _)| g).collect();
+        assert_eq!(gtids, ["0-1-1", "0-1-3", "0-1-4"]);
         let found: Vec<(String, u64)> = parse_commits(text)
             .into_iter()
             .map(|(t, _, end)| (t, end))
