@@ -654,3 +654,134 @@ fn a_mariadb_point_in_time_clone_to_another_host_and_a_damaged_binary_log_named(
             .ok();
     }
 }
+
+/// Whether a commit on `name` gets through within `secs` (BACKUP STAGE BLOCK_COMMIT stops it).
+fn commits_within(env: &TestEnv, name: &str, secs: u32) -> bool {
+    env.dbctl(&[
+        "connect",
+        name,
+        "--",
+        "-e",
+        &format!("set session lock_wait_timeout = {secs}; insert into app.probe values (null)"),
+    ])
+    .code
+        == Some(0)
+}
+
+#[test]
+fn mariadb_on_btrfs_suspends_commits_only_for_the_snapshot_and_never_past_the_bound() {
+    let mut env = TestEnv::new();
+    let Some(mount) = env.btrfs(4096) else { return };
+    let root = mount.join("root");
+    env.init_at(root.clone());
+    let conf = root.join("dbhost.toml");
+    let text = std::fs::read_to_string(&conf).unwrap_or_default() + "suspend_timeout_secs = 3\n";
+    std::fs::write(&conf, text).unwrap();
+    env.dbctl(&["create", "shop", "--engine", "mariadb", "--storage-gb", "1"])
+        .ok();
+    ask(
+        &env,
+        "shop",
+        "create database app; use app; \
+         create table app.orders (id int auto_increment primary key, pad varchar(200)); \
+         create table app.items (id int auto_increment primary key, pad varchar(200)); \
+         create table app.probe (id int auto_increment primary key); \
+         insert into app.orders (pad) select repeat('o', 200) from seq_1_to_20000; \
+         insert into app.items (pad) select repeat('i', 200) from seq_1_to_20000",
+    );
+    let pairs: String = (0..100_000)
+        .map(|_| {
+            "begin; insert into app.orders (pad) values ('x'); \
+             insert into app.items (pad) values ('y'); commit;\n"
+        })
+        .collect();
+    let mut writer = client_running(&env, "shop", pairs);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let snap = env
+        .dbctl(&["snapshot", "create", "shop", "-o", "json"])
+        .ok()
+        .json();
+    assert!(
+        writer.try_wait().unwrap().is_none(),
+        "the writer ended first"
+    );
+    writer.kill().unwrap();
+    writer.wait().unwrap();
+    assert_eq!(snap["backend"], "btrfs");
+    env.dbctl(&["clone", "shop", "--as", "copy", "--storage-gb", "1"])
+        .ok();
+    let counts = ask(
+        &env,
+        "copy",
+        "select concat((select count(*) from app.orders), ' ', (select count(*) from app.items))",
+    );
+    let (orders, items) = counts.split_once(' ').unwrap();
+    assert_eq!(orders, items, "a transaction was cut in half");
+    let checked = ask(&env, "copy", "check table app.orders, app.items");
+    assert_eq!(checked.matches("\tOK").count(), 2, "{checked}");
+    assert!(
+        commits_within(&env, "shop", 5),
+        "the source is left suspended"
+    );
+
+    // dbctl killed while dbhost holds the locks and hangs: the server ends the session
+    // after the bound, commits go on, and the half-made snapshot is never kept.
+    let available = |env: &TestEnv| {
+        env.snapshots("shop")
+            .iter()
+            .filter(|s| s["status"] == "available")
+            .count()
+    };
+    let before = available(&env);
+    let mut held = env
+        .command(&["snapshot", "create", "shop"])
+        .env("DBCTL_FAILPOINTS", "hold:suspend")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let waited = std::time::Instant::now();
+    while commits_within(&env, "shop", 1) {
+        assert!(
+            waited.elapsed().as_secs() < 30,
+            "the locks were never taken"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    held.kill().unwrap();
+    held.wait().unwrap();
+    // The hold lasts five times the bound: a release within twice the bound is the server's.
+    assert!(
+        commits_within(&env, "shop", 6),
+        "commits still blocked after twice the suspend bound"
+    );
+    // The orphaned dbhost wakes, finds its session gone, keeps nothing and ends.
+    let root_arg = root.display().to_string();
+    let orphan = || {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+            std::fs::read(e.path().join("cmdline")).is_ok_and(|c| {
+                let c = String::from_utf8_lossy(&c).replace('\0', " ");
+                c.contains(" rpc") && c.contains(&root_arg) && c.contains("dbhost")
+            })
+        })
+    };
+    let waited = std::time::Instant::now();
+    while orphan() && waited.elapsed().as_secs() < 60 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert!(!orphan(), "dbhost did not end");
+    assert_eq!(available(&env), before, "the inconsistent copy was kept");
+    let partials = std::fs::read_dir(root.join("snapshots"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .count();
+    assert_eq!(partials, 0, "a half-made snapshot was left");
+    // The sweeper finishes the interrupted workflow: the snapshot is taken after all.
+    env.dbctl(&["sweep"]).ok();
+    assert_eq!(available(&env), before + 1);
+    for name in ["shop", "copy"] {
+        env.dbctl(&["delete", name, "--yes", "--skip-final-snapshot"])
+            .ok();
+    }
+}

@@ -22,6 +22,9 @@ pub struct HostConfig {
     pub postgres_bin_dir: Option<PathBuf>,
     /// Storage backend: `auto` (btrfs when the root is on btrfs, else plain), `plain`, `btrfs`.
     pub storage: String,
+    /// Longest a server may stay suspended for a snapshot (MariaDB's BACKUP STAGE locks)
+    /// once dbhost stops talking to it: the server ends the session, and with it the locks.
+    pub suspend_timeout_secs: u32,
 }
 
 impl Default for HostConfig {
@@ -33,6 +36,7 @@ impl Default for HostConfig {
             bin_dirs: Default::default(),
             postgres_bin_dir: None,
             storage: "auto".into(),
+            suspend_timeout_secs: 60,
         }
     }
 }

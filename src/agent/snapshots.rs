@@ -129,7 +129,7 @@ impl Host {
         let started = now_rfc3339();
         let mut stats = None;
         progress("capturing the data directory under the backup API");
-        let point = engine
+        let taken = engine
             .online_snapshot(
                 &self.ctx(meta.os_user.as_deref())?,
                 &spec.instance,
@@ -144,8 +144,16 @@ impl Host {
                     )?);
                     Ok(())
                 },
-            )
-            .map_err(engine_failed)?;
+            );
+        // A snapshot that failed is gone at once: nothing half-made waits for a retry that
+        // may never come (its dbctl may be gone).
+        let point = match taken {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = storage.remove_tree(&partial);
+                return Err(engine_failed(e));
+            }
+        };
         let stats = stats.unwrap_or_default();
         // Links that lead out of the snapshot (planted by a database superuser, or a
         // tablespace the engine could not take in) are never kept.

@@ -157,6 +157,10 @@ impl Storage for Btrfs {
         copy_all(source, target)
     }
 
+    fn captures_atomically(&self, source: &Path) -> bool {
+        is_subvolume(source)
+    }
+
     fn clones_share_blocks(&self) -> bool {
         true
     }

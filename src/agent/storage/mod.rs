@@ -115,6 +115,12 @@ pub trait Storage {
         self.create_volume(path)
     }
 
+    /// Whether a capture of live directory `source` is one atomic copy of it (a btrfs
+    /// snapshot of its subvolume), so an engine may suspend writes just for that instant.
+    fn captures_atomically(&self, _source: &Path) -> bool {
+        false
+    }
+
     /// Whether clones are copy-on-write of the snapshot (then a full re-read of the clone to
     /// check it proves nothing the filesystem's own checksums do not).
     fn clones_share_blocks(&self) -> bool;

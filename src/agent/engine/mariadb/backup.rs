@@ -67,6 +67,65 @@ pub(super) fn online_snapshot(
     result
 }
 
+/// A snapshot where the storage takes an atomic copy of the live data directory (btrfs):
+/// commits are blocked (`BACKUP STAGE START .. BLOCK_COMMIT`) only while the copy is made,
+/// then released; InnoDB's crash recovery makes the copy consistent when it first starts.
+/// The locks belong to a session whose server ends it after `suspend_timeout_secs` without
+/// a word from dbhost (`wait_timeout`): if dbhost is gone or stuck, the server is suspended
+/// no longer than that, and a snapshot whose session ended early is refused, never kept.
+pub(super) fn atomic_snapshot(
+    host: &HostCtx,
+    name: &str,
+    meta: &InstanceMeta,
+    target: &Path,
+    capture: &mut dyn FnMut(&Path) -> Result<()>,
+) -> Result<SnapshotPoint> {
+    let bound = host.cfg.suspend_timeout_secs.max(1);
+    let mut s = client::Session::open(host, &Mariadb::socket(host, meta.port))?;
+    let suspended = (|| -> Result<(String, String)> {
+        s.ask(&format!(
+            "SET SESSION wait_timeout = {bound}, SESSION interactive_timeout = {bound}"
+        ))?;
+        for stage in ["START", "FLUSH", "BLOCK_DDL", "BLOCK_COMMIT"] {
+            s.ask(&format!("BACKUP STAGE {stage}"))?;
+        }
+        // Nothing commits now: the binary log position is the copy's.
+        let status = s.ask("SHOW MASTER STATUS")?;
+        let gtid = s.ask("SELECT @@gtid_binlog_pos")?;
+        let mut cols = status.split('\t');
+        let (Some(file), Some(offset)) = (cols.next(), cols.next()) else {
+            bail!("unexpected SHOW MASTER STATUS: {status:?}");
+        };
+        Ok((format!("{file}\t{offset}"), gtid))
+    })();
+    let (point, gtid) = match suspended {
+        Ok(p) => p,
+        Err(e) => {
+            s.close();
+            return Err(e);
+        }
+    };
+    if crate::workflow::failpoints::armed("hold", "suspend") {
+        // Test-only: hold the locks well past the bound, as a dbhost that hangs would.
+        std::thread::sleep(std::time::Duration::from_secs(u64::from(bound) * 5));
+    }
+    let captured = capture(&host.layout.data(name));
+    let ended = s.ask("BACKUP STAGE END");
+    s.close();
+    captured?;
+    ended.context(
+        "the server ended the snapshot's session before the copy was made (it waited longer than suspend_timeout_secs); the copy is not consistent and was not kept",
+    )?;
+    let info = target.join(BINLOG_INFO);
+    crate::fsutil::replace_file(&info, format!("{point}\t{gtid}\n").as_bytes(), 0o600)?;
+    host.run_as.chown(&info)?;
+    let (file, offset, _) = binlog_info(target)?;
+    Ok(SnapshotPoint {
+        position: format!("{file}:{offset}"),
+        branch: 1,
+    })
+}
+
 /// The binary log file, offset and GTID position recorded in a prepared backup (or a copy
 /// of one).
 ///

@@ -37,11 +37,88 @@ pub(super) fn run(host: &HostCtx, socket: &Path, sql: &str) -> Result<String> {
     if !out.status.success() {
         bail!(
             "the server refused: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            said(&String::from_utf8_lossy(&out.stderr))
         );
     }
     wrote.context("writing to the mariadb client")?;
     Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+}
+
+/// A client session held open (the BACKUP STAGE locks belong to the session that took them):
+/// statements go to its stdin one at a time, each followed by a marker it echoes back.
+pub(super) struct Session {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    out: std::io::BufReader<std::process::ChildStdout>,
+}
+
+const END_MARK: &str = "__dbhost_end__";
+
+impl Session {
+    pub(super) fn open(host: &HostCtx, socket: &Path) -> Result<Self> {
+        let mut cmd = host
+            .run_as
+            .command(&Mariadb::bin(host.cfg, "mariadb")?, &host.layout.root);
+        cmd.arg("--no-defaults")
+            .arg("--protocol=socket")
+            .arg(format!("--socket={}", socket.display()))
+            .arg(format!("--user={}", host.run_as.name))
+            // Each answer at once (a pipe is otherwise written when the buffer fills), and
+            // never a silent reconnect: the locks die with the session, and so must it.
+            .args(["--batch", "--skip-column-names", "--connect-timeout=10"])
+            .args(["--unbuffered", "--skip-reconnect"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().context("starting the mariadb client")?;
+        let stdin = child.stdin.take().context("mariadb stdin")?;
+        let out = std::io::BufReader::new(child.stdout.take().context("mariadb stdout")?);
+        Ok(Self { child, stdin, out })
+    }
+
+    /// Runs one statement in the session; returns what it printed.
+    pub(super) fn ask(&mut self, sql: &str) -> Result<String> {
+        use std::io::{BufRead, Read};
+        writeln!(self.stdin, "{sql};\nSELECT '{END_MARK}';")
+            .and_then(|_| self.stdin.flush())
+            .context("writing to the mariadb client")?;
+        let mut answer = String::new();
+        loop {
+            let mut line = String::new();
+            if self.out.read_line(&mut line)? == 0 {
+                let mut err = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                bail!("the session ended: {}", said(&err));
+            }
+            if line.trim_end() == END_MARK {
+                return Ok(answer.trim_end().to_string());
+            }
+            answer.push_str(&line);
+        }
+    }
+
+    /// Ends the session (whatever it holds is released with it).
+    pub(super) fn close(mut self) {
+        drop(self.stdin);
+        let _ = self.child.wait();
+    }
+}
+
+/// What the client said went wrong, on one line: its ERROR lines (it also echoes the
+/// statement between rulers), else all it said.
+fn said(stderr: &str) -> String {
+    let errors: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("ERROR"))
+        .collect();
+    if errors.is_empty() {
+        stderr.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        errors.join("; ")
+    }
 }
 
 /// The `mysql_native_password` hash of `password` (`*` and the hex of SHA1(SHA1(password))):

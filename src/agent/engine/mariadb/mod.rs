@@ -335,10 +335,15 @@ impl Engine for Mariadb {
         host: &HostCtx,
         name: &str,
         meta: &InstanceMeta,
-        _target: &Path,
+        target: &Path,
         capture: &mut dyn FnMut(&Path) -> Result<()>,
     ) -> Result<SnapshotPoint> {
-        backup::online_snapshot(host, name, meta, capture)
+        let storage = crate::agent::storage::select(&host.layout.root, &host.cfg.storage)?;
+        if storage.captures_atomically(&host.layout.data(name)) {
+            backup::atomic_snapshot(host, name, meta, target, capture)
+        } else {
+            backup::online_snapshot(host, name, meta, capture)
+        }
     }
 
     fn replay_log_dir(&self, data: &Path) -> PathBuf {
