@@ -785,3 +785,68 @@ fn mariadb_on_btrfs_suspends_commits_only_for_the_snapshot_and_never_past_the_bo
             .ok();
     }
 }
+
+#[test]
+fn a_mariadb_clone_or_recover_killed_after_any_step_is_finished_by_the_sweeper() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&[
+        "create",
+        "shop",
+        "--engine",
+        "mariadb",
+        "--archive-timeout",
+        "2",
+    ])
+    .ok();
+    ask(
+        &env,
+        "shop",
+        "create database app; create table app.m (id int primary key); \
+         insert into app.m values (1)",
+    );
+    env.dbctl(&["snapshot", "create", "shop"]).ok();
+    ask(&env, "shop", "insert into app.m values (2)");
+    for (copy, step) in [("c1", "restore"), ("c2", "start"), ("c3", "set-password")] {
+        let crashed = env.dbctl_env(
+            &["clone", "shop", "--as", copy, "--latest"],
+            &[("DBCTL_FAILPOINTS", &format!("crash-after:{step}"))],
+        );
+        assert_ne!(crashed.code, Some(0), "{step}");
+        let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+        assert_eq!(swept[0]["outcome"], "succeeded", "{step}: {swept}");
+        assert_eq!(markers(&env, copy), "1,2", "{step}");
+    }
+    let mut expected = String::from("1,2");
+    for (i, step) in [
+        "stop-old",
+        "restore",
+        "start",
+        "snapshot-recovered",
+        "take-over",
+        "drop-old-server",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let id = 10 + i;
+        ask(&env, "shop", &format!("insert into app.m values ({id})"));
+        expected += &format!(",{id}");
+        let crashed = env.dbctl_env(
+            &["recover", "shop", "--yes"],
+            &[("DBCTL_FAILPOINTS", &format!("crash-after:{step}"))],
+        );
+        assert_ne!(crashed.code, Some(0), "{step}");
+        let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+        assert_eq!(swept[0]["outcome"], "succeeded", "{step}: {swept}");
+        assert_eq!(env.status_of("shop"), "available", "{step}");
+        assert_eq!(markers(&env, "shop"), expected, "{step}: a commit was lost");
+    }
+    // One server per instance: nothing of the replaced ones is left running.
+    assert_eq!(env.running_servers().len(), 4);
+    for name in ["shop", "c1", "c2", "c3"] {
+        env.dbctl(&["delete", name, "--yes", "--skip-final-snapshot"])
+            .ok();
+    }
+    assert!(env.running_servers().is_empty());
+}

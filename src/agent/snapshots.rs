@@ -129,22 +129,21 @@ impl Host {
         let started = now_rfc3339();
         let mut stats = None;
         progress("capturing the data directory under the backup API");
-        let taken = engine
-            .online_snapshot(
-                &self.ctx(meta.os_user.as_deref())?,
-                &spec.instance,
-                &meta,
-                &target,
-                &mut |live: &Path| {
-                    stats = Some(storage.capture(
-                        live,
-                        &target,
-                        &|rel| engine.snapshot_skips(rel),
-                        prev,
-                    )?);
-                    Ok(())
-                },
-            );
+        let taken = engine.online_snapshot(
+            &self.ctx(meta.os_user.as_deref())?,
+            &spec.instance,
+            &meta,
+            &target,
+            &mut |live: &Path| {
+                stats = Some(storage.capture(
+                    live,
+                    &target,
+                    &|rel| engine.snapshot_skips(rel),
+                    prev,
+                )?);
+                Ok(())
+            },
+        );
         // A snapshot that failed is gone at once: nothing half-made waits for a retry that
         // may never come (its dbctl may be gone).
         let point = match taken {
