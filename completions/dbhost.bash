@@ -16,6 +16,9 @@ _dbhost() {
             ",$1")
                 cmd="dbhost"
                 ;;
+            dbhost,binlog-ship)
+                cmd="dbhost__subcmd__binlog__subcmd__ship"
+                ;;
             dbhost,facts)
                 cmd="dbhost__subcmd__facts"
                 ;;
@@ -30,6 +33,9 @@ _dbhost() {
                 ;;
             dbhost,version)
                 cmd="dbhost__subcmd__version"
+                ;;
+            dbhost__subcmd__help,binlog-ship)
+                cmd="dbhost__subcmd__help__subcmd__binlog__subcmd__ship"
                 ;;
             dbhost__subcmd__help,facts)
                 cmd="dbhost__subcmd__help__subcmd__facts"
@@ -53,12 +59,34 @@ _dbhost() {
 
     case "${cmd}" in
         dbhost)
-            opts="-h -V --root --help --version rpc version facts log-archive help"
+            opts="-h -V --root --help --version rpc version facts log-archive binlog-ship help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbhost__subcmd__binlog__subcmd__ship)
+            opts="-h --instance --root --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --root)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -89,8 +117,22 @@ _dbhost() {
             return 0
             ;;
         dbhost__subcmd__help)
-            opts="rpc version facts log-archive help"
+            opts="rpc version facts log-archive binlog-ship help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbhost__subcmd__help__subcmd__binlog__subcmd__ship)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -31,6 +31,7 @@ complete -c dbhost -n "__fish_dbhost_needs_command" -f -a "rpc" -d 'Serve one JS
 complete -c dbhost -n "__fish_dbhost_needs_command" -f -a "version" -d 'Print dbhost\'s version and protocol'
 complete -c dbhost -n "__fish_dbhost_needs_command" -f -a "facts" -d 'Print this host\'s facts (capacity, engines, storage) as JSON'
 complete -c dbhost -n "__fish_dbhost_needs_command" -f -a "log-archive" -d 'Store a finished log file in the instance\'s log archive (the engine\'s server calls it)'
+complete -c dbhost -n "__fish_dbhost_needs_command" -f -a "binlog-ship" -d 'Ship a MariaDB instance\'s binary logs into its log archive until its server stops (dbhost starts it with the server, as the instance\'s OS user)'
 complete -c dbhost -n "__fish_dbhost_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbhost -n "__fish_dbhost_using_subcommand rpc" -l root -d 'Root directory for instances, journal and settings [default: /var/lib/dbhost as root]' -r -F
 complete -c dbhost -n "__fish_dbhost_using_subcommand rpc" -s h -l help -d 'Print help'
@@ -41,8 +42,12 @@ complete -c dbhost -n "__fish_dbhost_using_subcommand facts" -s h -l help -d 'Pr
 complete -c dbhost -n "__fish_dbhost_using_subcommand log-archive" -l instance -d 'The instance (its name on this host)' -r
 complete -c dbhost -n "__fish_dbhost_using_subcommand log-archive" -l root -d 'Root directory for instances, journal and settings [default: /var/lib/dbhost as root]' -r -F
 complete -c dbhost -n "__fish_dbhost_using_subcommand log-archive" -s h -l help -d 'Print help'
-complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive help" -f -a "rpc" -d 'Serve one JSON request from stdin, answering in JSON lines (used by dbctl)'
-complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive help" -f -a "version" -d 'Print dbhost\'s version and protocol'
-complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive help" -f -a "facts" -d 'Print this host\'s facts (capacity, engines, storage) as JSON'
-complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive help" -f -a "log-archive" -d 'Store a finished log file in the instance\'s log archive (the engine\'s server calls it)'
-complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbhost -n "__fish_dbhost_using_subcommand binlog-ship" -l instance -d 'The instance (its name on this host)' -r
+complete -c dbhost -n "__fish_dbhost_using_subcommand binlog-ship" -l root -d 'Root directory for instances, journal and settings [default: /var/lib/dbhost as root]' -r -F
+complete -c dbhost -n "__fish_dbhost_using_subcommand binlog-ship" -s h -l help -d 'Print help'
+complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive binlog-ship help" -f -a "rpc" -d 'Serve one JSON request from stdin, answering in JSON lines (used by dbctl)'
+complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive binlog-ship help" -f -a "version" -d 'Print dbhost\'s version and protocol'
+complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive binlog-ship help" -f -a "facts" -d 'Print this host\'s facts (capacity, engines, storage) as JSON'
+complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive binlog-ship help" -f -a "log-archive" -d 'Store a finished log file in the instance\'s log archive (the engine\'s server calls it)'
+complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive binlog-ship help" -f -a "binlog-ship" -d 'Ship a MariaDB instance\'s binary logs into its log archive until its server stops (dbhost starts it with the server, as the instance\'s OS user)'
+complete -c dbhost -n "__fish_dbhost_using_subcommand help; and not __fish_seen_subcommand_from rpc version facts log-archive binlog-ship help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
