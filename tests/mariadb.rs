@@ -252,33 +252,34 @@ fn client_running(env: &TestEnv, name: &str, sql: String) -> std::process::Child
     c
 }
 
-#[test]
-fn mariadb_snapshots_under_load_clone_consistent_copies_and_damage_is_named() {
-    let mut env = TestEnv::new();
-    env.init();
-    env.dbctl(&["create", "shop", "--engine", "mariadb"]).ok();
+/// Orders and items (20,000 rows each, and a probe table) in `app` on `name`.
+fn orders_and_items(env: &TestEnv, name: &str) {
     ask(
-        &env,
-        "shop",
-        "create database app; \
+        env,
+        name,
+        "create database app; use app; \
          create table app.orders (id int auto_increment primary key, pad varchar(200)); \
          create table app.items (id int auto_increment primary key, pad varchar(200)); \
-         use app; \
+         create table app.probe (id int auto_increment primary key); \
          insert into app.orders (pad) select repeat('o', 200) from seq_1_to_20000; \
          insert into app.items (pad) select repeat('i', 200) from seq_1_to_20000",
     );
-    // Writers keep committing pairs of rows (one in each table, one transaction) while the
-    // snapshot is taken: a copy holds both rows of a pair or neither.
+}
+
+/// A snapshot of `name` taken while a writer keeps committing pairs of rows (one in each
+/// table, one transaction): a copy must hold both rows of a pair or neither. Returns the
+/// snapshot as `dbctl` shows it.
+fn snapshot_under_pairs(env: &TestEnv, name: &str) -> serde_json::Value {
     let pairs: String = (0..100_000)
         .map(|_| {
             "begin; insert into app.orders (pad) values ('x'); \
              insert into app.items (pad) values ('y'); commit;\n"
         })
         .collect();
-    let mut writer = client_running(&env, "shop", pairs);
+    let mut writer = client_running(env, name, pairs);
     std::thread::sleep(std::time::Duration::from_millis(300));
     let snap = env
-        .dbctl(&["snapshot", "create", "shop", "-o", "json"])
+        .dbctl(&["snapshot", "create", name, "-o", "json"])
         .ok()
         .json();
     // Still writing when the snapshot is done; its open transaction dies with it.
@@ -288,6 +289,30 @@ fn mariadb_snapshots_under_load_clone_consistent_copies_and_damage_is_named() {
     );
     writer.kill().unwrap();
     writer.wait().unwrap();
+    snap
+}
+
+/// Whether copy `name` holds whole pairs only, and the server's own check passes.
+fn pairs_whole_and_checked(env: &TestEnv, name: &str) -> u32 {
+    let counts = ask(
+        env,
+        name,
+        "select concat((select count(*) from app.orders), ' ', (select count(*) from app.items))",
+    );
+    let (orders, items) = counts.split_once(' ').unwrap();
+    assert_eq!(orders, items, "a transaction was cut in half");
+    let checked = ask(env, name, "check table app.orders, app.items");
+    assert_eq!(checked.matches("\tOK").count(), 2, "{checked}");
+    orders.parse().unwrap()
+}
+
+#[test]
+fn mariadb_snapshots_under_load_clone_consistent_copies_and_damage_is_named() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "shop", "--engine", "mariadb"]).ok();
+    orders_and_items(&env, "shop");
+    let snap = snapshot_under_pairs(&env, "shop");
     let position = snap["position"].as_str().unwrap();
     assert!(position.starts_with("binlog.0"), "{snap}");
     let id = snap["id"].to_string();
@@ -300,14 +325,7 @@ fn mariadb_snapshots_under_load_clone_consistent_copies_and_damage_is_named() {
 
     let source_gtid = ask(&env, "shop", "select @@gtid_binlog_pos");
     env.dbctl(&["clone", "shop", "--as", "copy"]).ok();
-    let counts = ask(
-        &env,
-        "copy",
-        "select concat((select count(*) from app.orders), ' ', (select count(*) from app.items))",
-    );
-    let (orders, items) = counts.split_once(' ').unwrap();
-    assert_eq!(orders, items, "a transaction was cut in half");
-    assert!(orders.parse::<u32>().unwrap() > 20000, "{counts}");
+    assert!(pairs_whole_and_checked(&env, "copy") > 20000);
     assert_eq!(
         ask(
             &env,
@@ -679,46 +697,12 @@ fn mariadb_on_btrfs_suspends_commits_only_for_the_snapshot_and_never_past_the_bo
     std::fs::write(&conf, text).unwrap();
     env.dbctl(&["create", "shop", "--engine", "mariadb", "--storage-gb", "1"])
         .ok();
-    ask(
-        &env,
-        "shop",
-        "create database app; use app; \
-         create table app.orders (id int auto_increment primary key, pad varchar(200)); \
-         create table app.items (id int auto_increment primary key, pad varchar(200)); \
-         create table app.probe (id int auto_increment primary key); \
-         insert into app.orders (pad) select repeat('o', 200) from seq_1_to_20000; \
-         insert into app.items (pad) select repeat('i', 200) from seq_1_to_20000",
-    );
-    let pairs: String = (0..100_000)
-        .map(|_| {
-            "begin; insert into app.orders (pad) values ('x'); \
-             insert into app.items (pad) values ('y'); commit;\n"
-        })
-        .collect();
-    let mut writer = client_running(&env, "shop", pairs);
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let snap = env
-        .dbctl(&["snapshot", "create", "shop", "-o", "json"])
-        .ok()
-        .json();
-    assert!(
-        writer.try_wait().unwrap().is_none(),
-        "the writer ended first"
-    );
-    writer.kill().unwrap();
-    writer.wait().unwrap();
+    orders_and_items(&env, "shop");
+    let snap = snapshot_under_pairs(&env, "shop");
     assert_eq!(snap["backend"], "btrfs");
     env.dbctl(&["clone", "shop", "--as", "copy", "--storage-gb", "1"])
         .ok();
-    let counts = ask(
-        &env,
-        "copy",
-        "select concat((select count(*) from app.orders), ' ', (select count(*) from app.items))",
-    );
-    let (orders, items) = counts.split_once(' ').unwrap();
-    assert_eq!(orders, items, "a transaction was cut in half");
-    let checked = ask(&env, "copy", "check table app.orders, app.items");
-    assert_eq!(checked.matches("\tOK").count(), 2, "{checked}");
+    pairs_whole_and_checked(&env, "copy");
     assert!(
         commits_within(&env, "shop", 5),
         "the source is left suspended"

@@ -15,18 +15,9 @@ use std::process::Stdio;
 /// # Errors
 /// The client cannot run, or the server refuses a statement.
 pub(super) fn run(host: &HostCtx, socket: &Path, sql: &str) -> Result<String> {
-    let mut cmd = host
-        .run_as
-        .command(&Mariadb::bin(host.cfg, "mariadb")?, &host.layout.root);
-    cmd.arg("--no-defaults")
-        .arg("--protocol=socket")
-        .arg(format!("--socket={}", socket.display()))
-        .arg(format!("--user={}", host.run_as.name))
-        .args(["--batch", "--skip-column-names", "--connect-timeout=10"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().context("starting the mariadb client")?;
+    let mut child = command(host, socket)?
+        .spawn()
+        .context("starting the mariadb client")?;
     let mut stdin = child.stdin.take().context("mariadb stdin")?;
     // A statement refused makes the client stop and exit non-zero.
     let wrote = stdin.write_all(sql.as_bytes());
@@ -44,6 +35,25 @@ pub(super) fn run(host: &HostCtx, socket: &Path, sql: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
 }
 
+/// The client as the instance's OS user on `socket`, statements on its stdin.
+fn command(host: &HostCtx, socket: &Path) -> Result<std::process::Command> {
+    let mut cmd = host
+        .run_as
+        .command(&Mariadb::bin(host.cfg, "mariadb")?, &host.layout.root);
+    cmd.arg("--no-defaults")
+        .arg("--protocol=socket")
+        .arg(format!("--socket={}", socket.display()))
+        .arg(format!("--user={}", host.run_as.name))
+        .args(["--batch", "--skip-column-names", "--connect-timeout=10"])
+        // Each answer at once (a pipe is otherwise written when the buffer fills), and never
+        // a silent reconnect: what a session holds dies with it, and so must the client.
+        .args(["--unbuffered", "--skip-reconnect"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    Ok(cmd)
+}
+
 /// A client session held open (the BACKUP STAGE locks belong to the session that took them):
 /// statements go to its stdin one at a time, each followed by a marker it echoes back.
 pub(super) struct Session {
@@ -56,21 +66,9 @@ const END_MARK: &str = "__dbhost_end__";
 
 impl Session {
     pub(super) fn open(host: &HostCtx, socket: &Path) -> Result<Self> {
-        let mut cmd = host
-            .run_as
-            .command(&Mariadb::bin(host.cfg, "mariadb")?, &host.layout.root);
-        cmd.arg("--no-defaults")
-            .arg("--protocol=socket")
-            .arg(format!("--socket={}", socket.display()))
-            .arg(format!("--user={}", host.run_as.name))
-            // Each answer at once (a pipe is otherwise written when the buffer fills), and
-            // never a silent reconnect: the locks die with the session, and so must it.
-            .args(["--batch", "--skip-column-names", "--connect-timeout=10"])
-            .args(["--unbuffered", "--skip-reconnect"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().context("starting the mariadb client")?;
+        let mut child = command(host, socket)?
+            .spawn()
+            .context("starting the mariadb client")?;
         let stdin = child.stdin.take().context("mariadb stdin")?;
         let out = std::io::BufReader::new(child.stdout.take().context("mariadb stdout")?);
         Ok(Self { child, stdin, out })
