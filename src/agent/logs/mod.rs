@@ -64,6 +64,13 @@ pub trait LogFormat {
     /// reader cannot run.
     fn commits(&self, dir: &Path, from: &str, to: &str) -> Option<Vec<(String, String)>>;
 
+    /// Whether a commit record can begin in one file and end in the next (PostgreSQL's WAL
+    /// records cross segment boundaries); then a file's commits are read with its
+    /// predecessor's.
+    fn records_span_files(&self) -> bool {
+        true
+    }
+
     /// Whether `s` names a transaction (MariaDB's GTID) rather than a position.
     fn is_transaction_id(&self, _s: &str) -> bool {
         false

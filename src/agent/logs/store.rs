@@ -59,8 +59,11 @@ pub fn archive(
         .then(|| format.prev_file(name))
         .flatten()
         .filter(|p| d.join(p).exists() && sidecar(&d, p).exists() && !is_packed(&d.join(p)));
+    // Only where a record can begin in one file and end in the next is the previous file
+    // read again (a MariaDB transaction never spans binary log files).
+    let scan_from = prev.as_deref().filter(|_| format.records_span_files());
     let scan = if chained {
-        format.commits(&d, prev.as_deref().unwrap_or(name), name)
+        format.commits(&d, scan_from.unwrap_or(name), name)
     } else {
         Some(Vec::new())
     };
@@ -70,7 +73,7 @@ pub fn archive(
             .and_then(|b| format.file_of(position, b))
             .is_some_and(|f| f == file)
     };
-    if let (Some(p), Some(found)) = (&prev, &scan) {
+    if let (Some(p), Some(found)) = (&scan_from, &scan) {
         let theirs: Vec<&(String, String)> = found.iter().filter(|(_, l)| in_file(p, l)).collect();
         if let (Ok(mut side), Some((t, l))) = (read_sidecar(&d, p), theirs.last()) {
             if side.last_commit_position.as_deref() != Some(l.as_str()) {

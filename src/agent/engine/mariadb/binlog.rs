@@ -210,6 +210,11 @@ impl LogFormat for Binlog {
         Some(out)
     }
 
+    /// The server rotates the binary log only between transactions.
+    fn records_span_files(&self) -> bool {
+        false
+    }
+
     fn is_transaction_id(&self, s: &str) -> bool {
         let parts: Vec<&str> = s.split('-').collect();
         parts.len() == 3
