@@ -372,11 +372,7 @@ fn mariadb_snapshots_under_load_clone_consistent_copies_and_damage_is_named() {
         .join(crate::snapshots::snap_uid(&env))
         .join("data");
     let victim = crate::snapshots::largest_file(&data);
-    crate::snapshots::make_writable(&victim);
-    let mut bytes = std::fs::read(&victim).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0xff;
-    std::fs::write(&victim, bytes).unwrap();
+    crate::snapshots::flip_middle_byte(&victim);
     let rel = victim
         .strip_prefix(&data)
         .unwrap()
@@ -442,35 +438,42 @@ fn markers(env: &TestEnv, name: &str) -> String {
     ask(env, name, "select group_concat(id order by id) from app.m")
 }
 
-#[test]
-fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_commits_before() {
-    let mut env = TestEnv::new();
-    env.init();
-    env.dbctl(&[
+/// Instance `shop` (archive timeout 2 s; `--host` when given), a table `app.m`, a snapshot,
+/// then three markers committed in seconds of their own (binary log times have whole
+/// seconds): each marker's time, file:offset and GTID.
+fn shop_with_markers(env: &TestEnv, host: Option<&str>) -> Vec<(String, String, String)> {
+    let mut args = vec![
         "create",
         "shop",
         "--engine",
         "mariadb",
         "--archive-timeout",
         "2",
-    ])
-    .ok();
+    ];
+    if let Some(h) = host {
+        args.extend(["--host", h]);
+    }
+    env.dbctl(&args).ok();
     ask(
-        &env,
+        env,
         "shop",
         "create database app; create table app.m (id int primary key)",
     );
     env.dbctl(&["snapshot", "create", "shop"]).ok();
-    // Markers in seconds of their own (binary log times have whole seconds).
-    let mut at = Vec::new();
-    for id in 1..=3 {
-        at.push(commit_marker(
-            &env,
-            "shop",
-            &format!("insert into app.m values ({id})"),
-        ));
-        std::thread::sleep(std::time::Duration::from_millis(2200));
-    }
+    (1..=3)
+        .map(|id| {
+            let m = commit_marker(env, "shop", &format!("insert into app.m values ({id})"));
+            std::thread::sleep(std::time::Duration::from_millis(2200));
+            m
+        })
+        .collect()
+}
+
+#[test]
+fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_commits_before() {
+    let mut env = TestEnv::new();
+    env.init();
+    let at = shop_with_markers(&env, None);
     // Archived by the host alone, within the archive timeout: no dbctl ran meanwhile.
     let archive = env.local_root().join("wal");
     let archived_with_commits = || {
@@ -582,32 +585,7 @@ fn a_mariadb_point_in_time_clone_to_another_host_and_a_damaged_binary_log_named(
     let h2 = env.ssh_host("copy-there", 2, "ed25519", None);
     env.add_host(&h1).ok();
     env.add_host(&h2).ok();
-    env.dbctl(&[
-        "create",
-        "shop",
-        "--engine",
-        "mariadb",
-        "--host",
-        "logs-here",
-        "--archive-timeout",
-        "2",
-    ])
-    .ok();
-    ask(
-        &env,
-        "shop",
-        "create database app; create table app.m (id int primary key)",
-    );
-    env.dbctl(&["snapshot", "create", "shop"]).ok();
-    let mut at = Vec::new();
-    for id in 1..=3 {
-        at.push(commit_marker(
-            &env,
-            "shop",
-            &format!("insert into app.m values ({id})"),
-        ));
-        std::thread::sleep(std::time::Duration::from_millis(2200));
-    }
+    let at = shop_with_markers(&env, Some("logs-here"));
     for _ in 0..100 {
         let w = env
             .dbctl(&["restorable-window", "shop", "-o", "json"])
@@ -649,11 +627,7 @@ fn a_mariadb_point_in_time_clone_to_another_host_and_a_damaged_binary_log_named(
         .unwrap();
     let (file, _) = at[1].1.split_once(':').unwrap();
     let victim = archive.join(file);
-    crate::snapshots::make_writable(&victim);
-    let mut bytes = std::fs::read(&victim).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0xff;
-    std::fs::write(&victim, bytes).unwrap();
+    crate::snapshots::flip_middle_byte(&victim);
     let r = env
         .dbctl(&[
             "clone",

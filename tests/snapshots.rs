@@ -177,11 +177,7 @@ fn verify_and_clone_catch_a_corrupted_snapshot() {
         .join(snap_uid(&env))
         .join("data");
     let victim = largest_file(&data.join("base"));
-    make_writable(&victim);
-    let mut bytes = std::fs::read(&victim).unwrap();
-    let mid = bytes.len() / 2;
-    bytes[mid] ^= 0xff;
-    std::fs::write(&victim, bytes).unwrap();
+    flip_middle_byte(&victim);
     let rel = victim
         .strip_prefix(&data)
         .unwrap()
@@ -239,7 +235,16 @@ pub(crate) fn largest_file(dir: &std::path::Path) -> std::path::PathBuf {
     best.1
 }
 
-pub(crate) fn make_writable(path: &std::path::Path) {
+/// Flips the bits of the byte in the middle of `path`, keeping its size.
+pub(crate) fn flip_middle_byte(path: &std::path::Path) {
+    make_writable(path);
+    let mut bytes = std::fs::read(path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(path, bytes).unwrap();
+}
+
+fn make_writable(path: &std::path::Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
 }
