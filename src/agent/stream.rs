@@ -274,7 +274,7 @@ pub fn read_tree_with_links(
                     }
                     Some(content) => {
                         // Never more than the sender said: a small frame cannot fill the disk.
-                        let mut z = zstd::stream::read::Decoder::new(&mut body)?.single_frame();
+                        let mut z = zstd::stream::read::Decoder::new(&mut body)?;
                         let got = std::io::copy(&mut (&mut z).take(content + 1), &mut f)
                             .with_context(|| format!("{}: a damaged frame", h.path))?;
                         drop(z);

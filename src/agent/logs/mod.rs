@@ -150,21 +150,32 @@ pub fn list(layout: &Layout, instance: &str) -> Result<Vec<LogFile>> {
     Ok(list_dir(&dir(layout, instance)))
 }
 
+/// Whether the archive of `instance` holds the file `name` (one sidecar read, where
+/// [`list`] reads them all).
+pub fn holds(layout: &Layout, instance: &str, name: &str) -> bool {
+    archived(&dir(layout, instance), name).is_some()
+}
+
+/// The archived file `name` in `d`. A sidecar counts only for a file that is there, and only
+/// under its own name: a file deleted by hand is a hole, and a sidecar can never name
+/// another path.
+fn archived(d: &Path, name: &str) -> Option<LogFile> {
+    valid_file_name(name).ok()?;
+    let f = read_sidecar(d, name).ok()?;
+    let present = std::fs::symlink_metadata(d.join(name)).is_ok_and(|m| m.is_file());
+    (f.name == name && present).then_some(f)
+}
+
 /// The files described by sidecars in `d`, in name order.
 fn list_dir(d: &Path) -> Vec<LogFile> {
     let Ok(entries) = std::fs::read_dir(d) else {
         return Vec::new();
     };
-    // A sidecar counts only for a file that is there, and only under its own name: a
-    // file deleted by hand is a hole, and a sidecar can never name another path.
     let mut out: Vec<LogFile> = entries
         .flatten()
         .filter_map(|e| {
             let n = e.file_name().to_string_lossy().into_owned();
-            let name = n.strip_suffix(".json")?.to_string();
-            let f = read_sidecar(d, &name).ok()?;
-            let present = std::fs::symlink_metadata(d.join(&name)).is_ok_and(|m| m.is_file());
-            (f.name == name && valid_file_name(&name).is_ok() && present).then_some(f)
+            archived(d, n.strip_suffix(".json")?)
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));

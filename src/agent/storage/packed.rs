@@ -1,13 +1,12 @@
 //! Compressed snapshot files on the plain backend. A snapshot that lives as plain files pays
 //! for every changed file in full, and a database's files change all over (an update touches
 //! most pages of a table): compressing them is what keeps a snapshot's new bytes near what
-//! changed. Each file is one zstd frame (level 1: fast enough to run beside the source, and
-//! decoded faster than the disk writes) with its content checksum, so a damaged byte cannot
-//! decode silently. The manifest records the logical size and SHA-256 of the decompressed
+//! changed. Each file is a run of zstd frames (level 1: fast enough to run beside the source,
+//! and decoded faster than the disk writes), each with its content checksum, so a damaged
+//! byte cannot decode silently. The manifest records the logical size and SHA-256 of the decompressed
 //! content and the size stored; readers decode as they read, so every check and every copy
 //! sees the data as it was.
 
-use super::checked::hash_into;
 use super::checked::{cores, in_parallel_on};
 use super::durable::Written;
 use super::plain::{create_like, open_owned, walk_tree, FileJob};
@@ -87,10 +86,18 @@ pub fn capture(
     Ok(stats)
 }
 
+/// Content bytes per zstd frame. A file is stored as a run of independent frames, each
+/// compressed in one call from one buffer: that costs a third less CPU than zstd's streaming
+/// API at the same level and size (0.73 s against 1.12 s for 919 MB of pgbench's files),
+/// and a large file's frames are compressed on several threads without a pool of zstd's.
+/// A reader decodes the run as one stream; every frame carries its own content checksum.
+const FRAME: usize = 4 << 20;
+
 /// Compresses `src` into `dst` (created; mode and owner kept), hashing the content on the
 /// way. Ok(None) when the source vanished (a live database drops files while it is copied);
 /// anything but a regular file is skipped, and with `owner` the file must be that user's.
-/// A large file is compressed on `workers` extra threads (0: on the caller's alone).
+/// A large file's frames are compressed on `workers` extra threads (0: on the caller's
+/// alone).
 ///
 /// # Errors
 /// The file belongs to someone else, or cannot be read or written.
@@ -103,19 +110,104 @@ pub fn compress_file(
     let Some((mut s, meta)) = open_owned(src, owner)? else {
         return Ok(None);
     };
-    let mut z = zstd::stream::write::Encoder::new(Written::new(create_like(dst, &meta)?), LEVEL)?;
-    z.include_checksum(true)?;
-    if meta.len() >= SPLIT_AT && workers > 0 {
-        z.multithread(workers)?;
+    let mut out = Written::new(create_like(dst, &meta)?);
+    let lanes = if meta.len() >= SPLIT_AT {
+        workers as usize + 1
+    } else {
+        1
+    };
+    let mut zs = (0..lanes)
+        .map(|_| compressor())
+        .collect::<std::io::Result<Vec<_>>>()?;
+    // Each made on its own: a cloned Vec would not keep the capacity compressing into needs.
+    let mut bufs: Vec<Vec<u8>> = (0..lanes).map(|_| Vec::with_capacity(FRAME)).collect();
+    let bound = zstd::zstd_safe::compress_bound(FRAME);
+    let mut frames: Vec<Vec<u8>> = (0..lanes).map(|_| Vec::with_capacity(bound)).collect();
+    let mut h = Sha256::new();
+    let (mut size, mut stored, mut written) = (0u64, 0u64, 0u64);
+    loop {
+        let mut filled = 0;
+        let mut end = false;
+        while filled < lanes && !end {
+            let b = &mut bufs[filled];
+            fill(&mut s, b).with_context(|| format!("reading {}", src.display()))?;
+            end = b.len() < FRAME;
+            if b.is_empty() {
+                break;
+            }
+            h.update(&b[..]);
+            size += b.len() as u64;
+            filled += 1;
+        }
+        // An empty file is one empty frame: every stored file starts with the magic.
+        if filled == 0 && written > 0 {
+            break;
+        }
+        let n = filled.max(1);
+        compress_frames(&mut zs[..n], &bufs[..n], &mut frames[..n])?;
+        for f in &frames[..n] {
+            out.write_all(f)
+                .with_context(|| format!("writing {}", dst.display()))?;
+            stored += f.len() as u64;
+            written += 1;
+        }
+        if end {
+            break;
+        }
     }
-    let (size, sha256) = hash_into(&mut s, &mut z, src, dst)?;
-    let d = z.finish()?;
-    let stored = d.file().metadata()?.len();
     Ok(Some(Packed {
         size,
-        sha256,
+        sha256: hex(&h.finalize()),
         stored,
     }))
+}
+
+fn compressor() -> std::io::Result<zstd::bulk::Compressor<'static>> {
+    let mut z = zstd::bulk::Compressor::new(LEVEL)?;
+    z.include_checksum(true)?;
+    Ok(z)
+}
+
+/// Reads into `b` (emptied first) until it holds a frame's worth or the file ends.
+fn fill(r: &mut dyn Read, b: &mut Vec<u8>) -> std::io::Result<()> {
+    b.clear();
+    let got = r.take(FRAME as u64).read_to_end(b)?;
+    debug_assert!(got <= FRAME);
+    Ok(())
+}
+
+/// Compresses each of `bufs` into the frame beside it, the first on this thread and the
+/// others on threads of their own.
+fn compress_frames(
+    zs: &mut [zstd::bulk::Compressor<'static>],
+    bufs: &[Vec<u8>],
+    frames: &mut [Vec<u8>],
+) -> Result<()> {
+    let one = |z: &mut zstd::bulk::Compressor<'static>, b: &Vec<u8>, f: &mut Vec<u8>| {
+        f.clear();
+        z.compress_to_buffer(&b[..], f).map(|_| ())
+    };
+    let (Some((z0, zrest)), Some((b0, brest)), Some((f0, frest))) = (
+        zs.split_first_mut(),
+        bufs.split_first(),
+        frames.split_first_mut(),
+    ) else {
+        return Ok(());
+    };
+    std::thread::scope(|scope| -> Result<()> {
+        let others: Vec<_> = zrest
+            .iter_mut()
+            .zip(brest)
+            .zip(frest.iter_mut())
+            .map(|((z, b), f)| scope.spawn(move || one(z, b, f)))
+            .collect();
+        one(z0, b0, f0)?;
+        for t in others {
+            t.join()
+                .map_err(|_| anyhow::anyhow!("a compressing thread panicked"))??;
+        }
+        Ok(())
+    })
 }
 
 /// The first bytes of every zstd frame. No engine's log file starts with them (PostgreSQL's
@@ -175,7 +267,7 @@ pub fn open(path: &Path, compressed: bool) -> Result<Box<dyn Read + Send>> {
         .open(path)
         .with_context(|| format!("opening {}", path.display()))?;
     Ok(if compressed {
-        Box::new(zstd::stream::read::Decoder::new(f)?.single_frame())
+        Box::new(zstd::stream::read::Decoder::new(f)?)
     } else {
         Box::new(f)
     })
@@ -222,7 +314,7 @@ pub fn read_any(src: &Path, dst: Option<&Path>) -> Result<Content> {
         return read_with(src, Box::new(f), false, dst);
     }
     let large = f.metadata()?.len() >= PIPELINE_AT;
-    let r = Box::new(zstd::stream::read::Decoder::new(f)?.single_frame());
+    let r = Box::new(zstd::stream::read::Decoder::new(f)?);
     if large {
         read_pipelined(src, r, dst)
     } else {
@@ -394,6 +486,36 @@ mod tests {
             Content::Damaged(_) => {}
             Content::Read(_, sum) => assert_ne!(sum, p.sha256),
         }
+    }
+
+    #[test]
+    fn a_file_past_the_split_is_framed_on_several_threads_and_reads_back_whole() {
+        let d = tempfile::tempdir().unwrap();
+        // Not a whole number of frames, so the last one is short.
+        let body: Vec<u8> = (0..(SPLIT_AT + 3 * FRAME as u64 + 12_345))
+            .map(|i| (i % 251) as u8 ^ (i >> 20) as u8)
+            .collect();
+        std::fs::write(d.path().join("raw"), &body).unwrap();
+        let p = compress_file(&d.path().join("raw"), &d.path().join("z"), None, 2)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (p.size, p.sha256.clone()),
+            (body.len() as u64, hex(&Sha256::digest(&body)))
+        );
+        let Content::Read(size, sum) =
+            read_content(&d.path().join("z"), true, Some(&d.path().join("back"))).unwrap()
+        else {
+            panic!("decodes")
+        };
+        assert_eq!((size, sum), (p.size, p.sha256));
+        assert!(std::fs::read(d.path().join("back")).unwrap() == body);
+        // An empty file is still a frame: it is told from a plain one by its first bytes.
+        std::fs::write(d.path().join("empty"), b"").unwrap();
+        compress_file(&d.path().join("empty"), &d.path().join("ez"), None, 0)
+            .unwrap()
+            .unwrap();
+        assert!(is_packed(&d.path().join("ez")));
     }
 
     #[test]

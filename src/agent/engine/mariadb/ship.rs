@@ -191,13 +191,12 @@ pub(super) fn switch(host: &HostCtx, instance: &str, port: u16) -> Result<String
         .with_context(|| format!("unexpected SHOW MASTER STATUS: {status:?}"))?
         .to_string();
     client::run(host, &socket, "FLUSH BINARY LOGS")?;
-    let archived = crate::agent::logs::dir(host.layout, instance).join(format!("{file}.json"));
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(120) {
-        if archived.exists() {
+        if crate::agent::logs::holds(host.layout, instance, &file) {
             return Ok(file);
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(50));
     }
     anyhow::bail!(
         "binary log {file} was not archived within 120 s; see {}",
