@@ -331,7 +331,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__clone)
-            opts="-o -h -V --as --class --host --storage-gb --port --snapshot --fresh --at --lsn --position --latest --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --as --class --host --storage-gb --port --snapshot --fresh --at --position --lsn --latest --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1517,7 +1517,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__recover)
-            opts="-y -o -h -V --at --lsn --position --host --yes --dry-run --detach --home --output --help --version"
+            opts="-y -o -h -V --at --position --lsn --host --yes --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1585,7 +1585,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__restore)
-            opts="-y -o -h -V --as --in-place --yes --at --lsn --position --latest --class --host --storage-gb --port --dry-run --detach --home --output --help --version"
+            opts="-y -o -h -V --as --in-place --yes --at --position --lsn --latest --class --host --storage-gb --port --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

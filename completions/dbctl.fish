@@ -127,7 +127,8 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l storage-gb -d 'Sto
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l port -d 'Port the clone listens on [default: a free one from the host\'s range]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l snapshot -d 'Clone from this snapshot of the source' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l at -d 'A time: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), "now" or "N minutes ago"; echoed as UTC' -r
-complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l position -l lsn -d 'A log position as the engine writes it (PostgreSQL: an LSN, e.g. 0/3000060; also spelled --lsn)' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l position -d 'A log position as the engine writes it (PostgreSQL: an LSN, e.g. 0/3000060; MariaDB: a GTID, e.g. 0-1-42, or a binary log file and offset, e.g. binlog.000003:1234)' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l lsn -d 'PostgreSQL only: an LSN, as --position takes it' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
@@ -139,7 +140,8 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -s h -l help -d 'Prin
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l as -d 'Name of the new instance' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l at -d 'A time: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), "now" or "N minutes ago"; echoed as UTC' -r
-complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l position -l lsn -d 'A log position as the engine writes it (PostgreSQL: an LSN, e.g. 0/3000060; also spelled --lsn)' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l position -d 'A log position as the engine writes it (PostgreSQL: an LSN, e.g. 0/3000060; MariaDB: a GTID, e.g. 0-1-42, or a binary log file and offset, e.g. binlog.000003:1234)' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l lsn -d 'PostgreSQL only: an LSN, as --position takes it' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l class -d 'Class of the new instance [default: the source\'s]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l host -d 'Host for the new instance [default: the source\'s, where its logs are]; another host receives the snapshot and the logs streamed through dbctl' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l storage-gb -d 'Storage to reserve, in GiB [default: the larger of the class\'s and the source\'s]' -r
@@ -155,7 +157,8 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l detach -d 'Queue
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l at -d 'Recover to this time instead of the latest (e.g. just before a bad change)' -r
-complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l position -l lsn -d 'Recover to this log position, as the engine writes it (PostgreSQL: an LSN, e.g. 0/3000060; also spelled --lsn)' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l position -d 'Recover to this log position, as the engine writes it (PostgreSQL: an LSN, e.g. 0/3000060; MariaDB: a GTID, e.g. 0-1-42, or binlog.000003:1234)' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l lsn -d 'PostgreSQL only: an LSN, as --position takes it' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l host -d 'Rebuild on this host instead (the snapshot and logs are streamed there from the host that keeps them, which must still answer)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''

@@ -516,9 +516,20 @@ fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_com
     env.dbctl(&["clone", "shop", "--as", "by-gtid", "--position", &at[1].2])
         .ok();
     assert_eq!(markers(&env, "by-gtid"), "1,2");
-    // A GTID the archive does not hold: refused, naming the forms.
-    env.dbctl(&["clone", "shop", "--as", "bad", "--position", "0-1-999999"])
+    // A GTID the archive does not hold: refused with the window, naming the forms.
+    let r = env
+        .dbctl(&["clone", "shop", "--as", "bad", "--position", "0-1-999999"])
         .one_line_error(2, "not in the log archive");
+    assert!(
+        r.stderr.contains("restorable window of `shop` is 20") && r.stderr.contains("0-1-42"),
+        "{}",
+        r.stderr
+    );
+    // PostgreSQL's spelling, even of a position MariaDB reads: refused, naming MariaDB's.
+    env.dbctl(&["clone", "shop", "--as", "bad", "--lsn", &at[0].1])
+        .one_line_error(2, "--position with a GTID");
+    env.dbctl(&["recover", "shop", "--lsn", "0/3000060"])
+        .one_line_error(2, "runs mariadb");
     // The latest commit, made a moment before: all of them.
     ask(&env, "shop", "insert into app.m values (4)");
     env.dbctl(&["clone", "shop", "--as", "latest", "--latest"])

@@ -123,6 +123,9 @@ fn restores_to_any_moment_in_the_window_and_names_a_missing_segment() {
         .one_line_error(2, "cannot read the time");
     env.dbctl(&["restore", "src", "--lsn", "12-34", "--as", "x"])
         .one_line_error(2, "not a log position");
+    // A MariaDB GTID: refused, naming PostgreSQL's form.
+    env.dbctl(&["restore", "src", "--position", "0-1-42", "--as", "x"])
+        .one_line_error(2, "e.g. 0/3000060");
     env.dbctl(&["restore", "src", "--as", "x"])
         .one_line_error(2, "no target given");
     env.dbctl(&["restore", "src", "--latest", "--as", "newest"])

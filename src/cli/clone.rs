@@ -47,6 +47,7 @@ pub struct CloneArgs {
 
 pub fn run(env: &Env, a: &CloneArgs) -> Result<()> {
     let mut ctx = env.open()?;
+    crate::control::pitr::check_lsn_spelling(&ctx, &a.source, a.target.lsn.is_some())?;
     let plan = clones::plan_clone(
         &mut ctx,
         &CloneOpts {

@@ -15,12 +15,15 @@ pub struct RecoverArgs {
     /// The instance to recover.
     pub name: String,
     /// Recover to this time instead of the latest (e.g. just before a bad change).
-    #[arg(long, value_name = "TIME", conflicts_with = "position")]
+    #[arg(long, value_name = "TIME", conflicts_with_all = ["position", "lsn"])]
     pub at: Option<String>,
     /// Recover to this log position, as the engine writes it (PostgreSQL: an LSN, e.g.
-    /// 0/3000060; also spelled --lsn).
-    #[arg(long, value_name = "POSITION", visible_alias = "lsn")]
+    /// 0/3000060; MariaDB: a GTID, e.g. 0-1-42, or binlog.000003:1234).
+    #[arg(long, value_name = "POSITION")]
     pub position: Option<String>,
+    /// PostgreSQL only: an LSN, as --position takes it.
+    #[arg(long, value_name = "LSN", conflicts_with = "position")]
+    pub lsn: Option<String>,
     /// Rebuild on this host instead (the snapshot and logs are streamed there from the host
     /// that keeps them, which must still answer).
     #[arg(long)]
@@ -34,8 +37,10 @@ pub struct RecoverArgs {
 }
 
 pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
-    let target = pitr::parse_target(a.at.as_deref(), a.position.as_deref(), false)?;
+    let position = a.position.as_deref().or(a.lsn.as_deref());
+    let target = pitr::parse_target(a.at.as_deref(), position, false)?;
     let mut ctx = env.open()?;
+    pitr::check_lsn_spelling(&ctx, &a.name, a.lsn.is_some())?;
     if !a.yes && !a.change.dry_run && recover::serving(&ctx, &a.name)? {
         // Bad input (an unknown host, a target outside the window) is said before asking.
         recover::plan_recover(&mut ctx, &a.name, target.clone(), a.host.as_deref(), true)?;

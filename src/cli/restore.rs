@@ -16,10 +16,13 @@ pub struct TargetArgs {
     /// A time: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), "now" or "N minutes ago"; echoed as UTC.
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
-    /// A log position as the engine writes it (PostgreSQL: an LSN, e.g. 0/3000060; also
-    /// spelled --lsn).
-    #[arg(long, value_name = "POSITION", visible_alias = "lsn")]
+    /// A log position as the engine writes it (PostgreSQL: an LSN, e.g. 0/3000060; MariaDB:
+    /// a GTID, e.g. 0-1-42, or a binary log file and offset, e.g. binlog.000003:1234).
+    #[arg(long, value_name = "POSITION")]
     pub position: Option<String>,
+    /// PostgreSQL only: an LSN, as --position takes it.
+    #[arg(long, value_name = "LSN", conflicts_with = "position")]
+    pub lsn: Option<String>,
     /// The latest commit (on a running source, including what was not yet archived).
     #[arg(long)]
     pub latest: bool,
@@ -29,7 +32,8 @@ impl TargetArgs {
     /// # Errors
     /// Unreadable time or position, or more than one target.
     pub fn resolve(&self) -> Result<Option<Target>> {
-        pitr::parse_target(self.at.as_deref(), self.position.as_deref(), self.latest)
+        let position = self.position.as_deref().or(self.lsn.as_deref());
+        pitr::parse_target(self.at.as_deref(), position, self.latest)
     }
 }
 
@@ -82,6 +86,7 @@ pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
         )
     })?;
     let mut ctx = env.open()?;
+    pitr::check_lsn_spelling(&ctx, &a.name, a.target.lsn.is_some())?;
     let Some(new_name) = &a.new_name else {
         return in_place(env, &mut ctx, a, target);
     };

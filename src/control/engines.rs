@@ -13,6 +13,8 @@ pub struct EngineInfo {
     /// How the client is given the credentials: never on its command line, which every
     /// local user can read.
     pub login: ClientLogin,
+    /// What a log position looks like, for hints.
+    pub position_example: &'static str,
 }
 
 /// How an engine's client takes host, port, user, password and database.
@@ -33,6 +35,7 @@ pub const ENGINES: &[EngineInfo] = &[
         client: "psql",
         client_package: "postgresql-client",
         login: ClientLogin::Env(["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"]),
+        position_example: "an LSN, e.g. 0/3000060",
     },
     EngineInfo {
         name: "mariadb",
@@ -41,6 +44,8 @@ pub const ENGINES: &[EngineInfo] = &[
         client: "mariadb",
         client_package: "mariadb-client",
         login: ClientLogin::OptionFile,
+        position_example:
+            "a GTID, e.g. 0-1-42, or a binary log file and offset, e.g. binlog.000003:1234",
     },
 ];
 

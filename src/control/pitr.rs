@@ -157,6 +157,27 @@ pub fn parse_target(
     })
 }
 
+/// `--lsn` names PostgreSQL's positions: on an instance of another engine it is refused,
+/// naming that engine's own form, rather than read as whatever that engine calls a position.
+///
+/// # Errors
+/// [`super::error::Invalid`] when `lsn_given` and `instance` does not run PostgreSQL; the
+/// instance's own lookup errors.
+pub fn check_lsn_spelling(ctx: &Ctx, instance: &str, lsn_given: bool) -> Result<()> {
+    if !lsn_given {
+        return Ok(());
+    }
+    let inst = super::instances::get(ctx, instance)?;
+    if inst.engine == "postgres" {
+        return Ok(());
+    }
+    let engine = super::engines::get(&inst.engine)?;
+    Err(invalid(
+        format!("--lsn is PostgreSQL's; `{instance}` runs {}", inst.engine),
+        format!("give --position with {}", engine.position_example),
+    ))
+}
+
 /// A snapshot, the incarnation of the instance whose log archive follows it, and how far
 /// that chain reaches.
 #[derive(Debug, Clone)]
@@ -389,7 +410,25 @@ pub fn choose(
         Target::Position(p) => Some(p.as_str()),
         _ => None,
     };
-    let (mut pairs, mut cov) = coverage(ctx, inst, position)?;
+    let (mut pairs, mut cov) = match coverage(ctx, inst, position) {
+        // A transaction the archive does not hold: say what it does hold.
+        Err(e) if position.is_some() && e.downcast_ref::<super::error::Invalid>().is_some() => {
+            let bad = e.downcast::<super::error::Invalid>().expect("checked");
+            let (pairs, cov) = coverage(ctx, inst, None)?;
+            let w = window_of(inst, &pairs, &cov);
+            return Err(invalid(
+                format!(
+                    "{}; the restorable window of `{}` is {} (up to position {})",
+                    bad.what,
+                    inst.name,
+                    w.describe(),
+                    w.latest_position.as_deref().unwrap_or("none")
+                ),
+                bad.fix,
+            ));
+        }
+        r => r?,
+    };
     // Only a target newer than everything archived needs the switch (one before the
     // window must not change the source at all).
     let past_archive = match target {

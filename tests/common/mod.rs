@@ -193,6 +193,14 @@ impl TestEnv {
             &format!("{lo}-{hi}"),
         ])
         .ok();
+        // The default class reserves 1 GiB here, not 10: whether a test's six instances fit
+        // must not depend on how much of this machine's disk happens to be free.
+        let config = self.home.join("config.toml");
+        let mut text = std::fs::read_to_string(&config).unwrap_or_default();
+        if !text.contains("[classes.small]") {
+            text += "\n[classes.small]\ncpus = 1.0\nmemory_mb = 1024\nmax_connections = 100\nstorage_gb = 1\n";
+            std::fs::write(&config, text).unwrap();
+        }
     }
 
     /// How many live instances `dbctl list` shows.
