@@ -581,6 +581,34 @@ fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_com
     std::fs::remove_dir_all(&data).unwrap();
     env.dbctl(&["recover", "shop", "--yes"]).ok();
     assert_eq!(markers(&env, "shop"), "1,2,3,4,5");
+
+    // In place, back to between markers 2 and 3: same name and port, and the binary log goes
+    // on in a branch of its own (binlog2.*) beside the one it left, so a later restore
+    // replays the new commits, never the abandoned ones of the same numbers.
+    let port = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json()["port"].clone();
+    env.dbctl(&["restore", "shop", "--in-place", "--yes", "--at", &at[1].0])
+        .ok();
+    assert_eq!(markers(&env, "shop"), "1,2");
+    assert_eq!(
+        env.dbctl(&["describe", "shop", "-o", "json"]).ok().json()["port"],
+        port
+    );
+    let six = commit_marker(&env, "shop", "insert into app.m values (6)");
+    assert!(six.1.starts_with("binlog2."), "{six:?}");
+    env.dbctl(&["clone", "shop", "--as", "after", "--latest"])
+        .ok();
+    assert_eq!(markers(&env, "after"), "1,2,6");
+    env.dbctl(&["clone", "shop", "--as", "after-gtid", "--position", &six.2])
+        .ok();
+    assert_eq!(markers(&env, "after-gtid"), "1,2,6");
+    for copy in ["shop", "after", "after-gtid"] {
+        let checked = ask(&env, copy, "check table app.m");
+        assert!(checked.ends_with("\tOK"), "{copy}: {checked}");
+    }
+    for name in ["after", "after-gtid"] {
+        env.dbctl(&["delete", name, "--yes", "--skip-final-snapshot"])
+            .ok();
+    }
     for name in ["shop", "by-time", "by-position", "by-gtid", "latest"] {
         env.dbctl(&["delete", name, "--yes", "--skip-final-snapshot"])
             .ok();

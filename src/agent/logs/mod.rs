@@ -150,10 +150,15 @@ pub fn list(layout: &Layout, instance: &str) -> Result<Vec<LogFile>> {
     Ok(list_dir(&dir(layout, instance)))
 }
 
-/// Whether the archive of `instance` holds the file `name` (one sidecar read, where
-/// [`list`] reads them all).
+/// The archive's record of file `name` of `instance`, if it holds that file (one sidecar
+/// read, where [`list`] reads them all).
+pub fn held(layout: &Layout, instance: &str, name: &str) -> Option<LogFile> {
+    archived(&dir(layout, instance), name)
+}
+
+/// Whether the archive of `instance` holds the file `name`.
 pub fn holds(layout: &Layout, instance: &str, name: &str) -> bool {
-    archived(&dir(layout, instance), name).is_some()
+    held(layout, instance, name).is_some()
 }
 
 /// The archived file `name` in `d`. A sidecar counts only for a file that is there, and only

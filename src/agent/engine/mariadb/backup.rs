@@ -58,10 +58,7 @@ pub(super) fn online_snapshot(
         run_checked(&mut prepare, "mariadb-backup --prepare")?;
         let (file, offset, _gtid) = binlog_info(&staging)?;
         capture(&staging)?;
-        Ok(SnapshotPoint {
-            position: format!("{file}:{offset}"),
-            branch: 1,
-        })
+        Ok(point(&file, offset))
     })();
     let _ = std::fs::remove_dir_all(&staging);
     result
@@ -98,7 +95,7 @@ pub(super) fn atomic_snapshot(
         };
         Ok((format!("{file}\t{offset}"), gtid))
     })();
-    let (point, gtid) = match suspended {
+    let (at, gtid) = match suspended {
         Ok(p) => p,
         Err(e) => {
             s.close();
@@ -117,13 +114,20 @@ pub(super) fn atomic_snapshot(
         "the server ended the snapshot's session before the copy was made (it waited longer than suspend_timeout_secs); the copy is not consistent and was not kept",
     )?;
     let info = target.join(BINLOG_INFO);
-    crate::fsutil::replace_file(&info, format!("{point}\t{gtid}\n").as_bytes(), 0o600)?;
+    crate::fsutil::replace_file(&info, format!("{at}\t{gtid}\n").as_bytes(), 0o600)?;
     host.run_as.chown(&info)?;
     let (file, offset, _) = binlog_info(target)?;
-    Ok(SnapshotPoint {
+    Ok(point(&file, offset))
+}
+
+/// A snapshot's point: its binary log position, on the branch its file is of.
+fn point(file: &str, offset: u64) -> SnapshotPoint {
+    SnapshotPoint {
         position: format!("{file}:{offset}"),
-        branch: 1,
-    })
+        branch: super::binlog::Binlog::default()
+            .branch_of(file)
+            .unwrap_or(1),
+    }
 }
 
 /// The binary log file, offset and GTID position recorded in a prepared backup (or a copy

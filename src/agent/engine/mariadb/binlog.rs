@@ -1,13 +1,15 @@
 //! MariaDB's binary log as the log archive sees it: chain files `binlog.NNNNNN` (numbered
 //! from 1, six digits or more), positions `binlog.NNNNNN:OFFSET` (the file and the byte
-//! where an event starts). The log never branches: a restored copy starts binary logs of
-//! its own, in an archive of its own.
+//! where an event starts). A server restored in place goes on in the same archive on a new
+//! branch, as PostgreSQL takes a new timeline: its files are `binlog2.NNNNNN`, then
+//! `binlog3...`, numbered from 1 again, so they can never be taken for the abandoned
+//! branch's files of the same number. A copy with an archive of its own starts at branch 1.
 
 use crate::agent::logs::LogFormat;
 use std::cmp::Ordering;
 use std::path::Path;
 
-/// The base name of every instance's binary log files.
+/// The base name of the binary log files of branch 1; branch N's is `binlogN`.
 pub const BASE: &str = "binlog";
 /// Where the first event of a file starts (after its four magic bytes).
 const FIRST_EVENT: u64 = 4;
@@ -103,21 +105,38 @@ pub fn parse_commits(text: &str) -> Vec<(String, String, u64)> {
     out
 }
 
-/// The number of chain file `file`.
-fn number(file: &str) -> Option<u64> {
-    let digits = file.strip_prefix(BASE)?.strip_prefix('.')?;
+/// The branch and number of chain file `file`.
+fn number(file: &str) -> Option<(u32, u64)> {
+    let (base, digits) = file.split_once('.')?;
+    let branch = match base.strip_prefix(BASE)? {
+        "" => 1,
+        // One spelling per branch: no "binlog1", no leading zeros.
+        b if !b.starts_with('0') && b.bytes().all(|c| c.is_ascii_digit()) => {
+            b.parse().ok().filter(|n| *n >= 2)?
+        }
+        _ => return None,
+    };
     (digits.len() >= 6 && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| digits.parse().ok())
+        .then(|| digits.parse().ok().map(|n| (branch, n)))
         .flatten()
 }
 
-/// The chain file numbered `n`.
-pub fn file_name(n: u64) -> String {
-    format!("{BASE}.{n:06}")
+/// The base name of branch `branch`'s files (the server's `log_bin`).
+pub fn base(branch: u32) -> String {
+    if branch <= 1 {
+        BASE.to_string()
+    } else {
+        format!("{BASE}{branch}")
+    }
 }
 
-/// A position's file number and offset.
-fn split(position: &str) -> Option<(u64, u64)> {
+/// The chain file numbered `n` on `branch`.
+pub fn file_name((branch, n): (u32, u64)) -> String {
+    format!("{}.{n:06}", base(branch))
+}
+
+/// A position's file (branch, number) and offset.
+fn split(position: &str) -> Option<((u32, u64), u64)> {
     let (file, offset) = position.rsplit_once(':')?;
     Some((number(file)?, offset.parse().ok()?))
 }
@@ -176,18 +195,18 @@ impl LogFormat for Binlog {
     }
 
     fn branch_of(&self, file: &str) -> Option<u32> {
-        number(file).map(|_| 1)
+        number(file).map(|(b, _)| b)
     }
 
     fn next_file(&self, file: &str) -> Option<String> {
-        number(file).map(|n| file_name(n + 1))
+        number(file).map(|(b, n)| file_name((b, n + 1)))
     }
 
     fn prev_file(&self, file: &str) -> Option<String> {
-        number(file)?
-            .checked_sub(1)
+        let (b, n) = number(file)?;
+        n.checked_sub(1)
             .filter(|n| *n > 0)
-            .map(file_name)
+            .map(|n| file_name((b, n)))
     }
 
     fn file_start(&self, file: &str) -> Option<String> {
@@ -195,14 +214,17 @@ impl LogFormat for Binlog {
     }
 
     fn file_order(&self, file: &str) -> Option<String> {
-        number(file).map(|n| format!("{n:020}"))
+        number(file).map(|(b, n)| format!("{b:010}{n:020}"))
     }
 
     fn commits(&self, dir: &Path, from: &str, to: &str) -> Option<Vec<(String, String)>> {
-        let (first, last) = (number(from)?, number(to)?);
+        let ((branch, first), (last_branch, last)) = (number(from)?, number(to)?);
+        if branch != last_branch {
+            return None;
+        }
         let mut out = Vec::new();
         for n in first..=last {
-            let file = file_name(n);
+            let file = file_name((branch, n));
             for (time, _, end) in self.read(&dir.join(&file))? {
                 out.push((time, format!("{file}:{end}")));
             }
@@ -223,7 +245,9 @@ impl LogFormat for Binlog {
                 .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
     }
 
-    /// The end of the commit of GTID `id`, read from the archived files oldest first.
+    /// The end of the commit of GTID `id`, read from the archived files of the newest branch
+    /// first (a branch an in-place restore abandoned may hold the same GTID for another
+    /// transaction), each branch's oldest first.
     fn find_transaction(&self, dir: &Path, id: &str) -> Option<String> {
         let mut files: Vec<String> = std::fs::read_dir(dir)
             .ok()?
@@ -231,7 +255,7 @@ impl LogFormat for Binlog {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .filter(|n| self.in_chain(n))
             .collect();
-        files.sort_by_key(|n| number(n));
+        files.sort_by_key(|n| number(n).map(|(b, n)| (std::cmp::Reverse(b), n)));
         files.into_iter().find_map(|file| {
             let commits = self.read(&dir.join(&file))?;
             let (_, _, end) = commits.into_iter().find(|(_, g, _)| g == id)?;
@@ -332,5 +356,41 @@ COMMIT
             Some("binlog.000002:4")
         );
         assert!(b.file_order("binlog.000010") > b.file_order("binlog.000009"));
+    }
+
+    #[test]
+    fn a_branch_has_names_of_its_own_and_its_chain_never_leaves_it() {
+        let b = Binlog::default();
+        assert_eq!(base(1), "binlog");
+        assert_eq!(base(2), "binlog2");
+        assert_eq!(b.branch_of("binlog.000004"), Some(1));
+        assert_eq!(b.branch_of("binlog12.000004"), Some(12));
+        for bad in [
+            "binlog1.000001",
+            "binlog02.000001",
+            "binlogx.000001",
+            "binlog2",
+        ] {
+            assert!(!b.in_chain(bad), "{bad}");
+        }
+        assert_eq!(
+            b.next_file("binlog2.000009").as_deref(),
+            Some("binlog2.000010")
+        );
+        assert_eq!(b.prev_file("binlog2.000001"), None);
+        assert_eq!(
+            b.file_of("binlog3.000002:77", 3).as_deref(),
+            Some("binlog3.000002")
+        );
+        // Every position of a later branch sorts after the earlier branch's.
+        assert_eq!(
+            b.compare("binlog.000099:99999", "binlog2.000001:4"),
+            Ordering::Less
+        );
+        assert!(b.file_order("binlog2.000001") > b.file_order("binlog.000099"));
+        assert_eq!(
+            b.parse_position("binlog2.000003:1234").as_deref(),
+            Some("binlog2.000003:1234")
+        );
     }
 }

@@ -10,15 +10,17 @@ use std::path::Path;
 
 pub(super) const FILE: &str = "dbhost.cnf";
 
-/// The settings for an instance of `size` listening on `port`, with `server_id`; the
-/// `[dbhost]` section (the server reads only its own) tells the binary log shipper how long
-/// a write may wait before its file is closed and archived.
+/// The settings for an instance of `size` listening on `port`, with `server_id`, writing
+/// the binary log of `branch` (see [`super::binlog`]); the `[dbhost]` section (the server
+/// reads only its own) tells the binary log shipper how long a write may wait before its
+/// file is closed and archived.
 pub(super) fn settings(
     host: &HostCtx,
     size: &Size,
     port: u16,
     server_id: u32,
     archive_timeout_secs: u32,
+    branch: u32,
 ) -> String {
     let mem = size.memory_mb.max(256);
     // InnoDB's buffer pool is most of the class's memory; its redo log a quarter of that,
@@ -39,7 +41,7 @@ pub(super) fn settings(
     // Every commit goes to the binary log, synced, with a checksum per event and a GTID:
     // what point-in-time recovery replays.
     c += &format!("server_id = {server_id}\n");
-    c += &format!("log_bin = {}\n", super::binlog::BASE);
+    c += &format!("log_bin = {}\n", super::binlog::base(branch));
     c += "binlog_format = ROW\n";
     c += "sync_binlog = 1\n";
     c += "binlog_checksum = CRC32\n";
@@ -54,24 +56,35 @@ pub(super) fn settings(
 
 /// The archive timeout in the settings file of `data_dir` (60 s when it says none).
 pub(super) fn archive_timeout(data_dir: &Path) -> u32 {
+    setting(data_dir, "[dbhost]", "archive_timeout")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(60)
+}
+
+/// The base name of the binary log files the server in `data_dir` writes (its `log_bin`).
+pub(super) fn log_base(data_dir: &Path) -> String {
+    setting(data_dir, "[mariadbd]", "log_bin")
+        .filter(|b| {
+            use crate::agent::logs::LogFormat;
+            super::binlog::Binlog::default().in_chain(&format!("{b}.000001"))
+        })
+        .unwrap_or_else(|| super::binlog::BASE.into())
+}
+
+/// The value of `key` in `section` of the settings file of `data_dir`.
+fn setting(data_dir: &Path, section: &str, key: &str) -> Option<String> {
     let text = std::fs::read_to_string(data_dir.join(FILE)).unwrap_or_default();
-    let mut in_dbhost = false;
+    let mut inside = false;
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
-            in_dbhost = line == "[dbhost]";
-        } else if let Some(v) = line.strip_prefix("archive_timeout") {
-            if in_dbhost {
-                if let Some(n) = v
-                    .trim()
-                    .strip_prefix('=')
-                    .and_then(|n| n.trim().parse().ok())
-                {
-                    return n;
-                }
+            inside = line == section;
+        } else if let Some((k, v)) = line.split_once('=') {
+            if inside && k.trim() == key {
+                return Some(v.trim().to_string());
             }
         }
     }
-    60
+    None
 }
 
 /// Writes the settings file into `data_dir` (replacing whatever is there, never through a

@@ -277,7 +277,7 @@ impl Engine for Mariadb {
         config::write(
             host,
             data_dir,
-            &config::settings(host, &spec.size, port, id, spec.archive_timeout_secs),
+            &config::settings(host, &spec.size, port, id, spec.archive_timeout_secs, 1),
         )?;
         // The admin account, made on the new server reachable only by dbhost, which then
         // stops: the instance's own start comes next.
@@ -362,10 +362,25 @@ impl Engine for Mariadb {
         // The copy must say where its binary log position is before it is worth starting.
         backup::binlog_info(data_dir)?;
         let id = config::server_id(&host.layout.root, &spec.instance);
+        // A server restored in place goes on in its old archive: on a branch of its own,
+        // after every branch there, so none of its files takes an archived file's name.
+        let format = binlog::Binlog::default();
+        let branch = crate::agent::logs::list(host.layout, &spec.instance)?
+            .iter()
+            .filter_map(|f| format.branch_of(&f.name))
+            .max()
+            .map_or(1, |b| b + 1);
         config::write(
             host,
             data_dir,
-            &config::settings(host, &spec.size, port, id, spec.archive_timeout_secs),
+            &config::settings(
+                host,
+                &spec.size,
+                port,
+                id,
+                spec.archive_timeout_secs,
+                branch,
+            ),
         )?;
         let mark = data_dir.join(backup::RESTORED_MARK);
         crate::fsutil::replace_file(&mark, b"", 0o600)?;

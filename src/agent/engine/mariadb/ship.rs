@@ -8,7 +8,7 @@
 //! header is clear): a half-written file is never stored as complete. The shipper ends,
 //! after a last pass, when the server does; every start of the server starts it again.
 
-use super::binlog::{Binlog, BASE};
+use super::binlog::Binlog;
 use super::{client, config, Mariadb};
 use crate::agent::engine::HostCtx;
 use crate::agent::logs::LogFormat;
@@ -27,7 +27,8 @@ fn pid_file(host: &HostCtx, port: u16) -> PathBuf {
 
 /// The binary log files the server lists, oldest first (names only).
 fn index(data: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(data.join(format!("{BASE}.index"))).unwrap_or_default();
+    let base = config::log_base(data);
+    let text = std::fs::read_to_string(data.join(format!("{base}.index"))).unwrap_or_default();
     text.lines()
         .filter_map(|l| Path::new(l.trim()).file_name())
         .map(|n| n.to_string_lossy().into_owned())
@@ -58,7 +59,17 @@ fn ship_closed(host: &HostCtx, instance: &str, data: &Path, alive: bool) -> Resu
         if last && (alive || !closed_cleanly(&path)) {
             break;
         }
-        if !archive.join(format!("{f}.json")).exists() {
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        if let Some(held) = crate::agent::logs::held(host.layout, instance, f) {
+            // Never over another file of the same name: the chain stops here, loudly.
+            anyhow::ensure!(
+                held.size == size,
+                "binary log {f} ({size} bytes) is not the archived file of that name ({} bytes); it is not archived, and the restorable window ends before it",
+                held.size
+            );
+        } else if archive.join(format!("{f}.json")).exists() {
+            anyhow::bail!("the archive's record of {f} is unreadable; not archiving over it");
+        } else {
             let format = Binlog {
                 reader: Mariadb::bin(host.cfg, "mariadb-binlog").ok(),
             };
