@@ -484,7 +484,10 @@ fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_com
             .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
             .filter(|f| f.file_name().to_string_lossy().ends_with(".json"))
             .filter_map(|f| std::fs::read_to_string(f.path()).ok())
-            .filter(|t| t.contains(&at[2].1))
+            // Indexed with its last commit's position and GTID.
+            .filter(|t| {
+                t.contains(&at[2].1) && t.contains(&format!("\"last_transaction\":\"{}\"", at[2].2))
+            })
             .count()
     };
     let waited = std::time::Instant::now();

@@ -59,10 +59,9 @@ pub trait LogFormat {
     /// branch history), which are always kept and always shipped.
     fn file_order(&self, file: &str) -> Option<String>;
 
-    /// Every commit (RFC 3339 time, the position where its record starts) from the start of
-    /// chain file `from` through chain file `to`, both in `dir`; None when the engine's log
-    /// reader cannot run.
-    fn commits(&self, dir: &Path, from: &str, to: &str) -> Option<Vec<(String, String)>>;
+    /// Every commit from the start of chain file `from` through chain file `to`, both in
+    /// `dir`; None when the engine's log reader cannot run.
+    fn commits(&self, dir: &Path, from: &str, to: &str) -> Option<Vec<Commit>>;
 
     /// Whether a commit record can begin in one file and end in the next (PostgreSQL's WAL
     /// records cross segment boundaries); then a file's commits are read with its
@@ -81,6 +80,18 @@ pub trait LogFormat {
     fn find_transaction(&self, _dir: &Path, _id: &str) -> Option<String> {
         None
     }
+}
+
+/// One commit, as an engine's log reader finds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Commit {
+    /// When it committed (RFC 3339, UTC).
+    pub time: String,
+    /// Its position: where its record starts (PostgreSQL) or ends (MariaDB), as the engine's
+    /// replay takes it to include the commit.
+    pub position: String,
+    /// The transaction's own name where the engine gives it one (MariaDB's GTID).
+    pub id: Option<String>,
 }
 
 /// What the archive knows of one stored file.
@@ -102,6 +113,12 @@ pub struct LogFile {
     /// "no commit" in it means nothing.
     #[serde(default = "yes")]
     pub scanned: bool,
+    /// The first and last transaction in the file, by the engine's own name for them
+    /// (MariaDB's GTIDs), where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_transaction: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transaction: Option<String>,
 }
 
 fn yes() -> bool {
@@ -172,7 +189,7 @@ fn archived(d: &Path, name: &str) -> Option<LogFile> {
 }
 
 /// The files described by sidecars in `d`, in name order.
-fn list_dir(d: &Path) -> Vec<LogFile> {
+pub(crate) fn list_dir(d: &Path) -> Vec<LogFile> {
     let Ok(entries) = std::fs::read_dir(d) else {
         return Vec::new();
     };
@@ -273,7 +290,7 @@ pub(crate) mod testing {
             let n = file.get(2..6)?;
             n.bytes().all(|b| b.is_ascii_digit()).then(|| n.to_string())
         }
-        fn commits(&self, _: &Path, _: &str, _: &str) -> Option<Vec<(String, String)>> {
+        fn commits(&self, _: &Path, _: &str, _: &str) -> Option<Vec<super::Commit>> {
             None
         }
     }

@@ -1,6 +1,6 @@
 //! Storing a log file durably with its checksum and commit times.
 
-use super::{dir, read_sidecar, sidecar, valid_file_name, LogFile, LogFormat};
+use super::{dir, read_sidecar, sidecar, valid_file_name, Commit, LogFile, LogFormat};
 use crate::agent::layout::Layout;
 use crate::agent::manifest::{hex, sha256_file};
 use crate::agent::storage::packed::{compress_in_place, is_packed, read_any, Content};
@@ -74,30 +74,33 @@ pub fn archive(
             .is_some_and(|f| f == file)
     };
     if let (Some(p), Some(found)) = (&scan_from, &scan) {
-        let theirs: Vec<&(String, String)> = found.iter().filter(|(_, l)| in_file(p, l)).collect();
-        if let (Ok(mut side), Some((t, l))) = (read_sidecar(&d, p), theirs.last()) {
-            if side.last_commit_position.as_deref() != Some(l.as_str()) {
-                side.first_commit = side.first_commit.or_else(|| Some(t.clone()));
-                side.last_commit = Some(t.clone());
-                side.last_commit_position = Some(l.clone());
+        let theirs: Vec<&Commit> = found.iter().filter(|c| in_file(p, &c.position)).collect();
+        if let (Ok(mut side), Some(c)) = (read_sidecar(&d, p), theirs.last()) {
+            if side.last_commit_position.as_deref() != Some(c.position.as_str()) {
+                side.first_commit = side.first_commit.or_else(|| Some(c.time.clone()));
+                side.last_commit = Some(c.time.clone());
+                side.last_commit_position = Some(c.position.clone());
+                side.last_transaction = c.id.clone().or(side.last_transaction);
                 crate::fsutil::write_atomic(&sidecar(&d, p), &serde_json::to_vec(&side)?, 0o600)?;
             }
         }
     }
-    let mine: Vec<&(String, String)> = scan
+    let mine: Vec<&Commit> = scan
         .iter()
         .flatten()
-        .filter(|(_, l)| in_file(name, l))
+        .filter(|c| in_file(name, &c.position))
         .collect();
     let file = LogFile {
         name: name.into(),
         size,
         sha256: hex(&h.finalize()),
         archived_at: super::now(),
-        first_commit: mine.first().map(|(t, _)| t.clone()),
-        last_commit: mine.last().map(|(t, _)| t.clone()),
-        last_commit_position: mine.last().map(|(_, l)| l.clone()),
+        first_commit: mine.first().map(|c| c.time.clone()),
+        last_commit: mine.last().map(|c| c.time.clone()),
+        last_commit_position: mine.last().map(|c| c.position.clone()),
         scanned: scan.is_some(),
+        first_transaction: mine.first().and_then(|c| c.id.clone()),
+        last_transaction: mine.last().and_then(|c| c.id.clone()),
     };
     crate::fsutil::write_atomic(&sidecar(&d, name), &serde_json::to_vec(&file)?, 0o600)?;
     // The file before this one has been read with it: it can be stored compressed now. The

@@ -5,7 +5,7 @@
 //! `binlog3...`, numbered from 1 again, so they can never be taken for the abandoned
 //! branch's files of the same number. A copy with an archive of its own starts at branch 1.
 
-use crate::agent::logs::LogFormat;
+use crate::agent::logs::{Commit, LogFormat};
 use std::cmp::Ordering;
 use std::path::Path;
 
@@ -135,6 +135,36 @@ pub fn file_name((branch, n): (u32, u64)) -> String {
     format!("{}.{n:06}", base(branch))
 }
 
+/// A GTID's domain and sequence number (the server id between them does not order it).
+fn gtid(s: &str) -> Option<(u32, u64)> {
+    let mut parts = s.split('-');
+    let (Some(d), Some(_), Some(n), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    Some((d.parse().ok()?, n.parse().ok()?))
+}
+
+/// Whether archived file `f` may hold GTID `wanted`: in one domain, sequence numbers only
+/// grow (gtid_strict_mode), so a file whose first and last GTIDs are both of that domain
+/// holds only the numbers between them; a file with no GTIDs indexed may hold any.
+fn may_hold(f: &crate::agent::logs::LogFile, (domain, seq): (u32, u64)) -> bool {
+    match (
+        f.first_transaction.as_deref().and_then(gtid),
+        f.last_transaction.as_deref().and_then(gtid),
+    ) {
+        (Some((d1, first)), Some((d2, last))) if d1 == domain && d2 == domain => {
+            (first..=last).contains(&seq)
+        }
+        // Another domain at either end: it may interleave with this one.
+        (Some((d1, _)), Some((d2, _))) if d1 != d2 => true,
+        (Some(_), Some(_)) => false,
+        // Indexed and empty, or not indexed: scanned when not known empty.
+        _ => !(f.scanned && f.last_commit.is_none()),
+    }
+}
+
 /// A position's file (branch, number) and offset.
 fn split(position: &str) -> Option<((u32, u64), u64)> {
     let (file, offset) = position.rsplit_once(':')?;
@@ -217,7 +247,7 @@ impl LogFormat for Binlog {
         number(file).map(|(b, n)| format!("{b:010}{n:020}"))
     }
 
-    fn commits(&self, dir: &Path, from: &str, to: &str) -> Option<Vec<(String, String)>> {
+    fn commits(&self, dir: &Path, from: &str, to: &str) -> Option<Vec<Commit>> {
         let ((branch, first), (last_branch, last)) = (number(from)?, number(to)?);
         if branch != last_branch {
             return None;
@@ -225,8 +255,12 @@ impl LogFormat for Binlog {
         let mut out = Vec::new();
         for n in first..=last {
             let file = file_name((branch, n));
-            for (time, _, end) in self.read(&dir.join(&file))? {
-                out.push((time, format!("{file}:{end}")));
+            for (time, gtid, end) in self.read(&dir.join(&file))? {
+                out.push(Commit {
+                    time,
+                    position: format!("{file}:{end}"),
+                    id: Some(gtid),
+                });
             }
         }
         Some(out)
@@ -247,13 +281,15 @@ impl LogFormat for Binlog {
 
     /// The end of the commit of GTID `id`, read from the archived files of the newest branch
     /// first (a branch an in-place restore abandoned may hold the same GTID for another
-    /// transaction), each branch's oldest first.
+    /// transaction), each branch's oldest first. Only files whose indexed first and last
+    /// GTIDs can enclose it are read (every file, where the index does not say).
     fn find_transaction(&self, dir: &Path, id: &str) -> Option<String> {
-        let mut files: Vec<String> = std::fs::read_dir(dir)
-            .ok()?
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| self.in_chain(n))
+        let wanted = gtid(id)?;
+        let mut files: Vec<String> = crate::agent::logs::list_dir(dir)
+            .into_iter()
+            .filter(|f| self.in_chain(&f.name))
+            .filter(|f| may_hold(f, wanted))
+            .map(|f| f.name)
             .collect();
         files.sort_by_key(|n| number(n).map(|(b, n)| (std::cmp::Reverse(b), n)));
         files.into_iter().find_map(|file| {
@@ -356,6 +392,30 @@ COMMIT
             Some("binlog.000002:4")
         );
         assert!(b.file_order("binlog.000010") > b.file_order("binlog.000009"));
+    }
+
+    #[test]
+    fn only_files_whose_indexed_gtids_enclose_one_are_read_for_it() {
+        let f =
+            |first: Option<&str>, last: Option<&str>, commits: bool| crate::agent::logs::LogFile {
+                first_transaction: first.map(str::to_string),
+                last_transaction: last.map(str::to_string),
+                last_commit: commits.then(|| "2026-11-26T00:00:00Z".to_string()),
+                scanned: true,
+                ..Default::default()
+            };
+        let want = gtid("0-77-15").unwrap();
+        assert_eq!(want, (0, 15));
+        assert!(gtid("0-1").is_none() && gtid("0-1-2-3").is_none() && gtid("a-1-2").is_none());
+        // The server id does not matter: sequence numbers of a domain only grow.
+        assert!(may_hold(&f(Some("0-1-10"), Some("0-9-20"), true), want));
+        assert!(!may_hold(&f(Some("0-1-16"), Some("0-1-20"), true), want));
+        assert!(!may_hold(&f(Some("0-1-1"), Some("0-1-14"), true), want));
+        assert!(!may_hold(&f(Some("1-1-1"), Some("1-1-99"), true), want));
+        assert!(may_hold(&f(Some("1-1-1"), Some("0-1-3"), true), want));
+        // Not indexed: read; known to hold no commit: not.
+        assert!(may_hold(&f(None, None, true), want));
+        assert!(!may_hold(&f(None, None, false), want));
     }
 
     #[test]

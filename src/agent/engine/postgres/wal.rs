@@ -2,7 +2,7 @@
 //! timeline, log and segment number (24 hex digits), positions written "X/Y" (LSNs), commit
 //! times read with pg_waldump.
 
-use crate::agent::logs::LogFormat;
+use crate::agent::logs::{Commit, LogFormat};
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
@@ -138,7 +138,7 @@ impl LogFormat for Wal {
 
     /// The last record may continue into a segment not archived yet: pg_waldump then stops
     /// with an error after printing what it could, which is all there is.
-    fn commits(&self, dir: &Path, from: &str, to: &str) -> Option<Vec<(String, String)>> {
+    fn commits(&self, dir: &Path, from: &str, to: &str) -> Option<Vec<Commit>> {
         let out = std::process::Command::new(self.waldump.as_ref()?)
             .arg("-p")
             .arg(dir)
@@ -148,7 +148,13 @@ impl LogFormat for Wal {
         let text = String::from_utf8_lossy(&out.stdout);
         Some(
             text.lines()
-                .filter_map(|l| Some((commit_time(l)?, record_lsn(l)?)))
+                .filter_map(|l| {
+                    Some(Commit {
+                        time: commit_time(l)?,
+                        position: record_lsn(l)?,
+                        id: None,
+                    })
+                })
                 .collect(),
         )
     }
