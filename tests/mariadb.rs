@@ -554,8 +554,41 @@ fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_com
     assert!(r.stderr.contains("Did not reach"), "{}", r.stderr);
     assert_eq!(env.instance_count(), 5);
 
+    // A dry run of a point-in-time clone says its plan and changes nothing.
+    let r = env
+        .dbctl(&[
+            "clone",
+            "shop",
+            "--as",
+            "dry",
+            "--at",
+            &at[1].0,
+            "--dry-run",
+        ])
+        .ok();
+    assert!(r.stdout.contains("restore"), "{}", r.stdout);
+    assert_eq!(env.instance_count(), 5);
+
     // The loss window: a commit, no dbctl for longer than the archive timeout, the data
-    // directory destroyed; recover brings the commit back.
+    // directory destroyed; recover brings the commit back, moves the endpoint and runs the
+    // endpoint hook, as for PostgreSQL.
+    let hook_out = env.dir.join("hook.out");
+    let hook = env.dir.join("hook.sh");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\necho \"$@|$DBCTL_ENDPOINT|$DBCTL_OLD_ADDRESS|$DBCTL_NEW_ADDRESS\" >> {}\n",
+            hook_out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config = env.home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap_or_default()
+        + &format!("\n[endpoints]\nhook = [\"{}\"]\n", hook.display());
+    std::fs::write(&config, text).unwrap();
+    let before = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json();
+    assert_eq!(before["engine"], "mariadb");
     ask(&env, "shop", "insert into app.m values (5)");
     std::thread::sleep(std::time::Duration::from_secs(4));
     let data = std::fs::read_dir(env.local_root().join("instances"))
@@ -584,6 +617,27 @@ fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_com
     std::fs::remove_dir_all(&data).unwrap();
     env.dbctl(&["recover", "shop", "--yes"]).ok();
     assert_eq!(markers(&env, "shop"), "1,2,3,4,5");
+    let after = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json();
+    assert_ne!(after["port"], before["port"]);
+    // describe says the engine and its version, the endpoint and the restorable window.
+    assert!(
+        after["engine_version"].as_str().unwrap().starts_with("10."),
+        "{after}"
+    );
+    assert_eq!(after["endpoint"], format!("127.0.0.1:{}", after["port"]));
+    assert!(after["restorable_window"]["latest"].is_string(), "{after}");
+    let (old_addr, new_addr) = (
+        format!("127.0.0.1:{}", before["port"]),
+        format!("127.0.0.1:{}", after["port"]),
+    );
+    assert_eq!(
+        std::fs::read_to_string(&hook_out).unwrap().trim(),
+        format!("shop {old_addr} {new_addr}|shop|{old_addr}|{new_addr}")
+    );
+    let kinds = env.event_kinds("shop");
+    for k in ["endpoint_moved", "endpoint_hook_ran", "recovered"] {
+        assert!(kinds.iter().any(|e| e == k), "no {k} event in {kinds:?}");
+    }
 
     // In place, back to between markers 2 and 3: same name and port, and the binary log goes
     // on in a branch of its own (binlog2.*) beside the one it left, so a later restore
