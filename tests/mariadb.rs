@@ -572,21 +572,7 @@ fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_com
     // The loss window: a commit, no dbctl for longer than the archive timeout, the data
     // directory destroyed; recover brings the commit back, moves the endpoint and runs the
     // endpoint hook, as for PostgreSQL.
-    let hook_out = env.dir.join("hook.out");
-    let hook = env.dir.join("hook.sh");
-    std::fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\necho \"$@|$DBCTL_ENDPOINT|$DBCTL_OLD_ADDRESS|$DBCTL_NEW_ADDRESS\" >> {}\n",
-            hook_out.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let config = env.home.join("config.toml");
-    let text = std::fs::read_to_string(&config).unwrap_or_default()
-        + &format!("\n[endpoints]\nhook = [\"{}\"]\n", hook.display());
-    std::fs::write(&config, text).unwrap();
+    let hook_out = env.endpoint_hook();
     let before = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json();
     assert_eq!(before["engine"], "mariadb");
     ask(&env, "shop", "insert into app.m values (5)");

@@ -260,23 +260,7 @@ fn deleting_a_snapshot_drops_only_the_logs_no_kept_snapshot_needs() {
 fn recover_rebuilds_a_destroyed_instance_and_moves_its_endpoint() {
     let mut env = TestEnv::new();
     env.init();
-    // The endpoint hook: records its arguments and environment.
-    let hook_out = env.dir.join("hook.out");
-    let hook = env.dir.join("hook.sh");
-    std::fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\necho \"$@|$DBCTL_ENDPOINT|$DBCTL_OLD_ADDRESS|$DBCTL_NEW_ADDRESS\" >> {}\n",
-            hook_out.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    std::fs::write(
-        env.home.join("config.toml"),
-        format!("[endpoints]\nhook = [\"{}\"]\n", hook.display()),
-    )
-    .unwrap();
+    let hook_out = env.endpoint_hook();
 
     env.dbctl(&["create", "src"]).ok();
     env.psql("src", "create table markers (id int primary key)");

@@ -213,6 +213,27 @@ impl TestEnv {
             .len()
     }
 
+    /// An `[endpoints] hook` in config.toml that records its arguments and environment, one
+    /// line per run, in the file returned.
+    pub fn endpoint_hook(&self) -> PathBuf {
+        let out = self.dir.join("hook.out");
+        let hook = self.dir.join("hook.sh");
+        std::fs::write(
+            &hook,
+            format!(
+                "#!/bin/sh\necho \"$@|$DBCTL_ENDPOINT|$DBCTL_OLD_ADDRESS|$DBCTL_NEW_ADDRESS\" >> {}\n",
+                out.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let config = self.home.join("config.toml");
+        let text = std::fs::read_to_string(&config).unwrap_or_default()
+            + &format!("\n[endpoints]\nhook = [\"{}\"]\n", hook.display());
+        std::fs::write(&config, text).unwrap();
+        out
+    }
+
     /// The kinds of an instance's events, oldest first.
     pub fn event_kinds(&self, instance: &str) -> Vec<String> {
         let events = self.dbctl(&["events", instance, "-o", "json"]).ok().json();
