@@ -187,11 +187,19 @@ fn every_segment_is_archived_with_its_checksum_and_a_damaged_one_is_refused() {
     assert_eq!(side["size"], 16 << 20);
     assert_eq!(side["sha256"].as_str().unwrap().len(), 64);
     // Damage the newest archived segment: recovery refuses to use it, so a restore past the
-    // damage cannot reach its target and is undone.
+    // damage cannot reach its target and is undone. The archive stores a segment compressed
+    // once the next one arrives: a compression that read it before the damage would put
+    // the good content back, so the damage is made again until it stays.
     let p = archive.join(&seg);
-    let mut bytes = std::fs::read(&p).unwrap();
-    bytes[100] ^= 0xff;
-    std::fs::write(&p, bytes).unwrap();
+    loop {
+        let before = std::fs::read(&p).unwrap();
+        crate::snapshots::flip_middle_byte(&p);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let after = std::fs::read(&p).unwrap();
+        if after != before && after.len() == before.len() {
+            break;
+        }
+    }
     let r = env
         .dbctl(&["restore", "src", "--latest", "--as", "bad"])
         .fails_with(1);
