@@ -820,6 +820,26 @@ fn mariadb_on_btrfs_suspends_commits_only_for_the_snapshot_and_never_past_the_bo
     // The sweeper finishes the interrupted workflow: the snapshot is taken after all.
     env.dbctl(&["sweep"]).ok();
     assert_eq!(available(&env), before + 1);
+
+    // In place, from a subvolume snapshot that carries the source's binary logs: the server
+    // goes on in branch 2 and none of branch 1's files stays in its data directory.
+    env.dbctl(&["restore", "shop", "--in-place", "--yes", "--latest"])
+        .ok();
+    pairs_whole_and_checked(&env, "shop");
+    let data = std::fs::read_dir(root.join("instances"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("data"))
+        .find(|p| p.to_string_lossy().contains("/shop-"))
+        .unwrap();
+    let logs: Vec<String> = std::fs::read_dir(&data)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("binlog"))
+        .collect();
+    assert!(logs.iter().any(|n| n.starts_with("binlog2.")), "{logs:?}");
+    assert!(!logs.iter().any(|n| n.starts_with("binlog.")), "{logs:?}");
     for name in ["shop", "copy"] {
         env.dbctl(&["delete", name, "--yes", "--skip-final-snapshot"])
             .ok();

@@ -370,6 +370,20 @@ impl Engine for Mariadb {
             .filter_map(|f| format.branch_of(&f.name))
             .max()
             .map_or(1, |b| b + 1);
+        // A copy of the whole data directory (a btrfs snapshot) carries the source's binary
+        // logs: files of another branch are never this server's, nor shipped; gone.
+        let ours = binlog::base(branch);
+        for e in std::fs::read_dir(data_dir)?.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            let log_file = format.branch_of(&n).is_some_and(|b| b != branch);
+            let side_file = [".index", ".state"].iter().any(|s| {
+                n.strip_suffix(s)
+                    .is_some_and(|b| b != ours && format.in_chain(&format!("{b}.000001")))
+            });
+            if (log_file || side_file) && e.file_type().is_ok_and(|t| t.is_file()) {
+                std::fs::remove_file(e.path())?;
+            }
+        }
         config::write(
             host,
             data_dir,

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// How often the shipper looks.
-const INTERVAL: Duration = Duration::from_millis(500);
+const INTERVAL: Duration = Duration::from_millis(200);
 /// Closed files kept in the data directory once archived (the rest are purged there).
 const KEEP_ARCHIVED: usize = 2;
 
