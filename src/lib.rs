@@ -13,6 +13,7 @@ pub mod cli;
 pub mod control;
 pub mod env;
 pub mod fsutil;
+pub mod repo;
 pub mod secrets;
 pub mod transport;
 pub mod wire;

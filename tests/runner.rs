@@ -8,5 +8,6 @@ mod local;
 mod mariadb;
 mod pitr;
 mod recovery;
+mod repository;
 mod snapshots;
 mod ssh;

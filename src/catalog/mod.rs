@@ -9,6 +9,7 @@ pub mod events;
 pub mod hosts;
 pub mod instances;
 pub mod log_ranges;
+pub mod repositories;
 pub mod snapshots;
 pub mod workflows;
 
@@ -28,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_new_bytes.sql"),
     include_str!("migrations/009_log_branch.sql"),
     include_str!("migrations/010_neutral_steps.sql"),
+    include_str!("migrations/011_repositories.sql"),
 ];
 
 pub struct Catalog {

@@ -16,6 +16,7 @@ pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod recover;
+pub mod repository;
 pub mod restore;
 pub mod snapshot;
 pub mod sweep;
@@ -78,6 +79,8 @@ pub enum Command {
     #[command(subcommand)]
     Endpoint(endpoint::EndpointCommand),
     #[command(subcommand)]
+    Repository(repository::RepositoryCommand),
+    #[command(subcommand)]
     Workflow(workflow::WorkflowCommand),
     Events(events::EventsArgs),
     Sweep(sweep::SweepArgs),
@@ -125,6 +128,7 @@ pub fn main() -> i32 {
         Command::Restore(a) => restore::run(&env, a),
         Command::Recover(a) => recover::run(&env, a),
         Command::Endpoint(c) => endpoint::run(&env, c),
+        Command::Repository(c) => repository::run(&env, c),
         Command::RestorableWindow(a) => window::run(&env, a),
         Command::Snapshot(c) => snapshot::run(&env, c),
         Command::Delete(a) => delete::run(&env, a),

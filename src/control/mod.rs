@@ -14,6 +14,7 @@ pub mod pitr;
 pub mod placement;
 pub mod planning;
 pub mod recover;
+pub mod repositories;
 pub mod restores;
 pub mod runs;
 pub mod snapshots;

@@ -1,0 +1,59 @@
+//! The `repositories` table: the off-host tier's repositories, by name.
+
+use anyhow::Result;
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RepositoryRow {
+    pub id: i64,
+    pub name: String,
+    /// Where it is: `file:///PATH`.
+    pub url: String,
+    /// The repository's own id (its config file's), which a second home checks on import.
+    pub repo_id: String,
+    pub created_at: String,
+}
+
+fn from_row(r: &Row) -> rusqlite::Result<RepositoryRow> {
+    Ok(RepositoryRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        url: r.get(2)?,
+        repo_id: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+/// # Errors
+/// The name is taken or the insert fails.
+pub fn insert(conn: &Connection, name: &str, url: &str, repo_id: &str, at: &str) -> Result<i64> {
+    conn.execute(
+        "INSERT INTO repositories (name, url, repo_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![name, url, repo_id, at],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// # Errors
+/// The query fails.
+pub fn get(conn: &Connection, name: &str) -> Result<Option<RepositoryRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, name, url, repo_id, created_at FROM repositories WHERE name = ?1",
+            params![name],
+            from_row,
+        )
+        .optional()?)
+}
+
+/// # Errors
+/// The query fails.
+pub fn list(conn: &Connection) -> Result<Vec<RepositoryRow>> {
+    let mut st =
+        conn.prepare("SELECT id, name, url, repo_id, created_at FROM repositories ORDER BY name")?;
+    let rows = st
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

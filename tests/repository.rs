@@ -1,0 +1,109 @@
+//! The off-host tier's repositories: made with a key of their own, opened elsewhere only
+//! with that key.
+
+use crate::common::TestEnv;
+use std::os::unix::fs::PermissionsExt;
+
+#[test]
+fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home_with_it() {
+    let mut env = TestEnv::new();
+    env.init();
+    let dir = env.dir.join("offsite");
+    let url = format!("file://{}", dir.display());
+    let r = env
+        .dbctl(&["repository", "add", "offsite", "--url", &url, "-o", "json"])
+        .ok();
+    let made = r.json();
+    assert_eq!(made["format_version"], 2);
+    assert!(dir.join("config").is_file());
+    // The key is kept 0600 and never printed.
+    let key_file = std::path::PathBuf::from(made["key_file"].as_str().unwrap());
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    let secret: serde_json::Value = serde_json::from_str(&key).unwrap();
+    let secret = secret["encrypt"].as_str().unwrap().to_string();
+    let shown = env.dbctl(&["repository", "show", "offsite"]).ok();
+    let listed = env.dbctl(&["repository", "list", "-o", "json"]).ok();
+    for out in [&r.stdout, &r.stderr, &shown.stdout, &listed.stdout] {
+        assert!(!out.contains(&secret), "the key was printed: {out}");
+    }
+    assert_eq!(listed.json().as_array().unwrap().len(), 1);
+
+    // Bad input: one line each, nothing changed.
+    let other = env.dir.join("other");
+    for (args, needle) in [
+        (vec!["--url", "/srv/x"], "not a repository URL"),
+        (vec!["--url", "file://srv/x"], "absolute"),
+        (vec!["--url", "s3://bucket/prefix"], "not supported"),
+        (vec!["--url", &url], "is not empty"),
+    ] {
+        let mut a = vec!["repository", "add", "second"];
+        a.extend(args);
+        env.dbctl(&a).one_line_error(2, needle);
+    }
+    let other_url = format!("file://{}", other.display());
+    env.dbctl(&["repository", "add", "offsite", "--url", &other_url])
+        .one_line_error(2, "already exists");
+    env.dbctl(&["repository", "show", "nope"])
+        .one_line_error(2, "no repository named");
+    assert!(!other.exists());
+    assert_eq!(
+        env.dbctl(&["repository", "list", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Another home: a key that is not this repository's is refused; its own key opens it.
+    env.dbctl(&["repository", "add", "other", "--url", &other_url])
+        .ok();
+    let other_key = env
+        .dbctl(&["repository", "show", "other", "-o", "json"])
+        .ok()
+        .json()["key_file"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut second = TestEnv::new();
+    second.init();
+    second
+        .dbctl(&[
+            "repository",
+            "add",
+            "offsite",
+            "--url",
+            &url,
+            "--key-file",
+            &other_key,
+        ])
+        .one_line_error(2, "does not open");
+    let opened = second
+        .dbctl(&[
+            "repository",
+            "add",
+            "offsite",
+            "--url",
+            &url,
+            "--key-file",
+            key_file.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(opened["repo_id"], made["repo_id"]);
+    assert_eq!(opened["format_version"], 2);
+
+    // A repository gone from where it was: show says so in one line.
+    let moved = env.dir.join("moved");
+    std::fs::rename(&dir, &moved).unwrap();
+    let r = env.dbctl(&["repository", "show", "offsite"]).fails_with(1);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("does not open"), "{}", r.stderr);
+    std::fs::rename(&moved, &dir).unwrap();
+    env.dbctl(&["repository", "show", "offsite"]).ok();
+}
