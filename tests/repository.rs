@@ -70,31 +70,21 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
         .to_string();
     let mut second = TestEnv::new();
     second.init();
-    second
-        .dbctl(&[
+    let import = |key: &str| {
+        second.dbctl(&[
             "repository",
             "add",
             "offsite",
             "--url",
             &url,
             "--key-file",
-            &other_key,
-        ])
-        .one_line_error(2, "does not open");
-    let opened = second
-        .dbctl(&[
-            "repository",
-            "add",
-            "offsite",
-            "--url",
-            &url,
-            "--key-file",
-            key_file.to_str().unwrap(),
+            key,
             "-o",
             "json",
         ])
-        .ok()
-        .json();
+    };
+    import(&other_key).one_line_error(2, "does not open");
+    let opened = import(key_file.to_str().unwrap()).ok().json();
     assert_eq!(opened["repo_id"], made["repo_id"]);
     assert_eq!(opened["format_version"], 2);
 
