@@ -35,7 +35,7 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
     for (args, needle) in [
         (vec!["--url", "/srv/x"], "not a repository URL"),
         (vec!["--url", "file://srv/x"], "absolute"),
-        (vec!["--url", "s3://bucket/prefix"], "not supported"),
+        (vec!["--url", "s3://bucket/prefix"], "needs --endpoint"),
         (vec!["--url", &url], "is not empty"),
     ] {
         let mut a = vec!["repository", "add", "second"];
@@ -96,4 +96,149 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
     assert!(r.stderr.contains("does not open"), "{}", r.stderr);
     std::fs::rename(&moved, &dir).unwrap();
     env.dbctl(&["repository", "show", "offsite"]).ok();
+}
+
+#[test]
+fn an_s3_repository_in_garage_is_made_and_refused_in_one_line_without_the_right_access() {
+    let mut env = TestEnv::new();
+    env.init();
+    let g = crate::common::garage::Garage::start(&env);
+    let url = format!("s3://{}/dbctl/prod", g.bucket);
+    let add = |extra: &[&str], envs: &[(&str, &str)]| {
+        let mut a = vec![
+            "repository",
+            "add",
+            "offsite",
+            "--url",
+            &url,
+            "--endpoint",
+            &g.endpoint,
+            "--region",
+            &g.region,
+            "-o",
+            "json",
+        ];
+        a.extend(extra);
+        env.dbctl_env(&a, envs)
+    };
+    // No credentials, a wrong secret, a bucket that is not there: one line each.
+    add(&[], &[]).one_line_error(2, "no S3 credentials");
+    add(
+        &[],
+        &[
+            ("AWS_ACCESS_KEY_ID", &g.key_id),
+            ("AWS_SECRET_ACCESS_KEY", "not-the-secret"),
+        ],
+    )
+    .one_line_error(2, "cannot be reached");
+    let missing = "s3://no-such-bucket/x";
+    env.dbctl_env(
+        &[
+            "repository",
+            "add",
+            "offsite",
+            "--url",
+            missing,
+            "--endpoint",
+            &g.endpoint,
+            "--region",
+            &g.region,
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", &g.key_id),
+            ("AWS_SECRET_ACCESS_KEY", &g.secret),
+        ],
+    )
+    .one_line_error(2, "cannot be reached");
+    assert_eq!(
+        env.dbctl(&["repository", "list", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    // From a credentials file: made in the bucket, the secret kept 0600 and never printed.
+    let creds = env.dir.join("aws-credentials");
+    std::fs::write(
+        &creds,
+        format!(
+            "[other]\naws_access_key_id = nope\n[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            g.key_id, g.secret
+        ),
+    )
+    .unwrap();
+    let r = add(&["--credentials-file", creds.to_str().unwrap()], &[]).ok();
+    let made = r.json();
+    assert_eq!(made["format_version"], 2);
+    assert_eq!(made["endpoint"], g.endpoint.as_str());
+    let shown = env.dbctl(&["repository", "show", "offsite"]).ok();
+    for out in [&r.stdout, &r.stderr, &shown.stdout, &shown.stderr] {
+        assert!(!out.contains(&g.secret), "the S3 secret was printed: {out}");
+    }
+    let kept = env.home.join("secrets").join("repository-offsite.s3");
+    assert_eq!(
+        std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(std::fs::read_to_string(&kept).unwrap().contains(&g.secret));
+    // The repository's objects are in the bucket, under the prefix.
+    let listed = g.cli(&["bucket", "info", &g.bucket]).unwrap_or_default();
+    let objects: u64 = listed
+        .lines()
+        .find_map(|l| l.strip_prefix("Objects:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(objects >= 1, "{listed}");
+
+    // Made once: a second add to the same place is refused, it is not empty.
+    let r = env.dbctl_env(
+        &[
+            "repository",
+            "add",
+            "again",
+            "--url",
+            &url,
+            "--endpoint",
+            &g.endpoint,
+            "--region",
+            &g.region,
+        ],
+        &[
+            ("AWS_ACCESS_KEY_ID", &g.key_id),
+            ("AWS_SECRET_ACCESS_KEY", &g.secret),
+        ],
+    );
+    r.one_line_error(2, "is not empty");
+
+    // Another home opens it with a copy of the key and keys of its own to the bucket.
+    let mut second = TestEnv::new();
+    second.init();
+    let opened = second
+        .dbctl_env(
+            &[
+                "repository",
+                "add",
+                "offsite",
+                "--url",
+                &url,
+                "--endpoint",
+                &g.endpoint,
+                "--region",
+                &g.region,
+                "--key-file",
+                made["key_file"].as_str().unwrap(),
+                "-o",
+                "json",
+            ],
+            &[
+                ("AWS_ACCESS_KEY_ID", &g.key_id),
+                ("AWS_SECRET_ACCESS_KEY", &g.secret),
+            ],
+        )
+        .ok()
+        .json();
+    assert_eq!(opened["repo_id"], made["repo_id"]);
 }

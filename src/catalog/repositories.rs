@@ -8,8 +8,11 @@ use serde::Serialize;
 pub struct RepositoryRow {
     pub id: i64,
     pub name: String,
-    /// Where it is: `file:///PATH`.
+    /// Where it is: `file:///PATH` or `s3://BUCKET/PREFIX`.
     pub url: String,
+    /// An S3 repository's endpoint and region.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
     /// The repository's own id (its config file's), which a second home checks on import.
     pub repo_id: String,
     pub created_at: String,
@@ -20,17 +23,19 @@ fn from_row(r: &Row) -> rusqlite::Result<RepositoryRow> {
         id: r.get(0)?,
         name: r.get(1)?,
         url: r.get(2)?,
-        repo_id: r.get(3)?,
-        created_at: r.get(4)?,
+        endpoint: r.get(3)?,
+        region: r.get(4)?,
+        repo_id: r.get(5)?,
+        created_at: r.get(6)?,
     })
 }
 
 /// # Errors
 /// The name is taken or the insert fails.
-pub fn insert(conn: &Connection, name: &str, url: &str, repo_id: &str, at: &str) -> Result<i64> {
+pub fn insert(conn: &Connection, r: &RepositoryRow) -> Result<i64> {
     conn.execute(
-        "INSERT INTO repositories (name, url, repo_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![name, url, repo_id, at],
+        "INSERT INTO repositories (name, url, endpoint, region, repo_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![r.name, r.url, r.endpoint, r.region, r.repo_id, r.created_at],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -40,7 +45,7 @@ pub fn insert(conn: &Connection, name: &str, url: &str, repo_id: &str, at: &str)
 pub fn get(conn: &Connection, name: &str) -> Result<Option<RepositoryRow>> {
     Ok(conn
         .query_row(
-            "SELECT id, name, url, repo_id, created_at FROM repositories WHERE name = ?1",
+            "SELECT id, name, url, endpoint, region, repo_id, created_at FROM repositories WHERE name = ?1",
             params![name],
             from_row,
         )
@@ -51,7 +56,7 @@ pub fn get(conn: &Connection, name: &str) -> Result<Option<RepositoryRow>> {
 /// The query fails.
 pub fn list(conn: &Connection) -> Result<Vec<RepositoryRow>> {
     let mut st =
-        conn.prepare("SELECT id, name, url, repo_id, created_at FROM repositories ORDER BY name")?;
+        conn.prepare("SELECT id, name, url, endpoint, region, repo_id, created_at FROM repositories ORDER BY name")?;
     let rows = st
         .query_map([], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -21,9 +21,22 @@ pub enum RepositoryCommand {
 pub struct AddArgs {
     /// A name for it.
     pub name: String,
-    /// Where it is: file:///ABSOLUTE/PATH (a directory, made if missing).
+    /// Where it is: file:///ABSOLUTE/PATH (a directory, made if missing), or s3://BUCKET/PREFIX
+    /// with --endpoint; S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
+    /// (and AWS_SESSION_TOKEN) or --credentials-file, and are kept 0600 in this home.
     #[arg(long)]
     pub url: String,
+    /// An S3 repository's endpoint, e.g. https://s3.eu-west-1.amazonaws.com (path-style
+    /// requests).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// An S3 repository's region [default: us-east-1].
+    #[arg(long)]
+    pub region: Option<String>,
+    /// An AWS-style credentials file (`[default]` with aws_access_key_id and
+    /// aws_secret_access_key) instead of the environment.
+    #[arg(long, value_name = "FILE")]
+    pub credentials_file: Option<PathBuf>,
     /// The key file of an existing repository (`dbctl repository show NAME` in the home that
     /// made it names it): the repository is opened with it, not made.
     #[arg(long, value_name = "FILE")]
@@ -52,7 +65,12 @@ pub fn run(env: &Env, c: &RepositoryCommand) -> Result<()> {
                 ),
                 None => None,
             };
-            let r = repositories::add(&ctx, &a.name, &a.url, key.as_deref())?;
+            let access = repositories::Access {
+                endpoint: a.endpoint.clone(),
+                region: a.region.clone(),
+                keys: s3_keys(a.credentials_file.as_deref())?,
+            };
+            let r = repositories::add(&ctx, &a.name, &a.url, &access, key.as_deref())?;
             print_repository(&env.printer, &r);
             if !env.printer.is_json() && key.is_none() {
                 env.printer.note(&format!(
@@ -82,6 +100,52 @@ pub fn run(env: &Env, c: &RepositoryCommand) -> Result<()> {
     Ok(())
 }
 
+/// S3 keys from `file` (AWS's credentials format, its `[default]` profile), else from the
+/// AWS environment variables; None when neither has them.
+fn s3_keys(file: Option<&std::path::Path>) -> Result<Option<crate::repo::s3::Keys>> {
+    let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let Some(f) = file else {
+        return Ok(get("AWS_ACCESS_KEY_ID")
+            .zip(get("AWS_SECRET_ACCESS_KEY"))
+            .map(|(id, secret)| crate::repo::s3::Keys {
+                access_key_id: id,
+                secret_access_key: secret,
+                session_token: get("AWS_SESSION_TOKEN"),
+            }));
+    };
+    let text = crate::fsutil::read_small_no_follow(f, 64 << 10)
+        .with_context(|| format!("reading the credentials file {}", f.display()))?;
+    let mut in_default = false;
+    let (mut id, mut secret, mut token) = (None, None, None);
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_default = line == "[default]";
+        } else if let (true, Some((k, v))) = (in_default, line.split_once('=')) {
+            let v = Some(v.trim().to_string());
+            match k.trim() {
+                "aws_access_key_id" => id = v,
+                "aws_secret_access_key" => secret = v,
+                "aws_session_token" => token = v,
+                _ => {}
+            }
+        }
+    }
+    match (id, secret) {
+        (Some(access_key_id), Some(secret_access_key)) => Ok(Some(crate::repo::s3::Keys {
+            access_key_id,
+            secret_access_key,
+            session_token: token,
+        })),
+        _ => Err(crate::control::error::invalid(
+            format!(
+                "{} has no [default] aws_access_key_id and aws_secret_access_key",
+                f.display()
+            ),
+            "write them under [default], as the AWS tools do",
+        )),
+    }
+}
+
 fn print_repository(p: &Printer, r: &RepositoryView) {
     if p.is_json() {
         p.json(r);
@@ -90,6 +154,8 @@ fn print_repository(p: &Printer, r: &RepositoryView) {
     p.fields(vec![
         ("name", r.name.clone()),
         ("url", r.url.clone()),
+        ("endpoint", super::output::opt(&r.endpoint)),
+        ("region", super::output::opt(&r.region)),
         ("id", r.repo_id.clone()),
         (
             "format",

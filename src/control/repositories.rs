@@ -13,6 +13,10 @@ use std::path::{Path, PathBuf};
 pub struct RepositoryView {
     pub name: String,
     pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     pub repo_id: String,
     /// The key file to copy to another control machine (`repository add --key-file`).
     pub key_file: String,
@@ -22,13 +26,15 @@ pub struct RepositoryView {
     pub format_version: Option<u32>,
 }
 
-/// Where a repository is.
+/// Where a repository is, as its URL says.
 #[derive(Debug, Clone, PartialEq)]
 enum Location {
     Dir(PathBuf),
+    S3 { bucket: String, prefix: String },
 }
 
-const URL_FORMS: &str = "give file:///ABSOLUTE/PATH (a directory, made if missing)";
+const URL_FORMS: &str =
+    "give file:///ABSOLUTE/PATH (a directory, made if missing) or s3://BUCKET/PREFIX";
 
 fn parse_url(url: &str) -> Result<Location> {
     if let Some(path) = url.strip_prefix("file://") {
@@ -48,11 +54,35 @@ fn parse_url(url: &str) -> Result<Location> {
         }
         return Ok(Location::Dir(p.to_path_buf()));
     }
-    if url.starts_with("s3://") {
-        return Err(invalid(
-            format!("`{url}`: S3 repositories are not supported by this dbctl yet"),
-            URL_FORMS,
-        ));
+    if let Some(rest) = url.strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let prefix = prefix.trim_end_matches('/');
+        // S3's bucket naming rules; a prefix of plain path segments.
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+            && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+        let prefix_ok = prefix.split('/').all(|seg| {
+            prefix.is_empty()
+                || (!seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && seg
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        });
+        if !bucket_ok || !prefix_ok {
+            return Err(invalid(
+                format!("`{url}` is not a bucket and prefix"),
+                "bucket names have 3-63 lowercase letters, digits, dots and hyphens; a prefix, path segments of letters, digits, '-', '_' and '.'",
+            ));
+        }
+        return Ok(Location::S3 {
+            bucket: bucket.into(),
+            prefix: prefix.into(),
+        });
     }
     Err(invalid(
         format!("`{url}` is not a repository URL"),
@@ -64,15 +94,65 @@ fn key_file(name: &str) -> String {
     format!("repository-{name}.key")
 }
 
+fn s3_file(name: &str) -> String {
+    format!("repository-{name}.s3")
+}
+
 fn view(ctx: &Ctx, r: RepositoryRow, format_version: Option<u32>) -> RepositoryView {
     RepositoryView {
         key_file: ctx.secrets.file(&key_file(&r.name)).display().to_string(),
         name: r.name,
         url: r.url,
+        endpoint: r.endpoint,
+        region: r.region,
         repo_id: r.repo_id,
         created_at: r.created_at,
         format_version,
     }
+}
+
+/// How a new repository is reached: an S3 repository's endpoint, region and keys.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub keys: Option<crate::repo::s3::Keys>,
+}
+
+/// The store at `url`, reached with `access` (S3 needs an endpoint and keys).
+fn store_for(url: &str, access: &Access) -> Result<crate::repo::Store> {
+    Ok(match parse_url(url)? {
+        Location::Dir(p) => crate::repo::Store::Dir(p),
+        Location::S3 { bucket, prefix } => {
+            let endpoint = access.endpoint.clone().ok_or_else(|| {
+                invalid(
+                    "an S3 repository needs --endpoint",
+                    "give the store's URL, e.g. --endpoint https://s3.eu-west-1.amazonaws.com or http://garage.lan:3900",
+                )
+            })?;
+            if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
+                return Err(invalid(
+                    format!("the endpoint `{endpoint}` is not an http(s) URL"),
+                    "give e.g. https://s3.eu-west-1.amazonaws.com",
+                ));
+            }
+            let keys = access.keys.clone().ok_or_else(|| {
+                invalid(
+                    "no S3 credentials were given",
+                    "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give --credentials-file",
+                )
+            })?;
+            crate::repo::Store::S3(
+                crate::repo::s3::Place {
+                    endpoint,
+                    region: access.region.clone().unwrap_or_else(|| "us-east-1".into()),
+                    bucket,
+                    prefix,
+                },
+                keys,
+            )
+        }
+    })
 }
 
 /// Adds repository `name` at `url`: a new one with a new key, or, with `imported_key`
@@ -80,11 +160,17 @@ fn view(ctx: &Ctx, r: RepositoryRow, format_version: Option<u32>) -> RepositoryV
 /// must open.
 ///
 /// # Errors
-/// [`super::error::Invalid`] for a bad name or URL, a name taken, a directory that is not
-/// a repository (or already is one, without a key), or a key that does not open it.
-pub fn add(ctx: &Ctx, name: &str, url: &str, imported_key: Option<&str>) -> Result<RepositoryView> {
+/// [`super::error::Invalid`] for a bad name, URL or access, a name taken, a store that is
+/// not a repository (or already is one, without a key), or a key that does not open it.
+pub fn add(
+    ctx: &Ctx,
+    name: &str,
+    url: &str,
+    access: &Access,
+    imported_key: Option<&str>,
+) -> Result<RepositoryView> {
     super::names::check("repository", name)?;
-    let Location::Dir(path) = parse_url(url)?;
+    let store = store_for(url, access)?;
     let conn = ctx.catalog.conn();
     if rows::get(conn, name)?.is_some() {
         return Err(invalid(
@@ -92,26 +178,35 @@ pub fn add(ctx: &Ctx, name: &str, url: &str, imported_key: Option<&str>) -> Resu
             "choose another name (`dbctl repository list`)",
         ));
     }
-    let key_name = key_file(name);
-    if ctx.secrets.file(&key_name).exists() {
-        return Err(invalid(
-            format!(
-                "a key for a repository named `{name}` is already kept at {}",
-                ctx.secrets.file(&key_name).display()
-            ),
-            "choose another name, or move that key away if it is no longer needed",
-        ));
+    let (key_name, s3_name) = (key_file(name), s3_file(name));
+    for f in [&key_name, &s3_name] {
+        if ctx.secrets.file(f).exists() {
+            return Err(invalid(
+                format!(
+                    "a secret for a repository named `{name}` is already kept at {}",
+                    ctx.secrets.file(f).display()
+                ),
+                "choose another name, or move that file away if it is no longer needed",
+            ));
+        }
     }
+    // Reachable, the bucket there, the keys taken: said before anything is made.
+    let empty = crate::repo::is_empty(&store).map_err(|e| {
+        invalid(
+            format!("{url} cannot be reached: {}", crate::repo::brief(&e)),
+            "check the URL, the endpoint, the bucket and the credentials",
+        )
+    })?;
     let (key, repo_id) = match imported_key {
         Some(k) => {
             let k = k.trim().to_string();
-            if !crate::repo::is_repository_dir(&path) {
+            if empty {
                 return Err(invalid(
                     format!("there is no repository at {url}"),
                     "give the URL the home that made it shows (`dbctl repository show NAME`)",
                 ));
             }
-            let (id, _) = crate::repo::open_dir(&path, &k).map_err(|e| {
+            let (id, _) = crate::repo::open(&store, &k).map_err(|e| {
                 invalid(
                     format!(
                         "the key does not open the repository at {url} ({})",
@@ -123,20 +218,19 @@ pub fn add(ctx: &Ctx, name: &str, url: &str, imported_key: Option<&str>) -> Resu
             (k, id)
         }
         None => {
-            let occupied = std::fs::read_dir(&path).is_ok_and(|mut d| d.next().is_some());
-            if occupied {
+            if !empty {
                 return Err(invalid(
-                    format!("{} is not empty", path.display()),
-                    "give an empty or new directory, or add an existing repository with --key-file",
+                    format!("{url} is not empty"),
+                    "give an empty or new place, or add an existing repository with --key-file",
                 ));
             }
-            let made = !path.exists();
+            let made = matches!(&store, crate::repo::Store::Dir(p) if !p.exists());
             let k = crate::repo::new_key()?;
-            match crate::repo::init_dir(&path, &k) {
+            match crate::repo::init(&store, &k) {
                 Ok(id) => (k, id),
                 Err(e) => {
-                    if made {
-                        let _ = std::fs::remove_dir_all(&path);
+                    if let (true, crate::repo::Store::Dir(p)) = (made, &store) {
+                        let _ = std::fs::remove_dir_all(p);
                     }
                     anyhow::bail!("making a repository at {url}: {}", crate::repo::brief(&e));
                 }
@@ -144,9 +238,34 @@ pub fn add(ctx: &Ctx, name: &str, url: &str, imported_key: Option<&str>) -> Resu
         }
     };
     ctx.secrets.create_file(&key_name, &key)?;
-    let at = crate::catalog::now();
-    if let Err(e) = rows::insert(conn, name, url, &repo_id, &at) {
+    let undo = || {
         let _ = std::fs::remove_file(ctx.secrets.file(&key_name));
+        let _ = std::fs::remove_file(ctx.secrets.file(&s3_name));
+    };
+    if let crate::repo::Store::S3(_, keys) = &store {
+        if let Err(e) = ctx
+            .secrets
+            .create_file(&s3_name, &serde_json::to_string(keys)?)
+        {
+            undo();
+            return Err(e);
+        }
+    }
+    let (endpoint, region) = match &store {
+        crate::repo::Store::S3(p, _) => (Some(p.endpoint.clone()), Some(p.region.clone())),
+        crate::repo::Store::Dir(_) => (None, None),
+    };
+    let row = RepositoryRow {
+        id: 0,
+        name: name.into(),
+        url: url.into(),
+        endpoint,
+        region,
+        repo_id,
+        created_at: crate::catalog::now(),
+    };
+    if let Err(e) = rows::insert(conn, &row) {
+        undo();
         return Err(e);
     }
     show(ctx, name)
@@ -172,10 +291,19 @@ pub fn show(ctx: &Ctx, name: &str) -> Result<RepositoryView> {
             "see `dbctl repository list`",
         )
     })?;
-    let Location::Dir(path) = parse_url(&r.url)?;
+    let keys = match std::fs::read_to_string(ctx.secrets.file(&s3_file(name))) {
+        Ok(text) => Some(serde_json::from_str(&text)?),
+        Err(_) => None,
+    };
+    let access = Access {
+        endpoint: r.endpoint.clone(),
+        region: r.region.clone(),
+        keys,
+    };
+    let store = store_for(&r.url, &access)?;
     let key = std::fs::read_to_string(ctx.secrets.file(&key_file(name)))
         .map_err(|e| anyhow::anyhow!("reading the key of repository `{name}`: {e}"))?;
-    let (id, version) = crate::repo::open_dir(&path, &key).map_err(|e| {
+    let (id, version) = crate::repo::open(&store, &key).map_err(|e| {
         anyhow::anyhow!(
             "repository `{name}` at {} does not open: {}",
             r.url,
@@ -206,10 +334,19 @@ mod tests {
             "file:///srv/../etc",
             "file:///",
             "/srv/backups",
-            "s3://bucket/prefix",
+            "s3://B/prefix",
+            "s3://bucket/../x",
+            "s3://ab/x",
             "http://x",
         ] {
             assert!(parse_url(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            parse_url("s3://backups.example/db/prod/").unwrap(),
+            Location::S3 {
+                bucket: "backups.example".into(),
+                prefix: "db/prod".into()
+            }
+        );
     }
 }

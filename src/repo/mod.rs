@@ -8,8 +8,19 @@ use rustic_core::repofile::MasterKey;
 use rustic_core::{
     ConfigOptions, Credentials, KeyOptions, Repository, RepositoryBackends, RepositoryOptions,
 };
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
+
+pub mod s3;
+
+/// Where a repository's objects are.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// A directory (made if missing).
+    Dir(PathBuf),
+    /// A bucket, with the keys to it.
+    S3(s3::Place, s3::Keys),
+}
 
 /// rustic's error in one line: its most specific message (its errors print several
 /// paragraphs: what failed, a message, details and causes, each with its own).
@@ -24,9 +35,16 @@ pub fn brief(e: &anyhow::Error) -> String {
         .map_or_else(String::new, |l| l.to_string())
 }
 
-/// Whether directory `path` holds a repository (its config object).
-pub fn is_repository_dir(path: &Path) -> bool {
-    path.join("config").is_file()
+/// Whether `store` holds nothing at all (a directory that is missing or empty, a prefix
+/// with no object).
+///
+/// # Errors
+/// The store cannot be reached or listed (no such bucket, keys refused).
+pub fn is_empty(store: &Store) -> Result<bool> {
+    match store {
+        Store::Dir(path) => Ok(std::fs::read_dir(path).map_or(true, |mut d| d.next().is_none())),
+        Store::S3(place, keys) => Ok(s3::S3::new(place, keys)?.is_empty()?),
+    }
 }
 
 /// A repository's key, as kept in the home's secrets (JSON).
@@ -34,10 +52,15 @@ pub fn new_key() -> Result<String> {
     Ok(serde_json::to_string(&MasterKey::new())?)
 }
 
-fn backends_for_dir(path: &Path) -> Result<RepositoryBackends> {
-    let be = rustic_backend::LocalBackend::new(path.to_string_lossy(), [])
-        .with_context(|| format!("opening {}", path.display()))?;
-    Ok(RepositoryBackends::new(Arc::new(be), None))
+fn backends(store: &Store) -> Result<RepositoryBackends> {
+    let be: Arc<dyn rustic_core::WriteBackend> = match store {
+        Store::Dir(path) => Arc::new(
+            rustic_backend::LocalBackend::new(path.to_string_lossy(), [])
+                .with_context(|| format!("opening {}", path.display()))?,
+        ),
+        Store::S3(place, keys) => Arc::new(s3::S3::new(place, keys)?),
+    };
+    Ok(RepositoryBackends::new(be, None))
 }
 
 fn credentials(key: &str) -> Result<Credentials> {
@@ -45,15 +68,21 @@ fn credentials(key: &str) -> Result<Credentials> {
     Ok(Credentials::Masterkey(k))
 }
 
-/// Makes a new, empty repository in directory `path` (created) with `key`; returns its id.
+/// Makes a new, empty repository in `store` with `key`; returns its id.
 ///
 /// # Errors
-/// The directory holds a repository already, or cannot be written.
-pub fn init_dir(path: &Path, key: &str) -> Result<String> {
-    std::fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))?;
+/// The store holds a repository already, or cannot be written.
+pub fn init(store: &Store, key: &str) -> Result<String> {
+    match store {
+        Store::Dir(path) => {
+            std::fs::create_dir_all(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+        }
+        Store::S3(place, keys) => s3::S3::new(place, keys)?.check()?,
+    }
     let repo = Repository::new(
         &RepositoryOptions::default().no_cache(true),
-        &backends_for_dir(path)?,
+        &backends(store)?,
     )?
     .init(
         &credentials(key)?,
@@ -63,14 +92,17 @@ pub fn init_dir(path: &Path, key: &str) -> Result<String> {
     Ok(repo.config().id.to_string())
 }
 
-/// Opens the repository in directory `path` with `key`; returns its id and format version.
+/// Opens the repository in `store` with `key`; returns its id and format version.
 ///
 /// # Errors
 /// No repository there, or the key does not open it.
-pub fn open_dir(path: &Path, key: &str) -> Result<(String, u32)> {
+pub fn open(store: &Store, key: &str) -> Result<(String, u32)> {
+    if let Store::S3(place, keys) = store {
+        s3::S3::new(place, keys)?.check()?;
+    }
     let repo = Repository::new(
         &RepositoryOptions::default().no_cache(true),
-        &backends_for_dir(path)?,
+        &backends(store)?,
     )?
     .open(&credentials(key)?)?;
     Ok((repo.config().id.to_string(), repo.config().version))
@@ -84,11 +116,12 @@ mod tests {
     fn a_directory_repository_opens_with_its_key_and_no_other() {
         let d = tempfile::tempdir().unwrap();
         let key = new_key().unwrap();
-        let id = init_dir(&d.path().join("r"), &key).unwrap();
-        let (again, version) = open_dir(&d.path().join("r"), &key).unwrap();
+        let store = Store::Dir(d.path().join("r"));
+        let id = init(&store, &key).unwrap();
+        let (again, version) = open(&store, &key).unwrap();
         assert_eq!((again, version), (id, 2));
-        assert!(open_dir(&d.path().join("r"), &new_key().unwrap()).is_err());
-        assert!(init_dir(&d.path().join("r"), &key).is_err());
+        assert!(open(&store, &new_key().unwrap()).is_err());
+        assert!(init(&store, &key).is_err());
     }
 
     #[test]

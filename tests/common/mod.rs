@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod garage;
+
 use serde_json::Value;
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
@@ -661,7 +663,7 @@ pub fn shipper_pids(root: &Path) -> Vec<i32> {
         .collect()
 }
 
-fn kill_pid(pid: i32) {
+pub(crate) fn kill_pid(pid: i32) {
     use nix::sys::signal::{kill, Signal};
     use nix::unistd::Pid;
     let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
