@@ -1,6 +1,7 @@
 //! The off-host tier's repositories: made with a key of their own, opened elsewhere only
 //! with that key.
 
+use crate::common::garage::Garage;
 use crate::common::TestEnv;
 use std::os::unix::fs::PermissionsExt;
 
@@ -98,58 +99,52 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
     env.dbctl(&["repository", "show", "offsite"]).ok();
 }
 
+/// `dbctl repository add NAME --url URL` for the bucket of `g`, in `home`, with `extra`
+/// arguments and `envs`.
+fn add_s3(
+    home: &TestEnv,
+    g: &Garage,
+    name: &str,
+    url: &str,
+    extra: &[&str],
+    envs: &[(&str, &str)],
+) -> crate::common::Run {
+    let mut a = vec![
+        "repository",
+        "add",
+        name,
+        "--url",
+        url,
+        "--endpoint",
+        &g.endpoint,
+        "--region",
+        &g.region,
+        "-o",
+        "json",
+    ];
+    a.extend(extra);
+    home.dbctl_env(&a, envs)
+}
+
 #[test]
 fn an_s3_repository_in_garage_is_made_and_refused_in_one_line_without_the_right_access() {
     let mut env = TestEnv::new();
     env.init();
-    let g = crate::common::garage::Garage::start(&env);
+    let g = Garage::start(&env);
     let url = format!("s3://{}/dbctl/prod", g.bucket);
-    let add = |extra: &[&str], envs: &[(&str, &str)]| {
-        let mut a = vec![
-            "repository",
-            "add",
-            "offsite",
-            "--url",
-            &url,
-            "--endpoint",
-            &g.endpoint,
-            "--region",
-            &g.region,
-            "-o",
-            "json",
-        ];
-        a.extend(extra);
-        env.dbctl_env(&a, envs)
-    };
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", g.key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", g.secret.as_str()),
+    ];
     // No credentials, a wrong secret, a bucket that is not there: one line each.
-    add(&[], &[]).one_line_error(2, "no S3 credentials");
-    add(
-        &[],
-        &[
-            ("AWS_ACCESS_KEY_ID", &g.key_id),
-            ("AWS_SECRET_ACCESS_KEY", "not-the-secret"),
-        ],
-    )
-    .one_line_error(2, "cannot be reached");
-    let missing = "s3://no-such-bucket/x";
-    env.dbctl_env(
-        &[
-            "repository",
-            "add",
-            "offsite",
-            "--url",
-            missing,
-            "--endpoint",
-            &g.endpoint,
-            "--region",
-            &g.region,
-        ],
-        &[
-            ("AWS_ACCESS_KEY_ID", &g.key_id),
-            ("AWS_SECRET_ACCESS_KEY", &g.secret),
-        ],
-    )
-    .one_line_error(2, "cannot be reached");
+    add_s3(&env, &g, "offsite", &url, &[], &[]).one_line_error(2, "no S3 credentials");
+    let wrong = [
+        ("AWS_ACCESS_KEY_ID", g.key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", "not-the-secret"),
+    ];
+    add_s3(&env, &g, "offsite", &url, &[], &wrong).one_line_error(2, "cannot be reached");
+    add_s3(&env, &g, "offsite", "s3://no-such-bucket/x", &[], &keys)
+        .one_line_error(2, "cannot be reached");
     assert_eq!(
         env.dbctl(&["repository", "list", "-o", "json"])
             .ok()
@@ -170,7 +165,8 @@ fn an_s3_repository_in_garage_is_made_and_refused_in_one_line_without_the_right_
         ),
     )
     .unwrap();
-    let r = add(&["--credentials-file", creds.to_str().unwrap()], &[]).ok();
+    let from_file = ["--credentials-file", creds.to_str().unwrap()];
+    let r = add_s3(&env, &g, "offsite", &url, &from_file, &[]).ok();
     let made = r.json();
     assert_eq!(made["format_version"], 2);
     assert_eq!(made["endpoint"], g.endpoint.as_str());
@@ -194,50 +190,13 @@ fn an_s3_repository_in_garage_is_made_and_refused_in_one_line_without_the_right_
     assert!(objects >= 1, "{listed}");
 
     // Made once: a second add to the same place is refused, it is not empty.
-    let r = env.dbctl_env(
-        &[
-            "repository",
-            "add",
-            "again",
-            "--url",
-            &url,
-            "--endpoint",
-            &g.endpoint,
-            "--region",
-            &g.region,
-        ],
-        &[
-            ("AWS_ACCESS_KEY_ID", &g.key_id),
-            ("AWS_SECRET_ACCESS_KEY", &g.secret),
-        ],
-    );
-    r.one_line_error(2, "is not empty");
+    add_s3(&env, &g, "again", &url, &[], &keys).one_line_error(2, "is not empty");
 
     // Another home opens it with a copy of the key and keys of its own to the bucket.
     let mut second = TestEnv::new();
     second.init();
-    let opened = second
-        .dbctl_env(
-            &[
-                "repository",
-                "add",
-                "offsite",
-                "--url",
-                &url,
-                "--endpoint",
-                &g.endpoint,
-                "--region",
-                &g.region,
-                "--key-file",
-                made["key_file"].as_str().unwrap(),
-                "-o",
-                "json",
-            ],
-            &[
-                ("AWS_ACCESS_KEY_ID", &g.key_id),
-                ("AWS_SECRET_ACCESS_KEY", &g.secret),
-            ],
-        )
+    let key_file = ["--key-file", made["key_file"].as_str().unwrap()];
+    let opened = add_s3(&second, &g, "offsite", &url, &key_file, &keys)
         .ok()
         .json();
     assert_eq!(opened["repo_id"], made["repo_id"]);
