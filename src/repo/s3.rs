@@ -119,7 +119,8 @@ impl S3 {
         let mut req = ureq::http::Request::builder()
             .method(method)
             .uri(url.as_str())
-            // Garage asks for it on every request; the payload is covered by TLS, not signed.
+            // Garage asks for it on every request. The payload itself is not signed: each
+            // object is named by its SHA-256 and carries its MAC, both checked on every read.
             .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
         if let Some(r) = range {
             req = req.header("range", r);
