@@ -438,6 +438,22 @@ fn markers(env: &TestEnv, name: &str) -> String {
     ask(env, name, "select group_concat(id order by id) from app.m")
 }
 
+/// The entry of instance `shop` in `dir` (its instance directory, its log archive): named
+/// by its uid, `shop-...`.
+fn of_shop(dir: &std::path::Path) -> std::path::PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("shop-")
+        })
+        .unwrap()
+}
+
 /// Instance `shop` (archive timeout 2 s; `--host` when given), a table `app.m`, a snapshot,
 /// then three markers committed in seconds of their own (binary log times have whole
 /// seconds): each marker's time, file:offset and GTID.
@@ -577,18 +593,7 @@ fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_com
     assert_eq!(before["engine"], "mariadb");
     ask(&env, "shop", "insert into app.m values (5)");
     std::thread::sleep(std::time::Duration::from_secs(4));
-    let data = std::fs::read_dir(env.local_root().join("instances"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("shop-")
-        })
-        .unwrap()
-        .join("data");
+    let data = of_shop(&env.local_root().join("instances")).join("data");
     let server = env.running_servers();
     for pid in &server {
         let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
@@ -696,17 +701,7 @@ fn a_mariadb_point_in_time_clone_to_another_host_and_a_damaged_binary_log_named(
     assert!(checked.ends_with("\tOK"), "{checked}");
 
     // A byte changed in an archived binary log the copy needs: named, nothing made.
-    let archive = std::fs::read_dir(h1.root.join("wal"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("shop-")
-        })
-        .unwrap();
+    let archive = of_shop(&h1.root.join("wal"));
     let (file, _) = at[1].1.split_once(':').unwrap();
     let victim = archive.join(file);
     crate::snapshots::flip_middle_byte(&victim);
@@ -826,12 +821,7 @@ fn mariadb_on_btrfs_suspends_commits_only_for_the_snapshot_and_never_past_the_bo
     env.dbctl(&["restore", "shop", "--in-place", "--yes", "--latest"])
         .ok();
     pairs_whole_and_checked(&env, "shop");
-    let data = std::fs::read_dir(root.join("instances"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.path().join("data"))
-        .find(|p| p.to_string_lossy().contains("/shop-"))
-        .unwrap();
+    let data = of_shop(&root.join("instances")).join("data");
     let logs: Vec<String> = std::fs::read_dir(&data)
         .unwrap()
         .flatten()
