@@ -129,6 +129,10 @@ pub fn write_tree_with(
         }
         i += 1;
     }
+    // The files at the top first (a snapshot's info and manifest), then in path order, a
+    // directory's files before the next directory's: the order a restic tree is built in,
+    // so a repository can take the stream as it comes.
+    files.sort_by(|a, b| (a.contains('/'), Path::new(a)).cmp(&(b.contains('/'), Path::new(b))));
     for d in dirs.iter().skip(1) {
         let mode = std::fs::metadata(dir.join(d))?.permissions().mode() & 0o7777;
         put_header(out, DIR, d, mode)?;
@@ -191,6 +195,120 @@ fn safe_relative(path: &str) -> Result<&Path> {
     Ok(p)
 }
 
+/// What a record of a stream is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Dir,
+    File,
+    Link,
+}
+
+/// One record's header; a file's bytes follow it in the stream (`len` of them).
+#[derive(Debug, Clone)]
+pub struct Record {
+    pub kind: Kind,
+    /// A plain relative path (checked).
+    pub path: String,
+    pub mode: u32,
+    pub link: Option<String>,
+    /// A file's bytes in the stream.
+    pub len: u64,
+    /// A file sent as a zstd frame of content this long.
+    pub zstd_of: Option<u64>,
+}
+
+impl Record {
+    /// The file's content size.
+    pub fn size(&self) -> u64 {
+        self.zstd_of.unwrap_or(self.len)
+    }
+}
+
+/// Reads the next record's header; None at the end record. A file's bytes are left in
+/// `input`, for the caller to read (`len` of them).
+///
+/// # Errors
+/// The stream ends before its end record or is malformed.
+pub fn next_record(input: &mut dyn Read) -> Result<Option<Record>> {
+    let mut kind = [0u8; 1];
+    input
+        .read_exact(&mut kind)
+        .context("the stream ended before its end record")?;
+    let kind = match kind[0] {
+        END => return Ok(None),
+        DIR => Kind::Dir,
+        FILE => Kind::File,
+        LINK => Kind::Link,
+        k => bail!("bad stream record kind {k}"),
+    };
+    let mut len = [0u8; 4];
+    input.read_exact(&mut len).context("the stream was cut")?;
+    let mut h = vec![0u8; u32::from_be_bytes(len) as usize];
+    input.read_exact(&mut h).context("the stream was cut")?;
+    let h: Header = serde_json::from_slice(&h).context("bad stream header")?;
+    safe_relative(&h.path)?;
+    let len = if kind == Kind::File {
+        let mut size = [0u8; 8];
+        input.read_exact(&mut size).context("the stream was cut")?;
+        u64::from_be_bytes(size)
+    } else {
+        0
+    };
+    Ok(Some(Record {
+        kind,
+        path: h.path,
+        mode: h.mode,
+        link: h.link,
+        len,
+        zstd_of: h.zstd_of,
+    }))
+}
+
+/// Writes a directory's record.
+///
+/// # Errors
+/// The stream cannot be written.
+pub fn put_dir(out: &mut dyn Write, path: &str, mode: u32) -> Result<()> {
+    put_header(out, DIR, path, mode)
+}
+
+/// Writes a link's record.
+///
+/// # Errors
+/// The stream cannot be written.
+pub fn put_link(out: &mut dyn Write, path: &str, to: &str) -> Result<()> {
+    put(
+        out,
+        LINK,
+        Header {
+            path: path.into(),
+            mode: 0,
+            link: Some(to.into()),
+            zstd_of: None,
+        },
+    )
+}
+
+/// Writes a plain file's record header; its `len` bytes must follow.
+///
+/// # Errors
+/// The stream cannot be written.
+pub fn put_file(out: &mut dyn Write, path: &str, mode: u32, len: u64) -> Result<()> {
+    put_header(out, FILE, path, mode)?;
+    out.write_all(&len.to_be_bytes())?;
+    Ok(())
+}
+
+/// Writes the end record.
+///
+/// # Errors
+/// The stream cannot be written.
+pub fn put_end(out: &mut dyn Write) -> Result<()> {
+    out.write_all(&[END])?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Reads a stream into `dir`, calling `on_file(relative path, absolute path)` after each file.
 /// A stream that carries a link is refused.
 ///
@@ -217,20 +335,8 @@ pub fn read_tree_with_links(
     on_link: &mut dyn FnMut(&str, &str) -> Result<()>,
 ) -> Result<u64> {
     let mut total = 0u64;
-    loop {
-        let mut kind = [0u8; 1];
-        input
-            .read_exact(&mut kind)
-            .context("the stream ended before its end record")?;
-        if kind[0] == END {
-            return Ok(total);
-        }
-        let mut len = [0u8; 4];
-        input.read_exact(&mut len).context("the stream was cut")?;
-        let mut h = vec![0u8; u32::from_be_bytes(len) as usize];
-        input.read_exact(&mut h).context("the stream was cut")?;
-        let h: Header = serde_json::from_slice(&h).context("bad stream header")?;
-        let rel = safe_relative(&h.path)?;
+    while let Some(h) = next_record(input)? {
+        let rel = Path::new(&h.path);
         if crate::agent::links::passes_through_link(dir, rel) {
             bail!(
                 "refusing stream entry {:?}: it passes through a link",
@@ -238,21 +344,19 @@ pub fn read_tree_with_links(
             );
         }
         let target = dir.join(rel);
-        match kind[0] {
-            DIR => {
+        match h.kind {
+            Kind::Dir => {
                 std::fs::create_dir_all(&target)?;
                 std::fs::set_permissions(&target, std::fs::Permissions::from_mode(DIR_MODE))?;
             }
-            LINK => {
+            Kind::Link => {
                 let to = h.link.as_deref().unwrap_or_default();
                 on_link(&h.path, to)?;
                 std::os::unix::fs::symlink(to, &target)
                     .with_context(|| format!("creating the link {}", h.path))?;
             }
-            FILE => {
-                let mut size = [0u8; 8];
-                input.read_exact(&mut size).context("the stream was cut")?;
-                let size = u64::from_be_bytes(size);
+            Kind::File => {
+                let size = h.len;
                 let f = std::fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
@@ -292,9 +396,9 @@ pub fn read_tree_with_links(
                 total += size;
                 on_file(&h.path, &target)?;
             }
-            k => bail!("bad stream record kind {k}"),
         }
     }
+    Ok(total)
 }
 
 #[cfg(test)]

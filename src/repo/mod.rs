@@ -6,12 +6,15 @@
 use anyhow::{Context, Result};
 use rustic_core::repofile::MasterKey;
 use rustic_core::{
-    ConfigOptions, Credentials, KeyOptions, Repository, RepositoryBackends, RepositoryOptions,
+    ConfigOptions, Credentials, KeyOptions, OpenStatus, Repository, RepositoryBackends,
+    RepositoryOptions,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub mod backups;
 pub mod s3;
+pub mod source;
 
 /// Where a repository's objects are.
 #[derive(Debug, Clone)]
@@ -97,15 +100,23 @@ pub fn init(store: &Store, key: &str) -> Result<String> {
 /// # Errors
 /// No repository there, or the key does not open it.
 pub fn open(store: &Store, key: &str) -> Result<(String, u32)> {
+    let repo = opened(store, key)?;
+    Ok((repo.config().id.to_string(), repo.config().version))
+}
+
+/// The repository in `store`, opened with `key`.
+///
+/// # Errors
+/// No repository there, or the key does not open it.
+pub fn opened(store: &Store, key: &str) -> Result<Repository<OpenStatus>> {
     if let Store::S3(place, keys) = store {
         s3::S3::new(place, keys)?.check()?;
     }
-    let repo = Repository::new(
+    Ok(Repository::new(
         &RepositoryOptions::default().no_cache(true),
         &backends(store)?,
     )?
-    .open(&credentials(key)?)?;
-    Ok((repo.config().id.to_string(), repo.config().version))
+    .open(&credentials(key)?)?)
 }
 
 #[cfg(test)]
