@@ -9,7 +9,9 @@ use serde_json::Value;
 
 /// The protocol this build speaks. dbctl refuses a host that answers with another one.
 /// 2: engine-neutral log ops and positions, specs that refuse unknown fields.
-pub const PROTOCOL: u32 = 2;
+/// 3: a stream's files in restic tree order (the top's first), so a repository takes it as
+/// it comes.
+pub const PROTOCOL: u32 = 3;
 /// The package version, carried in every answer so skew is visible.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -172,7 +172,7 @@ fn import(root: &Path, name: &str, stream: &[u8]) -> (bool, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let req = serde_json::json!({"protocol": 2, "request_id": format!("t-{name}"), "op": "snapshot_import", "snapshot": name});
+    let req = serde_json::json!({"protocol": dbctl::wire::PROTOCOL, "request_id": format!("t-{name}"), "op": "snapshot_import", "snapshot": name});
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{req}").unwrap();
     let _ = stdin.write_all(stream);

@@ -201,3 +201,117 @@ fn an_s3_repository_in_garage_is_made_and_refused_in_one_line_without_the_right_
         .json();
     assert_eq!(opened["repo_id"], made["repo_id"]);
 }
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let Ok(ft) = e.file_type() else { continue };
+            if ft.is_dir() {
+                stack.push(p);
+            } else if ft.is_file() {
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    found.push(p);
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_backup_in_garage_restores_as_a_clone_encrypted_and_deduplicated_against_its_clones() {
+    let mut env = TestEnv::new();
+    env.init();
+    let g = Garage::start(&env);
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", g.key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", g.secret.as_str()),
+    ];
+    let url = format!("s3://{}/fleet", g.bucket);
+    add_s3(&env, &g, "offsite", &url, &[], &keys).ok();
+    env.dbctl(&["create", "prod"]).ok();
+    let marker = "plaintext-marker-5d1e7a";
+    env.psql(
+        "prod",
+        &format!("CREATE TABLE m (v text); INSERT INTO m SELECT '{marker}-1' FROM generate_series(1, 20000); CHECKPOINT;"),
+    );
+    let first = env
+        .dbctl(&["backup", "create", "prod", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(first["status"], "available");
+    assert_eq!(first["repository"], "offsite");
+    let added = first["added_bytes"].as_u64().unwrap();
+    assert!(added > 0, "{first}");
+    env.psql("prod", &format!("INSERT INTO m VALUES ('{marker}-2')"));
+
+    // The backup restores as a new instance, as it was when taken.
+    let r = env
+        .dbctl(&[
+            "clone",
+            "prod",
+            "--as",
+            "copy",
+            "--from-repository",
+            "-o",
+            "json",
+        ])
+        .ok();
+    assert_eq!(r.json()["status"], "available");
+    assert_eq!(
+        env.psql("copy", "SELECT count(*), max(v) FROM m"),
+        format!("20000|{marker}-1")
+    );
+    // Nothing of the downloaded copy is left in the host's snapshot store.
+    let store = env.local_root().join("snapshots");
+    let left: Vec<_> = std::fs::read_dir(&store)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("from-backup"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    // Its clone shares almost every byte: backing it up adds little.
+    let second = env
+        .dbctl(&["backup", "create", "copy", "-o", "json"])
+        .ok()
+        .json();
+    let added_again = second["added_bytes"].as_u64().unwrap();
+    assert!(
+        added_again * 10 < added,
+        "the clone's backup added {added_again} bytes against {added}"
+    );
+
+    // Encrypted: the marker is in the instance's own files, in no object in the bucket.
+    assert!(!files_containing(&env.local_root().join("instances"), marker.as_bytes()).is_empty());
+    let leaked = files_containing(&g.data_dir, marker.as_bytes());
+    assert!(leaked.is_empty(), "plaintext in the bucket: {leaked:?}");
+
+    // Listed; a pinned backup is not deleted; an unpinned one is.
+    let listed = env.dbctl(&["backup", "list", "-o", "json"]).ok().json();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let id = first["id"].as_i64().unwrap().to_string();
+    env.dbctl(&["backup", "pin", &id]).ok();
+    env.dbctl(&["backup", "delete", &id])
+        .one_line_error(2, "is pinned");
+    env.dbctl(&["backup", "unpin", &id]).ok();
+    env.dbctl(&["backup", "delete", &id]).ok();
+    let listed = env
+        .dbctl(&["backup", "list", "prod", "-o", "json"])
+        .ok()
+        .json();
+    assert!(listed.as_array().unwrap().is_empty(), "{listed}");
+    env.dbctl(&["backup", "show", &id])
+        .one_line_error(2, "no backup");
+    env.dbctl(&["clone", "prod", "--as", "again", "--from-repository"])
+        .one_line_error(2, "has no backup");
+}

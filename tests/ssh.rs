@@ -46,7 +46,7 @@ fn remote_hosts_over_ssh_with_forced_commands() {
     for h in [&h1, &h2] {
         let shown = env.add_host(h).ok().json();
         assert_eq!(shown["transport"], "ssh");
-        assert_eq!(shown["protocol"], 2);
+        assert_eq!(shown["protocol"], dbctl::wire::PROTOCOL);
         assert!(
             shown["engines"][0]
                 .as_str()

@@ -17,7 +17,8 @@ use std::io::{Read, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-const INFO_FILE: &str = "snapshot.json";
+/// A snapshot's own record (its `SnapshotInfo`), beside its manifest.
+pub const INFO_FILE: &str = "snapshot.json";
 
 fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()

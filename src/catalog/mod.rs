@@ -4,6 +4,7 @@
 //! migrations applied in one transaction and tracked by `PRAGMA user_version`. All SQL lives
 //! below this module.
 
+pub mod backups;
 pub mod endpoints;
 pub mod events;
 pub mod hosts;
@@ -30,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/009_log_branch.sql"),
     include_str!("migrations/010_neutral_steps.sql"),
     include_str!("migrations/011_repositories.sql"),
+    include_str!("migrations/012_backups.sql"),
 ];
 
 pub struct Catalog {

@@ -39,6 +39,13 @@ pub struct CloneArgs {
     /// Take a new snapshot of the source first.
     #[arg(long)]
     pub fresh: bool,
+    /// Restore from the source's newest backup in a repository instead of a host's snapshot
+    /// (what is left when its host is gone).
+    #[arg(long)]
+    pub from_repository: bool,
+    /// Restore from this backup (`dbctl backup list`); implies --from-repository.
+    #[arg(long, value_name = "ID")]
+    pub backup: Option<i64>,
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]
@@ -60,6 +67,8 @@ pub fn run(env: &Env, a: &CloneArgs) -> Result<()> {
             snapshot: a.snapshot,
             fresh: a.fresh,
             target: a.target.resolve()?,
+            from_repository: a.from_repository,
+            backup: a.backup,
         },
         a.change.dry_run,
     )?;

@@ -1,5 +1,6 @@
 //! dbctl's command line: clap definitions, dispatch, output and exit codes. No business logic.
 
+pub mod backup;
 pub mod clone;
 pub mod connect;
 pub mod create;
@@ -81,6 +82,8 @@ pub enum Command {
     #[command(subcommand)]
     Repository(repository::RepositoryCommand),
     #[command(subcommand)]
+    Backup(backup::BackupCommand),
+    #[command(subcommand)]
     Workflow(workflow::WorkflowCommand),
     Events(events::EventsArgs),
     Sweep(sweep::SweepArgs),
@@ -129,6 +132,7 @@ pub fn main() -> i32 {
         Command::Recover(a) => recover::run(&env, a),
         Command::Endpoint(c) => endpoint::run(&env, c),
         Command::Repository(c) => repository::run(&env, c),
+        Command::Backup(c) => backup::run(&env, c),
         Command::RestorableWindow(a) => window::run(&env, a),
         Command::Snapshot(c) => snapshot::run(&env, c),
         Command::Delete(a) => delete::run(&env, a),

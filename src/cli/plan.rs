@@ -44,6 +44,12 @@ pub fn print_plan(p: &Printer, plan: &Plan) {
                     crate::workflow::plan::Action::Transfer { .. } => {
                         "stream snapshot between hosts".into()
                     }
+                    crate::workflow::plan::Action::Upload { repository, .. } => {
+                        format!("stream snapshot into repository {repository}")
+                    }
+                    crate::workflow::plan::Action::Download { repository, .. } => {
+                        format!("stream backup from repository {repository}")
+                    }
                 },
                 s.spec
                     .verify

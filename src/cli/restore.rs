@@ -102,6 +102,8 @@ pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
             snapshot: None,
             fresh: false,
             target: Some(target),
+            from_repository: false,
+            backup: None,
         },
         a.change.dry_run,
     )?;

@@ -11,8 +11,8 @@ use crate::catalog::instances::{self as irows, status, InstanceRow};
 use crate::catalog::snapshots::{self, SnapshotRow};
 use crate::catalog::{hosts, now};
 use crate::wire::{Op, PreflightSpec, Target};
-use crate::workflow::actions::{self, ActionKind, CloneFrom};
-use anyhow::{Context, Result};
+use crate::workflow::actions::{self, ActionKind, CloneFrom, FromRepository};
+use anyhow::Result;
 
 pub struct CloneOpts {
     pub source: String,
@@ -28,6 +28,10 @@ pub struct CloneOpts {
     pub fresh: bool,
     /// Replay the source's log archive to this point (time, position, or all of it).
     pub target: Option<Target>,
+    /// Restore from a backup in a repository (this one, else the newest) instead of a
+    /// host's snapshot.
+    pub from_repository: bool,
+    pub backup: Option<i64>,
 }
 
 /// The snapshot to clone from: the one named, else the newest unless `fresh`.
@@ -106,9 +110,21 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         }
         None => None,
     };
-    let existing = match &point {
-        Some(p) => Some(p.snap.clone()),
-        None => choose_snapshot(ctx, &src, o)?,
+    let via = if o.from_repository || o.backup.is_some() {
+        if o.target.is_some() || o.snapshot.is_some() || o.fresh {
+            return Err(invalid(
+                "a clone from the repository starts from a backup, as it was taken",
+                "leave out --at, --position, --latest, --snapshot and --fresh with --from-repository",
+            ));
+        }
+        Some(super::backups::choose(ctx, &src, o.backup)?)
+    } else {
+        None
+    };
+    let existing = match (&point, &via) {
+        (Some(p), _) => Some(p.snap.clone()),
+        (None, Some((_, snap, _))) => Some(snap.clone()),
+        (None, None) => choose_snapshot(ctx, &src, o)?,
     };
     let fresh = existing.is_none();
     // The incarnation whose snapshot (and log archive) the clone starts from: the source
@@ -129,11 +145,16 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         }
         check_not_busy(ctx, &src)?;
     }
-    let source_host = match &existing {
-        Some(s) => s.host_id,
-        None => src.host_id,
-    }
-    .context("the source's host was removed")?;
+    let source_host = match (&existing, &via) {
+        (_, Some(_)) => None,
+        (Some(s), None) => s.host_id,
+        (None, None) => src.host_id,
+    };
+    let source_host = match (source_host, &via) {
+        (Some(h), _) => Some(h),
+        (None, Some(_)) => None,
+        (None, None) => return Err(anyhow::anyhow!("the source's host was removed")),
+    };
     let storage_gb = o.storage_gb.unwrap_or(class.storage_gb.max(src.storage_gb));
     let need = Need {
         engine: src.engine.clone(),
@@ -143,9 +164,9 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     };
     // Replay reads the source's log archive: on its host unless another is asked for, in
     // which case the snapshot and the logs it needs are streamed there.
-    let asked = match (&o.target, &o.host) {
-        (Some(_), None) => Some(hosts::get(ctx.catalog.conn(), source_host)?.name),
-        (_, asked) => asked.clone(),
+    let asked = match (&o.target, &o.host, source_host) {
+        (Some(_), None, Some(h)) => Some(hosts::get(ctx.catalog.conn(), h)?.name),
+        (_, asked, _) => asked.clone(),
     };
     let (host, note) = planning::place(ctx, asked.as_deref(), &need, &class_name)?;
     planning::check_port(&host, o.port)?;
@@ -159,6 +180,8 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         }),
     )
     .map_err(|e| planning::preflight_error(&host, e))?;
+    // From the repository, the restore runs where it was placed.
+    let source_host = source_host.unwrap_or(host.id);
     if host.id != source_host {
         // The stream starts there: refuse up front if it cannot be reached.
         let sh = hosts::get(ctx.catalog.conn(), source_host)?;
@@ -198,16 +221,25 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         Some(p) => format!(", to {} through the log archive", p.describe()),
         None => String::new(),
     };
-    let from = if fresh {
-        "a new snapshot".to_string()
-    } else {
-        format!("snapshot {}", snap.id)
+    let from = match (&via, fresh) {
+        (Some((b, _, r)), _) => format!("backup {} in repository {}", b.id, r.name),
+        (None, true) => "a new snapshot".to_string(),
+        (None, false) => format!("snapshot {}", snap.id),
     };
-    let streamed = if host.id == source_host {
+    let streamed = if via.is_some() || host.id == source_host {
         ""
     } else {
         " (streamed between hosts)"
     };
+    let repository = via.as_ref().map(|(b, s, r)| FromRepository {
+        repository: r.name.clone(),
+        restic_id: b.restic_id.clone().unwrap_or_default(),
+        copy: format!(
+            "{}-from-backup-{:08x}",
+            s.instance_name,
+            rand::random::<u32>()
+        ),
+    });
     let placement = format!("{note}, from {from} of {}{streamed}{to}", src.name);
     let steps_for = |new: &InstanceRow, snap: &SnapshotRow| {
         actions::clone::steps(
@@ -219,6 +251,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
                 snapshot: snap,
                 fresh,
                 recovery: recovery.clone(),
+                repository: repository.clone(),
             },
             o.port,
         )

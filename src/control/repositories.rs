@@ -4,6 +4,7 @@
 use super::error::invalid;
 use super::home::Ctx;
 use crate::catalog::repositories::{self as rows, RepositoryRow};
+use crate::repo::{key_file, s3_file};
 use anyhow::Result;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -88,14 +89,6 @@ fn parse_url(url: &str) -> Result<Location> {
         format!("`{url}` is not a repository URL"),
         URL_FORMS,
     ))
-}
-
-fn key_file(name: &str) -> String {
-    format!("repository-{name}.key")
-}
-
-fn s3_file(name: &str) -> String {
-    format!("repository-{name}.s3")
 }
 
 fn view(ctx: &Ctx, r: RepositoryRow, format_version: Option<u32>) -> RepositoryView {
@@ -291,18 +284,7 @@ pub fn show(ctx: &Ctx, name: &str) -> Result<RepositoryView> {
             "see `dbctl repository list`",
         )
     })?;
-    let keys = match std::fs::read_to_string(ctx.secrets.file(&s3_file(name))) {
-        Ok(text) => Some(serde_json::from_str(&text)?),
-        Err(_) => None,
-    };
-    let access = Access {
-        endpoint: r.endpoint.clone(),
-        region: r.region.clone(),
-        keys,
-    };
-    let store = store_for(&r.url, &access)?;
-    let key = std::fs::read_to_string(ctx.secrets.file(&key_file(name)))
-        .map_err(|e| anyhow::anyhow!("reading the key of repository `{name}`: {e}"))?;
+    let (store, key) = crate::repo::reach(&r, &ctx.secrets)?;
     let (id, version) = crate::repo::open(&store, &key).map_err(|e| {
         anyhow::anyhow!(
             "repository `{name}` at {} does not open: {}",

@@ -31,6 +31,7 @@ impl Point {
             snapshot: &self.snap,
             fresh: false,
             recovery: Some(self.recovery.clone()),
+            repository: None,
         })
     }
 

@@ -280,7 +280,11 @@ mod tests {
             branch: 1,
             consistent_at: String::new(),
         };
-        std::fs::write(dir.join("info.json"), serde_json::to_vec(&info).unwrap()).unwrap();
+        std::fs::write(
+            dir.join(crate::agent::snapshots::INFO_FILE),
+            serde_json::to_vec(&info).unwrap(),
+        )
+        .unwrap();
         let mut out = Vec::new();
         write_tree_with(
             dir,
@@ -345,7 +349,7 @@ mod tests {
             &mut |_, _| Ok(()),
         )
         .unwrap();
-        assert_eq!(&seen[..2], ["info.json", "manifest.json"]);
+        assert_eq!(&seen[..2], ["manifest.json", "snapshot.json"]);
         let m: Manifest =
             serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
         assert!(m.check(&out.join("data"), false, &[]).unwrap().is_empty());

@@ -3,6 +3,8 @@
 //! object named by its own SHA-256. It is written object by object and never rewritten in
 //! place, so a write-once bucket can hold it, and restic or rustic can read it in a disaster.
 
+use crate::catalog::repositories::RepositoryRow;
+use crate::secrets::Secrets;
 use anyhow::{Context, Result};
 use rustic_core::repofile::MasterKey;
 use rustic_core::{
@@ -23,6 +25,44 @@ pub enum Store {
     Dir(PathBuf),
     /// A bucket, with the keys to it.
     S3(s3::Place, s3::Keys),
+}
+
+/// The secret file that keeps repository `name`'s key.
+pub fn key_file(name: &str) -> String {
+    format!("repository-{name}.key")
+}
+
+/// The secret file that keeps an S3 repository's access keys.
+pub fn s3_file(name: &str) -> String {
+    format!("repository-{name}.s3")
+}
+
+/// Where an added repository is and its key, from its row and the home's secrets.
+///
+/// # Errors
+/// Its key or access keys cannot be read, or its URL is not one `add` takes.
+pub fn reach(row: &RepositoryRow, secrets: &Secrets) -> Result<(Store, String)> {
+    let key = std::fs::read_to_string(secrets.file(&key_file(&row.name)))
+        .with_context(|| format!("reading the key of repository `{}`", row.name))?;
+    let store = if let Some(path) = row.url.strip_prefix("file://") {
+        Store::Dir(PathBuf::from(path))
+    } else if let Some(rest) = row.url.strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        let keys = std::fs::read_to_string(secrets.file(&s3_file(&row.name)))
+            .with_context(|| format!("reading the S3 keys of repository `{}`", row.name))?;
+        Store::S3(
+            s3::Place {
+                endpoint: row.endpoint.clone().unwrap_or_default(),
+                region: row.region.clone().unwrap_or_else(|| "us-east-1".into()),
+                bucket: bucket.into(),
+                prefix: prefix.trim_end_matches('/').into(),
+            },
+            serde_json::from_str(&keys).context("the repository's S3 keys")?,
+        )
+    } else {
+        anyhow::bail!("repository `{}` has an unknown URL {}", row.name, row.url);
+    };
+    Ok((store, key))
 }
 
 /// rustic's error in one line: its most specific message (its errors print several

@@ -23,8 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex};
 
-/// The snapshot's own files, at the top of the stream.
-pub const INFO: &str = "info.json";
+use crate::agent::snapshots::INFO_FILE as INFO;
 
 /// What travels from the reader thread to the file whose turn it is.
 pub enum Piece {

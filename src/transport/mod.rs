@@ -227,11 +227,9 @@ mod tests {
 
     #[test]
     fn reads_progress_then_result() {
-        let input = concat!(
+        let input = format!(
+            "{}\n{{\"type\":\"result\",\"ok\":{{\"port\":7}},\"version\":\"0.1.0\",\"protocol\":{PROTOCOL}}}\n",
             r#"{"type":"progress","message":"initdb"}"#,
-            "\n",
-            r#"{"type":"result","ok":{"port":7},"version":"0.1.0","protocol":2}"#,
-            "\n"
         );
         let mut seen = vec![];
         let r = read_answer(input.as_bytes(), &mut |m| seen.push(m.to_string())).unwrap();
@@ -254,8 +252,7 @@ mod tests {
         assert!(read_answer("".as_bytes(), &mut |_| {}).unwrap().is_none());
         // A shell's own line around the answer is passed over.
         let noisy = format!(
-            "rm: cannot remove '/root/x': No such file or directory\n{}\n",
-            r#"{"type":"result","ok":{"port":7},"version":"0.1.0","protocol":2}"#
+            "rm: cannot remove '/root/x': No such file or directory\n{{\"type\":\"result\",\"ok\":{{\"port\":7}},\"version\":\"0.1.0\",\"protocol\":{PROTOCOL}}}\n",
         );
         let r = read_answer(noisy.as_bytes(), &mut |_| {}).unwrap();
         assert_eq!(r.unwrap().unwrap()["port"], 7);

@@ -43,6 +43,23 @@ pub enum Action {
         /// stream may carry less (compressed files travel as they are stored).
         bytes: u64,
     },
+    /// Streams a host's snapshot export through dbctl into a repository as backup
+    /// `backup_id`; whatever it stored is removed again if it did not all arrive.
+    Upload {
+        from_host: i64,
+        export: Op,
+        repository: String,
+        backup_id: i64,
+        bytes: u64,
+    },
+    /// Streams a backup from a repository through dbctl into a host's snapshot import.
+    Download {
+        repository: String,
+        restic_id: String,
+        to_host: i64,
+        import: Op,
+        bytes: u64,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -86,6 +103,8 @@ pub enum Record {
     InstanceRuntime { instance_id: i64 },
     /// The host's SnapshotInfo completes the snapshot's row.
     SnapshotTaken { snapshot_id: i64 },
+    /// What the repository stored completes the backup's row.
+    BackupStored { backup_id: i64 },
 }
 
 /// A named step, before it is written to the catalog.

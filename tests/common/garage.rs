@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 pub struct Garage {
     child: Child,
+    /// Where it keeps object data, stored as sent (no compression of its own), so a test
+    /// can look for plaintext in it.
+    pub data_dir: PathBuf,
     conf: PathBuf,
     bin: PathBuf,
     pub endpoint: String,
@@ -51,6 +54,7 @@ impl Garage {
             &conf,
             format!(
                 "metadata_dir = \"{d}/meta\"\ndata_dir = \"{d}/data\"\ndb_engine = \"sqlite\"\nreplication_factor = 1\n\
+                 compression_level = \"none\"\n\
                  rpc_bind_addr = \"127.0.0.1:{rpc}\"\nrpc_public_addr = \"127.0.0.1:{rpc}\"\nrpc_secret = \"{secret}\"\n\
                  [s3_api]\ns3_region = \"garage\"\napi_bind_addr = \"127.0.0.1:{s3}\"\nroot_domain = \".s3.garage.localhost\"\n\
                  [admin]\napi_bind_addr = \"127.0.0.1:{admin}\"\n",
@@ -70,6 +74,7 @@ impl Garage {
             .unwrap();
         let mut g = Garage {
             child,
+            data_dir: dir.join("data"),
             conf,
             bin,
             endpoint: format!("http://127.0.0.1:{s3}"),

@@ -36,7 +36,7 @@ pub fn steps(
         ));
     }
     let snap = SnapshotRef {
-        snapshot: from.snapshot.uid.clone(),
+        snapshot: from.local_snapshot(),
     };
     steps.extend(bring_here(from, host_id));
     steps.push(restore_new_step(

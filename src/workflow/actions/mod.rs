@@ -5,6 +5,7 @@
 //! Adding an action: a module here (its `MEANING` and its `steps`), an arm of `ActionKind`
 //! with its line in [`ActionKind::meaning`], and the control-side planning that calls it.
 
+pub mod backup;
 pub mod clone;
 pub mod create;
 pub mod delete;
@@ -14,7 +15,7 @@ pub mod snapshot;
 pub mod snapshot_delete;
 mod steps;
 
-pub use steps::CloneFrom;
+pub use steps::{CloneFrom, FromRepository};
 
 use crate::catalog::instances::status;
 
@@ -30,6 +31,8 @@ pub enum ActionKind {
     /// `restore --in-place`: the same instance back to a point in time.
     RestoreInPlace,
     Recover,
+    /// A snapshot copied into a repository.
+    Backup,
 }
 
 /// What the end of an action means for its instance in the catalog.
@@ -52,7 +55,7 @@ pub enum AfterFailure {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 7] = [
+    pub const ALL: [ActionKind; 8] = [
         ActionKind::Create,
         ActionKind::Delete,
         ActionKind::Snapshot,
@@ -60,6 +63,7 @@ impl ActionKind {
         ActionKind::Clone,
         ActionKind::RestoreInPlace,
         ActionKind::Recover,
+        ActionKind::Backup,
     ];
 
     pub fn meaning(self) -> &'static Meaning {
@@ -71,6 +75,7 @@ impl ActionKind {
             ActionKind::Clone => &clone::MEANING,
             ActionKind::RestoreInPlace => &restore_in_place::MEANING,
             ActionKind::Recover => &recover::MEANING,
+            ActionKind::Backup => &backup::MEANING,
         }
     }
 

@@ -50,7 +50,7 @@ pub fn steps(
     steps.push(restore_new_step(
         new,
         host_id,
-        &from.snapshot.uid,
+        &from.local_snapshot(),
         None,
         from.recovery.clone(),
     ));

@@ -48,7 +48,7 @@ pub fn steps(
         host_id,
         Op::Restore(RestoreSpec {
             instance: i.uid.clone(),
-            snapshot: from.snapshot.uid.clone(),
+            snapshot: from.local_snapshot(),
             port: None,
             size: size_of(i),
             admin_user: i.admin_user.clone(),

@@ -168,6 +168,37 @@ pub(super) fn transfer_step(
     }
 }
 
+/// Streams `snap` from `host_id` into `repository` as backup `backup_id`, recorded when
+/// stored. No undo: a backup is a workflow's last step, and one that did not all arrive
+/// removes what it stored itself.
+pub(super) fn upload_step(
+    host_id: i64,
+    snap: &SnapshotRow,
+    repository: &str,
+    backup_id: i64,
+) -> PlannedStep {
+    PlannedStep {
+        name: "upload".into(),
+        spec: StepSpec {
+            action: Action::Upload {
+                from_host: host_id,
+                export: Op::SnapshotExport(SnapshotRef {
+                    snapshot: snap.uid.clone(),
+                }),
+                repository: repository.into(),
+                backup_id,
+                bytes: snap.size_bytes.unwrap_or(0),
+            },
+            verify: None,
+            undo: None,
+            record: Some(Record::BackupStored { backup_id }),
+            retries: HOST_RETRIES,
+            backoff_ms: BACKOFF_MS,
+            best_effort: false,
+        },
+    }
+}
+
 /// Streams a snapshot (and, for a point-in-time restore, the logs replay needs from it) from
 /// the host that keeps them to `to`; each undone by deleting the copy there.
 pub(super) fn transfer_steps(
@@ -256,6 +287,9 @@ pub(super) fn drop_transferred(
 /// The steps that stream `from`'s snapshot (and, for a point-in-time restore, its logs) to
 /// `host_id`; none when it is already there.
 pub(super) fn bring_here(from: &CloneFrom, host_id: i64) -> Vec<PlannedStep> {
+    if let Some(r) = &from.repository {
+        return vec![download_step(r, host_id, from.snapshot)];
+    }
     if from.source_host == host_id {
         return Vec::new();
     }
@@ -271,11 +305,59 @@ pub(super) fn bring_here(from: &CloneFrom, host_id: i64) -> Vec<PlannedStep> {
 
 /// The steps that drop what [`bring_here`] streamed, once `owner` runs on its own data.
 pub(super) fn drop_brought(from: &CloneFrom, host_id: i64, owner: &str) -> Vec<PlannedStep> {
+    if let Some(r) = &from.repository {
+        return vec![host_step(
+            "drop-downloaded-copy",
+            host_id,
+            Op::SnapshotDelete(SnapshotRef {
+                snapshot: r.copy.clone(),
+            }),
+            None,
+            None,
+            owner,
+        )];
+    }
     if from.source_host == host_id {
         return Vec::new();
     }
     let with_logs = from.recovery.is_some();
     drop_transferred(from.source, host_id, from.snapshot, with_logs, owner)
+}
+
+/// Streams a backup from its repository into `host_id`'s snapshot store as `r.copy`
+/// (undo: delete that copy).
+fn download_step(r: &FromRepository, host_id: i64, snap: &SnapshotRow) -> PlannedStep {
+    let copy = SnapshotRef {
+        snapshot: r.copy.clone(),
+    };
+    PlannedStep {
+        name: "download".into(),
+        spec: StepSpec {
+            action: Action::Download {
+                repository: r.repository.clone(),
+                restic_id: r.restic_id.clone(),
+                to_host: host_id,
+                import: Op::SnapshotImport(copy.clone()),
+                bytes: snap.size_bytes.unwrap_or(0),
+            },
+            verify: None,
+            undo: Some(Op::SnapshotDelete(copy)),
+            record: None,
+            retries: HOST_RETRIES,
+            backoff_ms: BACKOFF_MS,
+            best_effort: false,
+        },
+    }
+}
+
+/// A backup in a repository that a restore starts from instead of a host's snapshot.
+#[derive(Debug, Clone)]
+pub struct FromRepository {
+    pub repository: String,
+    pub restic_id: String,
+    /// The name its copy takes in the receiving host's store: never the snapshot's own, which
+    /// that host may still keep.
+    pub copy: String,
 }
 
 /// Where a clone comes from.
@@ -287,4 +369,16 @@ pub struct CloneFrom<'a> {
     pub fresh: bool,
     /// Replay the source's archived logs past the snapshot to a target.
     pub recovery: Option<crate::wire::RecoverySpec>,
+    /// The snapshot comes from this backup, not from `source_host`.
+    pub repository: Option<FromRepository>,
+}
+
+impl CloneFrom<'_> {
+    /// The name of the snapshot the restore reads on the target host.
+    pub fn local_snapshot(&self) -> String {
+        match &self.repository {
+            Some(r) => r.copy.clone(),
+            None => self.snapshot.uid.clone(),
+        }
+    }
 }

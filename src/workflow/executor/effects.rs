@@ -2,7 +2,7 @@
 //! records, and moving endpoints (with the hook that tells the world).
 
 use super::Executor;
-use crate::catalog::{endpoints, events, hosts, instances, snapshots};
+use crate::catalog::{backups, endpoints, events, hosts, instances, snapshots};
 use crate::wire::{InstanceStatus, SnapshotInfo};
 use crate::workflow::plan::{CatalogChange, Record};
 use anyhow::Result;
@@ -53,6 +53,10 @@ pub(super) fn record(
         Some(Record::SnapshotTaken { snapshot_id }) => {
             let info: SnapshotInfo = serde_json::from_value(output.clone())?;
             snapshots::record_taken(tx, snapshot_id, &info)
+        }
+        Some(Record::BackupStored { backup_id }) => {
+            let s: super::repository::Stored = serde_json::from_value(output.clone())?;
+            backups::record_stored(tx, backup_id, &s.restic_id, s.files, s.bytes, s.added)
         }
         None => Ok(()),
     }

@@ -11,6 +11,7 @@
 
 mod effects;
 mod lease;
+mod repository;
 mod retry;
 #[cfg(test)]
 mod tests;
@@ -25,7 +26,7 @@ use super::plan::{Action, Check, Expect, StepSpec};
 use super::progress::Progress;
 use crate::catalog::hosts::HostRow;
 use crate::catalog::workflows::{self, status, step_status, StepRow};
-use crate::catalog::{events, hosts, instances, snapshots, Catalog};
+use crate::catalog::{backups, events, hosts, instances, snapshots, Catalog};
 use crate::secrets::Secrets;
 use crate::transport::{self, CallError, Transport};
 use crate::wire::{InstanceRef, InstanceStatus, Op, Request};
@@ -226,6 +227,7 @@ impl Executor<'_> {
             let unsuccessful = status::is_unsuccessful(end);
             if unsuccessful {
                 snapshots::fail_unfinished(tx, wf, undone)?;
+                backups::fail_unfinished(tx, wf)?;
             }
             if let Some(id) = instance_id {
                 let inst = instances::get(tx, id)?;
@@ -328,6 +330,33 @@ impl Executor<'_> {
                 import,
                 bytes: _,
             } => self.transfer(wf, step, (*from_host, export), (*to_host, import))?,
+            Action::Upload {
+                from_host,
+                export,
+                repository,
+                backup_id,
+                bytes,
+            } => self.upload(
+                wf,
+                step,
+                (*from_host, export),
+                repository,
+                *backup_id,
+                *bytes,
+            )?,
+            Action::Download {
+                repository,
+                restic_id,
+                to_host,
+                import,
+                bytes,
+            } => self.download(
+                wf,
+                step,
+                (repository, restic_id),
+                (*to_host, import),
+                *bytes,
+            )?,
         };
         failpoints::crash_after(&step.name);
         if failpoints::armed("fail", &step.name) {
@@ -402,8 +431,10 @@ impl Executor<'_> {
             // An undo runs where its step acted: a transfer's on the receiving host.
             let target = match &spec.action {
                 Action::Host { host_id, .. } => Some(*host_id),
-                Action::Transfer { to_host, .. } => Some(*to_host),
-                Action::Catalog { .. } => None,
+                Action::Transfer { to_host, .. } | Action::Download { to_host, .. } => {
+                    Some(*to_host)
+                }
+                Action::Catalog { .. } | Action::Upload { .. } => None,
             };
             let (Some(undo), Some(host_id)) = (&spec.undo, target) else {
                 continue;
