@@ -231,6 +231,55 @@ pub struct LogExportSpec {
     pub engine: String,
     /// Only what replay from this snapshot needs (all when None).
     pub from: Option<SnapshotStart>,
+    /// Only these files (and their records), when given: what a repository lacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<String>>,
+}
+
+/// What the archive knows of one stored file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct LogFile {
+    pub name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub archived_at: String,
+    /// Commit timestamps of the first and last transaction in the file (RFC 3339, UTC).
+    #[serde(default)]
+    pub first_commit: Option<String>,
+    #[serde(default)]
+    pub last_commit: Option<String>,
+    /// Where the last commit record starts: replay can stop right after it.
+    #[serde(default, alias = "last_commit_lsn")]
+    pub last_commit_position: Option<String>,
+    /// Whether its commits were read at all (the engine's log reader ran): without that,
+    /// "no commit" in it means nothing.
+    #[serde(default = "yes")]
+    pub scanned: bool,
+    /// The first and last transaction in the file, by the engine's own name for them
+    /// (MariaDB's GTIDs), where it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_transaction: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transaction: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A log switch dbhost made: every commit timestamped before `before` is in `segment` or an
+/// earlier file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Mark {
+    pub segment: String,
+    pub before: String,
+}
+
+/// An archive's files and dbhost's switch marks (`LogList`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct LogListing {
+    pub files: Vec<LogFile>,
+    pub marks: Vec<Mark>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -140,7 +140,10 @@ impl Host {
             Op::SetPassword(spec) => serde_json::to_value(self.set_password(spec)?)?,
             Op::LogList(r) => {
                 valid_name(&r.instance)?;
-                serde_json::to_value(crate::agent::logs::list(&self.layout, &r.instance)?)?
+                serde_json::to_value(crate::wire::LogListing {
+                    files: crate::agent::logs::list(&self.layout, &r.instance)?,
+                    marks: crate::agent::logs::marks(&self.layout, &r.instance),
+                })?
             }
             Op::LogCoverage(spec) => {
                 valid_name(&spec.instance)?;

@@ -7,14 +7,12 @@
 
 use super::source;
 use super::Store;
-use crate::agent::stream;
 use crate::wire::SnapshotInfo;
 use anyhow::{bail, Context, Result};
-use rustic_core::repofile::{Node, NodeType};
-use rustic_core::{BackupOptions, LsOptions, ParentOptions, SnapshotOptions};
+use rustic_core::{BackupOptions, ParentOptions, SnapshotOptions};
 use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::PathBuf;
 
 /// The label of a restic snapshot that holds a host snapshot.
 pub const SNAPSHOT_LABEL: &str = "dbctl-snapshot";
@@ -115,75 +113,6 @@ pub fn archive(
     })
 }
 
-/// Writes the backup `id` to `out` as the stream a snapshot import takes: directories,
-/// links, the info and manifest, then the data files. Calls `moved` with the bytes so far.
-///
-/// # Errors
-/// The backup is unknown, or a blob is missing or damaged (the stream is then left
-/// without its end, so the receiver refuses it).
-pub fn dump(
-    store: &Store,
-    key: &str,
-    id: &str,
-    out: &mut dyn Write,
-    moved: &mut dyn FnMut(u64),
-) -> Result<()> {
-    let repo = super::opened(store, key)?.to_indexed()?;
-    let snap = repo.get_snapshot_from_str(id, |_| true)?;
-    let root = repo.node_from_snapshot_and_path(&snap, "")?;
-    let mut nodes: Vec<(PathBuf, Node)> = repo
-        .ls(&root, &LsOptions::default())?
-        .collect::<Result<_, _>>()?;
-    // The receiver needs the info and manifest before any data file.
-    let top = |p: &Path| p.components().count() > 1;
-    nodes.sort_by(|a, b| (top(&a.0), &a.0).cmp(&(top(&b.0), &b.0)));
-    let name = |p: &Path| p.to_string_lossy().into_owned();
-    let mode = |n: &Node| n.meta.mode.unwrap_or(0o600) & 0o7777;
-    for (p, n) in nodes.iter().filter(|(_, n)| n.is_dir()) {
-        stream::put_dir(out, &name(p), mode(n))?;
-    }
-    for (p, n) in &nodes {
-        if let NodeType::Symlink { .. } = &n.node_type {
-            let to = n.node_type.to_link();
-            stream::put_link(out, &name(p), &to.to_string_lossy())?;
-        }
-    }
-    let mut sent = 0u64;
-    for (p, n) in nodes.iter().filter(|(_, n)| n.is_file()) {
-        stream::put_file(out, &name(p), mode(n), n.meta.size)?;
-        let mut counted = Counted { out, n: 0 };
-        repo.dump(n, &mut counted)
-            .map_err(|e| anyhow::anyhow!("reading {} from the repository: {e}", name(p)))?;
-        if counted.n != n.meta.size {
-            bail!(
-                "{} in the repository holds {} bytes, not {}",
-                name(p),
-                counted.n,
-                n.meta.size
-            );
-        }
-        sent += counted.n;
-        moved(sent);
-    }
-    stream::put_end(out)
-}
-
-struct Counted<'a> {
-    out: &'a mut dyn Write,
-    n: u64,
-}
-
-impl Write for Counted<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let k = self.out.write(buf)?;
-        self.n += k as u64;
-        Ok(k)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
-}
-
 /// The repository's backups, newest last.
 ///
 /// # Errors
@@ -218,7 +147,8 @@ pub fn forget(store: &Store, key: &str, id: &str) -> Result<()> {
 mod tests {
     use super::*;
     use crate::agent::manifest::{self, Entry, Manifest};
-    use crate::agent::stream::{write_tree_with, Content};
+    use crate::agent::stream::{self, write_tree_with, Content};
+    use std::path::Path;
 
     /// A snapshot directory as dbhost keeps one: info, manifest, data (one file stored as a
     /// zstd frame); returns its stream.
@@ -336,7 +266,7 @@ mod tests {
         assert!(again.added < a.added / 10, "{} vs {}", again.added, a.added);
 
         let mut back = Vec::new();
-        dump(&store, &key, &a.id, &mut back, &mut |_| {}).unwrap();
+        super::super::dump(&store, &key, &a.id, &mut back, &mut |_| {}).unwrap();
         let out = t.path().join("out");
         let mut seen = Vec::new();
         stream::read_tree_with_links(

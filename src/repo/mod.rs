@@ -3,18 +3,24 @@
 //! object named by its own SHA-256. It is written object by object and never rewritten in
 //! place, so a write-once bucket can hold it, and restic or rustic can read it in a disaster.
 
+use crate::agent::stream;
 use crate::catalog::repositories::RepositoryRow;
 use crate::secrets::Secrets;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use rustic_core::repofile::MasterKey;
+use rustic_core::repofile::{Node, NodeType};
+use rustic_core::LsOptions;
 use rustic_core::{
     ConfigOptions, Credentials, KeyOptions, OpenStatus, Repository, RepositoryBackends,
     RepositoryOptions,
 };
+use std::io::Write;
+use std::path::Path;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 pub mod backups;
+pub mod logs;
 pub mod s3;
 pub mod source;
 
@@ -157,6 +163,76 @@ pub fn opened(store: &Store, key: &str) -> Result<Repository<OpenStatus>> {
         &backends(store)?,
     )?
     .open(&credentials(key)?)?)
+}
+
+/// Writes the restic snapshot `id` to `out` as a stream (`agent::stream`): directories,
+/// links, the files at the top (a snapshot's info and manifest, which an import needs
+/// first), then the rest. Calls `moved` with the bytes so far.
+///
+/// # Errors
+/// The backup is unknown, or a blob is missing or damaged (the stream is then left
+/// without its end, so the receiver refuses it).
+pub fn dump(
+    store: &Store,
+    key: &str,
+    id: &str,
+    out: &mut dyn Write,
+    moved: &mut dyn FnMut(u64),
+) -> Result<()> {
+    let repo = opened(store, key)?.to_indexed()?;
+    let snap = repo.get_snapshot_from_str(id, |_| true)?;
+    let root = repo.node_from_snapshot_and_path(&snap, "")?;
+    let mut nodes: Vec<(PathBuf, Node)> = repo
+        .ls(&root, &LsOptions::default())?
+        .collect::<Result<_, _>>()?;
+    // The receiver needs the info and manifest before any data file.
+    let top = |p: &Path| p.components().count() > 1;
+    nodes.sort_by(|a, b| (top(&a.0), &a.0).cmp(&(top(&b.0), &b.0)));
+    let name = |p: &Path| p.to_string_lossy().into_owned();
+    let mode = |n: &Node| n.meta.mode.unwrap_or(0o600) & 0o7777;
+    for (p, n) in nodes.iter().filter(|(_, n)| n.is_dir()) {
+        stream::put_dir(out, &name(p), mode(n))?;
+    }
+    for (p, n) in &nodes {
+        if let NodeType::Symlink { .. } = &n.node_type {
+            let to = n.node_type.to_link();
+            stream::put_link(out, &name(p), &to.to_string_lossy())?;
+        }
+    }
+    let mut sent = 0u64;
+    for (p, n) in nodes.iter().filter(|(_, n)| n.is_file()) {
+        stream::put_file(out, &name(p), mode(n), n.meta.size)?;
+        let mut counted = Counted { out, n: 0 };
+        repo.dump(n, &mut counted)
+            .map_err(|e| anyhow::anyhow!("reading {} from the repository: {e}", name(p)))?;
+        if counted.n != n.meta.size {
+            bail!(
+                "{} in the repository holds {} bytes, not {}",
+                name(p),
+                counted.n,
+                n.meta.size
+            );
+        }
+        sent += counted.n;
+        moved(sent);
+    }
+    stream::put_end(out)
+}
+
+struct Counted<'a> {
+    out: &'a mut dyn Write,
+    n: u64,
+}
+
+impl Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let k = self.out.write(buf)?;
+        self.n += k as u64;
+        Ok(k)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 #[cfg(test)]

@@ -3,16 +3,10 @@
 
 use crate::agent::layout::Layout;
 use anyhow::{Context, Result};
-use serde::{Deserialize, Serialize};
+
 use std::path::PathBuf;
 
-/// A log switch dbhost made: every commit timestamped before `before` is in `segment` or an
-/// earlier file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Mark {
-    pub segment: String,
-    pub before: String,
-}
+pub use crate::wire::Mark;
 
 /// Kept beside (not in) the instance's archive directory: that one belongs to the
 /// database's OS user, and dbhost writes nothing as root where another user can plant links.

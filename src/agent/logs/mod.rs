@@ -20,7 +20,6 @@ pub use store::archive;
 
 use crate::agent::layout::Layout;
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
@@ -94,36 +93,7 @@ pub struct Commit {
     pub id: Option<String>,
 }
 
-/// What the archive knows of one stored file.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct LogFile {
-    pub name: String,
-    pub size: u64,
-    pub sha256: String,
-    pub archived_at: String,
-    /// Commit timestamps of the first and last transaction in the file (RFC 3339, UTC).
-    #[serde(default)]
-    pub first_commit: Option<String>,
-    #[serde(default)]
-    pub last_commit: Option<String>,
-    /// Where the last commit record starts: replay can stop right after it.
-    #[serde(default, alias = "last_commit_lsn")]
-    pub last_commit_position: Option<String>,
-    /// Whether its commits were read at all (the engine's log reader ran): without that,
-    /// "no commit" in it means nothing.
-    #[serde(default = "yes")]
-    pub scanned: bool,
-    /// The first and last transaction in the file, by the engine's own name for them
-    /// (MariaDB's GTIDs), where it has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_transaction: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_transaction: Option<String>,
-}
-
-fn yes() -> bool {
-    true
-}
+pub use crate::wire::LogFile;
 
 /// The instance's archive directory.
 pub fn dir(layout: &Layout, instance: &str) -> PathBuf {

@@ -124,7 +124,11 @@ pub fn export(
         if rel.contains('/') || rel.starts_with('.') {
             return false;
         }
-        needed(format, rel.trim_end_matches(".json"), from.as_deref())
+        let file = rel.trim_end_matches(".json");
+        if let Some(names) = &spec.names {
+            return names.iter().any(|n| n == file);
+        }
+        needed(format, file, from.as_deref())
     };
     crate::agent::stream::write_tree_filtered(&d, &include, false, out, &mut |_| {})
 }

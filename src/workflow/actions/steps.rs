@@ -232,6 +232,7 @@ pub(super) fn transfer_steps(
                     instance: source.uid.clone(),
                     engine: source.engine.clone(),
                     from: start,
+                    names: None,
                 }),
             ),
             (to, Op::LogImport(iref(source))),

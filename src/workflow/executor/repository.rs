@@ -96,7 +96,7 @@ impl Executor<'_> {
             .and_then(|t| t.open_bulk(&Request::new(format!("wf{wf}-s{}", step.idx), to.1.clone())))
             .map_err(|e| call_error(&dst.name, e))?;
         let progress = self.progress;
-        let dumped = repo::backups::dump(&store, &key, from.1, import.writer(), &mut |n| {
+        let dumped = repo::dump(&store, &key, from.1, import.writer(), &mut |n| {
             progress.bytes(n, total)
         });
         import.close_input();

@@ -1,0 +1,318 @@
+//! Archived log files in a repository: each shipment of an instance's new files (with their
+//! records) is one restic snapshot, labelled [`LOGS_LABEL`], its description the
+//! [`Shipment`] JSON. Log files are small next to a database (a segment, a binary log cut
+//! by the archive timeout), so each is read whole from the stream and handed over as it is,
+//! where a snapshot's files need [`super::source`]'s turnstile.
+
+use super::Store;
+use crate::agent::stream::{self, Kind};
+use anyhow::{bail, Context, Result};
+use rustic_core::repofile::{Metadata, Node, NodeType};
+use rustic_core::{
+    BackupOptions, ParentOptions, ReadSource, ReadSourceEntry, RusticResult, SnapshotOptions,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::io::{Cursor, Read};
+use std::path::PathBuf;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Mutex;
+
+/// The label of a restic snapshot that holds shipped log files.
+pub const LOGS_LABEL: &str = "dbctl-logs";
+
+/// The largest log file taken whole: far above a segment or a cut binary log.
+const LARGEST: u64 = 4 << 30;
+
+/// What a shipment's restic snapshot says of itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Shipment {
+    pub instance: String,
+    pub instance_uid: String,
+    /// The log files it holds (each with its record, `NAME.json`).
+    pub files: Vec<String>,
+}
+
+/// A shipment stored.
+#[derive(Debug, Clone)]
+pub struct Shipped {
+    pub id: String,
+    pub bytes: u64,
+    pub added: u64,
+}
+
+type Entry = RusticResult<ReadSourceEntry<Cursor<Vec<u8>>>>;
+
+/// Files arriving on a channel, each whole.
+struct Arriving {
+    rx: Mutex<Option<Receiver<Entry>>>,
+}
+
+struct Drain(Receiver<Entry>);
+
+impl Iterator for Drain {
+    type Item = Entry;
+    fn next(&mut self) -> Option<Entry> {
+        self.0.recv().ok()
+    }
+}
+
+impl ReadSource for Arriving {
+    type Open = Cursor<Vec<u8>>;
+    type Iter = Box<dyn Iterator<Item = Entry> + Send>;
+
+    fn size(&self) -> RusticResult<Option<u64>> {
+        Ok(None)
+    }
+
+    fn entries(&self) -> Self::Iter {
+        match self.rx.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            Some(rx) => Box::new(Drain(rx)),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+}
+
+/// Archives the stream of a log export of exactly `names` into the repository. Nothing is
+/// kept unless every named file and its record arrived.
+///
+/// # Errors
+/// The repository cannot be opened or written, or the stream is cut or not what was asked.
+pub fn archive(
+    store: &Store,
+    key: &str,
+    instance: (&str, &str),
+    names: &[String],
+    input: &mut dyn Read,
+    moved: &mut dyn FnMut(u64),
+) -> Result<Shipped> {
+    let repo = super::opened(store, key)?.to_indexed_ids()?;
+    let shipment = Shipment {
+        instance: instance.0.into(),
+        instance_uid: instance.1.into(),
+        files: names.to_vec(),
+    };
+    let snap = SnapshotOptions::default()
+        .host(instance.0.to_string())
+        .label(LOGS_LABEL.to_string())
+        .description(serde_json::to_string(&shipment)?)
+        .to_snapshot()?;
+    let opts = BackupOptions::default().parent_opts(ParentOptions::default().force(true));
+    let (tx, rx) = sync_channel::<Entry>(2);
+    let src = Arriving {
+        rx: Mutex::new(Some(rx)),
+    };
+    let want: BTreeSet<String> = names
+        .iter()
+        .flat_map(|n| [n.clone(), format!("{n}.json")])
+        .collect();
+    let (fed, saved) = std::thread::scope(|s| {
+        let archiving = s.spawn(|| repo.archive(&opts, &src, snap, &[PathBuf::from("/")]));
+        let fed = (|| -> Result<u64> {
+            let mut got = BTreeSet::new();
+            let mut bytes = 0u64;
+            while let Some(r) = stream::next_record(input)? {
+                if r.kind != Kind::File || r.path.contains('/') || !want.contains(&r.path) {
+                    bail!("the log stream sent {}, which was not asked for", r.path);
+                }
+                if r.len > LARGEST {
+                    bail!("{}: {} bytes is not a log file", r.path, r.len);
+                }
+                let mut body = Vec::with_capacity(r.len as usize);
+                input.take(r.len).read_to_end(&mut body)?;
+                if body.len() as u64 != r.len {
+                    bail!("the log stream was cut inside {}", r.path);
+                }
+                bytes += r.len;
+                moved(bytes);
+                let node = Node::new_node(
+                    OsStr::new(&r.path),
+                    NodeType::File,
+                    Metadata {
+                        mode: Some(0o600),
+                        size: r.len,
+                        ..Default::default()
+                    },
+                );
+                let path = PathBuf::from("/").join(&r.path);
+                got.insert(r.path);
+                let entry = ReadSourceEntry {
+                    path,
+                    node,
+                    open: Some(Cursor::new(body)),
+                };
+                if tx.send(Ok(entry)).is_err() {
+                    bail!("the repository stopped taking the logs");
+                }
+            }
+            if got != want {
+                let missing: Vec<_> = want.difference(&got).cloned().collect();
+                bail!("the log stream lacked {}", missing.join(", "));
+            }
+            Ok(bytes)
+        })();
+        drop(tx);
+        (fed, archiving.join())
+    });
+    let saved = match saved {
+        Ok(r) => r?,
+        Err(_) => bail!("archiving logs into the repository failed unexpectedly"),
+    };
+    let summary = saved.summary.clone().unwrap_or_default();
+    let whole = fed.and_then(|bytes| {
+        if summary.total_files_processed != want.len() as u64 {
+            bail!(
+                "the repository took {} of {} log files",
+                summary.total_files_processed,
+                want.len()
+            );
+        }
+        Ok(bytes)
+    });
+    match whole {
+        Ok(bytes) => Ok(Shipped {
+            id: saved.id.to_string(),
+            bytes,
+            added: summary.data_added_packed,
+        }),
+        Err(e) => {
+            let _ = repo.delete_snapshots(&[saved.id]);
+            Err(e)
+        }
+    }
+}
+
+/// The repository's log shipments, with their restic ids.
+///
+/// # Errors
+/// The repository cannot be opened or read.
+pub fn list(store: &Store, key: &str) -> Result<Vec<(String, Shipment)>> {
+    let repo = super::opened(store, key)?;
+    Ok(repo
+        .get_all_snapshots()?
+        .into_iter()
+        .filter(|s| s.label == LOGS_LABEL)
+        .filter_map(|s| {
+            let d: Shipment = serde_json::from_str(s.description.as_deref()?).ok()?;
+            Some((s.id.to_string(), d))
+        })
+        .collect())
+}
+
+/// Writes the shipments `ids` as one log stream (what a log import takes).
+///
+/// # Errors
+/// A shipment is unknown or a blob missing or damaged.
+pub fn dump_many(
+    store: &Store,
+    key: &str,
+    ids: &[String],
+    out: &mut dyn std::io::Write,
+    moved: &mut dyn FnMut(u64),
+) -> Result<()> {
+    let mut sent = 0u64;
+    for id in ids {
+        let mut part = Vec::new();
+        super::dump(store, key, id, &mut part, &mut |_| {})
+            .with_context(|| format!("log shipment {id}"))?;
+        // Each dump ends with an end record: join them into one stream.
+        anyhow::ensure!(part.last() == Some(&0), "log shipment {id} did not end");
+        part.pop();
+        out.write_all(&part)?;
+        sent += part.len() as u64;
+        moved(sent);
+    }
+    stream::put_end(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn export(dir: &std::path::Path, names: &[&str]) -> Vec<u8> {
+        let mut out = Vec::new();
+        stream::write_tree_filtered(
+            dir,
+            &|rel| names.iter().any(|n| rel.trim_end_matches(".json") == *n),
+            false,
+            &mut out,
+            &mut |_| {},
+        )
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn shipments_go_in_whole_and_come_back_as_one_stream() {
+        let t = tempfile::tempdir().unwrap();
+        let store = Store::Dir(t.path().join("repo"));
+        let key = super::super::new_key().unwrap();
+        super::super::init(&store, &key).unwrap();
+        let wal = t.path().join("wal");
+        std::fs::create_dir_all(&wal).unwrap();
+        for (n, b) in [
+            ("000000010000000000000001", 1u8),
+            ("000000010000000000000002", 2),
+        ] {
+            std::fs::write(wal.join(n), vec![b; 100_000]).unwrap();
+            std::fs::write(
+                wal.join(format!("{n}.json")),
+                format!("{{\"name\":\"{n}\"}}"),
+            )
+            .unwrap();
+        }
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let one = ["000000010000000000000001"];
+        let two = ["000000010000000000000002"];
+        let a = archive(
+            &store,
+            &key,
+            ("prod", "prod-1"),
+            &names(&one),
+            &mut &export(&wal, &one)[..],
+            &mut |_| {},
+        )
+        .unwrap();
+        // A stream lacking a file asked for keeps nothing.
+        let e = archive(
+            &store,
+            &key,
+            ("prod", "prod-1"),
+            &names(&[one[0], two[0]]),
+            &mut &export(&wal, &one)[..],
+            &mut |_| {},
+        )
+        .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("lacked 000000010000000000000002"),
+            "{e:#}"
+        );
+        let b = archive(
+            &store,
+            &key,
+            ("prod", "prod-1"),
+            &names(&two),
+            &mut &export(&wal, &two)[..],
+            &mut |_| {},
+        )
+        .unwrap();
+        let listed = list(&store, &key).unwrap();
+        assert_eq!(listed.len(), 2);
+        let mut out = Vec::new();
+        dump_many(&store, &key, &[a.id, b.id], &mut out, &mut |_| {}).unwrap();
+        let back = t.path().join("back");
+        std::fs::create_dir(&back).unwrap();
+        let mut seen = Vec::new();
+        stream::read_tree(&mut &out[..], &back, &mut |rel, _| {
+            seen.push(rel.to_string());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 4);
+        assert_eq!(
+            std::fs::read(back.join(two[0])).unwrap(),
+            vec![2u8; 100_000]
+        );
+    }
+}
