@@ -206,10 +206,11 @@ fn detached_workflows_hold_the_lease_and_the_sweeper_runs_them_in_parallel() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json()["workflows"].clone();
     let other = other.wait_with_output().unwrap();
     assert!(other.status.success(), "a concurrent sweep failed");
     let other: serde_json::Value = serde_json::from_slice(&other.stdout).unwrap();
+    let other = other["workflows"].clone();
     let ran = |v: &serde_json::Value, id: i64| {
         v.as_array()
             .unwrap()
@@ -257,7 +258,7 @@ fn detached_workflows_hold_the_lease_and_the_sweeper_runs_them_in_parallel() {
     assert_eq!(
         env.dbctl(&["sweep", "-o", "json"])
             .ok()
-            .json()
+            .json()["workflows"]
             .as_array()
             .unwrap()
             .len(),

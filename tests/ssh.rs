@@ -286,7 +286,7 @@ fn a_lost_host_pauses_the_workflow_and_the_sweeper_finishes_it_later() {
     env.stop_sshd(&h);
     // Unreachable after its retries: nothing can be undone there either, so it pauses.
     let r = env.dbctl(&["sweep", "-o", "json"]).fails_with(3);
-    assert_eq!(r.json()[0]["outcome"], "interrupted", "{}", r.stdout);
+    assert_eq!(r.json()["workflows"][0]["outcome"], "interrupted", "{}", r.stdout);
     assert!(
         r.stderr.contains("paused") && r.stderr.contains("flaky"),
         "the cause is said: {}",
@@ -318,7 +318,7 @@ fn a_lost_host_pauses_the_workflow_and_the_sweeper_finishes_it_later() {
     assert_eq!(env.catalog_state(), before);
 
     env.start_sshd(&mut h);
-    let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json()["workflows"].clone();
     assert_eq!(swept[0]["outcome"], "succeeded");
     assert_eq!(env.psql("later", "select 1"), "1");
     env.dbctl(&["delete", "later", "--yes"]).ok();

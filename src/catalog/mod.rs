@@ -4,6 +4,7 @@
 //! migrations applied in one transaction and tracked by `PRAGMA user_version`. All SQL lives
 //! below this module.
 
+pub mod backup_policies;
 pub mod backups;
 pub mod endpoints;
 pub mod events;
@@ -11,6 +12,7 @@ pub mod hosts;
 pub mod instances;
 pub mod log_ranges;
 pub mod repositories;
+pub mod repository_logs;
 pub mod snapshots;
 pub mod workflows;
 
@@ -32,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/010_neutral_steps.sql"),
     include_str!("migrations/011_repositories.sql"),
     include_str!("migrations/012_backups.sql"),
+    include_str!("migrations/013_repository_logs.sql"),
 ];
 
 pub struct Catalog {

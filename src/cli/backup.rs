@@ -4,6 +4,7 @@ use super::output::{opt, Printer};
 use super::plan::{run_plan, ChangeFlags};
 use super::Env;
 use crate::control::backups::{self, BackupOpts, BackupView};
+use crate::control::policies::{PolicyOpts, PolicyView};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
@@ -16,6 +17,53 @@ pub enum BackupCommand {
     Delete(IdArgs),
     Pin(IdArgs),
     Unpin(IdArgs),
+    Policy(PolicyCommandArgs),
+}
+
+/// An instance's backup policy (also set by `dbctl create`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct PolicyArgs {
+    /// The repository its backups and logs go to; `dbctl sweep` ships its new archived logs
+    /// there each time it runs.
+    #[arg(long, value_name = "NAME")]
+    pub backup_repository: Option<String>,
+    /// When (UTC, HH:MM-HH:MM) sweep takes its daily backup, or `none` [default: 02:00-03:00].
+    #[arg(long, value_name = "WINDOW")]
+    pub backup_window: Option<String>,
+    /// Days of point-in-time recovery kept in the repository, 0-35 [default: 7].
+    #[arg(long, value_name = "N")]
+    pub backup_retention_days: Option<u32>,
+    /// Daily backups kept beyond the retention days [default: 7].
+    #[arg(long, value_name = "N")]
+    pub keep_daily: Option<u32>,
+    /// Weekly backups kept [default: 4].
+    #[arg(long, value_name = "N")]
+    pub keep_weekly: Option<u32>,
+    /// Monthly backups kept [default: 0].
+    #[arg(long, value_name = "N")]
+    pub keep_monthly: Option<u32>,
+}
+
+impl PolicyArgs {
+    pub fn opts(&self) -> PolicyOpts {
+        PolicyOpts {
+            repository: self.backup_repository.clone(),
+            window: self.backup_window.clone(),
+            retention_days: self.backup_retention_days,
+            keep_daily: self.keep_daily,
+            keep_weekly: self.keep_weekly,
+            keep_monthly: self.keep_monthly,
+        }
+    }
+}
+
+/// Show an instance's backup policy, or change what is given.
+#[derive(Debug, Args)]
+pub struct PolicyCommandArgs {
+    /// The instance.
+    pub name: String,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
 }
 
 /// Back up an instance: a new online snapshot (or one its host keeps) streamed through this
@@ -119,6 +167,10 @@ pub fn run(env: &Env, c: &BackupCommand) -> Result<()> {
         BackupCommand::Delete(a) => print_backup(p, &backups::delete(&env.open()?, a.id)?),
         BackupCommand::Pin(a) => print_backup(p, &backups::pin(&env.open()?, a.id, true)?),
         BackupCommand::Unpin(a) => print_backup(p, &backups::pin(&env.open()?, a.id, false)?),
+        BackupCommand::Policy(a) => {
+            let v = crate::control::policies::set(&env.open()?, &a.name, &a.policy.opts())?;
+            print_policy(p, &v);
+        }
     }
     Ok(())
 }
@@ -152,5 +204,21 @@ fn print_backup(p: &Printer, b: &BackupView) {
         ),
         ("pinned", if b.pinned { "yes" } else { "no" }.into()),
         ("workflow", opt(&b.workflow_id)),
+    ]);
+}
+
+pub fn print_policy(p: &Printer, v: &PolicyView) {
+    if p.is_json() {
+        p.json(v);
+        return;
+    }
+    p.fields(vec![
+        ("instance", v.instance.clone()),
+        ("repository", v.repository.clone()),
+        ("backup window (UTC)", opt(&v.backup_window)),
+        ("retention days", v.retention_days.to_string()),
+        ("keep daily", v.keep_daily.to_string()),
+        ("keep weekly", v.keep_weekly.to_string()),
+        ("keep monthly", v.keep_monthly.to_string()),
     ]);
 }

@@ -37,6 +37,8 @@ pub struct CreateArgs {
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub archive_timeout: u32,
     #[command(flatten)]
+    pub policy: super::backup::PolicyArgs,
+    #[command(flatten)]
     pub change: ChangeFlags,
 }
 
@@ -53,6 +55,7 @@ pub fn run(env: &Env, a: &CreateArgs) -> Result<()> {
             port: a.port,
             admin_user: a.admin_user.clone(),
             archive_timeout_secs: a.archive_timeout,
+            policy: a.policy.opts(),
         },
         a.change.dry_run,
     )?;

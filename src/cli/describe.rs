@@ -58,6 +58,23 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
                 .unwrap_or_else(|| "-".into()),
         ),
         (
+            "backups",
+            match &v.offsite {
+                Some(o) => format!(
+                    "into {}, window {} UTC, {} days; last {}; logs through {}{}",
+                    o.repository,
+                    o.backup_window.as_deref().unwrap_or("none"),
+                    o.retention_days,
+                    o.last_backup_at.as_deref().unwrap_or("none yet"),
+                    o.logs_through.as_deref().unwrap_or("none yet"),
+                    o.log_lag_secs
+                        .map(|s| format!(" ({s} s behind)"))
+                        .unwrap_or_default()
+                ),
+                None => "-".into(),
+            },
+        ),
+        (
             "last workflow",
             v.last_workflow
                 .as_ref()

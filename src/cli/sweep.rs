@@ -5,7 +5,8 @@ use crate::control::runs;
 use anyhow::Result;
 use clap::Args;
 
-/// Run every queued workflow and resume every one whose runner is gone, then exit.
+/// Run every queued workflow and resume every one whose runner is gone, ship every instance's
+/// new archived logs into its backup repository, then exit.
 ///
 /// Exits 0 when every workflow it ran succeeded (one another sweep or runner had is
 /// `skipped`, not a failure), 1 when any failed, 3 when any paused (a host that does not
@@ -13,14 +14,25 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct SweepArgs {}
 
+/// What one sweep did.
+#[derive(serde::Serialize)]
+struct Swept<'a> {
+    workflows: &'a [runs::SweepResult],
+    shipped: &'a [crate::control::shipping::ShipReport],
+}
+
 pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
     let results = runs::sweep(&env.home)?;
+    let shipped = crate::control::shipping::ship_all(&env.open()?)?;
     let p = &env.printer;
     if p.is_json() {
-        p.json(&results);
-    } else if results.is_empty() {
+        p.json(&Swept {
+            workflows: &results,
+            shipped: &shipped,
+        });
+    } else if results.is_empty() && shipped.is_empty() {
         p.note("nothing to do");
-    } else {
+    } else if !results.is_empty() {
         p.table(
             &["workflow", "action", "outcome", "error"],
             results
@@ -31,6 +43,23 @@ pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
                         r.action.clone(),
                         r.outcome.clone(),
                         r.error.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    if !p.is_json() && !shipped.is_empty() {
+        p.table(
+            &["instance", "repository", "log files shipped", "bytes", "error"],
+            shipped
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.instance.clone(),
+                        s.repository.clone(),
+                        s.files.to_string(),
+                        s.bytes.to_string(),
+                        s.error.clone().unwrap_or_default(),
                     ]
                 })
                 .collect(),
@@ -53,6 +82,14 @@ pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
             reason: paused.error.clone(),
         }
         .into());
+    }
+    if let Some(bad) = shipped.iter().find(|s| s.error.is_some()) {
+        anyhow::bail!(
+            "shipping the logs of {} into repository {} failed: {}",
+            bad.instance,
+            bad.repository,
+            bad.error.clone().unwrap_or_default()
+        );
     }
     Ok(())
 }

@@ -74,9 +74,19 @@ fn repository_by_id(ctx: &Ctx, id: i64) -> Result<RepositoryRow> {
         .with_context(|| format!("repository #{id} is not in the catalog"))
 }
 
-/// The repository a backup of `inst` goes to: the one named, or the only one there is.
-fn choose_repository(ctx: &Ctx, named: Option<&str>) -> Result<RepositoryRow> {
+/// The repository a backup of `inst` goes to: the one named, its policy's, or the only one
+/// there is.
+fn choose_repository(
+    ctx: &Ctx,
+    inst: &crate::catalog::instances::InstanceRow,
+    named: Option<&str>,
+) -> Result<RepositoryRow> {
     let conn = ctx.catalog.conn();
+    if named.is_none() {
+        if let Some(p) = crate::catalog::backup_policies::get(conn, inst.id)? {
+            return repository_by_id(ctx, p.repository_id);
+        }
+    }
     if let Some(name) = named {
         return repositories::get(conn, name)?.ok_or_else(|| {
             invalid(
@@ -117,7 +127,7 @@ pub struct BackupOpts {
 /// fails.
 pub fn plan_create(ctx: &mut Ctx, o: &BackupOpts, dry_run: bool) -> Result<Plan> {
     let inst = instances::get(ctx, &o.instance)?;
-    let repo = choose_repository(ctx, o.repository.as_deref())?;
+    let repo = choose_repository(ctx, &inst, o.repository.as_deref())?;
     check_not_busy(ctx, &inst)?;
     let host_id = inst.host_id.context("instance has no host")?;
     let (mut snap, fresh) = match o.snapshot {

@@ -23,6 +23,8 @@ pub struct CreateOpts {
     pub port: Option<u16>,
     pub admin_user: String,
     pub archive_timeout_secs: u32,
+    /// Its backup policy (none without a repository).
+    pub policy: super::policies::PolicyOpts,
 }
 
 #[derive(Debug, Serialize)]
@@ -56,6 +58,9 @@ pub struct InstanceView {
     pub source_snapshot_id: Option<i64>,
     /// Snapshots of this instance that are kept.
     pub snapshots: usize,
+    /// Its backup policy and where it stands in the off-host tier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offsite: Option<super::shipping::Offsite>,
     /// The span it can be restored to (None when its host does not answer).
     pub restorable_window: Option<super::pitr::Window>,
 }
@@ -103,6 +108,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
             "choose another name, or delete it first with `dbctl delete`",
         ));
     }
+    let policy = super::policies::resolve(ctx, 0, None, &o.policy)?;
     let storage_gb = o.storage_gb.unwrap_or(class.storage_gb);
     if storage_gb == 0 {
         return Err(invalid(
@@ -164,6 +170,10 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
     planning::submit_new_instance(ctx, &uid, None, plan, dry_run, |tx| {
         planning::reserve(tx, host.id, &need, &rules)?;
         inst.id = instances::insert(tx, &inst)?;
+        if let Some(mut p) = policy.clone() {
+            p.instance_id = inst.id;
+            crate::catalog::backup_policies::put(tx, &p)?;
+        }
         let steps = actions::create::steps(&inst, host.id, o.port);
         let wf = planning::write_workflow(tx, ActionKind::Create, &inst, &steps)?;
         Ok((wf, steps))
@@ -260,6 +270,7 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         None
     };
     let host = i.host_id.map(|id| hosts::get(conn, id)).transpose()?;
+    let offsite = super::shipping::offsite(ctx, &i)?;
     let last = workflows::latest_for_instance(conn, i.id)?.map(|w| LastWorkflow {
         id: w.id,
         action: w.action,
@@ -287,6 +298,7 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         port: i.port,
         admin_user: i.admin_user,
         snapshots: kept,
+        offsite,
         restorable_window: window,
         created_at: i.created_at,
         archive_timeout_secs: i.archive_timeout_secs,

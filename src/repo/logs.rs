@@ -32,6 +32,9 @@ pub struct Shipment {
     pub instance_uid: String,
     /// The log files it holds (each with its record, `NAME.json`).
     pub files: Vec<String>,
+    /// dbhost's switch marks as they were (how far a quiet instance's logs reach).
+    #[serde(default)]
+    pub marks: Vec<crate::wire::Mark>,
 }
 
 /// A shipment stored.
@@ -84,6 +87,7 @@ pub fn archive(
     key: &str,
     instance: (&str, &str),
     names: &[String],
+    marks: &[crate::wire::Mark],
     input: &mut dyn Read,
     moved: &mut dyn FnMut(u64),
 ) -> Result<Shipped> {
@@ -92,6 +96,7 @@ pub fn archive(
         instance: instance.0.into(),
         instance_uid: instance.1.into(),
         files: names.to_vec(),
+        marks: marks.to_vec(),
     };
     let snap = SnapshotOptions::default()
         .host(instance.0.to_string())

@@ -98,6 +98,7 @@ impl Executor<'_> {
                 instances::set_status(tx, *old_id, instances::status::REPLACED)?;
                 instances::rename(tx, *new_id, &old.name)?;
                 instances::set_replaces(tx, *new_id, *old_id)?;
+                crate::catalog::backup_policies::carry_over(tx, *old_id, *new_id)?;
                 snapshots::rename_instance(tx, *new_id, &old.name)?;
                 instances::set_status(tx, *new_id, instances::status::AVAILABLE)?;
                 events::add(

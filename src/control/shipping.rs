@@ -1,0 +1,209 @@
+//! Log shipping into repositories: each sweep copies every instance's newly archived log
+//! files (with their records, and dbhost's switch marks) from its host into the repository
+//! its backup policy names, through this machine. The off-host loss window is then the sweep
+//! interval plus the archive timeout.
+
+use super::home::Ctx;
+use crate::catalog::backup_policies::{self, Policy};
+use crate::catalog::instances::{self as irows, status as istatus, InstanceRow};
+use crate::catalog::{hosts, repositories, repository_logs};
+use crate::transport;
+use crate::wire::{InstanceRef, LogExportSpec, LogListing, Op, Request};
+use anyhow::{Context, Result};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// What one instance's shipping did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShipReport {
+    pub instance: String,
+    pub repository: String,
+    pub files: usize,
+    pub bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Ships every instance that has a policy; one that fails is reported, the rest go on.
+///
+/// # Errors
+/// The catalog cannot be read.
+pub fn ship_all(ctx: &Ctx) -> Result<Vec<ShipReport>> {
+    let mut out = Vec::new();
+    for p in backup_policies::all(ctx.catalog.conn())? {
+        let inst = irows::get(ctx.catalog.conn(), p.instance_id)?;
+        if inst.host_id.is_none() || !live(&inst) {
+            continue;
+        }
+        let repo = repository_name(ctx, &p)?;
+        match ship(ctx, &inst, &p) {
+            Ok(Some(r)) => out.push(r),
+            Ok(None) => {}
+            Err(e) => out.push(ShipReport {
+                instance: inst.name.clone(),
+                repository: repo,
+                files: 0,
+                bytes: 0,
+                error: Some(format!("{e:#}")),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// An instance whose host keeps an archive that grows or may still hold unshipped files (a
+/// replaced one's last files are archived as recovery stops it).
+fn live(i: &InstanceRow) -> bool {
+    ![istatus::DELETED, istatus::CREATING, istatus::LOST].contains(&i.status.as_str())
+}
+
+fn repository_name(ctx: &Ctx, p: &Policy) -> Result<String> {
+    Ok(repositories::list(ctx.catalog.conn())?
+        .into_iter()
+        .find(|r| r.id == p.repository_id)
+        .map(|r| r.name)
+        .unwrap_or_default())
+}
+
+/// Ships `inst`'s archived files the repository lacks; None when it lacked none.
+///
+/// # Errors
+/// The host or the repository cannot be reached, or the stream is cut.
+pub fn ship(ctx: &Ctx, inst: &InstanceRow, p: &Policy) -> Result<Option<ShipReport>> {
+    let conn = ctx.catalog.conn();
+    let repo = repositories::list(conn)?
+        .into_iter()
+        .find(|r| r.id == p.repository_id)
+        .context("the policy's repository is not in the catalog")?;
+    let host = hosts::get(conn, inst.host_id.context("no host")?)?;
+    let address = format!("{}:{}", host.address, host.port);
+    let listing: LogListing = serde_json::from_value(
+        super::hosts::call(
+            &host,
+            Op::LogList(InstanceRef {
+                instance: inst.uid.clone(),
+            }),
+        )
+        .map_err(|e| super::hosts::explain(&host.name, &address, e))?,
+    )?;
+    let have: BTreeSet<String> = repository_logs::list(conn, repo.id, inst.id)?
+        .into_iter()
+        .map(|l| l.file.name)
+        .collect();
+    let new: Vec<_> = listing
+        .files
+        .iter()
+        .filter(|f| !have.contains(&f.name))
+        .cloned()
+        .collect();
+    let (old_marks, _) = repository_logs::marks(conn, repo.id, inst.id)?;
+    if new.is_empty() {
+        if old_marks != listing.marks {
+            repository_logs::record(conn, repo.id, inst.id, &[], &listing.marks, "")?;
+        }
+        return Ok(None);
+    }
+    let names: Vec<String> = new.iter().map(|f| f.name.clone()).collect();
+    let (store, key) = crate::repo::reach(&repo, &ctx.secrets)?;
+    let t = transport::for_host(&host).map_err(|e| super::hosts::explain(&host.name, &address, e))?;
+    let mut export = t
+        .open_bulk(&Request::new(
+            format!("ship-{:016x}", rand::random::<u64>()),
+            Op::LogExport(LogExportSpec {
+                instance: inst.uid.clone(),
+                engine: inst.engine.clone(),
+                from: None,
+                names: Some(names.clone()),
+            }),
+        ))
+        .map_err(|e| super::hosts::explain(&host.name, &address, e))?;
+    let shipped = crate::repo::logs::archive(
+        &store,
+        &key,
+        (&inst.name, &inst.uid),
+        &names,
+        &listing.marks,
+        export.reader(),
+        &mut |_| {},
+    );
+    let exported = export.finish(&mut |_| {});
+    let shipped = match (shipped, exported) {
+        (Ok(s), Ok(_)) => s,
+        (_, Err(e)) => return Err(super::hosts::explain(&host.name, &address, e)),
+        (Err(e), Ok(_)) => anyhow::bail!(
+            "shipping logs into repository {}: {}",
+            repo.name,
+            crate::repo::brief(&e)
+        ),
+    };
+    repository_logs::record(conn, repo.id, inst.id, &new, &listing.marks, &shipped.id)?;
+    Ok(Some(ShipReport {
+        instance: inst.name.clone(),
+        repository: repo.name,
+        files: new.len(),
+        bytes: shipped.bytes,
+        error: None,
+    }))
+}
+
+/// Where an instance stands in the off-host tier, for `describe` and `repository check`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Offsite {
+    pub repository: String,
+    pub backup_window: Option<String>,
+    pub retention_days: u32,
+    /// When its newest backup there was taken.
+    pub last_backup_at: Option<String>,
+    /// The repository holds every commit made before this: the newest commit in the log
+    /// files shipped, or a later switch mark.
+    pub logs_through: Option<String>,
+    /// Seconds from `logs_through` to now: the off-host loss window if the host died now.
+    pub log_lag_secs: Option<i64>,
+}
+
+/// `inst`'s place in the off-host tier (None without a policy).
+///
+/// # Errors
+/// The catalog fails.
+pub fn offsite(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<Offsite>> {
+    let conn = ctx.catalog.conn();
+    let Some(p) = backup_policies::get(conn, inst.id)? else {
+        return Ok(None);
+    };
+    let last_backup_at = crate::catalog::backups::list(conn)?
+        .into_iter()
+        .filter(|b| {
+            b.instance_id == inst.id
+                && b.repository_id == p.repository_id
+                && b.status == crate::catalog::backups::status::AVAILABLE
+        })
+        .filter_map(|b| crate::catalog::snapshots::get(conn, b.snapshot_id).ok()?.taken_at)
+        .max();
+    let logs = repository_logs::list(conn, p.repository_id, inst.id)?;
+    let (marks, _) = repository_logs::marks(conn, p.repository_id, inst.id)?;
+    let shipped: BTreeSet<&str> = logs.iter().map(|l| l.file.name.as_str()).collect();
+    let parse = |t: &str| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    };
+    let through = logs
+        .iter()
+        .filter_map(|l| l.file.last_commit.as_deref())
+        .chain(
+            marks
+                .iter()
+                .filter(|m| shipped.contains(m.segment.as_str()))
+                .map(|m| m.before.as_str()),
+        )
+        .filter_map(|t| parse(t).map(|v| (v, t.to_string())))
+        .max_by_key(|(v, _)| *v);
+    Ok(Some(Offsite {
+        repository: repository_name(ctx, &p)?,
+        backup_window: p.backup_window.clone(),
+        retention_days: p.retention_days,
+        last_backup_at,
+        log_lag_secs: through
+            .as_ref()
+            .map(|(v, _)| (time::OffsetDateTime::now_utc() - *v).whole_seconds().max(0)),
+        logs_through: through.map(|(_, t)| t),
+    }))
+}
