@@ -327,6 +327,10 @@ pub struct CoverageSpec {
     /// one, and orders it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// The archive's records to reckon with instead of this host's archive: a repository's
+    /// copy of an instance's logs, which any host running the engine can order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given: Option<LogListing>,
 }
 
 /// A snapshot's own end point, from which its log chain continues.

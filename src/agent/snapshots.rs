@@ -539,6 +539,7 @@ impl Host {
                     engine: snap.engine.clone(),
                     snapshots: vec![start_of(snap)],
                     target: None,
+                    given: None,
                 };
                 let format = self.engine(&snap.engine)?.log_format(&self.cfg);
                 let cov = crate::agent::logs::coverage(&self.layout, &spec, &*format)?;

@@ -226,6 +226,7 @@ fn coverage_of(
         engine: inc.engine.clone(),
         snapshots: snaps.iter().filter_map(start_of).collect(),
         target: position.map(str::to_string),
+        given: None,
     };
     let v = host_ops::call(&host, Op::LogCoverage(spec)).map_err(|e| match e {
         // A position the engine cannot read is the user's to fix.

@@ -275,6 +275,7 @@ mod tests {
             &key,
             ("prod", "prod-1"),
             &names(&one),
+            &[],
             &mut &export(&wal, &one)[..],
             &mut |_| {},
         )
@@ -285,6 +286,7 @@ mod tests {
             &key,
             ("prod", "prod-1"),
             &names(&[one[0], two[0]]),
+            &[],
             &mut &export(&wal, &one)[..],
             &mut |_| {},
         )
@@ -298,6 +300,7 @@ mod tests {
             &key,
             ("prod", "prod-1"),
             &names(&two),
+            &[],
             &mut &export(&wal, &two)[..],
             &mut |_| {},
         )

@@ -25,16 +25,25 @@ fn max_time<'a>(times: impl Iterator<Item = &'a String>) -> Option<String> {
 /// # Errors
 /// A position is malformed (the target's is bad input).
 pub fn coverage(layout: &Layout, spec: &CoverageSpec, format: &dyn LogFormat) -> Result<Coverage> {
-    coverage_in(
-        &dir(layout, &spec.instance),
-        &marks(layout, &spec.instance),
-        spec,
-        format,
-    )
+    match &spec.given {
+        Some(given) => coverage_in(&given.files, None, &given.marks, spec, format),
+        None => {
+            let d = dir(layout, &spec.instance);
+            coverage_in(
+                &list_dir(&d),
+                Some(&d),
+                &marks(layout, &spec.instance),
+                spec,
+                format,
+            )
+        }
+    }
 }
 
+/// Coverage of the archived `files` (in directory `d`, when they are on this host).
 fn coverage_in(
-    d: &Path,
+    files: &[LogFile],
+    d: Option<&Path>,
     marks: &[Mark],
     spec: &CoverageSpec,
     format: &dyn LogFormat,
@@ -48,6 +57,11 @@ fn coverage_in(
     };
     let target = match &spec.target {
         Some(t) if format.is_transaction_id(t) => {
+            let Some(d) = d else {
+                return Err(invalid(format!(
+                    "transaction {t} can be found only in a host's log archive, not in a repository's records"
+                )));
+            };
             // A transaction is where its commit ends, as the archive holds it.
             Some(format.find_transaction(d, t).ok_or_else(|| {
                 invalid(format!(
@@ -63,7 +77,6 @@ fn coverage_in(
         ),
         None => None,
     };
-    let files = list_dir(d);
     let by_name: BTreeMap<&str, &LogFile> = files
         .iter()
         .filter(|f| format.in_chain(&f.name))
@@ -174,6 +187,7 @@ mod tests {
                 branch: 1,
             }],
             target: target.map(str::to_string),
+            given: None,
         };
         let c = coverage(&layout, &spec(None), &Numbered).unwrap();
         let r = &c.snapshots[0];
@@ -195,5 +209,17 @@ mod tests {
         }
         let bad = coverage(&layout, &spec(Some("x/y")), &Numbered).unwrap_err();
         assert!(format!("{bad:#}").contains("not a log position"), "{bad:#}");
+
+        // Records given instead of an archive (a repository's copy) reach as far, with no
+        // archive on this host at all.
+        let empty = tempfile::tempdir().unwrap();
+        let elsewhere = Layout::new(empty.path());
+        let mut given = spec(None);
+        given.given = Some(crate::wire::LogListing {
+            files: list_dir(&d),
+            marks: marks(&layout, "db"),
+        });
+        let g = coverage(&elsewhere, &given, &Numbered).unwrap();
+        assert_eq!(g, c);
     }
 }
