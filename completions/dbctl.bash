@@ -94,6 +94,9 @@ _dbctl() {
             dbctl__subcmd__backup,pin)
                 cmd="dbctl__subcmd__backup__subcmd__pin"
                 ;;
+            dbctl__subcmd__backup,policy)
+                cmd="dbctl__subcmd__backup__subcmd__policy"
+                ;;
             dbctl__subcmd__backup,show)
                 cmd="dbctl__subcmd__backup__subcmd__show"
                 ;;
@@ -114,6 +117,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__backup__subcmd__help,pin)
                 cmd="dbctl__subcmd__backup__subcmd__help__subcmd__pin"
+                ;;
+            dbctl__subcmd__backup__subcmd__help,policy)
+                cmd="dbctl__subcmd__backup__subcmd__help__subcmd__policy"
                 ;;
             dbctl__subcmd__backup__subcmd__help,show)
                 cmd="dbctl__subcmd__backup__subcmd__help__subcmd__show"
@@ -207,6 +213,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help__subcmd__backup,pin)
                 cmd="dbctl__subcmd__help__subcmd__backup__subcmd__pin"
+                ;;
+            dbctl__subcmd__help__subcmd__backup,policy)
+                cmd="dbctl__subcmd__help__subcmd__backup__subcmd__policy"
                 ;;
             dbctl__subcmd__help__subcmd__backup,show)
                 cmd="dbctl__subcmd__help__subcmd__backup__subcmd__show"
@@ -436,7 +445,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__backup)
-            opts="-o -h -V --home --output --help --version create list show delete pin unpin help"
+            opts="-o -h -V --home --output --help --version create list show delete pin unpin policy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,7 +531,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__backup__subcmd__help)
-            opts="create list show delete pin unpin help"
+            opts="create list show delete pin unpin policy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -605,6 +614,20 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__backup__subcmd__help__subcmd__policy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__backup__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -666,6 +689,56 @@ _dbctl() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__backup__subcmd__policy)
+            opts="-o -h -V --backup-repository --backup-window --backup-retention-days --keep-daily --keep-weekly --keep-monthly --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --backup-repository)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-retention-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-daily)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-weekly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-monthly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -830,7 +903,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__create)
-            opts="-o -h -V --engine --class --host --storage-gb --port --admin-user --archive-timeout --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --engine --class --host --storage-gb --port --admin-user --archive-timeout --backup-repository --backup-window --backup-retention-days --keep-daily --keep-weekly --keep-monthly --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -861,6 +934,30 @@ _dbctl() {
                     return 0
                     ;;
                 --archive-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-repository)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-retention-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-daily)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-weekly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-monthly)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1104,7 +1201,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__backup)
-            opts="create list show delete pin unpin"
+            opts="create list show delete pin unpin policy"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1160,6 +1257,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__backup__subcmd__pin)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__backup__subcmd__policy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

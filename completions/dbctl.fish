@@ -47,7 +47,7 @@ complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "repository" -d 'Manage 
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "backup" -d 'Back up instances into repositories, list, show, pin and delete backups'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "workflow" -d 'Inspect and drive workflows (the persisted step lists behind changing commands)'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "events" -d 'Show events (created, deleted, failed steps, hosts added), oldest first'
-complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "sweep" -d 'Run every queued workflow and resume every one whose runner is gone, then exit'
+complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "sweep" -d 'Run every queued workflow and resume every one whose runner is gone, ship every instance\'s new archived logs into its backup repository, then exit'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "generate-docs" -d 'Write shell completions and man pages'
 complete -c dbctl -n "__fish_dbctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l local-root -d 'dbhost\'s root directory for the local host [default: /var/lib/dbhost as root, else HOME/host]' -r -F
@@ -115,6 +115,12 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l storage-gb -d 'St
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l port -d 'Port the server listens on [default: a free one from the host\'s range]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l admin-user -d 'Name of the admin role created with a generated password' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l archive-timeout -d 'Longest a commit may wait before its log is archived, in seconds (bounds what a recovery can lose)' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l backup-repository -d 'The repository its backups and logs go to; `dbctl sweep` ships its new archived logs there each time it runs' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l backup-window -d 'When (UTC, HH:MM-HH:MM) sweep takes its daily backup, or `none` [default: 02:00-03:00]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l backup-retention-days -d 'Days of point-in-time recovery kept in the repository, 0-35 [default: 7]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l keep-daily -d 'Daily backups kept beyond the retention days [default: 7]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l keep-weekly -d 'Weekly backups kept [default: 4]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l keep-monthly -d 'Monthly backups kept [default: 0]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
@@ -301,18 +307,19 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from help" -f -a "list" -d 'List repositories'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a repository, opened with its key: its format version and where its key is'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin help" -s h -l help -d 'Print help'
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin help" -s V -l version -d 'Print version'
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin help" -f -a "create" -d 'Back up an instance: a new online snapshot (or one its host keeps) streamed through this machine into a repository, encrypted, compressed and deduplicated against everything the repository holds. The data host never sees the repository\'s key or credentials'
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin help" -f -a "list" -d 'List backups, oldest first. `added` is what each one added to its repository after deduplication and compression'
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin help" -f -a "show"
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin help" -f -a "delete"
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin help" -f -a "pin"
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin help" -f -a "unpin"
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "create" -d 'Back up an instance: a new online snapshot (or one its host keeps) streamed through this machine into a repository, encrypted, compressed and deduplicated against everything the repository holds. The data host never sees the repository\'s key or credentials'
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "list" -d 'List backups, oldest first. `added` is what each one added to its repository after deduplication and compression'
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "show"
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "delete"
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "pin"
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "unpin"
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "policy" -d 'Show an instance\'s backup policy, or change what is given'
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l repository -d 'The repository [default: the only one there is]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l snapshot -d 'Copy this snapshot (`dbctl snapshot list`) instead of taking a new one' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
@@ -348,12 +355,24 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subc
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from unpin" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from unpin" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -l backup-repository -d 'The repository its backups and logs go to; `dbctl sweep` ships its new archived logs there each time it runs' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -l backup-window -d 'When (UTC, HH:MM-HH:MM) sweep takes its daily backup, or `none` [default: 02:00-03:00]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -l backup-retention-days -d 'Days of point-in-time recovery kept in the repository, 0-35 [default: 7]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -l keep-daily -d 'Daily backups kept beyond the retention days [default: 7]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -l keep-weekly -d 'Weekly backups kept [default: 4]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -l keep-monthly -d 'Monthly backups kept [default: 0]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "create" -d 'Back up an instance: a new online snapshot (or one its host keeps) streamed through this machine into a repository, encrypted, compressed and deduplicated against everything the repository holds. The data host never sees the repository\'s key or credentials'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "list" -d 'List backups, oldest first. `added` is what each one added to its repository after deduplication and compression'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "show"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "delete"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "pin"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "unpin"
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Show an instance\'s backup policy, or change what is given'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
@@ -434,7 +453,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_su
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore recover restorable-window delete describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help" -f -a "backup" -d 'Back up instances into repositories, list, show, pin and delete backups'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore recover restorable-window delete describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help" -f -a "workflow" -d 'Inspect and drive workflows (the persisted step lists behind changing commands)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore recover restorable-window delete describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help" -f -a "events" -d 'Show events (created, deleted, failed steps, hosts added), oldest first'
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore recover restorable-window delete describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help" -f -a "sweep" -d 'Run every queued workflow and resume every one whose runner is gone, then exit'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore recover restorable-window delete describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help" -f -a "sweep" -d 'Run every queued workflow and resume every one whose runner is gone, ship every instance\'s new archived logs into its backup repository, then exit'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore recover restorable-window delete describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help" -f -a "generate-docs" -d 'Write shell completions and man pages'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and not __fish_seen_subcommand_from init host create clone restore recover restorable-window delete describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "add" -d 'Register a host reached over SSH: pins its host key on first contact and stores its facts'
@@ -457,6 +476,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "delete"
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "pin"
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "unpin"
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "policy" -d 'Show an instance\'s backup policy, or change what is given'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "list" -d 'List the newest workflows'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "show" -d 'Show a workflow\'s steps with status, attempts, durations and errors'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from workflow" -f -a "resume" -d 'Resume a workflow that stopped part-way (crash, Ctrl-C, lost connection)'

@@ -256,9 +256,7 @@ fn detached_workflows_hold_the_lease_and_the_sweeper_runs_them_in_parallel() {
     }
     // Nothing left to do.
     assert_eq!(
-        env.dbctl(&["sweep", "-o", "json"])
-            .ok()
-            .json()["workflows"]
+        env.dbctl(&["sweep", "-o", "json"]).ok().json()["workflows"]
             .as_array()
             .unwrap()
             .len(),

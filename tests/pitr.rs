@@ -5,7 +5,7 @@ use crate::common::TestEnv;
 use std::time::Duration;
 
 /// The marker ids a restored instance holds, e.g. "1,2".
-fn markers(env: &TestEnv, instance: &str) -> String {
+pub(crate) fn markers(env: &TestEnv, instance: &str) -> String {
     env.psql(
         instance,
         "select coalesce(string_agg(id::text, ',' order by id), '') from markers",
@@ -14,7 +14,7 @@ fn markers(env: &TestEnv, instance: &str) -> String {
 
 /// Commits marker `id` in a segment of its own; returns (a time just before its commit, the
 /// position just after it).
-fn commit_marker(env: &TestEnv, id: u32) -> (String, String) {
+pub(crate) fn commit_marker(env: &TestEnv, id: u32) -> (String, String) {
     let at = env.psql(
         "src",
         "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
@@ -51,7 +51,7 @@ fn wait_for_window_past(env: &TestEnv, instance: &str, time: &str) -> serde_json
 }
 
 /// A time halfway between two RFC 3339 times of the same minute format.
-fn between(a: &str, b: &str) -> String {
+pub(crate) fn between(a: &str, b: &str) -> String {
     use time::format_description::well_known::Rfc3339;
     let a = time::OffsetDateTime::parse(a, &Rfc3339).unwrap();
     let b = time::OffsetDateTime::parse(b, &Rfc3339).unwrap();

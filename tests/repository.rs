@@ -315,3 +315,98 @@ fn a_backup_in_garage_restores_as_a_clone_encrypted_and_deduplicated_against_its
     env.dbctl(&["clone", "prod", "--as", "again", "--from-repository"])
         .one_line_error(2, "has no backup");
 }
+
+/// Sweeps until the repository holds `src`'s commits up to `time` (describe says so).
+fn ship_past(env: &TestEnv, time: &str) {
+    for _ in 0..150 {
+        env.dbctl(&["sweep"]).ok();
+        let d = env.dbctl(&["describe", "src", "-o", "json"]).ok().json();
+        if d["offsite"]["logs_through"]
+            .as_str()
+            .is_some_and(|t| t > time)
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    panic!("the repository's logs did not reach {time}");
+}
+
+#[test]
+fn a_repository_restores_to_any_moment_its_shipped_logs_reach_and_leaves_nothing_behind() {
+    use crate::pitr::{between, commit_marker, markers};
+    let mut env = TestEnv::new();
+    env.init();
+    let url = format!("file://{}", env.dir.join("offsite").display());
+    env.dbctl(&["repository", "add", "offsite", "--url", &url])
+        .ok();
+    env.dbctl(&[
+        "create",
+        "src",
+        "--backup-repository",
+        "offsite",
+        "--backup-window",
+        "none",
+    ])
+    .ok();
+    env.psql("src", "create table markers (id int primary key)");
+    env.dbctl(&["backup", "create", "src"]).ok();
+    let marks: Vec<_> = (1..=3)
+        .map(|id| {
+            let m = commit_marker(&env, id);
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            m
+        })
+        .collect();
+    ship_past(&env, &marks[2].0);
+    // The host tier reaches the moment too: --from-repository says which to use.
+    let t = between(&marks[1].0, &marks[2].0);
+    let r = env
+        .dbctl(&[
+            "clone",
+            "src",
+            "--as",
+            "pit",
+            "--from-repository",
+            "--at",
+            &t,
+        ])
+        .ok();
+    assert!(r.stderr.contains("in repository offsite"), "{}", r.stderr);
+    assert_eq!(markers(&env, "pit"), "1,2");
+    env.dbctl(&[
+        "clone",
+        "src",
+        "--as",
+        "newest",
+        "--from-repository",
+        "--latest",
+    ])
+    .ok();
+    assert_eq!(markers(&env, "newest"), "1,2,3");
+    // What was brought from the repository is gone from the host again.
+    let root = env.local_root();
+    for dir in ["snapshots", "wal"] {
+        let left: Vec<String> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("-r"))
+            .filter(|n| n.ends_with("-snap") || n.ends_with("-logs"))
+            .collect();
+        assert!(left.is_empty(), "{dir}: {left:?}");
+    }
+    // Past what was shipped: refused with the window, nothing made.
+    let before = env.instance_count();
+    env.dbctl(&[
+        "clone",
+        "src",
+        "--as",
+        "future",
+        "--from-repository",
+        "--at",
+        "2099-01-01T00:00:00Z",
+    ])
+    .one_line_error(2, "outside the restorable window");
+    assert_eq!(env.instance_count(), before);
+}

@@ -286,7 +286,12 @@ fn a_lost_host_pauses_the_workflow_and_the_sweeper_finishes_it_later() {
     env.stop_sshd(&h);
     // Unreachable after its retries: nothing can be undone there either, so it pauses.
     let r = env.dbctl(&["sweep", "-o", "json"]).fails_with(3);
-    assert_eq!(r.json()["workflows"][0]["outcome"], "interrupted", "{}", r.stdout);
+    assert_eq!(
+        r.json()["workflows"][0]["outcome"],
+        "interrupted",
+        "{}",
+        r.stdout
+    );
     assert!(
         r.stderr.contains("paused") && r.stderr.contains("flaky"),
         "the cause is said: {}",

@@ -63,7 +63,9 @@ pub fn all(conn: &Connection) -> Result<Vec<Policy>> {
 /// The write fails.
 pub fn put(conn: &Connection, p: &Policy) -> Result<()> {
     conn.execute(
-        &format!("INSERT OR REPLACE INTO backup_policies ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        &format!(
+            "INSERT OR REPLACE INTO backup_policies ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        ),
         params![
             p.instance_id,
             p.repository_id,

@@ -93,7 +93,12 @@ pub fn marks(
 ///
 /// # Errors
 /// The write fails.
-pub fn forget(conn: &Connection, repository_id: i64, instance_id: i64, names: &[String]) -> Result<()> {
+pub fn forget(
+    conn: &Connection,
+    repository_id: i64,
+    instance_id: i64,
+    names: &[String],
+) -> Result<()> {
     for n in names {
         conn.execute(
             "DELETE FROM repository_logs WHERE repository_id = ?1 AND instance_id = ?2 AND name = ?3",

@@ -50,6 +50,9 @@ pub fn print_plan(p: &Printer, plan: &Plan) {
                     crate::workflow::plan::Action::Download { repository, .. } => {
                         format!("stream backup from repository {repository}")
                     }
+                    crate::workflow::plan::Action::DownloadLogs { repository, .. } => {
+                        format!("stream logs from repository {repository}")
+                    }
                 },
                 s.spec
                     .verify

@@ -50,7 +50,13 @@ pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
     }
     if !p.is_json() && !shipped.is_empty() {
         p.table(
-            &["instance", "repository", "log files shipped", "bytes", "error"],
+            &[
+                "instance",
+                "repository",
+                "log files shipped",
+                "bytes",
+                "error",
+            ],
             shipped
                 .iter()
                 .map(|s| {

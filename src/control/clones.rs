@@ -11,7 +11,7 @@ use crate::catalog::instances::{self as irows, status, InstanceRow};
 use crate::catalog::snapshots::{self, SnapshotRow};
 use crate::catalog::{hosts, now};
 use crate::wire::{Op, PreflightSpec, Target};
-use crate::workflow::actions::{self, ActionKind, CloneFrom, FromRepository};
+use crate::workflow::actions::{self, ActionKind, CloneFrom};
 use anyhow::Result;
 
 pub struct CloneOpts {
@@ -106,21 +106,39 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
                     "leave out --snapshot and --fresh with --at, --position or --latest",
                 ));
             }
-            Some(restores::point(ctx, &src, asked, false, dry_run)?)
+            Some(restores::point(
+                ctx,
+                &src,
+                asked,
+                false,
+                dry_run,
+                if o.from_repository {
+                    super::pitr::Tiers::Repository
+                } else {
+                    super::pitr::Tiers::Any
+                },
+            )?)
         }
         None => None,
     };
-    let via = if o.from_repository || o.backup.is_some() {
-        if o.target.is_some() || o.snapshot.is_some() || o.fresh {
-            return Err(invalid(
-                "a clone from the repository starts from a backup, as it was taken",
-                "leave out --at, --position, --latest, --snapshot and --fresh with --from-repository",
-            ));
-        }
+    if (o.from_repository || o.backup.is_some()) && (o.snapshot.is_some() || o.fresh) {
+        return Err(invalid(
+            "a clone from the repository starts from a backup, not a host's snapshot",
+            "leave out --snapshot and --fresh with --from-repository and --backup",
+        ));
+    }
+    if o.backup.is_some() && o.target.is_some() {
+        return Err(invalid(
+            "--backup restores that backup as it was taken; a target chooses its own backup",
+            "give --from-repository with --at, --position or --latest instead",
+        ));
+    }
+    let via = if (o.from_repository || o.backup.is_some()) && o.target.is_none() {
         Some(super::backups::choose(ctx, &src, o.backup)?)
     } else {
         None
     };
+    let from_repository = via.is_some() || point.as_ref().is_some_and(|p| p.repository.is_some());
     let existing = match (&point, &via) {
         (Some(p), _) => Some(p.snap.clone()),
         (None, Some((_, snap, _))) => Some(snap.clone()),
@@ -145,15 +163,17 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         }
         check_not_busy(ctx, &src)?;
     }
-    let source_host = match (&existing, &via) {
-        (_, Some(_)) => None,
-        (Some(s), None) => s.host_id,
-        (None, None) => src.host_id,
-    };
-    let source_host = match (source_host, &via) {
-        (Some(h), _) => Some(h),
-        (None, Some(_)) => None,
-        (None, None) => return Err(anyhow::anyhow!("the source's host was removed")),
+    let source_host = match &existing {
+        _ if from_repository => None,
+        Some(s) => Some(s.host_id.ok_or_else(|| {
+            anyhow::anyhow!(
+                "the snapshot's host was removed; restore from a backup with --from-repository"
+            )
+        })?),
+        None => Some(
+            src.host_id
+                .ok_or_else(|| anyhow::anyhow!("the source's host was removed"))?,
+        ),
     };
     let storage_gb = o.storage_gb.unwrap_or(class.storage_gb.max(src.storage_gb));
     let need = Need {
@@ -221,25 +241,27 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         Some(p) => format!(", to {} through the log archive", p.describe()),
         None => String::new(),
     };
-    let from = match (&via, fresh) {
-        (Some((b, _, r)), _) => format!("backup {} in repository {}", b.id, r.name),
-        (None, true) => "a new snapshot".to_string(),
-        (None, false) => format!("snapshot {}", snap.id),
+    let from = match (&via, &point, fresh) {
+        (Some((b, _, r)), _, _) => format!("backup {} in repository {}", b.id, r.name),
+        (None, Some(p), _) => p.describe_source(),
+        (None, None, true) => "a new snapshot".to_string(),
+        (None, None, false) => format!("snapshot {}", snap.id),
     };
-    let streamed = if via.is_some() || host.id == source_host {
+    let streamed = if from_repository || host.id == source_host {
         ""
     } else {
         " (streamed between hosts)"
     };
-    let repository = via.as_ref().map(|(b, s, r)| FromRepository {
-        repository: r.name.clone(),
-        restic_id: b.restic_id.clone().unwrap_or_default(),
-        copy: format!(
-            "{}-from-backup-{:08x}",
-            s.instance_name,
-            rand::random::<u32>()
-        ),
-    });
+    let repository = match (&via, &point) {
+        (Some((b, _, r)), _) => Some(restores::from_repository(
+            &origin,
+            &r.name,
+            b.restic_id.clone().unwrap_or_default(),
+            Vec::new(),
+        )),
+        (None, Some(p)) => p.repository.clone(),
+        (None, None) => None,
+    };
     let placement = format!("{note}, from {from} of {}{streamed}{to}", src.name);
     let steps_for = |new: &InstanceRow, snap: &SnapshotRow| {
         actions::clone::steps(

@@ -4,13 +4,17 @@
 use super::error::invalid;
 use super::home::Ctx;
 use super::hosts as host_ops;
+use crate::catalog::backups::{self as backup_rows, BackupRow};
 use crate::catalog::instances::{self as irows, status as istatus, InstanceRow};
 use crate::catalog::log_ranges::{self, LogRange};
+use crate::catalog::repositories::{self, RepositoryRow};
+use crate::catalog::repository_logs as repo_logs;
 use crate::catalog::snapshots::{self, SnapshotRow};
 use crate::catalog::{hosts, now};
 use crate::transport::CallError;
 use crate::wire::{
-    Coverage, CoverageSpec, ErrorCode, InstanceRef, Op, Place, SnapshotReach, SnapshotStart, Target,
+    Coverage, CoverageSpec, ErrorCode, InstanceRef, LogListing, Op, Place, SnapshotReach,
+    SnapshotStart, Target,
 };
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -185,6 +189,35 @@ pub struct Reach {
     pub origin: InstanceRow,
     pub snap: SnapshotRow,
     pub reach: SnapshotReach,
+    /// Where the snapshot and the logs after it are kept.
+    pub tier: Tier,
+}
+
+/// The two tiers a restore can start from.
+#[derive(Debug, Clone)]
+pub enum Tier {
+    /// The snapshot and the log archive on the incarnation's host (fast).
+    Host,
+    /// A backup of the snapshot and the shipped logs in a repository.
+    Repository(Box<InRepository>),
+}
+
+/// A backup and the log shipments after it, in a repository.
+#[derive(Debug, Clone)]
+pub struct InRepository {
+    pub repository: RepositoryRow,
+    pub backup: BackupRow,
+    /// The restic snapshots of the incarnation's log shipments there.
+    pub shipments: Vec<String>,
+}
+
+/// Which tiers a restore may start from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tiers {
+    /// The host's, where it reaches the target; the repository's otherwise.
+    Any,
+    /// Only a repository's (`--from-repository`).
+    Repository,
 }
 
 /// The instance and the ones it replaced by recovery, newest first: its history.
@@ -243,24 +276,163 @@ fn coverage_of(
             origin: inc.clone(),
             snap,
             reach,
+            tier: Tier::Host,
         })
         .collect();
     Ok((pairs, cov))
 }
 
+/// One incarnation's backups in each repository, with how far the logs shipped there reach
+/// after each. dbctl cannot order an engine's positions, so a host running the engine
+/// reckons it from the shipped files' records: the first of the hosts that answers, not
+/// counting those in `avoid` (known not to).
+fn repository_coverage_of(
+    ctx: &Ctx,
+    inc: &InstanceRow,
+    position: Option<&str>,
+    avoid: &[i64],
+) -> Result<(Vec<Reach>, Coverage)> {
+    let conn = ctx.catalog.conn();
+    let mut pairs = Vec::new();
+    let mut total = Coverage::default();
+    let kept: Vec<BackupRow> = backup_rows::list(conn)?
+        .into_iter()
+        .filter(|b| b.instance_id == inc.id && b.status == backup_rows::status::AVAILABLE)
+        .collect();
+    for repo in repositories::list(conn)? {
+        let mut backups: Vec<(BackupRow, SnapshotRow)> = kept
+            .iter()
+            .filter(|b| b.repository_id == repo.id && b.restic_id.is_some())
+            .filter_map(|b| Some((b.clone(), snapshots::get(conn, b.snapshot_id).ok()?)))
+            .filter(|(_, s)| s.position.is_some() && s.consistent_at.is_some())
+            .collect();
+        if backups.is_empty() {
+            continue;
+        }
+        backups.sort_by_key(|(_, s)| start_time(s));
+        let shipped = repo_logs::list(conn, repo.id, inc.id)?;
+        let (marks, _) = repo_logs::marks(conn, repo.id, inc.id)?;
+        let mut shipments: Vec<String> = shipped
+            .iter()
+            .map(|l| l.restic_id.clone())
+            .filter(|id| !id.is_empty())
+            .collect();
+        shipments.sort();
+        shipments.dedup();
+        let spec = CoverageSpec {
+            instance: inc.uid.clone(),
+            engine: inc.engine.clone(),
+            snapshots: backups.iter().filter_map(|(_, s)| start_of(s)).collect(),
+            target: position.map(str::to_string),
+            given: Some(LogListing {
+                files: shipped.into_iter().map(|l| l.file).collect(),
+                marks,
+            }),
+        };
+        let cov = reckon(ctx, &inc.engine, &spec, avoid)?;
+        total.segments += cov.segments;
+        total.target = total.target.or(cov.target.clone());
+        for ((backup, snap), reach) in backups.into_iter().zip(cov.snapshots.iter().cloned()) {
+            pairs.push(Reach {
+                origin: inc.clone(),
+                snap,
+                reach,
+                tier: Tier::Repository(Box::new(InRepository {
+                    repository: repo.clone(),
+                    backup,
+                    shipments: shipments.clone(),
+                })),
+            });
+        }
+    }
+    Ok((pairs, total))
+}
+
+/// Asks the first host that answers (not one of `avoid`) for the coverage `spec` gives.
+fn reckon(ctx: &Ctx, engine: &str, spec: &CoverageSpec, avoid: &[i64]) -> Result<Coverage> {
+    let mut last = None;
+    for host in hosts::list(ctx.catalog.conn())?
+        .into_iter()
+        .filter(|h| !avoid.contains(&h.id) && h.facts.engines.iter().any(|e| e.name == engine))
+    {
+        match host_ops::call(&host, Op::LogCoverage(spec.clone())) {
+            Ok(v) => return Ok(serde_json::from_value(v)?),
+            // A position the engine cannot read is the user's to fix.
+            Err(CallError::Remote(w)) if w.code == ErrorCode::InvalidInput => {
+                return Err(invalid(w.message, w.hint.unwrap_or_default()))
+            }
+            Err(e) => {
+                last = Some(host_ops::explain(
+                    &host.name,
+                    &format!("{}:{}", host.address, host.port),
+                    e,
+                ))
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        anyhow::anyhow!(
+            "no host running {engine} answers, and one is needed to read its log positions"
+        )
+    }))
+}
+
 /// Every snapshot of the instance's history (its own and those of the incarnations it
 /// replaced), oldest first, with how far the logs reach after each. An earlier
 /// incarnation's host that does not answer leaves its part out.
+///
+/// The repository tier's backups join them (`tiers`). When the instance's own host does not
+/// answer (or is gone), the repository's reach stands alone; without any, that host's error
+/// is the answer.
 fn coverage(
     ctx: &Ctx,
     inst: &InstanceRow,
     position: Option<&str>,
+    tiers: Tiers,
 ) -> Result<(Vec<Reach>, Coverage)> {
-    let (mut pairs, mut cov) = coverage_of(ctx, inst, position)?;
-    for inc in incarnations(ctx, inst)?.iter().skip(1) {
-        if let Ok((more, c)) = coverage_of(ctx, inc, position) {
-            pairs.extend(more);
-            cov.segments += c.segments;
+    let mut pairs = Vec::new();
+    let mut cov = Coverage::default();
+    let mut host_error = None;
+    let mut dead = Vec::new();
+    let history = incarnations(ctx, inst)?;
+    if tiers == Tiers::Any {
+        for (i, inc) in history.iter().enumerate() {
+            match coverage_of(ctx, inc, position) {
+                Ok((more, c)) => {
+                    pairs.extend(more);
+                    cov.segments += c.segments;
+                    if i == 0 {
+                        cov = Coverage {
+                            segments: cov.segments,
+                            ..c
+                        };
+                    }
+                }
+                Err(e) if e.downcast_ref::<super::error::Invalid>().is_some() => return Err(e),
+                Err(e) => {
+                    dead.extend(inc.host_id);
+                    if i == 0 {
+                        host_error = Some(e);
+                    }
+                }
+            }
+        }
+    }
+    let mut repo_error = None;
+    for inc in &history {
+        match repository_coverage_of(ctx, inc, position, &dead) {
+            Ok((more, c)) => {
+                pairs.extend(more);
+                cov.segments += c.segments;
+                cov.target = cov.target.or(c.target);
+            }
+            Err(e) if e.downcast_ref::<super::error::Invalid>().is_some() => return Err(e),
+            Err(e) => repo_error = repo_error.or(Some(e)),
+        }
+    }
+    if pairs.is_empty() {
+        if let Some(e) = host_error.or(repo_error) {
+            return Err(e);
         }
     }
     pairs.sort_by_key(|r| start_time(&r.snap));
@@ -336,7 +508,7 @@ fn window_of(inst: &InstanceRow, pairs: &[Reach], cov: &Coverage) -> Window {
 /// # Errors
 /// The instance's host cannot be reached.
 pub fn window(ctx: &Ctx, inst: &InstanceRow) -> Result<Window> {
-    let (pairs, cov) = coverage(ctx, inst, None)?;
+    let (pairs, cov) = coverage(ctx, inst, None, Tiers::Any)?;
     let w = window_of(inst, &pairs, &cov);
     log_ranges::put(
         ctx.catalog.conn(),
@@ -406,16 +578,17 @@ pub fn choose(
     target: &Target,
     broken_source: bool,
     dry_run: bool,
+    tiers: Tiers,
 ) -> Result<(Reach, Target)> {
     let position = match target {
         Target::Position(p) => Some(p.as_str()),
         _ => None,
     };
-    let (mut pairs, mut cov) = match coverage(ctx, inst, position) {
+    let (mut pairs, mut cov) = match coverage(ctx, inst, position, tiers) {
         // A transaction the archive does not hold: say what it does hold.
         Err(e) if position.is_some() && e.downcast_ref::<super::error::Invalid>().is_some() => {
             let bad = e.downcast::<super::error::Invalid>().expect("checked");
-            let (pairs, cov) = coverage(ctx, inst, None)?;
+            let (pairs, cov) = coverage(ctx, inst, None, tiers)?;
             let w = window_of(inst, &pairs, &cov);
             return Err(invalid(
                 format!(
@@ -449,12 +622,12 @@ pub fn choose(
                     .all(|r| r.reach.target == Some(Place::After))
         }
     };
-    if past_archive && inst.status == istatus::AVAILABLE && !dry_run {
+    if past_archive && inst.status == istatus::AVAILABLE && !dry_run && tiers == Tiers::Any {
         let switched = switch_log(ctx, inst);
         if !broken_source {
             switched?;
         }
-        (pairs, cov) = coverage(ctx, inst, position)?;
+        (pairs, cov) = coverage(ctx, inst, position, tiers)?;
     }
     // The position as the engine writes it.
     let target = &match (target, &cov.target) {
@@ -469,11 +642,13 @@ pub fn choose(
         Target::Position(_) => r.origin.id == inst.id,
         Target::Latest => r.origin.id == inst.id && r.reach.on_newest_branch,
     };
+    // The host's tier where it reaches the target (it is faster: nothing to fetch), the
+    // newest snapshot there; the repository's otherwise.
     if let Some(chosen) = pairs
         .iter()
         .filter(candidate)
         .filter(|r| fits(target, &r.snap, &r.reach))
-        .max_by_key(|r| start_time(&r.snap))
+        .max_by_key(|r| (matches!(r.tier, Tier::Host), start_time(&r.snap)))
     {
         let (s, r) = (&chosen.snap, &chosen.reach);
         // Recovery stops a time target only on seeing a later commit; at or past the last

@@ -119,7 +119,12 @@ fn check(o: &PolicyOpts) -> Result<()> {
 ///
 /// # Errors
 /// [`super::error::Invalid`] for a bad setting or an unknown repository.
-pub fn resolve(ctx: &Ctx, inst_id: i64, old: Option<&Policy>, o: &PolicyOpts) -> Result<Option<Policy>> {
+pub fn resolve(
+    ctx: &Ctx,
+    inst_id: i64,
+    old: Option<&Policy>,
+    o: &PolicyOpts,
+) -> Result<Option<Policy>> {
     check(o)?;
     let repository_id = match (&o.repository, old) {
         (Some(name), _) => {

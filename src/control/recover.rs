@@ -32,7 +32,7 @@ pub fn plan_recover(
         )
     })?;
     let asked = target.unwrap_or(Target::Latest);
-    let point = restores::point(ctx, &old, &asked, true, dry_run)?;
+    let point = restores::point(ctx, &old, &asked, true, dry_run, super::pitr::Tiers::Any)?;
     let from = point.source()?;
     let (snap, origin_host) = (&point.snap, from.source_host);
     // Onto the same host (it replaces itself there), or another one that has room: the

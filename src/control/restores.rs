@@ -8,7 +8,7 @@ use super::planning::{self, Plan};
 use crate::catalog::instances::InstanceRow;
 use crate::catalog::snapshots::SnapshotRow;
 use crate::wire::{RecoverySpec, Target};
-use crate::workflow::actions::{self, ActionKind, CloneFrom};
+use crate::workflow::actions::{self, ActionKind, CloneFrom, FromRepository};
 use anyhow::{Context, Result};
 
 /// Where a restore to a point in time starts: a snapshot, the incarnation whose log archive
@@ -17,22 +17,41 @@ pub struct Point {
     pub snap: SnapshotRow,
     pub origin: InstanceRow,
     pub recovery: RecoverySpec,
+    /// From a repository: the backup and the shipped logs, and the names they take on the
+    /// host that restores them.
+    pub repository: Option<FromRepository>,
 }
 
 impl Point {
     /// The snapshot and archive to replay, as a new or replaced server's source.
     pub fn source(&self) -> Result<CloneFrom<'_>> {
-        Ok(CloneFrom {
-            source: &self.origin,
-            source_host: self
+        let source_host = match &self.repository {
+            // Nothing is read from a host: the restore runs where it is placed.
+            Some(_) => 0,
+            None => self
                 .snap
                 .host_id
                 .context("the snapshot's host was removed")?,
+        };
+        Ok(CloneFrom {
+            source: &self.origin,
+            source_host,
             snapshot: &self.snap,
             fresh: false,
             recovery: Some(self.recovery.clone()),
-            repository: None,
+            repository: self.repository.clone(),
         })
+    }
+
+    /// Where it comes from, for people.
+    pub fn describe_source(&self) -> String {
+        match &self.repository {
+            Some(r) => format!(
+                "backup of snapshot {} in repository {}",
+                self.snap.id, r.repository
+            ),
+            None => format!("snapshot {}", self.snap.id),
+        }
     }
 
     /// The target replay goes to, for people.
@@ -51,16 +70,52 @@ pub fn point(
     target: &Target,
     broken_source: bool,
     dry_run: bool,
+    tiers: pitr::Tiers,
 ) -> Result<Point> {
-    let (chosen, resolved) = pitr::choose(ctx, inst, target, broken_source, dry_run)?;
+    let (chosen, resolved) = pitr::choose(ctx, inst, target, broken_source, dry_run, tiers)?;
+    let repository = match &chosen.tier {
+        pitr::Tier::Host => None,
+        pitr::Tier::Repository(r) => Some(from_repository(
+            &chosen.origin,
+            &r.repository.name,
+            r.backup.restic_id.clone().unwrap_or_default(),
+            r.shipments.clone(),
+        )),
+    };
     Ok(Point {
         recovery: RecoverySpec {
-            log_instance: chosen.origin.uid.clone(),
+            // Replay reads the logs brought from the repository, under a name of their own.
+            log_instance: repository
+                .as_ref()
+                .map_or_else(|| chosen.origin.uid.clone(), |r| r.staging.clone()),
             target: resolved,
         },
         snap: chosen.snap,
         origin: chosen.origin,
+        repository,
     })
+}
+
+/// A restore from backup `restic_id` of `origin` in `repository` (with `shipments` of its
+/// logs), under names the receiving host cannot already use for anything else.
+pub fn from_repository(
+    origin: &InstanceRow,
+    repository: &str,
+    restic_id: String,
+    shipments: Vec<String>,
+) -> FromRepository {
+    let tag = format!(
+        "{}-r{:08x}",
+        &origin.uid[..origin.uid.len().min(60)],
+        rand::random::<u32>()
+    );
+    FromRepository {
+        repository: repository.into(),
+        restic_id,
+        copy: format!("{tag}-snap"),
+        shipments,
+        staging: format!("{tag}-logs"),
+    }
 }
 
 /// A target, for people.
@@ -79,7 +134,7 @@ pub fn describe_target(t: &Target) -> String {
 pub fn plan_in_place(ctx: &mut Ctx, name: &str, target: Target, dry_run: bool) -> Result<Plan> {
     let (inst, host) = planning::settled(ctx, name)?;
     let host_id = host.id;
-    let point = point(ctx, &inst, &target, true, dry_run)?;
+    let point = point(ctx, &inst, &target, true, dry_run, pitr::Tiers::Any)?;
     let from = point.source()?;
     let mut after = planning::new_snapshot_row(&inst, host_id, "manual", Some("after-restore"));
     let plan = Plan::new(
@@ -87,9 +142,9 @@ pub fn plan_in_place(ctx: &mut Ctx, name: &str, target: Target, dry_run: bool) -
         name,
         &host.name,
         format!(
-            "in place on host {}, from snapshot {} to {}; name, port and endpoint stay",
+            "in place on host {}, from {} to {}; name, port and endpoint stay",
             host.name,
-            point.snap.id,
+            point.describe_source(),
             point.describe()
         ),
         actions::restore_in_place::steps(&inst, host_id, &from, &after),

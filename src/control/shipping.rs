@@ -105,7 +105,8 @@ pub fn ship(ctx: &Ctx, inst: &InstanceRow, p: &Policy) -> Result<Option<ShipRepo
     }
     let names: Vec<String> = new.iter().map(|f| f.name.clone()).collect();
     let (store, key) = crate::repo::reach(&repo, &ctx.secrets)?;
-    let t = transport::for_host(&host).map_err(|e| super::hosts::explain(&host.name, &address, e))?;
+    let t =
+        transport::for_host(&host).map_err(|e| super::hosts::explain(&host.name, &address, e))?;
     let mut export = t
         .open_bulk(&Request::new(
             format!("ship-{:016x}", rand::random::<u64>()),
@@ -177,7 +178,11 @@ pub fn offsite(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<Offsite>> {
                 && b.repository_id == p.repository_id
                 && b.status == crate::catalog::backups::status::AVAILABLE
         })
-        .filter_map(|b| crate::catalog::snapshots::get(conn, b.snapshot_id).ok()?.taken_at)
+        .filter_map(|b| {
+            crate::catalog::snapshots::get(conn, b.snapshot_id)
+                .ok()?
+                .taken_at
+        })
         .max();
     let logs = repository_logs::list(conn, p.repository_id, inst.id)?;
     let (marks, _) = repository_logs::marks(conn, p.repository_id, inst.id)?;
@@ -201,9 +206,11 @@ pub fn offsite(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<Offsite>> {
         backup_window: p.backup_window.clone(),
         retention_days: p.retention_days,
         last_backup_at,
-        log_lag_secs: through
-            .as_ref()
-            .map(|(v, _)| (time::OffsetDateTime::now_utc() - *v).whole_seconds().max(0)),
+        log_lag_secs: through.as_ref().map(|(v, _)| {
+            (time::OffsetDateTime::now_utc() - *v)
+                .whole_seconds()
+                .max(0)
+        }),
         logs_through: through.map(|(_, t)| t),
     }))
 }

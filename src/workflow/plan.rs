@@ -52,6 +52,13 @@ pub enum Action {
         backup_id: i64,
         bytes: u64,
     },
+    /// Streams log shipments from a repository through dbctl into a host's log import.
+    DownloadLogs {
+        repository: String,
+        shipments: Vec<String>,
+        to_host: i64,
+        import: Op,
+    },
     /// Streams a backup from a repository through dbctl into a host's snapshot import.
     Download {
         repository: String,

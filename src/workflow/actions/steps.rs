@@ -289,7 +289,11 @@ pub(super) fn drop_transferred(
 /// `host_id`; none when it is already there.
 pub(super) fn bring_here(from: &CloneFrom, host_id: i64) -> Vec<PlannedStep> {
     if let Some(r) = &from.repository {
-        return vec![download_step(r, host_id, from.snapshot)];
+        let mut steps = vec![download_step(r, host_id, from.snapshot)];
+        if from.recovery.is_some() && !r.shipments.is_empty() {
+            steps.push(download_logs_step(r, host_id, &from.source.engine));
+        }
+        return steps;
     }
     if from.source_host == host_id {
         return Vec::new();
@@ -307,7 +311,7 @@ pub(super) fn bring_here(from: &CloneFrom, host_id: i64) -> Vec<PlannedStep> {
 /// The steps that drop what [`bring_here`] streamed, once `owner` runs on its own data.
 pub(super) fn drop_brought(from: &CloneFrom, host_id: i64, owner: &str) -> Vec<PlannedStep> {
     if let Some(r) = &from.repository {
-        return vec![host_step(
+        let mut steps = vec![host_step(
             "drop-downloaded-copy",
             host_id,
             Op::SnapshotDelete(SnapshotRef {
@@ -317,6 +321,17 @@ pub(super) fn drop_brought(from: &CloneFrom, host_id: i64, owner: &str) -> Vec<P
             None,
             owner,
         )];
+        if from.recovery.is_some() && !r.shipments.is_empty() {
+            steps.push(host_step(
+                "drop-downloaded-logs",
+                host_id,
+                drop_staged_logs(r, &from.source.engine),
+                None,
+                None,
+                owner,
+            ));
+        }
+        return steps;
     }
     if from.source_host == host_id {
         return Vec::new();
@@ -351,6 +366,41 @@ fn download_step(r: &FromRepository, host_id: i64, snap: &SnapshotRow) -> Planne
     }
 }
 
+/// Streams the log shipments `r` names from the repository into `host_id`'s archive under
+/// `r.staging` (undo: drop them there).
+fn download_logs_step(r: &FromRepository, host_id: i64, engine: &str) -> PlannedStep {
+    PlannedStep {
+        name: "download-logs".into(),
+        spec: StepSpec {
+            action: Action::DownloadLogs {
+                repository: r.repository.clone(),
+                shipments: r.shipments.clone(),
+                to_host: host_id,
+                import: Op::LogImport(InstanceRef {
+                    instance: r.staging.clone(),
+                }),
+            },
+            verify: None,
+            undo: Some(drop_staged_logs(r, engine)),
+            record: None,
+            retries: HOST_RETRIES,
+            backoff_ms: BACKOFF_MS,
+            best_effort: false,
+        },
+    }
+}
+
+/// Removes the logs brought from a repository.
+fn drop_staged_logs(r: &FromRepository, engine: &str) -> Op {
+    Op::LogPrune(PruneSpec {
+        instance: r.staging.clone(),
+        engine: engine.into(),
+        keep: vec![],
+        keep_snapshots: vec![],
+        keep_all: false,
+    })
+}
+
 /// A backup in a repository that a restore starts from instead of a host's snapshot.
 #[derive(Debug, Clone)]
 pub struct FromRepository {
@@ -359,6 +409,11 @@ pub struct FromRepository {
     /// The name its copy takes in the receiving host's store: never the snapshot's own, which
     /// that host may still keep.
     pub copy: String,
+    /// The log shipments replay reads (none without a target).
+    pub shipments: Vec<String>,
+    /// The archive name they land under on the receiving host: never the instance's own,
+    /// whose archive that host may keep.
+    pub staging: String,
 }
 
 /// Where a clone comes from.

@@ -357,6 +357,12 @@ impl Executor<'_> {
                 (*to_host, import),
                 *bytes,
             )?,
+            Action::DownloadLogs {
+                repository,
+                shipments,
+                to_host,
+                import,
+            } => self.download_logs(wf, step, (repository, shipments), (*to_host, import))?,
         };
         failpoints::crash_after(&step.name);
         if failpoints::armed("fail", &step.name) {
@@ -431,9 +437,9 @@ impl Executor<'_> {
             // An undo runs where its step acted: a transfer's on the receiving host.
             let target = match &spec.action {
                 Action::Host { host_id, .. } => Some(*host_id),
-                Action::Transfer { to_host, .. } | Action::Download { to_host, .. } => {
-                    Some(*to_host)
-                }
+                Action::Transfer { to_host, .. }
+                | Action::Download { to_host, .. }
+                | Action::DownloadLogs { to_host, .. } => Some(*to_host),
                 Action::Catalog { .. } | Action::Upload { .. } => None,
             };
             let (Some(undo), Some(host_id)) = (&spec.undo, target) else {

@@ -115,4 +115,37 @@ impl Executor<'_> {
             (Ok(()), Err(e)) => Err(call_error(&dst.name, e)),
         }
     }
+
+    /// Streams log shipments `from` (repository, restic ids) into `to`'s log import.
+    pub(super) fn download_logs(
+        &mut self,
+        wf: i64,
+        step: &StepRow,
+        from: (&str, &[String]),
+        to: (i64, &Op),
+    ) -> Result<Value, StepError> {
+        let (store, key) = self.reach(from.0)?;
+        let dst = hosts::get(self.catalog.conn(), to.0)?;
+        let mut import = self
+            .connector
+            .connect(&dst)
+            .and_then(|t| t.open_bulk(&Request::new(format!("wf{wf}-s{}", step.idx), to.1.clone())))
+            .map_err(|e| call_error(&dst.name, e))?;
+        let progress = self.progress;
+        let dumped = repo::logs::dump_many(&store, &key, from.1, import.writer(), &mut |n| {
+            progress.bytes(n, 0)
+        });
+        import.close_input();
+        let progress = self.progress;
+        let imported = import.finish(&mut |m| progress.message(m));
+        match (dumped, imported) {
+            (Ok(()), Ok(v)) => Ok(v),
+            (Err(e), _) => Err(StepError::fatal(format!(
+                "reading logs from repository {}: {}",
+                from.0,
+                repo::brief(&e)
+            ))),
+            (Ok(()), Err(e)) => Err(call_error(&dst.name, e)),
+        }
+    }
 }
