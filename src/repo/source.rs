@@ -362,8 +362,11 @@ pub fn feed(
     let result = feed_files(head, first, input, &tx, moved);
     if let Err(e) = &result {
         let why = format!("{e:#}");
-        t.fail(why.clone());
-        let _ = tx.try_send(Piece::Failed(why));
+        // The file waiting for a piece holds the turnstile while it waits: it hears of the
+        // fault (or of the stream's end) first, and lets go, before the fault is recorded.
+        let _ = tx.try_send(Piece::Failed(why.clone()));
+        drop(tx);
+        t.fail(why);
     }
     result
 }
