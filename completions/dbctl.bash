@@ -2193,7 +2193,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__recover)
-            opts="-y -o -h -V --at --position --lsn --host --yes --dry-run --detach --home --output --help --version"
+            opts="-y -o -h -V --at --position --lsn --host --from-repository --yes --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

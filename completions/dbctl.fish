@@ -169,10 +169,11 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -s V -l version -d 
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l at -d 'Recover to this time instead of the latest (e.g. just before a bad change)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l position -d 'Recover to this log position, as the engine writes it (PostgreSQL: an LSN, e.g. 0/3000060; MariaDB: a GTID, e.g. 0-1-42, or binlog.000003:1234)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l lsn -d 'PostgreSQL only: an LSN, as --position takes it' -r
-complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l host -d 'Rebuild on this host instead (the snapshot and logs are streamed there from the host that keeps them, which must still answer)' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l host -d 'Rebuild on this host instead: the snapshot and logs are streamed there from the host that keeps them, or, when that host is gone or does not answer, from the instance\'s backup and shipped logs in a repository (its old server cannot be stopped then: make sure it is down)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l from-repository -d 'Rebuild from the repository even though the old host answers'
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -s y -l yes -d 'Recover even though the instance still answers queries (it is stopped, its last commits archived, and it is rebuilt); asked on a terminal otherwise'
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'

@@ -410,3 +410,74 @@ fn a_repository_restores_to_any_moment_its_shipped_logs_reach_and_leaves_nothing
     .one_line_error(2, "outside the restorable window");
     assert_eq!(env.instance_count(), before);
 }
+
+#[test]
+fn an_instance_whose_host_is_destroyed_comes_back_elsewhere_from_garage_with_every_shipped_commit()
+{
+    use crate::pitr::{between, commit_marker, markers};
+    let mut env = TestEnv::new();
+    env.init();
+    let g = Garage::start(&env);
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", g.key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", g.secret.as_str()),
+    ];
+    let url = format!("s3://{}/fleet", g.bucket);
+    add_s3(&env, &g, "offsite", &url, &[], &keys).ok();
+    let h1 = env.ssh_host("doomed", 1, "ed25519", None);
+    env.add_host(&h1).ok();
+    env.dbctl(&[
+        "create",
+        "src",
+        "--host",
+        "doomed",
+        "--backup-repository",
+        "offsite",
+        "--backup-window",
+        "none",
+    ])
+    .ok();
+    env.psql("src", "create table markers (id int primary key)");
+    env.dbctl(&["backup", "create", "src"]).ok();
+    let marks: Vec<_> = (1..=3)
+        .map(|id| {
+            let m = commit_marker(&env, id);
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            m
+        })
+        .collect();
+    ship_past(&env, &marks[2].0);
+    let endpoint_before =
+        env.dbctl(&["describe", "src", "-o", "json"]).ok().json()["endpoint"].clone();
+
+    env.destroy_host(&h1);
+    // A clone to a moment between markers: the host does not answer, the repository does.
+    env.dbctl(&[
+        "clone",
+        "src",
+        "--as",
+        "pit",
+        "--host",
+        "local",
+        "--at",
+        &between(&marks[0].0, &marks[1].0),
+    ])
+    .ok();
+    assert_eq!(markers(&env, "pit"), "1");
+    // Recovery needs to be told where while the host is only silent: its server cannot be
+    // stopped. Once the host is removed for good, the instance lives on in the repository.
+    env.dbctl(&["recover", "src", "--yes"])
+        .one_line_error(2, "--host");
+    env.dbctl(&["host", "remove", "doomed", "--force"]).ok();
+    env.dbctl(&["describe", "src"])
+        .one_line_error(2, "no instance");
+    let r = env.dbctl(&["recover", "src", "--yes"]).ok();
+    assert!(r.stderr.contains("not stopped"), "{}", r.stderr);
+    assert_eq!(markers(&env, "src"), "1,2,3");
+    let d = env.dbctl(&["describe", "src", "-o", "json"]).ok().json();
+    assert_eq!(d["host"], "local");
+    assert_ne!(d["endpoint"], endpoint_before);
+    // It goes on shipping to its repository from its new host.
+    env.psql("src", "insert into markers values (4)");
+    env.dbctl(&["sweep"]).ok();
+}

@@ -128,6 +128,20 @@ pub fn live_by_name(conn: &Connection, name: &str) -> Result<Option<InstanceRow>
         .optional()?)
 }
 
+/// The newest instance of this name lost with its host (`host remove --force`).
+///
+/// # Errors
+/// The query fails.
+pub fn lost_by_name(conn: &Connection, name: &str) -> Result<Option<InstanceRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {COLS} FROM instances WHERE name = ?1 AND status = 'lost' ORDER BY id DESC LIMIT 1"),
+            [name],
+            from_row,
+        )
+        .optional()?)
+}
+
 /// # Errors
 /// No instance has that id.
 pub fn get(conn: &Connection, id: i64) -> Result<InstanceRow> {

@@ -24,10 +24,15 @@ pub struct RecoverArgs {
     /// PostgreSQL only: an LSN, as --position takes it.
     #[arg(long, value_name = "LSN", conflicts_with = "position")]
     pub lsn: Option<String>,
-    /// Rebuild on this host instead (the snapshot and logs are streamed there from the host
-    /// that keeps them, which must still answer).
+    /// Rebuild on this host instead: the snapshot and logs are streamed there from the host
+    /// that keeps them, or, when that host is gone or does not answer, from the instance's
+    /// backup and shipped logs in a repository (its old server cannot be stopped then: make
+    /// sure it is down).
     #[arg(long)]
     pub host: Option<String>,
+    /// Rebuild from the repository even though the old host answers.
+    #[arg(long)]
+    pub from_repository: bool,
     /// Recover even though the instance still answers queries (it is stopped, its last
     /// commits archived, and it is rebuilt); asked on a terminal otherwise.
     #[arg(long, short = 'y')]
@@ -43,7 +48,14 @@ pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
     pitr::check_lsn_spelling(&ctx, &a.name, a.lsn.is_some())?;
     if !a.yes && !a.change.dry_run && recover::serving(&ctx, &a.name)? {
         // Bad input (an unknown host, a target outside the window) is said before asking.
-        recover::plan_recover(&mut ctx, &a.name, target.clone(), a.host.as_deref(), true)?;
+        recover::plan_recover(
+            &mut ctx,
+            &a.name,
+            target.clone(),
+            a.host.as_deref(),
+            a.from_repository,
+            true,
+        )?;
         super::delete::confirm(
             &a.name,
             "It still answers queries. Stop and rebuild instance",
@@ -60,6 +72,7 @@ pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
         &a.name,
         target,
         a.host.as_deref(),
+        a.from_repository,
         a.change.dry_run,
     )?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {

@@ -255,6 +255,14 @@ pub fn choose(
     Ok((b, snap, repo))
 }
 
+/// Whether `inst` (or an instance it replaced) has a backup in a repository.
+///
+/// # Errors
+/// The catalog fails.
+pub fn has_backup(ctx: &Ctx, inst: &crate::catalog::instances::InstanceRow) -> Result<bool> {
+    Ok(choose(ctx, inst, None).is_ok())
+}
+
 /// # Errors
 /// [`super::error::Invalid`] when no backup has that id.
 pub fn get(ctx: &Ctx, id: i64) -> Result<BackupRow> {

@@ -527,6 +527,12 @@ pub fn remove(ctx: &mut Ctx, name: &str, dry_run: bool, force: bool) -> Result<R
         if dry_run {
             return Ok(removed);
         }
+        let mut backed_up = Vec::new();
+        for i in &live {
+            if super::backups::has_backup(ctx, i)? {
+                backed_up.push(i.id);
+            }
+        }
         ctx.catalog.write(|tx| {
             use crate::catalog::workflows;
             for i in &live {
@@ -554,7 +560,11 @@ pub fn remove(ctx: &mut Ctx, name: &str, dry_run: bool, force: bool) -> Result<R
                 }
                 instances::set_lease(tx, i.id, None)?;
                 instances::set_status(tx, i.id, instances::status::LOST)?;
-                crate::catalog::endpoints::remove_for_instance(tx, i.id)?;
+                // One with a backup lives on in its repository: `recover` brings it back
+                // under its name, password and endpoint (which then moves).
+                if !backed_up.contains(&i.id) {
+                    crate::catalog::endpoints::remove_for_instance(tx, i.id)?;
+                }
                 events::add(
                     tx,
                     Some((i.id, &i.name)),
@@ -583,7 +593,7 @@ pub fn remove(ctx: &mut Ctx, name: &str, dry_run: bool, force: bool) -> Result<R
                 ),
             )
         })?;
-        for i in &live {
+        for i in live.iter().filter(|i| !backed_up.contains(&i.id)) {
             ctx.secrets.remove(&i.uid);
         }
         return Ok(removed);

@@ -171,7 +171,10 @@ pub fn check_lsn_spelling(ctx: &Ctx, instance: &str, lsn_given: bool) -> Result<
     if !lsn_given {
         return Ok(());
     }
-    let inst = super::instances::get(ctx, instance)?;
+    let inst = match irows::lost_by_name(ctx.catalog.conn(), instance)? {
+        Some(lost) if irows::live_by_name(ctx.catalog.conn(), instance)?.is_none() => lost,
+        _ => super::instances::get(ctx, instance)?,
+    };
     if inst.engine == "postgres" {
         return Ok(());
     }
@@ -408,7 +411,13 @@ fn coverage(
                         };
                     }
                 }
-                Err(e) if e.downcast_ref::<super::error::Invalid>().is_some() => return Err(e),
+                // A target the current incarnation's engine cannot read is the user's to fix;
+                // an earlier incarnation's log may simply not hold it.
+                Err(e) if e.downcast_ref::<super::error::Invalid>().is_some() => {
+                    if i == 0 {
+                        return Err(e);
+                    }
+                }
                 Err(e) => {
                     dead.extend(inc.host_id);
                     if i == 0 {
@@ -426,7 +435,14 @@ fn coverage(
                 cov.segments += c.segments;
                 cov.target = cov.target.or(c.target);
             }
-            Err(e) if e.downcast_ref::<super::error::Invalid>().is_some() => return Err(e),
+            // Asked of the repository alone, its answer stands; beside the host's tier, a
+            // target only the host's archive can place (a transaction) is the host's.
+            Err(e)
+                if tiers == Tiers::Repository
+                    && e.downcast_ref::<super::error::Invalid>().is_some() =>
+            {
+                return Err(e)
+            }
             Err(e) => repo_error = repo_error.or(Some(e)),
         }
     }

@@ -1,10 +1,11 @@
 //! Recovery of a broken instance: a new instance from its newest snapshot and all its logs (or
 //! up to a time), on the host that keeps them, taking over its name and endpoint.
 
+use super::error::invalid;
 use super::home::Ctx;
 use super::hosts as host_ops;
 use super::planning::{self, Plan};
-use super::{instances, restores};
+use super::restores;
 use crate::catalog::instances::{self as irows, status, InstanceRow};
 use crate::catalog::snapshots;
 use crate::catalog::{hosts, now};
@@ -21,20 +22,56 @@ pub fn plan_recover(
     name: &str,
     target: Option<Target>,
     onto: Option<&str>,
+    from_repository: bool,
     dry_run: bool,
 ) -> Result<Plan> {
-    let (old, host) = planning::settled(ctx, name)?;
-    let host_id = host.id;
-    host_ops::call(&host, Op::Facts).map_err(|e| {
-        anyhow::anyhow!(
-            "{}; recovery needs the snapshots and log archive kept on that host: bring it back, then recover again",
-            host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e)
-        )
-    })?;
+    let old = recoverable(ctx, name)?;
+    // The old host, when it answers: it keeps the fast tier and can stop the old server.
+    // Without it (gone, or not answering) only a repository can rebuild the instance.
+    let reached = match old.host_id {
+        Some(id) => {
+            let h = hosts::get(ctx.catalog.conn(), id)?;
+            match host_ops::call(&h, Op::Facts) {
+                Ok(_) => Ok(h),
+                Err(e) => Err(host_ops::explain(
+                    &h.name,
+                    &format!("{}:{}", h.address, h.port),
+                    e,
+                )),
+            }
+        }
+        None => Err(anyhow::anyhow!("its host was removed")),
+    };
+    let old_host = match reached {
+        Ok(h) => Some(h),
+        // Silent, not removed: its server may still run, and nothing here can stop it, so
+        // rebuilding elsewhere is for the user to ask.
+        Err(e) if onto.is_none() && old.host_id.is_some() => {
+            return Err(invalid(
+                format!("{e}; recovery there needs the snapshots and log archive kept on that host"),
+                format!("bring it back, then recover again; or, if it is gone, rebuild `{name}` from its repository on another host with --host H (its old server cannot be stopped from here: make sure it is down)"),
+            ))
+        }
+        Err(e) => {
+            if !super::backups::has_backup(ctx, &old)? {
+                return Err(invalid(
+                    format!("`{name}` cannot be recovered: {e}, and it has no backup in a repository"),
+                    "bring the host back (or add it again), then recover again",
+                ));
+            }
+            None
+        }
+    };
+    let tiers = if old_host.is_some() && !from_repository {
+        super::pitr::Tiers::Any
+    } else {
+        super::pitr::Tiers::Repository
+    };
     let asked = target.unwrap_or(Target::Latest);
-    let point = restores::point(ctx, &old, &asked, true, dry_run, super::pitr::Tiers::Any)?;
+    let point = restores::point(ctx, &old, &asked, true, dry_run, tiers)?;
     let from = point.source()?;
-    let (snap, origin_host) = (&point.snap, from.source_host);
+    let snap = &point.snap;
+    let origin_host = (point.repository.is_none()).then_some(from.source_host);
     // Onto the same host (it replaces itself there), or another one that has room: the
     // snapshot and the logs are streamed there from the host that keeps them.
     let need = super::placement::Need {
@@ -44,22 +81,27 @@ pub fn plan_recover(
         storage_gb: old.storage_gb,
     };
     // The old host is healthy enough if it can hold the new server in place of the old one.
-    let others: Vec<InstanceRow> = irows::live_on_host(ctx.catalog.conn(), host_id)?
-        .into_iter()
-        .filter(|i| i.id != old.id)
-        .collect();
-    let fresh = hosts::get(ctx.catalog.conn(), host_id)?;
-    let home_fits =
-        super::placement::misfit(&fresh, &others, &need, &ctx.config.placement).is_none();
+    let home_fits = match &old_host {
+        Some(h) => {
+            let others: Vec<InstanceRow> = irows::live_on_host(ctx.catalog.conn(), h.id)?
+                .into_iter()
+                .filter(|i| i.id != old.id)
+                .collect();
+            let fresh = hosts::get(ctx.catalog.conn(), h.id)?;
+            super::placement::misfit(&fresh, &others, &need, &ctx.config.placement).is_none()
+        }
+        None => false,
+    };
     let onto = match (onto, home_fits) {
         (Some(h), _) => Some(h.to_string()),
         (None, true) => None,
         (None, false) => Some(planning::place(ctx, None, &need, &old.class)?.0.name),
     };
-    let new_host = match onto.as_deref() {
-        None => host.clone(),
-        Some(h) => {
-            let (chosen, _) = planning::place(ctx, Some(h), &need, &old.class)?;
+    let new_host = match (onto.as_deref(), &old_host) {
+        (None, Some(h)) => h.clone(),
+        (h, _) => {
+            // Without its old host, `onto` was given or placed above.
+            let (chosen, _) = planning::place(ctx, h, &need, &old.class)?;
             host_ops::call(
                 &chosen,
                 Op::Preflight(crate::wire::PreflightSpec {
@@ -103,27 +145,44 @@ pub fn plan_recover(
     new.uid = new.name.clone();
     let mut after = planning::new_snapshot_row(&new, new_host.id, "manual", Some("after-recovery"));
     let to = point.describe();
-    let place = if new_host.id == origin_host {
-        format!(
+    let place = match origin_host {
+        None => format!(
+            "on host {}, from its backup in repository {}",
+            new_host.name,
+            point
+                .repository
+                .as_ref()
+                .map_or("", |r| r.repository.as_str())
+        ),
+        Some(o) if o == new_host.id => format!(
             "on host {} (where its snapshots and logs are)",
             new_host.name
-        )
-    } else {
-        let keeper = hosts::get(ctx.catalog.conn(), origin_host)?;
-        format!(
-            "on host {}, streamed from {} (where its snapshots and logs are)",
-            new_host.name, keeper.name
-        )
+        ),
+        Some(o) => {
+            let keeper = hosts::get(ctx.catalog.conn(), o)?;
+            format!(
+                "on host {}, streamed from {} (where its snapshots and logs are)",
+                new_host.name, keeper.name
+            )
+        }
     };
+    let stopped = match &old_host {
+        Some(_) => String::new(),
+        None => {
+            "; the old server's host does not answer, so it is not stopped: make sure it is down"
+                .into()
+        }
+    };
+    let old_host_id = old_host.as_ref().map(|h| h.id);
     let plan = Plan::new(
         ActionKind::Recover,
         name,
         &new_host.name,
         format!(
-            "{place}, from snapshot {} to {to}; the endpoint moves to the new server",
+            "{place}, from snapshot {} to {to}; the endpoint moves to the new server{stopped}",
             snap.id
         ),
-        actions::recover::steps(&old, host_id, &from, &new, new_host.id, &after),
+        actions::recover::steps(&old, old_host_id, &from, &new, new_host.id, &after),
     );
     // The roles come from the snapshot, so the recovered server keeps the old password.
     let password = if dry_run {
@@ -136,11 +195,28 @@ pub fn plan_recover(
         new.id = irows::insert(tx, &new)?;
         after.instance_id = new.id;
         after.id = snapshots::insert(tx, &after)?;
-        let steps = actions::recover::steps(&old, host_id, &from, &new, new_host.id, &after);
+        let steps = actions::recover::steps(&old, old_host_id, &from, &new, new_host.id, &after);
         let wf = planning::write_workflow(tx, ActionKind::Recover, &old, &steps)?;
         irows::set_lease(tx, new.id, Some(wf))?;
         snapshots::set_workflow(tx, after.id, wf)?;
         Ok((wf, steps))
+    })
+}
+
+/// The instance `recover NAME` rebuilds: the live one of that name (not busy), else the
+/// newest one lost with its host, which lives on in a repository.
+///
+/// # Errors
+/// [`super::error::Invalid`] when there is none, or it is busy or being created.
+fn recoverable(ctx: &Ctx, name: &str) -> Result<InstanceRow> {
+    if irows::live_by_name(ctx.catalog.conn(), name)?.is_some() {
+        return planning::settled(ctx, name).map(|(i, _)| i);
+    }
+    irows::lost_by_name(ctx.catalog.conn(), name)?.ok_or_else(|| {
+        super::error::invalid(
+            format!("no instance named `{name}`"),
+            "`dbctl list` shows the instances",
+        )
     })
 }
 
@@ -151,7 +227,9 @@ pub fn plan_recover(
 /// # Errors
 /// Unknown instance, or the catalog fails.
 pub fn serving(ctx: &Ctx, name: &str) -> Result<bool> {
-    let inst = instances::get(ctx, name)?;
+    let Some(inst) = irows::live_by_name(ctx.catalog.conn(), name)? else {
+        return Ok(false);
+    };
     let Some(host_id) = inst.host_id else {
         return Ok(false);
     };
@@ -172,11 +250,19 @@ pub struct Report {
     pub recovered_to: Option<String>,
     /// Every commit of the old server made before this time was archived as it stopped.
     pub archived_until: Option<String>,
+    /// Its old host did not answer: the old server was not stopped.
+    pub old_server_unreached: bool,
 }
 
 impl Report {
     /// One line on what, if anything, was lost.
     pub fn loss(&self) -> String {
+        if self.old_server_unreached {
+            return format!(
+                "the old server's host did not answer, so it was not stopped: anything it committed after {} (what its repository holds) is lost, and it must not come back on its own",
+                self.recovered_to.as_deref().unwrap_or("the recovered point")
+            );
+        }
         match &self.archived_until {
             Some(t) => format!(
                 "nothing was lost: the old server's log was archived up to {t}, when it stopped"
@@ -199,5 +285,6 @@ pub fn report(ctx: &Ctx, wf: i64) -> Result<Report> {
     Ok(Report {
         recovered_to: output(actions::recover::RESTORE).and_then(|s| s.recovered_to),
         archived_until: output(actions::recover::STOP_OLD).and_then(|s| s.archived_until),
+        old_server_unreached: !steps.iter().any(|s| s.name == actions::recover::STOP_OLD),
     })
 }

@@ -39,6 +39,9 @@ pub fn ship_all(ctx: &Ctx) -> Result<Vec<ShipReport>> {
         match ship(ctx, &inst, &p) {
             Ok(Some(r)) => out.push(r),
             Ok(None) => {}
+            // A replaced server's host may be gone for good: only its last files were
+            // left to ship, and a host that does not answer has none to give.
+            Err(_) if inst.status == istatus::REPLACED => {}
             Err(e) => out.push(ShipReport {
                 instance: inst.name.clone(),
                 repository: repo,

@@ -400,6 +400,29 @@ impl TestEnv {
         wait_for_port(&host.address, host.port);
     }
 
+    /// The host is destroyed: its sshd stops, its servers and shippers are killed (by pid),
+    /// its instances' OS users go, and its root is emptied.
+    pub fn destroy_host(&mut self, host: &SshHost) {
+        self.stop_sshd(host);
+        for pid in server_pids(&host.root)
+            .into_iter()
+            .chain(shipper_pids(&host.root))
+        {
+            kill_pid(pid);
+        }
+        if let Ok(canon) = host.root.canonicalize() {
+            remove_instance_users(&canon);
+        }
+        for e in std::fs::read_dir(&host.root).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p).unwrap();
+            } else {
+                std::fs::remove_file(&p).unwrap();
+            }
+        }
+    }
+
     /// Stops a host's sshd, gives it a new host key, and starts it again.
     pub fn rekey(&mut self, host: &mut SshHost) {
         self.stop_sshd(host);

@@ -29,23 +29,31 @@ pub const MEANING: Meaning = Meaning {
 /// incarnation (`from.source`) to the target into `new` (undo: destroy) -> start (undo: stop)
 /// -> [drop the streamed copies] -> snapshot the result -> `new` takes the old name and
 /// endpoint.
+///
+/// Without `old_host` (gone, or not answering: the recovery then comes from a repository)
+/// the old server is neither stopped nor dropped.
 pub fn steps(
     old: &InstanceRow,
-    old_host: i64,
+    old_host: Option<i64>,
     from: &CloneFrom,
     new: &InstanceRow,
     host_id: i64,
     after: &SnapshotRow,
 ) -> Vec<PlannedStep> {
     // A server that still runs has its last commits archived as it stops, so none is lost.
-    let mut steps = vec![host_step(
-        STOP_OLD,
-        old_host,
-        Op::StopArchived(iref(old)),
-        None,
-        None,
-        &old.uid,
-    )];
+    let mut steps: Vec<PlannedStep> = old_host
+        .map(|h| {
+            host_step(
+                STOP_OLD,
+                h,
+                Op::StopArchived(iref(old)),
+                None,
+                None,
+                &old.uid,
+            )
+        })
+        .into_iter()
+        .collect();
     steps.extend(bring_here(from, host_id));
     steps.push(restore_new_step(
         new,
@@ -66,15 +74,17 @@ pub fn steps(
     ));
     // The replaced server's directory and OS user go; its snapshots and log archive stay
     // (the instance's history).
-    let mut drop_old = host_step(
-        "drop-old-server",
-        old_host,
-        Op::Destroy(iref(old)),
-        None,
-        None,
-        &old.uid,
-    );
-    drop_old.spec.best_effort = true;
-    steps.push(drop_old);
+    if let Some(h) = old_host {
+        let mut drop_old = host_step(
+            "drop-old-server",
+            h,
+            Op::Destroy(iref(old)),
+            None,
+            None,
+            &old.uid,
+        );
+        drop_old.spec.best_effort = true;
+        steps.push(drop_old);
+    }
     steps
 }
