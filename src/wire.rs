@@ -315,6 +315,10 @@ pub struct PruneSpec {
     /// Keep everything (a snapshot still being taken needs what comes from now on).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub keep_all: bool,
+    /// Reckon with these records instead (a repository's copy of the archive): answer which
+    /// files would go, touching nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given: Option<LogListing>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -685,6 +689,7 @@ mod tests {
             keep: vec![],
             keep_snapshots: vec![],
             keep_all: false,
+            given: None,
         });
         assert!(prune.is_mutating() && !prune.is_bulk());
         assert!(Op::LogImport(i()).is_mutating() && Op::LogImport(i()).is_bulk());

@@ -214,6 +214,10 @@ impl Host {
             spec.keep.push(crate::agent::snapshots::start_of(&info));
         }
         let format = self.log_format(&spec.instance, &spec.engine)?;
+        if let Some(given) = &spec.given {
+            let (doomed, _) = crate::agent::logs::doomed(&given.files, spec.keep.iter(), &*format)?;
+            return Ok(doomed);
+        }
         crate::agent::logs::prune(&self.layout, &spec, &*format)
     }
 

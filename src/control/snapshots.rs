@@ -90,6 +90,7 @@ pub fn plan_delete(ctx: &mut Ctx, id: i64, dry_run: bool) -> Result<Plan> {
         keep_snapshots: vec![],
         // One still being taken needs everything from now on: keep all that is there.
         keep_all: kept.iter().any(|s| s.position.is_none()),
+        given: None,
     };
     let steps = actions::snapshot_delete::steps(&snap, host_id, prune);
     let plan = Plan::new(

@@ -14,7 +14,7 @@ mod store;
 
 pub use coverage::coverage;
 pub use marks::{add_mark, marks, Mark};
-pub use prune::{drop_all, prune, prune_keeping};
+pub use prune::{doomed, drop_all, prune, prune_keeping};
 pub use ship::{export, import, place};
 pub use store::archive;
 

@@ -1,6 +1,6 @@
 //! Dropping archived files no kept snapshot needs.
 
-use super::{dir, list, marks, sidecar, start_file, LogFormat};
+use super::{dir, list, marks, sidecar, start_file, LogFile, LogFormat};
 use crate::agent::layout::Layout;
 use crate::wire::{PruneSpec, SnapshotStart};
 use anyhow::{Context, Result};
@@ -30,6 +30,30 @@ pub fn prune_keeping<'a>(
     format: &dyn LogFormat,
 ) -> Result<Vec<String>> {
     let d = dir(layout, instance);
+    let (doomed, everything) = doomed(&list(layout, instance)?, keeps, format)?;
+    if everything {
+        // Nothing is kept that these logs could serve: no directory left behind either.
+        drop_all(layout, instance)?;
+        return Ok(doomed);
+    }
+    for name in &doomed {
+        std::fs::remove_file(d.join(name)).with_context(|| format!("removing {name}"))?;
+        let _ = std::fs::remove_file(sidecar(&d, name));
+    }
+    Ok(doomed)
+}
+
+/// Which of `files` none of `keeps` needs, and whether that is all of them: chain files
+/// placed before the oldest kept start (compared by place in the log, across branches);
+/// side files go only with the whole archive, when nothing is kept.
+///
+/// # Errors
+/// A position is malformed.
+pub fn doomed<'a>(
+    files: &[LogFile],
+    keeps: impl Iterator<Item = &'a SnapshotStart>,
+    format: &dyn LogFormat,
+) -> Result<(Vec<String>, bool)> {
     let mut keep: Option<String> = None;
     for s in keeps {
         let order = format
@@ -39,27 +63,17 @@ pub fn prune_keeping<'a>(
             keep = Some(order);
         }
     }
-    let mut removed = Vec::new();
-    for f in list(layout, instance)? {
-        // Compared by place in the log, across branches; side files go only with the
-        // whole archive (below).
-        let older = match (&keep, format.file_order(&f.name)) {
-            (Some(k), Some(o)) => o < *k,
-            (None, Some(_)) => true,
-            (_, None) => false,
-        };
-        if older {
-            std::fs::remove_file(d.join(&f.name))
-                .with_context(|| format!("removing {}", f.name))?;
-            let _ = std::fs::remove_file(sidecar(&d, &f.name));
-            removed.push(f.name);
-        }
-    }
-    if keep.is_none() {
-        // Nothing is kept that these logs could serve: no directory left behind either.
-        drop_all(layout, instance)?;
-    }
-    Ok(removed)
+    let Some(keep) = keep else {
+        return Ok((files.iter().map(|f| f.name.clone()).collect(), true));
+    };
+    Ok((
+        files
+            .iter()
+            .filter(|f| format.file_order(&f.name).is_some_and(|o| o < keep))
+            .map(|f| f.name.clone())
+            .collect(),
+        false,
+    ))
 }
 
 /// Removes an instance's whole archive, its directory and switch records.
@@ -78,7 +92,6 @@ pub fn drop_all(layout: &Layout, instance: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{archive, put, Numbered};
-    use super::super::LogFile;
     use super::*;
 
     #[test]
@@ -102,7 +115,18 @@ mod tests {
             keep,
             keep_snapshots: vec![],
             keep_all,
+            given: None,
         };
+        // Reckoned from records alone, the same files would go, and nothing is touched.
+        let (would, all) = doomed(
+            &list(&layout, "db").unwrap(),
+            [start("450"), start("410")].iter(),
+            &Numbered,
+        )
+        .unwrap();
+        assert!(!all);
+        assert_eq!(would.len(), 2);
+        assert_eq!(list(&layout, "db").unwrap().len(), 5);
         // A snapshot still being taken keeps everything.
         assert!(prune(&layout, &spec(vec![], true), &Numbered)
             .unwrap()
@@ -124,7 +148,7 @@ mod tests {
             prune(&layout, &spec(vec![], false), &Numbered)
                 .unwrap()
                 .len(),
-            2
+            3
         );
         assert!(!d.exists());
     }

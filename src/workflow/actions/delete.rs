@@ -59,6 +59,7 @@ pub fn steps(
                         keep: vec![],
                         keep_snapshots,
                         keep_all: false,
+                        given: None,
                     }),
                     None,
                     None,

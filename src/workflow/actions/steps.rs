@@ -251,6 +251,7 @@ pub(super) fn drop_logs(source: &InstanceRow) -> Op {
         keep: vec![],
         keep_snapshots: vec![],
         keep_all: false,
+        given: None,
     })
 }
 
@@ -398,6 +399,7 @@ fn drop_staged_logs(r: &FromRepository, engine: &str) -> Op {
         keep: vec![],
         keep_snapshots: vec![],
         keep_all: false,
+        given: None,
     })
 }
 
