@@ -481,3 +481,88 @@ fn an_instance_whose_host_is_destroyed_comes_back_elsewhere_from_garage_with_eve
     env.psql("src", "insert into markers values (4)");
     env.dbctl(&["sweep"]).ok();
 }
+
+#[test]
+fn sweep_backs_up_in_the_window_and_expiry_keeps_the_pinned_and_the_newest() {
+    let mut env = TestEnv::new();
+    env.init();
+    let url = format!("file://{}", env.dir.join("offsite").display());
+    env.dbctl(&["repository", "add", "offsite", "--url", &url])
+        .ok();
+    // A window open now.
+    let now = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);
+    let window = format!(
+        "{:02}:{:02}-{:02}:{:02}",
+        now.hour(),
+        now.minute(),
+        (now.hour() + 1) % 24,
+        now.minute()
+    );
+    env.dbctl(&[
+        "create",
+        "src",
+        "--backup-repository",
+        "offsite",
+        "--backup-window",
+        &window,
+        "--backup-retention-days",
+        "0",
+        "--keep-daily",
+        "0",
+        "--keep-weekly",
+        "0",
+    ])
+    .ok();
+    let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    assert_eq!(swept["queued"].as_array().unwrap().len(), 1, "{swept}");
+    assert_eq!(swept["workflows"][0]["action"], "backup", "{swept}");
+    assert_eq!(swept["workflows"][0]["outcome"], "succeeded", "{swept}");
+    // Once per window.
+    let again = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    assert!(again["queued"].as_array().unwrap().is_empty(), "{again}");
+    let id = |r: crate::common::Run| r.json()["id"].as_i64().unwrap();
+    let pinned = id(env
+        .dbctl(&["backup", "create", "src", "--keep-forever", "-o", "json"])
+        .ok());
+    let middle = id(env.dbctl(&["backup", "create", "src", "-o", "json"]).ok());
+    let newest = id(env.dbctl(&["backup", "create", "src", "-o", "json"]).ok());
+    let snapshots_in_repo = || {
+        std::fs::read_dir(env.dir.join("offsite/snapshots"))
+            .unwrap()
+            .count()
+    };
+    let before = snapshots_in_repo();
+    let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    let removed: Vec<i64> = swept["expired"][0]["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert_eq!(removed.len(), 2, "{swept}");
+    assert!(removed.contains(&middle), "{swept}");
+    // The log files shipped before the newest backup went with them (no window is kept).
+    assert!(swept["expired"][0]["log_files"].as_u64().unwrap() > 0, "{swept}");
+    let left: Vec<i64> = env
+        .dbctl(&["backup", "list", "src", "-o", "json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(left, [pinned, newest]);
+    assert_eq!(snapshots_in_repo(), before - 2);
+    // The pinned one still restores.
+    env.dbctl(&[
+        "clone",
+        "src",
+        "--as",
+        "kept",
+        "--backup",
+        &pinned.to_string(),
+    ])
+    .ok();
+    assert_eq!(env.status_of("kept"), "available");
+}

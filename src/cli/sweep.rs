@@ -5,8 +5,10 @@ use crate::control::runs;
 use anyhow::Result;
 use clap::Args;
 
-/// Run every queued workflow and resume every one whose runner is gone, ship every instance's
-/// new archived logs into its backup repository, then exit.
+/// Queue the backups due (an instance inside its backup window without one since it opened),
+/// run every queued workflow and resume every one whose runner is gone, ship every
+/// instance's new archived logs into its backup repository, expire what backup policies no
+/// longer keep, then exit.
 ///
 /// Exits 0 when every workflow it ran succeeded (one another sweep or runner had is
 /// `skipped`, not a failure), 1 when any failed, 3 when any paused (a host that does not
@@ -17,20 +19,27 @@ pub struct SweepArgs {}
 /// What one sweep did.
 #[derive(serde::Serialize)]
 struct Swept<'a> {
+    queued: &'a [crate::control::periodic::Queued],
     workflows: &'a [runs::SweepResult],
     shipped: &'a [crate::control::shipping::ShipReport],
+    expired: &'a [crate::control::expiry::Expired],
 }
 
 pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
+    let queued =
+        crate::control::periodic::queue_due(&mut env.open()?, time::OffsetDateTime::now_utc())?;
     let results = runs::sweep(&env.home)?;
     let shipped = crate::control::shipping::ship_all(&env.open()?)?;
+    let expired = crate::control::expiry::expire_all(&env.open()?)?;
     let p = &env.printer;
     if p.is_json() {
         p.json(&Swept {
+            queued: &queued,
             workflows: &results,
             shipped: &shipped,
+            expired: &expired,
         });
-    } else if results.is_empty() && shipped.is_empty() {
+    } else if results.is_empty() && shipped.is_empty() && expired.is_empty() {
         p.note("nothing to do");
     } else if !results.is_empty() {
         p.table(
@@ -71,6 +80,33 @@ pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
                 .collect(),
         );
     }
+    if !p.is_json() && !expired.is_empty() {
+        p.table(
+            &[
+                "instance",
+                "repository",
+                "backups removed",
+                "log files removed",
+                "error",
+            ],
+            expired
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.instance.clone(),
+                        e.repository.clone(),
+                        e.backups
+                            .iter()
+                            .map(i64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        e.log_files.to_string(),
+                        e.error.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        );
+    }
     let ran: Vec<_> = results.iter().filter(|r| r.outcome != "skipped").collect();
     let failed = ran
         .iter()
@@ -88,6 +124,20 @@ pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
             reason: paused.error.clone(),
         }
         .into());
+    }
+    if let Some(bad) = queued.iter().find(|q| q.error.is_some()) {
+        anyhow::bail!(
+            "the periodic backup of {} could not be queued: {}",
+            bad.instance,
+            bad.error.clone().unwrap_or_default()
+        );
+    }
+    if let Some(bad) = expired.iter().find(|e| e.error.is_some()) {
+        anyhow::bail!(
+            "expiring the backups of {} failed: {}",
+            bad.instance,
+            bad.error.clone().unwrap_or_default()
+        );
     }
     if let Some(bad) = shipped.iter().find(|s| s.error.is_some()) {
         anyhow::bail!(

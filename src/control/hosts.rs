@@ -128,6 +128,46 @@ pub fn call(host: &HostRow, op: Op) -> Result<Value, CallError> {
     t.call(&Request::new(id, op), &mut |_| {})
 }
 
+/// Sends a read-only `op` that any host running `engine` can answer (a reckoning over
+/// records the request carries) to the first that does: those not in `avoid` (known not to
+/// answer) first. A request the engine finds invalid is the user's to fix.
+///
+/// # Errors
+/// [`super::error::Invalid`] for bad input; no host answers.
+pub(crate) fn any_host_call(
+    ctx: &super::home::Ctx,
+    engine: &str,
+    op: &Op,
+    avoid: &[i64],
+) -> Result<Value> {
+    let mut candidates: Vec<HostRow> = hosts::list(ctx.catalog.conn())?
+        .into_iter()
+        .filter(|h| h.facts.engines.iter().any(|e| e.name == engine))
+        .collect();
+    candidates.sort_by_key(|h| avoid.contains(&h.id));
+    let mut last = None;
+    for host in candidates {
+        match call(&host, op.clone()) {
+            Ok(v) => return Ok(v),
+            Err(CallError::Remote(w)) if w.code == crate::wire::ErrorCode::InvalidInput => {
+                return Err(invalid(w.message, w.hint.unwrap_or_default()))
+            }
+            Err(e) => {
+                last = Some(explain(
+                    &host.name,
+                    &format!("{}:{}", host.address, host.port),
+                    e,
+                ))
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        anyhow::anyhow!(
+            "no host running {engine} answers, and one is needed to read its log positions"
+        )
+    }))
+}
+
 /// Adds the host's name and address to a call error, as one line.
 pub fn explain(host: &str, address: &str, e: CallError) -> anyhow::Error {
     match e {

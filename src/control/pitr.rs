@@ -351,33 +351,10 @@ fn repository_coverage_of(
     Ok((pairs, total))
 }
 
-/// Asks the first host that answers (not one of `avoid`) for the coverage `spec` gives.
+/// Asks a host running the engine for the coverage `spec` gives.
 fn reckon(ctx: &Ctx, engine: &str, spec: &CoverageSpec, avoid: &[i64]) -> Result<Coverage> {
-    let mut last = None;
-    for host in hosts::list(ctx.catalog.conn())?
-        .into_iter()
-        .filter(|h| !avoid.contains(&h.id) && h.facts.engines.iter().any(|e| e.name == engine))
-    {
-        match host_ops::call(&host, Op::LogCoverage(spec.clone())) {
-            Ok(v) => return Ok(serde_json::from_value(v)?),
-            // A position the engine cannot read is the user's to fix.
-            Err(CallError::Remote(w)) if w.code == ErrorCode::InvalidInput => {
-                return Err(invalid(w.message, w.hint.unwrap_or_default()))
-            }
-            Err(e) => {
-                last = Some(host_ops::explain(
-                    &host.name,
-                    &format!("{}:{}", host.address, host.port),
-                    e,
-                ))
-            }
-        }
-    }
-    Err(last.unwrap_or_else(|| {
-        anyhow::anyhow!(
-            "no host running {engine} answers, and one is needed to read its log positions"
-        )
-    }))
+    let v = host_ops::any_host_call(ctx, engine, &Op::LogCoverage(spec.clone()), avoid)?;
+    Ok(serde_json::from_value(v)?)
 }
 
 /// Every snapshot of the instance's history (its own and those of the incarnations it

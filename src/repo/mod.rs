@@ -235,6 +235,21 @@ impl Write for Counted<'_> {
     }
 }
 
+/// Removes the repository's data no snapshot references any more. Packs are only marked at
+/// first and deleted by a later prune (after 23 hours), and packs younger than an hour are
+/// left alone, so a backup running meanwhile from another machine loses nothing.
+///
+/// # Errors
+/// The repository cannot be read or written.
+pub fn prune(store: &Store, key: &str) -> Result<()> {
+    let repo = opened(store, key)?;
+    let opts =
+        rustic_core::PruneOptions::default().keep_pack(rustic_core::jiff::Span::new().hours(1));
+    let plan = repo.prune_plan(&opts)?;
+    repo.prune(&opts, plan)?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

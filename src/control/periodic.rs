@@ -1,0 +1,112 @@
+//! The periodic backup: each sweep inside an instance's backup window queues a backup of it,
+//! unless one was already taken since the window opened; the same sweep then runs it.
+
+use super::backups::{self, BackupOpts};
+use super::home::Ctx;
+use crate::catalog::backup_policies;
+use crate::catalog::backups as rows;
+use crate::catalog::instances::{self as irows, status as istatus};
+use anyhow::Result;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// A backup a sweep queued, or why it could not.
+#[derive(Debug, Clone, Serialize)]
+pub struct Queued {
+    pub instance: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// When the occurrence of `window` that `now` is inside began; None outside it.
+pub fn opened_at(window: &str, now: OffsetDateTime) -> Option<OffsetDateTime> {
+    let (a, b) = super::policies::parse_window(window).ok()?;
+    let m = u32::from(now.hour()) * 60 + u32::from(now.minute());
+    let inside = if a < b {
+        a <= m && m < b
+    } else {
+        m >= a || m < b
+    };
+    if !inside {
+        return None;
+    }
+    let midnight = now.replace_time(time::Time::MIDNIGHT);
+    let today = midnight + time::Duration::minutes(i64::from(a));
+    Some(if m >= a {
+        today
+    } else {
+        today - time::Duration::days(1)
+    })
+}
+
+/// Queues the backups due now.
+///
+/// # Errors
+/// The catalog cannot be read.
+pub fn queue_due(ctx: &mut Ctx, now: OffsetDateTime) -> Result<Vec<Queued>> {
+    let mut out = Vec::new();
+    for p in backup_policies::all(ctx.catalog.conn())? {
+        let Some(opened) = p.backup_window.as_deref().and_then(|w| opened_at(w, now)) else {
+            continue;
+        };
+        let inst = irows::get(ctx.catalog.conn(), p.instance_id)?;
+        // Busy now: the next sweep inside the window queues it.
+        if inst.status != istatus::AVAILABLE || super::planning::check_not_busy(ctx, &inst).is_err()
+        {
+            continue;
+        }
+        let taken = rows::list(ctx.catalog.conn())?.into_iter().any(|b| {
+            b.instance_id == inst.id
+                && time::OffsetDateTime::parse(
+                    &b.created_at,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .is_ok_and(|t| t >= opened)
+        });
+        if taken {
+            continue;
+        }
+        let o = BackupOpts {
+            instance: inst.name.clone(),
+            ..Default::default()
+        };
+        let (workflow_id, error) = match backups::plan_create(ctx, &o, false) {
+            Ok(plan) => (plan.workflow_id, None),
+            Err(e) => (None, Some(format!("{e:#}"))),
+        };
+        out.push(Queued {
+            instance: inst.name,
+            workflow_id,
+            error,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(t: &str) -> OffsetDateTime {
+        OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).unwrap()
+    }
+
+    #[test]
+    fn a_window_opens_on_its_day_and_one_past_midnight_on_the_day_before() {
+        assert_eq!(
+            opened_at("02:00-03:00", at("2026-11-26T02:30:00Z")),
+            Some(at("2026-11-26T02:00:00Z"))
+        );
+        assert_eq!(opened_at("02:00-03:00", at("2026-11-26T03:00:00Z")), None);
+        assert_eq!(
+            opened_at("23:30-00:30", at("2026-11-26T00:10:00Z")),
+            Some(at("2026-11-25T23:30:00Z"))
+        );
+        assert_eq!(
+            opened_at("23:30-00:30", at("2026-11-26T23:45:00Z")),
+            Some(at("2026-11-26T23:30:00Z"))
+        );
+    }
+}
