@@ -244,11 +244,20 @@ _dbctl() {
             dbctl__subcmd__help__subcmd__repository,add)
                 cmd="dbctl__subcmd__help__subcmd__repository__subcmd__add"
                 ;;
+            dbctl__subcmd__help__subcmd__repository,check)
+                cmd="dbctl__subcmd__help__subcmd__repository__subcmd__check"
+                ;;
             dbctl__subcmd__help__subcmd__repository,list)
                 cmd="dbctl__subcmd__help__subcmd__repository__subcmd__list"
                 ;;
+            dbctl__subcmd__help__subcmd__repository,remove)
+                cmd="dbctl__subcmd__help__subcmd__repository__subcmd__remove"
+                ;;
             dbctl__subcmd__help__subcmd__repository,show)
                 cmd="dbctl__subcmd__help__subcmd__repository__subcmd__show"
+                ;;
+            dbctl__subcmd__help__subcmd__repository,verify)
+                cmd="dbctl__subcmd__help__subcmd__repository__subcmd__verify"
                 ;;
             dbctl__subcmd__help__subcmd__snapshot,create)
                 cmd="dbctl__subcmd__help__subcmd__snapshot__subcmd__create"
@@ -319,17 +328,29 @@ _dbctl() {
             dbctl__subcmd__repository,add)
                 cmd="dbctl__subcmd__repository__subcmd__add"
                 ;;
+            dbctl__subcmd__repository,check)
+                cmd="dbctl__subcmd__repository__subcmd__check"
+                ;;
             dbctl__subcmd__repository,help)
                 cmd="dbctl__subcmd__repository__subcmd__help"
                 ;;
             dbctl__subcmd__repository,list)
                 cmd="dbctl__subcmd__repository__subcmd__list"
                 ;;
+            dbctl__subcmd__repository,remove)
+                cmd="dbctl__subcmd__repository__subcmd__remove"
+                ;;
             dbctl__subcmd__repository,show)
                 cmd="dbctl__subcmd__repository__subcmd__show"
                 ;;
+            dbctl__subcmd__repository,verify)
+                cmd="dbctl__subcmd__repository__subcmd__verify"
+                ;;
             dbctl__subcmd__repository__subcmd__help,add)
                 cmd="dbctl__subcmd__repository__subcmd__help__subcmd__add"
+                ;;
+            dbctl__subcmd__repository__subcmd__help,check)
+                cmd="dbctl__subcmd__repository__subcmd__help__subcmd__check"
                 ;;
             dbctl__subcmd__repository__subcmd__help,help)
                 cmd="dbctl__subcmd__repository__subcmd__help__subcmd__help"
@@ -337,8 +358,14 @@ _dbctl() {
             dbctl__subcmd__repository__subcmd__help,list)
                 cmd="dbctl__subcmd__repository__subcmd__help__subcmd__list"
                 ;;
+            dbctl__subcmd__repository__subcmd__help,remove)
+                cmd="dbctl__subcmd__repository__subcmd__help__subcmd__remove"
+                ;;
             dbctl__subcmd__repository__subcmd__help,show)
                 cmd="dbctl__subcmd__repository__subcmd__help__subcmd__show"
+                ;;
+            dbctl__subcmd__repository__subcmd__help,verify)
+                cmd="dbctl__subcmd__repository__subcmd__help__subcmd__verify"
                 ;;
             dbctl__subcmd__snapshot,create)
                 cmd="dbctl__subcmd__snapshot__subcmd__create"
@@ -1579,7 +1606,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__repository)
-            opts="add list show"
+            opts="add list show check verify remove"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1593,6 +1620,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__repository__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__repository__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1620,7 +1661,35 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__help__subcmd__repository__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__help__subcmd__repository__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__repository__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2235,7 +2304,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__repository)
-            opts="-o -h -V --home --output --help --version add list show help"
+            opts="-o -h -V --home --output --help --version add list show check verify remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2306,8 +2375,34 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__repository__subcmd__check)
+            opts="-o -h -V --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__repository__subcmd__help)
-            opts="add list show help"
+            opts="add list show check verify remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2321,6 +2416,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__repository__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__repository__subcmd__help__subcmd__check)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2362,7 +2471,35 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__repository__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__repository__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__repository__subcmd__help__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2402,7 +2539,59 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__repository__subcmd__remove)
+            opts="-o -h -V --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__repository__subcmd__show)
+            opts="-o -h -V --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__repository__subcmd__verify)
             opts="-o -h -V --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -275,15 +275,18 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and __fish_seen_su
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and __fish_seen_subcommand_from help" -f -a "list" -d 'List endpoints and the address each points at'
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
-complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
-complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show help" -s h -l help -d 'Print help'
-complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show help" -s V -l version -d 'Print version'
-complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show help" -f -a "add" -d 'Add a repository: a new one, with a key made for it and kept 0600 in this home, or, with --key-file, one another home made (its key file copied here)'
-complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show help" -f -a "list" -d 'List repositories'
-complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show help" -f -a "show" -d 'Show a repository, opened with its key: its format version and where its key is'
-complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -f -a "add" -d 'Add a repository: a new one, with a key made for it and kept 0600 in this home, or, with --key-file, one another home made (its key file copied here)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -f -a "list" -d 'List repositories'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -f -a "show" -d 'Show a repository, opened with its key: its format version and where its key is'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -f -a "check" -d 'Check a repository cheaply: reachable, opens with its key, takes a write, its format, its newest backup\'s age and each instance\'s log shipping lag. Reads no data; exits 1 when something is wrong'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -f -a "verify" -d 'Read a repository back whole and check every object\'s checksum; name each damaged object and the backups and shipped logs it breaks. Exits 1 when anything is damaged'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -f -a "remove" -d 'Forget a repository in this home: its backups leave the catalog; the repository and its data stay where they are, and its key file is kept in the secrets as `*.removed`. Refused while a backup policy names it'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from add" -l url -d 'Where it is: file:///ABSOLUTE/PATH (a directory, made if missing), or s3://BUCKET/PREFIX with --endpoint; S3 credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) or --credentials-file, and are kept 0600 in this home' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from add" -l endpoint -d 'An S3 repository\'s endpoint, e.g. https://s3.eu-west-1.amazonaws.com (path-style requests)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from add" -l region -d 'An S3 repository\'s region [default: us-east-1]' -r
@@ -304,9 +307,27 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from check" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from verify" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from remove" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a repository: a new one, with a key made for it and kept 0600 in this home, or, with --key-file, one another home made (its key file copied here)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from help" -f -a "list" -d 'List repositories'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a repository, opened with its key: its format version and where its key is'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from help" -f -a "check" -d 'Check a repository cheaply: reachable, opens with its key, takes a write, its format, its newest backup\'s age and each instance\'s log shipping lag. Reads no data; exits 1 when something is wrong'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Read a repository back whole and check every object\'s checksum; name each damaged object and the backups and shipped logs it breaks. Exits 1 when anything is damaged'
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Forget a repository in this home: its backups leave the catalog; the repository and its data stay where they are, and its key file is kept in the secrets as `*.removed`. Refused while a backup policy names it'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
@@ -471,6 +492,9 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from repository" -f -a "add" -d 'Add a repository: a new one, with a key made for it and kept 0600 in this home, or, with --key-file, one another home made (its key file copied here)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from repository" -f -a "list" -d 'List repositories'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from repository" -f -a "show" -d 'Show a repository, opened with its key: its format version and where its key is'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from repository" -f -a "check" -d 'Check a repository cheaply: reachable, opens with its key, takes a write, its format, its newest backup\'s age and each instance\'s log shipping lag. Reads no data; exits 1 when something is wrong'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from repository" -f -a "verify" -d 'Read a repository back whole and check every object\'s checksum; name each damaged object and the backups and shipped logs it breaks. Exits 1 when anything is damaged'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from repository" -f -a "remove" -d 'Forget a repository in this home: its backups leave the catalog; the repository and its data stay where they are, and its key file is kept in the secrets as `*.removed`. Refused while a backup policy names it'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "create" -d 'Back up an instance: a new online snapshot (or one its host keeps) streamed through this machine into a repository, encrypted, compressed and deduplicated against everything the repository holds. The data host never sees the repository\'s key or credentials'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "list" -d 'List backups, oldest first. `added` is what each one added to its repository after deduplication and compression'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "show"

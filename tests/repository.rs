@@ -542,7 +542,10 @@ fn sweep_backs_up_in_the_window_and_expiry_keeps_the_pinned_and_the_newest() {
     assert_eq!(removed.len(), 2, "{swept}");
     assert!(removed.contains(&middle), "{swept}");
     // The log files shipped before the newest backup went with them (no window is kept).
-    assert!(swept["expired"][0]["log_files"].as_u64().unwrap() > 0, "{swept}");
+    assert!(
+        swept["expired"][0]["log_files"].as_u64().unwrap() > 0,
+        "{swept}"
+    );
     let left: Vec<i64> = env
         .dbctl(&["backup", "list", "src", "-o", "json"])
         .ok()
@@ -565,4 +568,127 @@ fn sweep_backs_up_in_the_window_and_expiry_keeps_the_pinned_and_the_newest() {
     ])
     .ok();
     assert_eq!(env.status_of("kept"), "available");
+}
+
+/// The largest file under `dir` (a repository's biggest pack).
+fn largest_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let mut best = (0, std::path::PathBuf::new());
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let len = std::fs::metadata(&p).unwrap().len();
+                if len > best.0 {
+                    best = (len, p);
+                }
+            }
+        }
+    }
+    best.1
+}
+
+#[test]
+fn a_damaged_object_is_named_by_verify_and_fails_a_restore_that_leaves_nothing() {
+    let mut env = TestEnv::new();
+    env.init();
+    let repo = env.dir.join("offsite");
+    let url = format!("file://{}", repo.display());
+    env.dbctl(&["repository", "add", "offsite", "--url", &url])
+        .ok();
+    env.dbctl(&[
+        "create",
+        "src",
+        "--backup-repository",
+        "offsite",
+        "--backup-window",
+        "none",
+    ])
+    .ok();
+    env.psql(
+        "src",
+        "create table t as select g from generate_series(1, 100000) g",
+    );
+    let b = env
+        .dbctl(&["backup", "create", "src", "-o", "json"])
+        .ok()
+        .json();
+    let check = env
+        .dbctl(&["repository", "check", "offsite", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(
+        (
+            check["reachable"].as_bool(),
+            check["key_opens"].as_bool(),
+            check["writable"].as_bool()
+        ),
+        (Some(true), Some(true), Some(true)),
+        "{check}"
+    );
+    assert_eq!(check["backups"], 1);
+    assert_eq!(check["format_version"], 2);
+    let clean = env.dbctl(&["repository", "verify", "offsite"]).ok();
+    assert!(clean.stderr.contains("intact"), "{}", clean.stderr);
+
+    // One byte of the biggest pack changes.
+    let pack = largest_file(&repo.join("data"));
+    let mut bytes = std::fs::read(&pack).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&pack, &bytes).unwrap();
+    let name = format!(
+        "data/{}/{}",
+        pack.parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy(),
+        pack.file_name().unwrap().to_string_lossy()
+    );
+    let r = env
+        .dbctl(&["repository", "verify", "offsite", "-o", "json"])
+        .fails_with(1);
+    let v = r.json();
+    assert_eq!(v["damaged"][0]["object"], name.as_str(), "{v}");
+    assert_eq!(v["damaged"][0]["backups"][0], b["id"], "{v}");
+    assert!(
+        r.stderr.contains("1 backup(s) cannot be restored"),
+        "{}",
+        r.stderr
+    );
+
+    // A restore that meets it fails, names it, and leaves nothing behind.
+    let before = env.instance_count();
+    let r = env
+        .dbctl(&["clone", "src", "--as", "broken", "--from-repository"])
+        .fails_with(1);
+    assert!(r.stderr.contains(&name), "{}", r.stderr);
+    assert_eq!(env.instance_count(), before);
+    let left: Vec<String> = std::fs::read_dir(env.local_root().join("snapshots"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with("-snap") || n.contains(".partial"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
+    // Removing it is refused while a policy names it; then it is forgotten, its key kept.
+    env.dbctl(&["repository", "remove", "offsite"])
+        .one_line_error(2, "backup repository of src");
+    env.dbctl(&["delete", "src", "--yes", "--skip-final-snapshot"])
+        .ok();
+    env.dbctl(&["repository", "remove", "offsite"]).ok();
+    let listed = env.dbctl(&["repository", "list", "-o", "json"]).ok().json();
+    assert!(listed.as_array().unwrap().is_empty(), "{listed}");
+    let kept: Vec<String> = std::fs::read_dir(env.home.join("secrets"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("repository-offsite.key") && n.ends_with(".removed"))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(repo.join("config").exists());
 }

@@ -128,6 +128,11 @@ pub fn live_by_name(conn: &Connection, name: &str) -> Result<Option<InstanceRow>
         .optional()?)
 }
 
+/// Whether the instance exists or is being made (not deleted, replaced or lost).
+pub fn is_live(i: &InstanceRow) -> bool {
+    ![status::DELETED, status::REPLACED, status::LOST].contains(&i.status.as_str())
+}
+
 /// The newest instance of this name lost with its host (`host remove --force`).
 ///
 /// # Errors

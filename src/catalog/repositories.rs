@@ -62,3 +62,20 @@ pub fn list(conn: &Connection) -> Result<Vec<RepositoryRow>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+/// Forgets a repository: its backups leave the catalog, so do its shipped logs' records and
+/// the policies naming it, then its row.
+///
+/// # Errors
+/// The writes fail.
+pub fn forget(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute("DELETE FROM backups WHERE repository_id = ?1", [id])?;
+    conn.execute("DELETE FROM repository_logs WHERE repository_id = ?1", [id])?;
+    conn.execute(
+        "DELETE FROM repository_marks WHERE repository_id = ?1",
+        [id],
+    )?;
+    conn.execute("DELETE FROM backup_policies WHERE repository_id = ?1", [id])?;
+    conn.execute("DELETE FROM repositories WHERE id = ?1", [id])?;
+    Ok(())
+}

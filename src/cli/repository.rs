@@ -13,6 +13,32 @@ pub enum RepositoryCommand {
     Add(AddArgs),
     List(ListArgs),
     Show(ShowArgs),
+    Check(CheckArgs),
+    Verify(VerifyArgs),
+    Remove(RemoveArgs),
+}
+
+/// Check a repository cheaply: reachable, opens with its key, takes a write, its format, its
+/// newest backup's age and each instance's log shipping lag. Reads no data; exits 1 when
+/// something is wrong.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    pub name: String,
+}
+
+/// Read a repository back whole and check every object's checksum; name each damaged object
+/// and the backups and shipped logs it breaks. Exits 1 when anything is damaged.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    pub name: String,
+}
+
+/// Forget a repository in this home: its backups leave the catalog; the repository and its
+/// data stay where they are, and its key file is kept in the secrets as `*.removed`.
+/// Refused while a backup policy names it.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    pub name: String,
 }
 
 /// Add a repository: a new one, with a key made for it and kept 0600 in this home, or, with
@@ -55,7 +81,7 @@ pub struct ShowArgs {
 }
 
 pub fn run(env: &Env, c: &RepositoryCommand) -> Result<()> {
-    let ctx = env.open()?;
+    let mut ctx = env.open()?;
     match c {
         RepositoryCommand::Add(a) => {
             let key = match &a.key_file {
@@ -95,6 +121,107 @@ pub fn run(env: &Env, c: &RepositoryCommand) -> Result<()> {
         }
         RepositoryCommand::Show(a) => {
             print_repository(&env.printer, &repositories::show(&ctx, &a.name)?)
+        }
+        RepositoryCommand::Check(a) => {
+            let v = repositories::check(&ctx, &a.name)?;
+            let p = &env.printer;
+            if p.is_json() {
+                p.json(&v);
+            } else {
+                let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
+                let mut fields = vec![
+                    ("name", v.name.clone()),
+                    ("url", v.url.clone()),
+                    ("reachable", yes(v.reachable)),
+                    ("key opens it", yes(v.key_opens)),
+                    ("writable", yes(v.writable)),
+                    (
+                        "format",
+                        v.format_version
+                            .map_or("-".into(), |f| format!("version {f}")),
+                    ),
+                    ("backups", v.backups.to_string()),
+                    (
+                        "last backup",
+                        match (&v.last_backup_at, v.last_backup_age_secs) {
+                            (Some(t), Some(a)) => format!("{t} ({a} s ago)"),
+                            _ => "none".into(),
+                        },
+                    ),
+                ];
+                let lag: Vec<String> = v
+                    .shipping
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{}: {}",
+                            s.instance,
+                            s.log_lag_secs
+                                .map_or("nothing shipped yet".into(), |l| format!("{l} s behind"))
+                        )
+                    })
+                    .collect();
+                fields.push((
+                    "log shipping",
+                    if lag.is_empty() {
+                        "-".into()
+                    } else {
+                        lag.join(", ")
+                    },
+                ));
+                p.fields(fields);
+            }
+            if let Some(problem) = v.problem {
+                anyhow::bail!("repository `{}`: {problem}", a.name);
+            }
+        }
+        RepositoryCommand::Verify(a) => {
+            let v = repositories::verify(&ctx, &a.name)?;
+            let p = &env.printer;
+            if p.is_json() {
+                p.json(&v);
+            } else if v.damaged.is_empty() {
+                p.note(&format!(
+                    "every object of repository `{}` reads back intact ({} snapshots)",
+                    v.name, v.snapshots
+                ));
+            } else {
+                p.table(
+                    &["object", "problem", "breaks backups", "breaks logs of"],
+                    v.damaged
+                        .iter()
+                        .map(|d| {
+                            vec![
+                                d.object.clone(),
+                                d.problem.clone(),
+                                d.backups
+                                    .iter()
+                                    .map(i64::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join(","),
+                                d.logs_of.join(","),
+                            ]
+                        })
+                        .collect(),
+                );
+            }
+            if !v.damaged.is_empty() {
+                let broken: std::collections::BTreeSet<i64> =
+                    v.damaged.iter().flat_map(|d| d.backups.clone()).collect();
+                anyhow::bail!(
+                    "repository `{}` has {} damaged object(s); {} backup(s) cannot be restored whole",
+                    v.name,
+                    v.damaged.len(),
+                    broken.len()
+                );
+            }
+        }
+        RepositoryCommand::Remove(a) => {
+            let r = repositories::remove(&mut ctx, &a.name)?;
+            env.printer.note(&format!(
+                "repository `{}` forgotten; its data stays at {}, and its key was kept aside in {}.*.removed",
+                r.name, r.url, r.key_file
+            ));
         }
     }
     Ok(())

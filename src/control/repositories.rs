@@ -301,6 +301,257 @@ pub fn show(ctx: &Ctx, name: &str) -> Result<RepositoryView> {
     Ok(view(ctx, r, Some(version)))
 }
 
+fn named(ctx: &Ctx, name: &str) -> Result<RepositoryRow> {
+    rows::get(ctx.catalog.conn(), name)?.ok_or_else(|| {
+        invalid(
+            format!("no repository named `{name}`"),
+            "see `dbctl repository list`",
+        )
+    })
+}
+
+/// One instance's log shipping into a repository, for `check`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Shipping {
+    pub instance: String,
+    pub logs_through: Option<String>,
+    pub log_lag_secs: Option<i64>,
+}
+
+/// What `repository check` found: cheap checks, no data read.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckView {
+    pub name: String,
+    pub url: String,
+    pub reachable: bool,
+    pub key_opens: bool,
+    pub writable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format_version: Option<u32>,
+    pub backups: usize,
+    pub last_backup_at: Option<String>,
+    pub last_backup_age_secs: Option<i64>,
+    pub shipping: Vec<Shipping>,
+    /// What is wrong, when something is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// Reachable, opens with its key, takes a write, its format, its newest backup's age and
+/// each instance's log shipping lag; reads no data.
+///
+/// # Errors
+/// [`super::error::Invalid`] for an unknown name; the catalog fails.
+pub fn check(ctx: &Ctx, name: &str) -> Result<CheckView> {
+    let r = named(ctx, name)?;
+    let conn = ctx.catalog.conn();
+    let mut v = CheckView {
+        name: r.name.clone(),
+        url: r.url.clone(),
+        reachable: false,
+        key_opens: false,
+        writable: false,
+        format_version: None,
+        backups: 0,
+        last_backup_at: None,
+        last_backup_age_secs: None,
+        shipping: Vec::new(),
+        problem: None,
+    };
+    let (store, key) = crate::repo::reach(&r, &ctx.secrets)?;
+    match crate::repo::is_empty(&store) {
+        Err(e) => v.problem = Some(format!("not reachable: {}", crate::repo::brief(&e))),
+        Ok(_) => v.reachable = true,
+    }
+    if v.reachable {
+        match crate::repo::open(&store, &key) {
+            Ok((id, version)) if id == r.repo_id => {
+                v.key_opens = true;
+                v.format_version = Some(version);
+                if version > 2 {
+                    v.problem = Some(format!(
+                        "format version {version} is newer than this dbctl reads (2)"
+                    ));
+                }
+            }
+            Ok((id, _)) => v.problem = Some(format!("it holds repository {id}, not {}", r.repo_id)),
+            Err(e) => {
+                v.problem = Some(format!(
+                    "the key does not open it: {}",
+                    crate::repo::brief(&e)
+                ))
+            }
+        }
+        match crate::repo::writable(&store) {
+            Ok(()) => v.writable = true,
+            Err(e) => {
+                v.problem
+                    .get_or_insert(format!("not writable: {}", crate::repo::brief(&e)));
+            }
+        }
+    }
+    let mine: Vec<_> = crate::catalog::backups::list(conn)?
+        .into_iter()
+        .filter(|b| {
+            b.repository_id == r.id && b.status == crate::catalog::backups::status::AVAILABLE
+        })
+        .collect();
+    v.backups = mine.len();
+    v.last_backup_at = mine
+        .iter()
+        .filter_map(|b| {
+            crate::catalog::snapshots::get(conn, b.snapshot_id)
+                .ok()?
+                .taken_at
+        })
+        .max();
+    let now = time::OffsetDateTime::now_utc();
+    v.last_backup_age_secs = v.last_backup_at.as_deref().and_then(|t| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .map(|t| (now - t).whole_seconds())
+    });
+    for p in crate::catalog::backup_policies::all(conn)? {
+        let inst = crate::catalog::instances::get(conn, p.instance_id)?;
+        if p.repository_id != r.id || !crate::catalog::instances::is_live(&inst) {
+            continue;
+        }
+        if let Some(o) = super::shipping::offsite(ctx, &inst)? {
+            v.shipping.push(Shipping {
+                instance: inst.name.clone(),
+                logs_through: o.logs_through,
+                log_lag_secs: o.log_lag_secs,
+            });
+        }
+    }
+    Ok(v)
+}
+
+/// A damaged object, with the backups and log shipments it breaks.
+#[derive(Debug, Clone, Serialize)]
+pub struct Damage {
+    pub object: String,
+    pub problem: String,
+    /// Backups (`dbctl backup list` ids) that can no longer be restored.
+    pub backups: Vec<i64>,
+    /// Instances whose shipped logs it breaks (their point-in-time window has a hole).
+    pub logs_of: Vec<String>,
+    /// Restic snapshots it breaks that this home does not know.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub other: Vec<String>,
+}
+
+/// What `repository verify` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyView {
+    pub name: String,
+    pub snapshots: usize,
+    pub damaged: Vec<Damage>,
+    pub warnings: Vec<String>,
+}
+
+/// Reads the whole repository back, checking every object, and says which backups and log
+/// shipments each damaged one breaks.
+///
+/// # Errors
+/// [`super::error::Invalid`] for an unknown name; the repository does not open.
+pub fn verify(ctx: &Ctx, name: &str) -> Result<VerifyView> {
+    let r = named(ctx, name)?;
+    let conn = ctx.catalog.conn();
+    let (store, key) = crate::repo::reach(&r, &ctx.secrets)?;
+    let found = crate::repo::verify::verify(&store, &key).map_err(|e| {
+        anyhow::anyhow!(
+            "repository `{name}` at {} cannot be read: {}",
+            r.url,
+            crate::repo::brief(&e)
+        )
+    })?;
+    let backups: Vec<_> = crate::catalog::backups::list(conn)?
+        .into_iter()
+        .filter(|b| b.repository_id == r.id)
+        .collect();
+    let mut shipments: std::collections::BTreeMap<String, String> = Default::default();
+    for p in crate::catalog::backup_policies::all(conn)? {
+        let inst = crate::catalog::instances::get(conn, p.instance_id)?;
+        for l in crate::catalog::repository_logs::list(conn, r.id, inst.id)? {
+            shipments.insert(l.restic_id, inst.name.clone());
+        }
+    }
+    let damaged = found
+        .bad
+        .into_iter()
+        .map(|b| {
+            let mut d = Damage {
+                object: b.object,
+                problem: b.problem,
+                backups: Vec::new(),
+                logs_of: Vec::new(),
+                other: Vec::new(),
+            };
+            for id in b.breaks {
+                if let Some(k) = backups.iter().find(|k| k.restic_id.as_deref() == Some(&id)) {
+                    d.backups.push(k.id);
+                } else if let Some(i) = shipments.get(&id) {
+                    if !d.logs_of.contains(i) {
+                        d.logs_of.push(i.clone());
+                    }
+                } else {
+                    d.other.push(id);
+                }
+            }
+            d
+        })
+        .collect();
+    Ok(VerifyView {
+        name: r.name,
+        snapshots: found.snapshots,
+        damaged,
+        warnings: found.warnings,
+    })
+}
+
+/// Forgets repository `name` in this home: its backups leave the catalog; the repository and
+/// its data stay where they are, and its key file is kept aside (renamed `.removed`), since
+/// without it the repository can never be read again. Refused while a backup policy names
+/// it.
+///
+/// # Errors
+/// [`super::error::Invalid`] for an unknown name or one in use; the catalog fails.
+pub fn remove(ctx: &mut Ctx, name: &str) -> Result<RepositoryView> {
+    let r = named(ctx, name)?;
+    let conn = ctx.catalog.conn();
+    let users: Vec<String> = crate::catalog::backup_policies::all(conn)?
+        .into_iter()
+        .filter(|p| p.repository_id == r.id)
+        .filter_map(|p| crate::catalog::instances::get(conn, p.instance_id).ok())
+        // A lost instance lives on only there.
+        .filter(|i| {
+            crate::catalog::instances::is_live(i)
+                || i.status == crate::catalog::instances::status::LOST
+        })
+        .map(|i| i.name)
+        .collect();
+    if !users.is_empty() {
+        return Err(invalid(
+            format!("repository `{name}` is the backup repository of {}", users.join(", ")),
+            "point their policies elsewhere first (`dbctl backup policy NAME --backup-repository OTHER`)",
+        ));
+    }
+    let view = view(ctx, r.clone(), None);
+    ctx.catalog.write(|tx| rows::forget(tx, r.id))?;
+    for f in [key_file(name), s3_file(name)] {
+        let from = ctx.secrets.file(&f);
+        if from.exists() {
+            let to = ctx.secrets.file(&format!(
+                "{f}.{}.removed",
+                &r.repo_id[..r.repo_id.len().min(12)]
+            ));
+            std::fs::rename(&from, &to)?;
+        }
+    }
+    Ok(view)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

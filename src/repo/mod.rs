@@ -23,6 +23,7 @@ pub mod backups;
 pub mod logs;
 pub mod s3;
 pub mod source;
+pub mod verify;
 
 /// Where a repository's objects are.
 #[derive(Debug, Clone)]
@@ -203,8 +204,28 @@ pub fn dump(
     for (p, n) in nodes.iter().filter(|(_, n)| n.is_file()) {
         stream::put_file(out, &name(p), mode(n), n.meta.size)?;
         let mut counted = Counted { out, n: 0 };
-        repo.dump(n, &mut counted)
-            .map_err(|e| anyhow::anyhow!("reading {} from the repository: {e}", name(p)))?;
+        repo.dump(n, &mut counted).map_err(|e| {
+            // Name the object: the pack of the first blob of the file that does not read.
+            let object = n.content.iter().flatten().find_map(|id| {
+                repo.get_blob_cached(
+                    &rustic_core::BlobId::from(**id),
+                    rustic_core::repofile::BlobType::Data,
+                )
+                .err()?;
+                repo.get_index_entry(id)
+                    .ok()
+                    .map(|e| verify::pack_path(&e.pack))
+            });
+            let e = anyhow::Error::from(e);
+            match object {
+                Some(o) => anyhow::anyhow!(
+                    "object {o} in the repository is damaged ({}), so {} cannot be restored",
+                    brief(&e),
+                    name(p)
+                ),
+                None => anyhow::anyhow!("reading {} from the repository: {}", name(p), brief(&e)),
+            }
+        })?;
         if counted.n != n.meta.size {
             bail!(
                 "{} in the repository holds {} bytes, not {}",
@@ -232,6 +253,26 @@ impl Write for Counted<'_> {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// Whether the store takes a new object (one is written and removed again).
+///
+/// # Errors
+/// It does not.
+pub fn writable(store: &Store) -> Result<()> {
+    match store {
+        Store::Dir(path) => {
+            let probe = path.join(format!(".dbctl-probe-{:016x}", rand::random::<u64>()));
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&probe)
+                .with_context(|| format!("writing in {}", path.display()))?;
+            std::fs::remove_file(&probe)?;
+            Ok(())
+        }
+        Store::S3(place, keys) => Ok(s3::S3::new(place, keys)?.probe_write()?),
     }
 }
 

@@ -176,6 +176,27 @@ impl S3 {
         self.list_keys(&self.under("config")).map(|_| ())
     }
 
+    /// Whether an object can be written under the prefix: one is put and removed again (a
+    /// write-once bucket may refuse the removal; that leaves a few bytes, and is no fault).
+    ///
+    /// # Errors
+    /// The put is refused.
+    pub fn probe_write(&self) -> RusticResult<()> {
+        let key = self.under(&format!("dbctl-probe-{:016x}", rand::random::<u64>()));
+        let url = self
+            .bucket
+            .put_object(Some(&self.creds), &key)
+            .sign(SIGNED_FOR);
+        let answer = self.send("PUT", url, None, Some(b"probe".to_vec()))?;
+        self.ok(&format!("writing {key}"), answer)?;
+        let url = self
+            .bucket
+            .delete_object(Some(&self.creds), &key)
+            .sign(SIGNED_FOR);
+        let _ = self.send("DELETE", url, None, None);
+        Ok(())
+    }
+
     /// Whether no object is under the repository's prefix.
     ///
     /// # Errors
