@@ -53,12 +53,17 @@ fn pack_of(text: &str, packs: &[PackId]) -> Option<PackId> {
 
 /// A finding in one line: what it is about and rustic's message.
 fn one_line(text: &str) -> String {
-    let head = text.lines().next().unwrap_or("").trim().trim_end_matches(':');
+    let head = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_end_matches(':');
     let msg = super::brief(&anyhow::anyhow!("{text}"));
     if msg.is_empty() || head.contains(&msg) {
         head.to_string()
     } else {
-        format!("{} {msg}", head.trim_end_matches(|c: char| c == ' ' || c == ':'))
+        format!("{} {msg}", head.trim_end_matches([' ', ':']))
     }
 }
 
@@ -138,14 +143,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_finding_names_its_pack_by_id() {
+    fn a_finding_names_its_pack_by_the_id_it_starts() {
         let id = "3f".repeat(32);
-        let p = pack_of(&format!(
-            "pack {id}: Hash mismatch. Computed hash: {}",
-            "00".repeat(32)
-        ))
-        .unwrap();
+        let other = "3e".repeat(32);
+        let packs: Vec<PackId> = [&id, &other]
+            .iter()
+            .map(|h| PackId::from(h.parse::<rustic_core::Id>().unwrap()))
+            .collect();
+        let p = pack_of("error checking pack 3f3f3f3f : MAC check failed", &packs).unwrap();
         assert_eq!(pack_path(&p), format!("data/3f/{id}"));
-        assert!(pack_of("error checking trees").is_none());
+        assert!(pack_of("error checking trees", &packs).is_none());
+        assert!(pack_of("pack 3f3f : short", &packs).is_none());
     }
 }
