@@ -23,6 +23,7 @@ pub enum RepositoryCommand {
 /// something is wrong.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// The repository's name (`dbctl repository list`).
     pub name: String,
 }
 
@@ -30,6 +31,7 @@ pub struct CheckArgs {
 /// and the backups and shipped logs it breaks. Exits 1 when anything is damaged.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    /// The repository's name (`dbctl repository list`).
     pub name: String,
 }
 
@@ -38,6 +40,7 @@ pub struct VerifyArgs {
 /// Refused while a backup policy names it.
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
+    /// The repository's name (`dbctl repository list`).
     pub name: String,
 }
 
