@@ -467,7 +467,7 @@ fn an_instance_whose_host_is_destroyed_comes_back_elsewhere_from_garage_with_eve
     // Recovery needs to be told where while the host is only silent: its server cannot be
     // stopped. Once the host is removed for good, the instance lives on in the repository.
     env.dbctl(&["recover", "src", "--yes"])
-        .one_line_error(2, "--host");
+        .one_line_error(1, "--host");
     env.dbctl(&["host", "remove", "doomed", "--force"]).ok();
     env.dbctl(&["describe", "src"])
         .one_line_error(2, "no instance");

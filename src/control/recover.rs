@@ -1,7 +1,6 @@
 //! Recovery of a broken instance: a new instance from its newest snapshot and all its logs (or
 //! up to a time), on the host that keeps them, taking over its name and endpoint.
 
-use super::error::invalid;
 use super::home::Ctx;
 use super::hosts as host_ops;
 use super::planning::{self, Plan};
@@ -47,17 +46,20 @@ pub fn plan_recover(
         // Silent, not removed: its server may still run, and nothing here can stop it, so
         // rebuilding elsewhere is for the user to ask.
         Err(e) if onto.is_none() && old.host_id.is_some() => {
-            return Err(invalid(
-                format!("{e}; recovery there needs the snapshots and log archive kept on that host"),
-                format!("bring it back, then recover again; or, if it is gone, rebuild `{name}` from its repository on another host with --host H (its old server cannot be stopped from here: make sure it is down)"),
-            ))
+            let elsewhere = if super::backups::has_backup(ctx, &old)? {
+                format!("; or, if it is gone, rebuild `{name}` from its repository on another host with --host H (its old server cannot be stopped from here: make sure it is down)")
+            } else {
+                String::new()
+            };
+            anyhow::bail!(
+                "{e}; recovery there needs the snapshots and log archive kept on that host; bring it back, then recover again{elsewhere}"
+            )
         }
         Err(e) => {
             if !super::backups::has_backup(ctx, &old)? {
-                return Err(invalid(
-                    format!("`{name}` cannot be recovered: {e}, and it has no backup in a repository"),
-                    "bring the host back (or add it again), then recover again",
-                ));
+                anyhow::bail!(
+                    "`{name}` cannot be recovered: {e}, and it has no backup in a repository; bring the host back (or add it again), then recover again"
+                );
             }
             None
         }
