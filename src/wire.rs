@@ -67,6 +67,9 @@ pub enum Op {
     SnapshotImport(SnapshotRef),
     /// Make a new instance (not started) from a snapshot in this host's store.
     Restore(RestoreSpec),
+    /// Bulk: the same from the snapshot stream stdin carries (a repository's backup),
+    /// written straight into the new data directory; the spec's snapshot is only a name.
+    RestoreStreamed(RestoreSpec),
     /// Set the admin role's password of a running instance.
     SetPassword(PasswordSpec),
     /// Read-only: the instance's archived log files.
@@ -119,6 +122,7 @@ impl Op {
             Op::SnapshotExport(_) => ("snapshot_export", false, true),
             Op::SnapshotImport(_) => ("snapshot_import", true, true),
             Op::Restore(_) => ("restore", true, false),
+            Op::RestoreStreamed(_) => ("restore_streamed", true, true),
             Op::SetPassword(_) => ("set_password", true, false),
             Op::LogList(_) => ("log_list", false, false),
             Op::DiskUsage => ("disk_usage", false, false),

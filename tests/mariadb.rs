@@ -900,3 +900,66 @@ fn a_mariadb_clone_or_recover_killed_after_any_step_is_finished_by_the_sweeper()
     }
     assert!(env.running_servers().is_empty());
 }
+
+#[test]
+fn a_mariadb_backup_and_its_shipped_binary_logs_restore_from_the_repository_to_a_moment() {
+    let mut env = TestEnv::new();
+    env.init();
+    let url = format!("file://{}", env.dir.join("offsite").display());
+    env.dbctl(&["repository", "add", "offsite", "--url", &url])
+        .ok();
+    let at = shop_with_markers(&env, None);
+    env.dbctl(&[
+        "backup",
+        "policy",
+        "shop",
+        "--backup-repository",
+        "offsite",
+        "--backup-window",
+        "none",
+    ])
+    .ok();
+    // The snapshot taken before the markers goes into the repository as it is.
+    let snap = env.snapshots("shop")[0]["id"].to_string();
+    env.dbctl(&["backup", "create", "shop", "--snapshot", &snap])
+        .ok();
+    let mut shipped = false;
+    for _ in 0..100 {
+        env.dbctl(&["sweep"]).ok();
+        let d = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json();
+        if d["offsite"]["logs_through"]
+            .as_str()
+            .is_some_and(|t| t >= at[2].0.as_str())
+        {
+            shipped = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    assert!(shipped, "the binary logs did not reach the repository");
+    env.dbctl(&[
+        "clone",
+        "shop",
+        "--as",
+        "by-time",
+        "--from-repository",
+        "--at",
+        &at[1].0,
+    ])
+    .ok();
+    assert_eq!(markers(&env, "by-time"), "1,2");
+    env.dbctl(&[
+        "clone",
+        "shop",
+        "--as",
+        "newest",
+        "--from-repository",
+        "--latest",
+    ])
+    .ok();
+    assert_eq!(markers(&env, "newest"), "1,2,3");
+    for copy in ["by-time", "newest"] {
+        let checked = ask(&env, copy, "check table app.m");
+        assert!(checked.ends_with("\tOK"), "{copy}: {checked}");
+    }
+}

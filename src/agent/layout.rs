@@ -70,6 +70,10 @@ impl Layout {
     pub fn partial_data(&self, name: &str) -> PathBuf {
         self.instance(name).join("data.partial")
     }
+    /// A snapshot stream a restore receives, before its data becomes the partial copy.
+    pub fn incoming(&self, name: &str) -> PathBuf {
+        self.instance(name).join("incoming.partial")
+    }
     pub fn meta_path(&self, name: &str) -> PathBuf {
         self.instance(name).join("instance.json")
     }

@@ -137,6 +137,9 @@ impl Host {
                 serde_json::to_value(self.snapshot_import(&r.snapshot, io.input, progress)?)?
             }
             Op::Restore(spec) => serde_json::to_value(self.restore(spec, progress)?)?,
+            Op::RestoreStreamed(spec) => {
+                serde_json::to_value(self.restore_streamed(spec, io.input, progress)?)?
+            }
             Op::SetPassword(spec) => serde_json::to_value(self.set_password(spec)?)?,
             Op::LogList(r) => {
                 valid_name(&r.instance)?;

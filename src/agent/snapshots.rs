@@ -393,6 +393,30 @@ impl Host {
         spec: &RestoreSpec,
         progress: &mut dyn FnMut(&str),
     ) -> Result<InstanceStatus> {
+        self.restore_from(spec, None, progress)
+    }
+
+    /// Like [`Self::restore`], from the snapshot stream `input` carries (a repository's
+    /// backup) instead of this host's store: each file is checked against the stream's
+    /// manifest as it lands, straight in the new data directory.
+    ///
+    /// # Errors
+    /// As [`Self::restore`], or the stream is cut or a file does not match.
+    pub fn restore_streamed(
+        &self,
+        spec: &RestoreSpec,
+        input: &mut dyn Read,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<InstanceStatus> {
+        self.restore_from(spec, Some(input), progress)
+    }
+
+    fn restore_from(
+        &self,
+        spec: &RestoreSpec,
+        input: Option<&mut dyn Read>,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<InstanceStatus> {
         valid_name(&spec.instance)?;
         // In place: the instance exists with its data set aside, and keeps its port. Either
         // way, a restore that already happened is answered with the instance's status.
@@ -411,11 +435,11 @@ impl Host {
             }
             (None, false) => spec.port,
         };
-        let info = self.existing_snapshot(&spec.snapshot)?;
-        let engine = self.engine(&info.engine)?;
+        let stored = match input {
+            None => Some(self.existing_snapshot(&spec.snapshot)?),
+            Some(_) => None,
+        };
         let storage = self.storage()?;
-        let snap = self.layout.snapshot(&spec.snapshot);
-        let m = Manifest::load(&snap.join(manifest::FILE_NAME))?;
         self.make_instance_dir(&spec.instance, true)?;
         let port = self.reserve_port(&spec.instance, wanted_port)?;
         let os_user = match &existing {
@@ -428,13 +452,47 @@ impl Host {
         for stale in [&partial, &data] {
             storage.remove_tree(stale)?;
         }
-        progress("copying the snapshot, checking it against its manifest on the way");
-        let problems = storage.clone_checked(&snap.join("data"), &partial, &m)?;
-        if !problems.is_empty() {
-            // Nothing half-made stays: the copy goes, the instance never existed here.
-            storage.remove_tree(&partial)?;
-            return Err(corrupt(&spec.snapshot, &problems));
-        }
+        let info = match (input, stored) {
+            (Some(input), _) => {
+                progress("receiving the snapshot, checking it against its manifest on the way");
+                let stage = self.layout.incoming(&spec.instance);
+                storage.remove_tree(&stage)?;
+                std::fs::create_dir(&stage)?;
+                storage.create_volume(&stage.join("data"))?;
+                let received = self.receive(&stage, input, progress).and_then(|()| {
+                    let info: SnapshotInfo =
+                        serde_json::from_str(&std::fs::read_to_string(stage.join(INFO_FILE))?)?;
+                    std::fs::rename(stage.join("data"), &partial)?;
+                    Ok(info)
+                });
+                storage.remove_tree(&stage)?;
+                match received {
+                    Ok(info) => info,
+                    Err(e) => {
+                        // Nothing half-made stays.
+                        storage.remove_tree(&partial)?;
+                        return Err(wire_err(
+                            ErrorCode::SnapshotCorrupt,
+                            format!("the snapshot stream was refused: {e:#}"),
+                        ));
+                    }
+                }
+            }
+            (None, Some(info)) => {
+                let snap = self.layout.snapshot(&spec.snapshot);
+                let m = Manifest::load(&snap.join(manifest::FILE_NAME))?;
+                progress("copying the snapshot, checking it against its manifest on the way");
+                let problems = storage.clone_checked(&snap.join("data"), &partial, &m)?;
+                if !problems.is_empty() {
+                    // Nothing half-made stays: the copy goes, the instance never existed here.
+                    storage.remove_tree(&partial)?;
+                    return Err(corrupt(&spec.snapshot, &problems));
+                }
+                info
+            }
+            (None, None) => unreachable!("a restore reads a stream or a stored snapshot"),
+        };
+        let engine = self.engine(&info.engine)?;
         chown_tree(&partial, &ctx.run_as)?;
         let pspec = ProvisionSpec {
             instance: spec.instance.clone(),

@@ -112,7 +112,6 @@ pub fn from_repository(
     FromRepository {
         repository: repository.into(),
         restic_id,
-        copy: format!("{tag}-snap"),
         shipments,
         staging: format!("{tag}-logs"),
     }

@@ -7,7 +7,7 @@ use super::steps::{
 };
 use super::{AfterFailure, Meaning};
 use crate::catalog::instances::{status, InstanceRow};
-use crate::wire::{Op, PasswordSpec, SnapshotRef};
+use crate::wire::{Op, PasswordSpec};
 use crate::workflow::plan::{CatalogChange, Expect, PlannedStep};
 
 /// What its end means for the catalog. Undo removed the new instance, so
@@ -35,17 +35,8 @@ pub fn steps(
             from.snapshot,
         ));
     }
-    let snap = SnapshotRef {
-        snapshot: from.local_snapshot(),
-    };
     steps.extend(bring_here(from, host_id));
-    steps.push(restore_new_step(
-        new,
-        host_id,
-        &snap.snapshot,
-        port,
-        from.recovery.clone(),
-    ));
+    steps.push(restore_new_step(new, host_id, from, port));
     steps.push(start_step(new, host_id));
     steps.push(host_step(
         "set-password",

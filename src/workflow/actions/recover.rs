@@ -55,13 +55,7 @@ pub fn steps(
         .into_iter()
         .collect();
     steps.extend(bring_here(from, host_id));
-    steps.push(restore_new_step(
-        new,
-        host_id,
-        &from.local_snapshot(),
-        None,
-        from.recovery.clone(),
-    ));
+    steps.push(restore_new_step(new, host_id, from, None));
     steps.push(start_step(new, host_id));
     steps.extend(drop_brought(from, host_id, &new.uid));
     steps.push(snapshot_step("snapshot-recovered", new, host_id, after));

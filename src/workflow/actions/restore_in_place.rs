@@ -3,7 +3,7 @@
 
 use super::steps::{
     bring_here, catalog_step, drop_brought, host_step, size_of, snapshot_step, start_step,
-    CloneFrom,
+    streamed_if_repository, CloneFrom,
 };
 use super::{AfterFailure, Meaning};
 use crate::catalog::instances::{status, InstanceRow};
@@ -43,22 +43,25 @@ pub fn steps(
         &i.uid,
     )];
     steps.extend(bring_here(from, host_id));
-    steps.push(host_step(
-        "restore",
-        host_id,
-        Op::Restore(RestoreSpec {
-            instance: i.uid.clone(),
-            snapshot: from.local_snapshot(),
-            port: None,
-            size: size_of(i),
-            admin_user: i.admin_user.clone(),
-            archive_timeout_secs: i.archive_timeout_secs,
-            recovery: from.recovery.clone(),
-            in_place: true,
-        }),
-        Some(Expect::Exists),
-        None,
-        &i.uid,
+    steps.push(streamed_if_repository(
+        host_step(
+            "restore",
+            host_id,
+            Op::Restore(RestoreSpec {
+                instance: i.uid.clone(),
+                snapshot: from.local_snapshot(),
+                port: None,
+                size: size_of(i),
+                admin_user: i.admin_user.clone(),
+                archive_timeout_secs: i.archive_timeout_secs,
+                recovery: from.recovery.clone(),
+                in_place: true,
+            }),
+            Some(Expect::Exists),
+            None,
+            &i.uid,
+        ),
+        from,
     ));
     steps.push(start_step(i, host_id));
     steps.extend(drop_brought(from, host_id, &i.uid));

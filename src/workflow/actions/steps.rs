@@ -5,8 +5,8 @@ use super::super::plan::{Action, CatalogChange, Check, Expect, PlannedStep, Reco
 use crate::catalog::instances::InstanceRow;
 use crate::catalog::snapshots::SnapshotRow;
 use crate::wire::{
-    InstanceRef, LogExportSpec, Op, PruneSpec, RecoverySpec, RestoreSpec, Size, SnapshotRef,
-    SnapshotSpec, SnapshotStart,
+    InstanceRef, LogExportSpec, Op, PruneSpec, RestoreSpec, Size, SnapshotRef, SnapshotSpec,
+    SnapshotStart,
 };
 
 /// The name of the step that restores a new server.
@@ -74,26 +74,26 @@ pub(super) fn start_step(i: &InstanceRow, host_id: i64) -> PlannedStep {
     )
 }
 
-/// restore: a new instance from a snapshot in `host_id`'s store, replayed to `recovery`'s
-/// target if any (undo: destroy it); its port and version are recorded.
+/// restore: a new instance from `from`'s snapshot (in `host_id`'s store, or streamed from a
+/// repository), replayed to `from`'s target if any (undo: destroy it); its port and version
+/// are recorded.
 pub(super) fn restore_new_step(
     new: &InstanceRow,
     host_id: i64,
-    snapshot: &str,
+    from: &CloneFrom,
     port: Option<u16>,
-    recovery: Option<RecoverySpec>,
 ) -> PlannedStep {
     let mut step = host_step(
         RESTORE,
         host_id,
         Op::Restore(RestoreSpec {
             instance: new.uid.clone(),
-            snapshot: snapshot.into(),
+            snapshot: from.local_snapshot(),
             port,
             size: size_of(new),
             admin_user: new.admin_user.clone(),
             archive_timeout_secs: new.archive_timeout_secs,
-            recovery,
+            recovery: from.recovery.clone(),
             in_place: false,
         }),
         Some(Expect::Exists),
@@ -103,6 +103,30 @@ pub(super) fn restore_new_step(
     step.spec.record = Some(Record::InstanceRuntime {
         instance_id: new.id,
     });
+    streamed_if_repository(step, from)
+}
+
+/// A restore step as it reads `from`: a host's store as it is, or a repository's backup
+/// streamed through dbctl straight into the new data directory (no copy of the snapshot is
+/// stored on the host first).
+pub(super) fn streamed_if_repository(mut step: PlannedStep, from: &CloneFrom) -> PlannedStep {
+    let (
+        Some(r),
+        Action::Host {
+            host_id,
+            op: Op::Restore(spec),
+        },
+    ) = (&from.repository, &step.spec.action)
+    else {
+        return step;
+    };
+    step.spec.action = Action::Download {
+        repository: r.repository.clone(),
+        restic_id: r.restic_id.clone(),
+        to_host: *host_id,
+        import: Op::RestoreStreamed(spec.clone()),
+        bytes: from.snapshot.size_bytes.unwrap_or(0),
+    };
     step
 }
 
@@ -290,7 +314,8 @@ pub(super) fn drop_transferred(
 /// `host_id`; none when it is already there.
 pub(super) fn bring_here(from: &CloneFrom, host_id: i64) -> Vec<PlannedStep> {
     if let Some(r) = &from.repository {
-        let mut steps = vec![download_step(r, host_id, from.snapshot)];
+        // The backup itself is streamed by the restore step.
+        let mut steps = Vec::new();
         if from.recovery.is_some() && !r.shipments.is_empty() {
             steps.push(download_logs_step(r, host_id, &from.source.engine));
         }
@@ -312,16 +337,7 @@ pub(super) fn bring_here(from: &CloneFrom, host_id: i64) -> Vec<PlannedStep> {
 /// The steps that drop what [`bring_here`] streamed, once `owner` runs on its own data.
 pub(super) fn drop_brought(from: &CloneFrom, host_id: i64, owner: &str) -> Vec<PlannedStep> {
     if let Some(r) = &from.repository {
-        let mut steps = vec![host_step(
-            "drop-downloaded-copy",
-            host_id,
-            Op::SnapshotDelete(SnapshotRef {
-                snapshot: r.copy.clone(),
-            }),
-            None,
-            None,
-            owner,
-        )];
+        let mut steps = Vec::new();
         if from.recovery.is_some() && !r.shipments.is_empty() {
             steps.push(host_step(
                 "drop-downloaded-logs",
@@ -339,32 +355,6 @@ pub(super) fn drop_brought(from: &CloneFrom, host_id: i64, owner: &str) -> Vec<P
     }
     let with_logs = from.recovery.is_some();
     drop_transferred(from.source, host_id, from.snapshot, with_logs, owner)
-}
-
-/// Streams a backup from its repository into `host_id`'s snapshot store as `r.copy`
-/// (undo: delete that copy).
-fn download_step(r: &FromRepository, host_id: i64, snap: &SnapshotRow) -> PlannedStep {
-    let copy = SnapshotRef {
-        snapshot: r.copy.clone(),
-    };
-    PlannedStep {
-        name: "download".into(),
-        spec: StepSpec {
-            action: Action::Download {
-                repository: r.repository.clone(),
-                restic_id: r.restic_id.clone(),
-                to_host: host_id,
-                import: Op::SnapshotImport(copy.clone()),
-                bytes: snap.size_bytes.unwrap_or(0),
-            },
-            verify: None,
-            undo: Some(Op::SnapshotDelete(copy)),
-            record: None,
-            retries: HOST_RETRIES,
-            backoff_ms: BACKOFF_MS,
-            best_effort: false,
-        },
-    }
 }
 
 /// Streams the log shipments `r` names from the repository into `host_id`'s archive under
@@ -408,9 +398,6 @@ fn drop_staged_logs(r: &FromRepository, engine: &str) -> Op {
 pub struct FromRepository {
     pub repository: String,
     pub restic_id: String,
-    /// The name its copy takes in the receiving host's store: never the snapshot's own, which
-    /// that host may still keep.
-    pub copy: String,
     /// The log shipments replay reads (none without a target).
     pub shipments: Vec<String>,
     /// The archive name they land under on the receiving host: never the instance's own,
@@ -432,10 +419,11 @@ pub struct CloneFrom<'a> {
 }
 
 impl CloneFrom<'_> {
-    /// The name of the snapshot the restore reads on the target host.
+    /// The name of the snapshot the restore reads: on the target host, or, for a backup
+    /// streamed from a repository, its restic snapshot's id (for people).
     pub fn local_snapshot(&self) -> String {
         match &self.repository {
-            Some(r) => r.copy.clone(),
+            Some(r) => r.restic_id.clone(),
             None => self.snapshot.uid.clone(),
         }
     }

@@ -79,7 +79,8 @@ impl Executor<'_> {
         }
     }
 
-    /// Streams backup `from` (repository, restic id) into `to`'s import.
+    /// Streams backup `from` (repository, restic id) into `to`'s import (a streamed
+    /// restore).
     pub(super) fn download(
         &mut self,
         wf: i64,
@@ -103,10 +104,12 @@ impl Executor<'_> {
         let progress = self.progress;
         let imported = import.finish(&mut |m| progress.message(m));
         match (dumped, imported) {
-            (Ok(()), Ok(v)) => Ok(v),
-            // A damaged object in the repository: named, and the import has refused the
+            // The receiver's word is final: a step sent again after it finished is answered
+            // from its journal without reading the stream.
+            (_, Ok(v)) => Ok(v),
+            // A damaged object in the repository: named, and the receiver has refused the
             // stream it left unfinished.
-            (Err(e), _) => Err(StepError::fatal(format!(
+            (Err(e), Err(_)) => Err(StepError::fatal(format!(
                 "reading backup {} from repository {}: {}",
                 from.1,
                 from.0,
