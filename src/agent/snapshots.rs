@@ -320,7 +320,7 @@ impl Host {
         stream::read_tree_with_links(
             input,
             partial,
-            &mut |rel, path| {
+            &mut |rel, path, sha| {
                 if rel == manifest::FILE_NAME {
                     let m = Manifest::load(path)?;
                     *links.borrow_mut() = Some(m.links.clone());
@@ -334,7 +334,7 @@ impl Host {
                         .files
                         .get(data_rel)
                         .with_context(|| format!("{data_rel}: not in the manifest"))?;
-                    if manifest::sha256_file(path)? != entry.sha256 {
+                    if sha != entry.sha256 {
                         anyhow::bail!("{data_rel}: checksum mismatch on arrival");
                     }
                     checked += 1;

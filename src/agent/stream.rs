@@ -10,6 +10,7 @@
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 use std::io::{Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path};
@@ -187,6 +188,39 @@ pub fn write_tree_with(
     Ok(())
 }
 
+/// A writer that hashes what passes through it.
+struct Hashing<W> {
+    out: W,
+    h: sha2::Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(b)?;
+        self.h.update(&b[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// `std::io::copy` through `buf`: a stream's files arrive in pieces as large as it, not in
+/// 8 KiB reads and writes.
+fn copy_with(r: &mut dyn Read, w: &mut dyn Write, buf: &mut [u8]) -> std::io::Result<u64> {
+    let mut n = 0u64;
+    loop {
+        let k = match r.read(buf) {
+            Ok(0) => return Ok(n),
+            Ok(k) => k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        w.write_all(&buf[..k])?;
+        n += k as u64;
+    }
+}
+
 fn safe_relative(path: &str) -> Result<&Path> {
     let p = Path::new(path);
     if path.is_empty() || p.components().any(|c| !matches!(c, Component::Normal(_))) {
@@ -309,15 +343,16 @@ pub fn put_end(out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-/// Reads a stream into `dir`, calling `on_file(relative path, absolute path)` after each file.
-/// A stream that carries a link is refused.
+/// Reads a stream into `dir`, calling `on_file(relative path, absolute path, content SHA-256)`
+/// after each file (hashed as it is written, in large pieces: no second read). A stream that
+/// carries a link is refused.
 ///
 /// # Errors
 /// The stream is malformed or ends before its end record, or a file cannot be written.
 pub fn read_tree(
     input: &mut dyn Read,
     dir: &Path,
-    on_file: &mut dyn FnMut(&str, &Path) -> Result<()>,
+    on_file: &mut dyn FnMut(&str, &Path, &str) -> Result<()>,
 ) -> Result<u64> {
     read_tree_with_links(input, dir, on_file, &mut |rel, _| {
         bail!("refusing stream entry {rel:?}: a link")
@@ -331,10 +366,11 @@ pub fn read_tree(
 pub fn read_tree_with_links(
     input: &mut dyn Read,
     dir: &Path,
-    on_file: &mut dyn FnMut(&str, &Path) -> Result<()>,
+    on_file: &mut dyn FnMut(&str, &Path, &str) -> Result<()>,
     on_link: &mut dyn FnMut(&str, &str) -> Result<()>,
 ) -> Result<u64> {
     let mut total = 0u64;
+    let mut buf = vec![0u8; 1 << 20];
     while let Some(h) = next_record(input)? {
         let rel = Path::new(&h.path);
         if crate::agent::links::passes_through_link(dir, rel) {
@@ -364,11 +400,15 @@ pub fn read_tree_with_links(
                     .custom_flags(nix::libc::O_NOFOLLOW)
                     .open(&target)
                     .with_context(|| format!("creating {}", target.display()))?;
-                let mut f = crate::agent::storage::durable::Written::new(f);
+                let f = crate::agent::storage::durable::Written::new(f);
+                let mut f = Hashing {
+                    out: f,
+                    h: sha2::Sha256::new(),
+                };
                 let mut body = input.take(size);
                 match h.zstd_of {
                     None => {
-                        let got = std::io::copy(&mut body, &mut f)?;
+                        let got = copy_with(&mut body, &mut f, &mut buf)?;
                         if got != size {
                             bail!(
                                 "the stream was cut inside {} ({got} of {size} bytes)",
@@ -379,7 +419,7 @@ pub fn read_tree_with_links(
                     Some(content) => {
                         // Never more than the sender said: a small frame cannot fill the disk.
                         let mut z = zstd::stream::read::Decoder::new(&mut body)?;
-                        let got = std::io::copy(&mut (&mut z).take(content + 1), &mut f)
+                        let got = copy_with(&mut (&mut z).take(content + 1), &mut f, &mut buf)
                             .with_context(|| format!("{}: a damaged frame", h.path))?;
                         drop(z);
                         let rest = std::io::copy(&mut body, &mut std::io::sink())?;
@@ -391,10 +431,12 @@ pub fn read_tree_with_links(
                         }
                     }
                 }
-                f.file()
+                let sha = crate::agent::manifest::hex(&f.h.finalize());
+                f.out
+                    .file()
                     .set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
                 total += size;
-                on_file(&h.path, &target)?;
+                on_file(&h.path, &target, &sha)?;
             }
         }
     }
@@ -430,11 +472,11 @@ mod tests {
             "the frame travels, not the content"
         );
         let dst = tempfile::tempdir().unwrap();
-        read_tree(&mut &buf[..], dst.path(), &mut |_, _| Ok(())).unwrap();
+        read_tree(&mut &buf[..], dst.path(), &mut |_, _, _| Ok(())).unwrap();
         assert_eq!(std::fs::read(dst.path().join("f")).unwrap(), body);
         // A frame holding more than its header said is refused.
         let dst = tempfile::tempdir().unwrap();
-        let e = read_tree(&mut &send(1000)[..], dst.path(), &mut |_, _| Ok(()))
+        let e = read_tree(&mut &send(1000)[..], dst.path(), &mut |_, _, _| Ok(()))
             .unwrap_err()
             .to_string();
         assert!(e.contains("f: the frame held"), "{e}");
@@ -450,7 +492,7 @@ mod tests {
         write_tree(src.path(), &mut buf, &mut |_| {}).unwrap();
         let dst = tempfile::tempdir().unwrap();
         let mut seen = vec![];
-        let n = read_tree(&mut buf.as_slice(), dst.path(), &mut |rel, _| {
+        let n = read_tree(&mut buf.as_slice(), dst.path(), &mut |rel, _, _| {
             seen.push(rel.to_string());
             Ok(())
         })
@@ -463,7 +505,7 @@ mod tests {
         );
         let cut = &buf[..buf.len() / 2];
         let dst2 = tempfile::tempdir().unwrap();
-        assert!(read_tree(&mut &cut[..], dst2.path(), &mut |_, _| Ok(())).is_err());
+        assert!(read_tree(&mut &cut[..], dst2.path(), &mut |_, _, _| Ok(())).is_err());
     }
 
     #[test]
@@ -490,7 +532,7 @@ mod tests {
         buf.push(END);
         let dst = tempfile::tempdir().unwrap();
         // Links refused by default.
-        assert!(read_tree(&mut buf.as_slice(), dst.path(), &mut |_, _| Ok(())).is_err());
+        assert!(read_tree(&mut buf.as_slice(), dst.path(), &mut |_, _, _| Ok(())).is_err());
         let mode = |p: &str| {
             std::fs::metadata(dst.path().join(p))
                 .unwrap()
@@ -504,7 +546,7 @@ mod tests {
         let e = read_tree_with_links(
             &mut buf.as_slice(),
             dst.path(),
-            &mut |_, _| Ok(()),
+            &mut |_, _, _| Ok(()),
             &mut |_, _| Ok(()),
         )
         .unwrap_err();
@@ -516,6 +558,6 @@ mod tests {
         let mut buf = Vec::new();
         put_header(&mut buf, DIR, "../evil", 0o755).unwrap();
         let dst = tempfile::tempdir().unwrap();
-        assert!(read_tree(&mut buf.as_slice(), dst.path(), &mut |_, _| Ok(())).is_err());
+        assert!(read_tree(&mut buf.as_slice(), dst.path(), &mut |_, _, _| Ok(())).is_err());
     }
 }

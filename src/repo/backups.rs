@@ -272,7 +272,7 @@ mod tests {
         stream::read_tree_with_links(
             &mut &back[..],
             &out,
-            &mut |rel, _| {
+            &mut |rel, _, _| {
                 seen.push(rel.to_string());
                 Ok(())
             },

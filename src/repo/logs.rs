@@ -312,7 +312,7 @@ mod tests {
         let back = t.path().join("back");
         std::fs::create_dir(&back).unwrap();
         let mut seen = Vec::new();
-        stream::read_tree(&mut &out[..], &back, &mut |rel, _| {
+        stream::read_tree(&mut &out[..], &back, &mut |rel, _, _| {
             seen.push(rel.to_string());
             Ok(())
         })

@@ -159,7 +159,7 @@ pub fn import(
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)?;
     let received = (|| -> Result<u64> {
-        crate::agent::stream::read_tree(input, &staging, &mut |_, _| Ok(()))?;
+        crate::agent::stream::read_tree(input, &staging, &mut |_, _, _| Ok(()))?;
         let mut n = 0;
         for f in list_dir(&staging) {
             if super::store::content_sha256(&staging.join(&f.name))
