@@ -905,9 +905,7 @@ fn a_mariadb_clone_or_recover_killed_after_any_step_is_finished_by_the_sweeper()
 fn a_mariadb_backup_and_its_shipped_binary_logs_restore_from_the_repository_to_a_moment() {
     let mut env = TestEnv::new();
     env.init();
-    let url = format!("file://{}", env.dir.join("offsite").display());
-    env.dbctl(&["repository", "add", "offsite", "--url", &url])
-        .ok();
+    crate::repository::dir_offsite(&env);
     let at = shop_with_markers(&env, None);
     env.dbctl(&[
         "backup",
@@ -923,20 +921,7 @@ fn a_mariadb_backup_and_its_shipped_binary_logs_restore_from_the_repository_to_a
     let snap = env.snapshots("shop")[0]["id"].to_string();
     env.dbctl(&["backup", "create", "shop", "--snapshot", &snap])
         .ok();
-    let mut shipped = false;
-    for _ in 0..100 {
-        env.dbctl(&["sweep"]).ok();
-        let d = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json();
-        if d["offsite"]["logs_through"]
-            .as_str()
-            .is_some_and(|t| t >= at[2].0.as_str())
-        {
-            shipped = true;
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(300));
-    }
-    assert!(shipped, "the binary logs did not reach the repository");
+    crate::repository::ship_past(&env, "shop", &at[2].0);
     env.dbctl(&[
         "clone",
         "shop",

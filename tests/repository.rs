@@ -126,6 +126,27 @@ fn add_s3(
     home.dbctl_env(&a, envs)
 }
 
+/// A Garage for `env` and repository `offsite` in its bucket (prefix `fleet`).
+fn garage_offsite(env: &TestEnv) -> Garage {
+    let g = Garage::start(env);
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", g.key_id.as_str()),
+        ("AWS_SECRET_ACCESS_KEY", g.secret.as_str()),
+    ];
+    let url = format!("s3://{}/fleet", g.bucket);
+    add_s3(env, &g, "offsite", &url, &[], &keys).ok();
+    g
+}
+
+/// Repository `offsite` in a directory of the test's own; returns the directory.
+pub(crate) fn dir_offsite(env: &TestEnv) -> std::path::PathBuf {
+    let dir = env.dir.join("offsite");
+    let url = format!("file://{}", dir.display());
+    env.dbctl(&["repository", "add", "offsite", "--url", &url])
+        .ok();
+    dir
+}
+
 #[test]
 fn an_s3_repository_in_garage_is_made_and_refused_in_one_line_without_the_right_access() {
     let mut env = TestEnv::new();
@@ -230,13 +251,7 @@ fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::Path
 fn a_backup_in_garage_restores_as_a_clone_encrypted_and_deduplicated_against_its_clones() {
     let mut env = TestEnv::new();
     env.init();
-    let g = Garage::start(&env);
-    let keys = [
-        ("AWS_ACCESS_KEY_ID", g.key_id.as_str()),
-        ("AWS_SECRET_ACCESS_KEY", g.secret.as_str()),
-    ];
-    let url = format!("s3://{}/fleet", g.bucket);
-    add_s3(&env, &g, "offsite", &url, &[], &keys).ok();
+    let g = garage_offsite(&env);
     env.dbctl(&["create", "prod"]).ok();
     let marker = "plaintext-marker-5d1e7a";
     env.psql(
@@ -316,14 +331,14 @@ fn a_backup_in_garage_restores_as_a_clone_encrypted_and_deduplicated_against_its
         .one_line_error(2, "has no backup");
 }
 
-/// Sweeps until the repository holds `src`'s commits up to `time` (describe says so).
-fn ship_past(env: &TestEnv, time: &str) {
+/// Sweeps until the repository holds `instance`'s commits up to `time` (describe says so).
+pub(crate) fn ship_past(env: &TestEnv, instance: &str, time: &str) {
     for _ in 0..150 {
         env.dbctl(&["sweep"]).ok();
-        let d = env.dbctl(&["describe", "src", "-o", "json"]).ok().json();
+        let d = env.dbctl(&["describe", instance, "-o", "json"]).ok().json();
         if d["offsite"]["logs_through"]
             .as_str()
-            .is_some_and(|t| t > time)
+            .is_some_and(|t| t >= time)
         {
             return;
         }
@@ -332,33 +347,43 @@ fn ship_past(env: &TestEnv, time: &str) {
     panic!("the repository's logs did not reach {time}");
 }
 
-#[test]
-fn a_repository_restores_to_any_moment_its_shipped_logs_reach_and_leaves_nothing_behind() {
-    use crate::pitr::{between, commit_marker, markers};
-    let mut env = TestEnv::new();
-    env.init();
-    let url = format!("file://{}", env.dir.join("offsite").display());
-    env.dbctl(&["repository", "add", "offsite", "--url", &url])
-        .ok();
-    env.dbctl(&[
+/// Instance `src` (on `host`, if given) backing up into repository `offsite`, with a
+/// `markers` table, a backup, then three markers committed and shipped: (time just before
+/// each commit, position after it).
+fn src_backed_up_with_markers(env: &TestEnv, host: Option<&str>) -> Vec<(String, String)> {
+    let mut args = vec![
         "create",
         "src",
         "--backup-repository",
         "offsite",
         "--backup-window",
         "none",
-    ])
-    .ok();
+    ];
+    if let Some(h) = host {
+        args.extend(["--host", h]);
+    }
+    env.dbctl(&args).ok();
     env.psql("src", "create table markers (id int primary key)");
     env.dbctl(&["backup", "create", "src"]).ok();
     let marks: Vec<_> = (1..=3)
         .map(|id| {
-            let m = commit_marker(&env, id);
+            let m = crate::pitr::commit_marker(env, id);
             std::thread::sleep(std::time::Duration::from_millis(700));
             m
         })
         .collect();
-    ship_past(&env, &marks[2].0);
+    // Past the last commit, not only past the moment before it.
+    ship_past(env, "src", &marks[2].0);
+    marks
+}
+
+#[test]
+fn a_repository_restores_to_any_moment_its_shipped_logs_reach_and_leaves_nothing_behind() {
+    use crate::pitr::{between, markers};
+    let mut env = TestEnv::new();
+    env.init();
+    dir_offsite(&env);
+    let marks = src_backed_up_with_markers(&env, None);
     // The host tier reaches the moment too: --from-repository says which to use.
     let t = between(&marks[1].0, &marks[2].0);
     let r = env
@@ -414,39 +439,14 @@ fn a_repository_restores_to_any_moment_its_shipped_logs_reach_and_leaves_nothing
 #[test]
 fn an_instance_whose_host_is_destroyed_comes_back_elsewhere_from_garage_with_every_shipped_commit()
 {
-    use crate::pitr::{between, commit_marker, markers};
+    use crate::pitr::{between, markers};
     let mut env = TestEnv::new();
     env.init();
-    let g = Garage::start(&env);
-    let keys = [
-        ("AWS_ACCESS_KEY_ID", g.key_id.as_str()),
-        ("AWS_SECRET_ACCESS_KEY", g.secret.as_str()),
-    ];
-    let url = format!("s3://{}/fleet", g.bucket);
-    add_s3(&env, &g, "offsite", &url, &[], &keys).ok();
+    // Kept until the end: dropping it stops the server.
+    let _garage = garage_offsite(&env);
     let h1 = env.ssh_host("doomed", 1, "ed25519", None);
     env.add_host(&h1).ok();
-    env.dbctl(&[
-        "create",
-        "src",
-        "--host",
-        "doomed",
-        "--backup-repository",
-        "offsite",
-        "--backup-window",
-        "none",
-    ])
-    .ok();
-    env.psql("src", "create table markers (id int primary key)");
-    env.dbctl(&["backup", "create", "src"]).ok();
-    let marks: Vec<_> = (1..=3)
-        .map(|id| {
-            let m = commit_marker(&env, id);
-            std::thread::sleep(std::time::Duration::from_millis(700));
-            m
-        })
-        .collect();
-    ship_past(&env, &marks[2].0);
+    let marks = src_backed_up_with_markers(&env, Some("doomed"));
     let endpoint_before =
         env.dbctl(&["describe", "src", "-o", "json"]).ok().json()["endpoint"].clone();
 
@@ -486,9 +486,7 @@ fn an_instance_whose_host_is_destroyed_comes_back_elsewhere_from_garage_with_eve
 fn sweep_backs_up_in_the_window_and_expiry_keeps_the_pinned_and_the_newest() {
     let mut env = TestEnv::new();
     env.init();
-    let url = format!("file://{}", env.dir.join("offsite").display());
-    env.dbctl(&["repository", "add", "offsite", "--url", &url])
-        .ok();
+    let repo = dir_offsite(&env);
     // A window open now.
     let now = time::OffsetDateTime::now_utc() - time::Duration::minutes(5);
     let window = format!(
@@ -526,11 +524,7 @@ fn sweep_backs_up_in_the_window_and_expiry_keeps_the_pinned_and_the_newest() {
         .ok());
     let middle = id(env.dbctl(&["backup", "create", "src", "-o", "json"]).ok());
     let newest = id(env.dbctl(&["backup", "create", "src", "-o", "json"]).ok());
-    let snapshots_in_repo = || {
-        std::fs::read_dir(env.dir.join("offsite/snapshots"))
-            .unwrap()
-            .count()
-    };
+    let snapshots_in_repo = || std::fs::read_dir(repo.join("snapshots")).unwrap().count();
     let before = snapshots_in_repo();
     let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
     let removed: Vec<i64> = swept["expired"][0]["backups"]
@@ -594,10 +588,7 @@ fn largest_file(dir: &std::path::Path) -> std::path::PathBuf {
 fn a_damaged_object_is_named_by_verify_and_fails_a_restore_that_leaves_nothing() {
     let mut env = TestEnv::new();
     env.init();
-    let repo = env.dir.join("offsite");
-    let url = format!("file://{}", repo.display());
-    env.dbctl(&["repository", "add", "offsite", "--url", &url])
-        .ok();
+    let repo = dir_offsite(&env);
     env.dbctl(&[
         "create",
         "src",

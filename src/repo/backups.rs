@@ -113,23 +113,12 @@ pub fn archive(
     })
 }
 
-/// The repository's backups, newest last.
+/// The repository's backups, oldest first.
 ///
 /// # Errors
 /// The repository cannot be opened or read.
 pub fn list(store: &Store, key: &str) -> Result<Vec<(String, Described)>> {
-    let repo = super::opened(store, key)?;
-    let mut out: Vec<_> = repo
-        .get_all_snapshots()?
-        .into_iter()
-        .filter(|s| s.label == SNAPSHOT_LABEL)
-        .filter_map(|s| {
-            let d: Described = serde_json::from_str(s.description.as_deref()?).ok()?;
-            Some((s.time.clone(), s.id.to_string(), d))
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out.into_iter().map(|(_, id, d)| (id, d)).collect())
+    super::described(store, key, SNAPSHOT_LABEL)
 }
 
 /// Removes the backup `id`'s snapshot (its data stays until a prune finds nothing uses it).

@@ -188,21 +188,12 @@ pub fn archive(
     }
 }
 
-/// The repository's log shipments, with their restic ids.
+/// The repository's log shipments, with their restic ids, oldest first.
 ///
 /// # Errors
 /// The repository cannot be opened or read.
 pub fn list(store: &Store, key: &str) -> Result<Vec<(String, Shipment)>> {
-    let repo = super::opened(store, key)?;
-    Ok(repo
-        .get_all_snapshots()?
-        .into_iter()
-        .filter(|s| s.label == LOGS_LABEL)
-        .filter_map(|s| {
-            let d: Shipment = serde_json::from_str(s.description.as_deref()?).ok()?;
-            Some((s.id.to_string(), d))
-        })
-        .collect())
+    super::described(store, key, LOGS_LABEL)
 }
 
 /// Writes the shipments `ids` as one log stream (what a log import takes).

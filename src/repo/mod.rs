@@ -256,6 +256,30 @@ impl Write for Counted<'_> {
     }
 }
 
+/// The repository's restic snapshots labelled `label`, each with its description read as
+/// `T` (others, and ones whose description does not read, are passed over), oldest first.
+///
+/// # Errors
+/// The repository cannot be opened or read.
+pub fn described<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    key: &str,
+    label: &str,
+) -> Result<Vec<(String, T)>> {
+    let repo = opened(store, key)?;
+    let mut out: Vec<_> = repo
+        .get_all_snapshots()?
+        .into_iter()
+        .filter(|s| s.label == label)
+        .filter_map(|s| {
+            let d: T = serde_json::from_str(s.description.as_deref()?).ok()?;
+            Some((s.time.clone(), s.id.to_string(), d))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out.into_iter().map(|(_, id, d)| (id, d)).collect())
+}
+
 /// Whether the store takes a new object (one is written and removed again).
 ///
 /// # Errors

@@ -20,6 +20,11 @@ pub(super) struct Stored {
     pub added: u64,
 }
 
+/// Writes what a repository holds (given its store and key) as a stream, telling the bytes
+/// moved (and the total, 0 when unknown) as it goes.
+type WriteFrom<'a> = dyn FnMut(&Store, &str, &mut dyn std::io::Write, &mut dyn FnMut(u64, u64)) -> anyhow::Result<()>
+    + 'a;
+
 impl Executor<'_> {
     fn reach(&self, name: &str) -> Result<(Store, String), StepError> {
         let row = repositories::get(self.catalog.conn(), name)?
@@ -89,34 +94,17 @@ impl Executor<'_> {
         to: (i64, &Op),
         total: u64,
     ) -> Result<Value, StepError> {
-        let (store, key) = self.reach(from.0)?;
-        let dst = hosts::get(self.catalog.conn(), to.0)?;
-        let mut import = self
-            .connector
-            .connect(&dst)
-            .and_then(|t| t.open_bulk(&Request::new(format!("wf{wf}-s{}", step.idx), to.1.clone())))
-            .map_err(|e| call_error(&dst.name, e))?;
-        let progress = self.progress;
-        let dumped = repo::dump(&store, &key, from.1, import.writer(), &mut |n| {
-            progress.bytes(n, total)
-        });
-        import.close_input();
-        let progress = self.progress;
-        let imported = import.finish(&mut |m| progress.message(m));
-        match (dumped, imported) {
-            // The receiver's word is final: a step sent again after it finished is answered
-            // from its journal without reading the stream.
-            (_, Ok(v)) => Ok(v),
-            // A damaged object in the repository: named, and the receiver has refused the
-            // stream it left unfinished.
-            (Err(e), Err(_)) => Err(StepError::fatal(format!(
-                "reading backup {} from repository {}: {}",
-                from.1,
-                from.0,
-                repo::brief(&e)
-            ))),
-            (Ok(()), Err(e)) => Err(call_error(&dst.name, e)),
-        }
+        let what = format!("backup {}", from.1);
+        self.stream_into(
+            wf,
+            step,
+            from.0,
+            &what,
+            to,
+            &mut |store, key, out, moved| {
+                repo::dump(store, key, from.1, out, &mut |n| moved(n, total))
+            },
+        )
     }
 
     /// Streams log shipments `from` (repository, restic ids) into `to`'s log import.
@@ -127,7 +115,30 @@ impl Executor<'_> {
         from: (&str, &[String]),
         to: (i64, &Op),
     ) -> Result<Value, StepError> {
-        let (store, key) = self.reach(from.0)?;
+        self.stream_into(
+            wf,
+            step,
+            from.0,
+            "logs",
+            to,
+            &mut |store, key, out, moved| {
+                repo::logs::dump_many(store, key, from.1, out, &mut |n| moved(n, 0))
+            },
+        )
+    }
+
+    /// Opens `to`'s import, writes into it what `write` reads from `repository`, and returns
+    /// the import's answer.
+    fn stream_into(
+        &mut self,
+        wf: i64,
+        step: &StepRow,
+        repository: &str,
+        what: &str,
+        to: (i64, &Op),
+        write: &mut WriteFrom,
+    ) -> Result<Value, StepError> {
+        let (store, key) = self.reach(repository)?;
         let dst = hosts::get(self.catalog.conn(), to.0)?;
         let mut import = self
             .connector
@@ -135,17 +146,19 @@ impl Executor<'_> {
             .and_then(|t| t.open_bulk(&Request::new(format!("wf{wf}-s{}", step.idx), to.1.clone())))
             .map_err(|e| call_error(&dst.name, e))?;
         let progress = self.progress;
-        let dumped = repo::logs::dump_many(&store, &key, from.1, import.writer(), &mut |n| {
-            progress.bytes(n, 0)
+        let written = write(&store, &key, import.writer(), &mut |n, total| {
+            progress.bytes(n, total)
         });
         import.close_input();
-        let progress = self.progress;
         let imported = import.finish(&mut |m| progress.message(m));
-        match (dumped, imported) {
-            (Ok(()), Ok(v)) => Ok(v),
-            (Err(e), _) => Err(StepError::fatal(format!(
-                "reading logs from repository {}: {}",
-                from.0,
+        match (written, imported) {
+            // The receiver's word is final: a step sent again after it finished is answered
+            // from its journal without reading the stream.
+            (_, Ok(v)) => Ok(v),
+            // A damaged object in the repository: named, and the receiver has refused the
+            // stream it left unfinished.
+            (Err(e), Err(_)) => Err(StepError::fatal(format!(
+                "reading {what} from repository {repository}: {}",
                 repo::brief(&e)
             ))),
             (Ok(()), Err(e)) => Err(call_error(&dst.name, e)),
