@@ -2644,7 +2644,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__restore)
-            opts="-y -o -h -V --as --in-place --yes --at --position --lsn --latest --class --host --storage-gb --port --dry-run --detach --home --output --help --version"
+            opts="-y -o -h -V --as --in-place --yes --at --position --lsn --latest --class --host --storage-gb --port --from-repository --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -162,6 +162,7 @@ json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l in-place -d 'Replace the instance\'s own data (the old data is kept until the restore succeeds)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -s y -l yes -d 'With --in-place: do not ask for confirmation'
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l latest -d 'The latest commit (on a running source, including what was not yet archived)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l from-repository -d 'From the instance\'s backup and shipped logs in a repository, not its host\'s snapshot and archive (which are used first otherwise, where they reach the target)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -s h -l help -d 'Print help'

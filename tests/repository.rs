@@ -421,6 +421,23 @@ fn a_repository_restores_to_any_moment_its_shipped_logs_reach_and_leaves_nothing
             .collect();
         assert!(left.is_empty(), "{dir}: {left:?}");
     }
+    // In place, from the repository: the name and port stay, the data goes back.
+    let port = env.dbctl(&["describe", "src", "-o", "json"]).ok().json()["port"].clone();
+    env.dbctl(&[
+        "restore",
+        "src",
+        "--in-place",
+        "--yes",
+        "--from-repository",
+        "--at",
+        &t,
+    ])
+    .ok();
+    assert_eq!(markers(&env, "src"), "1,2");
+    assert_eq!(
+        env.dbctl(&["describe", "src", "-o", "json"]).ok().json()["port"],
+        port
+    );
     // Past what was shipped: refused with the window, nothing made.
     let before = env.instance_count();
     env.dbctl(&[

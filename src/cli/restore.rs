@@ -73,6 +73,10 @@ pub struct RestoreArgs {
     /// Port the new instance listens on [default: a free one].
     #[arg(long, value_name = "P")]
     pub port: Option<u16>,
+    /// From the instance's backup and shipped logs in a repository, not its host's snapshot
+    /// and archive (which are used first otherwise, where they reach the target).
+    #[arg(long)]
+    pub from_repository: bool,
     #[command(flatten)]
     pub change: ChangeFlags,
 }
@@ -102,7 +106,7 @@ pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
             snapshot: None,
             fresh: false,
             target: Some(target),
-            from_repository: false,
+            from_repository: a.from_repository,
             backup: None,
         },
         a.change.dry_run,
@@ -123,10 +127,10 @@ fn in_place(
     if !a.yes && !a.change.dry_run {
         // Bad input (a position the engine cannot read, a target outside the window) is
         // said before asking.
-        restores::plan_in_place(ctx, &a.name, target.clone(), true)?;
+        restores::plan_in_place(ctx, &a.name, target.clone(), a.from_repository, true)?;
         super::delete::confirm(&a.name, "Replace the data of")?;
     }
-    let plan = restores::plan_in_place(ctx, &a.name, target, a.change.dry_run)?;
+    let plan = restores::plan_in_place(ctx, &a.name, target, a.from_repository, a.change.dry_run)?;
     if run_plan(ctx, &env.printer, &plan, a.change)? {
         print_instance(&env.printer, &instances::describe(ctx, &a.name)?);
     }

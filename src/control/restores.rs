@@ -130,10 +130,21 @@ pub fn describe_target(t: &Target) -> String {
 ///
 /// # Errors
 /// Unknown or busy instance, a host that does not answer, a target outside the window.
-pub fn plan_in_place(ctx: &mut Ctx, name: &str, target: Target, dry_run: bool) -> Result<Plan> {
+pub fn plan_in_place(
+    ctx: &mut Ctx,
+    name: &str,
+    target: Target,
+    from_repository: bool,
+    dry_run: bool,
+) -> Result<Plan> {
     let (inst, host) = planning::settled(ctx, name)?;
     let host_id = host.id;
-    let point = point(ctx, &inst, &target, true, dry_run, pitr::Tiers::Any)?;
+    let tiers = if from_repository {
+        pitr::Tiers::Repository
+    } else {
+        pitr::Tiers::Any
+    };
+    let point = point(ctx, &inst, &target, true, dry_run, tiers)?;
     let from = point.source()?;
     let mut after = planning::new_snapshot_row(&inst, host_id, "manual", Some("after-restore"));
     let plan = Plan::new(
