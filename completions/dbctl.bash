@@ -55,6 +55,9 @@ _dbctl() {
             dbctl,list)
                 cmd="dbctl__subcmd__list"
                 ;;
+            dbctl,reboot)
+                cmd="dbctl__subcmd__reboot"
+                ;;
             dbctl,recover)
                 cmd="dbctl__subcmd__recover"
                 ;;
@@ -69,6 +72,12 @@ _dbctl() {
                 ;;
             dbctl,snapshot)
                 cmd="dbctl__subcmd__snapshot"
+                ;;
+            dbctl,start)
+                cmd="dbctl__subcmd__start"
+                ;;
+            dbctl,stop)
+                cmd="dbctl__subcmd__stop"
                 ;;
             dbctl,sweep)
                 cmd="dbctl__subcmd__sweep"
@@ -178,6 +187,9 @@ _dbctl() {
             dbctl__subcmd__help,list)
                 cmd="dbctl__subcmd__help__subcmd__list"
                 ;;
+            dbctl__subcmd__help,reboot)
+                cmd="dbctl__subcmd__help__subcmd__reboot"
+                ;;
             dbctl__subcmd__help,recover)
                 cmd="dbctl__subcmd__help__subcmd__recover"
                 ;;
@@ -192,6 +204,12 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,snapshot)
                 cmd="dbctl__subcmd__help__subcmd__snapshot"
+                ;;
+            dbctl__subcmd__help,start)
+                cmd="dbctl__subcmd__help__subcmd__start"
+                ;;
+            dbctl__subcmd__help,stop)
+                cmd="dbctl__subcmd__help__subcmd__stop"
                 ;;
             dbctl__subcmd__help,sweep)
                 cmd="dbctl__subcmd__help__subcmd__sweep"
@@ -446,7 +464,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --output --help --version init host create clone restore recover restorable-window delete describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help"
+            opts="-o -h -V --home --output --help --version init host create clone restore recover restorable-window delete stop start reboot describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1214,7 +1232,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone restore recover restorable-window delete describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help"
+            opts="init host create clone restore recover restorable-window delete stop start reboot describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1591,6 +1609,20 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__help__subcmd__reboot)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__help__subcmd__recover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1804,6 +1836,34 @@ _dbctl() {
         dbctl__subcmd__help__subcmd__snapshot__subcmd__verify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__start)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2237,6 +2297,32 @@ _dbctl() {
             ;;
         dbctl__subcmd__list)
             opts="-o -h -V --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__reboot)
+            opts="-o -h -V --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2936,6 +3022,58 @@ _dbctl() {
         dbctl__subcmd__snapshot__subcmd__verify)
             opts="-o -h -V --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__start)
+            opts="-o -h -V --dry-run --detach --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__stop)
+            opts="-o -h -V --dry-run --detach --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -4,6 +4,7 @@ mod common;
 
 mod cli;
 mod isolation;
+mod lifecycle;
 mod local;
 mod mariadb;
 mod pitr;

@@ -15,6 +15,8 @@ pub mod status {
     pub const REPLACED: &str = "replaced";
     /// On a host removed with `host remove --force`: its data is out of reach.
     pub const LOST: &str = "lost";
+    /// Its server stopped by request (`dbctl stop`), its data kept on its host.
+    pub const STOPPED: &str = "stopped";
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -15,6 +15,7 @@ pub mod init;
 pub mod list;
 pub mod output;
 pub mod plan;
+pub mod power;
 pub mod progress;
 pub mod recover;
 pub mod repository;
@@ -71,6 +72,12 @@ pub enum Command {
     Recover(recover::RecoverArgs),
     RestorableWindow(window::WindowArgs),
     Delete(delete::DeleteArgs),
+    /// Stop an instance's server, keeping its data on its host.
+    Stop(power::PowerArgs),
+    /// Start a stopped instance's server.
+    Start(power::PowerArgs),
+    /// Stop and start an instance's server.
+    Reboot(power::PowerArgs),
     Describe(describe::DescribeArgs),
     List(list::ListArgs),
     Url(url::UrlArgs),
@@ -136,6 +143,9 @@ pub fn main() -> i32 {
         Command::RestorableWindow(a) => window::run(&env, a),
         Command::Snapshot(c) => snapshot::run(&env, c),
         Command::Delete(a) => delete::run(&env, a),
+        Command::Stop(a) => power::run(&env, a, crate::control::lifecycle::Power::Stop),
+        Command::Start(a) => power::run(&env, a, crate::control::lifecycle::Power::Start),
+        Command::Reboot(a) => power::run(&env, a, crate::control::lifecycle::Power::Reboot),
         Command::Describe(a) => describe::run(&env, a),
         Command::List(a) => list::run(&env, a),
         Command::Url(a) => url::run(&env, a),

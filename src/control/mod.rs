@@ -11,6 +11,7 @@ pub mod expiry;
 pub mod home;
 pub mod hosts;
 pub mod instances;
+pub mod lifecycle;
 pub mod names;
 pub mod periodic;
 pub mod pitr;

@@ -9,11 +9,14 @@ pub mod backup;
 pub mod clone;
 pub mod create;
 pub mod delete;
+pub mod reboot;
 pub mod recover;
 pub mod restore_in_place;
 pub mod snapshot;
 pub mod snapshot_delete;
+pub mod start;
 mod steps;
+pub mod stop;
 
 pub use steps::{CloneFrom, FromRepository};
 
@@ -33,6 +36,10 @@ pub enum ActionKind {
     Recover,
     /// A snapshot copied into a repository.
     Backup,
+    /// The server stopped, its data kept.
+    Stop,
+    Start,
+    Reboot,
 }
 
 /// What the end of an action means for its instance in the catalog.
@@ -55,7 +62,7 @@ pub enum AfterFailure {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 8] = [
+    pub const ALL: [ActionKind; 11] = [
         ActionKind::Create,
         ActionKind::Delete,
         ActionKind::Snapshot,
@@ -64,6 +71,9 @@ impl ActionKind {
         ActionKind::RestoreInPlace,
         ActionKind::Recover,
         ActionKind::Backup,
+        ActionKind::Stop,
+        ActionKind::Start,
+        ActionKind::Reboot,
     ];
 
     pub fn meaning(self) -> &'static Meaning {
@@ -76,6 +86,9 @@ impl ActionKind {
             ActionKind::RestoreInPlace => &restore_in_place::MEANING,
             ActionKind::Recover => &recover::MEANING,
             ActionKind::Backup => &backup::MEANING,
+            ActionKind::Stop => &stop::MEANING,
+            ActionKind::Start => &start::MEANING,
+            ActionKind::Reboot => &reboot::MEANING,
         }
     }
 
