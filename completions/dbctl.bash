@@ -46,6 +46,9 @@ _dbctl() {
             dbctl,help)
                 cmd="dbctl__subcmd__help"
                 ;;
+            dbctl,hibernate)
+                cmd="dbctl__subcmd__hibernate"
+                ;;
             dbctl,host)
                 cmd="dbctl__subcmd__host"
                 ;;
@@ -69,6 +72,9 @@ _dbctl() {
                 ;;
             dbctl,restore)
                 cmd="dbctl__subcmd__restore"
+                ;;
+            dbctl,resume)
+                cmd="dbctl__subcmd__resume"
                 ;;
             dbctl,snapshot)
                 cmd="dbctl__subcmd__snapshot"
@@ -178,6 +184,9 @@ _dbctl() {
             dbctl__subcmd__help,help)
                 cmd="dbctl__subcmd__help__subcmd__help"
                 ;;
+            dbctl__subcmd__help,hibernate)
+                cmd="dbctl__subcmd__help__subcmd__hibernate"
+                ;;
             dbctl__subcmd__help,host)
                 cmd="dbctl__subcmd__help__subcmd__host"
                 ;;
@@ -201,6 +210,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,restore)
                 cmd="dbctl__subcmd__help__subcmd__restore"
+                ;;
+            dbctl__subcmd__help,resume)
+                cmd="dbctl__subcmd__help__subcmd__resume"
                 ;;
             dbctl__subcmd__help,snapshot)
                 cmd="dbctl__subcmd__help__subcmd__snapshot"
@@ -464,7 +476,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --output --help --version init host create clone restore recover restorable-window delete stop start reboot describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help"
+            opts="-o -h -V --home --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1232,7 +1244,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone restore recover restorable-window delete stop start reboot describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help"
+            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume describe list url connect snapshot endpoint repository backup workflow events sweep generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1484,6 +1496,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__hibernate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1763,6 +1789,20 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__help__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__help__subcmd__snapshot)
             opts="create list show delete verify"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1980,6 +2020,32 @@ _dbctl() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__hibernate)
+            opts="-o -h -V --dry-run --detach --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2765,6 +2831,40 @@ _dbctl() {
                     return 0
                     ;;
                 --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__resume)
+            opts="-o -h -V --host --class --dry-run --detach --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --class)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -42,3 +42,71 @@ fn a_stopped_instance_keeps_its_data_and_stays_stopped_until_started() {
         assert!(kinds.iter().any(|e| e == k), "no {k} event in {kinds:?}");
     }
 }
+
+#[test]
+fn a_hibernated_instance_frees_its_host_and_resumes_on_another_with_every_commit() {
+    let mut env = TestEnv::new();
+    env.init();
+    let hook_out = env.endpoint_hook();
+    let spare = env.ssh_host("spare", 1, "ed25519", None);
+    env.add_host(&spare).ok();
+    env.dbctl(&["create", "db", "--host", "local"]).ok();
+    env.psql("db", "create table t (id int primary key)");
+    let endpoint = env.dbctl(&["describe", "db", "-o", "json"]).ok().json()["endpoint"].clone();
+
+    // Commits go on while it hibernates; every one acknowledged must come back.
+    let writer = {
+        let env = &env;
+        std::thread::scope(|s| {
+            let w = s.spawn(move || {
+                let mut acked = 0;
+                for id in 1..100_000 {
+                    let out = env.psql_run("db", &format!("insert into t values ({id})"));
+                    if !out.status.success() {
+                        break;
+                    }
+                    acked = id;
+                }
+                acked
+            });
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            env.dbctl(&["hibernate", "db"]).ok();
+            w.join().unwrap()
+        })
+    };
+    assert!(writer > 0);
+    assert_eq!(env.status_of("db"), "hibernated");
+    assert!(env.running_servers().is_empty());
+    let instances: Vec<_> = std::fs::read_dir(env.local_root().join("instances"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert!(instances.is_empty(), "its data directory is gone");
+    env.dbctl(&["hibernate", "db"])
+        .one_line_error(2, "is hibernated");
+
+    let resumed = env
+        .dbctl(&["resume", "db", "--host", "spare", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(resumed["status"], "available");
+    assert_eq!(resumed["host"], "spare");
+    assert_eq!(
+        env.psql("db", "select count(*) = max(id) and max(id) >= 0 from t"),
+        "t"
+    );
+    let max: i64 = env.psql("db", "select max(id) from t").parse().unwrap();
+    assert!(
+        max >= writer,
+        "acknowledged up to {writer}, back up to {max}"
+    );
+    // The endpoint moved, and the hook said so.
+    let moved = std::fs::read_to_string(&hook_out).unwrap();
+    assert!(
+        moved.contains(endpoint.as_str().unwrap()) && moved.contains(&spare.address),
+        "{moved}"
+    );
+    env.dbctl(&["resume", "db"])
+        .one_line_error(2, "not hibernated");
+    assert!(env.event_kinds("db").iter().any(|k| k == "resumed"));
+}

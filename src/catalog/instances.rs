@@ -17,6 +17,9 @@ pub mod status {
     pub const LOST: &str = "lost";
     /// Its server stopped by request (`dbctl stop`), its data kept on its host.
     pub const STOPPED: &str = "stopped";
+    /// Its server gone and its host's room free (`dbctl hibernate`): a final snapshot and the
+    /// logs after it, on that host (and a backup, with a repository), bring it back.
+    pub const HIBERNATED: &str = "hibernated";
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -184,6 +187,18 @@ pub fn live_on_host(conn: &Connection, host_id: i64) -> Result<Vec<InstanceRow>>
         .query_map([host_id], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// The instances that take room on a host: those on it, but a hibernated one (its data is
+/// gone from there).
+///
+/// # Errors
+/// The query fails.
+pub fn holding_room_on(conn: &Connection, host_id: i64) -> Result<Vec<InstanceRow>> {
+    Ok(live_on_host(conn, host_id)?
+        .into_iter()
+        .filter(|i| i.status != status::HIBERNATED)
+        .collect())
 }
 
 /// # Errors

@@ -10,6 +10,7 @@ pub mod describe;
 pub mod docs;
 pub mod endpoint;
 pub mod events;
+pub mod hibernation;
 pub mod host;
 pub mod init;
 pub mod list;
@@ -78,6 +79,8 @@ pub enum Command {
     Start(power::PowerArgs),
     /// Stop and start an instance's server.
     Reboot(power::PowerArgs),
+    Hibernate(hibernation::HibernateArgs),
+    Resume(hibernation::ResumeArgs),
     Describe(describe::DescribeArgs),
     List(list::ListArgs),
     Url(url::UrlArgs),
@@ -146,6 +149,8 @@ pub fn main() -> i32 {
         Command::Stop(a) => power::run(&env, a, crate::control::lifecycle::Power::Stop),
         Command::Start(a) => power::run(&env, a, crate::control::lifecycle::Power::Start),
         Command::Reboot(a) => power::run(&env, a, crate::control::lifecycle::Power::Reboot),
+        Command::Hibernate(a) => hibernation::hibernate(&env, a),
+        Command::Resume(a) => hibernation::resume(&env, a),
         Command::Describe(a) => describe::run(&env, a),
         Command::List(a) => list::run(&env, a),
         Command::Url(a) => url::run(&env, a),

@@ -8,6 +8,7 @@ pub mod config;
 pub mod engines;
 pub mod error;
 pub mod expiry;
+pub mod hibernation;
 pub mod home;
 pub mod hosts;
 pub mod instances;

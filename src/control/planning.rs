@@ -133,7 +133,7 @@ pub(crate) fn place(
     match asked {
         Some(name) => {
             let h = host_ops::get(ctx, name)?;
-            let placed = instances::live_on_host(conn, h.id)?;
+            let placed = instances::holding_room_on(conn, h.id)?;
             if let Some(why) = placement::misfit(&h, &placed, need, &rules) {
                 return Err(invalid(
                     format!(
@@ -156,7 +156,7 @@ pub(crate) fn place(
             let candidates = all
                 .into_iter()
                 .map(|h| {
-                    let placed = instances::live_on_host(conn, h.id)?;
+                    let placed = instances::holding_room_on(conn, h.id)?;
                     Ok((h, placed))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -194,7 +194,7 @@ pub(crate) fn reserve(
     rules: &super::config::Placement,
 ) -> Result<()> {
     let host = hosts::get(tx, host_id)?;
-    let placed = instances::live_on_host(tx, host_id)?;
+    let placed = instances::holding_room_on(tx, host_id)?;
     if let Some(why) = placement::misfit(&host, &placed, need, rules) {
         return Err(invalid(
             format!("host `{}` has no room left: {why}", host.name),

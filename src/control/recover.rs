@@ -69,8 +69,51 @@ pub fn plan_recover(
     } else {
         super::pitr::Tiers::Repository
     };
-    let asked = target.unwrap_or(Target::Latest);
-    let point = restores::point(ctx, &old, &asked, true, dry_run, tiers)?;
+    let old_server = old_host.as_ref().map(|h| h.id);
+    rebuild(
+        ctx,
+        &old,
+        Rebuild {
+            kind: ActionKind::Recover,
+            target: target.unwrap_or(Target::Latest),
+            onto: onto.map(str::to_string),
+            home: old_host,
+            old_server,
+            class: None,
+            tiers,
+        },
+        dry_run,
+    )
+}
+
+/// How an instance is rebuilt as a new server that takes over its name and endpoint.
+pub(crate) struct Rebuild {
+    pub kind: ActionKind,
+    pub target: Target,
+    /// A host asked for.
+    pub onto: Option<String>,
+    /// The host it stays on when it still fits there.
+    pub home: Option<crate::catalog::hosts::HostRow>,
+    /// The host whose old server is stopped first (its last commits archived) and dropped
+    /// at the end; None when there is none to stop (hibernated, or its host is gone).
+    pub old_server: Option<i64>,
+    /// Another class for the new server.
+    pub class: Option<String>,
+    pub tiers: super::pitr::Tiers,
+}
+
+/// Plans rebuilding `old` as `r` says; writes it unless `dry_run`.
+///
+/// # Errors
+/// A target outside the window, no host with room, a host that does not answer.
+pub(crate) fn rebuild(ctx: &mut Ctx, old: &InstanceRow, r: Rebuild, dry_run: bool) -> Result<Plan> {
+    let name = old.name.clone();
+    let old = old.clone();
+    let (class_name, class) = match &r.class {
+        Some(c) => (c.clone(), Some(ctx.config.class(c)?)),
+        None => (old.class.clone(), None),
+    };
+    let point = restores::point(ctx, &old, &r.target, true, dry_run, r.tiers)?;
     let from = point.source()?;
     let snap = &point.snap;
     let origin_host = (point.repository.is_none()).then_some(from.source_host);
@@ -78,14 +121,14 @@ pub fn plan_recover(
     // snapshot and the logs are streamed there from the host that keeps them.
     let need = super::placement::Need {
         engine: old.engine.clone(),
-        cpus: old.cpus,
-        memory_mb: old.memory_mb,
+        cpus: class.as_ref().map_or(old.cpus, |c| c.cpus),
+        memory_mb: class.as_ref().map_or(old.memory_mb, |c| c.memory_mb),
         storage_gb: old.storage_gb,
     };
     // The old host is healthy enough if it can hold the new server in place of the old one.
-    let home_fits = match &old_host {
+    let home_fits = match &r.home {
         Some(h) => {
-            let others: Vec<InstanceRow> = irows::live_on_host(ctx.catalog.conn(), h.id)?
+            let others: Vec<InstanceRow> = irows::holding_room_on(ctx.catalog.conn(), h.id)?
                 .into_iter()
                 .filter(|i| i.id != old.id)
                 .collect();
@@ -94,16 +137,16 @@ pub fn plan_recover(
         }
         None => false,
     };
-    let onto = match (onto, home_fits) {
-        (Some(h), _) => Some(h.to_string()),
+    let onto = match (r.onto, home_fits) {
+        (Some(h), _) => Some(h),
         (None, true) => None,
-        (None, false) => Some(planning::place(ctx, None, &need, &old.class)?.0.name),
+        (None, false) => Some(planning::place(ctx, None, &need, &class_name)?.0.name),
     };
-    let new_host = match (onto.as_deref(), &old_host) {
+    let new_host = match (onto.as_deref(), &r.home) {
         (None, Some(h)) => h.clone(),
         (h, _) => {
-            // Without its old host, `onto` was given or placed above.
-            let (chosen, _) = planning::place(ctx, h, &need, &old.class)?;
+            // Without a home it still fits on, `onto` was given or placed above.
+            let (chosen, _) = planning::place(ctx, h, &need, &class_name)?;
             host_ops::call(
                 &chosen,
                 Op::Preflight(crate::wire::PreflightSpec {
@@ -128,10 +171,12 @@ pub fn plan_recover(
         uid: String::new(),
         engine: old.engine.clone(),
         engine_version: None,
-        class: old.class.clone(),
-        cpus: old.cpus,
-        memory_mb: old.memory_mb,
-        max_connections: old.max_connections,
+        class: class_name.clone(),
+        cpus: need.cpus,
+        memory_mb: need.memory_mb,
+        max_connections: class
+            .as_ref()
+            .map_or(old.max_connections, |c| c.max_connections),
         storage_gb: old.storage_gb,
         host_id: Some(new_host.id),
         port: None,
@@ -168,17 +213,17 @@ pub fn plan_recover(
             )
         }
     };
-    let stopped = match &old_host {
-        Some(_) => String::new(),
-        None => {
+    let stopped = match (r.kind, r.old_server) {
+        (ActionKind::Recover, None) => {
             "; the old server's host does not answer, so it is not stopped: make sure it is down"
-                .into()
         }
+        _ => "",
     };
-    let old_host_id = old_host.as_ref().map(|h| h.id);
+    let old_host_id = r.old_server;
+    let kind = r.kind;
     let plan = Plan::new(
-        ActionKind::Recover,
-        name,
+        kind,
+        &name,
         &new_host.name,
         format!(
             "{place}, from snapshot {} to {to}; the endpoint moves to the new server{stopped}",
@@ -198,7 +243,7 @@ pub fn plan_recover(
         after.instance_id = new.id;
         after.id = snapshots::insert(tx, &after)?;
         let steps = actions::recover::steps(&old, old_host_id, &from, &new, new_host.id, &after);
-        let wf = planning::write_workflow(tx, ActionKind::Recover, &old, &steps)?;
+        let wf = planning::write_workflow(tx, kind, &old, &steps)?;
         irows::set_lease(tx, new.id, Some(wf))?;
         snapshots::set_workflow(tx, after.id, wf)?;
         Ok((wf, steps))

@@ -277,7 +277,7 @@ impl TestEnv {
     }
 
     /// `psql` on an instance's URL, unaligned, stopping at the first error.
-    fn psql_run(&self, instance: &str, sql: &str) -> Output {
+    pub fn psql_run(&self, instance: &str, sql: &str) -> Output {
         let url = self
             .dbctl(&["url", instance])
             .ok()

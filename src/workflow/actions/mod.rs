@@ -9,9 +9,11 @@ pub mod backup;
 pub mod clone;
 pub mod create;
 pub mod delete;
+pub mod hibernate;
 pub mod reboot;
 pub mod recover;
 pub mod restore_in_place;
+pub mod resume;
 pub mod snapshot;
 pub mod snapshot_delete;
 pub mod start;
@@ -40,6 +42,9 @@ pub enum ActionKind {
     Stop,
     Start,
     Reboot,
+    /// The server gone and its host's room freed, all it committed kept.
+    Hibernate,
+    Resume,
 }
 
 /// What the end of an action means for its instance in the catalog.
@@ -62,7 +67,7 @@ pub enum AfterFailure {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 11] = [
+    pub const ALL: [ActionKind; 13] = [
         ActionKind::Create,
         ActionKind::Delete,
         ActionKind::Snapshot,
@@ -74,6 +79,8 @@ impl ActionKind {
         ActionKind::Stop,
         ActionKind::Start,
         ActionKind::Reboot,
+        ActionKind::Hibernate,
+        ActionKind::Resume,
     ];
 
     pub fn meaning(self) -> &'static Meaning {
@@ -89,6 +96,8 @@ impl ActionKind {
             ActionKind::Stop => &stop::MEANING,
             ActionKind::Start => &start::MEANING,
             ActionKind::Reboot => &reboot::MEANING,
+            ActionKind::Hibernate => &hibernate::MEANING,
+            ActionKind::Resume => &resume::MEANING,
         }
     }
 
