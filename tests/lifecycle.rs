@@ -31,12 +31,56 @@ fn a_stopped_instance_keeps_its_data_and_stays_stopped_until_started() {
     env.dbctl(&["start", "db"])
         .one_line_error(2, "is available");
 
+    // The history by kind and time; and followed as it is written.
+    let stops = env
+        .dbctl(&["events", "db", "--type", "stopped", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(stops.as_array().unwrap().len(), 1, "{stops}");
+    let recent = env
+        .dbctl(&["events", "db", "--since", "1h", "-o", "json"])
+        .ok()
+        .json();
+    assert!(recent.as_array().unwrap().len() >= 4, "{recent}");
+    let future = env
+        .dbctl(&["events", "--since", "2099-01-01T00:00:00Z", "-o", "json"])
+        .ok()
+        .json();
+    assert!(future.as_array().unwrap().is_empty(), "{future}");
+    env.dbctl(&["events", "--since", "yesterday"])
+        .one_line_error(2, "cannot read");
+    // From a moment before the reboot: what the follower finds already written, then what
+    // comes.
+    let since = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let mut follower = env
+        .command(&["events", "db", "--follow", "--since", &since, "-o", "json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+
     let pids = env.running_servers();
     env.dbctl(&["reboot", "db"]).ok();
     let after = env.running_servers();
     assert_eq!(after.len(), 1);
     assert_ne!(after, pids, "a new server process");
     assert_eq!(env.psql("db", "select v from t"), "1");
+    // The follower printed the reboot's events as they came, one JSON object a line.
+    let mut out = std::io::BufReader::new(follower.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    while !seen.iter().any(|k: &String| k == "rebooted") {
+        let mut line = String::new();
+        assert!(
+            std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0,
+            "{seen:?}"
+        );
+        let e: serde_json::Value = serde_json::from_str(&line).unwrap();
+        seen.push(e["kind"].as_str().unwrap().to_string());
+    }
+    crate::common::kill_pid(follower.id() as i32);
+    let _ = follower.wait();
+    assert!(seen.iter().any(|k| k == "requested"), "{seen:?}");
     let kinds = env.event_kinds("db");
     for k in ["stopped", "started", "rebooted"] {
         assert!(kinds.iter().any(|e| e == k), "no {k} event in {kinds:?}");

@@ -30,27 +30,57 @@ pub fn add(
     Ok(())
 }
 
-/// The newest `limit` events, oldest first, optionally for one instance name.
+/// Which events a listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter<'a> {
+    /// One instance name's.
+    pub instance: Option<&'a str>,
+    /// At or after this time (RFC 3339, UTC).
+    pub since: Option<&'a str>,
+    /// Of this kind.
+    pub kind: Option<&'a str>,
+    /// Newer than this event.
+    pub after_id: Option<i64>,
+}
+
+/// The newest `limit` events `f` lets through, oldest first.
 ///
 /// # Errors
 /// The query fails.
-pub fn list(conn: &Connection, instance: Option<&str>, limit: u32) -> Result<Vec<EventRow>> {
+pub fn list(conn: &Connection, f: &Filter, limit: u32) -> Result<Vec<EventRow>> {
     let mut st = conn.prepare(
         "SELECT id, at, instance_name, workflow_id, kind, message FROM events
-         WHERE (?1 IS NULL OR instance_name = ?1) ORDER BY id DESC LIMIT ?2",
+         WHERE (?1 IS NULL OR instance_name = ?1) AND (?2 IS NULL OR julianday(at) >= julianday(?2))
+           AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR id > ?4)
+         ORDER BY id DESC LIMIT ?5",
     )?;
     let mut rows = st
-        .query_map(params![instance, limit], |r| {
-            Ok(EventRow {
-                id: r.get(0)?,
-                at: r.get(1)?,
-                instance: r.get(2)?,
-                workflow_id: r.get(3)?,
-                kind: r.get(4)?,
-                message: r.get(5)?,
-            })
-        })?
+        .query_map(
+            params![f.instance, f.since, f.kind, f.after_id, limit],
+            |r| {
+                Ok(EventRow {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    instance: r.get(2)?,
+                    workflow_id: r.get(3)?,
+                    kind: r.get(4)?,
+                    message: r.get(5)?,
+                })
+            },
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.reverse();
     Ok(rows)
+}
+
+/// Removes the events recorded before `before` (RFC 3339); returns how many.
+///
+/// # Errors
+/// The delete fails.
+pub fn prune(conn: &Connection, before: &str) -> Result<usize> {
+    // Compared as times: RFC 3339 text with and without fractions does not sort as one.
+    Ok(conn.execute(
+        "DELETE FROM events WHERE julianday(at) < julianday(?1)",
+        [before],
+    )?)
 }

@@ -23,6 +23,8 @@ struct Swept<'a> {
     workflows: &'a [runs::SweepResult],
     shipped: &'a [crate::control::shipping::ShipReport],
     expired: &'a [crate::control::expiry::Expired],
+    /// Events older than the retention, removed.
+    events_pruned: usize,
 }
 
 pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
@@ -31,6 +33,8 @@ pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
     let results = runs::sweep(&env.home)?;
     let shipped = crate::control::shipping::ship_all(&env.open()?)?;
     let expired = crate::control::expiry::expire_all(&env.open()?)?;
+    let events_pruned =
+        crate::control::events::prune(&env.open()?, time::OffsetDateTime::now_utc())?;
     let p = &env.printer;
     if p.is_json() {
         p.json(&Swept {
@@ -38,6 +42,7 @@ pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
             workflows: &results,
             shipped: &shipped,
             expired: &expired,
+            events_pruned,
         });
     } else if results.is_empty() && shipped.is_empty() && expired.is_empty() {
         p.note("nothing to do");

@@ -12,6 +12,21 @@ pub struct Config {
     pub classes: BTreeMap<String, Class>,
     pub placement: Placement,
     pub endpoints: Endpoints,
+    pub events: Events,
+}
+
+/// How long the history is kept.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Events {
+    /// Events older than this many days are removed by `sweep`.
+    pub retention_days: u32,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Self { retention_days: 90 }
+    }
 }
 
 /// What happens when an endpoint moves to another address.

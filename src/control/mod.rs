@@ -7,6 +7,7 @@ pub mod clones;
 pub mod config;
 pub mod engines;
 pub mod error;
+pub mod events;
 pub mod expiry;
 pub mod hibernation;
 pub mod home;

@@ -234,7 +234,7 @@ impl World {
     }
 
     fn events(&self) -> Vec<String> {
-        events::list(self.catalog.conn(), None, 100)
+        events::list(self.catalog.conn(), &events::Filter::default(), 100)
             .unwrap()
             .into_iter()
             .map(|e| e.kind)
