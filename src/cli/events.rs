@@ -82,7 +82,7 @@ fn print(p: &Printer, rows: &[EventRow], whole: bool) {
         } else {
             for e in rows {
                 if let Ok(line) = serde_json::to_string(e) {
-                    println!("{line}");
+                    p.line(&line);
                 }
             }
         }
