@@ -154,3 +154,86 @@ fn a_hibernated_instance_frees_its_host_and_resumes_on_another_with_every_commit
         .one_line_error(2, "not hibernated");
     assert!(env.event_kinds("db").iter().any(|k| k == "resumed"));
 }
+
+#[test]
+fn a_due_schedule_fires_once_even_under_two_sweeps_at_once() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "db"]).ok();
+    // Bad input: one line each, nothing added.
+    env.dbctl(&["schedule", "add", "db", "nap", "--at", "now"])
+        .one_line_error(2, "not an action");
+    env.dbctl(&["schedule", "add", "db", "snapshot", "--cron", "* * *"])
+        .one_line_error(2, "not a cron expression");
+    env.dbctl(&["schedule", "add", "db", "snapshot", "--cron", "61 * * * *"])
+        .one_line_error(2, "not a cron expression");
+    env.dbctl(&["schedule", "add", "db", "snapshot"])
+        .one_line_error(2, "--cron or --at");
+    env.dbctl(&[
+        "schedule",
+        "add",
+        "db",
+        "snapshot",
+        "--at",
+        "2020-01-01T00:00:00Z",
+    ])
+    .one_line_error(2, "has passed");
+    let listed = env.dbctl(&["schedule", "list", "-o", "json"]).ok().json();
+    assert!(listed.as_array().unwrap().is_empty(), "{listed}");
+
+    let nightly = env
+        .dbctl(&[
+            "schedule",
+            "add",
+            "db",
+            "stop",
+            "--cron",
+            "0 3 * * *",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert!(
+        nightly["next_run"]
+            .as_str()
+            .unwrap()
+            .ends_with("T03:00:00Z"),
+        "{nightly}"
+    );
+    env.dbctl(&["schedule", "add", "db", "snapshot", "--at", "now"])
+        .ok();
+    let scheduled_snapshots = |env: &TestEnv| {
+        env.snapshots("db")
+            .iter()
+            .filter(|s| s["tag"] == "scheduled")
+            .count()
+    };
+    // Two sweeps at once: the run is claimed by one of them.
+    let other = env
+        .command(&["sweep", "-o", "json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mine = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    let theirs: serde_json::Value =
+        serde_json::from_slice(&other.wait_with_output().unwrap().stdout).unwrap();
+    let fired =
+        mine["scheduled"].as_array().unwrap().len() + theirs["scheduled"].as_array().unwrap().len();
+    assert_eq!(fired, 1, "{mine} / {theirs}");
+    assert_eq!(scheduled_snapshots(&env), 1);
+    // Fired once: a later sweep leaves it.
+    let again = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    assert!(again["scheduled"].as_array().unwrap().is_empty(), "{again}");
+    assert_eq!(scheduled_snapshots(&env), 1);
+    let id = nightly["id"].to_string();
+    let paused = env
+        .dbctl(&["schedule", "pause", &id, "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(paused["paused"], true);
+    env.dbctl(&["schedule", "remove", &id]).ok();
+    env.dbctl(&["schedule", "remove", &id])
+        .one_line_error(2, "no schedule");
+    assert!(env.event_kinds("db").iter().any(|k| k == "scheduled"));
+}

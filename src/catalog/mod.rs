@@ -13,6 +13,7 @@ pub mod instances;
 pub mod log_ranges;
 pub mod repositories;
 pub mod repository_logs;
+pub mod schedules;
 pub mod snapshots;
 pub mod workflows;
 
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/011_repositories.sql"),
     include_str!("migrations/012_backups.sql"),
     include_str!("migrations/013_repository_logs.sql"),
+    include_str!("migrations/014_schedules.sql"),
 ];
 
 pub struct Catalog {

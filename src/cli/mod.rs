@@ -21,6 +21,7 @@ pub mod progress;
 pub mod recover;
 pub mod repository;
 pub mod restore;
+pub mod schedule;
 pub mod snapshot;
 pub mod sweep;
 pub mod url;
@@ -94,6 +95,8 @@ pub enum Command {
     #[command(subcommand)]
     Backup(backup::BackupCommand),
     #[command(subcommand)]
+    Schedule(schedule::ScheduleCommand),
+    #[command(subcommand)]
     Workflow(workflow::WorkflowCommand),
     Events(events::EventsArgs),
     Sweep(sweep::SweepArgs),
@@ -143,6 +146,7 @@ pub fn main() -> i32 {
         Command::Endpoint(c) => endpoint::run(&env, c),
         Command::Repository(c) => repository::run(&env, c),
         Command::Backup(c) => backup::run(&env, c),
+        Command::Schedule(c) => schedule::run(&env, c),
         Command::RestorableWindow(a) => window::run(&env, a),
         Command::Snapshot(c) => snapshot::run(&env, c),
         Command::Delete(a) => delete::run(&env, a),

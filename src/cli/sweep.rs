@@ -5,7 +5,8 @@ use crate::control::runs;
 use anyhow::Result;
 use clap::Args;
 
-/// Queue the backups due (an instance inside its backup window without one since it opened),
+/// Fire the schedules due (`dbctl schedule`), queue the backups due (an instance inside its
+/// backup window without one since it opened),
 /// run every queued workflow and resume every one whose runner is gone, ship every
 /// instance's new archived logs into its backup repository, expire what backup policies no
 /// longer keep, then exit.
@@ -19,6 +20,7 @@ pub struct SweepArgs {}
 /// What one sweep did.
 #[derive(serde::Serialize)]
 struct Swept<'a> {
+    scheduled: &'a [crate::control::schedules::Fired],
     queued: &'a [crate::control::periodic::Queued],
     workflows: &'a [runs::SweepResult],
     shipped: &'a [crate::control::shipping::ShipReport],
@@ -28,6 +30,7 @@ struct Swept<'a> {
 }
 
 pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
+    let scheduled = crate::control::schedules::fire_due(&mut env.open()?, jiff::Timestamp::now())?;
     let queued =
         crate::control::periodic::queue_due(&mut env.open()?, time::OffsetDateTime::now_utc())?;
     let results = runs::sweep(&env.home)?;
@@ -38,6 +41,7 @@ pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
     let p = &env.printer;
     if p.is_json() {
         p.json(&Swept {
+            scheduled: &scheduled,
             queued: &queued,
             workflows: &results,
             shipped: &shipped,

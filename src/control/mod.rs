@@ -24,5 +24,6 @@ pub mod recover;
 pub mod repositories;
 pub mod restores;
 pub mod runs;
+pub mod schedules;
 pub mod shipping;
 pub mod snapshots;

@@ -99,6 +99,7 @@ impl Executor<'_> {
                 instances::rename(tx, *new_id, &old.name)?;
                 instances::set_replaces(tx, *new_id, *old_id)?;
                 crate::catalog::backup_policies::carry_over(tx, *old_id, *new_id)?;
+                crate::catalog::schedules::carry_over(tx, *old_id, *new_id)?;
                 snapshots::rename_instance(tx, *new_id, &old.name)?;
                 instances::set_status(tx, *new_id, instances::status::AVAILABLE)?;
                 events::add(

@@ -1,0 +1,288 @@
+//! Schedules: snapshot, backup, hibernate, resume, stop or start an instance at the times of
+//! a standard 5-field cron expression (UTC), or once. `sweep` (and so cron) fires what is
+//! due; of several at once, exactly one fires each run (the catalog's compare-and-set).
+
+use super::error::invalid;
+use super::home::Ctx;
+use crate::catalog::instances as irows;
+use crate::catalog::schedules::{self as rows, ScheduleRow};
+
+use anyhow::Result;
+use serde::Serialize;
+use std::str::FromStr;
+
+/// The actions a schedule can take.
+pub const ACTIONS: [&str; 6] = ["snapshot", "backup", "hibernate", "resume", "stop", "start"];
+
+fn rfc3339(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn parse_ts(t: &str) -> Option<jiff::Timestamp> {
+    jiff::Timestamp::from_str(t).ok()
+}
+
+/// A cron expression of exactly five fields, read.
+///
+/// # Errors
+/// [`super::error::Invalid`] saying what form it takes.
+pub fn parse_cron(expr: &str) -> Result<croner::Cron> {
+    let fields = expr.split_whitespace().count();
+    let bad = |why: String| {
+        invalid(
+            format!("`{expr}` is not a cron expression: {why}"),
+            "give five fields, MIN HOUR DOM MON DOW in UTC, e.g. \"0 2 * * *\" (02:00 daily) or \"*/15 * * * *\"",
+        )
+    };
+    if fields != 5 {
+        return Err(bad(format!("it has {fields} fields, not 5")));
+    }
+    croner::Cron::from_str(expr).map_err(|e| bad(e.to_string()))
+}
+
+/// The first time after `after` (UTC) that `cron` names.
+///
+/// # Errors
+/// None comes (an impossible date).
+pub fn next_after(cron: &croner::Cron, after: jiff::Timestamp) -> Result<jiff::Timestamp> {
+    let z = after.to_zoned(jiff::tz::TimeZone::UTC);
+    Ok(cron
+        .find_next_occurrence(&z, false)
+        .map_err(|e| anyhow::anyhow!("no time matches: {e}"))?
+        .timestamp())
+}
+
+/// A schedule as people read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduleView {
+    #[serde(flatten)]
+    pub row: ScheduleRow,
+    pub instance: String,
+}
+
+fn view(ctx: &Ctx, row: ScheduleRow) -> Result<ScheduleView> {
+    let instance = irows::get(ctx.catalog.conn(), row.instance_id)?.name;
+    Ok(ScheduleView { row, instance })
+}
+
+/// Adds a schedule: `action` on `name` at `cron`'s times or once `at`.
+///
+/// # Errors
+/// [`super::error::Invalid`] for an unknown instance or action, a bad cron expression or
+/// time, or both or neither given.
+pub fn add(
+    ctx: &Ctx,
+    name: &str,
+    action: &str,
+    cron: Option<&str>,
+    at: Option<&str>,
+) -> Result<ScheduleView> {
+    let inst = super::instances::get(ctx, name)?;
+    if !ACTIONS.contains(&action) {
+        return Err(invalid(
+            format!("`{action}` is not an action a schedule takes"),
+            format!("give one of {}", ACTIONS.join(", ")),
+        ));
+    }
+    let now = jiff::Timestamp::now();
+    let (cron, at, next) = match (cron, at) {
+        (Some(c), None) => {
+            let parsed = parse_cron(c)?;
+            let next = next_after(&parsed, now)
+                .map_err(|e| invalid(format!("`{c}`: {e}"), "give a time that comes"))?;
+            (Some(c.trim().to_string()), None, next)
+        }
+        (None, Some(t)) => {
+            let when = super::pitr::parse_time(t, time::OffsetDateTime::now_utc())?;
+            let when = jiff::Timestamp::from_second(when.unix_timestamp())?;
+            if when < now - jiff::SignedDuration::from_secs(60) {
+                return Err(invalid(
+                    format!("{} has passed", rfc3339(when)),
+                    "give a time to come (--at \"2026-12-24 18:00:00\" is UTC)",
+                ));
+            }
+            (None, Some(rfc3339(when)), when)
+        }
+        _ => return Err(invalid(
+            "a schedule needs --cron or --at, one of them",
+            "give --cron \"MIN HOUR DOM MON DOW\" (UTC) for a repeating one, or --at TIME for once",
+        )),
+    };
+    let mut row = ScheduleRow {
+        id: 0,
+        instance_id: inst.id,
+        action: action.into(),
+        cron,
+        at,
+        paused: false,
+        next_run: Some(rfc3339(next)),
+        last_run: None,
+        last_workflow: None,
+        last_error: None,
+        created_at: crate::catalog::now(),
+    };
+    row.id = rows::insert(ctx.catalog.conn(), &row)?;
+    view(ctx, row)
+}
+
+/// Schedules, optionally of one instance name.
+///
+/// # Errors
+/// The catalog fails.
+pub fn list(ctx: &Ctx, name: Option<&str>) -> Result<Vec<ScheduleView>> {
+    let mut out = Vec::new();
+    for r in rows::list(ctx.catalog.conn())? {
+        let v = view(ctx, r)?;
+        if name.is_none_or(|n| n == v.instance) {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+fn get(ctx: &Ctx, id: i64) -> Result<ScheduleRow> {
+    rows::find(ctx.catalog.conn(), id)?.ok_or_else(|| {
+        invalid(
+            format!("no schedule {id}"),
+            "`dbctl schedule list` shows the schedules",
+        )
+    })
+}
+
+/// # Errors
+/// [`super::error::Invalid`] for an unknown id.
+pub fn remove(ctx: &Ctx, id: i64) -> Result<ScheduleView> {
+    let row = get(ctx, id)?;
+    rows::delete(ctx.catalog.conn(), id)?;
+    view(ctx, row)
+}
+
+/// # Errors
+/// [`super::error::Invalid`] for an unknown id.
+pub fn pause(ctx: &Ctx, id: i64, paused: bool) -> Result<ScheduleView> {
+    get(ctx, id)?;
+    rows::set_paused(ctx.catalog.conn(), id, paused)?;
+    view(ctx, get(ctx, id)?)
+}
+
+/// A run a sweep fired.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fired {
+    pub schedule: i64,
+    pub instance: String,
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Fires every schedule due at `now`: queues its action's workflow (the sweep then runs it).
+/// A run that cannot be queued (the instance busy, or not in a state the action starts
+/// from) is recorded with why, and the schedule goes on to its next time.
+///
+/// # Errors
+/// The catalog cannot be read.
+pub fn fire_due(ctx: &mut Ctx, now: jiff::Timestamp) -> Result<Vec<Fired>> {
+    let mut out = Vec::new();
+    for s in rows::list(ctx.catalog.conn())? {
+        let Some(due) = s.next_run.clone() else {
+            continue;
+        };
+        if s.paused || parse_ts(&due).is_none_or(|d| d > now) {
+            continue;
+        }
+        let next = match &s.cron {
+            Some(c) => Some(rfc3339(next_after(&parse_cron(c)?, now)?)),
+            None => None,
+        };
+        if !rows::claim(
+            ctx.catalog.conn(),
+            s.id,
+            &due,
+            next.as_deref(),
+            &rfc3339(now),
+        )? {
+            continue;
+        }
+        let inst = irows::get(ctx.catalog.conn(), s.instance_id)?;
+        let queued = queue(ctx, &inst.name, &s.action);
+        let (workflow_id, error) = match queued {
+            Ok(wf) => (wf, None),
+            Err(e) => (None, Some(format!("{e:#}"))),
+        };
+        rows::record(ctx.catalog.conn(), s.id, workflow_id, error.as_deref())?;
+        let msg = match (&workflow_id, &error) {
+            (Some(wf), _) => format!(
+                "schedule {} queued {} of {} (workflow {wf})",
+                s.id, s.action, inst.name
+            ),
+            (None, e) => format!(
+                "schedule {} could not queue {} of {}: {}",
+                s.id,
+                s.action,
+                inst.name,
+                e.as_deref().unwrap_or("")
+            ),
+        };
+        let kind = if error.is_some() {
+            "schedule_failed"
+        } else {
+            "scheduled"
+        };
+        crate::catalog::events::add(
+            ctx.catalog.conn(),
+            Some((inst.id, &inst.name)),
+            workflow_id,
+            kind,
+            &msg,
+        )?;
+        out.push(Fired {
+            schedule: s.id,
+            instance: inst.name,
+            action: s.action,
+            workflow_id,
+            error,
+        });
+    }
+    Ok(out)
+}
+
+/// Writes the workflow `action` on `name` is.
+fn queue(ctx: &mut Ctx, name: &str, action: &str) -> Result<Option<i64>> {
+    use super::lifecycle::Power;
+    let plan = match action {
+        "snapshot" => super::snapshots::plan_create(ctx, name, Some("scheduled"), false)?,
+        "backup" => super::backups::plan_create(
+            ctx,
+            &super::backups::BackupOpts {
+                instance: name.into(),
+                ..Default::default()
+            },
+            false,
+        )?,
+        "hibernate" => super::hibernation::plan_hibernate(ctx, name, false)?,
+        "resume" => super::hibernation::plan_resume(ctx, name, None, None, false)?,
+        "stop" => super::lifecycle::plan(ctx, name, Power::Stop, false)?,
+        "start" => super::lifecycle::plan(ctx, name, Power::Start, false)?,
+        other => anyhow::bail!("unknown scheduled action {other}"),
+    };
+    Ok(plan.workflow_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_fields_in_utc_and_the_next_time_they_name() {
+        let c = parse_cron("30 2 * * *").unwrap();
+        let t = jiff::Timestamp::from_str("2026-11-26T03:00:00Z").unwrap();
+        assert_eq!(rfc3339(next_after(&c, t).unwrap()), "2026-11-27T02:30:00Z");
+        let c = parse_cron("*/15 * * * *").unwrap();
+        assert_eq!(rfc3339(next_after(&c, t).unwrap()), "2026-11-26T03:15:00Z");
+        for bad in ["* * * *", "0 0 0 * * *", "61 * * * *", "x * * * *", ""] {
+            assert!(parse_cron(bad).is_err(), "{bad}");
+        }
+    }
+}
