@@ -28,6 +28,9 @@ _dbctl() {
             dbctl,create)
                 cmd="dbctl__subcmd__create"
                 ;;
+            dbctl,daemon)
+                cmd="dbctl__subcmd__daemon"
+                ;;
             dbctl,delete)
                 cmd="dbctl__subcmd__delete"
                 ;;
@@ -168,6 +171,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,create)
                 cmd="dbctl__subcmd__help__subcmd__create"
+                ;;
+            dbctl__subcmd__help,daemon)
+                cmd="dbctl__subcmd__help__subcmd__daemon"
                 ;;
             dbctl__subcmd__help,delete)
                 cmd="dbctl__subcmd__help__subcmd__delete"
@@ -533,7 +539,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume describe list url connect snapshot endpoint repository backup schedule workflow events sweep generate-docs help"
+            opts="-o -h -V --home --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume describe list url connect snapshot endpoint repository backup schedule workflow events sweep daemon generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1094,6 +1100,36 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__daemon)
+            opts="-o -h -V --once --interval --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__delete)
             opts="-y -o -h -V --yes --skip-final-snapshot --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1309,7 +1345,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume describe list url connect snapshot endpoint repository backup schedule workflow events sweep generate-docs help"
+            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume describe list url connect snapshot endpoint repository backup schedule workflow events sweep daemon generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1463,6 +1499,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__daemon)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -237,3 +237,56 @@ fn a_due_schedule_fires_once_even_under_two_sweeps_at_once() {
         .one_line_error(2, "no schedule");
     assert!(env.event_kinds("db").iter().any(|k| k == "scheduled"));
 }
+
+#[test]
+fn two_daemons_fire_a_schedule_once_and_stop_on_sigterm() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "db"]).ok();
+    // --once is one pass, logged as a JSON line when it did something.
+    env.dbctl(&["schedule", "add", "db", "snapshot", "--at", "now"])
+        .ok();
+    let once = env.dbctl(&["daemon", "--once"]).ok();
+    let line: serde_json::Value = serde_json::from_str(once.stdout.trim()).unwrap();
+    assert_eq!(line["scheduled"], 1, "{line}");
+    assert_eq!(line["level"], "info");
+    env.dbctl(&["daemon", "--interval", "0"])
+        .one_line_error(2, "--interval");
+
+    let start = || {
+        env.command(&["daemon", "--interval", "1"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (start(), start());
+    env.dbctl(&["schedule", "add", "db", "snapshot", "--at", "now"])
+        .ok();
+    let taken = |env: &TestEnv| {
+        env.snapshots("db")
+            .iter()
+            .filter(|s| s["tag"] == "scheduled" && s["status"] == "available")
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while taken(&env) < 2 {
+        assert!(std::time::Instant::now() < deadline, "no daemon fired it");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Another few passes of both: still fired once.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(taken(&env), 2);
+    for d in [a, b] {
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(d.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        let out = d.wait_with_output().unwrap();
+        assert!(out.status.success(), "a daemon stops cleanly on SIGTERM");
+        for l in String::from_utf8_lossy(&out.stdout).lines() {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert!(v["at"].is_string(), "{l}");
+        }
+    }
+}

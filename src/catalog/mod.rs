@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod events;
 pub mod hosts;
 pub mod instances;
+pub mod leases;
 pub mod log_ranges;
 pub mod repositories;
 pub mod repository_logs;
@@ -37,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/012_backups.sql"),
     include_str!("migrations/013_repository_logs.sql"),
     include_str!("migrations/014_schedules.sql"),
+    include_str!("migrations/015_leases.sql"),
 ];
 
 pub struct Catalog {

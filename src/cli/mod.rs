@@ -4,6 +4,7 @@ pub mod backup;
 pub mod clone;
 pub mod connect;
 pub mod create;
+pub mod daemon;
 pub mod dbhost;
 pub mod delete;
 pub mod describe;
@@ -100,6 +101,7 @@ pub enum Command {
     Workflow(workflow::WorkflowCommand),
     Events(events::EventsArgs),
     Sweep(sweep::SweepArgs),
+    Daemon(daemon::DaemonArgs),
     #[command(hide = true)]
     GenerateDocs(docs::DocsArgs),
 }
@@ -161,6 +163,7 @@ pub fn main() -> i32 {
         Command::Connect(a) => connect::run(&env, a),
         Command::Workflow(c) => workflow::run(&env, c),
         Command::Events(a) => events::run(&env, a),
+        Command::Daemon(a) => daemon::run(&env, a),
         Command::Sweep(a) => sweep::run(&env, a),
         Command::GenerateDocs(a) => docs::run(a),
     };

@@ -1,7 +1,8 @@
 //! `dbctl sweep`: run queued and abandoned workflows, then exit (for cron).
 
+use super::output::Printer;
 use super::Env;
-use crate::control::runs;
+use crate::control::sweep::Swept;
 use anyhow::Result;
 use clap::Args;
 
@@ -17,38 +18,26 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct SweepArgs {}
 
-/// What one sweep did.
-#[derive(serde::Serialize)]
-struct Swept<'a> {
-    scheduled: &'a [crate::control::schedules::Fired],
-    queued: &'a [crate::control::periodic::Queued],
-    workflows: &'a [runs::SweepResult],
-    shipped: &'a [crate::control::shipping::ShipReport],
-    expired: &'a [crate::control::expiry::Expired],
-    /// Events older than the retention, removed.
-    events_pruned: usize,
+pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
+    let swept = crate::control::sweep::pass(&env.home)?;
+    print(&env.printer, &swept);
+    match swept.failure() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
-pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
-    let scheduled = crate::control::schedules::fire_due(&mut env.open()?, jiff::Timestamp::now())?;
-    let queued =
-        crate::control::periodic::queue_due(&mut env.open()?, time::OffsetDateTime::now_utc())?;
-    let results = runs::sweep(&env.home)?;
-    let shipped = crate::control::shipping::ship_all(&env.open()?)?;
-    let expired = crate::control::expiry::expire_all(&env.open()?)?;
-    let events_pruned =
-        crate::control::events::prune(&env.open()?, time::OffsetDateTime::now_utc())?;
-    let p = &env.printer;
+/// Prints what a pass did: JSON, or a table for each kind of work it found.
+pub fn print(p: &Printer, swept: &Swept) {
+    let Swept {
+        workflows: results,
+        shipped,
+        expired,
+        ..
+    } = swept;
     if p.is_json() {
-        p.json(&Swept {
-            scheduled: &scheduled,
-            queued: &queued,
-            workflows: &results,
-            shipped: &shipped,
-            expired: &expired,
-            events_pruned,
-        });
-    } else if results.is_empty() && shipped.is_empty() && expired.is_empty() {
+        p.json(swept);
+    } else if swept.idle() {
         p.note("nothing to do");
     } else if !results.is_empty() {
         p.table(
@@ -116,45 +105,4 @@ pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
                 .collect(),
         );
     }
-    let ran: Vec<_> = results.iter().filter(|r| r.outcome != "skipped").collect();
-    let failed = ran
-        .iter()
-        .filter(|r| r.outcome == "failed" || r.outcome == "error")
-        .count();
-    if failed > 0 {
-        anyhow::bail!(
-            "{failed} of the {} workflows run did not succeed",
-            ran.len()
-        );
-    }
-    if let Some(paused) = ran.iter().find(|r| r.outcome == "interrupted") {
-        return Err(crate::control::error::Resumable {
-            workflow_id: paused.workflow_id,
-            reason: paused.error.clone(),
-        }
-        .into());
-    }
-    if let Some(bad) = queued.iter().find(|q| q.error.is_some()) {
-        anyhow::bail!(
-            "the periodic backup of {} could not be queued: {}",
-            bad.instance,
-            bad.error.clone().unwrap_or_default()
-        );
-    }
-    if let Some(bad) = expired.iter().find(|e| e.error.is_some()) {
-        anyhow::bail!(
-            "expiring the backups of {} failed: {}",
-            bad.instance,
-            bad.error.clone().unwrap_or_default()
-        );
-    }
-    if let Some(bad) = shipped.iter().find(|s| s.error.is_some()) {
-        anyhow::bail!(
-            "shipping the logs of {} into repository {} failed: {}",
-            bad.instance,
-            bad.repository,
-            bad.error.clone().unwrap_or_default()
-        );
-    }
-    Ok(())
 }

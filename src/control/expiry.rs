@@ -91,9 +91,14 @@ pub fn expire_all(ctx: &Ctx) -> Result<Vec<Expired>> {
     let mut out = Vec::new();
     for p in backup_policies::all(ctx.catalog.conn())? {
         let inst = irows::get(ctx.catalog.conn(), p.instance_id)?;
-        match expire(ctx, &inst, &p, OffsetDateTime::now_utc()) {
-            Ok(Some(e)) => out.push(e),
-            Ok(None) => {}
+        // One expiry per instance at a time, whichever sweep or daemon it is.
+        let lease = format!("expire:{}", inst.id);
+        let me = crate::workflow::executor::me();
+        match crate::catalog::leases::under(ctx.catalog.conn(), &lease, &me, 120, || {
+            expire(ctx, &inst, &p, OffsetDateTime::now_utc())
+        }) {
+            Ok(Some(Some(e))) => out.push(e),
+            Ok(_) => {}
             Err(e) => out.push(Expired {
                 instance: inst.name.clone(),
                 repository: String::new(),

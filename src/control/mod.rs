@@ -27,3 +27,4 @@ pub mod runs;
 pub mod schedules;
 pub mod shipping;
 pub mod snapshots;
+pub mod sweep;

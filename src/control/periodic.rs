@@ -72,7 +72,15 @@ pub fn queue_due(ctx: &mut Ctx, now: OffsetDateTime) -> Result<Vec<Queued>> {
             instance: inst.name.clone(),
             ..Default::default()
         };
-        let (workflow_id, error) = match backups::plan_create(ctx, &o, false) {
+        // One queuer per instance at a time: the check above and the write below are apart.
+        let lease = format!("periodic-backup:{}", inst.id);
+        let me = crate::workflow::executor::me();
+        if !crate::catalog::leases::take(ctx.catalog.conn(), &lease, &me, 60)? {
+            continue;
+        }
+        let planned = backups::plan_create(ctx, &o, false);
+        crate::catalog::leases::release(ctx.catalog.conn(), &lease, &me)?;
+        let (workflow_id, error) = match planned {
             Ok(plan) => (plan.workflow_id, None),
             Err(e) => (None, Some(format!("{e:#}"))),
         };

@@ -13,6 +13,9 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
+/// How long a shipper holds an instance before another may take over (one that died).
+const LEASE_SECS: u32 = 120;
+
 /// What one instance's shipping did.
 #[derive(Debug, Clone, Serialize)]
 pub struct ShipReport {
@@ -36,9 +39,14 @@ pub fn ship_all(ctx: &Ctx) -> Result<Vec<ShipReport>> {
             continue;
         }
         let repo = repository_name(ctx, &p)?;
-        match ship(ctx, &inst, &p) {
-            Ok(Some(r)) => out.push(r),
-            Ok(None) => {}
+        // One shipper per instance at a time, whichever sweep or daemon it is.
+        let lease = format!("ship:{}", inst.id);
+        let me = crate::workflow::executor::me();
+        match crate::catalog::leases::under(ctx.catalog.conn(), &lease, &me, LEASE_SECS, || {
+            ship(ctx, &inst, &p)
+        }) {
+            Ok(Some(Some(r))) => out.push(r),
+            Ok(_) => {}
             // A replaced server's host may be gone for good: only its last files were
             // left to ship, and a host that does not answer has none to give.
             Err(_) if inst.status == istatus::REPLACED => {}

@@ -23,6 +23,20 @@ pub fn install() {
     }
 }
 
+/// Also takes SIGTERM as a request to stop (a service manager's), for long-running commands.
+pub fn install_term() {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let action = SigAction::new(
+        SigHandler::Handler(on_sigint),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        let _ = sigaction(Signal::SIGTERM, &action);
+    }
+}
+
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
 }

@@ -1,0 +1,104 @@
+//! One pass of the control plane's own work, as `sweep` (cron) and each turn of `daemon` do
+//! it: fire due schedules, queue due backups, run queued and abandoned workflows, ship logs,
+//! expire, prune the history.
+
+use super::home::Home;
+use super::runs::{self, SweepResult};
+use anyhow::Result;
+use serde::Serialize;
+
+/// What one pass did.
+#[derive(Debug, Serialize)]
+pub struct Swept {
+    pub scheduled: Vec<super::schedules::Fired>,
+    pub queued: Vec<super::periodic::Queued>,
+    pub workflows: Vec<SweepResult>,
+    pub shipped: Vec<super::shipping::ShipReport>,
+    pub expired: Vec<super::expiry::Expired>,
+    /// Events older than the retention, removed.
+    pub events_pruned: usize,
+}
+
+/// Runs one pass.
+///
+/// # Errors
+/// The catalog cannot be opened or read.
+pub fn pass(home: &Home) -> Result<Swept> {
+    let scheduled = super::schedules::fire_due(&mut home.open()?, jiff::Timestamp::now())?;
+    let queued = super::periodic::queue_due(&mut home.open()?, time::OffsetDateTime::now_utc())?;
+    let workflows = runs::sweep(home)?;
+    let shipped = super::shipping::ship_all(&home.open()?)?;
+    let expired = super::expiry::expire_all(&home.open()?)?;
+    let events_pruned = super::events::prune(&home.open()?, time::OffsetDateTime::now_utc())?;
+    Ok(Swept {
+        scheduled,
+        queued,
+        workflows,
+        shipped,
+        expired,
+        events_pruned,
+    })
+}
+
+impl Swept {
+    /// Whether it did nothing at all.
+    pub fn idle(&self) -> bool {
+        self.scheduled.is_empty()
+            && self.queued.is_empty()
+            && self.workflows.is_empty()
+            && self.shipped.is_empty()
+            && self.expired.is_empty()
+    }
+
+    /// What went wrong, for the exit status: a workflow that failed (1) or paused (3), a
+    /// backup that could not be queued, expiry or shipping that failed (1).
+    pub fn failure(&self) -> Option<anyhow::Error> {
+        let ran: Vec<_> = self
+            .workflows
+            .iter()
+            .filter(|r| r.outcome != "skipped")
+            .collect();
+        let failed = ran
+            .iter()
+            .filter(|r| r.outcome == "failed" || r.outcome == "error")
+            .count();
+        if failed > 0 {
+            return Some(anyhow::anyhow!(
+                "{failed} of the {} workflows run did not succeed",
+                ran.len()
+            ));
+        }
+        if let Some(paused) = ran.iter().find(|r| r.outcome == "interrupted") {
+            return Some(
+                super::error::Resumable {
+                    workflow_id: paused.workflow_id,
+                    reason: paused.error.clone(),
+                }
+                .into(),
+            );
+        }
+        if let Some(bad) = self.queued.iter().find(|q| q.error.is_some()) {
+            return Some(anyhow::anyhow!(
+                "the periodic backup of {} could not be queued: {}",
+                bad.instance,
+                bad.error.clone().unwrap_or_default()
+            ));
+        }
+        if let Some(bad) = self.expired.iter().find(|e| e.error.is_some()) {
+            return Some(anyhow::anyhow!(
+                "expiring the backups of {} failed: {}",
+                bad.instance,
+                bad.error.clone().unwrap_or_default()
+            ));
+        }
+        if let Some(bad) = self.shipped.iter().find(|s| s.error.is_some()) {
+            return Some(anyhow::anyhow!(
+                "shipping the logs of {} into repository {} failed: {}",
+                bad.instance,
+                bad.repository,
+                bad.error.clone().unwrap_or_default()
+            ));
+        }
+        None
+    }
+}
