@@ -1,10 +1,10 @@
 //! create: a new, empty instance.
 
-use super::steps::{catalog_step, host_step, iref, start_step};
+use super::steps::{host_step, iref, mark_available, start_step};
 use super::{AfterFailure, Meaning};
 use crate::catalog::instances::{status, InstanceRow};
 use crate::wire::{Op, ProvisionSpec, Size};
-use crate::workflow::plan::{CatalogChange, Expect, PlannedStep, Record};
+use crate::workflow::plan::{Expect, PlannedStep, Record};
 
 /// What its end means for the catalog. Undo removed everything it made, so
 /// the name is free again.
@@ -37,17 +37,7 @@ pub fn steps(i: &InstanceRow, host_id: i64, port: Option<u16>) -> Vec<PlannedSte
         &i.uid,
     );
     provision.spec.record = Some(Record::InstanceRuntime { instance_id: i.id });
-    vec![
-        provision,
-        start_step(i, host_id),
-        catalog_step(
-            "mark-available",
-            CatalogChange::SetStatus {
-                instance_id: i.id,
-                status: status::AVAILABLE.into(),
-            },
-        ),
-    ]
+    vec![provision, start_step(i, host_id), mark_available(i)]
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! delete: an instance off its host, after a final snapshot unless skipped.
 
-use super::steps::{catalog_step, host_step, iref, snapshot_step};
+use super::steps::{catalog_step, host_step, iref, snapshot_step, stop_step};
 use super::{AfterFailure, Meaning};
 use crate::catalog::instances::{status, InstanceRow};
 use crate::catalog::snapshots::SnapshotRow;
@@ -30,14 +30,7 @@ pub fn steps(
         .into_iter()
         .collect();
     steps.extend([
-        host_step(
-            "stop",
-            host_id,
-            Op::Stop(iref(i)),
-            Some(Expect::Stopped),
-            Some(Op::Start(iref(i))),
-            &i.uid,
-        ),
+        stop_step(i, host_id, false),
         host_step(
             "destroy",
             host_id,

@@ -1,7 +1,7 @@
 //! hibernate: an instance's server gone and its host's room freed, with everything it
 //! committed kept: a final snapshot, the logs after it, and a backup in its repository.
 
-use super::steps::{catalog_step, host_step, iref, snapshot_step, upload_step};
+use super::steps::{catalog_step, host_step, iref, snapshot_step, stop_step, upload_step};
 use super::{AfterFailure, Meaning};
 use crate::catalog::backups::BackupRow;
 use crate::catalog::instances::{status, InstanceRow};
@@ -27,14 +27,7 @@ pub fn steps(
 ) -> Vec<PlannedStep> {
     let mut steps = vec![
         snapshot_step("final-snapshot", i, host_id, snap),
-        host_step(
-            "stop",
-            host_id,
-            Op::StopArchived(iref(i)),
-            Some(Expect::Stopped),
-            Some(Op::Start(iref(i))),
-            &i.uid,
-        ),
+        stop_step(i, host_id, true),
     ];
     if let Some((repository, b)) = backup {
         steps.push(upload_step(host_id, snap, repository, b.id));

@@ -1,10 +1,9 @@
 //! reboot: an instance's server stopped and started again on its data.
 
-use super::steps::{host_step, iref, start_step};
+use super::steps::{start_step, stop_step};
 use super::{AfterFailure, Meaning};
 use crate::catalog::instances::InstanceRow;
-use crate::wire::Op;
-use crate::workflow::plan::{Expect, PlannedStep};
+use crate::workflow::plan::PlannedStep;
 
 /// What its end means for the catalog. Undo started the server again.
 pub const MEANING: Meaning = Meaning {
@@ -15,15 +14,5 @@ pub const MEANING: Meaning = Meaning {
 
 /// reboot: stop (undo: start) -> start, answering queries.
 pub fn steps(i: &InstanceRow, host_id: i64) -> Vec<PlannedStep> {
-    vec![
-        host_step(
-            "stop",
-            host_id,
-            Op::Stop(iref(i)),
-            Some(Expect::Stopped),
-            Some(Op::Start(iref(i))),
-            &i.uid,
-        ),
-        start_step(i, host_id),
-    ]
+    vec![stop_step(i, host_id, false), start_step(i, host_id)]
 }

@@ -1,9 +1,9 @@
 //! start: a stopped instance's server started on its data again.
 
-use super::steps::{catalog_step, start_step};
+use super::steps::{mark_available, start_step};
 use super::{AfterFailure, Meaning};
-use crate::catalog::instances::{status, InstanceRow};
-use crate::workflow::plan::{CatalogChange, PlannedStep};
+use crate::catalog::instances::InstanceRow;
+use crate::workflow::plan::PlannedStep;
 
 /// What its end means for the catalog. Undo stopped it again.
 pub const MEANING: Meaning = Meaning {
@@ -14,14 +14,5 @@ pub const MEANING: Meaning = Meaning {
 
 /// start: start it, answering queries (undo: stop) -> mark available.
 pub fn steps(i: &InstanceRow, host_id: i64) -> Vec<PlannedStep> {
-    vec![
-        start_step(i, host_id),
-        catalog_step(
-            "mark-available",
-            CatalogChange::SetStatus {
-                instance_id: i.id,
-                status: status::AVAILABLE.into(),
-            },
-        ),
-    ]
+    vec![start_step(i, host_id), mark_available(i)]
 }

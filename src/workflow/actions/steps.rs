@@ -74,6 +74,35 @@ pub(super) fn start_step(i: &InstanceRow, host_id: i64) -> PlannedStep {
     )
 }
 
+/// stop: the server stopped (undo: start it); with `archived`, its sessions ended and its
+/// last log archived first, so nothing it committed is missing from the archive.
+pub(super) fn stop_step(i: &InstanceRow, host_id: i64, archived: bool) -> PlannedStep {
+    let op = if archived {
+        Op::StopArchived(iref(i))
+    } else {
+        Op::Stop(iref(i))
+    };
+    host_step(
+        "stop",
+        host_id,
+        op,
+        Some(Expect::Stopped),
+        Some(Op::Start(iref(i))),
+        &i.uid,
+    )
+}
+
+/// mark-available: the instance serves (its endpoint points at it).
+pub(super) fn mark_available(i: &InstanceRow) -> PlannedStep {
+    catalog_step(
+        "mark-available",
+        CatalogChange::SetStatus {
+            instance_id: i.id,
+            status: crate::catalog::instances::status::AVAILABLE.into(),
+        },
+    )
+}
+
 /// restore: a new instance from `from`'s snapshot (in `host_id`'s store, or streamed from a
 /// repository), replayed to `from`'s target if any (undo: destroy it); its port and version
 /// are recorded.

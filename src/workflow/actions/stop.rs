@@ -1,11 +1,10 @@
 //! stop: an instance's server stopped, its data kept on its host (as RDS stops one), every
 //! commit archived first.
 
-use super::steps::{catalog_step, host_step, iref};
+use super::steps::{catalog_step, stop_step};
 use super::{AfterFailure, Meaning};
 use crate::catalog::instances::{status, InstanceRow};
-use crate::wire::Op;
-use crate::workflow::plan::{CatalogChange, Expect, PlannedStep};
+use crate::workflow::plan::{CatalogChange, PlannedStep};
 
 /// What its end means for the catalog. Undo started the server again.
 pub const MEANING: Meaning = Meaning {
@@ -17,14 +16,7 @@ pub const MEANING: Meaning = Meaning {
 /// stop: end its sessions, archive its last log, stop it (undo: start) -> mark stopped.
 pub fn steps(i: &InstanceRow, host_id: i64) -> Vec<PlannedStep> {
     vec![
-        host_step(
-            "stop",
-            host_id,
-            Op::StopArchived(iref(i)),
-            Some(Expect::Stopped),
-            Some(Op::Start(iref(i))),
-            &i.uid,
-        ),
+        stop_step(i, host_id, true),
         catalog_step(
             "mark-stopped",
             CatalogChange::SetStatus {
