@@ -331,14 +331,15 @@ fn a_backup_in_garage_restores_as_a_clone_encrypted_and_deduplicated_against_its
         .one_line_error(2, "has no backup");
 }
 
-/// Sweeps until the repository holds `instance`'s commits up to `time` (describe says so).
+/// Sweeps until the repository holds a commit of `instance`'s made after `time` (describe
+/// says so).
 pub(crate) fn ship_past(env: &TestEnv, instance: &str, time: &str) {
     for _ in 0..150 {
         env.dbctl(&["sweep"]).ok();
         let d = env.dbctl(&["describe", instance, "-o", "json"]).ok().json();
         if d["offsite"]["logs_through"]
             .as_str()
-            .is_some_and(|t| t >= time)
+            .is_some_and(|t| t > time)
         {
             return;
         }
