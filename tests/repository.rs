@@ -495,6 +495,12 @@ fn an_instance_whose_host_is_destroyed_comes_back_elsewhere_from_garage_with_eve
     let d = env.dbctl(&["describe", "src", "-o", "json"]).ok().json();
     assert_eq!(d["host"], "local");
     assert_ne!(d["endpoint"], endpoint_before);
+    // Its history's backups and shipped logs still count for it.
+    assert!(d["offsite"]["last_backup_at"].is_string(), "{d}");
+    assert!(
+        d["offsite"]["logs_through"].as_str().unwrap() > marks[2].0.as_str(),
+        "{d}"
+    );
     // It goes on shipping to its repository from its new host.
     env.psql("src", "insert into markers values (4)");
     env.dbctl(&["sweep"]).ok();

@@ -147,7 +147,9 @@ pub fn run(env: &Env, c: &RepositoryCommand) -> Result<()> {
                     (
                         "last backup",
                         match (&v.last_backup_at, v.last_backup_age_secs) {
-                            (Some(t), Some(a)) => format!("{t} ({a} s ago)"),
+                            (Some(t), Some(a)) => {
+                                format!("{} ({a} s ago)", super::output::seconds(t))
+                            }
                             _ => "none".into(),
                         },
                     ),

@@ -182,10 +182,16 @@ pub fn offsite(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<Offsite>> {
     let Some(p) = backup_policies::get(conn, inst.id)? else {
         return Ok(None);
     };
+    // Across its history: a recovered or resumed instance goes on from what the instances
+    // it replaced left in the repository.
+    let history: Vec<i64> = super::pitr::incarnations(ctx, inst)?
+        .iter()
+        .map(|i| i.id)
+        .collect();
     let last_backup_at = crate::catalog::backups::list(conn)?
         .into_iter()
         .filter(|b| {
-            b.instance_id == inst.id
+            history.contains(&b.instance_id)
                 && b.repository_id == p.repository_id
                 && b.status == crate::catalog::backups::status::AVAILABLE
         })
@@ -195,22 +201,25 @@ pub fn offsite(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<Offsite>> {
                 .taken_at
         })
         .max();
-    let logs = repository_logs::list(conn, p.repository_id, inst.id)?;
-    let (marks, _) = repository_logs::marks(conn, p.repository_id, inst.id)?;
-    let shipped: BTreeSet<&str> = logs.iter().map(|l| l.file.name.as_str()).collect();
     let parse = |t: &str| {
         time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
     };
-    let through = logs
-        .iter()
-        .filter_map(|l| l.file.last_commit.as_deref())
-        .chain(
+    let mut times: Vec<String> = Vec::new();
+    for id in &history {
+        let logs = repository_logs::list(conn, p.repository_id, *id)?;
+        let (marks, _) = repository_logs::marks(conn, p.repository_id, *id)?;
+        let shipped: BTreeSet<&str> = logs.iter().map(|l| l.file.name.as_str()).collect();
+        times.extend(logs.iter().filter_map(|l| l.file.last_commit.clone()));
+        times.extend(
             marks
                 .iter()
                 .filter(|m| shipped.contains(m.segment.as_str()))
-                .map(|m| m.before.as_str()),
-        )
-        .filter_map(|t| parse(t).map(|v| (v, t.to_string())))
+                .map(|m| m.before.clone()),
+        );
+    }
+    let through = times
+        .iter()
+        .filter_map(|t| parse(t).map(|v| (v, t.clone())))
         .max_by_key(|(v, _)| *v);
     Ok(Some(Offsite {
         repository: repository_name(ctx, &p)?,
