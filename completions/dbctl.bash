@@ -61,6 +61,9 @@ _dbctl() {
             dbctl,list)
                 cmd="dbctl__subcmd__list"
                 ;;
+            dbctl,modify)
+                cmd="dbctl__subcmd__modify"
+                ;;
             dbctl,reboot)
                 cmd="dbctl__subcmd__reboot"
                 ;;
@@ -204,6 +207,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,list)
                 cmd="dbctl__subcmd__help__subcmd__list"
+                ;;
+            dbctl__subcmd__help,modify)
+                cmd="dbctl__subcmd__help__subcmd__modify"
                 ;;
             dbctl__subcmd__help,reboot)
                 cmd="dbctl__subcmd__help__subcmd__reboot"
@@ -539,7 +545,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume describe list url connect snapshot endpoint repository backup schedule workflow events sweep daemon generate-docs help"
+            opts="-o -h -V --home --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow events sweep daemon generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1023,7 +1029,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__create)
-            opts="-o -h -V --engine --class --host --storage-gb --port --admin-user --archive-timeout --backup-repository --backup-window --backup-retention-days --keep-daily --keep-weekly --keep-monthly --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --engine --class --host --storage-gb --port --admin-user --archive-timeout --backup-repository --backup-window --backup-retention-days --keep-daily --keep-weekly --keep-monthly --maintenance-window --snapshot-interval --on-failure --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1078,6 +1084,18 @@ _dbctl() {
                     return 0
                     ;;
                 --keep-monthly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --maintenance-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --snapshot-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-failure)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1345,7 +1363,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume describe list url connect snapshot endpoint repository backup schedule workflow events sweep daemon generate-docs help"
+            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow events sweep daemon generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1737,6 +1755,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__modify)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2567,6 +2599,64 @@ _dbctl() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__modify)
+            opts="-o -h -V --class --storage-gb --archive-timeout --backup-window --backup-retention-days --maintenance-window --snapshot-interval --on-failure --apply-immediately --dry-run --detach --home --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --class)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-gb)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --archive-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup-retention-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --maintenance-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --snapshot-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-failure)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

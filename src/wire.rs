@@ -11,7 +11,7 @@ use serde_json::Value;
 /// 2: engine-neutral log ops and positions, specs that refuse unknown fields.
 /// 3: a stream's files in restic tree order (the top's first), so a repository takes it as
 /// it comes.
-pub const PROTOCOL: u32 = 3;
+pub const PROTOCOL: u32 = 4;
 /// The package version, carried in every answer so skew is visible.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -89,6 +89,9 @@ pub enum Op {
     /// Bulk: stdin carries log files from a LogExport, stored in this host's archive under the
     /// same instance name, each checked against its recorded checksum.
     LogImport(InstanceRef),
+    /// Rewrite an instance's settings for another size or archive timeout; a running server
+    /// reloads them, or restarts when the spec says the change needs it.
+    Reconfigure(ReconfigureSpec),
 }
 
 /// What an op is, for the transports and the journal.
@@ -131,6 +134,7 @@ impl Op {
             Op::LogPrune(_) => ("log_prune", true, false),
             Op::LogExport(_) => ("log_export", false, true),
             Op::LogImport(_) => ("log_import", true, true),
+            Op::Reconfigure(_) => ("reconfigure", true, false),
             Op::DataAside(a) => (
                 match a.mode {
                     AsideMode::Set => "set_data_aside",
@@ -161,6 +165,17 @@ impl Op {
     pub fn name(&self) -> &'static str {
         self.info().name
     }
+}
+
+/// An instance's settings rewritten (`dbctl modify`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReconfigureSpec {
+    pub instance: String,
+    pub size: Size,
+    pub archive_timeout_secs: u32,
+    /// Restart a running server so that settings read only at start take effect.
+    pub restart: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -290,3 +290,142 @@ fn two_daemons_fire_a_schedule_once_and_stop_on_sigterm() {
         }
     }
 }
+
+/// A weekly maintenance window open from a few minutes ago for an hour.
+fn window_around_now() -> String {
+    let at = |t: time::OffsetDateTime| {
+        let day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            [usize::from(t.weekday().number_days_from_monday())];
+        format!("{day}:{:02}:{:02}", t.hour(), t.minute())
+    };
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{}-{}",
+        at(now - time::Duration::minutes(5)),
+        at(now + time::Duration::minutes(60))
+    )
+}
+
+#[test]
+fn modify_applies_now_waits_for_its_window_and_moves_when_the_host_has_no_room() {
+    let mut env = TestEnv::new();
+    env.init();
+    let hook_out = env.endpoint_hook();
+    // `wide` takes 60% of a host's cpu room (4 class cpus per core), so two never fit on one.
+    let cores = std::thread::available_parallelism().unwrap().get() as f64;
+    let config = env.home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap()
+        + &format!(
+            "\n[classes.roomy]\ncpus = 1.0\nmemory_mb = 1024\nmax_connections = 150\nstorage_gb = 1\n[classes.wide]\ncpus = {}\nmemory_mb = 1024\nmax_connections = 120\nstorage_gb = 1\n",
+            cores * 4.0 * 0.6
+        );
+    std::fs::write(&config, text).unwrap();
+    let spare = env.ssh_host("spare", 1, "ed25519", None);
+    env.add_host(&spare).ok();
+    env.dbctl(&["create", "db", "--host", "local"]).ok();
+    env.psql(
+        "db",
+        "create table t (v int); insert into t select generate_series(1, 500)",
+    );
+    let pid = env.running_servers();
+
+    // Bad input: one line, nothing changed.
+    env.dbctl(&["modify", "db", "--storage-gb", "0"])
+        .one_line_error(2, "never shrink");
+    env.dbctl(&["modify", "db", "--maintenance-window", "sun:03:00"])
+        .one_line_error(2, "not a maintenance window");
+    env.dbctl(&["modify", "db", "--class", "nope"])
+        .one_line_error(2, "unknown class");
+    env.dbctl(&["modify", "db", "--backup-window", "02:00-03:00"])
+        .one_line_error(2, "no backup policy");
+    env.dbctl(&["modify", "db", "--on-failure", "panic"])
+        .one_line_error(2, "not a policy");
+    env.dbctl(&["modify", "db"])
+        .one_line_error(2, "nothing to change");
+    env.dbctl(&["modify", "db", "--apply-immediately"])
+        .one_line_error(2, "no pending change");
+
+    // A class change waits for the window; the archive timeout and storage apply now,
+    // without a restart.
+    let m = env
+        .dbctl(&[
+            "modify",
+            "db",
+            "--class",
+            "roomy",
+            "--archive-timeout",
+            "30",
+            "--storage-gb",
+            "2",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(m["pending_class"], "roomy", "{m}");
+    assert_eq!(m["instance"]["class"], "small");
+    assert_eq!(m["instance"]["storage_gb"], 2);
+    assert_eq!(m["instance"]["archive_timeout_secs"], 30);
+    assert_eq!(env.psql("db", "show archive_timeout"), "30s");
+    assert_eq!(env.psql("db", "show max_connections"), "100");
+    assert_eq!(env.running_servers(), pid, "no restart");
+    env.dbctl(&["modify", "db", "--storage-gb", "1"])
+        .one_line_error(2, "never shrink");
+    // Sweep outside a window leaves it pending.
+    env.dbctl(&["sweep"]).ok();
+    assert_eq!(
+        env.dbctl(&["describe", "db", "-o", "json"]).ok().json()["pending_class"],
+        "roomy"
+    );
+
+    // Inside its maintenance window, sweep applies it: a restart with the new settings.
+    env.dbctl(&["modify", "db", "--maintenance-window", &window_around_now()])
+        .ok();
+    let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    assert_eq!(swept["maintenance"].as_array().unwrap().len(), 1, "{swept}");
+    let d = env.dbctl(&["describe", "db", "-o", "json"]).ok().json();
+    assert_eq!(d["class"], "roomy");
+    assert!(d["pending_class"].is_null(), "{d}");
+    assert_eq!(env.psql("db", "show max_connections"), "150");
+    assert_ne!(env.running_servers(), pid, "restarted");
+    assert_eq!(env.psql("db", "select count(*) from t"), "500");
+
+    // A class the host has no room for moves the instance, with every row, the endpoint and
+    // the hook following it.
+    env.dbctl(&["create", "filler", "--host", "local", "--class", "wide"])
+        .ok();
+    let endpoint = d["endpoint"].as_str().unwrap().to_string();
+    env.psql("db", "insert into t values (501)");
+    let moved = env
+        .dbctl(&[
+            "modify",
+            "db",
+            "--class",
+            "wide",
+            "--apply-immediately",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(moved["instance"]["host"], "spare", "{moved}");
+    assert_eq!(moved["instance"]["class"], "wide");
+    assert!(moved["instance"]["pending_class"].is_null());
+    assert_eq!(moved["instance"]["storage_gb"], 2);
+    assert_eq!(moved["instance"]["archive_timeout_secs"], 30);
+    assert!(moved["downtime_secs"].as_f64().unwrap() > 0.0, "{moved}");
+    assert_eq!(env.psql("db", "select count(*) from t"), "501");
+    assert_eq!(env.psql("db", "show max_connections"), "120");
+    let hook = std::fs::read_to_string(&hook_out).unwrap();
+    assert!(
+        hook.contains(&endpoint) && hook.contains(&spare.address),
+        "{hook}"
+    );
+    // Only the filler still runs on the old host.
+    assert_eq!(crate::common::server_pids(&env.local_root()).len(), 1);
+    let kinds = env.event_kinds("db");
+    assert!(
+        kinds.iter().filter(|k| *k == "modified").count() >= 3,
+        "{kinds:?}"
+    );
+}

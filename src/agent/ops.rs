@@ -181,6 +181,7 @@ impl Host {
                 let (seg, before) = self.switch_and_mark(&r.instance)?;
                 serde_json::json!({ "segment": seg, "complete_until": before })
             }
+            Op::Reconfigure(spec) => serde_json::to_value(self.reconfigure(spec)?)?,
         };
         Ok(v)
     }
@@ -456,6 +457,31 @@ impl Host {
                 .replay(&ctx, name, &meta, &r)
                 .map_err(engine_failed)?;
             self.commit_instance(name, &meta)?;
+        }
+        self.status(name)
+    }
+
+    /// Rewrites an instance's settings; a running server reloads them, or restarts when
+    /// `spec.restart` says some are read only at start. Writing the same settings twice is
+    /// the same as once, so a re-sent request is harmless.
+    fn reconfigure(&self, spec: &crate::wire::ReconfigureSpec) -> Result<InstanceStatus> {
+        let name = &spec.instance;
+        let (meta, engine) = self.existing(name)?;
+        let ctx = self.ctx(meta.os_user.as_deref())?;
+        let running = engine
+            .liveness(&ctx, name, &meta)
+            .map_err(engine_failed)?
+            .running;
+        engine
+            .reconfigure(&ctx, name, &meta, &spec.size, spec.archive_timeout_secs)
+            .map_err(engine_failed)?;
+        if running {
+            if spec.restart {
+                engine.stop(&ctx, name, &meta).map_err(engine_failed)?;
+                engine.start(&ctx, name, &meta).map_err(engine_failed)?;
+            } else {
+                engine.reload(&ctx, name, &meta).map_err(engine_failed)?;
+            }
         }
         self.status(name)
     }

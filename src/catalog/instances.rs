@@ -77,6 +77,34 @@ fn from_row(r: &Row) -> rusqlite::Result<InstanceRow> {
     })
 }
 
+/// A new size (and archive timeout) for an instance, as `modify` applied it.
+///
+/// # Errors
+/// The update fails.
+pub fn set_size(
+    conn: &Connection,
+    id: i64,
+    class: &str,
+    size: &crate::wire::Size,
+    archive_timeout_secs: u32,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE instances SET class = ?2, cpus = ?3, memory_mb = ?4, max_connections = ?5, archive_timeout_secs = ?6 WHERE id = ?1",
+        params![id, class, size.cpus, size.memory_mb, size.max_connections, archive_timeout_secs],
+    )?;
+    Ok(())
+}
+
+/// # Errors
+/// The update fails.
+pub fn set_storage(conn: &Connection, id: i64, storage_gb: u64) -> Result<()> {
+    conn.execute(
+        "UPDATE instances SET storage_gb = ?2 WHERE id = ?1",
+        params![id, storage_gb],
+    )?;
+    Ok(())
+}
+
 /// # Errors
 /// The name is in use by a live instance, or the insert fails.
 pub fn insert(conn: &Connection, i: &InstanceRow) -> Result<i64> {

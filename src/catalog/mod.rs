@@ -8,7 +8,9 @@ pub mod backup_policies;
 pub mod backups;
 pub mod endpoints;
 pub mod events;
+pub mod health;
 pub mod hosts;
+pub mod instance_settings;
 pub mod instances;
 pub mod leases;
 pub mod log_ranges;
@@ -39,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/013_repository_logs.sql"),
     include_str!("migrations/014_schedules.sql"),
     include_str!("migrations/015_leases.sql"),
+    include_str!("migrations/016_settings_and_health.sql"),
 ];
 
 pub struct Catalog {

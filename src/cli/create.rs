@@ -39,6 +39,8 @@ pub struct CreateArgs {
     #[command(flatten)]
     pub policy: super::backup::PolicyArgs,
     #[command(flatten)]
+    pub settings: super::modify::SettingsArgs,
+    #[command(flatten)]
     pub change: ChangeFlags,
 }
 
@@ -56,6 +58,7 @@ pub fn run(env: &Env, a: &CreateArgs) -> Result<()> {
             admin_user: a.admin_user.clone(),
             archive_timeout_secs: a.archive_timeout,
             policy: a.policy.opts(),
+            settings: a.settings.opts(),
         },
         a.change.dry_run,
     )?;

@@ -36,6 +36,19 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
                 v.class, v.cpus, v.memory_mb, v.max_connections
             ),
         ),
+        (
+            "pending",
+            v.pending_class
+                .as_ref()
+                .map(|c| format!("class {c}, in the maintenance window"))
+                .unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "maintenance",
+            v.maintenance_window
+                .clone()
+                .unwrap_or_else(|| "none".into()),
+        ),
         ("storage", format!("{} GiB", v.storage_gb)),
         ("host", opt(&v.host)),
         ("endpoint", opt(&v.endpoint)),
@@ -49,7 +62,33 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
                 _ => "-".into(),
             },
         ),
-        ("snapshots", v.snapshots.to_string()),
+        (
+            "health",
+            match &v.health {
+                Some(h) => format!(
+                    "{} (checked {}){}{}",
+                    h.state,
+                    h.checked_at,
+                    h.first_error_at
+                        .as_ref()
+                        .map(|t| format!("; first error {t}"))
+                        .unwrap_or_default(),
+                    h.detail
+                        .as_ref()
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default()
+                ),
+                None => "not checked yet".into(),
+            },
+        ),
+        ("on failure", v.on_failure.clone()),
+        (
+            "snapshots",
+            match v.snapshot_interval_mins {
+                0 => format!("{} (no automatic ones)", v.snapshots),
+                m => format!("{} (automatic every {m} min)", v.snapshots),
+            },
+        ),
         (
             "restorable",
             v.restorable_window

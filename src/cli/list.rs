@@ -30,13 +30,19 @@ pub fn run(env: &Env, _: &ListArgs) -> Result<()> {
                     v.engine_version.clone().unwrap_or_default()
                 ),
                 v.class.clone(),
+                v.health
+                    .as_ref()
+                    .map(|h| h.state.clone())
+                    .unwrap_or_else(|| "-".into()),
                 opt(&v.host),
                 opt(&v.endpoint),
             ]
         })
         .collect();
     p.table(
-        &["name", "status", "engine", "class", "host", "endpoint"],
+        &[
+            "name", "status", "engine", "class", "health", "host", "endpoint",
+        ],
         rows,
     );
     Ok(())

@@ -15,6 +15,7 @@ pub mod hibernation;
 pub mod host;
 pub mod init;
 pub mod list;
+pub mod modify;
 pub mod output;
 pub mod plan;
 pub mod power;
@@ -83,6 +84,7 @@ pub enum Command {
     Reboot(power::PowerArgs),
     Hibernate(hibernation::HibernateArgs),
     Resume(hibernation::ResumeArgs),
+    Modify(modify::ModifyArgs),
     Describe(describe::DescribeArgs),
     List(list::ListArgs),
     Url(url::UrlArgs),
@@ -157,6 +159,7 @@ pub fn main() -> i32 {
         Command::Reboot(a) => power::run(&env, a, crate::control::lifecycle::Power::Reboot),
         Command::Hibernate(a) => hibernation::hibernate(&env, a),
         Command::Resume(a) => hibernation::resume(&env, a),
+        Command::Modify(a) => modify::run(&env, a),
         Command::Describe(a) => describe::run(&env, a),
         Command::List(a) => list::run(&env, a),
         Command::Url(a) => url::run(&env, a),

@@ -25,6 +25,8 @@ pub struct CreateOpts {
     pub archive_timeout_secs: u32,
     /// Its backup policy (none without a repository).
     pub policy: super::policies::PolicyOpts,
+    /// Its maintenance window, automatic snapshots and monitor policy.
+    pub settings: super::modify::ModifyOpts,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +65,25 @@ pub struct InstanceView {
     pub offsite: Option<super::shipping::Offsite>,
     /// The span it can be restored to (None when its host does not answer).
     pub restorable_window: Option<super::pitr::Window>,
+    /// Its maintenance window, the class change waiting for it, its automatic snapshots and
+    /// what the monitor does when it fails.
+    pub maintenance_window: Option<String>,
+    pub pending_class: Option<String>,
+    pub snapshot_interval_mins: u32,
+    pub on_failure: String,
+    /// What the monitor last saw (None: never checked).
+    pub health: Option<HealthView>,
+}
+
+/// The monitor's last word on an instance.
+#[derive(Debug, Serialize)]
+pub struct HealthView {
+    pub state: String,
+    pub checked_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_error_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 pub(crate) fn check_admin_user(user: &str) -> Result<()> {
@@ -109,6 +130,15 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         ));
     }
     let policy = super::policies::resolve(ctx, 0, None, &o.policy)?;
+    super::modify::check_settings(&o.settings)?;
+    let mut settings = super::modify::merged(
+        crate::catalog::instance_settings::Settings::defaults(0),
+        &o.settings,
+    );
+    super::modify::check_overlap(
+        settings.maintenance_window.as_deref(),
+        policy.as_ref().and_then(|p| p.backup_window.as_deref()),
+    )?;
     let storage_gb = o.storage_gb.unwrap_or(class.storage_gb);
     if storage_gb == 0 {
         return Err(invalid(
@@ -174,6 +204,8 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
             p.instance_id = inst.id;
             crate::catalog::backup_policies::put(tx, &p)?;
         }
+        settings.instance_id = inst.id;
+        crate::catalog::instance_settings::put(tx, &settings)?;
         let steps = actions::create::steps(&inst, host.id, o.port);
         let wf = planning::write_workflow(tx, ActionKind::Create, &inst, &steps)?;
         Ok((wf, steps))
@@ -276,6 +308,13 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         action: w.action,
         status: w.status,
     });
+    let settings = crate::catalog::instance_settings::get(conn, i.id)?;
+    let health = crate::catalog::health::get(conn, i.id)?.map(|h| HealthView {
+        state: h.state,
+        checked_at: h.checked_at,
+        first_error_at: h.first_error_at,
+        detail: h.detail,
+    });
     let address = host.as_ref().map(|h| h.address.clone());
     let endpoint = match (&address, i.port) {
         (Some(a), Some(p)) if a.contains(':') => Some(format!("[{a}]:{p}")),
@@ -305,6 +344,11 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         last_workflow: last,
         source_instance: i.source_instance,
         source_snapshot_id: i.source_snapshot_id,
+        maintenance_window: settings.maintenance_window,
+        pending_class: settings.pending_class,
+        snapshot_interval_mins: settings.snapshot_interval_mins,
+        on_failure: settings.on_failure,
+        health,
     })
 }
 

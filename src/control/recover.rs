@@ -80,7 +80,10 @@ pub fn plan_recover(
             home: old_host,
             old_server,
             class: None,
+            storage_gb: None,
+            archive_timeout_secs: None,
             tiers,
+            fresh_snapshot: false,
         },
         dry_run,
     )
@@ -99,7 +102,13 @@ pub(crate) struct Rebuild {
     pub old_server: Option<i64>,
     /// Another class for the new server.
     pub class: Option<String>,
+    /// More storage, another archive timeout for the new server (`modify`).
+    pub storage_gb: Option<u64>,
+    pub archive_timeout_secs: Option<u32>,
     pub tiers: super::pitr::Tiers,
+    /// Take a new snapshot of the running old server first and restore that to the latest
+    /// point (a move: replay only what was committed meanwhile).
+    pub fresh_snapshot: bool,
 }
 
 /// Plans rebuilding `old` as `r` says; writes it unless `dry_run`.
@@ -113,9 +122,21 @@ pub(crate) fn rebuild(ctx: &mut Ctx, old: &InstanceRow, r: Rebuild, dry_run: boo
         Some(c) => (c.clone(), Some(ctx.config.class(c)?)),
         None => (old.class.clone(), None),
     };
-    let point = restores::point(ctx, &old, &r.target, true, dry_run, r.tiers)?;
+    let point = match (r.fresh_snapshot, r.old_server) {
+        (true, Some(h)) => restores::Point {
+            snap: planning::new_snapshot_row(&old, h, "manual", Some("move")),
+            origin: old.clone(),
+            recovery: crate::wire::RecoverySpec {
+                log_instance: old.uid.clone(),
+                target: Target::Latest,
+            },
+            repository: None,
+        },
+        _ => restores::point(ctx, &old, &r.target, true, dry_run, r.tiers)?,
+    };
+    let fresh = r.fresh_snapshot && r.old_server.is_some();
+    let snap = point.snap.clone();
     let from = point.source()?;
-    let snap = &point.snap;
     let origin_host = (point.repository.is_none()).then_some(from.source_host);
     // Onto the same host (it replaces itself there), or another one that has room: the
     // snapshot and the logs are streamed there from the host that keeps them.
@@ -123,7 +144,7 @@ pub(crate) fn rebuild(ctx: &mut Ctx, old: &InstanceRow, r: Rebuild, dry_run: boo
         engine: old.engine.clone(),
         cpus: class.as_ref().map_or(old.cpus, |c| c.cpus),
         memory_mb: class.as_ref().map_or(old.memory_mb, |c| c.memory_mb),
-        storage_gb: old.storage_gb,
+        storage_gb: r.storage_gb.unwrap_or(old.storage_gb).max(old.storage_gb),
     };
     // The old host is healthy enough if it can hold the new server in place of the old one.
     let home_fits = match &r.home {
@@ -153,7 +174,7 @@ pub(crate) fn rebuild(ctx: &mut Ctx, old: &InstanceRow, r: Rebuild, dry_run: boo
                     engine: old.engine.clone(),
                     admin_user: old.admin_user.clone(),
                     port: None,
-                    storage_gb: old.storage_gb,
+                    storage_gb: need.storage_gb,
                 }),
             )
             .map_err(|e| planning::preflight_error(&chosen, e))?;
@@ -177,7 +198,7 @@ pub(crate) fn rebuild(ctx: &mut Ctx, old: &InstanceRow, r: Rebuild, dry_run: boo
         max_connections: class
             .as_ref()
             .map_or(old.max_connections, |c| c.max_connections),
-        storage_gb: old.storage_gb,
+        storage_gb: need.storage_gb,
         host_id: Some(new_host.id),
         port: None,
         admin_user: old.admin_user.clone(),
@@ -187,11 +208,15 @@ pub(crate) fn rebuild(ctx: &mut Ctx, old: &InstanceRow, r: Rebuild, dry_run: boo
         deleted_at: None,
         source_instance: Some(old.name.clone()),
         source_snapshot_id: Some(snap.id),
-        archive_timeout_secs: old.archive_timeout_secs,
+        archive_timeout_secs: r.archive_timeout_secs.unwrap_or(old.archive_timeout_secs),
     };
     new.uid = new.name.clone();
     let mut after = planning::new_snapshot_row(&new, new_host.id, "manual", Some("after-recovery"));
-    let to = point.describe();
+    let to = if fresh {
+        "the latest point (a new snapshot, then every log after it)".to_string()
+    } else {
+        point.describe()
+    };
     let place = match origin_host {
         None => format!(
             "on host {}, from its backup in repository {}",
@@ -221,15 +246,45 @@ pub(crate) fn rebuild(ctx: &mut Ctx, old: &InstanceRow, r: Rebuild, dry_run: boo
     };
     let old_host_id = r.old_server;
     let kind = r.kind;
+    // A move made by `modify` ends by clearing the class change it was waiting as.
+    let source_host = from.source_host;
+    let (recovery, repository) = (from.recovery.clone(), from.repository.clone());
+    let origin = point.origin.clone();
+    let steps_for = |new: &InstanceRow,
+                     after: &snapshots::SnapshotRow,
+                     snap: &snapshots::SnapshotRow| {
+        let from = actions::CloneFrom {
+            source: &origin,
+            source_host,
+            snapshot: snap,
+            fresh,
+            recovery: recovery.clone(),
+            repository: repository.clone(),
+        };
+        let mut steps = actions::recover::steps(&old, old_host_id, &from, new, new_host.id, after);
+        if kind == ActionKind::Modify {
+            steps.push(actions::modify::resized_step(
+                new.id,
+                &new.class,
+                actions::modify::size_of(new),
+                new.archive_timeout_secs,
+            ));
+        }
+        steps
+    };
     let plan = Plan::new(
         kind,
         &name,
         &new_host.name,
-        format!(
-            "{place}, from snapshot {} to {to}; the endpoint moves to the new server{stopped}",
-            snap.id
-        ),
-        actions::recover::steps(&old, old_host_id, &from, &new, new_host.id, &after),
+        if fresh {
+            format!("{place}, to {to}; the endpoint moves to the new server")
+        } else {
+            format!(
+                "{place}, from snapshot {} to {to}; the endpoint moves to the new server{stopped}",
+                snap.id
+            )
+        },
+        steps_for(&new, &after, &snap),
     );
     // The roles come from the snapshot, so the recovered server keeps the old password.
     let password = if dry_run {
@@ -238,14 +293,22 @@ pub(crate) fn rebuild(ctx: &mut Ctx, old: &InstanceRow, r: Rebuild, dry_run: boo
         Some(ctx.secrets.get(&old.uid)?)
     };
     let uid = new.uid.clone();
+    let mut snap = snap;
     planning::submit_new_instance(ctx, &uid, password, plan, dry_run, |tx| {
+        if fresh {
+            snap.id = snapshots::insert(tx, &snap)?;
+        }
+        new.source_snapshot_id = Some(snap.id);
         new.id = irows::insert(tx, &new)?;
         after.instance_id = new.id;
         after.id = snapshots::insert(tx, &after)?;
-        let steps = actions::recover::steps(&old, old_host_id, &from, &new, new_host.id, &after);
+        let steps = steps_for(&new, &after, &snap);
         let wf = planning::write_workflow(tx, kind, &old, &steps)?;
         irows::set_lease(tx, new.id, Some(wf))?;
         snapshots::set_workflow(tx, after.id, wf)?;
+        if fresh {
+            snapshots::set_workflow(tx, snap.id, wf)?;
+        }
         Ok((wf, steps))
     })
 }

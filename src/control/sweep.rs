@@ -12,6 +12,8 @@ use serde::Serialize;
 pub struct Swept {
     pub scheduled: Vec<super::schedules::Fired>,
     pub queued: Vec<super::periodic::Queued>,
+    /// Pending class changes started in their maintenance window.
+    pub maintenance: Vec<super::periodic::Queued>,
     pub workflows: Vec<SweepResult>,
     pub shipped: Vec<super::shipping::ShipReport>,
     pub expired: Vec<super::expiry::Expired>,
@@ -26,6 +28,7 @@ pub struct Swept {
 pub fn pass(home: &Home) -> Result<Swept> {
     let scheduled = super::schedules::fire_due(&mut home.open()?, jiff::Timestamp::now())?;
     let queued = super::periodic::queue_due(&mut home.open()?, time::OffsetDateTime::now_utc())?;
+    let maintenance = super::modify::queue_due(&mut home.open()?, time::OffsetDateTime::now_utc())?;
     let workflows = runs::sweep(home)?;
     let shipped = super::shipping::ship_all(&home.open()?)?;
     let expired = super::expiry::expire_all(&home.open()?)?;
@@ -33,6 +36,7 @@ pub fn pass(home: &Home) -> Result<Swept> {
     Ok(Swept {
         scheduled,
         queued,
+        maintenance,
         workflows,
         shipped,
         expired,
@@ -45,6 +49,7 @@ impl Swept {
     pub fn idle(&self) -> bool {
         self.scheduled.is_empty()
             && self.queued.is_empty()
+            && self.maintenance.is_empty()
             && self.workflows.is_empty()
             && self.shipped.is_empty()
             && self.expired.is_empty()
@@ -80,6 +85,13 @@ impl Swept {
         if let Some(bad) = self.queued.iter().find(|q| q.error.is_some()) {
             return Some(anyhow::anyhow!(
                 "the periodic backup of {} could not be queued: {}",
+                bad.instance,
+                bad.error.clone().unwrap_or_default()
+            ));
+        }
+        if let Some(bad) = self.maintenance.iter().find(|q| q.error.is_some()) {
+            return Some(anyhow::anyhow!(
+                "the pending change of {} could not be applied: {}",
                 bad.instance,
                 bad.error.clone().unwrap_or_default()
             ));

@@ -80,6 +80,14 @@ pub enum CatalogChange {
     SnapshotDeleted { snapshot_id: i64 },
     /// Recovery's new instance takes the old one's name and endpoint; the old is replaced.
     TakeOver { old_id: i64, new_id: i64 },
+    /// The instance runs with a new class (and archive timeout); a class change waiting for
+    /// the maintenance window is done when this is the class it named.
+    Resized {
+        instance_id: i64,
+        class: String,
+        size: crate::wire::Size,
+        archive_timeout_secs: u32,
+    },
 }
 
 /// Checks an instance's state on its host through a read-only status request.

@@ -195,6 +195,26 @@ pub trait Engine {
     /// The server refuses, or the segment is not archived in time.
     fn switch_log(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<String>;
 
+    /// Rewrites the instance's settings for `size` and `archive_timeout_secs` (read by the
+    /// server at its next start or reload).
+    ///
+    /// # Errors
+    /// Files cannot be written.
+    fn reconfigure(
+        &self,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
+        size: &crate::wire::Size,
+        archive_timeout_secs: u32,
+    ) -> Result<()>;
+
+    /// Makes a running server read its settings again, without a restart.
+    ///
+    /// # Errors
+    /// The server refuses.
+    fn reload(&self, host: &HostCtx, name: &str, meta: &InstanceMeta) -> Result<()>;
+
     /// Sets the admin role's password on the running server.
     ///
     /// # Errors

@@ -10,6 +10,7 @@ pub mod clone;
 pub mod create;
 pub mod delete;
 pub mod hibernate;
+pub mod modify;
 pub mod reboot;
 pub mod recover;
 pub mod restore_in_place;
@@ -45,6 +46,8 @@ pub enum ActionKind {
     /// The server gone and its host's room freed, all it committed kept.
     Hibernate,
     Resume,
+    /// A new class or archive timeout, in place or on another host.
+    Modify,
 }
 
 /// What the end of an action means for its instance in the catalog.
@@ -67,7 +70,7 @@ pub enum AfterFailure {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 13] = [
+    pub const ALL: [ActionKind; 14] = [
         ActionKind::Create,
         ActionKind::Delete,
         ActionKind::Snapshot,
@@ -81,6 +84,7 @@ impl ActionKind {
         ActionKind::Reboot,
         ActionKind::Hibernate,
         ActionKind::Resume,
+        ActionKind::Modify,
     ];
 
     pub fn meaning(self) -> &'static Meaning {
@@ -98,6 +102,7 @@ impl ActionKind {
             ActionKind::Reboot => &reboot::MEANING,
             ActionKind::Hibernate => &hibernate::MEANING,
             ActionKind::Resume => &resume::MEANING,
+            ActionKind::Modify => &modify::MEANING,
         }
     }
 

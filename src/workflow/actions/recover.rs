@@ -40,20 +40,27 @@ pub fn steps(
     host_id: i64,
     after: &SnapshotRow,
 ) -> Vec<PlannedStep> {
+    // A move takes its snapshot of the old server while it still serves.
+    let mut steps: Vec<PlannedStep> = Vec::new();
+    if from.fresh {
+        steps.push(snapshot_step(
+            "snapshot-source",
+            from.source,
+            from.source_host,
+            from.snapshot,
+        ));
+    }
     // A server that still runs has its last commits archived as it stops, so none is lost.
-    let mut steps: Vec<PlannedStep> = old_host
-        .map(|h| {
-            host_step(
-                STOP_OLD,
-                h,
-                Op::StopArchived(iref(old)),
-                None,
-                None,
-                &old.uid,
-            )
-        })
-        .into_iter()
-        .collect();
+    steps.extend(old_host.map(|h| {
+        host_step(
+            STOP_OLD,
+            h,
+            Op::StopArchived(iref(old)),
+            None,
+            None,
+            &old.uid,
+        )
+    }));
     steps.extend(bring_here(from, host_id));
     steps.push(restore_new_step(new, host_id, from, None));
     steps.push(start_step(new, host_id));

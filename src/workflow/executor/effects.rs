@@ -93,6 +93,19 @@ impl Executor<'_> {
                 self.secrets.remove(&inst.uid);
                 Ok(None)
             }
+            CatalogChange::Resized {
+                instance_id,
+                class,
+                size,
+                archive_timeout_secs,
+            } => self.catalog.write(|tx| {
+                instances::set_size(tx, *instance_id, class, size, *archive_timeout_secs)?;
+                let s = crate::catalog::instance_settings::get(tx, *instance_id)?;
+                if s.pending_class.as_deref() == Some(class.as_str()) {
+                    crate::catalog::instance_settings::clear_pending(tx, *instance_id)?;
+                }
+                Ok(None)
+            }),
             CatalogChange::TakeOver { old_id, new_id } => self.catalog.write(|tx| {
                 let old = instances::get(tx, *old_id)?;
                 instances::set_status(tx, *old_id, instances::status::REPLACED)?;
@@ -100,6 +113,8 @@ impl Executor<'_> {
                 instances::set_replaces(tx, *new_id, *old_id)?;
                 crate::catalog::backup_policies::carry_over(tx, *old_id, *new_id)?;
                 crate::catalog::schedules::carry_over(tx, *old_id, *new_id)?;
+                crate::catalog::instance_settings::carry_over(tx, *old_id, *new_id)?;
+                crate::catalog::health::carry_over(tx, *old_id, *new_id)?;
                 snapshots::rename_instance(tx, *new_id, &old.name)?;
                 instances::set_status(tx, *new_id, instances::status::AVAILABLE)?;
                 events::add(

@@ -448,6 +448,34 @@ impl Engine for Mariadb {
         ship::switch(host, name, meta.port)
     }
 
+    fn reconfigure(
+        &self,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
+        size: &crate::wire::Size,
+        archive_timeout_secs: u32,
+    ) -> Result<()> {
+        // The server keeps its id and the binary log branch it writes.
+        use crate::agent::logs::LogFormat;
+        let data_dir = host.layout.data(name);
+        let branch = binlog::Binlog::default()
+            .branch_of(&format!("{}.000001", config::log_base(&data_dir)))
+            .unwrap_or(1);
+        let id = config::server_id(&host.layout.root, name);
+        config::write(
+            host,
+            &data_dir,
+            &config::settings(host, size, meta.port, id, archive_timeout_secs, branch),
+        )
+    }
+
+    fn reload(&self, _: &HostCtx, _: &str, _: &InstanceMeta) -> Result<()> {
+        // The settings that change without a restart are dbhost's own (the archive timeout),
+        // read by the shipper each time it looks.
+        Ok(())
+    }
+
     fn set_password(
         &self,
         host: &HostCtx,

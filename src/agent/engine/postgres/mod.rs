@@ -398,6 +398,38 @@ impl Engine for Postgres {
         )
     }
 
+    fn reconfigure(
+        &self,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
+        size: &crate::wire::Size,
+        archive_timeout_secs: u32,
+    ) -> Result<()> {
+        let spec = ProvisionSpec {
+            instance: name.into(),
+            engine: self.name().into(),
+            port: Some(meta.port),
+            size: *size,
+            admin_user: meta.admin_user.clone(),
+            archive_timeout_secs,
+            admin_password: String::new(),
+        };
+        config::write_config(host, &host.layout.data(name), &spec, meta.port)
+    }
+
+    fn reload(&self, host: &HostCtx, name: &str, _meta: &InstanceMeta) -> Result<()> {
+        let mut cmd = host
+            .run_as
+            .command(&Self::bin(host, "pg_ctl")?, &host.layout.instance(name));
+        cmd.arg("reload")
+            .arg("-D")
+            .arg(host.layout.data(name))
+            .arg("-s");
+        run_checked(&mut cmd, "pg_ctl reload")?;
+        Ok(())
+    }
+
     fn set_password(
         &self,
         host: &HostCtx,
