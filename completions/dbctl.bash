@@ -1119,7 +1119,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__daemon)
-            opts="-o -h -V --once --interval --home --output --help --version"
+            opts="-o -h -V --once --interval --no-monitor --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2703,7 +2703,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__recover)
-            opts="-y -o -h -V --at --position --lsn --host --from-repository --yes --dry-run --detach --home --output --help --version"
+            opts="-y -o -h -V --at --before-error --position --lsn --host --from-repository --yes --dry-run --detach --home --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -185,6 +185,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l host -d 'Rebuild
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l before-error -d 'Recover to just before the first error the monitor recorded for the incident the instance is in (a second before it; the latest point if the logs end earlier)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l from-repository -d 'Rebuild from the repository even though the old host answers'
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -s y -l yes -d 'Recover even though the instance still answers queries (it is stopped, its last commits archived, and it is rebuilt); asked on a terminal otherwise'
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
@@ -568,6 +569,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -l home -d 'Where db
 complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -l once -d 'One pass, then exit (as `sweep`, logging as the daemon does)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -l no-monitor -d 'Do not watch the instances (no health checks, no automatic recovery)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -l out -d 'Directory that receives completions/ and man/' -r -F

@@ -540,6 +540,9 @@ pub struct EngineFact {
 pub struct InstanceStatus {
     pub instance: String,
     pub exists: bool,
+    /// It exists, but its data directory is gone.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub data_missing: bool,
     pub running: bool,
     /// The server answered a query.
     pub accepting: bool,

@@ -429,3 +429,121 @@ fn modify_applies_now_waits_for_its_window_and_moves_when_the_host_has_no_room()
         "{kinds:?}"
     );
 }
+
+/// A process killed (SIGTERM, then waited for) when the test ends, passed or not.
+struct Daemon(std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.0.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits up to `secs` for `done`.
+fn wait_for(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn the_monitor_restarts_a_killed_server_and_rebuilds_a_destroyed_one_with_every_archived_row() {
+    let mut env = TestEnv::new();
+    env.init();
+    // Checks every second, a verdict after 3 s of failures; the hook records each change.
+    let hook_out = env.dir.join("monitor.out");
+    let hook = env.dir.join("monitor.sh");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\necho \"$1|$2|$DBCTL_PREVIOUS_STATE|$3\" >> {}\n",
+            hook_out.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config = env.home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap()
+        + &format!(
+            "\n[monitor]\ninterval_secs = 1\nfailure_budget_secs = 3\nhook = [\"{}\"]\n",
+            hook.display()
+        );
+    std::fs::write(&config, text).unwrap();
+    env.dbctl(&["create", "db"]).ok();
+    env.dbctl(&["create", "idle"]).ok();
+    env.dbctl(&["stop", "idle"]).ok();
+    env.psql(
+        "db",
+        "create table t (v int); insert into t select generate_series(1, 100)",
+    );
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    env.dbctl(&["recover", "db", "--before-error"])
+        .one_line_error(2, "recorded no error");
+
+    let _daemon = Daemon(
+        env.command(&["daemon", "--interval", "5"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let health = |env: &TestEnv| {
+        env.dbctl(&["describe", "db", "-o", "json"]).ok().json()["health"]["state"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    wait_for(30, "a first check", || health(&env) == "healthy");
+
+    // A killed server on intact data: started again, nothing lost.
+    let before = env.running_servers();
+    let data = env.local_root().join("instances");
+    let pid = crate::common::server_pids(&env.local_root())[0];
+    crate::common::kill_pid(pid);
+    wait_for(60, "the monitor to restart it", || {
+        env.event_kinds("db").iter().any(|k| k == "health_healthy")
+            && env.psql_run("db", "select 1").status.success()
+    });
+    assert_ne!(env.running_servers(), before);
+    assert_eq!(env.psql("db", "select count(*) from t"), "100");
+
+    // A destroyed data directory: rebuilt from the snapshot and every archived log.
+    env.psql("db", "insert into t select generate_series(101, 150)");
+    // The snapshot's log switch archives those rows.
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    let dir = std::fs::read_dir(&data)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("db-"))
+        .unwrap();
+    crate::common::destroy_data(&dir.join("data"));
+    wait_for(120, "the monitor to rebuild it", || {
+        env.event_kinds("db").iter().any(|k| k == "replaced") && health(&env) == "healthy"
+    });
+    assert_eq!(env.psql("db", "select count(*) from t"), "150");
+    let kinds = env.event_kinds("db");
+    for k in ["health_failing", "health_recovering", "recovered"] {
+        assert!(kinds.iter().any(|e| e == k), "no {k} in {kinds:?}");
+    }
+    // The stopped instance was left alone: never checked, still stopped.
+    let idle = env.dbctl(&["describe", "idle", "-o", "json"]).ok().json();
+    assert_eq!(idle["status"], "stopped");
+    assert!(idle["health"].is_null(), "{idle}");
+    let hooked = std::fs::read_to_string(&hook_out).unwrap();
+    for s in [
+        "db|failing|healthy|",
+        "db|recovering|failing|",
+        "|healthy|recovering|",
+    ] {
+        assert!(hooked.contains(s), "no `{s}` in {hooked}");
+    }
+}

@@ -550,6 +550,7 @@ impl Host {
         Ok(InstanceStatus {
             instance: name.into(),
             exists: true,
+            data_missing: std::fs::symlink_metadata(self.layout.data(name)).is_err(),
             running: live.running,
             accepting: live.accepting,
             engine: meta.engine,

@@ -1,7 +1,7 @@
 //! `dbctl daemon`: the control plane's own work, in the foreground, on an interval.
 
 use super::Env;
-use crate::control::sweep;
+use crate::control::{monitor, sweep};
 use crate::workflow::interrupt;
 use anyhow::Result;
 use clap::Args;
@@ -22,18 +22,120 @@ pub struct DaemonArgs {
     /// Seconds between the starts of two passes.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub interval: u64,
+    /// Do not watch the instances (no health checks, no automatic recovery).
+    #[arg(long)]
+    pub no_monitor: bool,
+}
+
+/// Prints one log line: JSON, or `at key=value ...` on a terminal.
+fn log(p: &super::output::Printer, json: bool, l: &serde_json::Value) {
+    if json {
+        p.line(&l.to_string());
+    } else {
+        p.note(&format!(
+            "{} {}",
+            l["at"].as_str().unwrap_or(""),
+            l.as_object()
+                .map(|o| o
+                    .iter()
+                    .filter(|(k, v)| *k != "at" && !v.is_null())
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" "))
+                .unwrap_or_default()
+        ));
+    }
+}
+
+/// Runs one monitor pass and logs what changed; recoveries it starts go to `run`.
+fn monitor_pass(env: &Env, json: bool, run: &dyn Fn(i64)) {
+    let line = match monitor::pass(&env.home, run) {
+        Ok(seen) => {
+            for o in seen.iter().filter(|o| match &o.previous {
+                Some(p) => o.action.is_some() || *p != o.state,
+                None => o.state != "healthy",
+            }) {
+                let level = if o.state == "healthy" { "info" } else { "warn" };
+                log(
+                    &env.printer,
+                    json,
+                    &serde_json::json!({"at": crate::catalog::now(), "level": level, "monitor": o}),
+                );
+            }
+            return;
+        }
+        Err(e) => serde_json::json!({
+            "at": crate::catalog::now(),
+            "level": "error",
+            "monitor": format!("{e:#}"),
+        }),
+    };
+    log(&env.printer, json, &line);
+}
+
+/// Runs a workflow the monitor started, to its end.
+fn run_workflow(env: &Env, wf: i64) {
+    let ran = env.open().and_then(|mut ctx| {
+        crate::control::runs::execute(&mut ctx, wf, &crate::workflow::progress::Silent)
+    });
+    if let Err(e) = ran {
+        log(
+            &env.printer,
+            !std::io::stdout().is_terminal(),
+            &serde_json::json!({"at": crate::catalog::now(), "level": "error", "workflow": wf, "error": format!("{e:#}")}),
+        );
+    }
 }
 
 pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
     interrupt::install_term();
     let json = !std::io::stdout().is_terminal();
-    let p = &env.printer;
     if a.interval == 0 {
         return Err(crate::control::error::invalid(
             "--interval 0 would never rest",
             "give at least 1 second",
         ));
     }
+    if a.once {
+        let swept = passes(env, a, json);
+        if !a.no_monitor {
+            monitor_pass(env, json, &|wf| run_workflow(env, wf));
+        }
+        return swept;
+    }
+    let every = Duration::from_secs(env.open()?.config.monitor.interval_secs.max(1));
+    std::thread::scope(|s| {
+        if !a.no_monitor {
+            // On a thread of its own, so that a long pass (a backup, a clone) never delays a
+            // check; each recovery it starts runs on one more.
+            s.spawn(move || loop {
+                let started = Instant::now();
+                monitor_pass(env, json, &|wf| {
+                    s.spawn(move || run_workflow(env, wf));
+                });
+                if rest_until(started + every) {
+                    return;
+                }
+            });
+        }
+        passes(env, a, json)
+    })
+}
+
+/// Sleeps until `next`; whether a stop was asked for meanwhile.
+fn rest_until(next: Instant) -> bool {
+    while Instant::now() < next {
+        if interrupt::requested() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    interrupt::requested()
+}
+
+/// Sweep's passes, every interval (one with --once).
+fn passes(env: &Env, a: &DaemonArgs, json: bool) -> Result<()> {
+    let p = &env.printer;
     loop {
         let started = Instant::now();
         let result = sweep::pass(&env.home);
@@ -56,22 +158,7 @@ pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
             })),
         };
         if let Some(l) = line {
-            if json {
-                p.line(&l.to_string());
-            } else {
-                p.note(&format!(
-                    "{} {}",
-                    l["at"].as_str().unwrap_or(""),
-                    l.as_object()
-                        .map(|o| o
-                            .iter()
-                            .filter(|(k, v)| *k != "at" && !v.is_null())
-                            .map(|(k, v)| format!("{k}={v}"))
-                            .collect::<Vec<_>>()
-                            .join(" "))
-                        .unwrap_or_default()
-                ));
-            }
+            log(p, json, &l);
         }
         if a.once {
             return match result {
@@ -79,14 +166,7 @@ pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
                 Err(e) => Err(e),
             };
         }
-        let next = started + Duration::from_secs(a.interval);
-        while Instant::now() < next {
-            if interrupt::requested() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        if interrupt::requested() {
+        if rest_until(started + Duration::from_secs(a.interval)) {
             return Ok(());
         }
     }

@@ -15,8 +15,12 @@ pub struct RecoverArgs {
     /// The instance to recover.
     pub name: String,
     /// Recover to this time instead of the latest (e.g. just before a bad change).
-    #[arg(long, value_name = "TIME", conflicts_with_all = ["position", "lsn"])]
+    #[arg(long, value_name = "TIME", conflicts_with_all = ["position", "lsn", "before_error"])]
     pub at: Option<String>,
+    /// Recover to just before the first error the monitor recorded for the incident the
+    /// instance is in (a second before it; the latest point if the logs end earlier).
+    #[arg(long, conflicts_with_all = ["position", "lsn"])]
+    pub before_error: bool,
     /// Recover to this log position, as the engine writes it (PostgreSQL: an LSN, e.g.
     /// 0/3000060; MariaDB: a GTID, e.g. 0-1-42, or binlog.000003:1234).
     #[arg(long, value_name = "POSITION")]
@@ -43,8 +47,11 @@ pub struct RecoverArgs {
 
 pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
     let position = a.position.as_deref().or(a.lsn.as_deref());
-    let target = pitr::parse_target(a.at.as_deref(), position, false)?;
+    let mut target = pitr::parse_target(a.at.as_deref(), position, false)?;
     let mut ctx = env.open()?;
+    if a.before_error {
+        target = Some(crate::control::monitor::before_first_error(&ctx, &a.name)?);
+    }
     pitr::check_lsn_spelling(&ctx, &a.name, a.lsn.is_some())?;
     if !a.yes && !a.change.dry_run && recover::serving(&ctx, &a.name)? {
         // Bad input (an unknown host, a target outside the window) is said before asking.

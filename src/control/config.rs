@@ -13,6 +13,57 @@ pub struct Config {
     pub placement: Placement,
     pub endpoints: Endpoints,
     pub events: Events,
+    pub monitor: Monitor,
+    pub snapshots: Snapshots,
+}
+
+/// How the daemon watches instances.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Monitor {
+    /// Seconds between two checks of every instance.
+    pub interval_secs: u64,
+    /// How long checks must keep failing before the monitor acts (Patroni's and RDS's
+    /// 20-30 s): a server restarting or a slow answer is not an incident.
+    pub failure_budget_secs: u64,
+    /// Recoveries started for one incident before the monitor gives up and leaves it to
+    /// people.
+    pub max_recoveries: u32,
+    /// A program and its first arguments, run as an argument vector (never through a shell)
+    /// on every state change the monitor sees, with the instance, its new state and the
+    /// detail appended, and the same in DBCTL_INSTANCE, DBCTL_STATE, DBCTL_PREVIOUS_STATE,
+    /// DBCTL_DETAIL.
+    pub hook: Vec<String>,
+}
+
+impl Default for Monitor {
+    fn default() -> Self {
+        Self {
+            interval_secs: 10,
+            failure_budget_secs: 20,
+            max_recoveries: 2,
+            hook: Vec::new(),
+        }
+    }
+}
+
+/// What the automatic snapshots keep.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Snapshots {
+    /// Every automatic snapshot of the last this many hours is kept.
+    pub keep_hours: u32,
+    /// Before that, the newest of each day for this many days.
+    pub keep_days: u32,
+}
+
+impl Default for Snapshots {
+    fn default() -> Self {
+        Self {
+            keep_hours: 24,
+            keep_days: 7,
+        }
+    }
 }
 
 /// How long the history is kept.

@@ -15,6 +15,7 @@ pub mod hosts;
 pub mod instances;
 pub mod lifecycle;
 pub mod modify;
+pub mod monitor;
 pub mod names;
 pub mod periodic;
 pub mod pitr;

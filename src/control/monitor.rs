@@ -1,0 +1,438 @@
+//! The monitor: every running instance checked (its host answers, its server runs and
+//! answers a query, its data directory is there), a verdict only after checks have kept
+//! failing for the failure budget, and then, per the instance's policy, a remedy with no
+//! person involved:
+//!
+//! - a server that is down on intact data is started again (crash recovery, seconds);
+//! - if it refuses to start on its data, it is rebuilt to just before the first error seen;
+//! - a server that runs but does not answer, or whose data directory is gone, is rebuilt to
+//!   the latest point (its logs are archived apart from its data);
+//! - a host that does not answer is left to people: its server cannot be fenced from here,
+//!   and a second server on the same data would be worse than the outage.
+//!
+//! It never acts on an instance a person stopped or hibernated, or one a workflow holds, and
+//! never starts a second recovery while one is under way; after `max_recoveries` failed ones
+//! it gives up and says so. Every state change runs the notification hook.
+
+use super::home::{Ctx, Home};
+use super::hosts as host_ops;
+use crate::catalog::health::{self, state, Health};
+use crate::catalog::instance_settings::{self, on_failure};
+use crate::catalog::instances::{self as irows, status, InstanceRow};
+use crate::catalog::{events, hosts, workflows};
+use crate::wire::{InstanceRef, InstanceStatus, Op, Target};
+use anyhow::Result;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// What one check of one instance found, and what the monitor did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Observation {
+    pub instance: String,
+    pub state: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// What it did about it: `restarted`, `recovering`, `notified`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// The recovery it started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workflow_id: Option<i64>,
+}
+
+/// What a failed check means.
+#[derive(Debug, Clone, PartialEq)]
+enum Problem {
+    /// The host does not answer.
+    HostSilent(String),
+    /// The server runs but does not answer a query.
+    NotAnswering,
+    /// The server is not running; its data is there.
+    Down,
+    /// The data directory is gone.
+    DataMissing,
+    /// The host does not know the instance at all.
+    Gone,
+}
+
+impl Problem {
+    fn describe(&self) -> String {
+        match self {
+            Problem::HostSilent(e) => format!("its host does not answer: {e}"),
+            Problem::NotAnswering => "its server runs but does not answer queries".into(),
+            Problem::Down => "its server is not running".into(),
+            Problem::DataMissing => "its data directory is gone".into(),
+            Problem::Gone => "its host does not know it".into(),
+        }
+    }
+}
+
+fn check(ctx: &Ctx, inst: &InstanceRow) -> Result<(), Problem> {
+    let Some(host_id) = inst.host_id else {
+        return Err(Problem::Gone);
+    };
+    let host = hosts::get(ctx.catalog.conn(), host_id)
+        .map_err(|e| Problem::HostSilent(format!("{e:#}")))?;
+    let answer = host_ops::call(
+        &host,
+        Op::Status(InstanceRef {
+            instance: inst.uid.clone(),
+        }),
+    )
+    .map_err(|e| Problem::HostSilent(format!("{} ({e})", host.name)))?;
+    let st: InstanceStatus =
+        serde_json::from_value(answer).map_err(|e| Problem::HostSilent(e.to_string()))?;
+    match st {
+        InstanceStatus { exists: false, .. } => Err(Problem::Gone),
+        InstanceStatus {
+            data_missing: true, ..
+        } => Err(Problem::DataMissing),
+        InstanceStatus { running: false, .. } => Err(Problem::Down),
+        InstanceStatus {
+            accepting: false, ..
+        } => Err(Problem::NotAnswering),
+        _ => Ok(()),
+    }
+}
+
+fn parse(t: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// One pass over every running instance. `run` runs a recovery workflow the monitor
+/// started (the daemon on a thread of its own, `--once` right away).
+///
+/// # Errors
+/// The catalog cannot be opened or read.
+pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Vec<Observation>> {
+    let mut ctx = home.open()?;
+    let me = crate::workflow::executor::me();
+    let mut out = Vec::new();
+    for inst in irows::list_live(ctx.catalog.conn())? {
+        // Stopped, hibernated, being made or deleted, failed for a person: not the monitor's.
+        if inst.status != status::AVAILABLE {
+            continue;
+        }
+        let lease = format!("monitor:{}", inst.id);
+        if !crate::catalog::leases::take(ctx.catalog.conn(), &lease, &me, 60)? {
+            continue;
+        }
+        let seen = observe(&mut ctx, &inst, run);
+        crate::catalog::leases::release(ctx.catalog.conn(), &lease, &me)?;
+        if let Some(o) = seen? {
+            out.push(o);
+        }
+    }
+    Ok(out)
+}
+
+/// Checks one instance and acts on what it finds; None when it is not the monitor's to
+/// check now (a workflow holds it).
+fn observe(ctx: &mut Ctx, inst: &InstanceRow, run: &dyn Fn(i64)) -> Result<Option<Observation>> {
+    let conn = ctx.catalog.conn();
+    let prev = health::get(conn, inst.id)?;
+    // A recovery under way (the monitor's or anyone's) decides; so does a person's workflow.
+    if let Some(wf) = inst.lease_workflow_id {
+        if workflows::find(conn, wf)?.is_some_and(|w| !workflows::status::is_finished(&w.status)) {
+            return Ok(None);
+        }
+    }
+    let at = OffsetDateTime::now_utc();
+    let stamp = rfc3339(at);
+    let prev_state = prev.as_ref().map(|h| h.state.clone());
+    let mut h = prev.clone().unwrap_or(Health {
+        instance_id: inst.id,
+        state: state::HEALTHY.into(),
+        ..Default::default()
+    });
+    h.checked_at = stamp.clone();
+    let mut obs = Observation {
+        instance: inst.name.clone(),
+        state: String::new(),
+        previous: prev_state.clone(),
+        detail: None,
+        action: None,
+        workflow_id: None,
+    };
+    let problem = match check(ctx, inst) {
+        Ok(()) => {
+            let incident = h.first_error_at.clone();
+            h = Health {
+                instance_id: inst.id,
+                state: state::HEALTHY.into(),
+                checked_at: stamp.clone(),
+                healthy_at: Some(stamp),
+                ..Default::default()
+            };
+            health::put(ctx.catalog.conn(), &h)?;
+            obs.state = h.state.clone();
+            if prev_state.as_deref().is_some_and(|s| s != state::HEALTHY) {
+                let msg = match incident {
+                    Some(t) => format!("healthy again (the incident began at {t})"),
+                    None => "healthy again".into(),
+                };
+                changed(ctx, inst, &obs, prev_state.as_deref(), &msg)?;
+                obs.detail = Some(msg);
+            }
+            return Ok(Some(obs));
+        }
+        Err(p) => p,
+    };
+    let detail = problem.describe();
+    if h.first_error_at.is_none() || h.state == state::HEALTHY {
+        h.first_error_at = Some(stamp.clone());
+        h.failures = 0;
+        h.recoveries = 0;
+        h.workflow_id = None;
+    }
+    h.failures += 1;
+    h.detail = Some(detail.clone());
+    obs.detail = Some(detail.clone());
+    let budget = ctx.config.monitor.failure_budget_secs as f64;
+    let failing_for = h
+        .first_error_at
+        .as_deref()
+        .and_then(parse)
+        .map_or(0.0, |t| (at - t).as_seconds_f64());
+    // Left to people already: nothing more to do until it is healthy again.
+    if h.state == state::NOTIFIED {
+        health::put(ctx.catalog.conn(), &h)?;
+        obs.state = h.state;
+        return Ok(Some(obs));
+    }
+    if failing_for < budget || h.failures < 2 {
+        h.state = state::FAILING.into();
+        health::put(ctx.catalog.conn(), &h)?;
+        obs.state = h.state.clone();
+        if prev_state.as_deref() != Some(state::FAILING) {
+            let msg = format!("{detail}; checking again before acting");
+            changed(ctx, inst, &obs, prev_state.as_deref(), &msg)?;
+        }
+        return Ok(Some(obs));
+    }
+
+    // The verdict: failed.
+    let settings = instance_settings::get(ctx.catalog.conn(), inst.id)?;
+    let since = h.first_error_at.clone().unwrap_or_default();
+    let give_up = |ctx: &mut Ctx, h: &mut Health, obs: &mut Observation, why: String| {
+        h.state = state::NOTIFIED.into();
+        health::put(ctx.catalog.conn(), h)?;
+        obs.state = h.state.clone();
+        obs.action = Some("notified".into());
+        obs.detail = Some(why.clone());
+        changed(ctx, inst, obs, prev_state.as_deref(), &why)
+    };
+    if settings.on_failure == on_failure::NOTIFY {
+        let why = format!("failed since {since}: {detail}; its policy is to notify (`dbctl recover {}` rebuilds it)", inst.name);
+        give_up(ctx, &mut h, &mut obs, why)?;
+        return Ok(Some(obs));
+    }
+    let max = ctx.config.monitor.max_recoveries;
+    if h.recoveries >= max {
+        let why = format!(
+            "failed since {since}: {detail}; {} recoveries did not bring it back, so it is left to people",
+            h.recoveries
+        );
+        give_up(ctx, &mut h, &mut obs, why)?;
+        return Ok(Some(obs));
+    }
+    let target = match &problem {
+        Problem::HostSilent(_) => {
+            let why = format!(
+                "failed since {since}: {detail}; its server cannot be stopped from here, so it is not rebuilt elsewhere: once the host is known to be down, `dbctl recover {} --host H`",
+                inst.name
+            );
+            give_up(ctx, &mut h, &mut obs, why)?;
+            return Ok(Some(obs));
+        }
+        Problem::Down => {
+            // Intact data: a start is crash recovery, seconds, and loses nothing.
+            if restart(ctx, inst).is_ok() {
+                h = Health {
+                    instance_id: inst.id,
+                    state: state::HEALTHY.into(),
+                    checked_at: stamp.clone(),
+                    healthy_at: Some(stamp),
+                    ..Default::default()
+                };
+                health::put(ctx.catalog.conn(), &h)?;
+                obs.state = h.state.clone();
+                obs.action = Some("restarted".into());
+                let msg =
+                    format!("{detail} (since {since}); the monitor started it again on its data");
+                changed(ctx, inst, &obs, prev_state.as_deref(), &msg)?;
+                obs.detail = Some(msg);
+                return Ok(Some(obs));
+            }
+            // It refuses to start on its data: rebuilt to before the trouble began.
+            before_error(ctx, inst, &since)
+        }
+        Problem::NotAnswering | Problem::DataMissing | Problem::Gone => Target::Latest,
+    };
+    let planned =
+        super::recover::plan_recover(ctx, &inst.name, Some(target.clone()), None, false, false);
+    h.recoveries += 1;
+    match planned.and_then(|p| {
+        p.workflow_id
+            .ok_or_else(|| anyhow::anyhow!("no workflow written"))
+    }) {
+        Ok(wf) => {
+            h.state = state::RECOVERING.into();
+            h.workflow_id = Some(wf);
+            health::put(ctx.catalog.conn(), &h)?;
+            obs.state = h.state.clone();
+            obs.action = Some("recovering".into());
+            obs.workflow_id = Some(wf);
+            let to = match &target {
+                Target::Latest => "the latest point".to_string(),
+                Target::Time(t) => format!("{t}, just before the first error"),
+                other => format!("{other:?}"),
+            };
+            let msg = format!(
+                "failed since {since}: {detail}; recovery {} of {max} started (workflow {wf}), to {to}",
+                h.recoveries
+            );
+            changed(ctx, inst, &obs, prev_state.as_deref(), &msg)?;
+            obs.detail = Some(msg);
+            run(wf);
+        }
+        Err(e) => {
+            h.state = state::FAILED.into();
+            health::put(ctx.catalog.conn(), &h)?;
+            obs.state = h.state.clone();
+            let msg =
+                format!("failed since {since}: {detail}; no recovery could be started: {e:#}");
+            if prev_state.as_deref() != Some(state::FAILED) {
+                changed(ctx, inst, &obs, prev_state.as_deref(), &msg)?;
+            }
+            obs.detail = Some(msg);
+        }
+    }
+    Ok(Some(obs))
+}
+
+/// Starts a server that is down, through its host, and sees it answer.
+fn restart(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
+    let host = hosts::get(ctx.catalog.conn(), inst.host_id.unwrap_or_default())?;
+    let r = InstanceRef {
+        instance: inst.uid.clone(),
+    };
+    host_ops::call(&host, Op::Start(r)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    check(ctx, inst).map_err(|p| anyhow::anyhow!(p.describe()))
+}
+
+/// The point just before the first error recorded at `since`: a second earlier, or the
+/// latest point when the archive ends before that (nothing later was committed).
+fn before_error(ctx: &Ctx, inst: &InstanceRow, since: &str) -> Target {
+    let Some(t) = parse(since) else {
+        return Target::Latest;
+    };
+    let just_before = t - time::Duration::seconds(1);
+    let latest = super::pitr::window(ctx, inst)
+        .ok()
+        .and_then(|w| w.latest)
+        .and_then(|l| parse(&l));
+    match latest {
+        Some(l) if l <= just_before => Target::Latest,
+        _ => Target::Time(rfc3339(just_before)),
+    }
+}
+
+/// The target of `recover NAME --before-error`: just before the first error the monitor
+/// recorded for the incident it is in.
+///
+/// # Errors
+/// [`super::error::Invalid`] when the monitor has recorded none.
+pub fn before_first_error(ctx: &Ctx, name: &str) -> Result<Target> {
+    let inst = super::instances::get(ctx, name)?;
+    let first = health::get(ctx.catalog.conn(), inst.id)?
+        .filter(|h| h.state != state::HEALTHY)
+        .and_then(|h| h.first_error_at);
+    match first {
+        Some(t) => Ok(before_error(ctx, &inst, &t)),
+        None => Err(super::error::invalid(
+            format!("the monitor has recorded no error for `{name}`"),
+            "give the point with --at TIME (`dbctl events NAME` shows what happened), or run `dbctl daemon` so the monitor watches it",
+        )),
+    }
+}
+
+/// Records a state change as an event and runs the notification hook.
+fn changed(
+    ctx: &Ctx,
+    inst: &InstanceRow,
+    obs: &Observation,
+    previous: Option<&str>,
+    message: &str,
+) -> Result<()> {
+    events::add(
+        ctx.catalog.conn(),
+        Some((inst.id, &inst.name)),
+        obs.workflow_id,
+        &format!("health_{}", obs.state),
+        message,
+    )?;
+    if let Err(e) = notify(
+        &ctx.config.monitor.hook,
+        &inst.name,
+        &obs.state,
+        previous,
+        message,
+    ) {
+        events::add(
+            ctx.catalog.conn(),
+            Some((inst.id, &inst.name)),
+            None,
+            "hook_failed",
+            &format!("the monitor's notification hook failed: {e:#}"),
+        )?;
+    }
+    Ok(())
+}
+
+/// Runs the hook as an argument vector (never a shell), with 30 s to finish.
+fn notify(
+    hook: &[String],
+    instance: &str,
+    new_state: &str,
+    previous: Option<&str>,
+    detail: &str,
+) -> Result<()> {
+    let Some((program, args)) = hook.split_first() else {
+        return Ok(());
+    };
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .args([instance, new_state, detail])
+        .env("DBCTL_INSTANCE", instance)
+        .env("DBCTL_STATE", new_state)
+        .env("DBCTL_PREVIOUS_STATE", previous.unwrap_or(""))
+        .env("DBCTL_DETAIL", detail)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("{program}: {e}"))?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(st) = child.try_wait()? {
+            if st.success() {
+                return Ok(());
+            }
+            anyhow::bail!("{program} exited with {st}");
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!("{program} did not finish in 30 s and was killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
