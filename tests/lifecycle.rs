@@ -443,14 +443,15 @@ impl Drop for Daemon {
     }
 }
 
-/// Waits up to `secs` for `done`.
-fn wait_for(secs: u64, what: &str, mut done: impl FnMut() -> bool) {
+/// Waits up to `secs` for `done`; on timeout, says what the daemon logged and the events.
+fn wait_for(env: &TestEnv, secs: u64, what: &str, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
+        if std::time::Instant::now() > deadline {
+            let log = std::fs::read_to_string(env.dir.join("daemon.log")).unwrap_or_default();
+            let events = env.dbctl(&["events", "-o", "json"]).stdout;
+            panic!("timed out waiting for {what}\ndaemon: {log}\nevents: {events}");
+        }
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
 }
@@ -491,7 +492,8 @@ fn the_monitor_restarts_a_killed_server_and_rebuilds_a_destroyed_one_with_every_
 
     let _daemon = Daemon(
         env.command(&["daemon", "--interval", "5"])
-            .stdout(std::process::Stdio::null())
+            .stdout(std::fs::File::create(env.dir.join("daemon.log")).unwrap())
+            .stderr(std::fs::File::create(env.dir.join("daemon.err")).unwrap())
             .spawn()
             .unwrap(),
     );
@@ -501,14 +503,14 @@ fn the_monitor_restarts_a_killed_server_and_rebuilds_a_destroyed_one_with_every_
             .unwrap_or("")
             .to_string()
     };
-    wait_for(30, "a first check", || health(&env) == "healthy");
+    wait_for(&env, 30, "a first check", || health(&env) == "healthy");
 
     // A killed server on intact data: started again, nothing lost.
     let before = env.running_servers();
     let data = env.local_root().join("instances");
     let pid = crate::common::server_pids(&env.local_root())[0];
     crate::common::kill_pid(pid);
-    wait_for(60, "the monitor to restart it", || {
+    wait_for(&env, 60, "the monitor to restart it", || {
         env.event_kinds("db").iter().any(|k| k == "health_healthy")
             && env.psql_run("db", "select 1").status.success()
     });
@@ -526,7 +528,7 @@ fn the_monitor_restarts_a_killed_server_and_rebuilds_a_destroyed_one_with_every_
         .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("db-"))
         .unwrap();
     crate::common::destroy_data(&dir.join("data"));
-    wait_for(120, "the monitor to rebuild it", || {
+    wait_for(&env, 120, "the monitor to rebuild it", || {
         env.event_kinds("db").iter().any(|k| k == "replaced") && health(&env) == "healthy"
     });
     assert_eq!(env.psql("db", "select count(*) from t"), "150");
@@ -546,4 +548,96 @@ fn the_monitor_restarts_a_killed_server_and_rebuilds_a_destroyed_one_with_every_
     ] {
         assert!(hooked.contains(s), "no `{s}` in {hooked}");
     }
+}
+
+/// Sets a catalog row's time, as if it had been written at `at`.
+fn age(env: &TestEnv, table: &str, id: i64, at: time::OffsetDateTime) {
+    let db = rusqlite::Connection::open(env.home.join("catalog.db")).unwrap();
+    let t = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let n = db
+        .execute(
+            &format!("UPDATE {table} SET created_at = ?1 WHERE id = ?2"),
+            rusqlite::params![t, id],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn automatic_snapshots_come_every_interval_and_retention_keeps_one_a_day() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "db"]).ok();
+    env.dbctl(&["create", "quiet", "--snapshot-interval", "0"])
+        .ok();
+    let automatic = |env: &TestEnv, name: &str| -> Vec<i64> {
+        env.snapshots(name)
+            .iter()
+            .filter(|s| s["kind"] == "automatic" && s["status"] == "available")
+            .map(|s| s["id"].as_i64().unwrap())
+            .collect()
+    };
+    // Not yet an interval old: nothing.
+    env.dbctl(&["sweep"]).ok();
+    assert!(automatic(&env, "db").is_empty());
+    let ids = |name: &str| env.dbctl(&["describe", name, "-o", "json"]).ok().json();
+    let now = time::OffsetDateTime::now_utc();
+    for name in ["db", "quiet"] {
+        let id = instance_id(&env, name);
+        age(&env, "instances", id, now - time::Duration::minutes(20));
+    }
+    env.dbctl(&["sweep"]).ok();
+    let first = automatic(&env, "db");
+    assert_eq!(first.len(), 1);
+    assert!(automatic(&env, "quiet").is_empty(), "{}", ids("quiet"));
+    assert_eq!(ids("db")["snapshot_interval_mins"], 15);
+
+    // Two of one day three days ago: retention keeps that day's newest.
+    let day = (now - time::Duration::days(3)).replace_time(time::Time::MIDNIGHT);
+    age(&env, "snapshots", first[0], day + time::Duration::hours(10));
+    env.dbctl(&["sweep"]).ok();
+    let second = *automatic(&env, "db")
+        .iter()
+        .find(|i| **i != first[0])
+        .unwrap();
+    age(&env, "snapshots", second, day + time::Duration::hours(11));
+    let manual = env
+        .dbctl(&["snapshot", "create", "db", "-o", "json"])
+        .ok()
+        .json();
+    let manual_id = manual["id"].as_i64().unwrap_or_else(|| {
+        env.snapshots("db")
+            .iter()
+            .find(|s| s["kind"] == "manual")
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    });
+    age(&env, "snapshots", manual_id, day + time::Duration::hours(9));
+    // A new one (the newest is old now), then retention drops the older of that day.
+    env.dbctl(&["sweep"]).ok();
+    env.dbctl(&["sweep"]).ok();
+    let kept = automatic(&env, "db");
+    assert!(!kept.contains(&first[0]), "{kept:?}");
+    assert!(kept.contains(&second), "{kept:?}");
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(
+        env.snapshots("db")
+            .iter()
+            .any(|s| s["id"] == manual_id && s["status"] == "available"),
+        "a person's snapshot is never expired"
+    );
+}
+
+/// The catalog id of a live instance.
+fn instance_id(env: &TestEnv, name: &str) -> i64 {
+    let db = rusqlite::Connection::open(env.home.join("catalog.db")).unwrap();
+    db.query_row(
+        "SELECT id FROM instances WHERE name = ?1 AND status NOT IN ('deleted', 'replaced', 'lost')",
+        [name],
+        |r| r.get(0),
+    )
+    .unwrap()
 }

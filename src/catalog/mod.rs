@@ -48,24 +48,20 @@ pub struct Catalog {
     pub(crate) conn: Connection,
 }
 
-/// SQLite's header: every database file that was ever written starts with it.
-const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
-
-/// Refuses a catalog file that exists but cannot be a database, with a line saying what to do.
+/// Refuses a catalog file that exists but is empty, with a line saying what to do (SQLite
+/// would take an empty file for a new database and migrate into it). A file that is not a
+/// database at all is refused by SQLite itself on the first read ([`Catalog::open_file`]).
+///
+/// The file is only looked at, never opened here: closing any other descriptor of a file
+/// this process holds SQLite locks on would drop those locks (POSIX record locks belong to
+/// the process), and the daemon's threads each hold a connection.
 fn check_readable(path: &Path) -> Result<()> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)
-        .with_context(|| format!("the catalog {} cannot be opened", path.display()))?;
-    let mut head = Vec::new();
-    (&mut f).take(16).read_to_end(&mut head)?;
-    if head.as_slice() != SQLITE_MAGIC {
-        let what = if head.is_empty() {
-            "is empty (0 bytes)".to_string()
-        } else {
-            "is not an SQLite database".to_string()
-        };
+    let len = std::fs::metadata(path)
+        .with_context(|| format!("the catalog {} cannot be opened", path.display()))?
+        .len();
+    if len == 0 {
         anyhow::bail!(
-            "the catalog {} {what}; restore it from a backup of the dbctl home (dbctl never replaces a catalog with an empty one)",
+            "the catalog {} is empty (0 bytes); restore it from a backup of the dbctl home (dbctl never replaces a catalog with an empty one)",
             path.display()
         );
     }
@@ -131,8 +127,16 @@ impl Catalog {
     fn open_file(path: &Path) -> Result<Self> {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
         let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .with_context(|| format!("{} is not a readable dbctl catalog", path.display()))?;
+        if let Err(e) = conn.pragma_update(None, "journal_mode", "WAL") {
+            if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
+                anyhow::bail!(
+                    "the catalog {} is not an SQLite database; restore it from a backup of the dbctl home (dbctl never replaces a catalog with an empty one)",
+                    path.display()
+                );
+            }
+            return Err(e)
+                .with_context(|| format!("{} is not a readable dbctl catalog", path.display()));
+        }
         Self::setup(conn)
     }
 
@@ -208,6 +212,53 @@ mod tests {
         assert_eq!(v, MIGRATIONS.len());
         let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
+    }
+
+    #[test]
+    fn automatic_snapshots_are_a_kind_after_migration_and_older_rows_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.db");
+        // A catalog as the release before wrote it, with a snapshot a backup refers to.
+        {
+            let conn = Connection::open(&p).unwrap();
+            conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+            for sql in &MIGRATIONS[..15] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 15).unwrap();
+            conn.execute_batch(
+                "INSERT INTO instances (id, name, uid, engine, class, cpus, memory_mb, max_connections, storage_gb, admin_user, status, created_at) VALUES (1, 'db', 'db-1', 'postgres', 'small', 1, 1024, 100, 1, 'a', 'available', 't');
+                 INSERT INTO snapshots (id, uid, instance_id, instance_name, kind, status, engine, created_at) VALUES (1, 's1', 1, 'db', 'manual', 'available', 'postgres', 't');
+                 INSERT INTO repositories (id, name, url, repo_id, created_at) VALUES (1, 'r', '/x', 'x', 't');
+                 INSERT INTO backups (id, repository_id, snapshot_id, instance_id, status, created_at) VALUES (1, 1, 1, 1, 'available', 't');",
+            )
+            .unwrap();
+        }
+        let c = Catalog::open(&p).unwrap();
+        let insert = |id: i64, kind: &str| {
+            c.conn().execute(
+                "INSERT INTO snapshots (id, uid, instance_id, instance_name, kind, status, engine, created_at) VALUES (?1, ?2, 1, 'db', ?3, 'available', 'postgres', 't')",
+                rusqlite::params![id, format!("s{id}"), kind],
+            )
+        };
+        insert(2, "automatic").unwrap();
+        assert!(insert(3, "bogus").is_err(), "the check still holds");
+        let kept: i64 = c
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM backups WHERE snapshot_id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(kept, 1);
+        let fk: i64 = c
+            .conn()
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(fk, 0);
     }
 
     #[test]

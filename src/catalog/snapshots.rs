@@ -25,7 +25,8 @@ pub struct SnapshotRow {
     pub instance_name: String,
     pub host_id: Option<i64>,
     pub workflow_id: Option<i64>,
-    /// manual, final (taken by delete) or clone (taken by clone --fresh).
+    /// manual, final (taken by delete), clone (taken by clone --fresh) or automatic (taken
+    /// every snapshot interval, expired by snapshot retention).
     pub kind: String,
     pub tag: Option<String>,
     pub status: String,

@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows of clap, terminals or tables; the CLI builds options and prints results.
 
+pub mod autosnapshots;
 pub mod backups;
 pub mod clones;
 pub mod config;

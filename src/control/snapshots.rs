@@ -17,6 +17,20 @@ use anyhow::{Context, Result};
 /// # Errors
 /// Unknown, unavailable or busy instance; the catalog fails.
 pub fn plan_create(ctx: &mut Ctx, name: &str, tag: Option<&str>, dry_run: bool) -> Result<Plan> {
+    plan_create_as(ctx, name, "manual", tag, dry_run)
+}
+
+/// Plans a snapshot of `kind` (`manual`, or `automatic`, which snapshot retention expires).
+///
+/// # Errors
+/// As [`plan_create`].
+pub fn plan_create_as(
+    ctx: &mut Ctx,
+    name: &str,
+    kind: &str,
+    tag: Option<&str>,
+    dry_run: bool,
+) -> Result<Plan> {
     let inst = instances::get(ctx, name)?;
     if inst.status != istatus::AVAILABLE {
         return Err(invalid(
@@ -27,7 +41,7 @@ pub fn plan_create(ctx: &mut Ctx, name: &str, tag: Option<&str>, dry_run: bool) 
     check_not_busy(ctx, &inst)?;
     let host_id = inst.host_id.context("instance has no host")?;
     let host = hosts::get(ctx.catalog.conn(), host_id)?;
-    let mut snap = planning::new_snapshot_row(&inst, host_id, "manual", tag);
+    let mut snap = planning::new_snapshot_row(&inst, host_id, kind, tag);
     let plan = Plan::new(
         ActionKind::Snapshot,
         name,

@@ -14,6 +14,9 @@ pub struct Swept {
     pub queued: Vec<super::periodic::Queued>,
     /// Pending class changes started in their maintenance window.
     pub maintenance: Vec<super::periodic::Queued>,
+    /// Automatic snapshots taken, and those retention dropped.
+    pub snapshots: Vec<super::periodic::Queued>,
+    pub snapshots_expired: Vec<super::periodic::Queued>,
     pub workflows: Vec<SweepResult>,
     pub shipped: Vec<super::shipping::ShipReport>,
     pub expired: Vec<super::expiry::Expired>,
@@ -29,6 +32,9 @@ pub fn pass(home: &Home) -> Result<Swept> {
     let scheduled = super::schedules::fire_due(&mut home.open()?, jiff::Timestamp::now())?;
     let queued = super::periodic::queue_due(&mut home.open()?, time::OffsetDateTime::now_utc())?;
     let maintenance = super::modify::queue_due(&mut home.open()?, time::OffsetDateTime::now_utc())?;
+    let now = time::OffsetDateTime::now_utc();
+    let snapshots = super::autosnapshots::queue_due(&mut home.open()?, now)?;
+    let snapshots_expired = super::autosnapshots::expire_due(&mut home.open()?, now)?;
     let workflows = runs::sweep(home)?;
     let shipped = super::shipping::ship_all(&home.open()?)?;
     let expired = super::expiry::expire_all(&home.open()?)?;
@@ -37,6 +43,8 @@ pub fn pass(home: &Home) -> Result<Swept> {
         scheduled,
         queued,
         maintenance,
+        snapshots,
+        snapshots_expired,
         workflows,
         shipped,
         expired,
@@ -50,6 +58,8 @@ impl Swept {
         self.scheduled.is_empty()
             && self.queued.is_empty()
             && self.maintenance.is_empty()
+            && self.snapshots.is_empty()
+            && self.snapshots_expired.is_empty()
             && self.workflows.is_empty()
             && self.shipped.is_empty()
             && self.expired.is_empty()
@@ -85,6 +95,18 @@ impl Swept {
         if let Some(bad) = self.queued.iter().find(|q| q.error.is_some()) {
             return Some(anyhow::anyhow!(
                 "the periodic backup of {} could not be queued: {}",
+                bad.instance,
+                bad.error.clone().unwrap_or_default()
+            ));
+        }
+        if let Some(bad) = self
+            .snapshots
+            .iter()
+            .chain(&self.snapshots_expired)
+            .find(|q| q.error.is_some())
+        {
+            return Some(anyhow::anyhow!(
+                "the automatic snapshots of {} could not be taken or expired: {}",
                 bad.instance,
                 bad.error.clone().unwrap_or_default()
             ));

@@ -30,3 +30,17 @@ CREATE TABLE instance_health (
     recoveries     INTEGER NOT NULL DEFAULT 0,
     workflow_id    INTEGER
 );
+
+-- Snapshots taken every snapshot interval are of their own kind, which retention expires.
+-- Widening a CHECK changes nothing stored, so the table is not rebuilt (SQLite's documented
+-- way for such a change; rebuilding would cascade into the tables that reference it); the
+-- reset reloads it here, and the table made and dropped after it moves the schema cookie,
+-- so every other open connection reads the new definition too.
+PRAGMA writable_schema = ON;
+UPDATE sqlite_master
+   SET sql = replace(sql, 'CHECK (kind IN (''manual'', ''final'', ''clone''))',
+                          'CHECK (kind IN (''manual'', ''final'', ''clone'', ''automatic''))')
+ WHERE type = 'table' AND name = 'snapshots';
+PRAGMA writable_schema = RESET;
+CREATE TABLE schema_bump (x INTEGER);
+DROP TABLE schema_bump;
