@@ -556,6 +556,9 @@ pub struct InstanceStatus {
     pub pid: Option<u32>,
     #[serde(default)]
     pub in_recovery: bool,
+    /// Handing its logs to the archive fails (the server's last word on it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_error: Option<String>,
     /// After a restore with recovery: the point it was set to recover to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovered_to: Option<String>,

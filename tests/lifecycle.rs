@@ -641,3 +641,62 @@ fn instance_id(env: &TestEnv, name: &str) -> i64 {
     )
     .unwrap()
 }
+
+#[test]
+fn the_monitor_warns_of_failing_archiving_and_a_full_disk_without_rebuilding() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "db"]).ok();
+    env.psql("db", "create table t (v int); insert into t values (1)");
+    env.dbctl(&["daemon", "--once"]).ok();
+    let health =
+        |env: &TestEnv| env.dbctl(&["describe", "db", "-o", "json"]).ok().json()["health"].clone();
+    assert_eq!(health(&env)["state"], "healthy");
+
+    // Its logs stop reaching the archive (as a broken archive would make them).
+    env.psql("db", "alter system set archive_command = '/bin/false'");
+    env.psql("db", "select pg_reload_conf()");
+    env.psql("db", "insert into t values (2); select pg_switch_wal()");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        env.dbctl(&["daemon", "--once"]).ok();
+        let h = health(&env);
+        if h["state"] == "degraded" {
+            assert!(
+                h["detail"]
+                    .as_str()
+                    .unwrap()
+                    .contains("not reaching the archive"),
+                "{h}"
+            );
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{h}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    env.psql("db", "alter system reset archive_command");
+    env.psql("db", "select pg_reload_conf()");
+    env.psql("db", "insert into t values (3); select pg_switch_wal()");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while health(&env)["state"] != "healthy" {
+        assert!(std::time::Instant::now() < deadline, "{}", health(&env));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        env.dbctl(&["daemon", "--once"]).ok();
+    }
+
+    // A host whose free disk is under the limit.
+    let config = env.home.join("config.toml");
+    let text =
+        std::fs::read_to_string(&config).unwrap() + "\n[monitor]\ndisk_warning_gb = 1000000000\n";
+    std::fs::write(&config, text).unwrap();
+    env.dbctl(&["daemon", "--once"]).ok();
+    let h = health(&env);
+    assert_eq!(h["state"], "degraded", "{h}");
+    assert!(
+        h["detail"].as_str().unwrap().contains("GiB of disk free"),
+        "{h}"
+    );
+    // Nothing was rebuilt.
+    assert!(!env.event_kinds("db").iter().any(|k| k == "replaced"));
+    assert_eq!(env.psql("db", "select count(*) from t"), "3");
+}

@@ -558,6 +558,7 @@ impl Host {
             port: meta.port,
             pid: live.pid,
             in_recovery: live.in_recovery,
+            archive_error: live.archive_error,
             ..Default::default()
         })
     }

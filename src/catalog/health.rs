@@ -9,6 +9,9 @@ use serde::Serialize;
 pub mod state {
     /// Every check passed.
     pub const HEALTHY: &str = "healthy";
+    /// It serves, with a warning: its logs fail to reach the archive, or its host's disk is
+    /// nearly full. People are told; nothing is rebuilt.
+    pub const DEGRADED: &str = "degraded";
     /// A check failed; not yet a verdict (retries within the budget).
     pub const FAILING: &str = "failing";
     /// Failed past the budget; nothing started (yet).

@@ -29,6 +29,8 @@ pub struct Monitor {
     /// Recoveries started for one incident before the monitor gives up and leaves it to
     /// people.
     pub max_recoveries: u32,
+    /// A host with less free disk than this (GiB) puts its instances in `degraded`.
+    pub disk_warning_gb: u64,
     /// A program and its first arguments, run as an argument vector (never through a shell)
     /// on every state change the monitor sees, with the instance, its new state and the
     /// detail appended, and the same in DBCTL_INSTANCE, DBCTL_STATE, DBCTL_PREVIOUS_STATE,
@@ -42,6 +44,7 @@ impl Default for Monitor {
             interval_secs: 10,
             failure_budget_secs: 20,
             max_recoveries: 2,
+            disk_warning_gb: 2,
             hook: Vec::new(),
         }
     }

@@ -8,7 +8,9 @@
 //! - a server that runs but does not answer, or whose data directory is gone, is rebuilt to
 //!   the latest point (its logs are archived apart from its data);
 //! - a host that does not answer is left to people: its server cannot be fenced from here,
-//!   and a second server on the same data would be worse than the outage.
+//!   and a second server on the same data would be worse than the outage;
+//! - one that serves while its logs fail to reach the archive, or on a host whose disk is
+//!   nearly full, is `degraded`: people are told, nothing is rebuilt.
 //!
 //! It never acts on an instance a person stopped or hibernated, or one a workflow holds, and
 //! never starts a second recovery while one is under way; after `max_recoveries` failed ones
@@ -69,7 +71,8 @@ impl Problem {
     }
 }
 
-fn check(ctx: &Ctx, inst: &InstanceRow) -> Result<(), Problem> {
+/// Whether `inst` serves (with a warning, if any) or what is wrong with it.
+fn check(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<String>, Problem> {
     let Some(host_id) = inst.host_id else {
         return Err(Problem::Gone);
     };
@@ -93,8 +96,38 @@ fn check(ctx: &Ctx, inst: &InstanceRow) -> Result<(), Problem> {
         InstanceStatus {
             accepting: false, ..
         } => Err(Problem::NotAnswering),
-        _ => Ok(()),
+        InstanceStatus {
+            archive_error: Some(e),
+            ..
+        } => Ok(Some(format!(
+            "its logs are not reaching the archive ({e}): the restorable window has stopped growing"
+        ))),
+        _ => Ok(None),
     }
+}
+
+/// Warnings for the hosts whose free disk is under the configured limit, by host id.
+fn disk_warnings(ctx: &Ctx) -> Result<std::collections::BTreeMap<i64, String>> {
+    let limit = ctx.config.monitor.disk_warning_gb;
+    let mut out = std::collections::BTreeMap::new();
+    for h in hosts::list(ctx.catalog.conn())? {
+        let Ok(v) = host_ops::call(&h, Op::Facts) else {
+            continue; // Its instances' own checks say that it does not answer.
+        };
+        let Ok(f) = serde_json::from_value::<crate::wire::Facts>(v) else {
+            continue;
+        };
+        if f.disk_free_gb < limit {
+            out.insert(
+                h.id,
+                format!(
+                    "host {} has {} GiB of disk free (under {limit})",
+                    h.name, f.disk_free_gb
+                ),
+            );
+        }
+    }
+    Ok(out)
 }
 
 fn parse(t: &str) -> Option<OffsetDateTime> {
@@ -115,6 +148,7 @@ pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Vec<Observation>> {
     let mut ctx = home.open()?;
     let me = crate::workflow::executor::me();
     let mut out = Vec::new();
+    let disks = disk_warnings(&ctx)?;
     for inst in irows::list_live(ctx.catalog.conn())? {
         // Stopped, hibernated, being made or deleted, failed for a person: not the monitor's.
         if inst.status != status::AVAILABLE {
@@ -124,7 +158,8 @@ pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Vec<Observation>> {
         if !crate::catalog::leases::take(ctx.catalog.conn(), &lease, &me, 60)? {
             continue;
         }
-        let seen = observe(&mut ctx, &inst, run);
+        let disk = inst.host_id.and_then(|h| disks.get(&h)).cloned();
+        let seen = observe(&mut ctx, &inst, disk, run);
         crate::catalog::leases::release(ctx.catalog.conn(), &lease, &me)?;
         if let Some(o) = seen? {
             out.push(o);
@@ -135,7 +170,12 @@ pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Vec<Observation>> {
 
 /// Checks one instance and acts on what it finds; None when it is not the monitor's to
 /// check now (a workflow holds it).
-fn observe(ctx: &mut Ctx, inst: &InstanceRow, run: &dyn Fn(i64)) -> Result<Option<Observation>> {
+fn observe(
+    ctx: &mut Ctx,
+    inst: &InstanceRow,
+    disk: Option<String>,
+    run: &dyn Fn(i64),
+) -> Result<Option<Observation>> {
     let conn = ctx.catalog.conn();
     let prev = health::get(conn, inst.id)?;
     // A recovery under way (the monitor's or anyone's) decides; so does a person's workflow.
@@ -162,23 +202,33 @@ fn observe(ctx: &mut Ctx, inst: &InstanceRow, run: &dyn Fn(i64)) -> Result<Optio
         workflow_id: None,
     };
     let problem = match check(ctx, inst) {
-        Ok(()) => {
+        Ok(warning) => {
             let incident = h.first_error_at.clone();
+            let warning = warning.or(disk);
+            let now_state = if warning.is_some() {
+                state::DEGRADED
+            } else {
+                state::HEALTHY
+            };
             h = Health {
                 instance_id: inst.id,
-                state: state::HEALTHY.into(),
+                state: now_state.into(),
                 checked_at: stamp.clone(),
                 healthy_at: Some(stamp),
+                detail: warning.clone(),
                 ..Default::default()
             };
             health::put(ctx.catalog.conn(), &h)?;
             obs.state = h.state.clone();
-            if prev_state.as_deref().is_some_and(|s| s != state::HEALTHY) {
-                let msg = match incident {
-                    Some(t) => format!("healthy again (the incident began at {t})"),
-                    None => "healthy again".into(),
+            obs.detail = warning.clone();
+            let was = prev_state.as_deref();
+            if was.is_some_and(|s| s != now_state) || (was.is_none() && warning.is_some()) {
+                let msg = match (&warning, incident) {
+                    (Some(w), _) => format!("serving, but {w}"),
+                    (None, Some(t)) => format!("healthy again (the incident began at {t})"),
+                    (None, None) => "healthy again".into(),
                 };
-                changed(ctx, inst, &obs, prev_state.as_deref(), &msg)?;
+                changed(ctx, inst, &obs, was, &msg)?;
                 obs.detail = Some(msg);
             }
             return Ok(Some(obs));
@@ -186,7 +236,7 @@ fn observe(ctx: &mut Ctx, inst: &InstanceRow, run: &dyn Fn(i64)) -> Result<Optio
         Err(p) => p,
     };
     let detail = problem.describe();
-    if h.first_error_at.is_none() || h.state == state::HEALTHY {
+    if h.first_error_at.is_none() || [state::HEALTHY, state::DEGRADED].contains(&h.state.as_str()) {
         h.first_error_at = Some(stamp.clone());
         h.failures = 0;
         h.recoveries = 0;
@@ -325,7 +375,9 @@ fn restart(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
         instance: inst.uid.clone(),
     };
     host_ops::call(&host, Op::Start(r)).map_err(|e| anyhow::anyhow!("{e}"))?;
-    check(ctx, inst).map_err(|p| anyhow::anyhow!(p.describe()))
+    check(ctx, inst)
+        .map(|_| ())
+        .map_err(|p| anyhow::anyhow!(p.describe()))
 }
 
 /// The point just before the first error recorded at `since`: a second earlier, or the

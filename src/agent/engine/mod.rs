@@ -51,13 +51,16 @@ impl HostCtx<'_> {
 }
 
 /// Whether a server runs and answers.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Liveness {
     pub running: bool,
     pub pid: Option<u32>,
     pub accepting: bool,
     /// Still replaying logs (a restored copy before promotion): read-only.
     pub in_recovery: bool,
+    /// The server's own word that handing its logs to the archive fails (the last failure,
+    /// newer than the last success).
+    pub archive_error: Option<String>,
 }
 
 /// Where an online snapshot restores to.

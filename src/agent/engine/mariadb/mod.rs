@@ -323,6 +323,7 @@ impl Engine for Mariadb {
             pid: Some(pid),
             accepting,
             in_recovery: false,
+            archive_error: None,
         })
     }
 

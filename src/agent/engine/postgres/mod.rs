@@ -289,15 +289,19 @@ impl Engine for Postgres {
                 "-d",
                 "postgres",
                 "-c",
-                "select pg_is_in_recovery()",
+                // One round trip: whether it replays, and an archive_command failing since
+                // its last success.
+                "select pg_is_in_recovery(), coalesce((select last_failed_wal || ' failed at ' || last_failed_time from pg_stat_archiver where last_failed_time > coalesce(last_archived_time, 'epoch')), '')",
             ]);
         let out = probe.output().context("running psql")?;
         let answer = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let (recovery, archive) = answer.split_once('|').unwrap_or((answer.as_str(), ""));
         Ok(Liveness {
             running: true,
             pid,
-            accepting: out.status.success() && (answer == "t" || answer == "f"),
-            in_recovery: answer == "t",
+            accepting: out.status.success() && (recovery == "t" || recovery == "f"),
+            in_recovery: recovery == "t",
+            archive_error: (!archive.is_empty()).then(|| format!("archiving {archive}")),
         })
     }
 
