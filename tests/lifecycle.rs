@@ -316,7 +316,7 @@ fn modify_applies_now_waits_for_its_window_and_moves_when_the_host_has_no_room()
     let config = env.home.join("config.toml");
     let text = std::fs::read_to_string(&config).unwrap()
         + &format!(
-            "\n[classes.roomy]\ncpus = 1.0\nmemory_mb = 1024\nmax_connections = 150\nstorage_gb = 1\n[classes.wide]\ncpus = {}\nmemory_mb = 1024\nmax_connections = 120\nstorage_gb = 1\n",
+            "\n[classes.roomy]\ncpus = 1.0\nmemory_mb = 1024\nmax_connections = 150\nstorage_gb = 1\n[classes.wide]\ncpus = {}\nmemory_mb = 1024\nmax_connections = 120\nstorage_gb = 1\n[classes.giant]\ncpus = 1.0\nmemory_mb = 1000000000\nmax_connections = 100\nstorage_gb = 1\n",
             cores * 4.0 * 0.6
         );
     std::fs::write(&config, text).unwrap();
@@ -344,6 +344,8 @@ fn modify_applies_now_waits_for_its_window_and_moves_when_the_host_has_no_room()
         .one_line_error(2, "nothing to change");
     env.dbctl(&["modify", "db", "--apply-immediately"])
         .one_line_error(2, "no pending change");
+    env.dbctl(&["modify", "db", "--class", "giant", "--apply-immediately"])
+        .one_line_error(2, "giant");
 
     // A class change waits for the window; the archive timeout and storage apply now,
     // without a restart.

@@ -12,8 +12,11 @@ use std::time::{Duration, Instant};
 /// pass as `dbctl sweep` makes it (schedules, periodic backups, queued and abandoned
 /// workflows, log shipping, expiry). Several daemons and operators may share one catalog:
 /// each workflow, schedule run and instance's shipping or expiry is claimed by one of them,
-/// and a claim whose holder died lapses. One log line a pass that did something, JSON when
-/// stdout is not a terminal. Stops after the pass under way on SIGINT or SIGTERM.
+/// and a claim whose holder died lapses. Besides, the monitor checks every running instance
+/// every `[monitor] interval_secs` and restarts or rebuilds a failed one by its policy (see
+/// `describe`'s health). One log line a pass that did something and one per change of
+/// health, JSON when stdout is not a terminal. Stops after the pass under way on SIGINT or
+/// SIGTERM.
 #[derive(Debug, Args)]
 pub struct DaemonArgs {
     /// One pass, then exit (as `sweep`, logging as the daemon does).
