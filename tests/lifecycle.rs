@@ -463,17 +463,7 @@ fn the_monitor_restarts_a_killed_server_and_rebuilds_a_destroyed_one_with_every_
     let mut env = TestEnv::new();
     env.init();
     // Checks every second, a verdict after 3 s of failures; the hook records each change.
-    let hook_out = env.dir.join("monitor.out");
-    let hook = env.dir.join("monitor.sh");
-    std::fs::write(
-        &hook,
-        format!(
-            "#!/bin/sh\necho \"$1|$2|$DBCTL_PREVIOUS_STATE|$3\" >> {}\n",
-            hook_out.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (hook, hook_out) = env.recording_script("monitor", "$1|$2|$DBCTL_PREVIOUS_STATE|$3");
     let config = env.home.join("config.toml");
     let text = std::fs::read_to_string(&config).unwrap()
         + &format!(

@@ -5,7 +5,7 @@
 //! took are never expired here, and neither is an instance's newest.
 
 use super::home::Ctx;
-use super::periodic::Queued;
+use super::periodic::{queue_once, Queued};
 use crate::catalog::instance_settings;
 use crate::catalog::instances::{self as irows, status as istatus};
 use crate::catalog::snapshots::{self, status, SnapshotRow};
@@ -46,22 +46,15 @@ pub fn queue_due(ctx: &mut Ctx, now: OffsetDateTime) -> Result<Vec<Queued>> {
         if now - since < time::Duration::minutes(i64::from(every)) {
             continue;
         }
-        let lease = format!("auto-snapshot:{}", inst.id);
-        let me = crate::workflow::executor::me();
-        if !crate::catalog::leases::take(ctx.catalog.conn(), &lease, &me, 60)? {
-            continue;
-        }
-        let planned = super::snapshots::plan_create_as(ctx, &inst.name, KIND, None, false);
-        crate::catalog::leases::release(ctx.catalog.conn(), &lease, &me)?;
-        let (workflow_id, error) = match planned {
-            Ok(p) => (p.workflow_id, None),
-            Err(e) => (None, Some(format!("{e:#}"))),
-        };
-        out.push(Queued {
-            instance: inst.name,
-            workflow_id,
-            error,
-        });
+        out.extend(queue_once(
+            ctx,
+            &format!("auto-snapshot:{}", inst.id),
+            &inst.name,
+            |ctx| {
+                super::snapshots::plan_create_as(ctx, &inst.name, KIND, None, false)
+                    .map(|p| p.workflow_id)
+            },
+        )?);
     }
     Ok(out)
 }
@@ -120,22 +113,12 @@ pub fn expire_due(ctx: &mut Ctx, now: OffsetDateTime) -> Result<Vec<Queued>> {
         let Some(&id) = expired(&all, now, keep.keep_hours, keep.keep_days).first() else {
             continue;
         };
-        let lease = format!("snapshot-retention:{}", inst.id);
-        let me = crate::workflow::executor::me();
-        if !crate::catalog::leases::take(ctx.catalog.conn(), &lease, &me, 60)? {
-            continue;
-        }
-        let planned = super::snapshots::plan_delete(ctx, id, false);
-        crate::catalog::leases::release(ctx.catalog.conn(), &lease, &me)?;
-        let (workflow_id, error) = match planned {
-            Ok(p) => (p.workflow_id, None),
-            Err(e) => (None, Some(format!("{e:#}"))),
-        };
-        out.push(Queued {
-            instance: inst.name,
-            workflow_id,
-            error,
-        });
+        out.extend(queue_once(
+            ctx,
+            &format!("snapshot-retention:{}", inst.id),
+            &inst.name,
+            |ctx| super::snapshots::plan_delete(ctx, id, false).map(|p| p.workflow_id),
+        )?);
     }
     Ok(out)
 }

@@ -478,26 +478,18 @@ pub fn queue_due(ctx: &mut Ctx, at: time::OffsetDateTime) -> Result<Vec<super::p
         {
             continue;
         }
-        let lease = format!("maintenance:{}", inst.id);
-        let me = crate::workflow::executor::me();
-        if !crate::catalog::leases::take(ctx.catalog.conn(), &lease, &me, 60)? {
-            continue;
-        }
         let o = ModifyOpts {
             apply_immediately: true,
             ..Default::default()
         };
-        let planned = plan_modify(ctx, &inst.name, &o, false);
-        crate::catalog::leases::release(ctx.catalog.conn(), &lease, &me)?;
-        let (workflow_id, error) = match planned {
-            Ok(m) => (m.plan.and_then(|p| p.workflow_id), None),
-            Err(e) => (None, Some(format!("{e:#}"))),
-        };
-        out.push(super::periodic::Queued {
-            instance: inst.name,
-            workflow_id,
-            error,
-        });
+        out.extend(super::periodic::queue_once(
+            ctx,
+            &format!("maintenance:{}", inst.id),
+            &inst.name,
+            |ctx| {
+                plan_modify(ctx, &inst.name, &o, false).map(|m| m.plan.and_then(|p| p.workflow_id))
+            },
+        )?);
     }
     Ok(out)
 }

@@ -72,25 +72,44 @@ pub fn queue_due(ctx: &mut Ctx, now: OffsetDateTime) -> Result<Vec<Queued>> {
             instance: inst.name.clone(),
             ..Default::default()
         };
-        // One queuer per instance at a time: the check above and the write below are apart.
-        let lease = format!("periodic-backup:{}", inst.id);
-        let me = crate::workflow::executor::me();
-        if !crate::catalog::leases::take(ctx.catalog.conn(), &lease, &me, 60)? {
-            continue;
-        }
-        let planned = backups::plan_create(ctx, &o, false);
-        crate::catalog::leases::release(ctx.catalog.conn(), &lease, &me)?;
-        let (workflow_id, error) = match planned {
-            Ok(plan) => (plan.workflow_id, None),
-            Err(e) => (None, Some(format!("{e:#}"))),
-        };
-        out.push(Queued {
-            instance: inst.name,
-            workflow_id,
-            error,
-        });
+        out.extend(queue_once(
+            ctx,
+            &format!("periodic-backup:{}", inst.id),
+            &inst.name,
+            |ctx| backups::plan_create(ctx, &o, false).map(|p| p.workflow_id),
+        )?);
     }
     Ok(out)
+}
+
+/// Plans a workflow the control plane's own pass decided on, under lease `lease` so that of
+/// several sweeps or daemons at once one queues it (what decided it and the write that
+/// queues it are apart); None when another holds the lease. A planning error is recorded in
+/// the result, not returned: the pass goes on with the other instances.
+///
+/// # Errors
+/// The lease cannot be taken or let go.
+pub(crate) fn queue_once(
+    ctx: &mut Ctx,
+    lease: &str,
+    instance: &str,
+    plan: impl FnOnce(&mut Ctx) -> Result<Option<i64>>,
+) -> Result<Option<Queued>> {
+    let me = crate::workflow::executor::me();
+    if !crate::catalog::leases::take(ctx.catalog.conn(), lease, &me, 60)? {
+        return Ok(None);
+    }
+    let planned = plan(ctx);
+    crate::catalog::leases::release(ctx.catalog.conn(), lease, &me)?;
+    let (workflow_id, error) = match planned {
+        Ok(wf) => (wf, None),
+        Err(e) => (None, Some(format!("{e:#}"))),
+    };
+    Ok(Some(Queued {
+        instance: instance.into(),
+        workflow_id,
+        error,
+    }))
 }
 
 #[cfg(test)]

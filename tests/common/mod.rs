@@ -218,22 +218,29 @@ impl TestEnv {
     /// An `[endpoints] hook` in config.toml that records its arguments and environment, one
     /// line per run, in the file returned.
     pub fn endpoint_hook(&self) -> PathBuf {
-        let out = self.dir.join("hook.out");
-        let hook = self.dir.join("hook.sh");
-        std::fs::write(
-            &hook,
-            format!(
-                "#!/bin/sh\necho \"$@|$DBCTL_ENDPOINT|$DBCTL_OLD_ADDRESS|$DBCTL_NEW_ADDRESS\" >> {}\n",
-                out.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let (hook, out) = self.recording_script(
+            "hook",
+            "$@|$DBCTL_ENDPOINT|$DBCTL_OLD_ADDRESS|$DBCTL_NEW_ADDRESS",
+        );
         let config = self.home.join("config.toml");
         let text = std::fs::read_to_string(&config).unwrap_or_default()
             + &format!("\n[endpoints]\nhook = [\"{}\"]\n", hook.display());
         std::fs::write(&config, text).unwrap();
         out
+    }
+
+    /// A script `NAME.sh` that appends `line` (shell words expanded) to `NAME.out` each time
+    /// it runs; returns both paths.
+    pub fn recording_script(&self, name: &str, line: &str) -> (PathBuf, PathBuf) {
+        let out = self.dir.join(format!("{name}.out"));
+        let script = self.dir.join(format!("{name}.sh"));
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\necho \"{line}\" >> {}\n", out.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (script, out)
     }
 
     /// The kinds of an instance's events, oldest first.
