@@ -950,3 +950,57 @@ fn a_mariadb_backup_and_its_shipped_binary_logs_restore_from_the_repository_to_a
         assert!(checked.ends_with("\tOK"), "{copy}: {checked}");
     }
 }
+
+#[test]
+fn a_mariadb_instance_is_resized_in_place_and_restarted_by_the_monitor_when_killed() {
+    let mut env = TestEnv::new();
+    env.init();
+    let config = env.home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap()
+        + "\n[classes.roomy]\ncpus = 1.0\nmemory_mb = 1024\nmax_connections = 150\nstorage_gb = 1\n[monitor]\nfailure_budget_secs = 0\n";
+    std::fs::write(&config, text).unwrap();
+    env.dbctl(&["create", "shop", "--engine", "mariadb"]).ok();
+    ask(
+        &env,
+        "shop",
+        "create database app; create table app.t (v int primary key); insert into app.t values (1), (2)",
+    );
+    assert_eq!(ask(&env, "shop", "select @@max_connections"), "100");
+
+    let m = env
+        .dbctl(&[
+            "modify",
+            "shop",
+            "--class",
+            "roomy",
+            "--archive-timeout",
+            "20",
+            "--apply-immediately",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(m["instance"]["class"], "roomy", "{m}");
+    assert_eq!(m["instance"]["archive_timeout_secs"], 20);
+    assert_eq!(ask(&env, "shop", "select @@max_connections"), "150");
+    assert_eq!(ask(&env, "shop", "select count(*) from app.t"), "2");
+    // The new settings are in the server's file, so they outlive another restart.
+    env.dbctl(&["reboot", "shop"]).ok();
+    assert_eq!(ask(&env, "shop", "select @@max_connections"), "150");
+
+    // Killed: the monitor's first check says failing, its verdict starts it again.
+    env.dbctl(&["daemon", "--once"]).ok();
+    let pids = crate::common::server_pids(&env.local_root());
+    assert_eq!(pids.len(), 1);
+    crate::common::kill_pid(pids[0]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    env.dbctl(&["daemon", "--once"]).ok();
+    env.dbctl(&["daemon", "--once"]).ok();
+    let d = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json();
+    assert_eq!(d["health"]["state"], "healthy", "{d}");
+    assert_ne!(crate::common::server_pids(&env.local_root()), pids);
+    assert_eq!(ask(&env, "shop", "select count(*) from app.t"), "2");
+    let kinds = env.event_kinds("shop");
+    assert!(kinds.iter().any(|k| k == "health_failing"), "{kinds:?}");
+}
