@@ -559,12 +559,19 @@ pub struct InstanceStatus {
     /// Handing its logs to the archive fails (the server's last word on it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive_error: Option<String>,
+    /// Pages whose checksums failed as the server read them: its data is damaged on disk.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub checksum_failures: u64,
     /// After a restore with recovery: the point it was set to recover to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovered_to: Option<String>,
     /// After a stop that archived: every commit made before this time is in the archive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived_until: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Bytes on disk under a host's root, by owner (names as the host knows them); a file shared

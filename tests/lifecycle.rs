@@ -692,3 +692,165 @@ fn the_monitor_warns_of_failing_archiving_and_a_full_disk_without_rebuilding() {
     assert!(!env.event_kinds("db").iter().any(|k| k == "replaced"));
     assert_eq!(env.psql("db", "select count(*) from t"), "3");
 }
+
+/// The data directory of the live instance `name` on the local host.
+fn data_dir(env: &TestEnv, name: &str) -> std::path::PathBuf {
+    let prefix = format!("{name}-");
+    std::fs::read_dir(env.local_root().join("instances"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&prefix)
+        })
+        .find(|p| p.join("data").join("PG_VERSION").exists())
+        .unwrap()
+        .join("data")
+}
+
+#[test]
+fn a_server_that_refuses_its_data_is_rebuilt_to_before_the_first_error_or_left_to_people() {
+    let mut env = TestEnv::new();
+    env.init();
+    let config = env.home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap() + "\n[monitor]\nfailure_budget_secs = 0\n";
+    std::fs::write(&config, text).unwrap();
+    env.dbctl(&["create", "db"]).ok();
+    env.dbctl(&["create", "paged", "--on-failure", "notify"])
+        .ok();
+    for name in ["db", "paged"] {
+        env.psql(
+            name,
+            "create table t (v int); insert into t select generate_series(1, 10)",
+        );
+        // The snapshot's log switch archives the rows.
+        env.dbctl(&["snapshot", "create", name]).ok();
+    }
+    env.dbctl(&["daemon", "--once"]).ok();
+    // The server killed, then its control file damaged: it will not start on that data.
+    let datas: Vec<_> = ["db", "paged"].iter().map(|n| data_dir(&env, n)).collect();
+    for data in &datas {
+        let pid: i32 = std::fs::read_to_string(data.join("postmaster.pid"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        crate::common::kill_pid(pid);
+    }
+    // Its children go with it; none may write the control file after it is damaged.
+    wait_for(&env, 30, "the servers' processes to end", || {
+        crate::common::server_pids(&env.local_root()).is_empty()
+            && std::process::Command::new("pgrep")
+                .args(["-f", &datas[0].display().to_string()])
+                .output()
+                .unwrap()
+                .stdout
+                .is_empty()
+    });
+    for data in &datas {
+        std::fs::write(data.join("global").join("pg_control"), vec![0u8; 8192]).unwrap();
+    }
+    // The first check: failing; the second: the verdict, a start that fails, a rebuild to
+    // before the first error, run to its end by this pass.
+    env.dbctl(&["daemon", "--once"]).ok();
+    env.dbctl(&["daemon", "--once"]).ok();
+    let events = env
+        .dbctl(&["events", "db", "--type", "health_recovering", "-o", "json"])
+        .ok()
+        .json();
+    assert!(
+        events.as_array().is_some_and(|e| !e.is_empty()),
+        "{}",
+        env.dbctl(&["events", "db"]).stdout
+    );
+    assert!(
+        events[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the latest point")
+            || events[0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("just before the first error"),
+        "{events}"
+    );
+    env.dbctl(&["daemon", "--once"]).ok();
+    assert_eq!(env.psql("db", "select count(*) from t"), "10");
+    let d = env.dbctl(&["describe", "db", "-o", "json"]).ok().json();
+    assert_eq!(d["health"]["state"], "healthy", "{d}");
+
+    // Its policy says notify: it is left as it is, and a person recovers it to before the
+    // first error.
+    let p = env.dbctl(&["describe", "paged", "-o", "json"]).ok().json();
+    assert_eq!(p["health"]["state"], "notified", "{p}");
+    assert!(!env.event_kinds("paged").iter().any(|k| k == "replaced"));
+    env.dbctl(&["recover", "paged", "--before-error", "--yes"])
+        .ok();
+    assert_eq!(env.psql("paged", "select count(*) from t"), "10");
+}
+
+#[test]
+fn a_server_reading_damaged_pages_is_rebuilt_from_before_the_damage() {
+    let mut env = TestEnv::new();
+    env.init();
+    let config = env.home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap() + "\n[monitor]\nfailure_budget_secs = 0\n";
+    std::fs::write(&config, text).unwrap();
+    env.dbctl(&["create", "db"]).ok();
+    env.psql(
+        "db",
+        "create table t (v int); insert into t select generate_series(1, 10)",
+    );
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    env.psql("db", "checkpoint");
+    let file = data_dir(&env, "db").join(env.psql("db", "select pg_relation_filepath('t')"));
+    env.dbctl(&["daemon", "--once"]).ok();
+    // Killed, a page of t damaged on disk (nothing after the checkpoint rewrites it), then
+    // started again by the monitor as a server that is down on its data.
+    let pid = crate::common::server_pids(&env.local_root())[0];
+    crate::common::kill_pid(pid);
+    wait_for(&env, 30, "the server's processes to end", || {
+        std::process::Command::new("pgrep")
+            .args(["-f", &data_dir(&env, "db").display().to_string()])
+            .output()
+            .unwrap()
+            .stdout
+            .is_empty()
+    });
+    let mut page = std::fs::read(&file).unwrap();
+    for b in &mut page[200..400] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&file, page).unwrap();
+    env.dbctl(&["daemon", "--once"]).ok();
+    env.dbctl(&["daemon", "--once"]).ok();
+    assert!(
+        env.event_kinds("db").iter().any(|k| k == "health_healthy"),
+        "restarted"
+    );
+    let err = env.psql_fails("db", "select count(*) from t");
+    assert!(err.contains("checksum"), "{err}");
+    // Now the server itself reports damaged data: rebuilt to before the first error.
+    env.dbctl(&["daemon", "--once"]).ok();
+    env.dbctl(&["daemon", "--once"]).ok();
+    let started = env
+        .dbctl(&["events", "db", "--type", "health_recovering", "-o", "json"])
+        .ok()
+        .json();
+    assert!(
+        started[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("checksums failed"),
+        "{started}"
+    );
+    env.dbctl(&["daemon", "--once"]).ok();
+    assert_eq!(env.psql("db", "select count(*) from t"), "10");
+    let d = env.dbctl(&["describe", "db", "-o", "json"]).ok().json();
+    assert_eq!(d["health"]["state"], "healthy", "{d}");
+}

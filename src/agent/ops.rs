@@ -559,6 +559,7 @@ impl Host {
             pid: live.pid,
             in_recovery: live.in_recovery,
             archive_error: live.archive_error,
+            checksum_failures: live.checksum_failures,
             ..Default::default()
         })
     }

@@ -4,7 +4,8 @@
 //! person involved:
 //!
 //! - a server that is down on intact data is started again (crash recovery, seconds);
-//! - if it refuses to start on its data, it is rebuilt to just before the first error seen;
+//! - if it refuses to start on its data, or reads pages whose checksums fail, it is rebuilt
+//!   to just before the first error seen;
 //! - a server that runs but does not answer, or whose data directory is gone, is rebuilt to
 //!   the latest point (its logs are archived apart from its data);
 //! - a host that does not answer is left to people: its server cannot be fenced from here,
@@ -57,6 +58,8 @@ enum Problem {
     DataMissing,
     /// The host does not know the instance at all.
     Gone,
+    /// The server reads pages whose checksums fail: its data is damaged.
+    Corrupted(u64),
 }
 
 impl Problem {
@@ -67,6 +70,9 @@ impl Problem {
             Problem::Down => "its server is not running".into(),
             Problem::DataMissing => "its data directory is gone".into(),
             Problem::Gone => "its host does not know it".into(),
+            Problem::Corrupted(n) => {
+                format!("its server read {n} pages whose checksums failed: its data is damaged")
+            }
         }
     }
 }
@@ -96,6 +102,10 @@ fn check(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<String>, Problem> {
         InstanceStatus {
             accepting: false, ..
         } => Err(Problem::NotAnswering),
+        InstanceStatus {
+            checksum_failures: n @ 1..,
+            ..
+        } => Err(Problem::Corrupted(n)),
         InstanceStatus {
             archive_error: Some(e),
             ..
@@ -324,6 +334,7 @@ fn observe(
             // It refuses to start on its data: rebuilt to before the trouble began.
             before_error(ctx, inst, &since)
         }
+        Problem::Corrupted(_) => before_error(ctx, inst, &since),
         Problem::NotAnswering | Problem::DataMissing | Problem::Gone => Target::Latest,
     };
     let planned =
@@ -380,19 +391,22 @@ fn restart(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
         .map_err(|p| anyhow::anyhow!(p.describe()))
 }
 
-/// The point just before the first error recorded at `since`: a second earlier, or the
-/// latest point when the archive ends before that (nothing later was committed).
+/// The point just before the first error recorded at `since`: a second earlier; the latest
+/// point when the archive ends before that (nothing later was committed), or when no point
+/// before it can be restored (the error came before the oldest snapshot was consistent: the
+/// logs after it are all there is).
 fn before_error(ctx: &Ctx, inst: &InstanceRow, since: &str) -> Target {
     let Some(t) = parse(since) else {
         return Target::Latest;
     };
     let just_before = t - time::Duration::seconds(1);
-    let latest = super::pitr::window(ctx, inst)
-        .ok()
-        .and_then(|w| w.latest)
-        .and_then(|l| parse(&l));
-    match latest {
-        Some(l) if l <= just_before => Target::Latest,
+    let window = super::pitr::window(ctx, inst).ok();
+    let bound = |b: Option<&Option<String>>| b.and_then(|s| s.as_deref()).and_then(parse);
+    let latest = bound(window.as_ref().map(|w| &w.latest));
+    let earliest = bound(window.as_ref().map(|w| &w.earliest));
+    match (earliest, latest) {
+        (_, Some(l)) if l <= just_before => Target::Latest,
+        (Some(e), _) if just_before < e => Target::Latest,
         _ => Target::Time(rfc3339(just_before)),
     }
 }

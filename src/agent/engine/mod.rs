@@ -61,6 +61,8 @@ pub struct Liveness {
     /// The server's own word that handing its logs to the archive fails (the last failure,
     /// newer than the last success).
     pub archive_error: Option<String>,
+    /// Pages whose checksums failed as the server read them (corruption on disk).
+    pub checksum_failures: u64,
 }
 
 /// Where an online snapshot restores to.

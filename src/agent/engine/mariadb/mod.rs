@@ -324,6 +324,7 @@ impl Engine for Mariadb {
             accepting,
             in_recovery: false,
             archive_error: None,
+            checksum_failures: 0,
         })
     }
 

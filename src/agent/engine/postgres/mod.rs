@@ -291,17 +291,21 @@ impl Engine for Postgres {
                 "-c",
                 // One round trip: whether it replays, and an archive_command failing since
                 // its last success.
-                "select pg_is_in_recovery(), coalesce((select last_failed_wal || ' failed at ' || last_failed_time from pg_stat_archiver where last_failed_time > coalesce(last_archived_time, 'epoch')), '')",
+                "select pg_is_in_recovery(), coalesce((select last_failed_wal || ' failed at ' || last_failed_time from pg_stat_archiver where last_failed_time > coalesce(last_archived_time, 'epoch')), ''), (select coalesce(sum(checksum_failures), 0) from pg_stat_database)",
             ]);
         let out = probe.output().context("running psql")?;
         let answer = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let (recovery, archive) = answer.split_once('|').unwrap_or((answer.as_str(), ""));
+        let mut fields = answer.split('|');
+        let recovery = fields.next().unwrap_or_default();
+        let archive = fields.next().unwrap_or_default();
+        let checksum_failures = fields.next().and_then(|n| n.parse().ok()).unwrap_or(0);
         Ok(Liveness {
             running: true,
             pid,
             accepting: out.status.success() && (recovery == "t" || recovery == "f"),
             in_recovery: recovery == "t",
             archive_error: (!archive.is_empty()).then(|| format!("archiving {archive}")),
+            checksum_failures,
         })
     }
 
