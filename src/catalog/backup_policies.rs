@@ -1,8 +1,8 @@
 //! The `backup_policies` table: where an instance's backups and logs go, when sweep backs it
 //! up, and what expiry keeps.
 
+use super::db::{params, Conn as Connection, OptionalExtension, Row};
 use anyhow::Result;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -18,7 +18,7 @@ pub struct Policy {
     pub keep_monthly: u32,
 }
 
-fn from_row(r: &Row) -> rusqlite::Result<Policy> {
+fn from_row(r: &Row) -> anyhow::Result<Policy> {
     Ok(Policy {
         instance_id: r.get(0)?,
         repository_id: r.get(1)?,
@@ -36,13 +36,12 @@ const COLS: &str =
 /// # Errors
 /// The query fails.
 pub fn get(conn: &Connection, instance_id: i64) -> Result<Option<Policy>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLS} FROM backup_policies WHERE instance_id = ?1"),
-            [instance_id],
-            from_row,
-        )
-        .optional()?)
+    conn.query_row(
+        &format!("SELECT {COLS} FROM backup_policies WHERE instance_id = ?1"),
+        [instance_id],
+        from_row,
+    )
+    .optional()
 }
 
 /// # Errors
@@ -53,7 +52,7 @@ pub fn all(conn: &Connection) -> Result<Vec<Policy>> {
     ))?;
     let rows = st
         .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

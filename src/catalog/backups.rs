@@ -1,7 +1,7 @@
 //! The `backups` table: host snapshots copied into repositories.
 
+use super::db::{params, Conn as Connection, OptionalExtension, Row};
 use anyhow::{Context, Result};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 pub mod status {
@@ -34,7 +34,7 @@ pub struct BackupRow {
 
 const COLS: &str = "id, repository_id, snapshot_id, instance_id, workflow_id, status, restic_id, files, bytes, added_bytes, pinned, created_at, finished_at, deleted_at";
 
-fn from_row(r: &Row) -> rusqlite::Result<BackupRow> {
+fn from_row(r: &Row) -> anyhow::Result<BackupRow> {
     Ok(BackupRow {
         id: r.get(0)?,
         repository_id: r.get(1)?,
@@ -62,19 +62,18 @@ pub fn insert(conn: &Connection, b: &BackupRow) -> Result<i64> {
         params![b.repository_id, b.snapshot_id, b.instance_id, b.workflow_id, b.status, b.pinned, b.created_at],
     )
     .context("adding a backup")?;
-    Ok(conn.last_insert_rowid())
+    conn.last_insert_rowid()
 }
 
 /// # Errors
 /// The query fails.
 pub fn find(conn: &Connection, id: i64) -> Result<Option<BackupRow>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLS} FROM backups WHERE id = ?1"),
-            [id],
-            from_row,
-        )
-        .optional()?)
+    conn.query_row(
+        &format!("SELECT {COLS} FROM backups WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()
 }
 
 /// Backups that exist or are being made, oldest first.
@@ -87,7 +86,7 @@ pub fn list(conn: &Connection) -> Result<Vec<BackupRow>> {
     ))?;
     let rows = st
         .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

@@ -1,7 +1,7 @@
 //! The `endpoints` table: stable names clients use, each pointing at an instance's address.
 
+use super::db::{params, Conn as Connection, OptionalExtension};
 use anyhow::Result;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -48,21 +48,20 @@ pub fn join(address: &str, port: u16) -> String {
 /// # Errors
 /// The query fails.
 pub fn get(conn: &Connection, name: &str) -> Result<Option<EndpointRow>> {
-    Ok(conn
-        .query_row(
-            "SELECT name, instance_id, address, port, updated_at FROM endpoints WHERE name = ?1",
-            [name],
-            |r| {
-                Ok(EndpointRow {
-                    name: r.get(0)?,
-                    instance_id: r.get(1)?,
-                    address: r.get(2)?,
-                    port: r.get(3)?,
-                    updated_at: r.get(4)?,
-                })
-            },
-        )
-        .optional()?)
+    conn.query_row(
+        "SELECT name, instance_id, address, port, updated_at FROM endpoints WHERE name = ?1",
+        [name],
+        |r| {
+            Ok(EndpointRow {
+                name: r.get(0)?,
+                instance_id: r.get(1)?,
+                address: r.get(2)?,
+                port: r.get(3)?,
+                updated_at: r.get(4)?,
+            })
+        },
+    )
+    .optional()
 }
 
 /// # Errors
@@ -81,7 +80,7 @@ pub fn list(conn: &Connection) -> Result<Vec<EndpointRow>> {
                 updated_at: r.get(4)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

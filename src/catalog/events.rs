@@ -1,7 +1,7 @@
 //! The `events` table: the user-visible history (created, deleted, failed step, ...).
 
+use super::db::{params, Conn as Connection};
 use anyhow::Result;
-use rusqlite::{params, Connection};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -68,7 +68,7 @@ pub fn list(conn: &Connection, f: &Filter, limit: u32) -> Result<Vec<EventRow>> 
                 })
             },
         )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     rows.reverse();
     Ok(rows)
 }
@@ -79,8 +79,8 @@ pub fn list(conn: &Connection, f: &Filter, limit: u32) -> Result<Vec<EventRow>> 
 /// The delete fails.
 pub fn prune(conn: &Connection, before: &str) -> Result<usize> {
     // Compared as times: RFC 3339 text with and without fractions does not sort as one.
-    Ok(conn.execute(
+    conn.execute(
         "DELETE FROM events WHERE julianday(at) < julianday(?1)",
         [before],
-    )?)
+    )
 }

@@ -1,8 +1,8 @@
 //! The `instance_health` table: what the monitor last saw of each instance, and the incident
 //! it is handling (when its first error was seen, the recoveries started for it).
 
+use super::db::{params, Conn as Connection, OptionalExtension, Row};
 use anyhow::Result;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 /// What the monitor concluded.
@@ -37,7 +37,7 @@ pub struct Health {
 
 const COLS: &str = "instance_id, state, checked_at, healthy_at, first_error_at, detail, failures, recoveries, workflow_id";
 
-fn from_row(r: &Row) -> rusqlite::Result<Health> {
+fn from_row(r: &Row) -> anyhow::Result<Health> {
     Ok(Health {
         instance_id: r.get(0)?,
         state: r.get(1)?,
@@ -54,13 +54,12 @@ fn from_row(r: &Row) -> rusqlite::Result<Health> {
 /// # Errors
 /// The query fails.
 pub fn get(conn: &Connection, instance_id: i64) -> Result<Option<Health>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLS} FROM instance_health WHERE instance_id = ?1"),
-            [instance_id],
-            from_row,
-        )
-        .optional()?)
+    conn.query_row(
+        &format!("SELECT {COLS} FROM instance_health WHERE instance_id = ?1"),
+        [instance_id],
+        from_row,
+    )
+    .optional()
 }
 
 /// # Errors

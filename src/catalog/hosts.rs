@@ -1,8 +1,8 @@
 //! The `hosts` table: machines running dbhost, how to reach them, their pinned key and facts.
 
+use super::db::{params, Conn as Connection, OptionalExtension, Row};
 use crate::wire::Facts;
 use anyhow::{Context, Result};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -26,7 +26,7 @@ pub struct HostRow {
 
 const COLS: &str = "id, name, transport, address, port, ssh_user, identity, root, host_key_type, host_key, facts, facts_at, created_at";
 
-fn from_row(r: &Row) -> rusqlite::Result<HostRow> {
+fn from_row(r: &Row) -> anyhow::Result<HostRow> {
     let facts: String = r.get(10)?;
     Ok(HostRow {
         id: r.get(0)?,
@@ -39,9 +39,8 @@ fn from_row(r: &Row) -> rusqlite::Result<HostRow> {
         root: r.get(7)?,
         host_key_type: r.get(8)?,
         host_key: r.get(9)?,
-        facts: serde_json::from_str(&facts).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(10, rusqlite::types::Type::Text, Box::new(e))
-        })?,
+        facts: serde_json::from_str(&facts)
+            .map_err(|e| anyhow::anyhow!("host facts in the catalog are not valid: {e}"))?,
         facts_at: r.get(11)?,
         created_at: r.get(12)?,
     })
@@ -69,19 +68,18 @@ pub fn insert(conn: &Connection, h: &HostRow) -> Result<i64> {
         ],
     )
     .with_context(|| format!("adding host {}", h.name))?;
-    Ok(conn.last_insert_rowid())
+    conn.last_insert_rowid()
 }
 
 /// # Errors
 /// The query fails.
 pub fn by_name(conn: &Connection, name: &str) -> Result<Option<HostRow>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLS} FROM hosts WHERE name = ?1"),
-            [name],
-            from_row,
-        )
-        .optional()?)
+    conn.query_row(
+        &format!("SELECT {COLS} FROM hosts WHERE name = ?1"),
+        [name],
+        from_row,
+    )
+    .optional()
 }
 
 /// # Errors
@@ -101,7 +99,7 @@ pub fn list(conn: &Connection) -> Result<Vec<HostRow>> {
     let mut st = conn.prepare(&format!("SELECT {COLS} FROM hosts ORDER BY name"))?;
     let rows = st
         .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

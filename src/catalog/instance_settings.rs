@@ -1,8 +1,8 @@
 //! The `instance_settings` table: an instance's maintenance window and the class change
 //! waiting for it, its automatic snapshots, and what the monitor does when it fails.
 
+use super::db::{params, Conn as Connection, OptionalExtension, Row};
 use anyhow::Result;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 /// What the monitor does about a failed instance.
@@ -41,7 +41,7 @@ impl Settings {
 const COLS: &str =
     "instance_id, maintenance_window, pending_class, pending_since, snapshot_interval_mins, on_failure";
 
-fn from_row(r: &Row) -> rusqlite::Result<Settings> {
+fn from_row(r: &Row) -> anyhow::Result<Settings> {
     Ok(Settings {
         instance_id: r.get(0)?,
         maintenance_window: r.get(1)?,

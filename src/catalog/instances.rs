@@ -1,7 +1,7 @@
 //! The `instances` table: each managed database server, its size, place, status and lease.
 
+use super::db::{params, Conn as Connection, OptionalExtension, Row};
 use anyhow::{Context, Result};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 /// Lifecycle states an instance row can be in.
@@ -52,7 +52,7 @@ pub struct InstanceRow {
 
 const COLS: &str = "id, name, uid, engine, engine_version, class, cpus, memory_mb, max_connections, storage_gb, host_id, port, admin_user, status, lease_workflow_id, created_at, deleted_at, source_instance, source_snapshot_id, archive_timeout_secs";
 
-fn from_row(r: &Row) -> rusqlite::Result<InstanceRow> {
+fn from_row(r: &Row) -> anyhow::Result<InstanceRow> {
     Ok(InstanceRow {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -118,7 +118,7 @@ pub fn insert(conn: &Connection, i: &InstanceRow) -> Result<i64> {
         ],
     )
     .with_context(|| format!("adding instance {}", i.name))?;
-    Ok(conn.last_insert_rowid())
+    conn.last_insert_rowid()
 }
 
 /// The live (not deleted) instance called `name`.
@@ -133,7 +133,7 @@ pub fn leased_by(conn: &Connection, workflow_id: i64) -> Result<Vec<InstanceRow>
     ))?;
     let rows = st
         .query_map([workflow_id], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -142,23 +142,23 @@ pub fn leased_by(conn: &Connection, workflow_id: i64) -> Result<Vec<InstanceRow>
 /// # Errors
 /// The query fails.
 pub fn ever_named(conn: &Connection, name: &str) -> Result<bool> {
-    Ok(conn.query_row(
+    conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM instances WHERE name = ?1)",
         [name],
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// # Errors
 /// The query fails.
 pub fn live_by_name(conn: &Connection, name: &str) -> Result<Option<InstanceRow>> {
-    Ok(conn
+    conn
         .query_row(
             &format!("SELECT {COLS} FROM instances WHERE name = ?1 AND status NOT IN ('deleted', 'replaced', 'lost')"),
             [name],
             from_row,
         )
-        .optional()?)
+        .optional()
 }
 
 /// Whether the instance exists or is being made (not deleted, replaced or lost).
@@ -171,13 +171,13 @@ pub fn is_live(i: &InstanceRow) -> bool {
 /// # Errors
 /// The query fails.
 pub fn lost_by_name(conn: &Connection, name: &str) -> Result<Option<InstanceRow>> {
-    Ok(conn
+    conn
         .query_row(
             &format!("SELECT {COLS} FROM instances WHERE name = ?1 AND status = 'lost' ORDER BY id DESC LIMIT 1"),
             [name],
             from_row,
         )
-        .optional()?)
+        .optional()
 }
 
 /// # Errors
@@ -199,7 +199,7 @@ pub fn list_live(conn: &Connection) -> Result<Vec<InstanceRow>> {
     ))?;
     let rows = st
         .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -213,7 +213,7 @@ pub fn live_on_host(conn: &Connection, host_id: i64) -> Result<Vec<InstanceRow>>
     ))?;
     let rows = st
         .query_map([host_id], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -279,11 +279,11 @@ pub fn set_replaces(conn: &Connection, id: i64, replaced: i64) -> Result<()> {
 /// # Errors
 /// The query fails.
 pub fn replaces(conn: &Connection, id: i64) -> Result<Option<i64>> {
-    Ok(conn.query_row(
+    conn.query_row(
         "SELECT replaces_id FROM instances WHERE id = ?1",
         [id],
         |r| r.get(0),
-    )?)
+    )
 }
 
 /// Gives an instance a new name (recovery hands the old name to its replacement).

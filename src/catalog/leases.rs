@@ -2,8 +2,8 @@
 //! taken if it is free, expired, or already the taker's; it lapses by itself when its
 //! holder dies.
 
+use super::db::{params, Conn as Connection};
 use anyhow::Result;
-use rusqlite::{params, Connection};
 
 /// Takes lease `name` for `holder` for `ttl_secs`; whether it got it.
 ///
@@ -60,20 +60,19 @@ mod tests {
 
     #[test]
     fn one_holder_at_a_time_until_it_lets_go_or_lapses() {
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(include_str!("migrations/015_leases.sql"))
-            .unwrap();
-        assert!(take(&conn, "ship:1", "a", 30).unwrap());
-        assert!(!take(&conn, "ship:1", "b", 30).unwrap());
+        let cat = crate::catalog::Catalog::open_in_memory().unwrap();
+        let conn = cat.conn();
+        assert!(take(conn, "ship:1", "a", 30).unwrap());
+        assert!(!take(conn, "ship:1", "b", 30).unwrap());
         assert!(
-            take(&conn, "ship:1", "a", 30).unwrap(),
+            take(conn, "ship:1", "a", 30).unwrap(),
             "its own holder renews it"
         );
-        release(&conn, "ship:1", "a").unwrap();
-        assert!(take(&conn, "ship:1", "b", 0).unwrap());
+        release(conn, "ship:1", "a").unwrap();
+        assert!(take(conn, "ship:1", "b", 0).unwrap());
         std::thread::sleep(std::time::Duration::from_millis(1100));
         assert!(
-            take(&conn, "ship:1", "a", 30).unwrap(),
+            take(conn, "ship:1", "a", 30).unwrap(),
             "a lapsed lease is free"
         );
     }

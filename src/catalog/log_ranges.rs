@@ -1,8 +1,8 @@
 //! The log-range table (`wal_ranges`, its first name): the last seen extent of each
 //! instance's log archive.
 
+use super::db::{params, Conn as Connection, OptionalExtension};
 use anyhow::Result;
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -33,7 +33,7 @@ pub fn put(conn: &Connection, instance_id: i64, r: &LogRange) -> Result<()> {
 /// # Errors
 /// The query fails.
 pub fn get(conn: &Connection, instance_id: i64) -> Result<Option<LogRange>> {
-    Ok(conn
+    conn
         .query_row(
             "SELECT segments, first_segment, last_segment, first_time, last_time, gap, refreshed_at FROM wal_ranges WHERE instance_id = ?1",
             [instance_id],
@@ -49,5 +49,5 @@ pub fn get(conn: &Connection, instance_id: i64) -> Result<Option<LogRange>> {
                 })
             },
         )
-        .optional()?)
+        .optional()
 }

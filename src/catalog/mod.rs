@@ -6,6 +6,7 @@
 
 pub mod backup_policies;
 pub mod backups;
+pub mod db;
 pub mod endpoints;
 pub mod events;
 pub mod health;
@@ -21,6 +22,7 @@ pub mod snapshots;
 pub mod workflows;
 
 use anyhow::{Context, Result};
+use db::Conn;
 use rusqlite::Connection;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
@@ -44,8 +46,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/016_settings_and_health.sql"),
 ];
 
+/// The schema version a new PostgreSQL catalog is made at, in one piece.
+const POSTGRES_BASE: usize = 16;
+const POSTGRES_SCHEMA: &str = include_str!("migrations/postgres/016_schema.sql");
+/// Migrations after [`POSTGRES_BASE`], numbered as SQLite's (the PostgreSQL spelling).
+const POSTGRES_MIGRATIONS: &[&str] = &[];
+
 pub struct Catalog {
-    pub(crate) conn: Connection,
+    pub(crate) conn: Conn,
 }
 
 /// Refuses a catalog file that exists but is empty, with a line saying what to do (SQLite
@@ -152,45 +160,118 @@ impl Catalog {
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let mut cat = Self { conn };
-        cat.migrate()?;
+        let cat = Self {
+            conn: Conn::sqlite(conn),
+        };
+        cat.migrate_sqlite()?;
         Ok(cat)
     }
 
-    fn migrate(&mut self) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let current: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-        if current > MIGRATIONS.len() {
-            anyhow::bail!(
-                "the catalog is at schema version {current}, newer than this dbctl knows ({}); use a newer dbctl",
-                MIGRATIONS.len()
-            );
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
-            tx.execute_batch(sql)
-                .with_context(|| format!("applying migration {}", i + 1))?;
-        }
-        tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
-        tx.commit()?;
-        Ok(())
+    /// Opens the PostgreSQL catalog at `url` and brings its schema up to date.
+    ///
+    /// # Errors
+    /// The server does not answer or refuses, or a migration fails.
+    pub fn open_postgres(url: &str) -> Result<Self> {
+        let cat = Self {
+            conn: Conn::postgres(url)?,
+        };
+        cat.migrate_postgres()?;
+        Ok(cat)
     }
 
-    /// Runs `f` in one IMMEDIATE transaction: all of it lands, or none.
+    fn migrate_sqlite(&self) -> Result<()> {
+        self.conn.begin()?;
+        let migrated = (|| {
+            let current: usize = self
+                .conn
+                .query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if current > MIGRATIONS.len() {
+                anyhow::bail!(
+                    "the catalog is at schema version {current}, newer than this dbctl knows ({}); use a newer dbctl",
+                    MIGRATIONS.len()
+                );
+            }
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+                self.conn
+                    .execute_batch(sql)
+                    .with_context(|| format!("applying migration {}", i + 1))?;
+            }
+            self.conn
+                .execute_batch(&format!("PRAGMA user_version = {}", MIGRATIONS.len()))
+        })();
+        self.finish(migrated)
+    }
+
+    /// PostgreSQL catalogs start at the schema of migration [`POSTGRES_BASE`] as a whole,
+    /// then take the same numbered migrations as SQLite's from there. Two processes
+    /// upgrading at once queue on an advisory lock; the second finds nothing to do.
+    fn migrate_postgres(&self) -> Result<()> {
+        self.conn.begin()?;
+        let migrated = (|| {
+            self.conn
+                .execute_batch("SELECT pg_advisory_xact_lock(7326482190); CREATE TABLE IF NOT EXISTS dbctl_schema (version BIGINT NOT NULL)")?;
+            let current: Option<usize> =
+                self.conn
+                    .query_opt("SELECT version FROM dbctl_schema", [], |r| r.get(0))?;
+            let current = match current {
+                Some(v) => v,
+                None => {
+                    self.conn
+                        .execute_batch(POSTGRES_SCHEMA)
+                        .context("making the PostgreSQL catalog's schema")?;
+                    self.conn.execute(
+                        "INSERT INTO dbctl_schema (version) VALUES (?1)",
+                        [POSTGRES_BASE],
+                    )?;
+                    POSTGRES_BASE
+                }
+            };
+            if current > MIGRATIONS.len() {
+                anyhow::bail!(
+                    "the catalog is at schema version {current}, newer than this dbctl knows ({}); use a newer dbctl",
+                    MIGRATIONS.len()
+                );
+            }
+            for (i, sql) in POSTGRES_MIGRATIONS.iter().enumerate() {
+                let n = POSTGRES_BASE + 1 + i;
+                if n > current {
+                    self.conn
+                        .execute_batch(sql)
+                        .with_context(|| format!("applying migration {n}"))?;
+                }
+            }
+            self.conn
+                .execute("UPDATE dbctl_schema SET version = ?1", [MIGRATIONS.len()])?;
+            Ok(())
+        })();
+        self.finish(migrated)
+    }
+
+    /// Commits a transaction `result` says went well, else rolls it back.
+    fn finish<T>(&self, result: Result<T>) -> Result<T> {
+        match result {
+            Ok(v) => {
+                self.conn.commit()?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `f` in one transaction (SQLite: IMMEDIATE): all of it lands, or none.
     ///
     /// # Errors
     /// `f` fails or the commit fails.
-    pub fn write<T>(&mut self, f: impl FnOnce(&rusqlite::Transaction) -> Result<T>) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let v = f(&tx)?;
-        tx.commit()?;
-        Ok(v)
+    pub fn write<T>(&mut self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
+        self.conn.begin()?;
+        let v = f(&self.conn);
+        self.finish(v)
     }
 
-    pub fn conn(&self) -> &Connection {
+    pub fn conn(&self) -> &Conn {
         &self.conn
     }
 }
@@ -238,7 +319,7 @@ mod tests {
         let insert = |id: i64, kind: &str| {
             c.conn().execute(
                 "INSERT INTO snapshots (id, uid, instance_id, instance_name, kind, status, engine, created_at) VALUES (?1, ?2, 1, 'db', ?3, 'available', 'postgres', 't')",
-                rusqlite::params![id, format!("s{id}"), kind],
+                crate::params![id, format!("s{id}"), kind],
             )
         };
         insert(2, "automatic").unwrap();

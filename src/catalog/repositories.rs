@@ -1,7 +1,7 @@
 //! The `repositories` table: the off-host tier's repositories, by name.
 
+use super::db::{params, Conn as Connection, OptionalExtension, Row};
 use anyhow::Result;
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -18,7 +18,7 @@ pub struct RepositoryRow {
     pub created_at: String,
 }
 
-fn from_row(r: &Row) -> rusqlite::Result<RepositoryRow> {
+fn from_row(r: &Row) -> anyhow::Result<RepositoryRow> {
     Ok(RepositoryRow {
         id: r.get(0)?,
         name: r.get(1)?,
@@ -37,19 +37,19 @@ pub fn insert(conn: &Connection, r: &RepositoryRow) -> Result<i64> {
         "INSERT INTO repositories (name, url, endpoint, region, repo_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![r.name, r.url, r.endpoint, r.region, r.repo_id, r.created_at],
     )?;
-    Ok(conn.last_insert_rowid())
+    conn.last_insert_rowid()
 }
 
 /// # Errors
 /// The query fails.
 pub fn get(conn: &Connection, name: &str) -> Result<Option<RepositoryRow>> {
-    Ok(conn
+    conn
         .query_row(
             "SELECT id, name, url, endpoint, region, repo_id, created_at FROM repositories WHERE name = ?1",
             params![name],
             from_row,
         )
-        .optional()?)
+        .optional()
 }
 
 /// # Errors
@@ -59,7 +59,7 @@ pub fn list(conn: &Connection) -> Result<Vec<RepositoryRow>> {
         conn.prepare("SELECT id, name, url, endpoint, region, repo_id, created_at FROM repositories ORDER BY name")?;
     let rows = st
         .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

@@ -1,9 +1,9 @@
 //! The `repository_logs` and `repository_marks` tables: which log files of which instance a
 //! repository holds, with their archive records, and the switch marks last shipped.
 
+use super::db::{params, Conn as Connection, OptionalExtension};
 use crate::wire::{LogFile, Mark};
 use anyhow::Result;
-use rusqlite::{params, Connection, OptionalExtension};
 
 /// A shipped file: its record and the restic snapshot of its shipment.
 #[derive(Debug, Clone, PartialEq)]
@@ -24,12 +24,12 @@ pub fn list(conn: &Connection, repository_id: i64, instance_id: i64) -> Result<V
     let rows = st
         .query_map(params![repository_id, instance_id], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     rows.into_iter()
         .map(|(record, restic_id, shipped_at)| {
             Ok(ShippedLog {

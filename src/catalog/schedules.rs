@@ -1,7 +1,7 @@
 //! The `schedules` table: actions on instances at a cron's times or once.
 
+use super::db::{params, Conn as Connection, OptionalExtension, Row};
 use anyhow::{Context, Result};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -22,7 +22,7 @@ pub struct ScheduleRow {
 
 const COLS: &str = "id, instance_id, action, cron, at, paused, next_run, last_run, last_workflow, last_error, created_at";
 
-fn from_row(r: &Row) -> rusqlite::Result<ScheduleRow> {
+fn from_row(r: &Row) -> anyhow::Result<ScheduleRow> {
     Ok(ScheduleRow {
         id: r.get(0)?,
         instance_id: r.get(1)?,
@@ -46,19 +46,18 @@ pub fn insert(conn: &Connection, s: &ScheduleRow) -> Result<i64> {
         params![s.instance_id, s.action, s.cron, s.at, s.paused, s.next_run, s.created_at],
     )
     .context("adding a schedule")?;
-    Ok(conn.last_insert_rowid())
+    conn.last_insert_rowid()
 }
 
 /// # Errors
 /// The query fails.
 pub fn find(conn: &Connection, id: i64) -> Result<Option<ScheduleRow>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLS} FROM schedules WHERE id = ?1"),
-            [id],
-            from_row,
-        )
-        .optional()?)
+    conn.query_row(
+        &format!("SELECT {COLS} FROM schedules WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()
 }
 
 /// Every schedule, oldest first.
@@ -69,7 +68,7 @@ pub fn list(conn: &Connection) -> Result<Vec<ScheduleRow>> {
     let mut st = conn.prepare(&format!("SELECT {COLS} FROM schedules ORDER BY id"))?;
     let rows = st
         .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

@@ -1,8 +1,8 @@
 //! The `snapshots` table: each snapshot's instance, host, position, size and state.
 
+use super::db::{params, Conn as Connection, OptionalExtension, Row};
 use crate::wire::SnapshotInfo;
 use anyhow::{Context, Result};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 /// Snapshot states.
@@ -51,7 +51,7 @@ pub struct SnapshotRow {
 
 const COLS: &str = "id, uid, instance_id, instance_name, host_id, workflow_id, kind, tag, status, engine, engine_version, backend, position, taken_at, size_bytes, files, shared_files, created_at, deleted_at, consistent_at, log_branch, new_bytes";
 
-fn from_row(r: &Row) -> rusqlite::Result<SnapshotRow> {
+fn from_row(r: &Row) -> anyhow::Result<SnapshotRow> {
     Ok(SnapshotRow {
         id: r.get(0)?,
         uid: r.get(1)?,
@@ -87,19 +87,18 @@ pub fn insert(conn: &Connection, s: &SnapshotRow) -> Result<i64> {
         params![s.uid, s.instance_id, s.instance_name, s.host_id, s.workflow_id, s.kind, s.tag, s.status, s.engine, s.created_at],
     )
     .context("adding a snapshot")?;
-    Ok(conn.last_insert_rowid())
+    conn.last_insert_rowid()
 }
 
 /// # Errors
 /// The query fails.
 pub fn find(conn: &Connection, id: i64) -> Result<Option<SnapshotRow>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLS} FROM snapshots WHERE id = ?1"),
-            [id],
-            from_row,
-        )
-        .optional()?)
+    conn.query_row(
+        &format!("SELECT {COLS} FROM snapshots WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()
 }
 
 /// # Errors
@@ -119,7 +118,7 @@ pub fn list(conn: &Connection, instance: Option<&str>) -> Result<Vec<SnapshotRow
     ))?;
     let rows = st
         .query_map(params![instance], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -128,13 +127,13 @@ pub fn list(conn: &Connection, instance: Option<&str>) -> Result<Vec<SnapshotRow
 /// # Errors
 /// The query fails.
 pub fn newest_available(conn: &Connection, instance_id: i64) -> Result<Option<SnapshotRow>> {
-    Ok(conn
+    conn
         .query_row(
             &format!("SELECT {COLS} FROM snapshots WHERE instance_id = ?1 AND status = 'available' ORDER BY taken_at DESC, id DESC LIMIT 1"),
             [instance_id],
             from_row,
         )
-        .optional()?)
+        .optional()
 }
 
 /// Snapshots kept on a host.
@@ -147,7 +146,7 @@ pub fn on_host(conn: &Connection, host_id: i64) -> Result<Vec<SnapshotRow>> {
     ))?;
     let rows = st
         .query_map([host_id], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -215,13 +214,12 @@ pub fn set_workflow(conn: &Connection, id: i64, workflow_id: i64) -> Result<()> 
 /// # Errors
 /// The query fails.
 pub fn by_uid(conn: &Connection, uid: &str) -> Result<Option<SnapshotRow>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {COLS} FROM snapshots WHERE uid = ?1"),
-            [uid],
-            from_row,
-        )
-        .optional()?)
+    conn.query_row(
+        &format!("SELECT {COLS} FROM snapshots WHERE uid = ?1"),
+        [uid],
+        from_row,
+    )
+    .optional()
 }
 
 /// Keeps snapshot rows in step with their instance's name.

@@ -1,7 +1,7 @@
 //! The `workflows` and `steps` tables: persisted plans and each step's state and outputs.
 
+use super::db::{params, Conn as Connection, OptionalExtension, Row};
 use anyhow::{Context, Result};
-use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 /// Workflow states.
@@ -71,7 +71,7 @@ pub struct StepRow {
 const WF_COLS: &str =
     "id, action, instance_id, status, error, runner, heartbeat_at, created_at, started_at, finished_at";
 
-fn wf_row(r: &Row) -> rusqlite::Result<WorkflowRow> {
+fn wf_row(r: &Row) -> anyhow::Result<WorkflowRow> {
     Ok(WorkflowRow {
         id: r.get(0)?,
         action: r.get(1)?,
@@ -98,7 +98,7 @@ pub fn insert(
         "INSERT INTO workflows (action, instance_id, status, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![action, instance_id, status, super::now()],
     )?;
-    Ok(conn.last_insert_rowid())
+    conn.last_insert_rowid()
 }
 
 /// # Errors
@@ -120,13 +120,12 @@ pub fn insert_step(
 /// # Errors
 /// The query fails.
 pub fn find(conn: &Connection, id: i64) -> Result<Option<WorkflowRow>> {
-    Ok(conn
-        .query_row(
-            &format!("SELECT {WF_COLS} FROM workflows WHERE id = ?1"),
-            [id],
-            wf_row,
-        )
-        .optional()?)
+    conn.query_row(
+        &format!("SELECT {WF_COLS} FROM workflows WHERE id = ?1"),
+        [id],
+        wf_row,
+    )
+    .optional()
 }
 
 /// # Errors
@@ -157,7 +156,7 @@ pub fn steps(conn: &Connection, workflow_id: i64) -> Result<Vec<StepRow>> {
                 finished_at: r.get(9)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -171,22 +170,19 @@ pub fn list(conn: &Connection, limit: u32) -> Result<Vec<WorkflowRow>> {
     ))?;
     let rows = st
         .query_map([limit], wf_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 /// # Errors
 /// The query fails.
 pub fn latest_for_instance(conn: &Connection, instance_id: i64) -> Result<Option<WorkflowRow>> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {WF_COLS} FROM workflows WHERE instance_id = ?1 ORDER BY id DESC LIMIT 1"
-            ),
-            [instance_id],
-            wf_row,
-        )
-        .optional()?)
+    conn.query_row(
+        &format!("SELECT {WF_COLS} FROM workflows WHERE instance_id = ?1 ORDER BY id DESC LIMIT 1"),
+        [instance_id],
+        wf_row,
+    )
+    .optional()
 }
 
 /// Workflows not finished: queued ones and those whose runner may be gone.
@@ -199,7 +195,7 @@ pub fn unfinished(conn: &Connection) -> Result<Vec<WorkflowRow>> {
     ))?;
     let rows = st
         .query_map([], wf_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(rows)
 }
 

@@ -58,7 +58,7 @@ pub fn submit(
     ctx: &mut Ctx,
     mut plan: Plan,
     dry_run: bool,
-    write: impl FnOnce(&rusqlite::Transaction) -> Result<(i64, Vec<PlannedStep>)>,
+    write: impl FnOnce(&crate::catalog::db::Conn) -> Result<(i64, Vec<PlannedStep>)>,
 ) -> Result<Plan> {
     if dry_run {
         return Ok(plan);
@@ -188,7 +188,7 @@ pub(crate) fn place(
 /// # Errors
 /// [`super::error::Invalid`] when the room was taken meanwhile.
 pub(crate) fn reserve(
-    tx: &rusqlite::Transaction,
+    tx: &crate::catalog::db::Conn,
     host_id: i64,
     need: &Need,
     rules: &super::config::Placement,
@@ -215,7 +215,7 @@ pub(crate) fn submit_new_instance(
     secret: Option<String>,
     plan: Plan,
     dry_run: bool,
-    write: impl FnOnce(&rusqlite::Transaction) -> Result<(i64, Vec<PlannedStep>)>,
+    write: impl FnOnce(&crate::catalog::db::Conn) -> Result<(i64, Vec<PlannedStep>)>,
 ) -> Result<Plan> {
     if dry_run {
         return Ok(plan);
@@ -227,7 +227,7 @@ pub(crate) fn submit_new_instance(
 
 /// Writes a queued workflow and its steps, takes the instance's lease, records the request.
 pub(crate) fn write_workflow(
-    tx: &rusqlite::Transaction,
+    tx: &crate::catalog::db::Conn,
     action: ActionKind,
     inst: &InstanceRow,
     steps: &[PlannedStep],
@@ -335,7 +335,7 @@ pub(crate) fn new_snapshot_row(
 /// Writes `snap` (id filled in) and the workflow `steps_for` builds for it, in one
 /// transaction; the workflow leases `inst`.
 pub(crate) fn write_with_snapshot(
-    tx: &rusqlite::Transaction,
+    tx: &crate::catalog::db::Conn,
     action: ActionKind,
     inst: &InstanceRow,
     snap: &mut SnapshotRow,

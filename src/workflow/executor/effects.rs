@@ -18,7 +18,7 @@ pub(super) struct Moved {
 
 /// Points an instance's endpoint at it; returns the move when the address changed.
 fn point_endpoint(
-    tx: &rusqlite::Connection,
+    tx: &crate::catalog::db::Conn,
     name: &str,
     instance_id: i64,
 ) -> Result<Option<Moved>> {
@@ -41,7 +41,7 @@ fn point_endpoint(
 /// # Errors
 /// The answer is not what the record expects, or the catalog fails.
 pub(super) fn record(
-    tx: &rusqlite::Connection,
+    tx: &crate::catalog::db::Conn,
     record: Option<Record>,
     output: &Value,
 ) -> Result<()> {
