@@ -545,13 +545,17 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow events sweep daemon generate-docs help"
+            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow events sweep daemon generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -571,13 +575,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__backup)
-            opts="-o -h -V --home --output --help --version create list show delete pin unpin policy help"
+            opts="-o -h -V --home --catalog --output --help --version create list show delete pin unpin policy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -597,7 +605,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__backup__subcmd__create)
-            opts="-o -h -V --repository --snapshot --keep-forever --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --repository --snapshot --keep-forever --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -612,6 +620,10 @@ _dbctl() {
                     return 0
                     ;;
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -631,13 +643,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__backup__subcmd__delete)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -783,13 +799,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__backup__subcmd__list)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -809,13 +829,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__backup__subcmd__pin)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -835,7 +859,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__backup__subcmd__policy)
-            opts="-o -h -V --backup-repository --backup-window --backup-retention-days --keep-daily --keep-weekly --keep-monthly --home --output --help --version"
+            opts="-o -h -V --backup-repository --backup-window --backup-retention-days --keep-daily --keep-weekly --keep-monthly --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -869,6 +893,10 @@ _dbctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
@@ -885,13 +913,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__backup__subcmd__show)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -911,13 +943,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__backup__subcmd__unpin)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -937,7 +973,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__clone)
-            opts="-o -h -V --as --class --host --storage-gb --port --snapshot --fresh --from-repository --backup --at --position --lsn --latest --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --as --class --host --storage-gb --port --snapshot --fresh --from-repository --backup --at --position --lsn --latest --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -987,6 +1023,10 @@ _dbctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
@@ -1003,13 +1043,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__connect)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1029,7 +1073,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__create)
-            opts="-o -h -V --engine --class --host --storage-gb --port --admin-user --archive-timeout --backup-repository --backup-window --backup-retention-days --keep-daily --keep-weekly --keep-monthly --maintenance-window --snapshot-interval --on-failure --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --engine --class --host --storage-gb --port --admin-user --archive-timeout --backup-repository --backup-window --backup-retention-days --keep-daily --keep-weekly --keep-monthly --maintenance-window --snapshot-interval --on-failure --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1103,6 +1147,10 @@ _dbctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
@@ -1119,7 +1167,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__daemon)
-            opts="-o -h -V --once --interval --no-monitor --home --output --help --version"
+            opts="-o -h -V --once --interval --no-monitor --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1130,6 +1178,10 @@ _dbctl() {
                     return 0
                     ;;
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1149,13 +1201,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__delete)
-            opts="-y -o -h -V --yes --skip-final-snapshot --dry-run --detach --home --output --help --version"
+            opts="-y -o -h -V --yes --skip-final-snapshot --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1175,13 +1231,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__describe)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1201,13 +1261,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__endpoint)
-            opts="-o -h -V --home --output --help --version list help"
+            opts="-o -h -V --home --catalog --output --help --version list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1269,13 +1333,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__endpoint__subcmd__list)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1295,7 +1363,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__events)
-            opts="-o -h -V --limit --since --type --follow --home --output --help --version"
+            opts="-o -h -V --limit --since --type --follow --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1317,6 +1385,10 @@ _dbctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
@@ -1333,7 +1405,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__generate__subcmd__docs)
-            opts="-o -h -V --out --home --output --help --version"
+            opts="-o -h -V --out --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1344,6 +1416,10 @@ _dbctl() {
                     return 0
                     ;;
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2259,13 +2335,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__hibernate)
-            opts="-o -h -V --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2285,13 +2365,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host)
-            opts="-o -h -V --home --output --help --version add list show refresh remove help"
+            opts="-o -h -V --home --catalog --output --help --version add list show refresh remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2311,7 +2395,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__add)
-            opts="-o -h -V --address --port --user --identity --dry-run --home --output --help --version"
+            opts="-o -h -V --address --port --user --identity --dry-run --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2334,6 +2418,10 @@ _dbctl() {
                     return 0
                     ;;
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2451,13 +2539,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__list)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2477,13 +2569,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__refresh)
-            opts="-o -h -V --accept-new-key --home --output --help --version"
+            opts="-o -h -V --accept-new-key --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2503,13 +2599,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__remove)
-            opts="-o -h -V --dry-run --force --home --output --help --version"
+            opts="-o -h -V --dry-run --force --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2529,13 +2629,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__show)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2555,7 +2659,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__init)
-            opts="-o -h -V --local-root --local-address --local-ports --home --output --help --version"
+            opts="-o -h -V --local-root --local-address --local-ports --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2577,6 +2681,10 @@ _dbctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
@@ -2593,13 +2701,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__list)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2619,7 +2731,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__modify)
-            opts="-o -h -V --class --storage-gb --archive-timeout --backup-window --backup-retention-days --maintenance-window --snapshot-interval --on-failure --apply-immediately --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --class --storage-gb --archive-timeout --backup-window --backup-retention-days --maintenance-window --snapshot-interval --on-failure --apply-immediately --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2661,6 +2773,10 @@ _dbctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
@@ -2677,13 +2793,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__reboot)
-            opts="-o -h -V --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2703,7 +2823,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__recover)
-            opts="-y -o -h -V --at --before-error --position --lsn --host --from-repository --yes --dry-run --detach --home --output --help --version"
+            opts="-y -o -h -V --at --before-error --position --lsn --host --from-repository --yes --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2729,6 +2849,10 @@ _dbctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
@@ -2745,13 +2869,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__repository)
-            opts="-o -h -V --home --output --help --version add list show check verify remove help"
+            opts="-o -h -V --home --catalog --output --help --version add list show check verify remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2771,7 +2899,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__repository__subcmd__add)
-            opts="-o -h -V --url --endpoint --region --credentials-file --key-file --home --output --help --version"
+            opts="-o -h -V --url --endpoint --region --credentials-file --key-file --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2801,6 +2929,10 @@ _dbctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
@@ -2817,13 +2949,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__repository__subcmd__check)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2955,13 +3091,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__repository__subcmd__list)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2981,13 +3121,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__repository__subcmd__remove)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3007,13 +3151,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__repository__subcmd__show)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3033,13 +3181,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__repository__subcmd__verify)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3059,13 +3211,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__restorable__subcmd__window)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3085,7 +3241,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__restore)
-            opts="-y -o -h -V --as --in-place --yes --at --position --lsn --latest --class --host --storage-gb --port --from-repository --dry-run --detach --home --output --help --version"
+            opts="-y -o -h -V --as --in-place --yes --at --position --lsn --latest --class --host --storage-gb --port --from-repository --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3127,6 +3283,10 @@ _dbctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
@@ -3143,7 +3303,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__resume)
-            opts="-o -h -V --host --class --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --host --class --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3158,6 +3318,10 @@ _dbctl() {
                     return 0
                     ;;
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3177,13 +3341,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__schedule)
-            opts="-o -h -V --home --output --help --version add list remove pause unpause help"
+            opts="-o -h -V --home --catalog --output --help --version add list remove pause unpause help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3203,7 +3371,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__schedule__subcmd__add)
-            opts="-o -h -V --cron --at --home --output --help --version"
+            opts="-o -h -V --cron --at --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3218,6 +3386,10 @@ _dbctl() {
                     return 0
                     ;;
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3335,13 +3507,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__schedule__subcmd__list)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3361,13 +3537,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__schedule__subcmd__pause)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3387,13 +3567,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__schedule__subcmd__remove)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3413,13 +3597,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__schedule__subcmd__unpause)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3439,13 +3627,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__snapshot)
-            opts="-o -h -V --home --output --help --version create list show delete verify help"
+            opts="-o -h -V --home --catalog --output --help --version create list show delete verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3465,7 +3657,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__snapshot__subcmd__create)
-            opts="-o -h -V --tag --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --tag --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3476,6 +3668,10 @@ _dbctl() {
                     return 0
                     ;;
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3495,13 +3691,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__snapshot__subcmd__delete)
-            opts="-y -o -h -V --yes --dry-run --detach --home --output --help --version"
+            opts="-y -o -h -V --yes --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3619,13 +3819,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__snapshot__subcmd__list)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3645,13 +3849,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__snapshot__subcmd__show)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3671,13 +3879,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__snapshot__subcmd__verify)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3697,13 +3909,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__start)
-            opts="-o -h -V --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3723,13 +3939,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__stop)
-            opts="-o -h -V --dry-run --detach --home --output --help --version"
+            opts="-o -h -V --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3749,13 +3969,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__sweep)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3775,13 +3999,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__url)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3801,13 +4029,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__workflow)
-            opts="-o -h -V --home --output --help --version list show resume wait cancel help"
+            opts="-o -h -V --home --catalog --output --help --version list show resume wait cancel help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3827,13 +4059,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__workflow__subcmd__cancel)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3951,7 +4187,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__workflow__subcmd__list)
-            opts="-o -h -V --limit --home --output --help --version"
+            opts="-o -h -V --limit --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3962,6 +4198,10 @@ _dbctl() {
                     return 0
                     ;;
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3981,13 +4221,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__workflow__subcmd__resume)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4007,13 +4251,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__workflow__subcmd__show)
-            opts="-o -h -V --home --output --help --version"
+            opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4033,7 +4281,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__workflow__subcmd__wait)
-            opts="-o -h -V --timeout --home --output --help --version"
+            opts="-o -h -V --timeout --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -4044,6 +4292,10 @@ _dbctl() {
                     return 0
                     ;;
                 --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_dbctl_global_optspecs
-    string join \n home= o/output= h/help V/version
+    string join \n home= catalog= o/output= h/help V/version
 end
 
 function __fish_dbctl_needs_command
@@ -25,6 +25,7 @@ function __fish_dbctl_using_subcommand
 end
 
 complete -c dbctl -n "__fish_dbctl_needs_command" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_needs_command" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_needs_command" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_needs_command" -s h -l help -d 'Print help'
@@ -62,11 +63,13 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l local-root -d 'dbho
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l local-address -d 'Address clients use to reach instances on this machine (servers listen on it) [default: 127.0.0.1]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l local-ports -d 'Ports the local host picks from, as LOW-HIGH' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand init" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -s h -l help -d 'Print help'
@@ -82,28 +85,33 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l user -d 'SSH user [default: the current user]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l identity -d 'Private key file (ed25519 or RSA) [default: ~/.ssh/id_ed25519, then ~/.ssh/id_rsa]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l dry-run -d 'Connect and show what would be stored (key, facts), storing nothing'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from show" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from show" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -l accept-new-key -d 'Pin the SSH host key the host offers now in place of the old one (both fingerprints are printed); check the new one out of band first'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from refresh" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -l dry-run -d 'Check that it could be removed, removing nothing'
@@ -133,6 +141,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l maintenance-windo
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l snapshot-interval -d 'Minutes between automatic host-tier snapshots (0: none) [default: 15]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l on-failure -d 'What the monitor does when the instance fails: recover or notify [default: recover]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
@@ -150,6 +159,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l at -d 'A time: RFC
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l position -d 'A log position as the engine writes it (PostgreSQL: an LSN, e.g. 0/3000060; MariaDB: a GTID, e.g. 0-1-42, or a binary log file and offset, e.g. binlog.000003:1234)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l lsn -d 'PostgreSQL only: an LSN, as --position takes it' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l fresh -d 'Take a new snapshot of the source first'
@@ -168,6 +178,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l host -d 'Host fo
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l storage-gb -d 'Storage to reserve, in GiB [default: the larger of the class\'s and the source\'s]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l port -d 'Port the new instance listens on [default: a free one]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand restore" -l in-place -d 'Replace the instance\'s own data (the old data is kept until the restore succeeds)'
@@ -183,6 +194,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l position -d 'Rec
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l lsn -d 'PostgreSQL only: an LSN, as --position takes it' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l host -d 'Rebuild on this host instead: the snapshot and logs are streamed there from the host that keeps them, or, when that host is gone or does not answer, from the instance\'s backup and shipped logs in a repository (its old server cannot be stopped then: make sure it is down)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l before-error -d 'Recover to just before the first error the monitor recorded for the incident the instance is in (a second before it; the latest point if the logs end earlier)'
@@ -193,11 +205,13 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -l detach -d 'Queue
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand recover" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand restorable-window" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand restorable-window" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand restorable-window" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand restorable-window" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand restorable-window" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -s y -l yes -d 'Delete without asking'
@@ -207,6 +221,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -l detach -d 'Queue 
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand stop" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand stop" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand stop" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand stop" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
@@ -214,6 +229,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand stop" -l detach -d 'Queue th
 complete -c dbctl -n "__fish_dbctl_using_subcommand stop" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand stop" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand start" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand start" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand start" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand start" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
@@ -221,6 +237,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand start" -l detach -d 'Queue t
 complete -c dbctl -n "__fish_dbctl_using_subcommand start" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand start" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand reboot" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand reboot" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand reboot" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand reboot" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
@@ -228,6 +245,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand reboot" -l detach -d 'Queue 
 complete -c dbctl -n "__fish_dbctl_using_subcommand reboot" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand reboot" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand hibernate" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand hibernate" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand hibernate" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand hibernate" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
@@ -237,6 +255,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand hibernate" -s V -l version -
 complete -c dbctl -n "__fish_dbctl_using_subcommand resume" -l host -d 'Host to resume on [default: the one it hibernated on if it fits, else placement\'s]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand resume" -l class -d 'Class to resume with [default: its own]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand resume" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand resume" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand resume" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand resume" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
@@ -252,6 +271,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand modify" -l maintenance-windo
 complete -c dbctl -n "__fish_dbctl_using_subcommand modify" -l snapshot-interval -d 'Minutes between automatic host-tier snapshots (0: none) [default: 15]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand modify" -l on-failure -d 'What the monitor does when the instance fails: recover or notify [default: recover]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand modify" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand modify" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand modify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand modify" -l apply-immediately -d 'Apply now, with what is pending; alone, applies only what is pending'
@@ -260,26 +280,31 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand modify" -l detach -d 'Queue 
 complete -c dbctl -n "__fish_dbctl_using_subcommand modify" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand modify" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand describe" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand describe" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand describe" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand describe" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand describe" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand list" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand list" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand list" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand url" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand url" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand url" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand url" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand url" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand connect" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand connect" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand connect" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand connect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand connect" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -s h -l help -d 'Print help'
@@ -292,6 +317,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_see
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l tag -d 'A label to find the snapshot by' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l dry-run -d 'Print the plan (the steps that would run) and change nothing'
@@ -299,16 +325,19 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_su
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Delete it even if it is the instance\'s last snapshot'
@@ -317,6 +346,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_su
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -328,6 +358,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_su
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "verify" -d 'Recompute a snapshot\'s checksums on its host and report every file that does not match'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and not __fish_seen_subcommand_from list help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and not __fish_seen_subcommand_from list help" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and not __fish_seen_subcommand_from list help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and not __fish_seen_subcommand_from list help" -s h -l help -d 'Print help'
@@ -335,6 +366,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and not __fish_see
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and not __fish_seen_subcommand_from list help" -f -a "list" -d 'List endpoints and the address each points at'
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and not __fish_seen_subcommand_from list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and __fish_seen_subcommand_from list" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
@@ -342,6 +374,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and __fish_seen_su
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and __fish_seen_subcommand_from help" -f -a "list" -d 'List endpoints and the address each points at'
 complete -c dbctl -n "__fish_dbctl_using_subcommand endpoint; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and not __fish_seen_subcommand_from add list show check verify remove help" -s h -l help -d 'Print help'
@@ -359,31 +392,37 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from add" -l credentials-file -d 'An AWS-style credentials file (`[default]` with aws_access_key_id and aws_secret_access_key) instead of the environment' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from add" -l key-file -d 'The key file of an existing repository (`dbctl repository show NAME` in the home that made it names it): the repository is opened with it, not made' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from add" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from add" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from list" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from show" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from show" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from check" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from check" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from check" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from verify" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from verify" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from verify" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from verify" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from remove" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from remove" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
@@ -396,6 +435,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Forget a repository in this home: its backups leave the catalog; the repository and its data stay where they are, and its key file is kept in the secrets as `*.removed`. Refused while a backup policy names it'
 complete -c dbctl -n "__fish_dbctl_using_subcommand repository; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -s h -l help -d 'Print help'
@@ -411,6 +451,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l repository -d 'The repository [default: the only one there is]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l snapshot -d 'Copy this snapshot (`dbctl snapshot list`) instead of taking a new one' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from create" -l keep-forever -d 'Pin it: expiry never removes it'
@@ -419,26 +460,31 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subc
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from list" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from show" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from show" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from delete" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from delete" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from pin" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from pin" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from pin" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from pin" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from pin" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from unpin" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from unpin" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from unpin" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from unpin" -s h -l help -d 'Print help'
@@ -450,6 +496,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subc
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -l keep-weekly -d 'Weekly backups kept [default: 4]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -l keep-monthly -d 'Monthly backups kept [default: 0]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
@@ -463,6 +510,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subc
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Show an instance\'s backup policy, or change what is given'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and not __fish_seen_subcommand_from add list remove pause unpause help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and not __fish_seen_subcommand_from add list remove pause unpause help" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and not __fish_seen_subcommand_from add list remove pause unpause help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and not __fish_seen_subcommand_from add list remove pause unpause help" -s h -l help -d 'Print help'
@@ -476,26 +524,31 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and not __fish_see
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from add" -l cron -d '"MIN HOUR DOM MON DOW" in UTC, e.g. "0 19 * * FRI"' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from add" -l at -d 'Once, at this time (RFC 3339, "YYYY-MM-DD HH:MM:SS" UTC)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from add" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from add" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from list" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from remove" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from remove" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from pause" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from pause" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from pause" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from pause" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from unpause" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from unpause" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from unpause" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from unpause" -s h -l help -d 'Print help'
@@ -507,6 +560,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_su
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "unpause"
 complete -c dbctl -n "__fish_dbctl_using_subcommand schedule; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -s h -l help -d 'Print help'
@@ -519,27 +573,32 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_see
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and not __fish_seen_subcommand_from list show resume wait cancel help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -l limit -d 'How many of the newest workflows to show' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from show" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from show" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from show" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from resume" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from resume" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from resume" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from resume" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -l timeout -d 'Give up after this many seconds' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from cancel" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from cancel" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from cancel" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand workflow; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -554,18 +613,21 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand events" -l limit -d 'How man
 complete -c dbctl -n "__fish_dbctl_using_subcommand events" -l since -d 'Only those since then: a span back from now (90s, 10m, 2h, 3d, 1w) or a time' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand events" -l type -d 'Only events of this kind (e.g. recovered, step_failed, endpoint_moved)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand events" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand events" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand events" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand events" -l follow -d 'Keep printing new events as they are recorded, until interrupted (JSON: one object a line)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand events" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand events" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand sweep" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand sweep" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand sweep" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand sweep" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand sweep" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -l interval -d 'Seconds between the starts of two passes' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -l once -d 'One pass, then exit (as `sweep`, logging as the daemon does)'
@@ -574,6 +636,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -s h -l help -d 'Pri
 complete -c dbctl -n "__fish_dbctl_using_subcommand daemon" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -l out -d 'Directory that receives completions/ and man/' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand generate-docs" -s h -l help -d 'Print help'

@@ -2,6 +2,9 @@
 
 /// dbctl's home: config.toml, catalog.db, secrets/.
 pub const DBCTL_HOME: &str = "DBCTL_HOME";
+/// The catalog: `postgres://user:password@host:port/database` for a PostgreSQL catalog a
+/// team shares; unset, the SQLite file in the home.
+pub const DBCTL_CATALOG: &str = "DBCTL_CATALOG";
 /// Path of the dbhost binary the local transport runs (default: next to dbctl, then PATH).
 pub const DBCTL_DBHOST: &str = "DBCTL_DBHOST";
 /// Test-only fault injection, e.g. `crash-after:provision` (see `workflow/failpoints.rs`).

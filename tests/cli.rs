@@ -63,7 +63,9 @@ fn catalog_and_secrets_are_private() {
     let mut env = TestEnv::new();
     env.init();
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&env.home.join("catalog.db")), 0o600);
+    if env.catalog.is_none() {
+        assert_eq!(mode(&env.home.join("catalog.db")), 0o600);
+    }
     assert_eq!(mode(&env.home), 0o700);
     env.dbctl(&["create", "sec", "--class", "small"]).ok();
     let secrets = env.home.join("secrets");
@@ -82,6 +84,14 @@ fn catalog_and_secrets_are_private() {
         .unwrap()
         .to_string();
     assert_eq!(password.len(), 32);
+    if env.catalog.is_some() {
+        let found = env.catalog_i64(&format!(
+            "SELECT (SELECT count(*) FROM steps WHERE spec LIKE '%{password}%' OR output LIKE '%{password}%') + (SELECT count(*) FROM events WHERE message LIKE '%{password}%')"
+        ));
+        assert_eq!(found, 0, "password found in the catalog");
+        env.dbctl(&["delete", "sec", "--yes"]).ok();
+        return;
+    }
     let db = std::fs::read(env.home.join("catalog.db")).unwrap();
     let wal = std::fs::read(env.home.join("catalog.db-wal")).unwrap_or_default();
     for bytes in [db, wal] {
@@ -98,6 +108,9 @@ fn catalog_and_secrets_are_private() {
 #[test]
 fn an_unreadable_catalog_is_an_error_never_replaced() {
     let env = TestEnv::new();
+    if env.catalog.is_some() {
+        return; // The SQLite file's own case.
+    }
     std::fs::create_dir_all(&env.home).unwrap();
     let catalog = env.home.join("catalog.db");
     std::fs::write(&catalog, b"").unwrap();

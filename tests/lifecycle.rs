@@ -544,16 +544,12 @@ fn the_monitor_restarts_a_killed_server_and_rebuilds_a_destroyed_one_with_every_
 
 /// Sets a catalog row's time, as if it had been written at `at`.
 fn age(env: &TestEnv, table: &str, id: i64, at: time::OffsetDateTime) {
-    let db = rusqlite::Connection::open(env.home.join("catalog.db")).unwrap();
     let t = at
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    let n = db
-        .execute(
-            &format!("UPDATE {table} SET created_at = ?1 WHERE id = ?2"),
-            rusqlite::params![t, id],
-        )
-        .unwrap();
+    let n = env.catalog_execute(&format!(
+        "UPDATE {table} SET created_at = '{t}' WHERE id = {id}"
+    ));
     assert_eq!(n, 1);
 }
 
@@ -625,13 +621,9 @@ fn automatic_snapshots_come_every_interval_and_retention_keeps_one_a_day() {
 
 /// The catalog id of a live instance.
 fn instance_id(env: &TestEnv, name: &str) -> i64 {
-    let db = rusqlite::Connection::open(env.home.join("catalog.db")).unwrap();
-    db.query_row(
-        "SELECT id FROM instances WHERE name = ?1 AND status NOT IN ('deleted', 'replaced', 'lost')",
-        [name],
-        |r| r.get(0),
-    )
-    .unwrap()
+    env.catalog_i64(&format!(
+        "SELECT id FROM instances WHERE name = '{name}' AND status NOT IN ('deleted', 'replaced', 'lost')"
+    ))
 }
 
 #[test]

@@ -63,7 +63,8 @@ pub fn all(conn: &Connection) -> Result<Vec<Policy>> {
 pub fn put(conn: &Connection, p: &Policy) -> Result<()> {
     conn.execute(
         &format!(
-            "INSERT OR REPLACE INTO backup_policies ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            "INSERT INTO backup_policies ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7){}",
+            super::db::on_conflict_replace(COLS, &["instance_id"])
         ),
         params![
             p.instance_id,
@@ -85,7 +86,8 @@ pub fn put(conn: &Connection, p: &Policy) -> Result<()> {
 pub fn carry_over(conn: &Connection, from: i64, to: i64) -> Result<()> {
     conn.execute(
         &format!(
-            "INSERT OR REPLACE INTO backup_policies ({COLS}) SELECT ?2, repository_id, backup_window, retention_days, keep_daily, keep_weekly, keep_monthly FROM backup_policies WHERE instance_id = ?1"
+            "INSERT INTO backup_policies ({COLS}) SELECT ?2, repository_id, backup_window, retention_days, keep_daily, keep_weekly, keep_monthly FROM backup_policies WHERE instance_id = ?1{}",
+            super::db::on_conflict_replace(COLS, &["instance_id"])
         ),
         params![from, to],
     )?;

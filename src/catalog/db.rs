@@ -289,7 +289,7 @@ impl Conn {
                 let n = c
                     .borrow_mut()
                     .execute(&dollar_placeholders(sql), &refs)
-                    .map_err(pg_error)?;
+                    .map_err(|e| pg_error(e, sql))?;
                 Ok(n as usize)
             }
         }
@@ -302,7 +302,10 @@ impl Conn {
     pub fn execute_batch(&self, sql: &str) -> Result<()> {
         match &self.backend {
             Backend::Sqlite(c) => Ok(c.execute_batch(sql)?),
-            Backend::Postgres(c) => c.borrow_mut().batch_execute(sql).map_err(pg_error),
+            Backend::Postgres(c) => c
+                .borrow_mut()
+                .batch_execute(sql)
+                .map_err(|e| pg_error(e, sql)),
         }
     }
 
@@ -413,7 +416,7 @@ impl Conn {
                 let rows = c
                     .borrow_mut()
                     .query(&dollar_placeholders(sql), &refs)
-                    .map_err(pg_error)?;
+                    .map_err(|e| pg_error(e, sql))?;
                 rows.iter()
                     .map(|r| {
                         let values = (0..r.len())
@@ -430,15 +433,17 @@ impl Conn {
         }
     }
 
-    /// Starts a transaction that writes (SQLite: takes the write lock now, so two writers
-    /// never both read first and then fail to upgrade).
+    /// Starts a transaction that writes, holding the catalog's one write lock until it
+    /// ends: SQLite's IMMEDIATE lock, and on PostgreSQL an advisory lock that does the same.
+    /// Every write transaction may then read, decide and write (a workflow's claim, a
+    /// placement's re-check) as if it were alone, on either database.
     ///
     /// # Errors
     /// The database refuses.
     pub fn begin(&self) -> Result<()> {
         self.execute_batch(match self.dialect() {
             Dialect::Sqlite => "BEGIN IMMEDIATE",
-            Dialect::Postgres => "BEGIN",
+            Dialect::Postgres => "BEGIN; SELECT pg_advisory_xact_lock(7326482191)",
         })
     }
 
@@ -478,11 +483,30 @@ fn pg_refs(values: &[PgValue]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
         .collect()
 }
 
-fn pg_error(e: postgres::Error) -> anyhow::Error {
+/// The server's message, with the statement it was about (for whoever reads the log).
+fn pg_error(e: postgres::Error, sql: &str) -> anyhow::Error {
+    let what: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let what: String = what.chars().take(160).collect();
     match e.as_db_error() {
-        Some(db) => anyhow!("{}", db.message()),
-        None => anyhow!("{e}"),
+        Some(db) => anyhow!("the PostgreSQL catalog: {} (in: {what})", db.message()),
+        None => anyhow!("the PostgreSQL catalog: {e} (in: {what})"),
     }
+}
+
+/// The tail that makes an INSERT of `cols` replace the row with the same `key` (what
+/// SQLite's `INSERT OR REPLACE` does, in the spelling both databases take).
+pub fn on_conflict_replace(cols: &str, key: &[&str]) -> String {
+    let sets: Vec<String> = cols
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !key.contains(c))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        " ON CONFLICT ({}) DO UPDATE SET {}",
+        key.join(", "),
+        sets.join(", ")
+    )
 }
 
 /// SQLite's `?N` placeholders as PostgreSQL's `$N`; a bare `?` takes the next number.

@@ -50,8 +50,8 @@ pub struct Filter<'a> {
 pub fn list(conn: &Connection, f: &Filter, limit: u32) -> Result<Vec<EventRow>> {
     let mut st = conn.prepare(
         "SELECT id, at, instance_name, workflow_id, kind, message FROM events
-         WHERE (?1 IS NULL OR instance_name = ?1) AND (?2 IS NULL OR julianday(at) >= julianday(?2))
-           AND (?3 IS NULL OR kind = ?3) AND (?4 IS NULL OR id > ?4)
+         WHERE (CAST(?1 AS TEXT) IS NULL OR instance_name = ?1) AND (CAST(?2 AS TEXT) IS NULL OR julianday(at) >= julianday(?2))
+           AND (CAST(?3 AS TEXT) IS NULL OR kind = ?3) AND (CAST(?4 AS BIGINT) IS NULL OR id > ?4)
          ORDER BY id DESC LIMIT ?5",
     )?;
     let mut rows = st

@@ -66,7 +66,10 @@ pub fn get(conn: &Connection, instance_id: i64) -> Result<Option<Health>> {
 /// The write fails.
 pub fn put(conn: &Connection, h: &Health) -> Result<()> {
     conn.execute(
-        &format!("INSERT OR REPLACE INTO instance_health ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+        &format!(
+            "INSERT INTO instance_health ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9){}",
+            super::db::on_conflict_replace(COLS, &["instance_id"])
+        ),
         params![
             h.instance_id,
             h.state,
@@ -90,7 +93,8 @@ pub fn put(conn: &Connection, h: &Health) -> Result<()> {
 pub fn carry_over(conn: &Connection, from: i64, to: i64) -> Result<()> {
     conn.execute(
         &format!(
-            "INSERT OR REPLACE INTO instance_health ({COLS}) SELECT ?2, state, checked_at, healthy_at, first_error_at, detail, failures, recoveries, workflow_id FROM instance_health WHERE instance_id = ?1"
+            "INSERT INTO instance_health ({COLS}) SELECT ?2, state, checked_at, healthy_at, first_error_at, detail, failures, recoveries, workflow_id FROM instance_health WHERE instance_id = ?1{}",
+            super::db::on_conflict_replace(COLS, &["instance_id"])
         ),
         params![from, to],
     )?;

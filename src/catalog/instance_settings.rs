@@ -72,7 +72,8 @@ pub fn get(conn: &Connection, instance_id: i64) -> Result<Settings> {
 pub fn put(conn: &Connection, s: &Settings) -> Result<()> {
     conn.execute(
         &format!(
-            "INSERT OR REPLACE INTO instance_settings ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+            "INSERT INTO instance_settings ({COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6){}",
+            super::db::on_conflict_replace(COLS, &["instance_id"])
         ),
         params![
             s.instance_id,
@@ -105,7 +106,8 @@ pub fn clear_pending(conn: &Connection, instance_id: i64) -> Result<()> {
 pub fn carry_over(conn: &Connection, from: i64, to: i64) -> Result<()> {
     conn.execute(
         &format!(
-            "INSERT OR REPLACE INTO instance_settings ({COLS}) SELECT ?2, maintenance_window, pending_class, pending_since, snapshot_interval_mins, on_failure FROM instance_settings WHERE instance_id = ?1"
+            "INSERT INTO instance_settings ({COLS}) SELECT ?2, maintenance_window, pending_class, pending_since, snapshot_interval_mins, on_failure FROM instance_settings WHERE instance_id = ?1{}",
+            super::db::on_conflict_replace(COLS, &["instance_id"])
         ),
         params![from, to],
     )?;

@@ -312,7 +312,7 @@ pub fn release_workflow(
     if failed {
         conn.execute(
             "UPDATE instances SET status = 'deleted', deleted_at = ?3
-             WHERE lease_workflow_id = ?1 AND status = 'creating' AND id IS NOT ?2",
+             WHERE lease_workflow_id = ?1 AND status = 'creating' AND id IS DISTINCT FROM ?2",
             params![workflow_id, except, super::now()],
         )?;
     }

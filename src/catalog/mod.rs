@@ -25,7 +25,7 @@ use anyhow::{Context, Result};
 use db::Conn;
 use rusqlite::Connection;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
@@ -54,6 +54,68 @@ const POSTGRES_MIGRATIONS: &[&str] = &[];
 
 pub struct Catalog {
     pub(crate) conn: Conn,
+}
+
+/// Where a catalog is: the SQLite file in a home, or a PostgreSQL database a team shares.
+#[derive(Clone)]
+pub enum Location {
+    File(PathBuf),
+    Postgres(String),
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Location {
+    /// A catalog URL (`postgres://` or `postgresql://`), or an SQLite file's path.
+    pub fn parse(s: &str) -> Self {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Location::Postgres(s.to_string())
+        } else {
+            Location::File(PathBuf::from(s.strip_prefix("sqlite://").unwrap_or(s)))
+        }
+    }
+
+    /// For people: the path, or the URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Location::File(p) => p.display().to_string(),
+            Location::Postgres(u) => match url::Url::parse(u) {
+                Ok(mut parsed) => {
+                    if parsed.password().is_some() {
+                        let _ = parsed.set_password(Some("****"));
+                    }
+                    parsed.to_string()
+                }
+                Err(_) => "a PostgreSQL catalog (its URL does not parse)".into(),
+            },
+        }
+    }
+
+    /// Opens (and migrates) the existing catalog.
+    ///
+    /// # Errors
+    /// As [`Catalog::open`] or [`Catalog::open_postgres`].
+    pub fn open(&self) -> Result<Catalog> {
+        match self {
+            Location::File(p) => Catalog::open(p),
+            Location::Postgres(u) => Catalog::open_postgres(u),
+        }
+    }
+
+    /// Makes the catalog if it is not there (`dbctl init`), else opens it.
+    ///
+    /// # Errors
+    /// As [`Catalog::create`] or [`Catalog::open_postgres`].
+    pub fn create(&self) -> Result<Catalog> {
+        match self {
+            Location::File(p) => Catalog::create(p),
+            Location::Postgres(u) => Catalog::open_postgres(u),
+        }
+    }
 }
 
 /// Refuses a catalog file that exists but is empty, with a line saying what to do (SQLite

@@ -56,12 +56,12 @@ pub fn record(
     let now = super::now();
     for f in files {
         conn.execute(
-            "INSERT OR REPLACE INTO repository_logs (repository_id, instance_id, name, record, restic_id, shipped_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO repository_logs (repository_id, instance_id, name, record, restic_id, shipped_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (repository_id, instance_id, name) DO UPDATE SET record = excluded.record, restic_id = excluded.restic_id, shipped_at = excluded.shipped_at",
             params![repository_id, instance_id, f.name, serde_json::to_string(f)?, restic_id, now],
         )?;
     }
     conn.execute(
-        "INSERT OR REPLACE INTO repository_marks (repository_id, instance_id, marks, shipped_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO repository_marks (repository_id, instance_id, marks, shipped_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (repository_id, instance_id) DO UPDATE SET marks = excluded.marks, shipped_at = excluded.shipped_at",
         params![repository_id, instance_id, serde_json::to_string(marks)?, now],
     )?;
     Ok(())

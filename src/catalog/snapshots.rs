@@ -114,7 +114,7 @@ pub fn get(conn: &Connection, id: i64) -> Result<SnapshotRow> {
 /// The query fails.
 pub fn list(conn: &Connection, instance: Option<&str>) -> Result<Vec<SnapshotRow>> {
     let mut st = conn.prepare(&format!(
-        "SELECT {COLS} FROM snapshots WHERE status NOT IN ('deleted', 'failed') AND (?1 IS NULL OR instance_name = ?1) ORDER BY id DESC"
+        "SELECT {COLS} FROM snapshots WHERE status NOT IN ('deleted', 'failed') AND (CAST(?1 AS TEXT) IS NULL OR instance_name = ?1) ORDER BY id DESC"
     ))?;
     let rows = st
         .query_map(params![instance], from_row)?

@@ -287,9 +287,9 @@ pub fn step_undo_finished(
 ) -> Result<()> {
     conn.execute(
         "UPDATE steps SET status = ?3, finished_at = ?5,
-             error = CASE WHEN ?4 IS NULL THEN error
-                          WHEN error IS NULL THEN 'undo: ' || ?4
-                          ELSE error || '; undo: ' || ?4 END
+             error = CASE WHEN CAST(?4 AS TEXT) IS NULL THEN error
+                          WHEN error IS NULL THEN 'undo: ' || CAST(?4 AS TEXT)
+                          ELSE error || '; undo: ' || CAST(?4 AS TEXT) END
          WHERE workflow_id = ?1 AND idx = ?2",
         params![wf, idx, status, undo_error, super::now()],
     )?;

@@ -58,6 +58,11 @@ pub struct Cli {
     /// Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]
     #[arg(long, global = true, env = crate::env::DBCTL_HOME, value_name = "DIR")]
     pub home: Option<PathBuf>,
+    /// The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in
+    /// DBCTL_CATALOG or config.toml's `catalog`, never here) [default: DBCTL_CATALOG, then
+    /// config.toml's, then catalog.db in the home]
+    #[arg(long, global = true, value_name = "URL")]
+    pub catalog: Option<String>,
     /// Output format for data on stdout.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
     pub output: Format,
@@ -122,6 +127,24 @@ impl Env {
     }
 }
 
+/// The catalog --catalog or DBCTL_CATALOG names. A password in --catalog is refused: a
+/// command line is readable by every user of the machine.
+fn catalog_asked(flag: Option<&str>) -> anyhow::Result<Option<crate::catalog::Location>> {
+    if let Some(u) = flag {
+        if ::url::Url::parse(u).is_ok_and(|p| p.password().is_some()) {
+            return Err(crate::control::error::invalid(
+                "--catalog carries a password, which every user of this machine can read on its command line",
+                "put the URL in DBCTL_CATALOG or in config.toml's `catalog` instead",
+            ));
+        }
+        return Ok(Some(crate::catalog::Location::parse(u)));
+    }
+    Ok(std::env::var(crate::env::DBCTL_CATALOG)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(|v| crate::catalog::Location::parse(&v)))
+}
+
 /// Parses the command line, runs the command and returns the exit status.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -136,10 +159,13 @@ pub fn main() -> i32 {
         }
     };
     crate::workflow::interrupt::install();
-    let env = Env {
-        home: Home::resolve(cli.home.clone()),
-        printer: Printer { format: cli.output },
-    };
+    let mut home = Home::resolve(cli.home.clone());
+    let printer = Printer { format: cli.output };
+    match catalog_asked(cli.catalog.as_deref()) {
+        Ok(c) => home.catalog = c,
+        Err(e) => return report(&e),
+    }
+    let env = Env { home, printer };
     let result = match &cli.command {
         Command::Init(a) => init::run(&env, a),
         Command::Host(c) => host::run(&env, c),

@@ -9,6 +9,8 @@ use std::path::Path;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// `postgres://...`: the catalog a team shares (DBCTL_CATALOG and --catalog come first).
+    pub catalog: Option<String>,
     pub classes: BTreeMap<String, Class>,
     pub placement: Placement,
     pub endpoints: Endpoints,

@@ -2,7 +2,7 @@
 
 use super::config::Config;
 use super::error::invalid;
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, Location};
 use crate::secrets::Secrets;
 use anyhow::{Context, Result};
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -11,6 +11,9 @@ use std::path::PathBuf;
 #[derive(Debug, Clone)]
 pub struct Home {
     pub dir: PathBuf,
+    /// The catalog asked for by --catalog or DBCTL_CATALOG (else config.toml's, else the
+    /// SQLite file here).
+    pub catalog: Option<Location>,
 }
 
 /// An opened home: what every operation works with.
@@ -32,7 +35,15 @@ impl Home {
                 .unwrap_or_else(|| PathBuf::from("/var/lib"));
             base.join("dbctl")
         });
-        Self { dir }
+        Self { dir, catalog: None }
+    }
+
+    /// Where the catalog is: as asked, else config.toml's `catalog`, else the file here.
+    pub fn catalog_location(&self, config: &Config) -> Location {
+        self.catalog
+            .clone()
+            .or_else(|| config.catalog.as_deref().map(Location::parse))
+            .unwrap_or_else(|| Location::File(self.catalog_path()))
     }
 
     pub fn catalog_path(&self) -> PathBuf {
@@ -56,7 +67,7 @@ impl Home {
         let config = Config::load(&self.config_path())?;
         Ok(Ctx {
             home: self.clone(),
-            catalog: Catalog::create(&self.catalog_path())?,
+            catalog: self.catalog_location(&config).create()?,
             config,
             secrets: Secrets::new(&self.dir),
         })
@@ -67,16 +78,26 @@ impl Home {
     /// # Errors
     /// [`super::error::Invalid`] when `dbctl init` was not run here; catalog or config errors.
     pub fn open(&self) -> Result<Ctx> {
-        if !self.catalog_path().exists() {
+        let config = Config::load(&self.config_path())?;
+        let location = self.catalog_location(&config);
+        let missing = match &location {
+            Location::File(path) => {
+                (!path.exists()).then(|| format!("no dbctl catalog at {}", path.display()))
+            }
+            // A shared catalog is there for everyone; this machine's home must be too.
+            Location::Postgres(_) => {
+                (!self.dir.is_dir()).then(|| format!("no dbctl home at {}", self.dir.display()))
+            }
+        };
+        if let Some(what) = missing {
             return Err(invalid(
-                format!("no dbctl catalog at {}", self.catalog_path().display()),
+                what,
                 "run `dbctl init` first (or point --home / DBCTL_HOME at an initialized home)",
             ));
         }
-        let config = Config::load(&self.config_path())?;
         Ok(Ctx {
             home: self.clone(),
-            catalog: Catalog::open(&self.catalog_path())?,
+            catalog: location.open()?,
             config,
             secrets: Secrets::new(&self.dir),
         })

@@ -40,10 +40,10 @@ pub struct WorkflowView {
 /// # Errors
 /// The workflow cannot be claimed, or the catalog fails.
 pub fn execute(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome> {
-    let path = ctx.home.catalog_path();
+    let path = ctx.home.catalog_location(&ctx.config);
     let mut ex = Executor {
         catalog: &mut ctx.catalog,
-        catalog_path: Some(path),
+        catalog_at: Some(path),
         secrets: &ctx.secrets,
         progress,
         endpoint_hook: &ctx.config.endpoints.hook,

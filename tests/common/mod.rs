@@ -108,6 +108,9 @@ impl Run {
 pub struct TestEnv {
     pub dir: PathBuf,
     pub home: PathBuf,
+    /// The PostgreSQL catalog this test's commands use (a database of its own on the server
+    /// DBCTL_TEST_CATALOG names), or None for the SQLite file in the home.
+    pub catalog: Option<String>,
     slot: Slot,
     /// dbhost roots whose servers this test may have started.
     roots: Vec<PathBuf>,
@@ -129,6 +132,7 @@ impl TestEnv {
         let dir = tmp.path().to_path_buf();
         Self {
             home: dir.join("home"),
+            catalog: test_catalog(),
             dir,
             slot,
             roots: Vec::new(),
@@ -158,7 +162,40 @@ impl TestEnv {
             .env("DBCTL_DBHOST", DBHOST)
             .args(args)
             .stdin(Stdio::null());
+        if let Some(url) = &self.catalog {
+            c.env("DBCTL_CATALOG", url);
+        }
         c
+    }
+
+    /// Runs one statement on this test's catalog, whichever database holds it (values are
+    /// written into `sql` by the test itself).
+    pub fn catalog_execute(&self, sql: &str) -> u64 {
+        match &self.catalog {
+            Some(url) => postgres::Client::connect(url, postgres::NoTls)
+                .unwrap()
+                .execute(sql, &[])
+                .unwrap(),
+            None => rusqlite::Connection::open(self.home.join("catalog.db"))
+                .unwrap()
+                .execute(sql, [])
+                .unwrap() as u64,
+        }
+    }
+
+    /// The one integer a query on this test's catalog returns.
+    pub fn catalog_i64(&self, sql: &str) -> i64 {
+        match &self.catalog {
+            Some(url) => postgres::Client::connect(url, postgres::NoTls)
+                .unwrap()
+                .query_one(sql, &[])
+                .unwrap()
+                .get(0),
+            None => rusqlite::Connection::open(self.home.join("catalog.db"))
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap(),
+        }
     }
 
     pub fn dbctl(&self, args: &[&str]) -> Run {
@@ -596,6 +633,22 @@ fn pgbench_path() -> PathBuf {
         .map(|e| e.path().join("bin/pgbench"))
         .find(|p| p.exists())
         .expect("pgbench (postgresql-contrib / postgresql-client)")
+}
+
+/// A database of its own on the catalog server DBCTL_TEST_CATALOG names (the suite's
+/// PostgreSQL catalog run), or None for SQLite catalogs.
+fn test_catalog() -> Option<String> {
+    let base = std::env::var("DBCTL_TEST_CATALOG")
+        .ok()
+        .filter(|v| !v.is_empty())?;
+    let name = format!("dbctl_t{:016x}", rand::random::<u64>());
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls)
+        .unwrap_or_else(|e| panic!("the test catalog server {base}: {e}"));
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (head, _) = base.rsplit_once('/').unwrap();
+    Some(format!("{head}/{name}"))
 }
 
 pub fn whoami() -> String {

@@ -5,7 +5,6 @@ use super::NotClaimed;
 use crate::catalog::workflows::{self, status};
 use crate::catalog::Catalog;
 use anyhow::Result;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,12 +80,12 @@ pub(super) struct Heartbeat {
 
 impl Heartbeat {
     /// No thread at all without a catalog file (an in-memory catalog in tests).
-    pub(super) fn start(path: Option<PathBuf>, wf: i64, runner: String) -> Self {
+    pub(super) fn start(at: Option<crate::catalog::Location>, wf: i64, runner: String) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
-        let handle = path.map(|path| {
+        let handle = at.map(|at| {
             let stop = stop.clone();
             std::thread::spawn(move || {
-                let Ok(cat) = Catalog::open(&path) else {
+                let Ok(cat) = at.open() else {
                     return;
                 };
                 let mut since = Duration::ZERO;

@@ -33,7 +33,6 @@ use crate::wire::{InstanceRef, InstanceStatus, Op, Request};
 use anyhow::{Context, Result};
 use retry::{call_error, with_retries, StepError};
 use serde_json::Value;
-use std::path::PathBuf;
 
 /// The reason `workflow cancel` records: a workflow undone for it ends `cancelled`.
 pub const CANCELLED_BY_USER: &str = "cancelled by the user";
@@ -75,7 +74,7 @@ impl Connector for Transports {
 pub struct Executor<'a> {
     pub catalog: &'a mut Catalog,
     /// The catalog file, for the heartbeat's own connection (None: no heartbeat).
-    pub catalog_path: Option<PathBuf>,
+    pub catalog_at: Option<crate::catalog::Location>,
     pub secrets: &'a Secrets,
     pub progress: &'a dyn Progress,
     /// Run when an endpoint moves (config.toml `[endpoints] hook`); empty: none.
@@ -99,7 +98,7 @@ impl Executor<'_> {
     pub fn run(&mut self, wf: i64) -> Result<Outcome> {
         let runner = lease::me();
         let state = lease::claim(self.catalog, wf, &runner)?;
-        let _hb = lease::Heartbeat::start(self.catalog_path.clone(), wf, runner.clone());
+        let _hb = lease::Heartbeat::start(self.catalog_at.clone(), wf, runner.clone());
         let w = workflows::get(self.catalog.conn(), wf)?;
         let steps = workflows::steps(self.catalog.conn(), wf)?;
         let total = steps.len() as u32;

@@ -206,7 +206,7 @@ impl World {
         let host = self.host.clone();
         Executor {
             catalog: &mut self.catalog,
-            catalog_path: None,
+            catalog_at: None,
             secrets: &self.secrets,
             progress: &Silent,
             endpoint_hook: &[],
