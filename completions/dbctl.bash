@@ -19,6 +19,9 @@ _dbctl() {
             dbctl,backup)
                 cmd="dbctl__subcmd__backup"
                 ;;
+            dbctl,catalog)
+                cmd="dbctl__subcmd__catalog"
+                ;;
             dbctl,clone)
                 cmd="dbctl__subcmd__clone"
                 ;;
@@ -151,6 +154,42 @@ _dbctl() {
             dbctl__subcmd__backup__subcmd__help,unpin)
                 cmd="dbctl__subcmd__backup__subcmd__help__subcmd__unpin"
                 ;;
+            dbctl__subcmd__catalog,help)
+                cmd="dbctl__subcmd__catalog__subcmd__help"
+                ;;
+            dbctl__subcmd__catalog,key)
+                cmd="dbctl__subcmd__catalog__subcmd__key"
+                ;;
+            dbctl__subcmd__catalog__subcmd__help,help)
+                cmd="dbctl__subcmd__catalog__subcmd__help__subcmd__help"
+                ;;
+            dbctl__subcmd__catalog__subcmd__help,key)
+                cmd="dbctl__subcmd__catalog__subcmd__help__subcmd__key"
+                ;;
+            dbctl__subcmd__catalog__subcmd__help__subcmd__key,export)
+                cmd="dbctl__subcmd__catalog__subcmd__help__subcmd__key__subcmd__export"
+                ;;
+            dbctl__subcmd__catalog__subcmd__help__subcmd__key,import)
+                cmd="dbctl__subcmd__catalog__subcmd__help__subcmd__key__subcmd__import"
+                ;;
+            dbctl__subcmd__catalog__subcmd__key,export)
+                cmd="dbctl__subcmd__catalog__subcmd__key__subcmd__export"
+                ;;
+            dbctl__subcmd__catalog__subcmd__key,help)
+                cmd="dbctl__subcmd__catalog__subcmd__key__subcmd__help"
+                ;;
+            dbctl__subcmd__catalog__subcmd__key,import)
+                cmd="dbctl__subcmd__catalog__subcmd__key__subcmd__import"
+                ;;
+            dbctl__subcmd__catalog__subcmd__key__subcmd__help,export)
+                cmd="dbctl__subcmd__catalog__subcmd__key__subcmd__help__subcmd__export"
+                ;;
+            dbctl__subcmd__catalog__subcmd__key__subcmd__help,help)
+                cmd="dbctl__subcmd__catalog__subcmd__key__subcmd__help__subcmd__help"
+                ;;
+            dbctl__subcmd__catalog__subcmd__key__subcmd__help,import)
+                cmd="dbctl__subcmd__catalog__subcmd__key__subcmd__help__subcmd__import"
+                ;;
             dbctl__subcmd__endpoint,help)
                 cmd="dbctl__subcmd__endpoint__subcmd__help"
                 ;;
@@ -165,6 +204,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,backup)
                 cmd="dbctl__subcmd__help__subcmd__backup"
+                ;;
+            dbctl__subcmd__help,catalog)
+                cmd="dbctl__subcmd__help__subcmd__catalog"
                 ;;
             dbctl__subcmd__help,clone)
                 cmd="dbctl__subcmd__help__subcmd__clone"
@@ -270,6 +312,15 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help__subcmd__backup,unpin)
                 cmd="dbctl__subcmd__help__subcmd__backup__subcmd__unpin"
+                ;;
+            dbctl__subcmd__help__subcmd__catalog,key)
+                cmd="dbctl__subcmd__help__subcmd__catalog__subcmd__key"
+                ;;
+            dbctl__subcmd__help__subcmd__catalog__subcmd__key,export)
+                cmd="dbctl__subcmd__help__subcmd__catalog__subcmd__key__subcmd__export"
+                ;;
+            dbctl__subcmd__help__subcmd__catalog__subcmd__key,import)
+                cmd="dbctl__subcmd__help__subcmd__catalog__subcmd__key__subcmd__import"
                 ;;
             dbctl__subcmd__help__subcmd__endpoint,list)
                 cmd="dbctl__subcmd__help__subcmd__endpoint__subcmd__list"
@@ -545,7 +596,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow events sweep daemon generate-docs help"
+            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -945,6 +996,252 @@ _dbctl() {
         dbctl__subcmd__backup__subcmd__unpin)
             opts="-o -h -V --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog)
+            opts="-o -h -V --home --catalog --output --help --version key help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__help)
+            opts="key help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__help__subcmd__key)
+            opts="export import"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__help__subcmd__key__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__help__subcmd__key__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__key)
+            opts="-o -h -V --home --catalog --output --help --version export import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__key__subcmd__export)
+            opts="-o -h -V --home --catalog --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__key__subcmd__help)
+            opts="export import help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__key__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__key__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__key__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__key__subcmd__import)
+            opts="-o -h -V --home --catalog --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1439,7 +1736,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow events sweep daemon generate-docs help"
+            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1553,6 +1850,62 @@ _dbctl() {
         dbctl__subcmd__help__subcmd__backup__subcmd__unpin)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__catalog)
+            opts="key"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__catalog__subcmd__key)
+            opts="export import"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__catalog__subcmd__key__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__catalog__subcmd__key__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

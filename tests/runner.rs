@@ -2,6 +2,7 @@
 
 mod common;
 
+mod catalog;
 mod cli;
 mod isolation;
 mod lifecycle;

@@ -44,13 +44,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/014_schedules.sql"),
     include_str!("migrations/015_leases.sql"),
     include_str!("migrations/016_settings_and_health.sql"),
+    include_str!("migrations/017_shared_secrets.sql"),
 ];
 
 /// The schema version a new PostgreSQL catalog is made at, in one piece.
 const POSTGRES_BASE: usize = 16;
 const POSTGRES_SCHEMA: &str = include_str!("migrations/postgres/016_schema.sql");
 /// Migrations after [`POSTGRES_BASE`], numbered as SQLite's (the PostgreSQL spelling).
-const POSTGRES_MIGRATIONS: &[&str] = &[];
+const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/017_shared_secrets.sql")];
 
 pub struct Catalog {
     pub(crate) conn: Conn,

@@ -37,6 +37,7 @@ fn parse_range(s: &str) -> Result<[u16; 2], String> {
 
 pub fn run(env: &Env, a: &InitArgs) -> Result<()> {
     let mut ctx = env.home.create()?;
+    let key = ctx.secrets.ensure_team_key()?;
     let root = a.local_root.clone().unwrap_or_else(|| {
         if nix::unistd::Uid::effective().is_root() {
             PathBuf::from("/var/lib/dbhost")
@@ -60,7 +61,7 @@ pub fn run(env: &Env, a: &InitArgs) -> Result<()> {
     let p = &env.printer;
     if p.is_json() {
         p.json(
-            &serde_json::json!({"home": env.home.dir, "local_host": host.name, "root": host.root}),
+            &serde_json::json!({"home": env.home.dir, "local_host": host.name, "root": host.root, "team_key": format!("{key:?}").to_lowercase()}),
         );
     } else {
         p.note(&format!(
@@ -74,6 +75,16 @@ pub fn run(env: &Env, a: &InitArgs) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
+        match key {
+            crate::secrets::KeyState::Made => p.note(&format!(
+                "made the team key that seals this shared catalog's secrets: {}; every other control machine needs it (`dbctl catalog key export FILE` here, `dbctl catalog key import FILE` there)",
+                ctx.secrets.file(crate::secrets::TEAM_KEY).display()
+            )),
+            crate::secrets::KeyState::Missing => p.note(
+                "this shared catalog's secrets are sealed with a team key this machine does not hold yet: on one that has it run `dbctl catalog key export FILE`, then here `dbctl catalog key import FILE`",
+            ),
+            _ => {}
+        }
     }
     Ok(())
 }

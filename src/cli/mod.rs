@@ -1,6 +1,7 @@
 //! dbctl's command line: clap definitions, dispatch, output and exit codes. No business logic.
 
 pub mod backup;
+pub mod catalog;
 pub mod clone;
 pub mod connect;
 pub mod create;
@@ -106,6 +107,8 @@ pub enum Command {
     Schedule(schedule::ScheduleCommand),
     #[command(subcommand)]
     Workflow(workflow::WorkflowCommand),
+    #[command(subcommand)]
+    Catalog(catalog::CatalogCommand),
     Events(events::EventsArgs),
     Sweep(sweep::SweepArgs),
     Daemon(daemon::DaemonArgs),
@@ -191,6 +194,7 @@ pub fn main() -> i32 {
         Command::Url(a) => url::run(&env, a),
         Command::Connect(a) => connect::run(&env, a),
         Command::Workflow(c) => workflow::run(&env, c),
+        Command::Catalog(c) => catalog::run(&env, c),
         Command::Events(a) => events::run(&env, a),
         Command::Daemon(a) => daemon::run(&env, a),
         Command::Sweep(a) => sweep::run(&env, a),

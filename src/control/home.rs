@@ -65,11 +65,12 @@ impl Home {
             .with_context(|| format!("creating {}", self.dir.display()))?;
         std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))?;
         let config = Config::load(&self.config_path())?;
+        let location = self.catalog_location(&config);
         Ok(Ctx {
             home: self.clone(),
-            catalog: self.catalog_location(&config).create()?,
+            catalog: location.create()?,
+            secrets: self.secrets_for(&location)?,
             config,
-            secrets: Secrets::new(&self.dir),
         })
     }
 
@@ -98,8 +99,19 @@ impl Home {
         Ok(Ctx {
             home: self.clone(),
             catalog: location.open()?,
+            secrets: self.secrets_for(&location)?,
             config,
-            secrets: Secrets::new(&self.dir),
+        })
+    }
+
+    /// The secrets of a catalog at `location`: files here, or sealed in a shared catalog
+    /// (through a connection of their own).
+    fn secrets_for(&self, location: &Location) -> Result<Secrets> {
+        Ok(match location {
+            Location::File(_) => Secrets::new(&self.dir),
+            Location::Postgres(url) => {
+                Secrets::shared(&self.dir, crate::catalog::db::Conn::postgres(url)?)
+            }
         })
     }
 }

@@ -31,4 +31,5 @@ pub mod schedules;
 pub mod shipping;
 pub mod snapshots;
 pub mod sweep;
+pub mod team;
 pub mod windows;

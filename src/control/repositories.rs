@@ -93,7 +93,11 @@ fn parse_url(url: &str) -> Result<Location> {
 
 fn view(ctx: &Ctx, r: RepositoryRow, format_version: Option<u32>) -> RepositoryView {
     RepositoryView {
-        key_file: ctx.secrets.file(&key_file(&r.name)).display().to_string(),
+        key_file: if ctx.secrets.is_shared() {
+            format!("sealed in the shared catalog as {}", key_file(&r.name))
+        } else {
+            ctx.secrets.file(&key_file(&r.name)).display().to_string()
+        },
         name: r.name,
         url: r.url,
         endpoint: r.endpoint,
@@ -173,7 +177,7 @@ pub fn add(
     }
     let (key_name, s3_name) = (key_file(name), s3_file(name));
     for f in [&key_name, &s3_name] {
-        if ctx.secrets.file(f).exists() {
+        if ctx.secrets.has_file(f)? {
             return Err(invalid(
                 format!(
                     "a secret for a repository named `{name}` is already kept at {}",
@@ -232,8 +236,8 @@ pub fn add(
     };
     ctx.secrets.create_file(&key_name, &key)?;
     let undo = || {
-        let _ = std::fs::remove_file(ctx.secrets.file(&key_name));
-        let _ = std::fs::remove_file(ctx.secrets.file(&s3_name));
+        ctx.secrets.remove_file(&key_name);
+        ctx.secrets.remove_file(&s3_name);
     };
     if let crate::repo::Store::S3(_, keys) = &store {
         if let Err(e) = ctx
@@ -540,13 +544,9 @@ pub fn remove(ctx: &mut Ctx, name: &str) -> Result<RepositoryView> {
     let view = view(ctx, r.clone(), None);
     ctx.catalog.write(|tx| rows::forget(tx, r.id))?;
     for f in [key_file(name), s3_file(name)] {
-        let from = ctx.secrets.file(&f);
-        if from.exists() {
-            let to = ctx.secrets.file(&format!(
-                "{f}.{}.removed",
-                &r.repo_id[..r.repo_id.len().min(12)]
-            ));
-            std::fs::rename(&from, &to)?;
+        if ctx.secrets.has_file(&f)? {
+            let to = format!("{f}.{}.removed", &r.repo_id[..r.repo_id.len().min(12)]);
+            ctx.secrets.rename_file(&f, &to)?;
         }
     }
     Ok(view)

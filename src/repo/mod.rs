@@ -49,13 +49,15 @@ pub fn s3_file(name: &str) -> String {
 /// # Errors
 /// Its key or access keys cannot be read, or its URL is not one `add` takes.
 pub fn reach(row: &RepositoryRow, secrets: &Secrets) -> Result<(Store, String)> {
-    let key = std::fs::read_to_string(secrets.file(&key_file(&row.name)))
+    let key = secrets
+        .read_file(&key_file(&row.name))
         .with_context(|| format!("reading the key of repository `{}`", row.name))?;
     let store = if let Some(path) = row.url.strip_prefix("file://") {
         Store::Dir(PathBuf::from(path))
     } else if let Some(rest) = row.url.strip_prefix("s3://") {
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        let keys = std::fs::read_to_string(secrets.file(&s3_file(&row.name)))
+        let keys = secrets
+            .read_file(&s3_file(&row.name))
             .with_context(|| format!("reading the S3 keys of repository `{}`", row.name))?;
         Store::S3(
             s3::Place {
