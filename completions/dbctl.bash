@@ -160,11 +160,17 @@ _dbctl() {
             dbctl__subcmd__catalog,key)
                 cmd="dbctl__subcmd__catalog__subcmd__key"
                 ;;
+            dbctl__subcmd__catalog,migrate)
+                cmd="dbctl__subcmd__catalog__subcmd__migrate"
+                ;;
             dbctl__subcmd__catalog__subcmd__help,help)
                 cmd="dbctl__subcmd__catalog__subcmd__help__subcmd__help"
                 ;;
             dbctl__subcmd__catalog__subcmd__help,key)
                 cmd="dbctl__subcmd__catalog__subcmd__help__subcmd__key"
+                ;;
+            dbctl__subcmd__catalog__subcmd__help,migrate)
+                cmd="dbctl__subcmd__catalog__subcmd__help__subcmd__migrate"
                 ;;
             dbctl__subcmd__catalog__subcmd__help__subcmd__key,export)
                 cmd="dbctl__subcmd__catalog__subcmd__help__subcmd__key__subcmd__export"
@@ -315,6 +321,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help__subcmd__catalog,key)
                 cmd="dbctl__subcmd__help__subcmd__catalog__subcmd__key"
+                ;;
+            dbctl__subcmd__help__subcmd__catalog,migrate)
+                cmd="dbctl__subcmd__help__subcmd__catalog__subcmd__migrate"
                 ;;
             dbctl__subcmd__help__subcmd__catalog__subcmd__key,export)
                 cmd="dbctl__subcmd__help__subcmd__catalog__subcmd__key__subcmd__export"
@@ -1024,7 +1033,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__catalog)
-            opts="-o -h -V --home --catalog --output --help --version key help"
+            opts="-o -h -V --home --catalog --output --help --version migrate key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1054,7 +1063,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__catalog__subcmd__help)
-            opts="key help"
+            opts="migrate key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1112,6 +1121,20 @@ _dbctl() {
         dbctl__subcmd__catalog__subcmd__help__subcmd__key__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__help__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1246,6 +1269,40 @@ _dbctl() {
                 return 0
             fi
             case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__catalog__subcmd__migrate)
+            opts="-o -h -V --to --home --catalog --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1862,7 +1919,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__catalog)
-            opts="key"
+            opts="migrate key"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1906,6 +1963,20 @@ _dbctl() {
         dbctl__subcmd__help__subcmd__catalog__subcmd__key__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__catalog__subcmd__migrate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -99,3 +99,46 @@ fn two_homes_share_one_postgres_catalog_and_open_its_secrets_with_the_team_key()
         "succeeded"
     );
 }
+
+#[test]
+fn an_sqlite_catalog_migrated_to_postgres_is_used_with_its_secrets() {
+    let Ok(base) = std::env::var("DBCTL_TEST_CATALOG") else {
+        return; // No PostgreSQL server for catalogs in this pass.
+    };
+    let mut env = TestEnv::new();
+    env.catalog = None; // Starts as a DBA's own SQLite file.
+    env.init();
+    env.dbctl(&["create", "db"]).ok();
+    env.psql("db", "create table t (v int); insert into t values (7)");
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    let url = env.dbctl(&["url", "db"]).ok().stdout;
+
+    // An empty database for it, on the test catalog server.
+    let name = format!("dbctl_m{:08x}", rand::random::<u32>());
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let target = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+    let with_password = target.replacen("postgres@", "postgres:pw@", 1);
+    env.dbctl(&["catalog", "migrate", "--to", &with_password])
+        .one_line_error(2, "PGPASSWORD");
+    let copied = env
+        .dbctl(&["catalog", "migrate", "--to", &target, "-o", "json"])
+        .ok()
+        .json();
+    assert!(copied["rows"].as_u64().unwrap() > 5, "{copied}");
+    assert_eq!(copied["secrets"], 1);
+    // Never into a catalog that holds anything.
+    env.dbctl(&["catalog", "migrate", "--to", &target])
+        .one_line_error(2, "not empty");
+
+    // The home now uses it: the same fleet, the same password, new ids after the old.
+    env.catalog = Some(target);
+    assert_eq!(env.dbctl(&["url", "db"]).ok().stdout, url);
+    assert_eq!(env.psql("db", "select v from t"), "7");
+    env.dbctl(&["create", "more"]).ok();
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    assert_eq!(env.snapshots("db").len(), 2);
+    assert_eq!(env.instance_count(), 2);
+}

@@ -191,6 +191,18 @@ pub fn get(conn: &Connection, id: i64) -> Result<InstanceRow> {
     .with_context(|| format!("instance #{id} is not in the catalog"))
 }
 
+/// Every instance row, gone ones too, oldest first.
+///
+/// # Errors
+/// The query fails.
+pub fn list_all(conn: &Connection) -> Result<Vec<InstanceRow>> {
+    conn.query_all(
+        &format!("SELECT {COLS} FROM instances ORDER BY id"),
+        [],
+        from_row,
+    )
+}
+
 /// # Errors
 /// The query fails.
 pub fn list_live(conn: &Connection) -> Result<Vec<InstanceRow>> {

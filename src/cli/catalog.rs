@@ -6,9 +6,19 @@ use anyhow::Result;
 use clap::Subcommand;
 use std::path::PathBuf;
 
-/// The catalog: the team key that seals a shared (PostgreSQL) catalog's secrets.
+/// The catalog: moving it to PostgreSQL (or back), and the team key that seals a shared
+/// catalog's secrets.
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
+    /// Copy this home's whole catalog, secrets included, into another one that is empty:
+    /// postgres://USER@HOST:PORT/DB (the password from PGPASSWORD, never the command line)
+    /// or an SQLite file's path. This home goes on using its catalog until DBCTL_CATALOG or
+    /// config.toml's `catalog` names the new one.
+    Migrate {
+        /// The catalog to copy into.
+        #[arg(long, value_name = "URL|PATH")]
+        to: String,
+    },
     /// The team key, to copy to another control machine.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -29,10 +39,47 @@ pub enum KeyCommand {
     },
 }
 
+/// The catalog `--to` names; a PostgreSQL URL takes its password from PGPASSWORD.
+fn target(to: &str) -> Result<crate::catalog::Location> {
+    let loc = crate::catalog::Location::parse(to);
+    let crate::catalog::Location::Postgres(u) = &loc else {
+        return Ok(loc);
+    };
+    let mut parsed = ::url::Url::parse(u).map_err(|e| {
+        crate::control::error::invalid(
+            format!("--to `{u}` is not a URL: {e}"),
+            "give postgres://USER@HOST:PORT/DB",
+        )
+    })?;
+    if parsed.password().is_some() {
+        return Err(crate::control::error::invalid(
+            "--to carries a password, which every user of this machine can read on its command line",
+            "leave it out and set PGPASSWORD",
+        ));
+    }
+    if let Ok(pw) = std::env::var("PGPASSWORD") {
+        let _ = parsed.set_password(Some(&pw));
+    }
+    Ok(crate::catalog::Location::Postgres(parsed.to_string()))
+}
+
 pub fn run(env: &Env, c: &CatalogCommand) -> Result<()> {
     let ctx = env.open()?;
     let p = &env.printer;
     match c {
+        CatalogCommand::Migrate { to } => {
+            let target = target(to)?;
+            let copied = crate::control::catalog_copy::migrate(&ctx, &target)?;
+            if p.is_json() {
+                p.json(&copied);
+                return Ok(());
+            }
+            p.note(&format!(
+                "copied {} rows and {} secrets into {}; point this home at it with DBCTL_CATALOG or config.toml's `catalog`",
+                copied.rows, copied.secrets, copied.to
+            ));
+            return Ok(());
+        }
         CatalogCommand::Key(KeyCommand::Export { file }) => {
             team::export_key(&ctx, file)?;
             p.note(&format!(

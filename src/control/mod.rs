@@ -4,6 +4,7 @@
 
 pub mod autosnapshots;
 pub mod backups;
+pub mod catalog_copy;
 pub mod clones;
 pub mod config;
 pub mod engines;
