@@ -142,3 +142,108 @@ fn an_sqlite_catalog_migrated_to_postgres_is_used_with_its_secrets() {
     assert_eq!(env.snapshots("db").len(), 2);
     assert_eq!(env.instance_count(), 2);
 }
+
+/// A `dbctl daemon` of `env`'s, stopped (SIGTERM, then waited for) when dropped.
+struct Daemon(std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        crate::common::kill_pid(self.0.id() as i32);
+        let _ = self.0.wait();
+    }
+}
+
+/// A second home on `a`'s shared catalog and local host, holding its team key.
+fn second_home(a: &TestEnv, url: &str) -> TestEnv {
+    let mut b = TestEnv::new();
+    b.catalog = Some(url.to_string());
+    let [lo, hi] = a.ports(0);
+    b.dbctl(&[
+        "init",
+        "--local-root",
+        a.local_root().to_str().unwrap(),
+        "--local-ports",
+        &format!("{lo}-{hi}"),
+    ])
+    .ok();
+    let key = a
+        .dir
+        .join(format!("team-{:08x}.key", rand::random::<u32>()));
+    a.dbctl(&["catalog", "key", "export", key.to_str().unwrap()])
+        .ok();
+    b.dbctl(&["catalog", "key", "import", key.to_str().unwrap()])
+        .ok();
+    b
+}
+
+#[test]
+fn a_daemon_killed_mid_clone_is_taken_over_by_another_machines_daemon_at_its_step() {
+    let mut a = TestEnv::new();
+    let Some(url) = a.catalog.clone() else {
+        return; // SQLite catalogs: one machine.
+    };
+    a.init();
+    a.dbctl(&["create", "src"]).ok();
+    a.psql(
+        "src",
+        "create table t (v int); insert into t values (1), (2)",
+    );
+    a.dbctl(&["snapshot", "create", "src"]).ok();
+    let b = second_home(&a, &url);
+
+    // A's daemon dies (SIGKILL) right after the clone's restore step acted.
+    let mut dying = a
+        .command(&["daemon", "--interval", "1", "--no-monitor"])
+        .env("DBCTL_FAILPOINTS", "crash-after:restore")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let wf = a
+        .dbctl(&["clone", "src", "--as", "copy", "--detach"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let died = loop {
+        if let Some(st) = dying.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "A's daemon never reached the step"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(!died.success());
+
+    // B's daemon takes the workflow over and finishes it from the step it reached.
+    let _b_daemon = Daemon(
+        b.command(&["daemon", "--interval", "1", "--no-monitor"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let shown = loop {
+        let w = b
+            .dbctl(&["workflow", "show", &wf, "-o", "json"])
+            .ok()
+            .json();
+        if w["status"] == "succeeded" {
+            break w;
+        }
+        assert!(std::time::Instant::now() < deadline, "{w}");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    let steps = shown["steps"].as_array().unwrap();
+    let restore = steps.iter().position(|s| s["name"] == "restore").unwrap();
+    for s in &steps[..restore] {
+        assert_eq!(
+            s["attempts"], 1,
+            "a step before the crash ran again: {shown}"
+        );
+    }
+    assert_eq!(b.psql("copy", "select count(*) from t"), "2");
+    assert_eq!(a.psql("copy", "select count(*) from t"), "2");
+}

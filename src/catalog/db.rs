@@ -273,6 +273,23 @@ impl Conn {
         }
     }
 
+    /// The time now by the database's clock (RFC 3339, UTC, milliseconds): what leases and
+    /// heartbeats are written and judged by, so control machines whose clocks disagree
+    /// still agree on who holds what. An SQLite catalog is on this machine: its clock.
+    ///
+    /// # Errors
+    /// The server does not answer.
+    pub fn now(&self) -> Result<String> {
+        match self.dialect() {
+            Dialect::Sqlite => Ok(super::now()),
+            Dialect::Postgres => self.query_row(
+                "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')",
+                [],
+                |r| r.get(0),
+            ),
+        }
+    }
+
     /// Runs one statement; the number of rows it changed.
     ///
     /// # Errors

@@ -10,7 +10,10 @@ use anyhow::Result;
 /// # Errors
 /// The write fails.
 pub fn take(conn: &Connection, name: &str, holder: &str, ttl_secs: u32) -> Result<bool> {
-    let expires = (time::OffsetDateTime::now_utc() + time::Duration::seconds(i64::from(ttl_secs)))
+    // By the database's clock, as the expiry is judged (`julianday('now')` there).
+    let now =
+        time::OffsetDateTime::parse(&conn.now()?, &time::format_description::well_known::Rfc3339)?;
+    let expires = (now + time::Duration::seconds(i64::from(ttl_secs)))
         .format(&time::format_description::well_known::Rfc3339)?;
     // One statement: of several takers at once, SQLite lets exactly one write.
     let n = conn.execute(

@@ -210,7 +210,7 @@ pub fn claim(conn: &Connection, id: i64, runner: &str, status: &str) -> Result<(
              started_at = COALESCE(started_at, ?3),
              error = CASE WHEN ?4 = 'undoing' THEN error ELSE NULL END
          WHERE id = ?1",
-        params![id, runner, super::now(), status],
+        params![id, runner, conn.now()?, status],
     )?;
     Ok(())
 }
@@ -229,7 +229,7 @@ pub fn release(conn: &Connection, id: i64) -> Result<()> {
 pub fn heartbeat(conn: &Connection, id: i64, runner: &str) -> Result<()> {
     conn.execute(
         "UPDATE workflows SET heartbeat_at = ?3 WHERE id = ?1 AND runner = ?2",
-        params![id, runner, super::now()],
+        params![id, runner, conn.now()?],
     )?;
     Ok(())
 }

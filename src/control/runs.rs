@@ -110,7 +110,11 @@ pub fn resume(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome
 /// Unknown or finished workflow, a live runner, or the catalog fails.
 pub fn cancel(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome> {
     let w = unfinished(ctx, wf, "cancel")?;
-    if runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref()) {
+    if runner_alive(
+        ctx.catalog.conn(),
+        w.runner.as_deref(),
+        w.heartbeat_at.as_deref(),
+    ) {
         return Err(invalid(
             format!(
                 "workflow {wf} is being run by {} now",
@@ -186,7 +190,11 @@ fn view(ctx: &Ctx, w: WorkflowRow) -> Result<WorkflowView> {
         .collect();
     // A workflow whose runner died mid-step says so, rather than "running".
     let abandoned = (w.status == status::RUNNING || w.status == status::UNDOING)
-        && !runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref());
+        && !runner_alive(
+            ctx.catalog.conn(),
+            w.runner.as_deref(),
+            w.heartbeat_at.as_deref(),
+        );
     let steps = if abandoned {
         steps
             .into_iter()
@@ -246,7 +254,11 @@ pub fn sweep(home: &Home) -> Result<Vec<SweepResult>> {
         .into_iter()
         .filter(|w| {
             w.status == status::QUEUED
-                || !runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref())
+                || !runner_alive(
+                    ctx.catalog.conn(),
+                    w.runner.as_deref(),
+                    w.heartbeat_at.as_deref(),
+                )
         })
         .collect();
     drop(ctx);

@@ -21,12 +21,24 @@ pub fn me() -> String {
     format!("{host}:{}", std::process::id())
 }
 
-/// Whether the recorded runner may still be working on its workflow.
-pub fn runner_alive(runner: Option<&str>, heartbeat_at: Option<&str>) -> bool {
+/// Whether the recorded runner may still be working on its workflow (its heartbeat judged by
+/// the catalog database's clock, which wrote it).
+pub fn runner_alive(
+    conn: &crate::catalog::db::Conn,
+    runner: Option<&str>,
+    heartbeat_at: Option<&str>,
+) -> bool {
     let Some(runner) = runner else { return false };
+    let parse = |t: &str| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    };
+    // When the database cannot say what time it is, the runner is given the benefit.
+    let Some(now) = conn.now().ok().as_deref().and_then(parse) else {
+        return true;
+    };
     let fresh = heartbeat_at
-        .and_then(crate::catalog::age_secs)
-        .is_some_and(|age| age < STALE_AFTER_SECS);
+        .and_then(parse)
+        .is_some_and(|t| (now - t).whole_seconds() < STALE_AFTER_SECS);
     let mine = me();
     let (my_host, _) = mine.rsplit_once(':').unwrap_or_default();
     match runner.rsplit_once(':') {
@@ -53,7 +65,7 @@ pub(super) fn claim(catalog: &mut Catalog, wf: i64, runner: &str) -> Result<Stri
             return Err(NotClaimed(format!("workflow {wf} already {}", w.status)).into());
         }
         if w.runner.as_deref() != Some(runner)
-            && runner_alive(w.runner.as_deref(), w.heartbeat_at.as_deref())
+            && runner_alive(tx, w.runner.as_deref(), w.heartbeat_at.as_deref())
         {
             return Err(NotClaimed(format!(
                 "workflow {wf} is being run by {} now; wait for it with `dbctl workflow wait {wf}`",
