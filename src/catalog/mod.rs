@@ -1,8 +1,11 @@
-//! The catalog: one SQLite file holding everything the control plane knows.
+//! The catalog: everything the control plane knows, in one SQLite file in the home or in a
+//! PostgreSQL database a team shares ([`Location`]; [`db`] is the only code that tells them
+//! apart).
 //!
-//! Write-ahead journaling, a busy timeout, foreign keys, file mode 0600, and numbered
-//! migrations applied in one transaction and tracked by `PRAGMA user_version`. All SQL lives
-//! below this module.
+//! SQLite: write-ahead journaling, a busy timeout, foreign keys, file mode 0600, and numbered
+//! migrations applied in one transaction and tracked by `PRAGMA user_version`. PostgreSQL: the
+//! schema made whole at [`POSTGRES_BASE`], the same numbered migrations after it, tracked in
+//! `dbctl_schema` under an advisory lock. All SQL lives below this module.
 
 pub mod backup_policies;
 pub mod backups;
