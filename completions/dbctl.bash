@@ -1327,7 +1327,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__clone)
-            opts="-o -h -V --as --class --host --storage-gb --port --snapshot --fresh --from-repository --backup --at --position --lsn --latest --dry-run --detach --home --catalog --output --help --version"
+            opts="-o -h -V --as --class --host --storage-gb --port --snapshot --fresh --from-repository --backup --at --position --lsn --latest --label --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1370,6 +1370,10 @@ _dbctl() {
                     return 0
                     ;;
                 --lsn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1427,7 +1431,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__create)
-            opts="-o -h -V --engine --class --host --storage-gb --port --admin-user --archive-timeout --backup-repository --backup-window --backup-retention-days --keep-daily --keep-weekly --keep-monthly --maintenance-window --snapshot-interval --on-failure --dry-run --detach --home --catalog --output --help --version"
+            opts="-o -h -V --engine --class --host --storage-gb --port --admin-user --archive-timeout --backup-repository --backup-window --backup-retention-days --keep-daily --keep-weekly --keep-monthly --label --maintenance-window --snapshot-interval --on-failure --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1482,6 +1486,10 @@ _dbctl() {
                     return 0
                     ;;
                 --keep-monthly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2819,7 +2827,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__add)
-            opts="-o -h -V --address --port --user --identity --dry-run --home --catalog --output --help --version"
+            opts="-o -h -V --address --port --user --identity --dry-run --label --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2838,6 +2846,10 @@ _dbctl() {
                     return 0
                     ;;
                 --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2963,12 +2975,16 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__list)
-            opts="-o -h -V --home --catalog --output --help --version"
+            opts="-o -h -V --label --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -3125,12 +3141,16 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__list)
-            opts="-o -h -V --home --catalog --output --help --version"
+            opts="-o -h -V --label --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -4081,13 +4101,17 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__snapshot__subcmd__create)
-            opts="-o -h -V --tag --dry-run --detach --home --catalog --output --help --version"
+            opts="-o -h -V --tag --label --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -4243,12 +4267,16 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__snapshot__subcmd__list)
-            opts="-o -h -V --home --catalog --output --help --version"
+            opts="-o -h -V --label --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --home)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

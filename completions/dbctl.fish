@@ -85,6 +85,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l port -d 'SSH port' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l user -d 'SSH user [default: the current user]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l identity -d 'Private key file (ed25519 or RSA) [default: ~/.ssh/id_ed25519, then ~/.ssh/id_rsa]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l label -d 'A label KEY=VALUE (repeatable), to find it by (`host list --label`)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
@@ -92,6 +93,7 @@ json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l dry-run -d 'Connect and show what would be stored (key, facts), storing nothing'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -l label -d 'Only those carrying this label KEY=VALUE (repeatable: all of them)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
@@ -138,6 +140,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l backup-retention-
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l keep-daily -d 'Daily backups kept beyond the retention days [default: 7]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l keep-weekly -d 'Weekly backups kept [default: 4]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l keep-monthly -d 'Monthly backups kept [default: 0]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l label -d 'A label KEY=VALUE (repeatable), to find it by (`list --label`)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l maintenance-window -d 'Weekly window ddd:HH:MM-ddd:HH:MM (UTC) for changes that need a restart, or `none` [default: none: they wait for --apply-immediately]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l snapshot-interval -d 'Minutes between automatic host-tier snapshots (0: none) [default: 15]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l on-failure -d 'What the monitor does when the instance fails: recover or notify [default: recover]' -r
@@ -159,6 +162,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l backup -d 'Restore
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l at -d 'A time: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), "now" or "N minutes ago"; echoed as UTC' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l position -d 'A log position as the engine writes it (PostgreSQL: an LSN, e.g. 0/3000060; MariaDB: a GTID, e.g. 0-1-42, or a binary log file and offset, e.g. binlog.000003:1234)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l lsn -d 'PostgreSQL only: an LSN, as --position takes it' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l label -d 'A label KEY=VALUE (repeatable), to find it by (`list --label`)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand clone" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
@@ -286,6 +290,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand describe" -s o -l output -d 
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand describe" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand describe" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand list" -l label -d 'Only those carrying this label KEY=VALUE (repeatable: all of them)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand list" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
@@ -317,6 +322,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_see
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "verify" -d 'Recompute a snapshot\'s checksums on its host and report every file that does not match'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and not __fish_seen_subcommand_from create list show delete verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l tag -d 'A label to find the snapshot by' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l label -d 'A label KEY=VALUE (repeatable), to find it by (`list --label`)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
@@ -325,6 +331,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_su
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -l detach -d 'Queue the workflow and return its id; `dbctl sweep` runs it'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from create" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l label -d 'Only those carrying this label KEY=VALUE (repeatable: all of them)' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand snapshot; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''

@@ -370,3 +370,52 @@ fn host_show_says_what_uses_its_disk_and_what_nothing_owns() {
     let table = env.dbctl(&["host", "show", "local"]).ok().stdout;
     assert!(table.contains("unattributed"), "{table}");
 }
+
+#[test]
+fn instances_and_snapshots_are_found_by_their_labels() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "a", "--label", "env=prod", "--label", "team=core"])
+        .ok();
+    env.dbctl(&["create", "b", "--label", "env=test"]).ok();
+    env.dbctl(&["create", "c", "--label", "Env=prod"])
+        .one_line_error(2, "is not a label");
+    let names = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["list", "-o", "json"];
+        all.extend(args);
+        env.dbctl(&all)
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&["--label", "env=prod"]), ["a"]);
+    assert_eq!(names(&["--label", "env=test"]), ["b"]);
+    assert!(names(&["--label", "env=prod", "--label", "team=other"]).is_empty());
+    assert_eq!(names(&[]), ["a", "b"]);
+    env.dbctl(&["list", "--label", "nope"])
+        .one_line_error(2, "is not a label");
+    env.dbctl(&["snapshot", "create", "a", "--label", "keep=yes"])
+        .ok();
+    env.dbctl(&["snapshot", "create", "a"]).ok();
+    let kept = env
+        .dbctl(&["snapshot", "list", "--label", "keep=yes", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(kept.as_array().unwrap().len(), 1, "{kept}");
+    assert!(env
+        .dbctl(&["host", "list", "--label", "rack=1", "-o", "json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // A recovered instance keeps its labels.
+    env.dbctl(&["recover", "a", "--yes"]).ok();
+    let d = env.dbctl(&["describe", "a", "-o", "json"]).ok().json();
+    assert_eq!(d["labels"]["env"], "prod", "{d}");
+    assert_eq!(d["labels"]["team"], "core");
+}

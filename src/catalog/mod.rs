@@ -16,6 +16,7 @@ pub mod health;
 pub mod hosts;
 pub mod instance_settings;
 pub mod instances;
+pub mod labels;
 pub mod leases;
 pub mod log_ranges;
 pub mod repositories;
@@ -48,13 +49,17 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/015_leases.sql"),
     include_str!("migrations/016_settings_and_health.sql"),
     include_str!("migrations/017_shared_secrets.sql"),
+    include_str!("migrations/018_labels.sql"),
 ];
 
 /// The schema version a new PostgreSQL catalog is made at, in one piece.
 const POSTGRES_BASE: usize = 16;
 const POSTGRES_SCHEMA: &str = include_str!("migrations/postgres/016_schema.sql");
 /// Migrations after [`POSTGRES_BASE`], numbered as SQLite's (the PostgreSQL spelling).
-const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("migrations/postgres/017_shared_secrets.sql")];
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    include_str!("migrations/postgres/017_shared_secrets.sql"),
+    include_str!("migrations/postgres/018_labels.sql"),
+];
 
 pub struct Catalog {
     pub(crate) conn: Conn,

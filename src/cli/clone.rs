@@ -48,6 +48,9 @@ pub struct CloneArgs {
     pub backup: Option<i64>,
     #[command(flatten)]
     pub target: TargetArgs,
+    /// A label KEY=VALUE (repeatable), to find it by (`list --label`).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
     #[command(flatten)]
     pub change: ChangeFlags,
 }
@@ -69,6 +72,7 @@ pub fn run(env: &Env, a: &CloneArgs) -> Result<()> {
             target: a.target.resolve()?,
             from_repository: a.from_repository,
             backup: a.backup,
+            labels: a.labels.clone(),
         },
         a.change.dry_run,
     )?;

@@ -38,6 +38,9 @@ pub struct CreateArgs {
     pub archive_timeout: u32,
     #[command(flatten)]
     pub policy: super::backup::PolicyArgs,
+    /// A label KEY=VALUE (repeatable), to find it by (`list --label`).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
     #[command(flatten)]
     pub settings: super::modify::SettingsArgs,
     #[command(flatten)]
@@ -59,6 +62,7 @@ pub fn run(env: &Env, a: &CreateArgs) -> Result<()> {
             archive_timeout_secs: a.archive_timeout,
             policy: a.policy.opts(),
             settings: a.settings.opts(),
+            labels: a.labels.clone(),
         },
         a.change.dry_run,
     )?;

@@ -53,6 +53,18 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
         ("host", opt(&v.host)),
         ("endpoint", opt(&v.endpoint)),
         ("admin user", v.admin_user.clone()),
+        (
+            "labels",
+            if v.labels.is_empty() {
+                "-".into()
+            } else {
+                v.labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
         ("created", v.created_at.clone()),
         (
             "cloned from",

@@ -8,11 +8,15 @@ use clap::Args;
 
 /// List instances.
 #[derive(Debug, Args)]
-pub struct ListArgs {}
+pub struct ListArgs {
+    /// Only those carrying this label KEY=VALUE (repeatable: all of them).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+}
 
-pub fn run(env: &Env, _: &ListArgs) -> Result<()> {
+pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
     let ctx = env.open()?;
-    let all = instances::list(&ctx)?;
+    let all = instances::list(&ctx, &a.labels)?;
     let p = &env.printer;
     if p.is_json() {
         p.json(&all);

@@ -108,6 +108,7 @@ pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
             target: Some(target),
             from_repository: a.from_repository,
             backup: None,
+            labels: Vec::new(),
         },
         a.change.dry_run,
     )?;

@@ -27,6 +27,7 @@ const TABLES: &[&str] = &[
     "schedules",
     "instance_settings",
     "instance_health",
+    "labels",
 ];
 
 /// Tables whose `id` the database hands out (its sequence moves past the copied ids).

@@ -32,6 +32,8 @@ pub struct CloneOpts {
     /// host's snapshot.
     pub from_repository: bool,
     pub backup: Option<i64>,
+    /// `KEY=VALUE` labels for the clone, as given.
+    pub labels: Vec<String>,
 }
 
 /// The snapshot to clone from: the one named, else the newest unless `fresh`.
@@ -86,6 +88,7 @@ fn source(ctx: &Ctx, o: &CloneOpts) -> Result<InstanceRow> {
 /// Bad input ([`super::error::Invalid`]); an unreachable host; the catalog fails.
 pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     names::check("instance", &o.name)?;
+    let labels = super::labels::parse(&o.labels)?;
     let src = source(ctx, o)?;
     if let Some(existing) = irows::live_by_name(ctx.catalog.conn(), &o.name)? {
         return Err(invalid(
@@ -294,6 +297,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
             new.source_snapshot_id = Some(snap.id);
         }
         new.id = irows::insert(tx, &new)?;
+        crate::catalog::labels::set(tx, crate::catalog::labels::kind::INSTANCE, new.id, &labels)?;
         let steps = steps_for(&new, &snap);
         let wf = planning::write_workflow(tx, ActionKind::Clone, &new, &steps)?;
         if fresh {

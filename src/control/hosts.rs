@@ -22,6 +22,8 @@ pub struct AddHost {
     pub identity: Option<PathBuf>,
     /// Connect, pin and read facts, but store nothing.
     pub dry_run: bool,
+    /// `KEY=VALUE` labels, as given.
+    pub labels: Vec<String>,
 }
 
 pub struct LocalInit {
@@ -207,6 +209,7 @@ fn default_identity() -> Option<PathBuf> {
 /// Bad names or paths ([`super::error::Invalid`]), an unreachable or refusing host.
 pub fn add(ctx: &mut Ctx, a: &AddHost) -> Result<HostRow> {
     names::check("host", &a.name)?;
+    let labels = super::labels::parse(&a.labels)?;
     if hosts::by_name(ctx.catalog.conn(), &a.name)?.is_some() {
         return Err(invalid(
             format!("host `{}` already exists", a.name),
@@ -267,6 +270,7 @@ pub fn add(ctx: &mut Ctx, a: &AddHost) -> Result<HostRow> {
     let fp = key.fingerprint();
     row.id = ctx.catalog.write(|tx| {
         let id = hosts::insert(tx, &row)?;
+        crate::catalog::labels::set(tx, crate::catalog::labels::kind::HOST, id, &labels)?;
         events::add(
             tx,
             None,
@@ -482,6 +486,23 @@ pub fn list(ctx: &Ctx) -> Result<Vec<HostView>> {
         .into_iter()
         .map(|h| view(ctx, h))
         .collect()
+}
+
+/// The hosts carrying every label of `labels` (`KEY=VALUE`; none: all).
+///
+/// # Errors
+/// A bad label; the catalog fails.
+pub fn list_labelled(ctx: &Ctx, labels: &[String]) -> Result<Vec<HostView>> {
+    let wanted = super::labels::parse(labels)?;
+    let conn = ctx.catalog.conn();
+    let mut out = Vec::new();
+    for h in hosts::list(conn)? {
+        if crate::catalog::labels::matches(conn, crate::catalog::labels::kind::HOST, h.id, &wanted)?
+        {
+            out.push(view(ctx, h)?);
+        }
+    }
+    Ok(out)
 }
 
 /// # Errors

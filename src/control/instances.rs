@@ -27,6 +27,8 @@ pub struct CreateOpts {
     pub policy: super::policies::PolicyOpts,
     /// Its maintenance window, automatic snapshots and monitor policy.
     pub settings: super::modify::ModifyOpts,
+    /// `KEY=VALUE` labels, as given.
+    pub labels: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -73,6 +75,7 @@ pub struct InstanceView {
     pub on_failure: String,
     /// What the monitor last saw (None: never checked).
     pub health: Option<HealthView>,
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// The monitor's last word on an instance.
@@ -131,6 +134,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
     }
     let policy = super::policies::resolve(ctx, 0, None, &o.policy)?;
     super::modify::check_settings(&o.settings)?;
+    let labels = super::labels::parse(&o.labels)?;
     let mut settings = super::modify::merged(
         crate::catalog::instance_settings::Settings::defaults(0),
         &o.settings,
@@ -206,6 +210,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         }
         settings.instance_id = inst.id;
         crate::catalog::instance_settings::put(tx, &settings)?;
+        crate::catalog::labels::set(tx, crate::catalog::labels::kind::INSTANCE, inst.id, &labels)?;
         let steps = actions::create::steps(&inst, host.id, o.port);
         let wf = planning::write_workflow(tx, ActionKind::Create, &inst, &steps)?;
         Ok((wf, steps))
@@ -309,6 +314,7 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         status: w.status,
     });
     let settings = crate::catalog::instance_settings::get(conn, i.id)?;
+    let labels = crate::catalog::labels::of(conn, crate::catalog::labels::kind::INSTANCE, i.id)?;
     let health = crate::catalog::health::get(conn, i.id)?.map(|h| HealthView {
         state: h.state,
         checked_at: h.checked_at,
@@ -349,6 +355,7 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         snapshot_interval_mins: settings.snapshot_interval_mins,
         on_failure: settings.on_failure,
         health,
+        labels,
     })
 }
 
@@ -359,13 +366,25 @@ pub fn describe(ctx: &Ctx, name: &str) -> Result<InstanceView> {
     view(ctx, i)
 }
 
+/// The live instances carrying every label of `labels` (`KEY=VALUE`; none: all).
+///
 /// # Errors
-/// The catalog fails.
-pub fn list(ctx: &Ctx) -> Result<Vec<InstanceView>> {
-    instances::list_live(ctx.catalog.conn())?
-        .into_iter()
-        .map(|i| view(ctx, i))
-        .collect()
+/// A bad label; the catalog fails.
+pub fn list(ctx: &Ctx, labels: &[String]) -> Result<Vec<InstanceView>> {
+    let wanted = super::labels::parse(labels)?;
+    let conn = ctx.catalog.conn();
+    let mut out = Vec::new();
+    for i in instances::list_live(conn)? {
+        if crate::catalog::labels::matches(
+            conn,
+            crate::catalog::labels::kind::INSTANCE,
+            i.id,
+            &wanted,
+        )? {
+            out.push(view(ctx, i)?);
+        }
+    }
+    Ok(out)
 }
 
 /// How to reach an instance as its admin role.

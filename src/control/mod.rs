@@ -15,6 +15,7 @@ pub mod hibernation;
 pub mod home;
 pub mod hosts;
 pub mod instances;
+pub mod labels;
 pub mod lifecycle;
 pub mod modify;
 pub mod monitor;

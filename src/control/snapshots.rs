@@ -56,6 +56,46 @@ pub fn plan_create_as(
     })
 }
 
+/// Labels the snapshot workflow `wf` of `name` is making.
+///
+/// # Errors
+/// The catalog fails.
+pub fn label_new(ctx: &Ctx, name: &str, wf: i64, labels: &[(String, String)]) -> Result<()> {
+    if let Some(s) = list(ctx, Some(name))?
+        .into_iter()
+        .find(|s| s.workflow_id == Some(wf))
+    {
+        crate::catalog::labels::set(
+            ctx.catalog.conn(),
+            crate::catalog::labels::kind::SNAPSHOT,
+            s.id,
+            labels,
+        )?;
+    }
+    Ok(())
+}
+
+/// Of `all`, the snapshots carrying every label of `labels` (`KEY=VALUE`; none: all).
+///
+/// # Errors
+/// A bad label; the catalog fails.
+pub fn labelled(ctx: &Ctx, all: Vec<SnapshotRow>, labels: &[String]) -> Result<Vec<SnapshotRow>> {
+    let wanted = super::labels::parse(labels)?;
+    let conn = ctx.catalog.conn();
+    let mut out = Vec::new();
+    for s in all {
+        if crate::catalog::labels::matches(
+            conn,
+            crate::catalog::labels::kind::SNAPSHOT,
+            s.id,
+            &wanted,
+        )? {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
 /// # Errors
 /// [`super::error::Invalid`] when no snapshot has that id.
 pub fn get(ctx: &Ctx, id: i64) -> Result<SnapshotRow> {

@@ -29,6 +29,9 @@ pub struct AddArgs {
     /// Connect and show what would be stored (key, facts), storing nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// A label KEY=VALUE (repeatable), to find it by (`host list --label`).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
 }
 
 pub fn run(env: &Env, a: &AddArgs) -> Result<()> {
@@ -42,6 +45,7 @@ pub fn run(env: &Env, a: &AddArgs) -> Result<()> {
             user: a.user.clone(),
             identity: a.identity.clone(),
             dry_run: a.dry_run,
+            labels: a.labels.clone(),
         },
     )?;
     print_host(&env.printer, &hosts::view(&ctx, row)?);

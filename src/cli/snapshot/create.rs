@@ -15,13 +15,20 @@ pub struct CreateArgs {
     /// A label to find the snapshot by.
     #[arg(long)]
     pub tag: Option<String>,
+    /// A label KEY=VALUE (repeatable), to find it by (`list --label`).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
     #[command(flatten)]
     pub change: ChangeFlags,
 }
 
 pub fn run(env: &Env, a: &CreateArgs) -> Result<()> {
     let mut ctx = env.open()?;
+    let labels = crate::control::labels::parse(&a.labels)?;
     let plan = snapshots::plan_create(&mut ctx, &a.name, a.tag.as_deref(), a.change.dry_run)?;
+    if let Some(wf) = plan.workflow_id {
+        snapshots::label_new(&ctx, &a.name, wf, &labels)?;
+    }
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
         let wf = plan.workflow_id.unwrap_or_default();
         let snap = snapshots::list(&ctx, Some(&a.name))?

@@ -13,11 +13,14 @@ use clap::Args;
 pub struct ListArgs {
     /// Only this instance's snapshots.
     pub name: Option<String>,
+    /// Only those carrying this label KEY=VALUE (repeatable: all of them).
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
 }
 
 pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
     let ctx = env.open()?;
-    let all = snapshots::list(&ctx, a.name.as_deref())?;
+    let all = snapshots::labelled(&ctx, snapshots::list(&ctx, a.name.as_deref())?, &a.labels)?;
     let p = &env.printer;
     if p.is_json() {
         p.json(&all);
