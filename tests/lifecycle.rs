@@ -313,13 +313,10 @@ fn modify_applies_now_waits_for_its_window_and_moves_when_the_host_has_no_room()
     let hook_out = env.endpoint_hook();
     // `wide` takes 60% of a host's cpu room (4 class cpus per core), so two never fit on one.
     let cores = std::thread::available_parallelism().unwrap().get() as f64;
-    let config = env.home.join("config.toml");
-    let text = std::fs::read_to_string(&config).unwrap()
-        + &format!(
+    env.add_config(&format!(
             "\n[classes.roomy]\ncpus = 1.0\nmemory_mb = 1024\nmax_connections = 150\nstorage_gb = 1\n[classes.wide]\ncpus = {}\nmemory_mb = 1024\nmax_connections = 120\nstorage_gb = 1\n[classes.giant]\ncpus = 1.0\nmemory_mb = 1000000000\nmax_connections = 100\nstorage_gb = 1\n",
             cores * 4.0 * 0.6
-        );
-    std::fs::write(&config, text).unwrap();
+        ));
     let spare = env.ssh_host("spare", 1, "ed25519", None);
     env.add_host(&spare).ok();
     env.dbctl(&["create", "db", "--host", "local"]).ok();
@@ -464,13 +461,10 @@ fn the_monitor_restarts_a_killed_server_and_rebuilds_a_destroyed_one_with_every_
     env.init();
     // Checks every second, a verdict after 3 s of failures; the hook records each change.
     let (hook, hook_out) = env.recording_script("monitor", "$1|$2|$DBCTL_PREVIOUS_STATE|$3");
-    let config = env.home.join("config.toml");
-    let text = std::fs::read_to_string(&config).unwrap()
-        + &format!(
-            "\n[monitor]\ninterval_secs = 1\nfailure_budget_secs = 3\nhook = [\"{}\"]\n",
-            hook.display()
-        );
-    std::fs::write(&config, text).unwrap();
+    env.add_config(&format!(
+        "\n[monitor]\ninterval_secs = 1\nfailure_budget_secs = 3\nhook = [\"{}\"]\n",
+        hook.display()
+    ));
     env.dbctl(&["create", "db"]).ok();
     env.dbctl(&["create", "idle"]).ok();
     env.dbctl(&["stop", "idle"]).ok();
@@ -669,10 +663,7 @@ fn the_monitor_warns_of_failing_archiving_and_a_full_disk_without_rebuilding() {
     }
 
     // A host whose free disk is under the limit.
-    let config = env.home.join("config.toml");
-    let text =
-        std::fs::read_to_string(&config).unwrap() + "\n[monitor]\ndisk_warning_gb = 1000000000\n";
-    std::fs::write(&config, text).unwrap();
+    env.add_config("\n[monitor]\ndisk_warning_gb = 1000000000\n");
     env.dbctl(&["daemon", "--once"]).ok();
     let h = health(&env);
     assert_eq!(h["state"], "degraded", "{h}");
@@ -707,9 +698,7 @@ fn data_dir(env: &TestEnv, name: &str) -> std::path::PathBuf {
 fn a_server_that_refuses_its_data_is_rebuilt_to_before_the_first_error_or_left_to_people() {
     let mut env = TestEnv::new();
     env.init();
-    let config = env.home.join("config.toml");
-    let text = std::fs::read_to_string(&config).unwrap() + "\n[monitor]\nfailure_budget_secs = 0\n";
-    std::fs::write(&config, text).unwrap();
+    env.add_config("\n[monitor]\nfailure_budget_secs = 0\n");
     env.dbctl(&["create", "db"]).ok();
     env.dbctl(&["create", "paged", "--on-failure", "notify"])
         .ok();
@@ -790,9 +779,7 @@ fn a_server_that_refuses_its_data_is_rebuilt_to_before_the_first_error_or_left_t
 fn a_server_reading_damaged_pages_is_rebuilt_from_before_the_damage() {
     let mut env = TestEnv::new();
     env.init();
-    let config = env.home.join("config.toml");
-    let text = std::fs::read_to_string(&config).unwrap() + "\n[monitor]\nfailure_budget_secs = 0\n";
-    std::fs::write(&config, text).unwrap();
+    env.add_config("\n[monitor]\nfailure_budget_secs = 0\n");
     env.dbctl(&["create", "db"]).ok();
     env.psql(
         "db",

@@ -955,10 +955,7 @@ fn a_mariadb_backup_and_its_shipped_binary_logs_restore_from_the_repository_to_a
 fn a_mariadb_instance_is_resized_in_place_and_restarted_by_the_monitor_when_killed() {
     let mut env = TestEnv::new();
     env.init();
-    let config = env.home.join("config.toml");
-    let text = std::fs::read_to_string(&config).unwrap()
-        + "\n[classes.roomy]\ncpus = 1.0\nmemory_mb = 1024\nmax_connections = 150\nstorage_gb = 1\n[monitor]\nfailure_budget_secs = 0\n";
-    std::fs::write(&config, text).unwrap();
+    env.add_config("\n[classes.roomy]\ncpus = 1.0\nmemory_mb = 1024\nmax_connections = 150\nstorage_gb = 1\n[monitor]\nfailure_budget_secs = 0\n");
     env.dbctl(&["create", "shop", "--engine", "mariadb"]).ok();
     ask(
         &env,

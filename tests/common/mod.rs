@@ -242,6 +242,13 @@ impl TestEnv {
         }
     }
 
+    /// Appends `text` to the home's config.toml.
+    pub fn add_config(&self, text: &str) {
+        let config = self.home.join("config.toml");
+        let old = std::fs::read_to_string(&config).unwrap_or_default();
+        std::fs::write(&config, old + text).unwrap();
+    }
+
     /// How many live instances `dbctl list` shows.
     pub fn instance_count(&self) -> usize {
         self.dbctl(&["list", "-o", "json"])
