@@ -2975,7 +2975,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__list)
-            opts="-o -h -V --label --home --catalog --output --help --version"
+            opts="-o -h -V --refresh --label --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -98,6 +98,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -l refresh -d 'Ask every host for its facts first (many at once: `[monitor] concurrency`), showing which answered and how fast'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from show" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F

@@ -644,3 +644,43 @@ fn a_cross_host_clone_from_a_corrupted_snapshot_ends_naming_the_file() {
         "the partial import was left on the target"
     );
 }
+
+#[test]
+fn host_list_refresh_asks_every_host_at_once_and_shows_who_answered_and_how_fast() {
+    let mut env = TestEnv::new();
+    env.init();
+    let spare = env.ssh_host("spare", 1, "ed25519", None);
+    env.add_host(&spare).ok();
+    let listed = |env: &TestEnv| -> std::collections::BTreeMap<String, serde_json::Value> {
+        env.dbctl(&["host", "list", "--refresh", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| (h["name"].as_str().unwrap().to_string(), h.clone()))
+            .collect()
+    };
+    let first = listed(&env);
+    for name in ["local", "spare"] {
+        assert!(first[name]["rtt_ms"].is_u64(), "{}", first[name]);
+        assert!(first[name]["last_contact_at"].is_string());
+    }
+    // A host that stops answering keeps its last contact; the others are asked regardless.
+    env.stop_sshd(&spare);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let second = listed(&env);
+    assert_eq!(
+        second["spare"]["last_contact_at"],
+        first["spare"]["last_contact_at"]
+    );
+    assert_ne!(
+        second["local"]["last_contact_at"],
+        first["local"]["last_contact_at"]
+    );
+    let table = env.dbctl(&["host", "list"]).ok().stdout;
+    assert!(
+        table.contains("last contact") && table.contains(" ms"),
+        "{table}"
+    );
+}

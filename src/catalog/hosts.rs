@@ -113,6 +113,33 @@ pub fn update_facts(conn: &Connection, id: i64, facts: &Facts, at: &str) -> Resu
     Ok(())
 }
 
+/// Records that host `id` answered at `at` in `rtt_ms` (None: it did not answer then, and
+/// its last contact stays).
+///
+/// # Errors
+/// The update fails.
+pub fn record_contact(conn: &Connection, id: i64, at: &str, rtt_ms: Option<u64>) -> Result<()> {
+    if let Some(ms) = rtt_ms {
+        conn.execute(
+            "UPDATE hosts SET last_contact_at = ?2, rtt_ms = ?3 WHERE id = ?1",
+            params![id, at, ms],
+        )?;
+    }
+    Ok(())
+}
+
+/// When host `id` last answered, and in how long.
+///
+/// # Errors
+/// The query fails.
+pub fn contact(conn: &Connection, id: i64) -> Result<(Option<String>, Option<u64>)> {
+    conn.query_row(
+        "SELECT last_contact_at, rtt_ms FROM hosts WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
 /// Pins a new SSH host key.
 ///
 /// # Errors

@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/016_settings_and_health.sql"),
     include_str!("migrations/017_shared_secrets.sql"),
     include_str!("migrations/018_labels.sql"),
+    include_str!("migrations/019_host_contact.sql"),
 ];
 
 /// The schema version a new PostgreSQL catalog is made at, in one piece.
@@ -59,6 +60,7 @@ const POSTGRES_SCHEMA: &str = include_str!("migrations/postgres/016_schema.sql")
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/017_shared_secrets.sql"),
     include_str!("migrations/postgres/018_labels.sql"),
+    include_str!("migrations/postgres/019_host_contact.sql"),
 ];
 
 pub struct Catalog {

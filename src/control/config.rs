@@ -33,6 +33,8 @@ pub struct Monitor {
     pub max_recoveries: u32,
     /// A host with less free disk than this (GiB) puts its instances in `degraded`.
     pub disk_warning_gb: u64,
+    /// How many hosts the monitor and `host list --refresh` talk to at once.
+    pub concurrency: usize,
     /// A program and its first arguments, run as an argument vector (never through a shell)
     /// on every state change the monitor sees, with the instance, its new state and the
     /// detail appended, and the same in DBCTL_INSTANCE, DBCTL_STATE, DBCTL_PREVIOUS_STATE,
@@ -47,6 +49,7 @@ impl Default for Monitor {
             failure_budget_secs: 20,
             max_recoveries: 2,
             disk_warning_gb: 2,
+            concurrency: 32,
             hook: Vec::new(),
         }
     }

@@ -54,6 +54,9 @@ pub struct HostView {
     pub root: String,
     pub instances: usize,
     pub facts_at: String,
+    /// When it last answered (`host list --refresh`, the monitor), and in how long.
+    pub last_contact_at: Option<String>,
+    pub rtt_ms: Option<u64>,
     /// What its root holds on disk (`host show` only; None when it does not answer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk: Option<DiskView>,
@@ -442,6 +445,7 @@ pub fn get(ctx: &Ctx, name: &str) -> Result<HostRow> {
 /// The catalog fails.
 pub fn view(ctx: &Ctx, h: HostRow) -> Result<HostView> {
     let count = instances::live_on_host(ctx.catalog.conn(), h.id)?.len();
+    let (last_contact_at, rtt_ms) = hosts::contact(ctx.catalog.conn(), h.id)?;
     let fingerprint = match (&h.host_key_type, &h.host_key) {
         (Some(k), Some(b)) => Some(format!(
             "{k} {}",
@@ -475,6 +479,8 @@ pub fn view(ctx: &Ctx, h: HostRow) -> Result<HostView> {
         root: h.facts.root,
         instances: count,
         facts_at: h.facts_at,
+        last_contact_at,
+        rtt_ms,
         disk: None,
     })
 }
@@ -488,19 +494,53 @@ pub fn list(ctx: &Ctx) -> Result<Vec<HostView>> {
         .collect()
 }
 
-/// The hosts carrying every label of `labels` (`KEY=VALUE`; none: all).
+/// The hosts carrying every label of `labels` (`KEY=VALUE`; none: all); with `refresh`,
+/// each asked for its facts first (`[monitor] concurrency` at a time).
 ///
 /// # Errors
 /// A bad label; the catalog fails.
-pub fn list_labelled(ctx: &Ctx, labels: &[String]) -> Result<Vec<HostView>> {
+pub fn list_labelled(ctx: &Ctx, labels: &[String], refresh: bool) -> Result<Vec<HostView>> {
     let wanted = super::labels::parse(labels)?;
     let conn = ctx.catalog.conn();
-    let mut out = Vec::new();
+    let mut chosen = Vec::new();
     for h in hosts::list(conn)? {
         if crate::catalog::labels::matches(conn, crate::catalog::labels::kind::HOST, h.id, &wanted)?
         {
-            out.push(view(ctx, h)?);
+            chosen.push(h);
         }
+    }
+    if refresh {
+        contact_all(ctx, &chosen)?;
+        let ids: Vec<i64> = chosen.iter().map(|h| h.id).collect();
+        chosen = hosts::list(conn)?
+            .into_iter()
+            .filter(|h| ids.contains(&h.id))
+            .collect();
+    }
+    chosen.into_iter().map(|h| view(ctx, h)).collect()
+}
+
+/// Asks every host in `rows` for its facts, `[monitor] concurrency` at a time; records who
+/// answered, when and how fast, and their facts. Each host's facts, None when it did not
+/// answer.
+///
+/// # Errors
+/// The catalog fails.
+pub fn contact_all(ctx: &Ctx, rows: &[HostRow]) -> Result<Vec<Option<crate::wire::Facts>>> {
+    let answers = super::fanout::each(rows, ctx.config.monitor.concurrency, |h| {
+        let t0 = std::time::Instant::now();
+        let facts = call(h, Op::Facts).ok().and_then(|v| facts_of(v).ok());
+        (facts, t0.elapsed().as_millis() as u64)
+    });
+    let conn = ctx.catalog.conn();
+    let at = conn.now()?;
+    let mut out = Vec::new();
+    for (h, (facts, ms)) in rows.iter().zip(answers) {
+        hosts::record_contact(conn, h.id, &at, facts.as_ref().map(|_| ms))?;
+        if let Some(f) = &facts {
+            hosts::update_facts(conn, h.id, f, &at)?;
+        }
+        out.push(facts);
     }
     Ok(out)
 }

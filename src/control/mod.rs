@@ -11,6 +11,7 @@ pub mod engines;
 pub mod error;
 pub mod events;
 pub mod expiry;
+pub mod fanout;
 pub mod hibernation;
 pub mod home;
 pub mod hosts;

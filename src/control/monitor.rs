@@ -77,15 +77,28 @@ impl Problem {
     }
 }
 
+/// What one check found: serving (with a warning, if any), or what is wrong.
+type Checked = Result<Option<String>, Problem>;
+
 /// Whether `inst` serves (with a warning, if any) or what is wrong with it.
-fn check(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<String>, Problem> {
-    let Some(host_id) = inst.host_id else {
+fn check(ctx: &Ctx, inst: &InstanceRow) -> Checked {
+    let host = match inst.host_id {
+        Some(id) => Some(
+            hosts::get(ctx.catalog.conn(), id)
+                .map_err(|e| Problem::HostSilent(format!("{e:#}")))?,
+        ),
+        None => None,
+    };
+    check_on(host.as_ref(), inst)
+}
+
+/// [`check`] with the instance's host already read (so it can run on any thread).
+fn check_on(host: Option<&crate::catalog::hosts::HostRow>, inst: &InstanceRow) -> Checked {
+    let Some(host) = host else {
         return Err(Problem::Gone);
     };
-    let host = hosts::get(ctx.catalog.conn(), host_id)
-        .map_err(|e| Problem::HostSilent(format!("{e:#}")))?;
     let answer = host_ops::call(
-        &host,
+        host,
         Op::Status(InstanceRef {
             instance: inst.uid.clone(),
         }),
@@ -116,17 +129,18 @@ fn check(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<String>, Problem> {
     }
 }
 
-/// Warnings for the hosts whose free disk is under the configured limit, by host id.
-fn disk_warnings(ctx: &Ctx) -> Result<std::collections::BTreeMap<i64, String>> {
+/// Warnings for the hosts whose free disk is under the configured limit, by host id; every
+/// host asked at once (`[monitor] concurrency` at a time), its contact recorded.
+fn disk_warnings(
+    ctx: &Ctx,
+    all: &[crate::catalog::hosts::HostRow],
+) -> Result<std::collections::BTreeMap<i64, String>> {
     let limit = ctx.config.monitor.disk_warning_gb;
     let mut out = std::collections::BTreeMap::new();
-    for h in hosts::list(ctx.catalog.conn())? {
-        let Ok(v) = host_ops::call(&h, Op::Facts) else {
-            continue; // Its instances' own checks say that it does not answer.
-        };
-        let Ok(f) = serde_json::from_value::<crate::wire::Facts>(v) else {
-            continue;
-        };
+    let facts = host_ops::contact_all(ctx, all)?;
+    for (h, f) in all.iter().zip(facts) {
+        // One that does not answer: its instances' own checks say so.
+        let Some(f) = f else { continue };
         if f.disk_free_gb < limit {
             out.insert(
                 h.id,
@@ -157,25 +171,46 @@ fn rfc3339(t: OffsetDateTime) -> String {
 pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Vec<Observation>> {
     let mut ctx = home.open()?;
     let me = crate::workflow::executor::me();
-    let mut out = Vec::new();
-    let disks = disk_warnings(&ctx)?;
+    let all_hosts = hosts::list(ctx.catalog.conn())?;
+    let disks = disk_warnings(&ctx, &all_hosts)?;
+    // Stopped, hibernated, being made or deleted, failed for a person: not the monitor's.
+    // Each instance this process checks is claimed, so several daemons share the fleet.
+    let mut mine = Vec::new();
     for inst in irows::list_live(ctx.catalog.conn())? {
-        // Stopped, hibernated, being made or deleted, failed for a person: not the monitor's.
-        if inst.status != status::AVAILABLE {
-            continue;
-        }
-        let lease = format!("monitor:{}", inst.id);
-        if !crate::catalog::leases::take(ctx.catalog.conn(), &lease, &me, 60)? {
-            continue;
-        }
-        let disk = inst.host_id.and_then(|h| disks.get(&h)).cloned();
-        let seen = observe(&mut ctx, &inst, disk, run);
-        crate::catalog::leases::release(ctx.catalog.conn(), &lease, &me)?;
-        if let Some(o) = seen? {
-            out.push(o);
+        if inst.status == status::AVAILABLE
+            && crate::catalog::leases::take(
+                ctx.catalog.conn(),
+                &format!("monitor:{}", inst.id),
+                &me,
+                60,
+            )?
+        {
+            mine.push(inst);
         }
     }
-    Ok(out)
+    // Every check at once (bounded), so one slow host delays only its own instances.
+    let by_id: std::collections::BTreeMap<i64, &crate::catalog::hosts::HostRow> =
+        all_hosts.iter().map(|h| (h.id, h)).collect();
+    let checks = super::fanout::each(&mine, ctx.config.monitor.concurrency, |inst| {
+        check_on(inst.host_id.and_then(|id| by_id.get(&id).copied()), inst)
+    });
+    let mut out = Vec::new();
+    let mut first_error = None;
+    for (inst, checked) in mine.iter().zip(checks) {
+        let disk = inst.host_id.and_then(|h| disks.get(&h)).cloned();
+        match observe(&mut ctx, inst, disk, checked, run) {
+            Ok(Some(o)) => out.push(o),
+            Ok(None) => {}
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+        crate::catalog::leases::release(ctx.catalog.conn(), &format!("monitor:{}", inst.id), &me)?;
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
 }
 
 /// Checks one instance and acts on what it finds; None when it is not the monitor's to
@@ -184,6 +219,7 @@ fn observe(
     ctx: &mut Ctx,
     inst: &InstanceRow,
     disk: Option<String>,
+    checked: Checked,
     run: &dyn Fn(i64),
 ) -> Result<Option<Observation>> {
     let conn = ctx.catalog.conn();
@@ -211,7 +247,7 @@ fn observe(
         action: None,
         workflow_id: None,
     };
-    let problem = match check(ctx, inst) {
+    let problem = match checked {
         Ok(warning) => {
             let incident = h.first_error_at.clone();
             let warning = warning.or(disk);

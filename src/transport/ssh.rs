@@ -135,7 +135,12 @@ impl Ssh {
         };
         let sess = self.session()?;
         // Long engine operations may print nothing for a while; a dead peer still errors out.
-        sess.set_timeout(15 * 60 * 1000);
+        // The quick questions the monitor and `host list --refresh` ask a whole fleet get a
+        // short bound, so one hung host ties up one of their threads for seconds, not minutes.
+        sess.set_timeout(match request.op {
+            crate::wire::Op::Facts | crate::wire::Op::Status(_) => 20_000,
+            _ => 15 * 60 * 1000,
+        });
         let mut ch = sess.channel_session().map_err(lost)?;
         ch.exec(REMOTE_COMMAND).map_err(lost)?;
         ch.write_all(&request_line(request)?)

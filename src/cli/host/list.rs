@@ -8,6 +8,10 @@ use clap::Args;
 /// List hosts with their capacity and engines.
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Ask every host for its facts first (many at once: `[monitor] concurrency`), showing
+    /// which answered and how fast.
+    #[arg(long)]
+    pub refresh: bool,
     /// Only those carrying this label KEY=VALUE (repeatable: all of them).
     #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
@@ -15,7 +19,7 @@ pub struct ListArgs {
 
 pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
     let ctx = env.open()?;
-    let all = hosts::list_labelled(&ctx, &a.labels)?;
+    let all = hosts::list_labelled(&ctx, &a.labels, a.refresh)?;
     let p = &env.printer;
     if p.is_json() {
         p.json(&all);
@@ -32,6 +36,8 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
             "disk free",
             "engines",
             "instances",
+            "last contact",
+            "rtt",
         ],
         all.into_iter()
             .map(|h| {
@@ -49,6 +55,10 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
                     format!("{} GiB", h.disk_free_gb),
                     h.engines.join(", "),
                     h.instances.to_string(),
+                    h.last_contact_at.clone().unwrap_or_else(|| "-".into()),
+                    h.rtt_ms
+                        .map(|ms| format!("{ms} ms"))
+                        .unwrap_or_else(|| "-".into()),
                 ]
             })
             .collect(),
