@@ -833,3 +833,47 @@ fn a_server_reading_damaged_pages_is_rebuilt_from_before_the_damage() {
     let d = env.dbctl(&["describe", "db", "-o", "json"]).ok().json();
     assert_eq!(d["health"]["state"], "healthy", "{d}");
 }
+
+#[test]
+fn the_daemon_serves_prometheus_metrics_on_loopback_only() {
+    let mut env = TestEnv::new();
+    env.init();
+    let port = env.ports(2)[0];
+    env.add_config("\n[metrics]\nlisten = \"0.0.0.0:1\"\n");
+    env.dbctl(&["daemon", "--once"])
+        .one_line_error(2, "not a loopback address");
+    let config = env.home.join("config.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("0.0.0.0:1", &format!("127.0.0.1:{port}"));
+    std::fs::write(&config, text).unwrap();
+    env.dbctl(&["create", "db"]).ok();
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    env.dbctl(&["restorable-window", "db"]).ok();
+    let _daemon = Daemon(
+        env.command(&["daemon", "--interval", "2"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let url = format!("http://127.0.0.1:{port}/metrics");
+    let mut scraped = String::new();
+    wait_for(&env, 60, "a scrape with the instance's health", || {
+        scraped = ureq::get(&url)
+            .call()
+            .ok()
+            .and_then(|mut r| r.body_mut().read_to_string().ok())
+            .unwrap_or_default();
+        scraped.contains("dbctl_instance_healthy{instance=\"db\"} 1")
+    });
+    for line in [
+        "dbctl_instance_last_snapshot_age_seconds{instance=\"db\"}",
+        "dbctl_instance_restorable_age_seconds{instance=\"db\"}",
+        "dbctl_host_up{host=\"local\"} 1",
+        "dbctl_host_rtt_seconds{host=\"local\"}",
+        "dbctl_workflows{state=\"succeeded\"}",
+        "# TYPE dbctl_instance_healthy gauge",
+    ] {
+        assert!(scraped.contains(line), "no {line} in:\n{scraped}");
+    }
+}

@@ -133,11 +133,14 @@ pub fn record_contact(conn: &Connection, id: i64, at: &str, rtt_ms: Option<u64>)
 /// # Errors
 /// The query fails.
 pub fn contact(conn: &Connection, id: i64) -> Result<(Option<String>, Option<u64>)> {
-    conn.query_row(
-        "SELECT last_contact_at, rtt_ms FROM hosts WHERE id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
+    // A host not stored yet (`host add --dry-run`) was never contacted as far as we know.
+    Ok(conn
+        .query_opt(
+            "SELECT last_contact_at, rtt_ms FROM hosts WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .unwrap_or((None, None)))
 }
 
 /// Pins a new SSH host key.

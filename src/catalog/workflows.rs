@@ -176,6 +176,16 @@ pub fn list(conn: &Connection, limit: u32) -> Result<Vec<WorkflowRow>> {
 
 /// # Errors
 /// The query fails.
+pub fn count_by_status(conn: &Connection) -> Result<Vec<(String, i64)>> {
+    conn.query_all(
+        "SELECT status, count(*) FROM workflows GROUP BY status ORDER BY status",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// # Errors
+/// The query fails.
 pub fn latest_for_instance(conn: &Connection, instance_id: i64) -> Result<Option<WorkflowRow>> {
     conn.query_row(
         &format!("SELECT {WF_COLS} FROM workflows WHERE instance_id = ?1 ORDER BY id DESC LIMIT 1"),

@@ -99,6 +99,15 @@ pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
             "give at least 1 second",
         ));
     }
+    let config = env.open()?.config;
+    let every = Duration::from_secs(config.monitor.interval_secs.max(1));
+    // Bad settings are said now, in one line, not on a thread later.
+    let listen = config
+        .metrics
+        .listen
+        .as_deref()
+        .map(crate::control::metrics::check_listen)
+        .transpose()?;
     if a.once {
         let swept = passes(env, a, json);
         if !a.no_monitor {
@@ -106,8 +115,24 @@ pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
         }
         return swept;
     }
-    let every = Duration::from_secs(env.open()?.config.monitor.interval_secs.max(1));
+    let metrics = listen
+        .map(|addr| {
+            tiny_http::Server::http(addr)
+                .map_err(|e| anyhow::anyhow!("serving metrics on {addr}: {e}"))
+        })
+        .transpose()?;
     std::thread::scope(|s| {
+        if let Some(server) = &metrics {
+            s.spawn(move || {
+                if let Err(e) = crate::control::metrics::serve_on(&env.home, server, &interrupt::requested) {
+                    log(
+                        &env.printer,
+                        json,
+                        &serde_json::json!({"at": crate::catalog::now(), "level": "error", "metrics": format!("{e:#}")}),
+                    );
+                }
+            });
+        }
         if !a.no_monitor {
             // On a thread of its own, so that a long pass (a backup, a clone) never delays a
             // check; each recovery it starts runs on one more.

@@ -17,6 +17,16 @@ pub struct Config {
     pub events: Events,
     pub monitor: Monitor,
     pub snapshots: Snapshots,
+    pub metrics: Metrics,
+}
+
+/// The daemon's Prometheus metrics.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Metrics {
+    /// A loopback address and port to serve `/metrics` on (e.g. `127.0.0.1:9187`); unset:
+    /// none are served.
+    pub listen: Option<String>,
 }
 
 /// How the daemon watches instances.

@@ -1,0 +1,186 @@
+//! The daemon's Prometheus metrics (`[metrics] listen`, loopback only, off by default): per
+//! instance its observed health, how old its newest restorable point, last snapshot, last
+//! backup and shipped logs are; per host whether it answered and how fast; workflows by
+//! state. Read from the catalog at each scrape: a scrape never calls a host.
+
+use super::home::Ctx;
+use crate::catalog::{backups, health, hosts, instances, log_ranges, snapshots, workflows};
+use anyhow::Result;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use std::sync::atomic::AtomicU64;
+
+type Labels = Vec<(String, String)>;
+type Gauges = Family<Labels, Gauge<f64, AtomicU64>>;
+
+fn age(t: Option<&str>, now: time::OffsetDateTime) -> Option<f64> {
+    let t = time::OffsetDateTime::parse(t?, &time::format_description::well_known::Rfc3339).ok()?;
+    Some((now - t).as_seconds_f64().max(0.0))
+}
+
+fn gauge(registry: &mut Registry, name: &str, help: &str) -> Gauges {
+    let g = Gauges::default();
+    registry.register(name, help, g.clone());
+    g
+}
+
+/// The metrics now, in Prometheus' text format.
+///
+/// # Errors
+/// The catalog fails.
+pub fn render(ctx: &Ctx) -> Result<String> {
+    let conn = ctx.catalog.conn();
+    let now = time::OffsetDateTime::now_utc();
+    let mut r = Registry::with_prefix("dbctl");
+    let healthy = gauge(
+        &mut r,
+        "instance_healthy",
+        "1 when the monitor last found the instance serving (healthy or degraded), else 0",
+    );
+    let state = gauge(
+        &mut r,
+        "instance_health_state",
+        "1 for the monitor's last verdict on the instance",
+    );
+    let restorable = gauge(
+        &mut r,
+        "instance_restorable_age_seconds",
+        "Age of the newest restorable point: the loss window now (host tier, as last reckoned)",
+    );
+    let snapshot = gauge(
+        &mut r,
+        "instance_last_snapshot_age_seconds",
+        "Age of the instance's newest snapshot",
+    );
+    let backup = gauge(
+        &mut r,
+        "instance_last_backup_age_seconds",
+        "Age of the instance's newest backup in a repository",
+    );
+    let shipping = gauge(
+        &mut r,
+        "instance_log_shipping_lag_seconds",
+        "Seconds since the newest commit its repository holds",
+    );
+    let host_up = gauge(
+        &mut r,
+        "host_up",
+        "1 when the host answered the last time it was asked, else 0",
+    );
+    let host_rtt = gauge(
+        &mut r,
+        "host_rtt_seconds",
+        "How long the host's last answer took",
+    );
+    let wfs = gauge(&mut r, "workflows", "Workflows by state");
+    for i in instances::list_live(conn)? {
+        let l = |extra: &[(&str, &str)]| -> Labels {
+            let mut v = vec![("instance".to_string(), i.name.clone())];
+            v.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            v
+        };
+        let h = health::get(conn, i.id)?;
+        if let Some(h) = &h {
+            let up = h.state == health::state::HEALTHY || h.state == health::state::DEGRADED;
+            healthy
+                .get_or_create(&l(&[]))
+                .set(if up { 1.0 } else { 0.0 });
+            state.get_or_create(&l(&[("state", &h.state)])).set(1.0);
+        }
+        if let Some(a) = log_ranges::get(conn, i.id)?.and_then(|w| age(w.last_time.as_deref(), now))
+        {
+            restorable.get_or_create(&l(&[])).set(a);
+        }
+        let newest = snapshots::list(conn, Some(&i.name))?
+            .into_iter()
+            .filter(|s| s.status == snapshots::status::AVAILABLE)
+            .filter_map(|s| age(Some(&s.created_at), now))
+            .reduce(f64::min);
+        if let Some(a) = newest {
+            snapshot.get_or_create(&l(&[])).set(a);
+        }
+        let newest_backup = backups::list(conn)?
+            .into_iter()
+            .filter(|b| b.instance_id == i.id && b.status == backups::status::AVAILABLE)
+            .filter_map(|b| age(Some(&b.created_at), now))
+            .reduce(f64::min);
+        if let Some(a) = newest_backup {
+            backup.get_or_create(&l(&[])).set(a);
+        }
+        if let Some(lag) = super::shipping::offsite(ctx, &i)?.and_then(|o| o.log_lag_secs) {
+            shipping.get_or_create(&l(&[])).set(lag as f64);
+        }
+    }
+    for h in hosts::list(conn)? {
+        let (last, rtt) = hosts::contact(conn, h.id)?;
+        let l = vec![("host".to_string(), h.name.clone())];
+        // Answered within the last two monitor passes.
+        let fresh = age(last.as_deref(), now)
+            .is_some_and(|a| a < 2.0 * ctx.config.monitor.interval_secs.max(1) as f64 + 30.0);
+        host_up.get_or_create(&l).set(if fresh { 1.0 } else { 0.0 });
+        if let Some(ms) = rtt {
+            host_rtt.get_or_create(&l).set(ms as f64 / 1000.0);
+        }
+    }
+    for (s, n) in workflows::count_by_status(conn)? {
+        wfs.get_or_create(&vec![("state".to_string(), s)])
+            .set(n as f64);
+    }
+    let mut out = String::new();
+    encode(&mut out, &r)?;
+    Ok(out)
+}
+
+/// The address `[metrics] listen` names, which must be loopback.
+///
+/// # Errors
+/// [`super::error::Invalid`] for anything else.
+pub fn check_listen(listen: &str) -> Result<std::net::SocketAddr> {
+    let addr: std::net::SocketAddr = listen.parse().map_err(|_| {
+        super::error::invalid(
+            format!("[metrics] listen `{listen}` is not an address and port"),
+            "give one such as 127.0.0.1:9187",
+        )
+    })?;
+    if !addr.ip().is_loopback() {
+        return Err(super::error::invalid(
+            format!("[metrics] listen `{listen}` is not a loopback address"),
+            "the metrics name every instance and host: serve them on 127.0.0.1 (or ::1) and let a local Prometheus or proxy reach them",
+        ));
+    }
+    Ok(addr)
+}
+
+/// Serves `render` at `/metrics` on `server` until `stop` says so.
+///
+/// # Errors
+/// Never for a request (a failing one gets a 500); kept for what a server may add.
+pub fn serve_on(
+    home: &super::home::Home,
+    server: &tiny_http::Server,
+    stop: &dyn Fn() -> bool,
+) -> Result<()> {
+    while !stop() {
+        let Ok(Some(req)) = server.recv_timeout(std::time::Duration::from_millis(200)) else {
+            continue;
+        };
+        let reply = if req.url() == "/metrics" {
+            match home.open().and_then(|ctx| render(&ctx)) {
+                Ok(text) => tiny_http::Response::from_string(text).with_header(
+                    "Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8"
+                        .parse::<tiny_http::Header>()
+                        .map_err(|_| anyhow::anyhow!("header"))?,
+                ),
+                Err(e) => {
+                    tiny_http::Response::from_string(format!("{e:#}\n")).with_status_code(500)
+                }
+            }
+        } else {
+            tiny_http::Response::from_string("see /metrics\n").with_status_code(404)
+        };
+        let _ = req.respond(reply);
+    }
+    Ok(())
+}
