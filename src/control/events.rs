@@ -31,9 +31,13 @@ pub fn since(text: &str, now: OffsetDateTime) -> Result<String> {
             )
         })?,
     };
-    Ok(at
-        .to_offset(time::UtcOffset::UTC)
-        .format(&time::format_description::well_known::Rfc3339)?)
+    // Events are stamped to the millisecond: a finer `since` would pass over one stamped
+    // in its own millisecond (PostgreSQL compares the fractions it is given exactly).
+    let at = at.to_offset(time::UtcOffset::UTC);
+    let at = at
+        .replace_nanosecond(at.nanosecond() / 1_000_000 * 1_000_000)
+        .unwrap_or(at);
+    Ok(at.format(&time::format_description::well_known::Rfc3339)?)
 }
 
 /// Removes the events older than the configured retention (`[events] retention_days`,
@@ -64,6 +68,10 @@ mod tests {
         assert_eq!(
             since("10 minutes ago", now).unwrap(),
             "2026-11-26T11:50:00Z"
+        );
+        assert_eq!(
+            since("2026-11-26T11:00:00.123456789Z", now).unwrap(),
+            "2026-11-26T11:00:00.123Z"
         );
         for bad in ["2x", "yesterday", "h"] {
             assert!(since(bad, now).is_err(), "{bad}");
