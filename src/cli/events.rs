@@ -40,6 +40,15 @@ pub fn run(env: &Env, a: &EventsArgs) -> Result<()> {
         kind: a.kind.as_deref(),
         after_id: None,
     };
+    // Following: the newest event of all before the first read, so one written between
+    // that read and the first poll is never skipped.
+    let floor = if a.follow {
+        events::list(ctx.catalog.conn(), &Filter::default(), 1)?
+            .last()
+            .map(|e| e.id)
+    } else {
+        None
+    };
     let rows = events::list(ctx.catalog.conn(), &filter, a.limit)?;
     if let Some(name) = &a.name {
         if rows.is_empty() && !crate::catalog::instances::ever_named(ctx.catalog.conn(), name)? {
@@ -55,12 +64,7 @@ pub fn run(env: &Env, a: &EventsArgs) -> Result<()> {
         return Ok(());
     }
     print(p, &rows, false);
-    let mut last = rows.last().map(|e| e.id);
-    if last.is_none() {
-        last = events::list(ctx.catalog.conn(), &Filter::default(), 1)?
-            .last()
-            .map(|e| e.id);
-    }
+    let mut last = rows.last().map(|e| e.id).max(floor);
     while !crate::workflow::interrupt::requested() {
         std::thread::sleep(std::time::Duration::from_millis(500));
         filter.after_id = last;
