@@ -67,6 +67,9 @@ _dbctl() {
             dbctl,modify)
                 cmd="dbctl__subcmd__modify"
                 ;;
+            dbctl,monitor)
+                cmd="dbctl__subcmd__monitor"
+                ;;
             dbctl,reboot)
                 cmd="dbctl__subcmd__reboot"
                 ;;
@@ -259,6 +262,9 @@ _dbctl() {
             dbctl__subcmd__help,modify)
                 cmd="dbctl__subcmd__help__subcmd__modify"
                 ;;
+            dbctl__subcmd__help,monitor)
+                cmd="dbctl__subcmd__help__subcmd__monitor"
+                ;;
             dbctl__subcmd__help,reboot)
                 cmd="dbctl__subcmd__help__subcmd__reboot"
                 ;;
@@ -354,6 +360,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help__subcmd__repository,check)
                 cmd="dbctl__subcmd__help__subcmd__repository__subcmd__check"
+                ;;
+            dbctl__subcmd__help__subcmd__repository,export-key)
+                cmd="dbctl__subcmd__help__subcmd__repository__subcmd__export__subcmd__key"
                 ;;
             dbctl__subcmd__help__subcmd__repository,list)
                 cmd="dbctl__subcmd__help__subcmd__repository__subcmd__list"
@@ -454,6 +463,9 @@ _dbctl() {
             dbctl__subcmd__repository,check)
                 cmd="dbctl__subcmd__repository__subcmd__check"
                 ;;
+            dbctl__subcmd__repository,export-key)
+                cmd="dbctl__subcmd__repository__subcmd__export__subcmd__key"
+                ;;
             dbctl__subcmd__repository,help)
                 cmd="dbctl__subcmd__repository__subcmd__help"
                 ;;
@@ -474,6 +486,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__repository__subcmd__help,check)
                 cmd="dbctl__subcmd__repository__subcmd__help__subcmd__check"
+                ;;
+            dbctl__subcmd__repository__subcmd__help,export-key)
+                cmd="dbctl__subcmd__repository__subcmd__help__subcmd__export__subcmd__key"
                 ;;
             dbctl__subcmd__repository__subcmd__help,help)
                 cmd="dbctl__subcmd__repository__subcmd__help__subcmd__help"
@@ -605,7 +620,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon generate-docs help"
+            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1801,7 +1816,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon generate-docs help"
+            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2290,6 +2305,20 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__help__subcmd__monitor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__help__subcmd__reboot)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -2319,7 +2348,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__repository)
-            opts="add list show check verify remove"
+            opts="add list show check verify remove export-key"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2347,6 +2376,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__repository__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__repository__subcmd__export__subcmd__key)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3236,6 +3279,44 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__monitor)
+            opts="-o -h -V --passes --interval --home --catalog --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --passes)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__reboot)
             opts="-o -h -V --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -3313,7 +3394,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__repository)
-            opts="-o -h -V --home --catalog --output --help --version add list show check verify remove help"
+            opts="-o -h -V --home --catalog --output --help --version add list show check verify remove export-key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3422,8 +3503,38 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__repository__subcmd__export__subcmd__key)
+            opts="-o -h -V --home --catalog --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__repository__subcmd__help)
-            opts="add list show check verify remove help"
+            opts="add list show check verify remove export-key help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3451,6 +3562,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__repository__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__repository__subcmd__help__subcmd__export__subcmd__key)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

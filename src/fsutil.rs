@@ -60,6 +60,22 @@ pub fn replace_file(path: &Path, data: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// Creates `path` (0600, never over anything there, never through a link) holding `data`,
+/// synced: a secret written out for a person to keep.
+///
+/// # Errors
+/// Something is at `path`, or it cannot be written.
+pub fn create_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_NOFOLLOW)
+        .open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
+}
+
 /// Reads a file that must not be a link (a file in a directory another user controls).
 ///
 /// # Errors

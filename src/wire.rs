@@ -1,7 +1,8 @@
 //! Request and answer types shared by dbctl and dbhost: the versioned JSON-lines protocol.
 //!
 //! dbctl writes one [`Request`] to `dbhost rpc`'s stdin; dbhost answers with zero or more
-//! progress/event [`Message`]s and exactly one `result` message. Nothing here is ever turned
+//! progress/event [`Message`]s and exactly one `result` message. After a read-only request's
+//! result, another request may follow on the same stdin (the daemon's checks do this). Nothing here is ever turned
 //! into a shell command line on either side.
 
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,9 @@ use serde_json::Value;
 /// 2: engine-neutral log ops and positions, specs that refuse unknown fields.
 /// 3: a stream's files in restic tree order (the top's first), so a repository takes it as
 /// it comes.
-pub const PROTOCOL: u32 = 4;
+/// 4: `reconfigure`.
+/// 5: read-only requests may follow one another on one conversation.
+pub const PROTOCOL: u32 = 5;
 /// The package version, carried in every answer so skew is visible.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

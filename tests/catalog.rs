@@ -247,3 +247,33 @@ fn a_daemon_killed_mid_clone_is_taken_over_by_another_machines_daemon_at_its_ste
     assert_eq!(b.psql("copy", "select count(*) from t"), "2");
     assert_eq!(a.psql("copy", "select count(*) from t"), "2");
 }
+
+/// A catalog made afresh numbers its workflows from 1 again. On a host an earlier catalog
+/// used, the host's journal must not answer the new catalog's workflow 1 with the old one's
+/// recorded answers (which would leave the instance unmade while reporting it made).
+#[test]
+fn a_new_catalog_on_a_used_host_gets_its_own_answers() {
+    let mut a = TestEnv::new();
+    a.init();
+    a.dbctl(&["create", "first", "--storage-gb", "1"]).ok();
+    let mut b = TestEnv::new();
+    b.catalog = None;
+    let [lo, hi] = a.ports(0);
+    b.dbctl(&[
+        "init",
+        "--local-root",
+        a.local_root().to_str().unwrap(),
+        "--local-ports",
+        &format!("{lo}-{hi}"),
+    ])
+    .ok();
+    b.dbctl(&["create", "second", "--storage-gb", "1"]).ok();
+    let got = b
+        .dbctl(&["connect", "second", "--", "-XAtc", "select 41 + 1"])
+        .ok();
+    assert_eq!(got.stdout.trim(), "42");
+    b.dbctl(&["delete", "second", "--yes", "--skip-final-snapshot"])
+        .ok();
+    a.dbctl(&["connect", "first", "--", "-XAtc", "select 1"])
+        .ok();
+}

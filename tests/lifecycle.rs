@@ -850,6 +850,11 @@ fn the_daemon_serves_prometheus_metrics_on_loopback_only() {
     env.dbctl(&["create", "db"]).ok();
     env.dbctl(&["snapshot", "create", "db"]).ok();
     env.dbctl(&["restorable-window", "db"]).ok();
+    // A window reckoned long ago is reckoned again by the monitor: the loss window it
+    // reports is now's, not the age of the last time someone asked.
+    env.catalog_execute(
+        "UPDATE wal_ranges SET refreshed_at = '2000-01-01T00:00:00Z', last_time = '2000-01-01T00:00:00Z'",
+    );
     let _daemon = Daemon(
         env.command(&["daemon", "--interval", "2"])
             .stdout(std::process::Stdio::null())
@@ -865,6 +870,13 @@ fn the_daemon_serves_prometheus_metrics_on_loopback_only() {
             .and_then(|mut r| r.body_mut().read_to_string().ok())
             .unwrap_or_default();
         scraped.contains("dbctl_instance_healthy{instance=\"db\"} 1")
+            && scraped
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("dbctl_instance_restorable_age_seconds{instance=\"db\"} ")
+                })
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .is_some_and(|age| age < 3600.0)
     });
     for line in [
         "dbctl_instance_last_snapshot_age_seconds{instance=\"db\"}",

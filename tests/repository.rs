@@ -26,6 +26,33 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
             ),
             1
         );
+        // Its key comes out to be kept apart, and opens the repository from a home of its own.
+        let exported = env.dir.join("offsite.key");
+        let exported = exported.to_str().unwrap();
+        env.dbctl(&["repository", "export-key", "offsite", exported])
+            .ok();
+        let mode = std::fs::metadata(exported).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        env.dbctl(&["repository", "export-key", "offsite", exported])
+            .one_line_error(2, "cannot write");
+        let mut own = TestEnv::new();
+        own.catalog = None;
+        own.init();
+        let opened = own
+            .dbctl(&[
+                "repository",
+                "add",
+                "offsite",
+                "--url",
+                &url,
+                "--key-file",
+                exported,
+                "-o",
+                "json",
+            ])
+            .ok()
+            .json();
+        assert_eq!(opened["repo_id"], made["repo_id"]);
         return;
     }
     // The key is kept 0600 and never printed.
@@ -33,6 +60,18 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
     let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
     let key = std::fs::read_to_string(&key_file).unwrap();
+    // `export-key` writes the same key out.
+    let exported = env.dir.join("offsite.key");
+    env.dbctl(&[
+        "repository",
+        "export-key",
+        "offsite",
+        exported.to_str().unwrap(),
+    ])
+    .ok();
+    assert_eq!(std::fs::read_to_string(&exported).unwrap(), key);
+    env.dbctl(&["repository", "export-key", "nope", "/tmp/never"])
+        .one_line_error(2, "no repository named");
     let secret: serde_json::Value = serde_json::from_str(&key).unwrap();
     let secret = secret["encrypt"].as_str().unwrap().to_string();
     let shown = env.dbctl(&["repository", "show", "offsite"]).ok();

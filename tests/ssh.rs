@@ -1,6 +1,6 @@
 //! Remote hosts over real sshd: forced commands, key types, host-key pinning, refusals.
 
-use crate::common::{whoami, SshHost, TestEnv};
+use crate::common::{self, whoami, SshHost, TestEnv};
 
 /// Two SSH hosts, `src-host` and `dst-host`, and an instance `prod` on the first.
 fn prod_on_src_host() -> (TestEnv, SshHost, SshHost) {
@@ -683,4 +683,68 @@ fn host_list_refresh_asks_every_host_at_once_and_shows_who_answered_and_how_fast
         table.contains("last contact") && table.contains(" ms"),
         "{table}"
     );
+}
+
+#[test]
+fn the_monitor_keeps_one_conversation_per_host_and_makes_a_new_one_when_it_breaks() {
+    use std::io::BufRead;
+    let mut env = TestEnv::new();
+    env.init();
+    let far = env.ssh_host("far", 1, "ed25519", None);
+    env.add_host(&far).ok();
+    env.dbctl(&["create", "m", "--host", "far", "--storage-gb", "1"])
+        .ok();
+    let mut child = env
+        .command(&["monitor", "--passes", "3", "--interval", "3", "-o", "json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    // Killed (by pid) should the test fail before it ends by itself.
+    struct Reap(i32);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.0),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+    }
+    let reap = Reap(child.id() as i32);
+    let mut pass = || -> serde_json::Value {
+        let line = lines.next().expect("a pass line").unwrap();
+        let p: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(p["silent_hosts"], serde_json::json!([]), "{p}");
+        assert_eq!(p["instances"], 1, "{p}");
+        assert_eq!(p["observations"][0]["state"], "healthy", "{p}");
+        p
+    };
+    pass();
+    // Between passes one dbhost waits on the conversation kept with the host.
+    let kept = common::rpc_pids(&far.root);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(common::rpc_pids(&far.root), kept);
+    // The connection breaks (its sshd processes killed, by pid): the next pass makes another.
+    for pid in common::descendants(env.sshd_pid(&far)) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+    pass();
+    let now = common::rpc_pids(&far.root);
+    assert_eq!(now.len(), 1, "{now:?}");
+    assert_ne!(now, kept);
+    pass();
+    assert!(child.wait().unwrap().success());
+    std::mem::forget(reap);
+    // What it kept open ends with it.
+    let start = std::time::Instant::now();
+    while !common::rpc_pids(&far.root).is_empty() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    env.dbctl(&["delete", "m", "--yes", "--skip-final-snapshot"])
+        .ok();
 }

@@ -2,8 +2,11 @@
 
 use crate::agent::{engine, HostConfig};
 use crate::fsutil;
-use crate::wire::{Facts, PROTOCOL, VERSION};
+use crate::wire::{EngineFact, Facts, PROTOCOL, VERSION};
 use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 /// # Errors
@@ -36,10 +39,111 @@ pub fn gather(root: &Path, cfg: &HostConfig, os_user: &str) -> Result<Facts> {
             .unwrap_or(1),
         memory_mb,
         disk_free_gb: fsutil::free_gb(root)?,
-        engines: engine::all().iter().filter_map(|e| e.detect(cfg)).collect(),
+        engines: remembered_engines(root, cfg),
         storage_backend,
         listen_address: cfg.listen_address.clone(),
         port_range: cfg.port_range,
         os_user: os_user.into(),
     })
+}
+
+/// Where the engines found are remembered, in the root.
+const REMEMBERED: &str = "engines.json";
+
+/// An engine found, with the identity of the server binary it was read from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Found {
+    binary: String,
+    /// Device, inode, size and change time of the binary: a reinstall changes them.
+    stamp: (u64, u64, u64, i64, i64),
+    fact: EngineFact,
+}
+
+fn stamp(path: &Path) -> Option<(u64, u64, u64, i64, i64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.dev(), m.ino(), m.size(), m.ctime(), m.ctime_nsec()))
+}
+
+/// The engines installed, as [`engine::Engine::detect`] finds them, remembered in the root
+/// for as long as each server binary is the same unchanged file: reading a version runs the
+/// server binary (tens of milliseconds), and a monitor asks every host for its facts every
+/// few seconds. An upgrade replaces the binary and is read afresh.
+fn remembered_engines(root: &Path, cfg: &HostConfig) -> Vec<EngineFact> {
+    let path = root.join(REMEMBERED);
+    let before: BTreeMap<String, Found> = fsutil::read_small_no_follow(&path, 64 * 1024)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let mut now = BTreeMap::new();
+    let mut out = Vec::new();
+    for e in engine::all() {
+        let Some(binary) = e.server_binary(cfg) else {
+            continue;
+        };
+        let Some(st) = stamp(&binary) else { continue };
+        let binary = binary.display().to_string();
+        let found = match before.get(e.name()) {
+            Some(f) if f.binary == binary && f.stamp == st => Some(f.clone()),
+            _ => e.detect(cfg).map(|fact| Found {
+                binary,
+                stamp: st,
+                fact,
+            }),
+        };
+        if let Some(f) = found {
+            out.push(f.fact.clone());
+            now.insert(e.name().to_string(), f);
+        }
+    }
+    if now != before {
+        // Under a name of this process's own, so two at once never write one file; a
+        // failure only means reading the versions again next time.
+        if let Ok(text) = serde_json::to_vec(&now) {
+            let tmp = root.join(format!("{REMEMBERED}.{}", std::process::id()));
+            if fsutil::replace_file(&tmp, &text, 0o644).is_ok()
+                && std::fs::rename(&tmp, &path).is_err()
+            {
+                let _ = std::fs::remove_file(&tmp);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_are_remembered_until_the_binary_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = HostConfig::default();
+        let first = remembered_engines(dir.path(), &cfg);
+        let direct: Vec<EngineFact> = engine::all()
+            .iter()
+            .filter_map(|e| e.detect(&cfg))
+            .collect();
+        assert_eq!(first, direct);
+        if first.is_empty() {
+            return;
+        }
+        // A remembered version is used while the binary's stamp matches, not read again.
+        let path = dir.path().join(REMEMBERED);
+        let mut kept: BTreeMap<String, Found> =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let name = first[0].name.clone();
+        kept.get_mut(&name).unwrap().fact.version = "remembered".into();
+        std::fs::write(&path, serde_json::to_vec(&kept).unwrap()).unwrap();
+        assert_eq!(
+            remembered_engines(dir.path(), &cfg)[0].version,
+            "remembered"
+        );
+        // Another stamp (a reinstalled binary) is read afresh.
+        kept.get_mut(&name).unwrap().stamp.1 += 1;
+        std::fs::write(&path, serde_json::to_vec(&kept).unwrap()).unwrap();
+        assert_eq!(remembered_engines(dir.path(), &cfg), direct);
+        // A damaged file is read past.
+        std::fs::write(&path, b"{not json").unwrap();
+        assert_eq!(remembered_engines(dir.path(), &cfg), direct);
+    }
 }

@@ -48,17 +48,37 @@ pub fn to_wire(e: &anyhow::Error, fallback: ErrorCode) -> WireError {
     }
 }
 
-/// Serves one request: its JSON on the first line of `input`, answers as JSON lines on `out`
-/// (on `err` for bulk ops, whose `out` or `input` carries the raw stream). Returns the exit
-/// status.
+/// Serves requests: each a JSON line on `input`, answered as JSON lines on `out` (on `err`
+/// for bulk ops, whose `out` or `input` carries the raw stream). Returns the exit status of
+/// the last.
+///
+/// A read-only request may be followed by another on the same input (a control plane that
+/// asks a host the same questions every few seconds keeps one conversation open); one that
+/// changes anything, moves a stream or is malformed is the last. The end of the input ends
+/// it.
 pub fn rpc(root: &Path, input: &mut dyn BufRead, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    loop {
+        let (code, more) = one(root, input, out, err);
+        if !more || input.fill_buf().map_or(true, |b| b.is_empty()) {
+            return code;
+        }
+    }
+}
+
+/// Serves one request; its exit status, and whether another may follow it.
+fn one(
+    root: &Path,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> (i32, bool) {
     let mut line = String::new();
     if let Err(e) = input.read_line(&mut line) {
         answer(
             out,
             &Message::err(bad_request(format!("reading the request: {e}"))),
         );
-        return 1;
+        return (1, false);
     }
     // Check the protocol before the rest so that a newer dbctl gets a clear answer.
     let raw: serde_json::Value = match serde_json::from_str(&line) {
@@ -68,7 +88,7 @@ pub fn rpc(root: &Path, input: &mut dyn BufRead, out: &mut dyn Write, err: &mut 
                 out,
                 &Message::err(bad_request(format!("the request is not JSON: {e}"))),
             );
-            return 1;
+            return (1, false);
         }
     };
     if raw.get("protocol").and_then(|p| p.as_u64()) != Some(u64::from(PROTOCOL)) {
@@ -89,7 +109,7 @@ pub fn rpc(root: &Path, input: &mut dyn BufRead, out: &mut dyn Write, err: &mut 
                 ),
             }),
         );
-        return 1;
+        return (1, false);
     }
     let request: Request = match serde_json::from_value(raw) {
         Ok(r) => r,
@@ -98,9 +118,10 @@ pub fn rpc(root: &Path, input: &mut dyn BufRead, out: &mut dyn Write, err: &mut 
                 out,
                 &Message::err(bad_request(format!("unknown or malformed request: {e}"))),
             );
-            return 1;
+            return (1, false);
         }
     };
+    let more = !request.op.is_mutating() && !request.op.is_bulk();
     let (messages, data): (&mut dyn Write, &mut dyn Write) = if request.op.is_bulk() {
         (err, out)
     } else {
@@ -128,7 +149,7 @@ pub fn rpc(root: &Path, input: &mut dyn BufRead, out: &mut dyn Write, err: &mut 
         _ => 1,
     };
     answer(messages, &message);
-    code
+    (code, more)
 }
 
 fn answer(out: &mut dyn Write, m: &Message) {
@@ -165,4 +186,47 @@ fn serve(
     let v = host.dispatch(&request.op, io, progress)?;
     entry.record(&v)?;
     Ok((v, false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn results(text: &str) -> Vec<serde_json::Value> {
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|m| m["type"] == "result")
+            .collect()
+    }
+
+    #[test]
+    fn read_only_requests_follow_one_another_and_a_change_ends_the_conversation() {
+        let root = tempfile::tempdir().unwrap();
+        let facts = format!(r#"{{"protocol":{PROTOCOL},"request_id":"a","op":"facts"}}"#);
+        let status = format!(
+            r#"{{"protocol":{PROTOCOL},"request_id":"b","op":"status","instance":"none"}}"#
+        );
+        let input = format!("{facts}\n{status}\n{facts}\n");
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let code = rpc(root.path(), &mut input.as_bytes(), &mut out, &mut err);
+        let got = results(&String::from_utf8(out).unwrap());
+        assert_eq!(code, 0);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[1]["ok"]["exists"], false);
+        // A request that changes something is the last one served.
+        let stop =
+            format!(r#"{{"protocol":{PROTOCOL},"request_id":"c","op":"stop","instance":"none"}}"#);
+        let input = format!("{stop}\n{facts}\n");
+        let mut out = Vec::new();
+        rpc(root.path(), &mut input.as_bytes(), &mut out, &mut err);
+        assert_eq!(results(&String::from_utf8(out).unwrap()).len(), 1);
+        // So is a malformed one.
+        let input = format!("not json\n{facts}\n");
+        let mut out = Vec::new();
+        assert_eq!(
+            rpc(root.path(), &mut input.as_bytes(), &mut out, &mut err),
+            1
+        );
+        assert_eq!(results(&String::from_utf8(out).unwrap()).len(), 1);
+    }
 }

@@ -464,6 +464,30 @@ impl Conn {
         })
     }
 
+    /// Begins a transaction that claims rows one by one instead of excluding every other
+    /// writer: on PostgreSQL a plain transaction whose reads of the rows it claims say
+    /// [`Conn::skip_locked`] (rows another claimer holds are passed over, not waited for);
+    /// SQLite has only the one lock, IMMEDIATE.
+    ///
+    /// # Errors
+    /// The database refuses.
+    pub fn begin_claim(&self) -> Result<()> {
+        self.execute_batch(match self.dialect() {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        })
+    }
+
+    /// What a query that claims the rows it reads ends with: `FOR UPDATE SKIP LOCKED` on
+    /// PostgreSQL (a row another transaction is claiming is not returned), nothing on SQLite
+    /// (its transaction already excludes every other writer).
+    pub fn skip_locked(&self) -> &'static str {
+        match self.dialect() {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// # Errors
     /// The commit fails (the transaction is then rolled back).
     pub fn commit(&self) -> Result<()> {

@@ -51,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/017_shared_secrets.sql"),
     include_str!("migrations/018_labels.sql"),
     include_str!("migrations/019_host_contact.sql"),
+    include_str!("migrations/020_workflow_nonce.sql"),
 ];
 
 /// The schema version a new PostgreSQL catalog is made at, in one piece.
@@ -61,6 +62,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/017_shared_secrets.sql"),
     include_str!("migrations/postgres/018_labels.sql"),
     include_str!("migrations/postgres/019_host_contact.sql"),
+    include_str!("migrations/postgres/020_workflow_nonce.sql"),
 ];
 
 pub struct Catalog {
@@ -340,6 +342,18 @@ impl Catalog {
     /// `f` fails or the commit fails.
     pub fn write<T>(&mut self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
         self.conn.begin()?;
+        let v = f(&self.conn);
+        self.finish(v)
+    }
+
+    /// Runs `f` in a transaction that claims rows rather than the whole catalog (see
+    /// [`Conn::begin_claim`]): many runners claim workflows at once on PostgreSQL, each
+    /// passing over the rows the others are taking.
+    ///
+    /// # Errors
+    /// `f` fails or the commit fails.
+    pub fn claim<T>(&mut self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
+        self.conn.begin_claim()?;
         let v = f(&self.conn);
         self.finish(v)
     }

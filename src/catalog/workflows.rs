@@ -95,10 +95,50 @@ pub fn insert(
     status: &str,
 ) -> Result<i64> {
     conn.execute(
-        "INSERT INTO workflows (action, instance_id, status, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![action, instance_id, status, super::now()],
+        "INSERT INTO workflows (action, instance_id, status, created_at, nonce) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            action,
+            instance_id,
+            status,
+            super::now(),
+            format!("{:016x}", rand::random::<u64>())
+        ],
     )?;
     conn.last_insert_rowid()
+}
+
+/// Workflow `id`, its row claimed by this transaction ([`super::Catalog::claim`]); None when
+/// another transaction is claiming it at this moment.
+///
+/// # Errors
+/// The workflow is unknown or the query fails.
+pub fn get_for_claim(conn: &Connection, id: i64) -> Result<Option<WorkflowRow>> {
+    let sql = format!(
+        "SELECT id FROM workflows WHERE id = ?1{}",
+        conn.skip_locked()
+    );
+    match conn.query_opt(&sql, [id], |r| r.get::<i64>(0))? {
+        Some(_) => get(conn, id).map(Some),
+        None if find(conn, id)?.is_some() => Ok(None),
+        None => get(conn, id).map(Some),
+    }
+}
+
+/// The prefix of every request workflow `wf` sends a host: `wf<N>-<nonce>`, the same each
+/// time a step is re-sent (so a host's journal replays its answer) and never another
+/// catalog's. Workflows made before nonces keep `wf<N>`.
+///
+/// # Errors
+/// The workflow is unknown or the read fails.
+pub fn request_prefix(conn: &Connection, wf: i64) -> Result<String> {
+    let nonce: Option<String> =
+        conn.query_row("SELECT nonce FROM workflows WHERE id = ?1", [wf], |r| {
+            r.get(0)
+        })?;
+    Ok(match nonce {
+        Some(n) => format!("wf{wf}-{n}"),
+        None => format!("wf{wf}"),
+    })
 }
 
 /// # Errors

@@ -54,7 +54,7 @@ fn log(p: &super::output::Printer, json: bool, l: &serde_json::Value) {
 fn monitor_pass(env: &Env, json: bool, run: &dyn Fn(i64)) {
     let line = match monitor::pass(&env.home, run) {
         Ok(seen) => {
-            for o in seen.iter().filter(|o| match &o.previous {
+            for o in seen.observations.iter().filter(|o| match &o.previous {
                 Some(p) => o.action.is_some() || *p != o.state,
                 None => o.state != "healthy",
             }) {
@@ -77,7 +77,7 @@ fn monitor_pass(env: &Env, json: bool, run: &dyn Fn(i64)) {
 }
 
 /// Runs a workflow the monitor started, to its end.
-fn run_workflow(env: &Env, wf: i64) {
+pub(super) fn run_workflow(env: &Env, wf: i64) {
     let ran = env.open().and_then(|mut ctx| {
         crate::control::runs::execute(&mut ctx, wf, &crate::workflow::progress::Silent)
     });
@@ -121,6 +121,8 @@ pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("serving metrics on {addr}: {e}"))
         })
         .transpose()?;
+    // The monitor asks the same hosts every few seconds: their sessions stay open.
+    crate::transport::pool::keep_sessions();
     std::thread::scope(|s| {
         if let Some(server) = &metrics {
             s.spawn(move || {
@@ -141,6 +143,7 @@ pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
                 monitor_pass(env, json, &|wf| {
                     s.spawn(move || run_workflow(env, wf));
                 });
+                crate::transport::pool::close_stale();
                 if rest_until(started + every) {
                     return;
                 }
@@ -151,7 +154,7 @@ pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
 }
 
 /// Sleeps until `next`; whether a stop was asked for meanwhile.
-fn rest_until(next: Instant) -> bool {
+pub(super) fn rest_until(next: Instant) -> bool {
     while Instant::now() < next {
         if interrupt::requested() {
             return true;

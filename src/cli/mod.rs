@@ -17,6 +17,7 @@ pub mod host;
 pub mod init;
 pub mod list;
 pub mod modify;
+pub mod monitor;
 pub mod output;
 pub mod plan;
 pub mod power;
@@ -112,6 +113,7 @@ pub enum Command {
     Events(events::EventsArgs),
     Sweep(sweep::SweepArgs),
     Daemon(daemon::DaemonArgs),
+    Monitor(monitor::MonitorArgs),
     #[command(hide = true)]
     GenerateDocs(docs::DocsArgs),
 }
@@ -198,6 +200,7 @@ pub fn main() -> i32 {
         Command::Events(a) => events::run(&env, a),
         Command::Daemon(a) => daemon::run(&env, a),
         Command::Sweep(a) => sweep::run(&env, a),
+        Command::Monitor(a) => monitor::run(&env, a),
         Command::GenerateDocs(a) => docs::run(a),
     };
     match result {

@@ -16,6 +16,18 @@ pub enum RepositoryCommand {
     Check(CheckArgs),
     Verify(VerifyArgs),
     Remove(RemoveArgs),
+    ExportKey(ExportKeyArgs),
+}
+
+/// Write a repository's key to FILE (0600, never over a file that is there): keep it apart
+/// from this machine and its catalog, since without it the repository cannot be read, or give
+/// it to `repository add --key-file` in another home.
+#[derive(Debug, Args)]
+pub struct ExportKeyArgs {
+    /// The repository's name (`dbctl repository list`).
+    pub name: String,
+    /// Where to write the key.
+    pub file: PathBuf,
 }
 
 /// Check a repository cheaply: reachable, opens with its key, takes a write, its format, its
@@ -103,10 +115,18 @@ pub fn run(env: &Env, c: &RepositoryCommand) -> Result<()> {
             print_repository(&env.printer, &r);
             if !env.printer.is_json() && key.is_none() {
                 env.printer.note(&format!(
-                    "keep a copy of {} apart from this machine: without it the repository cannot be read",
-                    r.key_file
+                    "keep a copy of its key apart from this machine (`dbctl repository export-key {} FILE`): without it the repository cannot be read",
+                    r.name
                 ));
             }
+        }
+        RepositoryCommand::ExportKey(a) => {
+            repositories::export_key(&ctx, &a.name, &a.file)?;
+            env.printer.note(&format!(
+                "the key of repository `{}` is in {} (0600)",
+                a.name,
+                a.file.display()
+            ));
         }
         RepositoryCommand::List(_) => {
             let all = repositories::list(&ctx)?;

@@ -45,6 +45,10 @@ pub struct Monitor {
     pub disk_warning_gb: u64,
     /// How many hosts the monitor and `host list --refresh` talk to at once.
     pub concurrency: usize,
+    /// How long one round over the fleet waits for a host's answers: one that has not
+    /// answered by then counts as not answering (a failed check), so a silent host never
+    /// delays the others' verdicts. It is not asked again until its last call ends.
+    pub check_timeout_secs: u64,
     /// A program and its first arguments, run as an argument vector (never through a shell)
     /// on every state change the monitor sees, with the instance, its new state and the
     /// detail appended, and the same in DBCTL_INSTANCE, DBCTL_STATE, DBCTL_PREVIOUS_STATE,
@@ -60,6 +64,7 @@ impl Default for Monitor {
             max_recoveries: 2,
             disk_warning_gb: 2,
             concurrency: 32,
+            check_timeout_secs: 10,
             hook: Vec::new(),
         }
     }

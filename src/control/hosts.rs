@@ -1,6 +1,7 @@
 //! Host operations: register (pinning the SSH key), list, show, refresh facts, remove.
 
 use super::error::invalid;
+use super::fanout::Outcome;
 use super::home::Ctx;
 use super::names;
 use crate::catalog::hosts::{self, HostRow};
@@ -499,7 +500,7 @@ pub fn list(ctx: &Ctx) -> Result<Vec<HostView>> {
 ///
 /// # Errors
 /// A bad label; the catalog fails.
-pub fn list_labelled(ctx: &Ctx, labels: &[String], refresh: bool) -> Result<Vec<HostView>> {
+pub fn list_labelled(ctx: &mut Ctx, labels: &[String], refresh: bool) -> Result<Vec<HostView>> {
     let wanted = super::labels::parse(labels)?;
     let conn = ctx.catalog.conn();
     let mut chosen = Vec::new();
@@ -510,9 +511,9 @@ pub fn list_labelled(ctx: &Ctx, labels: &[String], refresh: bool) -> Result<Vec<
         }
     }
     if refresh {
-        contact_all(ctx, &chosen)?;
+        round(ctx, &chosen, |_| ())?;
         let ids: Vec<i64> = chosen.iter().map(|h| h.id).collect();
-        chosen = hosts::list(conn)?
+        chosen = hosts::list(ctx.catalog.conn())?
             .into_iter()
             .filter(|h| ids.contains(&h.id))
             .collect();
@@ -520,28 +521,91 @@ pub fn list_labelled(ctx: &Ctx, labels: &[String], refresh: bool) -> Result<Vec<
     chosen.into_iter().map(|h| view(ctx, h)).collect()
 }
 
-/// Asks every host in `rows` for its facts, `[monitor] concurrency` at a time; records who
-/// answered, when and how fast, and their facts. Each host's facts, None when it did not
-/// answer.
+/// What one round learned from one host.
+pub struct Reply<X> {
+    /// Its facts; None when it did not answer (or answered with something else).
+    pub facts: Option<Facts>,
+    /// Why it counts as not answering.
+    pub silent: Option<String>,
+    /// What the round's further questions to it found, when it answered.
+    pub then: Option<X>,
+}
+
+/// Asks every host in `rows` for its facts and then, on the same thread and session, the
+/// round's further questions (`then`): `[monitor] concurrency` hosts at a time, waiting at
+/// most `[monitor] check_timeout_secs` for all of them, so a silent host counts as silent
+/// without holding up the rest. Records in one transaction who answered, when, how fast,
+/// and their facts. The replies in `rows`' order.
 ///
 /// # Errors
 /// The catalog fails.
-pub fn contact_all(ctx: &Ctx, rows: &[HostRow]) -> Result<Vec<Option<crate::wire::Facts>>> {
-    let answers = super::fanout::each(rows, ctx.config.monitor.concurrency, |h| {
-        let t0 = std::time::Instant::now();
-        let facts = call(h, Op::Facts).ok().and_then(|v| facts_of(v).ok());
-        (facts, t0.elapsed().as_millis() as u64)
-    });
-    let conn = ctx.catalog.conn();
-    let at = conn.now()?;
+pub fn round<X: Send + 'static>(
+    ctx: &mut Ctx,
+    rows: &[HostRow],
+    then: impl Fn(&HostRow) -> X + Send + Sync + 'static,
+) -> Result<Vec<Reply<X>>> {
+    let m = &ctx.config.monitor;
+    let limit = m.check_timeout_secs.max(1);
+    let answers = super::fanout::within(
+        rows.to_vec(),
+        |h| format!("host:{}:{}:{}", h.id, h.address, h.port),
+        m.concurrency,
+        std::time::Duration::from_secs(limit),
+        move |h| {
+            let t0 = std::time::Instant::now();
+            match call(h, Op::Facts) {
+                Ok(v) => {
+                    let ms = t0.elapsed().as_millis() as u64;
+                    (Ok((facts_of(v).ok(), ms)), Some(then(h)))
+                }
+                // dbhost answered, if not with facts: the host is there.
+                Err(CallError::Remote(_)) => {
+                    let ms = t0.elapsed().as_millis() as u64;
+                    (Ok((None, ms)), Some(then(h)))
+                }
+                Err(e) => (Err(format!("{} ({e})", h.name)), None),
+            }
+        },
+    );
+    let at = ctx.catalog.conn().now()?;
     let mut out = Vec::new();
-    for (h, (facts, ms)) in rows.iter().zip(answers) {
-        hosts::record_contact(conn, h.id, &at, facts.as_ref().map(|_| ms))?;
-        if let Some(f) = &facts {
-            hosts::update_facts(conn, h.id, f, &at)?;
+    ctx.catalog.write(|tx| {
+        for (h, a) in rows.iter().zip(answers) {
+            let reply = match a {
+                Outcome::Done((Ok((facts, ms)), then)) => {
+                    hosts::record_contact(tx, h.id, &at, Some(ms))?;
+                    if let Some(f) = &facts {
+                        hosts::update_facts(tx, h.id, f, &at)?;
+                    }
+                    Reply {
+                        facts,
+                        silent: None,
+                        then,
+                    }
+                }
+                Outcome::Done((Err(e), _)) => Reply {
+                    facts: None,
+                    silent: Some(e),
+                    then: None,
+                },
+                Outcome::Late => Reply {
+                    facts: None,
+                    silent: Some(format!("{} did not answer within {limit} s", h.name)),
+                    then: None,
+                },
+                Outcome::StillBusy => Reply {
+                    facts: None,
+                    silent: Some(format!(
+                        "{} has not yet answered the check before this one",
+                        h.name
+                    )),
+                    then: None,
+                },
+            };
+            out.push(reply);
         }
-        out.push(facts);
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 

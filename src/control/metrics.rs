@@ -75,6 +75,9 @@ pub fn render(ctx: &Ctx) -> Result<String> {
         "How long the host's last answer took",
     );
     let wfs = gauge(&mut r, "workflows", "Workflows by state");
+    // Read once for the whole fleet, not once an instance.
+    let all_snapshots = snapshots::list(conn, None)?;
+    let all_backups = backups::list(conn)?;
     for i in instances::list_live(conn)? {
         let l = |extra: &[(&str, &str)]| -> Labels {
             let mut v = vec![("instance".to_string(), i.name.clone())];
@@ -93,16 +96,16 @@ pub fn render(ctx: &Ctx) -> Result<String> {
         {
             restorable.get_or_create(&l(&[])).set(a);
         }
-        let newest = snapshots::list(conn, Some(&i.name))?
-            .into_iter()
-            .filter(|s| s.status == snapshots::status::AVAILABLE)
+        let newest = all_snapshots
+            .iter()
+            .filter(|s| s.instance_name == i.name && s.status == snapshots::status::AVAILABLE)
             .filter_map(|s| age(Some(&s.created_at), now))
             .reduce(f64::min);
         if let Some(a) = newest {
             snapshot.get_or_create(&l(&[])).set(a);
         }
-        let newest_backup = backups::list(conn)?
-            .into_iter()
+        let newest_backup = all_backups
+            .iter()
             .filter(|b| b.instance_id == i.id && b.status == backups::status::AVAILABLE)
             .filter_map(|b| age(Some(&b.created_at), now))
             .reduce(f64::min);

@@ -45,6 +45,18 @@ pub struct Observation {
     pub workflow_id: Option<i64>,
 }
 
+/// What one pass did: its verdicts and what it asked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pass {
+    /// The instances checked (running, not held by a workflow or another daemon).
+    pub instances: usize,
+    pub hosts: usize,
+    /// The hosts that did not answer, each with why.
+    pub silent_hosts: Vec<String>,
+    pub seconds: f64,
+    pub observations: Vec<Observation>,
+}
+
 /// What a failed check means.
 #[derive(Debug, Clone, PartialEq)]
 enum Problem {
@@ -129,29 +141,19 @@ fn check_on(host: Option<&crate::catalog::hosts::HostRow>, inst: &InstanceRow) -
     }
 }
 
-/// Warnings for the hosts whose free disk is under the configured limit, by host id; every
-/// host asked at once (`[monitor] concurrency` at a time), its contact recorded.
-fn disk_warnings(
+/// A warning when a host's free disk is under the configured limit.
+fn disk_warning(
     ctx: &Ctx,
-    all: &[crate::catalog::hosts::HostRow],
-) -> Result<std::collections::BTreeMap<i64, String>> {
+    h: &crate::catalog::hosts::HostRow,
+    f: &crate::wire::Facts,
+) -> Option<String> {
     let limit = ctx.config.monitor.disk_warning_gb;
-    let mut out = std::collections::BTreeMap::new();
-    let facts = host_ops::contact_all(ctx, all)?;
-    for (h, f) in all.iter().zip(facts) {
-        // One that does not answer: its instances' own checks say so.
-        let Some(f) = f else { continue };
-        if f.disk_free_gb < limit {
-            out.insert(
-                h.id,
-                format!(
-                    "host {} has {} GiB of disk free (under {limit})",
-                    h.name, f.disk_free_gb
-                ),
-            );
-        }
-    }
-    Ok(out)
+    (f.disk_free_gb < limit).then(|| {
+        format!(
+            "host {} has {} GiB of disk free (under {limit})",
+            h.name, f.disk_free_gb
+        )
+    })
 }
 
 fn parse(t: &str) -> Option<OffsetDateTime> {
@@ -166,38 +168,79 @@ fn rfc3339(t: OffsetDateTime) -> String {
 /// One pass over every running instance. `run` runs a recovery workflow the monitor
 /// started (the daemon on a thread of its own, `--once` right away).
 ///
+/// Every host is asked at once (bounded by `[monitor] concurrency`) for its facts and then,
+/// on the same thread and session, for the status of each of its instances: one round trip
+/// per question, one slow host holding up only its own thread until the round's deadline.
+///
 /// # Errors
 /// The catalog cannot be opened or read.
-pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Vec<Observation>> {
+pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Pass> {
+    let started = std::time::Instant::now();
     let mut ctx = home.open()?;
     let me = crate::workflow::executor::me();
     let all_hosts = hosts::list(ctx.catalog.conn())?;
-    let disks = disk_warnings(&ctx, &all_hosts)?;
     // Stopped, hibernated, being made or deleted, failed for a person: not the monitor's.
     // Each instance this process checks is claimed, so several daemons share the fleet.
-    let mut mine = Vec::new();
-    for inst in irows::list_live(ctx.catalog.conn())? {
-        if inst.status == status::AVAILABLE
-            && crate::catalog::leases::take(
-                ctx.catalog.conn(),
-                &format!("monitor:{}", inst.id),
-                &me,
-                60,
-            )?
-        {
-            mine.push(inst);
+    let live: Vec<InstanceRow> = irows::list_live(ctx.catalog.conn())?
+        .into_iter()
+        .filter(|i| i.status == status::AVAILABLE)
+        .collect();
+    let mine: Vec<InstanceRow> = ctx.catalog.write(|tx| {
+        let mut mine = Vec::new();
+        for inst in live {
+            if crate::catalog::leases::take(tx, &format!("monitor:{}", inst.id), &me, 60)? {
+                mine.push(inst);
+            }
+        }
+        Ok(mine)
+    })?;
+    let mut on_host: std::collections::BTreeMap<i64, Vec<InstanceRow>> = Default::default();
+    for inst in &mine {
+        if let Some(h) = inst.host_id {
+            on_host.entry(h).or_default().push(inst.clone());
         }
     }
-    // Every check at once (bounded), so one slow host delays only its own instances.
-    let by_id: std::collections::BTreeMap<i64, &crate::catalog::hosts::HostRow> =
-        all_hosts.iter().map(|h| (h.id, h)).collect();
-    let checks = super::fanout::each(&mine, ctx.config.monitor.concurrency, |inst| {
-        check_on(inst.host_id.and_then(|id| by_id.get(&id).copied()), inst)
-    });
+    let on_host = std::sync::Arc::new(on_host);
+    let asked = on_host.clone();
+    let replies = host_ops::round(&mut ctx, &all_hosts, move |h| {
+        asked
+            .get(&h.id)
+            .map(|insts| {
+                insts
+                    .iter()
+                    .map(|i| (i.id, check_on(Some(h), i)))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    })?;
+    // Each instance's finding: from its host's reply, or its host's silence.
+    let mut found: std::collections::BTreeMap<i64, (Checked, Option<String>)> = Default::default();
+    let mut silent_hosts = Vec::new();
+    for (h, reply) in all_hosts.iter().zip(replies) {
+        let disk = reply.facts.as_ref().and_then(|f| disk_warning(&ctx, h, f));
+        match (reply.then, reply.silent) {
+            (Some(checks), _) => {
+                for (id, c) in checks {
+                    found.insert(id, (c, disk.clone()));
+                }
+            }
+            (None, why) => {
+                let why = why.unwrap_or_else(|| format!("{} did not answer", h.name));
+                silent_hosts.push(why.clone());
+                for inst in on_host.get(&h.id).into_iter().flatten() {
+                    found.insert(inst.id, (Err(Problem::HostSilent(why.clone())), None));
+                }
+            }
+        }
+    }
     let mut out = Vec::new();
     let mut first_error = None;
-    for (inst, checked) in mine.iter().zip(checks) {
-        let disk = inst.host_id.and_then(|h| disks.get(&h)).cloned();
+    let mut serving = Vec::new();
+    for inst in &mine {
+        let (checked, disk) = found.remove(&inst.id).unwrap_or((Err(Problem::Gone), None));
+        if checked.is_ok() {
+            serving.push(inst);
+        }
         match observe(&mut ctx, inst, disk, checked, run) {
             Ok(Some(o)) => out.push(o),
             Ok(None) => {}
@@ -205,11 +248,44 @@ pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Vec<Observation>> {
                 first_error.get_or_insert(e);
             }
         }
-        crate::catalog::leases::release(ctx.catalog.conn(), &format!("monitor:{}", inst.id), &me)?;
     }
+    refresh_windows(&ctx, &serving);
+    ctx.catalog.write(|tx| {
+        for inst in &mine {
+            crate::catalog::leases::release(tx, &format!("monitor:{}", inst.id), &me)?;
+        }
+        Ok(())
+    })?;
     match first_error {
         Some(e) => Err(e),
-        None => Ok(out),
+        None => Ok(Pass {
+            instances: mine.len(),
+            hosts: all_hosts.len(),
+            silent_hosts,
+            seconds: started.elapsed().as_secs_f64(),
+            observations: out,
+        }),
+    }
+}
+
+/// How old an instance's recorded restorable window may get before a pass reckons it again:
+/// `describe` and the metrics' loss window read it, and it must not age for want of asking.
+const WINDOW_FRESH_SECS: i64 = 60;
+
+/// Reckons again the restorable window of each serving instance whose record is older than
+/// [`WINDOW_FRESH_SECS`] (one read-only question to its host each). A host that does not
+/// answer leaves the old record, whose age then shows.
+fn refresh_windows(ctx: &Ctx, serving: &[&InstanceRow]) {
+    let now = OffsetDateTime::now_utc();
+    for inst in serving {
+        let fresh = crate::catalog::log_ranges::get(ctx.catalog.conn(), inst.id)
+            .ok()
+            .flatten()
+            .and_then(|r| parse(&r.refreshed_at))
+            .is_some_and(|t| (now - t).whole_seconds() < WINDOW_FRESH_SECS);
+        if !fresh {
+            let _ = super::pitr::window(ctx, inst);
+        }
     }
 }
 

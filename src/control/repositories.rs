@@ -277,6 +277,22 @@ pub fn list(ctx: &Ctx) -> Result<Vec<RepositoryView>> {
         .collect())
 }
 
+/// Writes repository `name`'s key to `to` (0600, never over a file): to keep apart from this
+/// machine and its catalog, or to add the repository in another home (`--key-file`).
+///
+/// # Errors
+/// Unknown repository, a key this home cannot read, or `to` cannot be written.
+pub fn export_key(ctx: &Ctx, name: &str, to: &Path) -> Result<()> {
+    rows::get(ctx.catalog.conn(), name)?.ok_or_else(|| {
+        invalid(
+            format!("no repository named `{name}`"),
+            "see `dbctl repository list`",
+        )
+    })?;
+    let key = ctx.secrets.read_file(&key_file(name))?;
+    super::team::write_out(to, &key)
+}
+
 /// The repository `name`, opened with its key (so a missing repository or key shows here).
 ///
 /// # Errors

@@ -19,23 +19,20 @@ pub fn export_key(ctx: &Ctx, to: &Path) -> Result<()> {
     }
     ctx.secrets.team_key()?;
     let text = std::fs::read_to_string(ctx.secrets.file(crate::secrets::TEAM_KEY))?;
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW)
-        .open(to)
-        .map_err(|e| {
-            invalid(
-                format!("cannot write {}: {e}", to.display()),
-                "give a path that does not exist yet",
-            )
-        })?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
+    write_out(to, &text)
+}
+
+/// Writes a secret out for a person to keep: 0600, never over a file that is there.
+///
+/// # Errors
+/// [`super::error::Invalid`] when `to` exists or cannot be written.
+pub fn write_out(to: &Path, text: &str) -> Result<()> {
+    crate::fsutil::create_private(to, text.as_bytes()).map_err(|e| {
+        invalid(
+            format!("cannot write {}: {e}", to.display()),
+            "give a path that does not exist yet",
+        )
+    })
 }
 
 /// Makes the key in `from` this home's team key, once it is checked against the catalog.

@@ -1,6 +1,7 @@
 //! How dbctl reaches dbhost: a local subprocess or an SSH channel, behind one trait.
 
 pub mod local;
+pub mod pool;
 pub mod ssh;
 
 use crate::wire::{ErrorCode, Message, Request, WireError, PROTOCOL};

@@ -3,6 +3,7 @@
 //! The command sent is fixed; the host's key may force it (`command="dbhost --root … rpc"`).
 //! Request data travels only on the channel's stdin, never on a command line.
 
+use super::pool;
 use super::{conclude, read_answer, request_line, Bulk, CallError, Closed, Transport};
 use crate::wire::Request;
 use base64::Engine as _;
@@ -69,6 +70,9 @@ fn handshake(t: &Target) -> Result<(Session, HostKey), CallError> {
         .ok_or_else(|| CallError::Unreachable(format!("{where_} resolves to no address")))?;
     let tcp = TcpStream::connect_timeout(&addr, Duration::from_secs(10))
         .map_err(|e| CallError::Unreachable(format!("cannot connect to {where_}: {e}")))?;
+    // Requests and answers are small messages each waiting on the other: unbatched, or each
+    // would wait out the peer's delayed acknowledgement.
+    let _ = tcp.set_nodelay(true);
     let mut sess = Session::new().map_err(|e| CallError::Unreachable(e.to_string()))?;
     sess.set_tcp_stream(tcp);
     sess.set_timeout(30_000);
@@ -128,42 +132,204 @@ impl Ssh {
 }
 
 impl Ssh {
-    /// A channel running dbhost with the request written as its first line.
-    fn start(&self, request: &Request) -> Result<(Session, Channel), CallError> {
-        let lost = |e: ssh2::Error| {
-            CallError::Unreachable(format!("SSH channel to {}: {e}", self.host_name))
-        };
+    /// What a kept session must have been opened for to serve this host's calls.
+    fn pool_key(&self) -> pool::Key {
+        pool::Key {
+            address: self.target.address.clone(),
+            port: self.target.port,
+            user: self.target.user.clone(),
+            identity: self.target.identity.clone(),
+            pinned: format!("{} {}", self.pinned.kind, self.pinned.blob),
+        }
+    }
+
+    /// A channel running dbhost with the request written as its first line, on `sess` when
+    /// given (a kept session) and it still works, else on a new session.
+    fn start(
+        &self,
+        sess: Option<Session>,
+        request: &Request,
+    ) -> Result<(Session, Channel), CallError> {
+        if let Some(sess) = sess {
+            // The host may have closed it while it sat idle: that shows in opening the
+            // channel, before anything was sent, and a new session is made instead.
+            if let Ok(ch) = self.exec(&sess, request, false) {
+                return self.send(sess, ch, request);
+            }
+        }
         let sess = self.session()?;
-        // Long engine operations may print nothing for a while; a dead peer still errors out.
-        // The quick questions the monitor and `host list --refresh` ask a whole fleet get a
-        // short bound, so one hung host ties up one of their threads for seconds, not minutes.
+        let ch = self.exec(&sess, request, false).map_err(|e| self.lost(e))?;
+        self.send(sess, ch, request)
+    }
+
+    fn lost(&self, e: ssh2::Error) -> CallError {
+        CallError::Unreachable(format!("SSH channel to {}: {e}", self.host_name))
+    }
+
+    /// Opens a channel on `sess` running dbhost, with the timeout `request` deserves; a
+    /// `serving` one (a kept conversation) takes its stderr among its answers.
+    fn exec(
+        &self,
+        sess: &Session,
+        request: &Request,
+        serving: bool,
+    ) -> Result<Channel, ssh2::Error> {
+        Self::bound(sess, request);
+        let mut ch = sess.channel_session()?;
+        if serving {
+            // Nothing would read it apart: it must never fill the channel's window.
+            ch.handle_extended_data(ssh2::ExtendedData::Merge)?;
+        }
+        ch.exec(REMOTE_COMMAND)?;
+        Ok(ch)
+    }
+
+    /// Long engine operations may print nothing for a while; a dead peer still errors out.
+    /// The quick questions the monitor and `host list --refresh` ask a whole fleet get a
+    /// short bound, so one hung host ties up one of their threads for seconds, not minutes.
+    fn bound(sess: &Session, request: &Request) {
         sess.set_timeout(match request.op {
             crate::wire::Op::Facts | crate::wire::Op::Status(_) => 20_000,
             _ => 15 * 60 * 1000,
         });
-        let mut ch = sess.channel_session().map_err(lost)?;
-        ch.exec(REMOTE_COMMAND).map_err(lost)?;
+    }
+
+    /// Writes the request as the channel's first line.
+    fn send(
+        &self,
+        sess: Session,
+        mut ch: Channel,
+        request: &Request,
+    ) -> Result<(Session, Channel), CallError> {
         ch.write_all(&request_line(request)?)
             .map_err(|e| CallError::Unreachable(format!("writing to {}: {e}", self.host_name)))?;
         Ok((sess, ch))
+    }
+
+    /// One request, its own channel, its input closed after it: how every call goes without
+    /// kept sessions, and how a change goes with them (dbhost ends after it).
+    fn call_once(
+        &self,
+        sess: Option<Session>,
+        request: &Request,
+        progress: &mut dyn FnMut(&str),
+    ) -> (Result<Value, CallError>, Option<Session>) {
+        let (sess, mut ch) = match self.start(sess, request) {
+            Ok(x) => x,
+            Err(e) => return (Err(e), None),
+        };
+        if let Err(e) = ch.send_eof() {
+            return (Err(self.lost(e)), None);
+        }
+        let answer = read_answer(BufReader::new(&mut ch), progress);
+        let mut stderr = String::new();
+        let _ = ch.stderr().read_to_string(&mut stderr);
+        let closed = ch.wait_close().is_ok();
+        let result = conclude(answer, ch.exit_status().ok(), &stderr);
+        // Only a session whose conversation ended cleanly is kept: one that timed out or
+        // broke off may be in any state.
+        let keep = closed && !matches!(result, Err(CallError::Unreachable(_)));
+        (result, keep.then_some(sess))
+    }
+
+    /// A read-only request on the kept conversation `line` (a new one when it has none),
+    /// asked again on a fresh session when a kept one turns out to be dead; the line to keep.
+    fn ask_kept(
+        &self,
+        line: Option<pool::Line>,
+        request: &Request,
+        progress: &mut dyn FnMut(&str),
+    ) -> (Result<Value, CallError>, Option<pool::Line>) {
+        let mut line = line;
+        loop {
+            let reused = line.is_some();
+            let opened = match line.take() {
+                Some(pool::Line {
+                    session,
+                    serving: Some(ch),
+                }) => Ok((session, ch)),
+                Some(pool::Line {
+                    session,
+                    serving: None,
+                }) => match self.exec(&session, request, true) {
+                    Ok(ch) => Ok((session, ch)),
+                    Err(_) => {
+                        // A kept session the host has closed: a new one.
+                        continue;
+                    }
+                },
+                None => self
+                    .session()
+                    .and_then(|s| match self.exec(&s, request, true) {
+                        Ok(ch) => Ok((s, ch)),
+                        Err(e) => Err(self.lost(e)),
+                    }),
+            };
+            let (session, mut ch) = match opened {
+                Ok(x) => x,
+                Err(e) => return (Err(e), None),
+            };
+            Self::bound(&session, request);
+            let asked = request_line(request).and_then(|l| {
+                ch.write_all(&l).and_then(|_| ch.flush()).map_err(|e| {
+                    CallError::Unreachable(format!("writing to {}: {e}", self.host_name))
+                })
+            });
+            let answer = asked.and_then(|_| {
+                read_answer(BufReader::new(&mut ch), progress).and_then(|a| {
+                    a.ok_or_else(|| {
+                        CallError::Unreachable(format!(
+                            "dbhost on {} ended the conversation",
+                            self.host_name
+                        ))
+                    })
+                })
+            });
+            match answer {
+                Ok(result) => {
+                    let keep = pool::Line {
+                        session,
+                        serving: Some(ch),
+                    };
+                    return (result.map_err(CallError::Remote), Some(keep));
+                }
+                // Asked again once, on a fresh session: a question changes nothing.
+                Err(CallError::Unreachable(_)) if reused => continue,
+                Err(e) => return (Err(e), None),
+            }
+        }
     }
 }
 
 impl Transport for Ssh {
     fn call(&self, request: &Request, progress: &mut dyn FnMut(&str)) -> Result<Value, CallError> {
-        let (_sess, mut ch) = self.start(request)?;
-        ch.send_eof().map_err(|e| {
-            CallError::Unreachable(format!("SSH channel to {}: {e}", self.host_name))
-        })?;
-        let answer = read_answer(BufReader::new(&mut ch), progress);
-        let mut stderr = String::new();
-        let _ = ch.stderr().read_to_string(&mut stderr);
-        let _ = ch.wait_close();
-        conclude(answer, ch.exit_status().ok(), &stderr)
+        if !pool::enabled() {
+            return self.call_once(None, request, progress).0;
+        }
+        let key = self.pool_key();
+        let line = pool::take(&key);
+        let (result, keep) = if request.op.is_mutating() || request.op.is_bulk() {
+            // Its own channel; the conversation kept on the session, if any, ends here.
+            let (r, s) = self.call_once(line.map(|l| l.session), request, progress);
+            (
+                r,
+                s.map(|session| pool::Line {
+                    session,
+                    serving: None,
+                }),
+            )
+        } else {
+            self.ask_kept(line, request, progress)
+        };
+        if let Some(l) = keep {
+            pool::give_back(key, l);
+        }
+        result
     }
 
     fn open_bulk(&self, request: &Request) -> Result<Box<dyn Bulk>, CallError> {
-        let (sess, ch) = self.start(request)?;
+        // A stream gets a session of its own: it may run for hours.
+        let (sess, ch) = self.start(None, request)?;
         // A stream that makes no progress for this long has a dead end: fail, never hang.
         sess.set_timeout(BULK_STALL_MS);
         Ok(Box::new(SshBulk {

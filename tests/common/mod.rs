@@ -429,6 +429,11 @@ impl TestEnv {
         host
     }
 
+    /// The pid of a host's sshd (the listener: its connections are its children).
+    pub fn sshd_pid(&self, host: &SshHost) -> i32 {
+        self.sshds[host.sshd_index].id() as i32
+    }
+
     /// Stops a host's sshd (the machine "goes away"); `start_sshd` brings it back.
     pub fn stop_sshd(&mut self, host: &SshHost) {
         let child = &mut self.sshds[host.sshd_index];
@@ -729,6 +734,54 @@ pub fn server_pids(root: &Path) -> Vec<i32> {
         .filter_map(|p| std::fs::read_to_string(p).ok())
         .filter_map(|t| t.lines().next()?.trim().parse().ok())
         .filter(|pid: &i32| Path::new(&format!("/proc/{pid}")).exists())
+        .collect()
+}
+
+/// Every process descended from `pid` (read from /proc), children before theirs.
+pub fn descendants(pid: i32) -> Vec<i32> {
+    let parents: Vec<(i32, i32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            // "pid (comm) state ppid ...": comm may hold spaces, so read after its ')'.
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((p, ppid))
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut frontier = vec![pid];
+    while let Some(p) = frontier.pop() {
+        for (child, _) in parents.iter().filter(|(_, pp)| *pp == p) {
+            out.push(*child);
+            frontier.push(*child);
+        }
+    }
+    out
+}
+
+/// `dbhost rpc` processes serving the root `root` (a request, or a conversation kept open).
+pub fn rpc_pids(root: &Path) -> Vec<i32> {
+    let root = root.display().to_string();
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|p| {
+            std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| {
+                let args: Vec<&[u8]> = c.split(|b| *b == 0).collect();
+                args.contains(&root.as_bytes()) && args.contains(&b"rpc".as_slice())
+            })
+        })
         .collect()
 }
 

@@ -90,6 +90,10 @@ pub trait Engine {
     /// The installed engine's version and binaries, or None when it is not installed.
     fn detect(&self, cfg: &HostConfig) -> Option<EngineFact>;
 
+    /// The server binary whose version `detect` reads, found without running anything: a
+    /// detection holds for as long as that file is unchanged.
+    fn server_binary(&self, cfg: &HostConfig) -> Option<std::path::PathBuf>;
+
     /// Initializes a new data directory at `data_dir` (owned by the OS user, empty) for `spec`,
     /// listening on `port`, with the admin role and password of the spec.
     ///

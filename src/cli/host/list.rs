@@ -18,8 +18,8 @@ pub struct ListArgs {
 }
 
 pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
-    let ctx = env.open()?;
-    let all = hosts::list_labelled(&ctx, &a.labels, a.refresh)?;
+    let mut ctx = env.open()?;
+    let all = hosts::list_labelled(&mut ctx, &a.labels, a.refresh)?;
     let p = &env.printer;
     if p.is_json() {
         p.json(&all);

@@ -59,8 +59,15 @@ pub fn runner_alive(
 /// # Errors
 /// [`NotClaimed`] for a finished workflow or one a live runner has; the catalog fails.
 pub(super) fn claim(catalog: &mut Catalog, wf: i64, runner: &str) -> Result<String> {
-    catalog.write(|tx| {
-        let w = workflows::get(tx, wf)?;
+    // The workflow's row alone is claimed (on PostgreSQL, `FOR UPDATE SKIP LOCKED`): runners
+    // claiming other workflows go on meanwhile, and one claiming this one is not waited for.
+    catalog.claim(|tx| {
+        let Some(w) = workflows::get_for_claim(tx, wf)? else {
+            return Err(NotClaimed(format!(
+                "workflow {wf} is being taken by another runner at this moment; wait for it with `dbctl workflow wait {wf}`"
+            ))
+            .into());
+        };
         if status::is_finished(&w.status) {
             return Err(NotClaimed(format!("workflow {wf} already {}", w.status)).into());
         }

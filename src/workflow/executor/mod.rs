@@ -314,7 +314,7 @@ impl Executor<'_> {
         }
         let output = match &spec.action {
             Action::Host { host_id, op } => {
-                self.call(*host_id, &format!("wf{wf}-s{}", step.idx), op)?
+                self.call(*host_id, &format!("{}-s{}", self.prefix(wf)?, step.idx), op)?
             }
             Action::Catalog { change } => {
                 if let Some(moved) = self.apply(wf, change)? {
@@ -376,6 +376,12 @@ impl Executor<'_> {
         Ok(output)
     }
 
+    /// What workflow `wf`'s request ids start with ([`workflows::request_prefix`]); a catalog
+    /// that cannot say fails the step rather than send an id a host could take for another.
+    fn prefix(&self, wf: i64) -> Result<String, StepError> {
+        Ok(workflows::request_prefix(self.catalog.conn(), wf)?)
+    }
+
     fn call(&mut self, host_id: i64, request_id: &str, op: &Op) -> Result<Value, StepError> {
         let host = hosts::get(self.catalog.conn(), host_id)?;
         let t = self
@@ -398,7 +404,8 @@ impl Executor<'_> {
         let op = Op::Status(InstanceRef {
             instance: check.instance.clone(),
         });
-        let v = self.call(check.host_id, &format!("wf{wf}-s{idx}-verify"), &op)?;
+        let id = format!("{}-s{idx}-verify", self.prefix(wf)?);
+        let v = self.call(check.host_id, &id, &op)?;
         let st: InstanceStatus = serde_json::from_value(v).context("reading the status answer")?;
         let (ok, wanted) = match check.expect {
             Expect::Exists => (st.exists, "provisioned"),
@@ -447,7 +454,11 @@ impl Executor<'_> {
             let name = format!("undo {}", step.name);
             self.progress.step_started(step.idx, total, &name, 1);
             // An undo is tried to the end even after Ctrl-C: stopping half-undone is worse.
-            let request = format!("wf{wf}-s{}-undo", step.idx);
+            let request = format!(
+                "{}-s{}-undo",
+                workflows::request_prefix(self.catalog.conn(), wf)?,
+                step.idx
+            );
             let result = with_retries(
                 self,
                 spec.retries,

@@ -47,12 +47,13 @@ impl Executor<'_> {
             .ok_or_else(|| StepError::fatal(format!("backup {backup_id} is not in the catalog")))?;
         let inst = instances::get(self.catalog.conn(), b.instance_id)?;
         let src = hosts::get(self.catalog.conn(), from.0)?;
+        let prefix = self.prefix(wf)?;
         let mut export = self
             .connector
             .connect(&src)
             .and_then(|t| {
                 t.open_bulk(&Request::new(
-                    format!("wf{wf}-s{}-export", step.idx),
+                    format!("{}-s{}-export", prefix, step.idx),
                     from.1.clone(),
                 ))
             })
@@ -140,10 +141,16 @@ impl Executor<'_> {
     ) -> Result<Value, StepError> {
         let (store, key) = self.reach(repository)?;
         let dst = hosts::get(self.catalog.conn(), to.0)?;
+        let prefix = self.prefix(wf)?;
         let mut import = self
             .connector
             .connect(&dst)
-            .and_then(|t| t.open_bulk(&Request::new(format!("wf{wf}-s{}", step.idx), to.1.clone())))
+            .and_then(|t| {
+                t.open_bulk(&Request::new(
+                    format!("{prefix}-s{}", step.idx),
+                    to.1.clone(),
+                ))
+            })
             .map_err(|e| call_error(&dst.name, e))?;
         let progress = self.progress;
         let written = write(&store, &key, import.writer(), &mut |n, total| {

@@ -33,8 +33,13 @@ impl Executor<'_> {
                 .and_then(|t| t.open_bulk(&Request::new(id, op)))
                 .map_err(|e| call_error(&host.name, e))
         };
-        let mut export = open(&src, format!("wf{wf}-s{}-export", step.idx), from.1.clone())?;
-        let mut import = open(&dst, format!("wf{wf}-s{}", step.idx), to.1.clone())?;
+        let prefix = self.prefix(wf)?;
+        let mut export = open(
+            &src,
+            format!("{prefix}-s{}-export", step.idx),
+            from.1.clone(),
+        )?;
+        let mut import = open(&dst, format!("{prefix}-s{}", step.idx), to.1.clone())?;
         // Past the stream's start, before its end (every snapshot carries a log segment).
         let cut_at = failpoints::armed("cut-stream", &step.name).then_some(1u64 << 20);
         let mut buf = vec![0u8; 1 << 20];

@@ -239,6 +239,10 @@ impl Engine for Mariadb {
         "mariadb"
     }
 
+    fn server_binary(&self, cfg: &HostConfig) -> Option<PathBuf> {
+        Self::bin(cfg, "mariadbd").ok()
+    }
+
     fn detect(&self, cfg: &HostConfig) -> Option<EngineFact> {
         let server = Self::bin(cfg, "mariadbd").ok()?;
         for tool in ["mariadb", "mariadb-install-db"] {

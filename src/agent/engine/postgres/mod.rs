@@ -195,6 +195,10 @@ impl Engine for Postgres {
         "postgres"
     }
 
+    fn server_binary(&self, cfg: &HostConfig) -> Option<PathBuf> {
+        Self::bin_dir(cfg).map(|d| d.join("postgres"))
+    }
+
     fn detect(&self, cfg: &HostConfig) -> Option<EngineFact> {
         let dir = Self::bin_dir(cfg)?;
         let out = std::process::Command::new(dir.join("postgres"))

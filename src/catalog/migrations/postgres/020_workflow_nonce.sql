@@ -1,0 +1,2 @@
+-- See ../020_workflow_nonce.sql.
+ALTER TABLE workflows ADD COLUMN nonce TEXT;
