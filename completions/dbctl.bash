@@ -70,6 +70,9 @@ _dbctl() {
             dbctl,monitor)
                 cmd="dbctl__subcmd__monitor"
                 ;;
+            dbctl,protect)
+                cmd="dbctl__subcmd__protect"
+                ;;
             dbctl,reboot)
                 cmd="dbctl__subcmd__reboot"
                 ;;
@@ -264,6 +267,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,monitor)
                 cmd="dbctl__subcmd__help__subcmd__monitor"
+                ;;
+            dbctl__subcmd__help,protect)
+                cmd="dbctl__subcmd__help__subcmd__protect"
                 ;;
             dbctl__subcmd__help,reboot)
                 cmd="dbctl__subcmd__help__subcmd__reboot"
@@ -620,7 +626,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
+            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1342,7 +1348,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__clone)
-            opts="-o -h -V --as --class --host --storage-gb --port --snapshot --fresh --from-repository --backup --at --position --lsn --latest --label --dry-run --detach --home --catalog --output --help --version"
+            opts="-o -h -V --as --class --host --storage-gb --port --snapshot --fresh --from-repository --backup --at --position --lsn --latest --label --expires-in --delete-when-idle --final-snapshot-on-expiry --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1389,6 +1395,14 @@ _dbctl() {
                     return 0
                     ;;
                 --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expires-in)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --delete-when-idle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1816,7 +1830,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify describe list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
+            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2306,6 +2320,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__monitor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__protect)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3291,6 +3319,40 @@ _dbctl() {
                     return 0
                     ;;
                 --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__protect)
+            opts="-o -h -V --until --off --home --catalog --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --until)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -565,6 +565,9 @@ pub struct InstanceStatus {
     /// Pages whose checksums failed as the server read them: its data is damaged on disk.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub checksum_failures: u64,
+    /// Client sessions connected (not dbhost's own): whether anyone uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions: Option<u32>,
     /// After a restore with recovery: the point it was set to recover to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovered_to: Option<String>,

@@ -889,3 +889,102 @@ fn the_daemon_serves_prometheus_metrics_on_loopback_only() {
         assert!(scraped.contains(line), "no {line} in:\n{scraped}");
     }
 }
+
+#[test]
+fn clones_that_expire_or_sit_idle_are_deleted_by_the_daemon_unless_protected() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.add_config("\n[monitor]\ninterval_secs = 1\n");
+    env.dbctl(&["create", "src"]).ok();
+    env.dbctl(&["snapshot", "create", "src"]).ok();
+    // Bad input: one line each, nothing made or changed.
+    for (flag, value) in [
+        ("--expires-in", "soon"),
+        ("--expires-in", "0h"),
+        ("--delete-when-idle", "2"),
+    ] {
+        env.dbctl(&["clone", "src", "--as", "bad", flag, value])
+            .one_line_error(2, "as a duration");
+    }
+    env.dbctl(&["clone", "src", "--as", "bad", "--final-snapshot-on-expiry"])
+        .one_line_error(2, "expires");
+    env.dbctl(&["protect", "nope"])
+        .one_line_error(2, "no instance named");
+    env.dbctl(&["protect", "src", "--until", "2000-01-01T00:00:00Z"])
+        .one_line_error(2, "not in the future");
+    let names = |env: &TestEnv| -> Vec<String> {
+        let mut v: Vec<String> = env
+            .dbctl(&["list", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(&env), ["src"]);
+
+    env.dbctl(&["clone", "src", "--as", "brief", "--expires-in", "3s"])
+        .ok();
+    env.dbctl(&["clone", "src", "--as", "kept", "--expires-in", "3s"])
+        .ok();
+    env.dbctl(&["protect", "kept"]).ok();
+    env.dbctl(&["clone", "src", "--as", "idle", "--delete-when-idle", "15s"])
+        .ok();
+    env.dbctl(&["clone", "src", "--as", "busy", "--delete-when-idle", "15s"])
+        .ok();
+    // A client stays connected to `busy`.
+    let _session = Daemon(
+        env.command(&["connect", "busy", "--", "-XAtc", "select pg_sleep(300)"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let table = env.dbctl(&["list"]).ok().stdout;
+    for needle in ["expires", "protected", "idle 15s"] {
+        assert!(table.contains(needle), "no {needle} in:\n{table}");
+    }
+    let _daemon = Daemon(
+        env.command(&["daemon", "--interval", "1"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(&env, 120, "the expired and the idle clone deleted", || {
+        names(&env) == ["busy", "kept", "src"]
+    });
+    // The protected one and the one in use stay past their limits.
+    std::thread::sleep(std::time::Duration::from_secs(10));
+    assert_eq!(names(&env), ["busy", "kept", "src"]);
+    let events = env
+        .dbctl(&["events", "--type", "instance_expired", "-o", "json"])
+        .ok()
+        .json();
+    let said: Vec<String> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(said
+        .iter()
+        .any(|m| m.starts_with("brief") && m.contains("expired at")));
+    assert!(said
+        .iter()
+        .any(|m| m.starts_with("idle") && m.contains("no client has connected")));
+    // Deleted without a final snapshot, as none was asked for.
+    let snaps = env.dbctl(&["snapshot", "list", "-o", "json"]).ok().json();
+    assert!(
+        !snaps
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["instance_name"] == "brief" || s["instance_name"] == "idle"),
+        "{snaps}"
+    );
+    env.dbctl(&["describe", "kept"]).ok();
+}

@@ -560,6 +560,7 @@ impl Host {
             in_recovery: live.in_recovery,
             archive_error: live.archive_error,
             checksum_failures: live.checksum_failures,
+            sessions: live.sessions,
             ..Default::default()
         })
     }

@@ -18,6 +18,7 @@ pub mod instance_settings;
 pub mod instances;
 pub mod labels;
 pub mod leases;
+pub mod lifetimes;
 pub mod log_ranges;
 pub mod repositories;
 pub mod repository_logs;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/018_labels.sql"),
     include_str!("migrations/019_host_contact.sql"),
     include_str!("migrations/020_workflow_nonce.sql"),
+    include_str!("migrations/021_lifetimes.sql"),
 ];
 
 /// The schema version a new PostgreSQL catalog is made at, in one piece.
@@ -63,6 +65,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/018_labels.sql"),
     include_str!("migrations/postgres/019_host_contact.sql"),
     include_str!("migrations/postgres/020_workflow_nonce.sql"),
+    include_str!("migrations/postgres/021_lifetimes.sql"),
 ];
 
 pub struct Catalog {

@@ -51,6 +51,17 @@ pub struct CloneArgs {
     /// A label KEY=VALUE (repeatable), to find it by (`list --label`).
     #[arg(long = "label", value_name = "KEY=VALUE")]
     pub labels: Vec<String>,
+    /// Delete the clone this long after it is made (e.g. 8h, 2d), unless it is protected
+    /// (`dbctl protect`); the daemon's pass (or `sweep`) deletes it.
+    #[arg(long, value_name = "DURATION")]
+    pub expires_in: Option<String>,
+    /// Delete the clone once no client has been connected to it for this long (e.g. 2h), as
+    /// the monitor sees it, unless it is protected.
+    #[arg(long, value_name = "DURATION")]
+    pub delete_when_idle: Option<String>,
+    /// When it expires, take a final snapshot before deleting it (none by default).
+    #[arg(long)]
+    pub final_snapshot_on_expiry: bool,
     #[command(flatten)]
     pub change: ChangeFlags,
 }
@@ -73,6 +84,11 @@ pub fn run(env: &Env, a: &CloneArgs) -> Result<()> {
             from_repository: a.from_repository,
             backup: a.backup,
             labels: a.labels.clone(),
+            lifetime: crate::control::lifetimes::LifetimeOpts {
+                expires_in: a.expires_in.clone(),
+                delete_when_idle: a.delete_when_idle.clone(),
+                final_snapshot: a.final_snapshot_on_expiry,
+            },
         },
         a.change.dry_run,
     )?;

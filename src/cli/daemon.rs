@@ -180,6 +180,7 @@ fn passes(env: &Env, a: &DaemonArgs, json: bool) -> Result<()> {
                 "workflows": s.workflows.iter().map(|w| serde_json::json!({"id": w.workflow_id, "action": w.action, "outcome": w.outcome})).collect::<Vec<_>>(),
                 "shipped_files": s.shipped.iter().map(|x| x.files).sum::<usize>(),
                 "expired_backups": s.expired.iter().map(|x| x.backups.len()).sum::<usize>(),
+                "expired_instances": s.instances_expired.iter().map(|x| x.instance.clone()).collect::<Vec<_>>(),
                 "error": s.failure().map(|e| format!("{e:#}")),
             })),
             Err(e) => Some(serde_json::json!({

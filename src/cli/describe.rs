@@ -67,6 +67,19 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
         ),
         ("created", v.created_at.clone()),
         (
+            "expires",
+            v.lifetime.as_ref().map_or("-".into(), |l| {
+                let mut s = l.summary.clone();
+                if let Some(at) = &l.lifetime.expires_at {
+                    s += &format!(" (at {at})");
+                }
+                if l.lifetime.idle_limit_secs.is_some() {
+                    s += &format!(" (a client last seen {})", l.lifetime.last_active_at);
+                }
+                s
+            }),
+        ),
+        (
             "cloned from",
             match (&v.source_instance, v.source_snapshot_id) {
                 (Some(src), Some(snap)) => format!("{src} at snapshot {snap}"),

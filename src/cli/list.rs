@@ -40,12 +40,17 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
                     .unwrap_or_else(|| "-".into()),
                 opt(&v.host),
                 opt(&v.endpoint),
+                v.lifetime
+                    .as_ref()
+                    .map(|l| l.summary.clone())
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "-".into()),
             ]
         })
         .collect();
     p.table(
         &[
-            "name", "status", "engine", "class", "health", "host", "endpoint",
+            "name", "status", "engine", "class", "health", "host", "endpoint", "expires",
         ],
         rows,
     );

@@ -22,12 +22,14 @@ pub mod output;
 pub mod plan;
 pub mod power;
 pub mod progress;
+pub mod protect;
 pub mod recover;
 pub mod repository;
 pub mod restore;
 pub mod schedule;
 pub mod snapshot;
 pub mod sweep;
+pub mod timeline;
 pub mod url;
 pub mod window;
 pub mod workflow;
@@ -92,6 +94,7 @@ pub enum Command {
     Hibernate(hibernation::HibernateArgs),
     Resume(hibernation::ResumeArgs),
     Modify(modify::ModifyArgs),
+    Protect(protect::ProtectArgs),
     Describe(describe::DescribeArgs),
     List(list::ListArgs),
     Url(url::UrlArgs),
@@ -191,6 +194,7 @@ pub fn main() -> i32 {
         Command::Hibernate(a) => hibernation::hibernate(&env, a),
         Command::Resume(a) => hibernation::resume(&env, a),
         Command::Modify(a) => modify::run(&env, a),
+        Command::Protect(a) => protect::run(&env, a),
         Command::Describe(a) => describe::run(&env, a),
         Command::List(a) => list::run(&env, a),
         Command::Url(a) => url::run(&env, a),

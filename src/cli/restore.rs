@@ -109,6 +109,7 @@ pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
             from_repository: a.from_repository,
             backup: None,
             labels: Vec::new(),
+            lifetime: Default::default(),
         },
         a.change.dry_run,
     )?;

@@ -5,9 +5,12 @@ use super::Env;
 use crate::control::{instances, pitr};
 use anyhow::Result;
 use clap::Args;
+use std::io::IsTerminal;
 
 /// Show the span of time an instance can be restored to: from its oldest kept snapshot to its
-/// newest archived commit, with any span inside that no log chain reaches.
+/// newest archived commit, with any span inside that no log chain reaches. On a terminal, a
+/// timeline follows: snapshots as ticks per tier, what can be restored as a bar, holes
+/// marked, now at the right edge (`-o json` is the same data without the picture).
 #[derive(Debug, Args)]
 pub struct WindowArgs {
     /// The instance.
@@ -44,5 +47,17 @@ pub fn run(env: &Env, a: &WindowArgs) -> Result<()> {
             },
         ),
     ]);
+    // A picture of it for a person at a terminal; scripts read the fields or -o json.
+    if std::io::stdout().is_terminal() {
+        let columns = comfy_table::Table::new()
+            .width()
+            .map_or(80, usize::from)
+            .clamp(40, 160);
+        for line in
+            super::timeline::draw(&w.timeline, time::OffsetDateTime::now_utc(), columns - 14)
+        {
+            p.line(&line);
+        }
+    }
     Ok(())
 }

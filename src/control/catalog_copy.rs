@@ -28,6 +28,7 @@ const TABLES: &[&str] = &[
     "instance_settings",
     "instance_health",
     "labels",
+    "instance_lifetimes",
 ];
 
 /// Tables whose `id` the database hands out (its sequence moves past the copied ids).

@@ -34,6 +34,8 @@ pub struct CloneOpts {
     pub backup: Option<i64>,
     /// `KEY=VALUE` labels for the clone, as given.
     pub labels: Vec<String>,
+    /// When it deletes itself (`--expires-in`, `--delete-when-idle`).
+    pub lifetime: super::lifetimes::LifetimeOpts,
 }
 
 /// The snapshot to clone from: the one named, else the newest unless `fresh`.
@@ -89,6 +91,7 @@ fn source(ctx: &Ctx, o: &CloneOpts) -> Result<InstanceRow> {
 pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     names::check("instance", &o.name)?;
     let labels = super::labels::parse(&o.labels)?;
+    let lifetime = super::lifetimes::from_opts(&o.lifetime, time::OffsetDateTime::now_utc())?;
     let src = source(ctx, o)?;
     if let Some(existing) = irows::live_by_name(ctx.catalog.conn(), &o.name)? {
         return Err(invalid(
@@ -298,6 +301,15 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         }
         new.id = irows::insert(tx, &new)?;
         crate::catalog::labels::set(tx, crate::catalog::labels::kind::INSTANCE, new.id, &labels)?;
+        if let Some(l) = &lifetime {
+            crate::catalog::lifetimes::put(
+                tx,
+                &crate::catalog::lifetimes::Lifetime {
+                    instance_id: new.id,
+                    ..l.clone()
+                },
+            )?;
+        }
         let steps = steps_for(&new, &snap);
         let wf = planning::write_workflow(tx, ActionKind::Clone, &new, &steps)?;
         if fresh {

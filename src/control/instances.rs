@@ -76,6 +76,18 @@ pub struct InstanceView {
     /// What the monitor last saw (None: never checked).
     pub health: Option<HealthView>,
     pub labels: std::collections::BTreeMap<String, String>,
+    /// When it deletes itself (`clone --expires-in`, `--delete-when-idle`), if ever.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lifetime: Option<LifetimeView>,
+}
+
+/// An instance's lifetime as `describe` and `list` show it.
+#[derive(Debug, Serialize)]
+pub struct LifetimeView {
+    #[serde(flatten)]
+    pub lifetime: crate::catalog::lifetimes::Lifetime,
+    /// In words: `in 7h59m`, `idle 2h`, `protected`.
+    pub summary: String,
 }
 
 /// The monitor's last word on an instance.
@@ -315,6 +327,10 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
     });
     let settings = crate::catalog::instance_settings::get(conn, i.id)?;
     let labels = crate::catalog::labels::of(conn, crate::catalog::labels::kind::INSTANCE, i.id)?;
+    let lifetime = crate::catalog::lifetimes::get(conn, i.id)?.map(|l| LifetimeView {
+        summary: super::lifetimes::summary(&l, time::OffsetDateTime::now_utc()),
+        lifetime: l,
+    });
     let health = crate::catalog::health::get(conn, i.id)?.map(|h| HealthView {
         state: h.state,
         checked_at: h.checked_at,
@@ -356,6 +372,7 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         on_failure: settings.on_failure,
         health,
         labels,
+        lifetime,
     })
 }
 

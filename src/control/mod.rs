@@ -18,6 +18,7 @@ pub mod hosts;
 pub mod instances;
 pub mod labels;
 pub mod lifecycle;
+pub mod lifetimes;
 pub mod metrics;
 pub mod modify;
 pub mod monitor;

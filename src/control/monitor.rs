@@ -101,13 +101,17 @@ fn check(ctx: &Ctx, inst: &InstanceRow) -> Checked {
         ),
         None => None,
     };
-    check_on(host.as_ref(), inst)
+    check_on(host.as_ref(), inst).0
 }
 
-/// [`check`] with the instance's host already read (so it can run on any thread).
-fn check_on(host: Option<&crate::catalog::hosts::HostRow>, inst: &InstanceRow) -> Checked {
+/// [`check`] with the instance's host already read (so it can run on any thread), and the
+/// client sessions it has, when it said.
+fn check_on(
+    host: Option<&crate::catalog::hosts::HostRow>,
+    inst: &InstanceRow,
+) -> (Checked, Option<u32>) {
     let Some(host) = host else {
-        return Err(Problem::Gone);
+        return (Err(Problem::Gone), None);
     };
     let answer = host_ops::call(
         host,
@@ -115,9 +119,21 @@ fn check_on(host: Option<&crate::catalog::hosts::HostRow>, inst: &InstanceRow) -
             instance: inst.uid.clone(),
         }),
     )
-    .map_err(|e| Problem::HostSilent(format!("{} ({e})", host.name)))?;
-    let st: InstanceStatus =
-        serde_json::from_value(answer).map_err(|e| Problem::HostSilent(e.to_string()))?;
+    .map_err(|e| Problem::HostSilent(format!("{} ({e})", host.name)))
+    .and_then(|a| {
+        serde_json::from_value::<InstanceStatus>(a).map_err(|e| Problem::HostSilent(e.to_string()))
+    });
+    match answer {
+        Ok(st) => {
+            let sessions = st.sessions;
+            (verdict(st), sessions)
+        }
+        Err(p) => (Err(p), None),
+    }
+}
+
+/// What an instance's status says of it.
+fn verdict(st: InstanceStatus) -> Checked {
     match st {
         InstanceStatus { exists: false, .. } => Err(Problem::Gone),
         InstanceStatus {
@@ -216,11 +232,16 @@ pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Pass> {
     // Each instance's finding: from its host's reply, or its host's silence.
     let mut found: std::collections::BTreeMap<i64, (Checked, Option<String>)> = Default::default();
     let mut silent_hosts = Vec::new();
+    // Instances a client was connected to: not idle (`clone --delete-when-idle`).
+    let mut in_use = Vec::new();
     for (h, reply) in all_hosts.iter().zip(replies) {
         let disk = reply.facts.as_ref().and_then(|f| disk_warning(&ctx, h, f));
         match (reply.then, reply.silent) {
             (Some(checks), _) => {
-                for (id, c) in checks {
+                for (id, (c, sessions)) in checks {
+                    if sessions.is_some_and(|n| n > 0) {
+                        in_use.push(id);
+                    }
                     found.insert(id, (c, disk.clone()));
                 }
             }
@@ -250,7 +271,11 @@ pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Pass> {
         }
     }
     refresh_windows(&ctx, &serving);
+    let now = rfc3339(OffsetDateTime::now_utc());
     ctx.catalog.write(|tx| {
+        for id in &in_use {
+            crate::catalog::lifetimes::saw_activity(tx, *id, &now)?;
+        }
         for inst in &mine {
             crate::catalog::leases::release(tx, &format!("monitor:{}", inst.id), &me)?;
         }

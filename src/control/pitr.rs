@@ -38,6 +38,20 @@ pub struct Window {
     /// Spans inside earliest..latest that no snapshot and log chain reaches (a missing
     /// segment, or the time between two incarnations of the instance).
     pub holes: Vec<Hole>,
+    /// What a timeline draws: each snapshot's point by tier, and the spans restorable.
+    #[serde(skip)]
+    pub timeline: Timeline,
+}
+
+/// The parts of a restorable window a picture of it shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timeline {
+    /// Where each snapshot restores from, on the host tier.
+    pub host: Vec<OffsetDateTime>,
+    /// Where each repository backup restores from.
+    pub repository: Vec<OffsetDateTime>,
+    /// The spans a snapshot and its logs reach, merged, oldest first.
+    pub spans: Vec<(OffsetDateTime, OffsetDateTime)>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -474,6 +488,18 @@ fn spans(pairs: &[Reach]) -> Vec<(OffsetDateTime, OffsetDateTime)> {
 /// The window `pairs` give, without recording it.
 fn window_of(inst: &InstanceRow, pairs: &[Reach], cov: &Coverage) -> Window {
     let spans = spans(pairs);
+    let mut timeline = Timeline {
+        spans: spans.clone(),
+        ..Default::default()
+    };
+    for r in pairs {
+        if let Some(t) = start_time(&r.snap) {
+            match r.tier {
+                Tier::Host => timeline.host.push(t),
+                Tier::Repository(_) => timeline.repository.push(t),
+            }
+        }
+    }
     let best = pairs
         .iter()
         .filter_map(|r| reach_time(&r.snap, &r.reach).map(|t| (t, &r.reach)))
@@ -493,6 +519,7 @@ fn window_of(inst: &InstanceRow, pairs: &[Reach], cov: &Coverage) -> Window {
                 to: fmt(w[1].0),
             })
             .collect(),
+        timeline,
     }
 }
 

@@ -17,6 +17,8 @@ pub struct Swept {
     /// Automatic snapshots taken, and those retention dropped.
     pub snapshots: Vec<super::periodic::Queued>,
     pub snapshots_expired: Vec<super::periodic::Queued>,
+    /// Instances whose lifetime ended (expired or idle), their deletion queued.
+    pub instances_expired: Vec<super::periodic::Queued>,
     pub workflows: Vec<SweepResult>,
     pub shipped: Vec<super::shipping::ShipReport>,
     pub expired: Vec<super::expiry::Expired>,
@@ -35,6 +37,7 @@ pub fn pass(home: &Home) -> Result<Swept> {
     let now = time::OffsetDateTime::now_utc();
     let snapshots = super::autosnapshots::queue_due(&mut home.open()?, now)?;
     let snapshots_expired = super::autosnapshots::expire_due(&mut home.open()?, now)?;
+    let instances_expired = super::lifetimes::expire_due(&mut home.open()?, now)?;
     let workflows = runs::sweep(home)?;
     let shipped = super::shipping::ship_all(&home.open()?)?;
     let expired = super::expiry::expire_all(&home.open()?)?;
@@ -45,6 +48,7 @@ pub fn pass(home: &Home) -> Result<Swept> {
         maintenance,
         snapshots,
         snapshots_expired,
+        instances_expired,
         workflows,
         shipped,
         expired,
@@ -60,6 +64,7 @@ impl Swept {
             && self.maintenance.is_empty()
             && self.snapshots.is_empty()
             && self.snapshots_expired.is_empty()
+            && self.instances_expired.is_empty()
             && self.workflows.is_empty()
             && self.shipped.is_empty()
             && self.expired.is_empty()

@@ -63,6 +63,8 @@ pub struct Liveness {
     pub archive_error: Option<String>,
     /// Pages whose checksums failed as the server read them (corruption on disk).
     pub checksum_failures: u64,
+    /// Client sessions connected now (not dbhost's own, nor the server's own workers).
+    pub sessions: Option<u32>,
 }
 
 /// Where an online snapshot restores to.

@@ -116,6 +116,7 @@ impl Executor<'_> {
                 crate::catalog::instance_settings::carry_over(tx, *old_id, *new_id)?;
                 crate::catalog::health::carry_over(tx, *old_id, *new_id)?;
                 crate::catalog::labels::carry_over(tx, *old_id, *new_id)?;
+                crate::catalog::lifetimes::carry_over(tx, *old_id, *new_id)?;
                 snapshots::rename_instance(tx, *new_id, &old.name)?;
                 instances::set_status(tx, *new_id, instances::status::AVAILABLE)?;
                 events::add(

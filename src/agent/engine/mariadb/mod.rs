@@ -321,14 +321,21 @@ impl Engine for Mariadb {
         let Some(pid) = Self::server_pid(host, meta.port) else {
             return Ok(Liveness::default());
         };
-        let accepting = client::run(host, &Self::socket(host, meta.port), "SELECT 1").is_ok();
+        // Whether it answers, and the clients connected besides this probe (not the server's
+        // own threads, nor the binary log shipper reading its logs).
+        let answer = client::run(
+            host,
+            &Self::socket(host, meta.port),
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Binlog Dump GTID') AND USER NOT IN ('system user', 'event_scheduler')",
+        );
         Ok(Liveness {
             running: true,
             pid: Some(pid),
-            accepting,
+            accepting: answer.is_ok(),
             in_recovery: false,
             archive_error: None,
             checksum_failures: 0,
+            sessions: answer.ok().and_then(|a| a.trim().parse().ok()),
         })
     }
 

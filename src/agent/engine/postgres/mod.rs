@@ -295,7 +295,8 @@ impl Engine for Postgres {
                 "-c",
                 // One round trip: whether it replays, and an archive_command failing since
                 // its last success.
-                "select pg_is_in_recovery(), coalesce((select last_failed_wal || ' failed at ' || last_failed_time from pg_stat_archiver where last_failed_time > coalesce(last_archived_time, 'epoch')), ''), (select coalesce(sum(checksum_failures), 0) from pg_stat_database)",
+                // The clients connected besides this probe say whether anyone uses it.
+                "select pg_is_in_recovery(), coalesce((select last_failed_wal || ' failed at ' || last_failed_time from pg_stat_archiver where last_failed_time > coalesce(last_archived_time, 'epoch')), ''), (select coalesce(sum(checksum_failures), 0) from pg_stat_database), (select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid())",
             ]);
         let out = probe.output().context("running psql")?;
         let answer = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -303,6 +304,7 @@ impl Engine for Postgres {
         let recovery = fields.next().unwrap_or_default();
         let archive = fields.next().unwrap_or_default();
         let checksum_failures = fields.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        let sessions = fields.next().and_then(|n| n.parse().ok());
         Ok(Liveness {
             running: true,
             pid,
@@ -310,6 +312,7 @@ impl Engine for Postgres {
             in_recovery: recovery == "t",
             archive_error: (!archive.is_empty()).then(|| format!("archiving {archive}")),
             checksum_failures,
+            sessions,
         })
     }
 
