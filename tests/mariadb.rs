@@ -1001,3 +1001,31 @@ fn a_mariadb_instance_is_resized_in_place_and_restarted_by_the_monitor_when_kill
     let kinds = env.event_kinds("shop");
     assert!(kinds.iter().any(|k| k == "health_failing"), "{kinds:?}");
 }
+
+#[test]
+fn an_idle_mariadb_clone_is_deleted_and_its_log_shipper_is_not_a_client() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "shop", "--engine", "mariadb"]).ok();
+    env.dbctl(&["snapshot", "create", "shop"]).ok();
+    env.dbctl(&["clone", "shop", "--as", "idle", "--delete-when-idle", "4s"])
+        .ok();
+    env.dbctl(&["clone", "shop", "--as", "used", "--delete-when-idle", "4s"])
+        .ok();
+    // `used` has a client; `idle` has only its own binary log shipper.
+    let _client = crate::common::Reaped(client_running(&env, "used", "SELECT SLEEP(120)".into()));
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    env.dbctl(&["monitor"]).ok();
+    env.dbctl(&["sweep"]).ok();
+    let names: Vec<String> = env
+        .dbctl(&["list", "-o", "json"])
+        .ok()
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!names.contains(&"idle".to_string()), "{names:?}");
+    assert!(names.contains(&"used".to_string()), "{names:?}");
+}

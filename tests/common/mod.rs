@@ -855,3 +855,13 @@ impl Drop for TestEnv {
         }
     }
 }
+
+/// A child process this test started, stopped (by its pid) when dropped.
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        kill_pid(self.0.id() as i32);
+        let _ = self.0.wait();
+    }
+}
