@@ -22,6 +22,9 @@ _dbctl() {
             dbctl,catalog)
                 cmd="dbctl__subcmd__catalog"
                 ;;
+            dbctl,check)
+                cmd="dbctl__subcmd__check"
+                ;;
             dbctl,clone)
                 cmd="dbctl__subcmd__clone"
                 ;;
@@ -219,6 +222,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,catalog)
                 cmd="dbctl__subcmd__help__subcmd__catalog"
+                ;;
+            dbctl__subcmd__help,check)
+                cmd="dbctl__subcmd__help__subcmd__check"
                 ;;
             dbctl__subcmd__help,clone)
                 cmd="dbctl__subcmd__help__subcmd__clone"
@@ -626,7 +632,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
+            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe check list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1347,6 +1353,44 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__check)
+            opts="-o -h -V --sql --database --home --catalog --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --sql)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__clone)
             opts="-o -h -V --as --class --host --storage-gb --port --snapshot --fresh --from-repository --backup --at --position --lsn --latest --label --expires-in --delete-when-idle --final-snapshot-on-expiry --dry-run --detach --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1830,7 +1874,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
+            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe check list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2014,6 +2058,20 @@ _dbctl() {
         dbctl__subcmd__help__subcmd__catalog__subcmd__migrate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

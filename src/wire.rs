@@ -13,7 +13,7 @@ use serde_json::Value;
 /// 3: a stream's files in restic tree order (the top's first), so a repository takes it as
 /// it comes.
 /// 4: `reconfigure`.
-/// 5: read-only requests may follow one another on one conversation.
+/// 5: read-only requests may follow one another on one conversation; `check`.
 pub const PROTOCOL: u32 = 5;
 /// The package version, carried in every answer so skew is visible.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -55,6 +55,8 @@ pub enum Op {
     StopArchived(InstanceRef),
     /// Read-only: does the instance exist, run, answer queries.
     Status(InstanceRef),
+    /// The engine's own integrity checks of an instance's data, then the DBA's queries.
+    Check(CheckSpec),
     /// Stop the instance if it runs and remove all its data.
     Destroy(InstanceRef),
     /// Take an online snapshot of a running instance into the host's snapshot store.
@@ -121,6 +123,8 @@ impl Op {
             Op::Stop(_) => ("stop", true, false),
             Op::StopArchived(_) => ("stop_archived", true, false),
             Op::Status(_) => ("status", false, false),
+            // PostgreSQL's checks install the amcheck extension where it is missing.
+            Op::Check(_) => ("check", true, false),
             Op::Destroy(_) => ("destroy", true, false),
             Op::SnapshotCreate(_) => ("snapshot_create", true, false),
             Op::SnapshotDelete(_) => ("snapshot_delete", true, false),
@@ -179,6 +183,48 @@ pub struct ReconfigureSpec {
     pub archive_timeout_secs: u32,
     /// Restart a running server so that settings read only at start take effect.
     pub restart: bool,
+}
+
+/// What to check of an instance's data.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    pub instance: String,
+    /// The database the queries run in [default: the engine's own: postgres, or none].
+    #[serde(default)]
+    pub database: Option<String>,
+    /// Each must return true or at least one row.
+    #[serde(default)]
+    pub queries: Vec<String>,
+}
+
+/// What the checks found.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CheckReport {
+    /// The engine's tool (pg_amcheck, mariadb-check) and whether it found the data whole.
+    pub tool: String,
+    pub engine_ok: bool,
+    /// What it said when it did not (its last lines).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub engine_detail: String,
+    pub queries: Vec<QueryCheck>,
+}
+
+impl CheckReport {
+    /// Whether everything passed.
+    pub fn ok(&self) -> bool {
+        self.engine_ok && self.queries.iter().all(|q| q.ok)
+    }
+}
+
+/// One of the DBA's queries and its verdict.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct QueryCheck {
+    pub sql: String,
+    pub ok: bool,
+    /// Why it failed: false, no rows, or the server's error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -988,3 +988,80 @@ fn clones_that_expire_or_sit_idle_are_deleted_by_the_daemon_unless_protected() {
     );
     env.dbctl(&["describe", "kept"]).ok();
 }
+
+#[test]
+fn check_runs_the_engines_integrity_checks_and_the_dbas_queries() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "db"]).ok();
+    env.psql(
+        "db",
+        "create table t (v int primary key); insert into t select generate_series(1, 100)",
+    );
+    let q = env.dir.join("checks.sql");
+    let qs = q.to_str().unwrap();
+    std::fs::write(
+        &q,
+        "select count(*) = 100 from t; -- every row; still one query\nselect v from t where v = 7;",
+    )
+    .unwrap();
+    let r = env
+        .dbctl(&["check", "db", "--sql", qs, "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(r["engine_ok"], true, "{r}");
+    assert_eq!(r["queries"].as_array().unwrap().len(), 2, "{r}");
+    assert!(r["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|q| q["ok"] == true));
+    // False, no rows, an error: each failed and said why; exit 1.
+    std::fs::write(
+        &q,
+        "select count(*) = 99 from t; select v from t where v < 0; select nope",
+    )
+    .unwrap();
+    let out = env
+        .dbctl(&["check", "db", "--sql", qs, "-o", "json"])
+        .fails_with(1);
+    let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let details: Vec<&str> = r["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["detail"].as_str().unwrap_or(""))
+        .collect();
+    assert!(details[0].contains("returned f"), "{details:?}");
+    assert!(details[1].contains("no rows"), "{details:?}");
+    assert!(details[2].contains("does not exist"), "{details:?}");
+    // Bad input: one line each.
+    env.dbctl(&["check", "db", "--sql", "/nonexistent/checks.sql"])
+        .one_line_error(2, "reading");
+    std::fs::write(&q, "-- nothing here\n;").unwrap();
+    env.dbctl(&["check", "db", "--sql", qs])
+        .one_line_error(2, "holds no query");
+    env.dbctl(&["check", "nope"])
+        .one_line_error(2, "no instance named");
+    env.dbctl(&["check", "db", "--database", "x;y"])
+        .one_line_error(2, "letters, digits");
+    // A page of t damaged on disk while stopped: the engine's check finds it.
+    env.psql("db", "checkpoint");
+    let file = data_dir(&env, "db").join(env.psql("db", "select pg_relation_filepath('t')"));
+    env.dbctl(&["stop", "db"]).ok();
+    let mut page = std::fs::read(&file).unwrap();
+    for b in &mut page[200..400] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&file, page).unwrap();
+    env.dbctl(&["start", "db"]).ok();
+    let out = env.dbctl(&["check", "db", "-o", "json"]).fails_with(1);
+    let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(r["engine_ok"], false, "{r}");
+    assert!(
+        r["engine_detail"].as_str().unwrap().contains("checksum"),
+        "{r}"
+    );
+    env.dbctl(&["stop", "db"]).ok();
+    env.dbctl(&["check", "db"]).one_line_error(2, "not running");
+}

@@ -1029,3 +1029,41 @@ fn an_idle_mariadb_clone_is_deleted_and_its_log_shipper_is_not_a_client() {
     assert!(!names.contains(&"idle".to_string()), "{names:?}");
     assert!(names.contains(&"used".to_string()), "{names:?}");
 }
+
+#[test]
+fn check_runs_check_table_and_the_dbas_queries_on_mariadb() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "shop", "--engine", "mariadb"]).ok();
+    ask(
+        &env,
+        "shop",
+        "create database app; create table app.items (id int primary key, name varchar(20)); insert into app.items values (1, 'a'), (2, 'b')",
+    );
+    let q = env.dir.join("checks.sql");
+    std::fs::write(
+        &q,
+        "select count(*) = 2 from items; select name from items where id = 3;",
+    )
+    .unwrap();
+    let out = env
+        .dbctl(&[
+            "check",
+            "shop",
+            "--database",
+            "app",
+            "--sql",
+            q.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+        .fails_with(1);
+    let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(r["engine_ok"], true, "{r}");
+    assert_eq!(r["queries"][0]["ok"], true, "{r}");
+    assert_eq!(r["queries"][1]["ok"], false, "{r}");
+    assert!(r["queries"][1]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("no rows"));
+}

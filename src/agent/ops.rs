@@ -126,6 +126,7 @@ impl Host {
             Op::Stop(r) => serde_json::to_value(self.stop(&r.instance)?)?,
             Op::StopArchived(r) => serde_json::to_value(self.stop_archived(&r.instance)?)?,
             Op::Status(r) => serde_json::to_value(self.status(&r.instance)?)?,
+            Op::Check(spec) => serde_json::to_value(self.check(spec)?)?,
             Op::Destroy(r) => serde_json::to_value(self.destroy(&r.instance)?)?,
             Op::SnapshotCreate(spec) => {
                 serde_json::to_value(self.snapshot_create(spec, progress)?)?
@@ -530,6 +531,80 @@ impl Host {
         Ok(InstanceStatus {
             archived_until: archived.map(|(_, before)| before),
             ..self.status(name)?
+        })
+    }
+
+    /// The engine's integrity checks of a running instance, then each of the DBA's queries
+    /// (true, or at least one row, passes).
+    ///
+    /// # Errors
+    /// Unknown or stopped instance, a database name that is not a plain identifier, or the
+    /// engine's tool cannot run.
+    pub fn check(&self, spec: &crate::wire::CheckSpec) -> Result<crate::wire::CheckReport> {
+        valid_name(&spec.instance)?;
+        if let Some(db) = &spec.database {
+            if db.is_empty()
+                || db.len() > 63
+                || !db.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(wire_err(
+                    ErrorCode::InvalidInput,
+                    format!("database name {db:?} is not letters, digits and underscores"),
+                ));
+            }
+        }
+        let meta = self.layout.meta(&spec.instance)?.ok_or_else(|| {
+            wire_err(
+                ErrorCode::NotFound,
+                format!("no instance {} on this host", spec.instance),
+            )
+        })?;
+        let engine = self.engine(&meta.engine)?;
+        let host = self.ctx(meta.os_user.as_deref())?;
+        if !engine
+            .liveness(&host, &spec.instance, &meta)
+            .map_err(engine_failed)?
+            .accepting
+        {
+            return Err(wire_err(
+                ErrorCode::InvalidInput,
+                format!("instance {} is not running", spec.instance),
+            ));
+        }
+        let (tool, engine_ok, engine_detail) = engine
+            .integrity_check(&host, &spec.instance, &meta)
+            .map_err(engine_failed)?;
+        let queries = spec
+            .queries
+            .iter()
+            .map(|sql| {
+                let verdict = match engine.query(&host, &meta, spec.database.as_deref(), sql) {
+                    Err(e) => Some(format!("{e:#}")),
+                    Ok(out) if out.trim().is_empty() => Some("it returned no rows".into()),
+                    Ok(out) => {
+                        let first = out
+                            .lines()
+                            .next()
+                            .and_then(|l| l.split(['|', '\t']).next())
+                            .unwrap_or_default()
+                            .trim()
+                            .to_ascii_lowercase();
+                        matches!(first.as_str(), "f" | "false" | "0")
+                            .then(|| format!("it returned {first}"))
+                    }
+                };
+                crate::wire::QueryCheck {
+                    sql: sql.clone(),
+                    ok: verdict.is_none(),
+                    detail: verdict,
+                }
+            })
+            .collect();
+        Ok(crate::wire::CheckReport {
+            tool,
+            engine_ok,
+            engine_detail,
+            queries,
         })
     }
 

@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod catalog;
+pub mod check;
 pub mod clone;
 pub mod connect;
 pub mod create;
@@ -96,6 +97,7 @@ pub enum Command {
     Modify(modify::ModifyArgs),
     Protect(protect::ProtectArgs),
     Describe(describe::DescribeArgs),
+    Check(check::CheckArgs),
     List(list::ListArgs),
     Url(url::UrlArgs),
     Connect(connect::ConnectArgs),
@@ -196,6 +198,7 @@ pub fn main() -> i32 {
         Command::Modify(a) => modify::run(&env, a),
         Command::Protect(a) => protect::run(&env, a),
         Command::Describe(a) => describe::run(&env, a),
+        Command::Check(a) => check::run(&env, a),
         Command::List(a) => list::run(&env, a),
         Command::Url(a) => url::run(&env, a),
         Command::Connect(a) => connect::run(&env, a),

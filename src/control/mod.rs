@@ -5,6 +5,7 @@
 pub mod autosnapshots;
 pub mod backups;
 pub mod catalog_copy;
+pub mod checks;
 pub mod clones;
 pub mod config;
 pub mod engines;

@@ -96,6 +96,31 @@ pub trait Engine {
     /// detection holds for as long as that file is unchanged.
     fn server_binary(&self, cfg: &HostConfig) -> Option<std::path::PathBuf>;
 
+    /// Runs the engine's own integrity check over every database of a running instance:
+    /// its tool's name, whether the data is whole, and what it said otherwise.
+    ///
+    /// # Errors
+    /// The tool cannot run at all.
+    fn integrity_check(
+        &self,
+        host: &HostCtx,
+        name: &str,
+        meta: &InstanceMeta,
+    ) -> Result<(String, bool, String)>;
+
+    /// Runs one query of the DBA's in `database` (the engine's default when None) and returns
+    /// its rows, one a line, fields separated by tabs or `|`.
+    ///
+    /// # Errors
+    /// The server refuses it (the message says why).
+    fn query(
+        &self,
+        host: &HostCtx,
+        meta: &InstanceMeta,
+        database: Option<&str>,
+        sql: &str,
+    ) -> Result<String>;
+
     /// Initializes a new data directory at `data_dir` (owned by the OS user, empty) for `spec`,
     /// listening on `port`, with the admin role and password of the spec.
     ///

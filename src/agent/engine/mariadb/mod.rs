@@ -243,6 +243,54 @@ impl Engine for Mariadb {
         Self::bin(cfg, "mariadbd").ok()
     }
 
+    fn integrity_check(
+        &self,
+        host: &HostCtx,
+        _name: &str,
+        meta: &InstanceMeta,
+    ) -> Result<(String, bool, String)> {
+        // CHECK TABLE over every table of every database; silent prints only what is wrong.
+        let mut cmd = host
+            .run_as
+            .command(&Self::bin(host.cfg, "mariadb-check")?, &host.layout.root);
+        cmd.arg("--no-defaults")
+            .arg("--protocol=socket")
+            .arg(format!(
+                "--socket={}",
+                Self::socket(host, meta.port).display()
+            ))
+            .arg(format!("--user={}", host.run_as.name))
+            .args(["--all-databases", "--check", "--extended", "--silent"])
+            .stdin(std::process::Stdio::null());
+        let out = cmd.output().context("running mariadb-check")?;
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<&str> = said.lines().filter(|l| !l.trim().is_empty()).collect();
+        let ok = out.status.success() && lines.is_empty();
+        Ok((
+            "mariadb-check --extended".into(),
+            ok,
+            lines[lines.len().saturating_sub(5)..].join(" / "),
+        ))
+    }
+
+    fn query(
+        &self,
+        host: &HostCtx,
+        meta: &InstanceMeta,
+        database: Option<&str>,
+        sql: &str,
+    ) -> Result<String> {
+        let text = match database {
+            Some(db) => format!("USE `{db}`;\n{sql}"),
+            None => sql.to_string(),
+        };
+        client::run(host, &Self::socket(host, meta.port), &text)
+    }
+
     fn detect(&self, cfg: &HostConfig) -> Option<EngineFact> {
         let server = Self::bin(cfg, "mariadbd").ok()?;
         for tool in ["mariadb", "mariadb-install-db"] {

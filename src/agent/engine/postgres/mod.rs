@@ -199,6 +199,80 @@ impl Engine for Postgres {
         Self::bin_dir(cfg).map(|d| d.join("postgres"))
     }
 
+    fn integrity_check(
+        &self,
+        host: &HostCtx,
+        _name: &str,
+        meta: &InstanceMeta,
+    ) -> Result<(String, bool, String)> {
+        // Every table and index of every database, each index against every heap tuple; the
+        // amcheck extension installed where it is missing, but never into a template.
+        let mut cmd = host
+            .run_as
+            .command(&Self::bin(host, "pg_amcheck")?, &host.layout.root);
+        cmd.env("PGCONNECT_TIMEOUT", "10")
+            .arg("-h")
+            .arg(&host.sockets)
+            .arg("-p")
+            .arg(meta.port.to_string())
+            .args([
+                "-U",
+                &meta.admin_user,
+                "--no-password",
+                "--maintenance-db",
+                "postgres",
+            ])
+            .args(["--all", "--exclude-database", "template1"])
+            .args(["--heapallindexed", "--install-missing"])
+            .stdin(Stdio::null());
+        let out = cmd.output().context("running pg_amcheck")?;
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let lines: Vec<&str> = said.lines().filter(|l| !l.trim().is_empty()).collect();
+        // pg_amcheck prints nothing when all is whole.
+        let ok = out.status.success() && lines.is_empty();
+        Ok((
+            "pg_amcheck --heapallindexed".into(),
+            ok,
+            lines[lines.len().saturating_sub(5)..].join(" / "),
+        ))
+    }
+
+    fn query(
+        &self,
+        host: &HostCtx,
+        meta: &InstanceMeta,
+        database: Option<&str>,
+        sql: &str,
+    ) -> Result<String> {
+        use std::io::Write;
+        let mut cmd = host
+            .run_as
+            .command(&Self::bin(host, "psql")?, &host.layout.root);
+        cmd.env("PGCONNECT_TIMEOUT", "10")
+            .args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(&host.sockets)
+            .arg("-p")
+            .arg(meta.port.to_string())
+            .args(["-U", &meta.admin_user, "-d", database.unwrap_or("postgres")])
+            // The query on stdin: a DBA's SQL never rides on a command line.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().context("starting psql")?;
+        if let Some(mut stdin) = child.stdin.take() {
+            let _ = stdin.write_all(sql.as_bytes());
+        }
+        let out = child.wait_with_output().context("running psql")?;
+        if !out.status.success() {
+            bail!("{}", tail(&out));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
+    }
+
     fn detect(&self, cfg: &HostConfig) -> Option<EngineFact> {
         let dir = Self::bin_dir(cfg)?;
         let out = std::process::Command::new(dir.join("postgres"))
