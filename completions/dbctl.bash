@@ -43,6 +43,9 @@ _dbctl() {
             dbctl,describe)
                 cmd="dbctl__subcmd__describe"
                 ;;
+            dbctl,drill)
+                cmd="dbctl__subcmd__drill"
+                ;;
             dbctl,endpoint)
                 cmd="dbctl__subcmd__endpoint"
                 ;;
@@ -205,6 +208,18 @@ _dbctl() {
             dbctl__subcmd__catalog__subcmd__key__subcmd__help,import)
                 cmd="dbctl__subcmd__catalog__subcmd__key__subcmd__help__subcmd__import"
                 ;;
+            dbctl__subcmd__drill,help)
+                cmd="dbctl__subcmd__drill__subcmd__help"
+                ;;
+            dbctl__subcmd__drill,list)
+                cmd="dbctl__subcmd__drill__subcmd__list"
+                ;;
+            dbctl__subcmd__drill__subcmd__help,help)
+                cmd="dbctl__subcmd__drill__subcmd__help__subcmd__help"
+                ;;
+            dbctl__subcmd__drill__subcmd__help,list)
+                cmd="dbctl__subcmd__drill__subcmd__help__subcmd__list"
+                ;;
             dbctl__subcmd__endpoint,help)
                 cmd="dbctl__subcmd__endpoint__subcmd__help"
                 ;;
@@ -243,6 +258,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,describe)
                 cmd="dbctl__subcmd__help__subcmd__describe"
+                ;;
+            dbctl__subcmd__help,drill)
+                cmd="dbctl__subcmd__help__subcmd__drill"
                 ;;
             dbctl__subcmd__help,endpoint)
                 cmd="dbctl__subcmd__help__subcmd__endpoint"
@@ -348,6 +366,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help__subcmd__catalog__subcmd__key,import)
                 cmd="dbctl__subcmd__help__subcmd__catalog__subcmd__key__subcmd__import"
+                ;;
+            dbctl__subcmd__help__subcmd__drill,list)
+                cmd="dbctl__subcmd__help__subcmd__drill__subcmd__list"
                 ;;
             dbctl__subcmd__help__subcmd__endpoint,list)
                 cmd="dbctl__subcmd__help__subcmd__endpoint__subcmd__list"
@@ -632,7 +653,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe check list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
+            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe check drill list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1695,6 +1716,136 @@ _dbctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        dbctl__subcmd__drill)
+            opts="-o -h -V --from --at --position --lsn --latest --host --check-sql --database --home --catalog --output --help --version list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -W "host repository" -- "${cur}"))
+                    return 0
+                    ;;
+                --at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --position)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lsn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --check-sql)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__drill__subcmd__help)
+            opts="list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__drill__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__drill__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__drill__subcmd__list)
+            opts="-o -h -V --home --catalog --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         dbctl__subcmd__endpoint)
             opts="-o -h -V --home --catalog --output --help --version list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1874,7 +2025,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe check list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
+            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe check drill list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2156,6 +2307,34 @@ _dbctl() {
         dbctl__subcmd__help__subcmd__describe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__drill)
+            opts="list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__drill__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -4060,12 +4239,16 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__schedule__subcmd__add)
-            opts="-o -h -V --cron --at --home --catalog --output --help --version"
+            opts="-o -h -V --from --cron --at --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -W "host repository" -- "${cur}"))
+                    return 0
+                    ;;
                 --cron)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

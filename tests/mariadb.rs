@@ -1067,3 +1067,39 @@ fn check_runs_check_table_and_the_dbas_queries_on_mariadb() {
         .unwrap()
         .contains("no rows"));
 }
+
+#[test]
+fn a_mariadb_drill_restores_checks_tables_and_removes_its_scratch_copy() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "shop", "--engine", "mariadb"]).ok();
+    ask(
+        &env,
+        "shop",
+        "create database app; create table app.items (id int primary key); insert into app.items values (1), (2)",
+    );
+    env.dbctl(&["snapshot", "create", "shop"]).ok();
+    ask(&env, "shop", "insert into app.items values (3)");
+    let q = env.dir.join("checks.sql");
+    std::fs::write(&q, "select count(*) = 3 from items").unwrap();
+    let r = env
+        .dbctl(&[
+            "drill",
+            "shop",
+            "--database",
+            "app",
+            "--check-sql",
+            q.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(r["passed"], true, "{r}");
+    assert!(r["checks"]["tool"]
+        .as_str()
+        .unwrap()
+        .starts_with("mariadb-check"));
+    let left = env.dbctl(&["list", "-o", "json"]).ok().json();
+    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+}

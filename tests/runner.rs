@@ -4,6 +4,7 @@ mod common;
 
 mod catalog;
 mod cli;
+mod drills;
 mod isolation;
 mod lifecycle;
 mod local;

@@ -10,6 +10,7 @@
 pub mod backup_policies;
 pub mod backups;
 pub mod db;
+pub mod drills;
 pub mod endpoints;
 pub mod events;
 pub mod health;
@@ -54,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/019_host_contact.sql"),
     include_str!("migrations/020_workflow_nonce.sql"),
     include_str!("migrations/021_lifetimes.sql"),
+    include_str!("migrations/022_drills.sql"),
 ];
 
 /// The schema version a new PostgreSQL catalog is made at, in one piece.
@@ -66,6 +68,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/019_host_contact.sql"),
     include_str!("migrations/postgres/020_workflow_nonce.sql"),
     include_str!("migrations/postgres/021_lifetimes.sql"),
+    include_str!("migrations/postgres/022_drills.sql"),
 ];
 
 pub struct Catalog {

@@ -67,6 +67,33 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
         ),
         ("created", v.created_at.clone()),
         (
+            "last drill",
+            v.last_drill.as_ref().map_or("-".into(), |d| {
+                let age = time::OffsetDateTime::parse(
+                    d.finished_at.as_deref().unwrap_or(&d.started_at),
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .map(|t| crate::control::lifetimes::brief(time::OffsetDateTime::now_utc() - t))
+                .unwrap_or_default();
+                format!(
+                    "{} {age} ago (drill {}, {} tier{}{}){}",
+                    d.status,
+                    d.id,
+                    d.tier,
+                    d.rto_secs
+                        .map(|s| format!(", RTO {s:.1} s"))
+                        .unwrap_or_default(),
+                    d.rpo_secs
+                        .map(|s| format!(", RPO {s:.0} s"))
+                        .unwrap_or_default(),
+                    d.error
+                        .as_ref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                )
+            }),
+        ),
+        (
             "expires",
             v.lifetime.as_ref().map_or("-".into(), |l| {
                 let mut s = l.summary.clone();

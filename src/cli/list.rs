@@ -54,5 +54,11 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
         ],
         rows,
     );
+    let shown: Vec<&str> = all.iter().map(|v| v.name.as_str()).collect();
+    for (inst, w) in crate::control::drills::overdue(&ctx)? {
+        if shown.contains(&inst.name.as_str()) {
+            p.note(&format!("warning: {w}"));
+        }
+    }
     Ok(())
 }

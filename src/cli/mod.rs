@@ -11,6 +11,7 @@ pub mod dbhost;
 pub mod delete;
 pub mod describe;
 pub mod docs;
+pub mod drill;
 pub mod endpoint;
 pub mod events;
 pub mod hibernation;
@@ -98,6 +99,7 @@ pub enum Command {
     Protect(protect::ProtectArgs),
     Describe(describe::DescribeArgs),
     Check(check::CheckArgs),
+    Drill(drill::DrillArgs),
     List(list::ListArgs),
     Url(url::UrlArgs),
     Connect(connect::ConnectArgs),
@@ -199,6 +201,7 @@ pub fn main() -> i32 {
         Command::Protect(a) => protect::run(&env, a),
         Command::Describe(a) => describe::run(&env, a),
         Command::Check(a) => check::run(&env, a),
+        Command::Drill(a) => drill::run(&env, a),
         Command::List(a) => list::run(&env, a),
         Command::Url(a) => url::run(&env, a),
         Command::Connect(a) => connect::run(&env, a),

@@ -17,14 +17,19 @@ pub enum ScheduleCommand {
     Unpause(IdArgs),
 }
 
-/// Add a schedule: ACTION (snapshot, backup, hibernate, resume, stop, start) on NAME at the
-/// times of a standard 5-field cron expression in UTC, or once at a time.
+/// Add a schedule: ACTION (snapshot, backup, hibernate, resume, stop, start, drill) on NAME
+/// at the times of a standard 5-field cron expression in UTC, or once at a time. A drill runs
+/// within the pass that fires it (`dbctl drill`), from the host tier or, with --from
+/// repository, from the repository.
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// The instance.
     pub name: String,
-    /// snapshot, backup, hibernate, resume, stop or start.
+    /// snapshot, backup, hibernate, resume, stop, start or drill.
     pub action: String,
+    /// For a drill: the tier it restores from.
+    #[arg(long, value_enum)]
+    pub from: Option<super::drill::From>,
     /// "MIN HOUR DOM MON DOW" in UTC, e.g. "0 19 * * FRI".
     #[arg(long, value_name = "EXPR", conflicts_with = "at")]
     pub cron: Option<String>,
@@ -46,6 +51,20 @@ pub struct IdArgs {
     pub id: i64,
 }
 
+/// The action as stored: a drill from the repository has its own.
+fn action(a: &AddArgs) -> Result<String> {
+    match (a.action.as_str(), a.from) {
+        ("drill", Some(super::drill::From::Repository)) => {
+            Ok(schedules::DRILL_FROM_REPOSITORY.into())
+        }
+        ("drill", _) | (_, None) => Ok(a.action.clone()),
+        (other, Some(_)) => Err(crate::control::error::invalid(
+            format!("--from is for a drill, not {other}"),
+            "leave it out",
+        )),
+    }
+}
+
 pub fn run(env: &Env, c: &ScheduleCommand) -> Result<()> {
     let ctx = env.open()?;
     let p = &env.printer;
@@ -55,7 +74,7 @@ pub fn run(env: &Env, c: &ScheduleCommand) -> Result<()> {
             &[schedules::add(
                 &ctx,
                 &a.name,
-                &a.action,
+                &action(a)?,
                 a.cron.as_deref(),
                 a.at.as_deref(),
             )?],

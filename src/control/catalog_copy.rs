@@ -29,6 +29,7 @@ const TABLES: &[&str] = &[
     "instance_health",
     "labels",
     "instance_lifetimes",
+    "drills",
 ];
 
 /// Tables whose `id` the database hands out (its sequence moves past the copied ids).
@@ -42,6 +43,7 @@ const IDENTITY: &[&str] = &[
     "backups",
     "repository_logs",
     "schedules",
+    "drills",
 ];
 
 /// What was copied.

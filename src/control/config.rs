@@ -18,6 +18,16 @@ pub struct Config {
     pub monitor: Monitor,
     pub snapshots: Snapshots,
     pub metrics: Metrics,
+    pub drills: Drills,
+}
+
+/// What is expected of restore drills.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Drills {
+    /// `list` and `host list` warn of every instance whose newest passing drill is older than
+    /// this many days (or that has none); 0: no warnings.
+    pub warn_after_days: u32,
 }
 
 /// The daemon's Prometheus metrics.

@@ -79,6 +79,9 @@ pub struct InstanceView {
     /// When it deletes itself (`clone --expires-in`, `--delete-when-idle`), if ever.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lifetime: Option<LifetimeView>,
+    /// Its newest restore drill (`dbctl drill`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_drill: Option<crate::catalog::drills::DrillRow>,
 }
 
 /// An instance's lifetime as `describe` and `list` show it.
@@ -327,6 +330,7 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
     });
     let settings = crate::catalog::instance_settings::get(conn, i.id)?;
     let labels = crate::catalog::labels::of(conn, crate::catalog::labels::kind::INSTANCE, i.id)?;
+    let last_drill = crate::catalog::drills::latest(conn, &i.name)?.0;
     let lifetime = crate::catalog::lifetimes::get(conn, i.id)?.map(|l| LifetimeView {
         summary: super::lifetimes::summary(&l, time::OffsetDateTime::now_utc()),
         lifetime: l,
@@ -373,6 +377,7 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         health,
         labels,
         lifetime,
+        last_drill,
     })
 }
 

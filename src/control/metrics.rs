@@ -64,6 +64,11 @@ pub fn render(ctx: &Ctx) -> Result<String> {
         "instance_log_shipping_lag_seconds",
         "Seconds since the newest commit its repository holds",
     );
+    let drill = gauge(
+        &mut r,
+        "instance_last_drill_age_seconds",
+        "Age of the instance's newest passing restore drill",
+    );
     let host_up = gauge(
         &mut r,
         "host_up",
@@ -111,6 +116,12 @@ pub fn render(ctx: &Ctx) -> Result<String> {
             .reduce(f64::min);
         if let Some(a) = newest_backup {
             backup.get_or_create(&l(&[])).set(a);
+        }
+        if let Some(a) = crate::catalog::drills::latest(conn, &i.name)?
+            .1
+            .and_then(|d| age(d.finished_at.as_deref(), now))
+        {
+            drill.get_or_create(&l(&[])).set(a);
         }
         if let Some(lag) = super::shipping::offsite(ctx, &i)?.and_then(|o| o.log_lag_secs) {
             shipping.get_or_create(&l(&[])).set(lag as f64);

@@ -601,7 +601,7 @@ fn changed(
 }
 
 /// Runs the hook as an argument vector (never a shell), with 30 s to finish.
-fn notify(
+pub(crate) fn notify(
     hook: &[String],
     instance: &str,
     new_state: &str,

@@ -12,7 +12,20 @@ use serde::Serialize;
 use std::str::FromStr;
 
 /// The actions a schedule can take.
-pub const ACTIONS: [&str; 6] = ["snapshot", "backup", "hibernate", "resume", "stop", "start"];
+pub const ACTIONS: [&str; 8] = [
+    "snapshot",
+    "backup",
+    "hibernate",
+    "resume",
+    "stop",
+    "start",
+    "drill",
+    // A drill from the repository tier (`schedule add NAME drill --from repository`).
+    DRILL_FROM_REPOSITORY,
+];
+
+/// The stored action of a drill from the repository tier.
+pub const DRILL_FROM_REPOSITORY: &str = "drill:repository";
 
 fn rfc3339(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -206,6 +219,10 @@ pub fn fire_due(ctx: &mut Ctx, now: jiff::Timestamp) -> Result<Vec<Fired>> {
             continue;
         }
         let inst = irows::get(ctx.catalog.conn(), s.instance_id)?;
+        if s.action.starts_with("drill") {
+            out.push(drill(ctx, &s, &inst)?);
+            continue;
+        }
         let queued = queue(ctx, &inst.name, &s.action);
         let (workflow_id, error) = match queued {
             Ok(wf) => (wf, None),
@@ -246,6 +263,58 @@ pub fn fire_due(ctx: &mut Ctx, now: jiff::Timestamp) -> Result<Vec<Fired>> {
         });
     }
     Ok(out)
+}
+
+/// Runs a scheduled drill to its end (its scratch restore and removal are workflows of
+/// their own) and records how it went.
+fn drill(ctx: &mut Ctx, s: &ScheduleRow, inst: &irows::InstanceRow) -> Result<Fired> {
+    let ran = super::drills::run(
+        ctx,
+        &super::drills::DrillOpts {
+            instance: inst.name.clone(),
+            from_repository: s.action == DRILL_FROM_REPOSITORY,
+            ..Default::default()
+        },
+        &crate::workflow::progress::Silent,
+    );
+    // A drill that ran and failed is the drill's news (its own event and hook); one that
+    // could not start is the schedule's.
+    let error = ran.as_ref().err().map(|e| format!("{e:#}"));
+    rows::record(ctx.catalog.conn(), s.id, None, error.as_deref())?;
+    let (kind, msg) = match &ran {
+        Ok(r) => (
+            "scheduled",
+            format!(
+                "schedule {} ran drill {} of {}: {}",
+                s.id,
+                r.id,
+                inst.name,
+                if r.passed { "passed" } else { "failed" }
+            ),
+        ),
+        Err(e) => (
+            "schedule_failed",
+            format!("schedule {} could not drill {}: {e:#}", s.id, inst.name),
+        ),
+    };
+    crate::catalog::events::add(
+        ctx.catalog.conn(),
+        Some((inst.id, &inst.name)),
+        None,
+        kind,
+        &msg,
+    )?;
+    Ok(Fired {
+        schedule: s.id,
+        instance: inst.name.clone(),
+        action: s.action.clone(),
+        workflow_id: None,
+        error: error.or_else(|| {
+            ran.ok()
+                .filter(|r| !r.passed)
+                .map(|r| super::drills::describe(&r))
+        }),
+    })
 }
 
 /// Writes the workflow `action` on `name` is.

@@ -38,6 +38,7 @@ pub fn pass(home: &Home) -> Result<Swept> {
     let snapshots = super::autosnapshots::queue_due(&mut home.open()?, now)?;
     let snapshots_expired = super::autosnapshots::expire_due(&mut home.open()?, now)?;
     let instances_expired = super::lifetimes::expire_due(&mut home.open()?, now)?;
+    super::drills::close_abandoned(&mut home.open()?)?;
     let workflows = runs::sweep(home)?;
     let shipped = super::shipping::ship_all(&home.open()?)?;
     let expired = super::expiry::expire_all(&home.open()?)?;

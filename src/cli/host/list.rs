@@ -25,6 +25,27 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
         p.json(&all);
         return Ok(());
     }
+    // Per host shown, its instances without a recent passing restore drill.
+    let shown: Vec<&str> = all.iter().map(|h| h.name.as_str()).collect();
+    let mut per_host: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (inst, _) in crate::control::drills::overdue(&ctx)? {
+        let Some(id) = inst.host_id else { continue };
+        let host = crate::catalog::hosts::get(ctx.catalog.conn(), id)?.name;
+        if shown.contains(&host.as_str()) {
+            per_host.entry(host).or_default().push(inst.name);
+        }
+    }
+    let warnings: Vec<String> = per_host
+        .into_iter()
+        .map(|(host, names)| {
+            format!(
+                "warning: host {host}: {} instance(s) without a passing restore drill in {} days: {}",
+                names.len(),
+                ctx.config.drills.warn_after_days,
+                names.join(", ")
+            )
+        })
+        .collect();
     p.table(
         &[
             "name",
@@ -63,5 +84,8 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
             })
             .collect(),
     );
+    for w in warnings {
+        p.note(&w);
+    }
     Ok(())
 }
