@@ -85,6 +85,9 @@ _dbctl() {
             dbctl,recover)
                 cmd="dbctl__subcmd__recover"
                 ;;
+            dbctl,repartition)
+                cmd="dbctl__subcmd__repartition"
+                ;;
             dbctl,repository)
                 cmd="dbctl__subcmd__repository"
                 ;;
@@ -300,6 +303,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__help,recover)
                 cmd="dbctl__subcmd__help__subcmd__recover"
+                ;;
+            dbctl__subcmd__help,repartition)
+                cmd="dbctl__subcmd__help__subcmd__repartition"
                 ;;
             dbctl__subcmd__help,repository)
                 cmd="dbctl__subcmd__help__subcmd__repository"
@@ -653,7 +659,7 @@ _dbctl() {
 
     case "${cmd}" in
         dbctl)
-            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe check drill list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
+            opts="-o -h -V --home --catalog --output --help --version init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe check repartition drill list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2025,7 +2031,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help)
-            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe check drill list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
+            opts="init host create clone restore recover restorable-window delete stop start reboot hibernate resume modify protect describe check repartition drill list url connect snapshot endpoint repository backup schedule workflow catalog events sweep daemon monitor generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2599,6 +2605,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__recover)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__repartition)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3666,6 +3686,52 @@ _dbctl() {
                     return 0
                     ;;
                 --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__repartition)
+            opts="-o -h -V --shards --key --as --hosts --ranges --home --catalog --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --shards)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --hosts)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -12,5 +12,6 @@ mod mariadb;
 mod pitr;
 mod recovery;
 mod repository;
+mod shards;
 mod snapshots;
 mod ssh;

@@ -26,6 +26,7 @@ pub mod power;
 pub mod progress;
 pub mod protect;
 pub mod recover;
+pub mod repartition;
 pub mod repository;
 pub mod restore;
 pub mod schedule;
@@ -99,6 +100,7 @@ pub enum Command {
     Protect(protect::ProtectArgs),
     Describe(describe::DescribeArgs),
     Check(check::CheckArgs),
+    Repartition(repartition::RepartitionArgs),
     Drill(drill::DrillArgs),
     List(list::ListArgs),
     Url(url::UrlArgs),
@@ -201,6 +203,7 @@ pub fn main() -> i32 {
         Command::Protect(a) => protect::run(&env, a),
         Command::Describe(a) => describe::run(&env, a),
         Command::Check(a) => check::run(&env, a),
+        Command::Repartition(a) => repartition::run(&env, a),
         Command::Drill(a) => drill::run(&env, a),
         Command::List(a) => list::run(&env, a),
         Command::Url(a) => url::run(&env, a),

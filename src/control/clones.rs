@@ -14,6 +14,7 @@ use crate::wire::{Op, PreflightSpec, Target};
 use crate::workflow::actions::{self, ActionKind, CloneFrom};
 use anyhow::Result;
 
+#[derive(Debug, Clone, Default)]
 pub struct CloneOpts {
     pub source: String,
     pub name: String,

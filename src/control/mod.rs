@@ -31,6 +31,7 @@ pub mod placement;
 pub mod planning;
 pub mod policies;
 pub mod recover;
+pub mod repartition;
 pub mod repositories;
 pub mod restores;
 pub mod runs;
