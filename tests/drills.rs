@@ -2,20 +2,6 @@
 
 use crate::common::TestEnv;
 
-fn names(env: &TestEnv) -> Vec<String> {
-    let mut v: Vec<String> = env
-        .dbctl(&["list", "-o", "json"])
-        .ok()
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
-}
-
 /// The file of snapshot `uid`'s copy of relation path `rel` (e.g. base/5/16384).
 fn snapshot_file(env: &TestEnv, rel: &str) -> std::path::PathBuf {
     fn walk(dir: &std::path::Path, rel: &str, out: &mut Vec<std::path::PathBuf>) {
@@ -83,7 +69,11 @@ fn drills_restore_check_and_remove_a_scratch_copy_and_a_failed_one_is_told() {
     assert!(r["rto_secs"].as_f64().unwrap() > 0.0, "{r}");
     assert!(r["rpo_secs"].as_f64().is_some(), "{r}");
     assert_eq!(r["checks"]["engine_ok"], true, "{r}");
-    assert_eq!(names(&env), ["prod"], "the scratch instance was removed");
+    assert_eq!(
+        env.instance_names(),
+        ["prod"],
+        "the scratch instance was removed"
+    );
     let listed = env.dbctl(&["list"]).ok();
     assert!(
         !listed.stderr.contains("restore drill"),
@@ -105,7 +95,7 @@ fn drills_restore_check_and_remove_a_scratch_copy_and_a_failed_one_is_told() {
         r["error"].as_str().unwrap().contains("checks failed"),
         "{r}"
     );
-    assert_eq!(names(&env), ["prod"]);
+    assert_eq!(env.instance_names(), ["prod"]);
     let told = std::fs::read_to_string(&seen).unwrap_or_default();
     assert!(told.contains("prod drill_failed"), "{told}");
 
@@ -124,7 +114,7 @@ fn drills_restore_check_and_remove_a_scratch_copy_and_a_failed_one_is_told() {
         r["error"].as_str().unwrap().contains("restore failed"),
         "{r}"
     );
-    assert_eq!(names(&env), ["prod"]);
+    assert_eq!(env.instance_names(), ["prod"]);
 
     let history = env
         .dbctl(&["drill", "list", "prod", "-o", "json"])
@@ -168,7 +158,7 @@ fn a_drill_from_the_repository_and_one_a_schedule_runs() {
     assert_eq!(r["passed"], true, "{r}");
     assert_eq!(r["tier"], "repository");
     assert!(r["rpo_secs"].as_f64().is_some(), "{r}");
-    assert_eq!(names(&env), ["src"]);
+    assert_eq!(env.instance_names(), ["src"]);
 
     // A schedule fires a drill from the repository in the sweep that finds it due.
     env.dbctl(&[
@@ -198,5 +188,5 @@ fn a_drill_from_the_repository_and_one_a_schedule_runs() {
     assert_eq!(history.as_array().unwrap().len(), 2, "{history}");
     assert_eq!(history[0]["tier"], "repository");
     assert_eq!(history[0]["status"], "passed", "{history}");
-    assert_eq!(names(&env), ["src"]);
+    assert_eq!(env.instance_names(), ["src"]);
 }

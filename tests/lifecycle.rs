@@ -912,20 +912,7 @@ fn clones_that_expire_or_sit_idle_are_deleted_by_the_daemon_unless_protected() {
         .one_line_error(2, "no instance named");
     env.dbctl(&["protect", "src", "--until", "2000-01-01T00:00:00Z"])
         .one_line_error(2, "not in the future");
-    let names = |env: &TestEnv| -> Vec<String> {
-        let mut v: Vec<String> = env
-            .dbctl(&["list", "-o", "json"])
-            .ok()
-            .json()
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| i["name"].as_str().unwrap().to_string())
-            .collect();
-        v.sort();
-        v
-    };
-    assert_eq!(names(&env), ["src"]);
+    assert_eq!(env.instance_names(), ["src"]);
 
     env.dbctl(&["clone", "src", "--as", "brief", "--expires-in", "3s"])
         .ok();
@@ -954,11 +941,11 @@ fn clones_that_expire_or_sit_idle_are_deleted_by_the_daemon_unless_protected() {
             .unwrap(),
     );
     wait_for(&env, 120, "the expired and the idle clone deleted", || {
-        names(&env) == ["busy", "kept", "src"]
+        env.instance_names() == ["busy", "kept", "src"]
     });
     // The protected one and the one in use stay past their limits.
     std::thread::sleep(std::time::Duration::from_secs(10));
-    assert_eq!(names(&env), ["busy", "kept", "src"]);
+    assert_eq!(env.instance_names(), ["busy", "kept", "src"]);
     let events = env
         .dbctl(&["events", "--type", "instance_expired", "-o", "json"])
         .ok()

@@ -1017,15 +1017,7 @@ fn an_idle_mariadb_clone_is_deleted_and_its_log_shipper_is_not_a_client() {
     std::thread::sleep(std::time::Duration::from_secs(5));
     env.dbctl(&["monitor"]).ok();
     env.dbctl(&["sweep"]).ok();
-    let names: Vec<String> = env
-        .dbctl(&["list", "-o", "json"])
-        .ok()
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap().to_string())
-        .collect();
+    let names = env.instance_names();
     assert!(!names.contains(&"idle".to_string()), "{names:?}");
     assert!(names.contains(&"used".to_string()), "{names:?}");
 }

@@ -2,20 +2,6 @@
 
 use crate::common::TestEnv;
 
-fn names(env: &TestEnv) -> Vec<String> {
-    let mut v: Vec<String> = env
-        .dbctl(&["list", "-o", "json"])
-        .ok()
-        .json()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
-}
-
 fn ids(env: &TestEnv, instance: &str, sql: &str) -> Vec<i64> {
     env.psql(instance, sql)
         .lines()
@@ -59,7 +45,7 @@ fn a_pgbench_database_splits_into_three_disjoint_complete_shards_on_two_hosts() 
         .one_line_error(2, "not TABLE.COLUMN");
     env.dbctl(&["repartition", "nope", "--shards", "3", "--key", key])
         .one_line_error(2, "no instance named");
-    assert_eq!(names(&env), ["src"]);
+    assert_eq!(env.instance_names(), ["src"]);
 
     let r = env
         .dbctl(&[
@@ -77,7 +63,7 @@ fn a_pgbench_database_splits_into_three_disjoint_complete_shards_on_two_hosts() 
         .ok()
         .json();
     assert_eq!(r["verified"], true, "{r}");
-    assert_eq!(names(&env), ["src", "src-1", "src-2", "src-3"]);
+    assert_eq!(env.instance_names(), ["src", "src-1", "src-2", "src-3"]);
     let host = |n: &str| env.dbctl(&["describe", n, "-o", "json"]).ok().json()["host"].clone();
     assert_eq!(host("src-1"), "local");
     assert_eq!(host("src-2"), "far");

@@ -287,6 +287,21 @@ impl TestEnv {
         (script, out)
     }
 
+    /// The live instances' names, sorted.
+    pub fn instance_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .dbctl(&["list", "-o", "json"])
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+            .collect();
+        v.sort();
+        v
+    }
+
     /// The kinds of an instance's events, oldest first.
     pub fn event_kinds(&self, instance: &str) -> Vec<String> {
         let events = self.dbctl(&["events", instance, "-o", "json"]).ok().json();

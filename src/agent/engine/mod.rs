@@ -50,6 +50,21 @@ impl HostCtx<'_> {
     }
 }
 
+/// What an integrity tool that prints only what is wrong said: whether it found the data
+/// whole (it succeeded and printed nothing), and its last lines otherwise.
+pub fn tool_verdict(out: &std::process::Output) -> (bool, String) {
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = said.lines().filter(|l| !l.trim().is_empty()).collect();
+    (
+        out.status.success() && lines.is_empty(),
+        lines[lines.len().saturating_sub(5)..].join(" / "),
+    )
+}
+
 /// Whether a server runs and answers.
 #[derive(Debug, Clone, Default)]
 pub struct Liveness {

@@ -263,18 +263,9 @@ impl Engine for Mariadb {
             .args(["--all-databases", "--check", "--extended", "--silent"])
             .stdin(std::process::Stdio::null());
         let out = cmd.output().context("running mariadb-check")?;
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let lines: Vec<&str> = said.lines().filter(|l| !l.trim().is_empty()).collect();
-        let ok = out.status.success() && lines.is_empty();
-        Ok((
-            "mariadb-check --extended".into(),
-            ok,
-            lines[lines.len().saturating_sub(5)..].join(" / "),
-        ))
+        // It prints nothing when all is whole.
+        let (ok, detail) = super::tool_verdict(&out);
+        Ok(("mariadb-check --extended".into(), ok, detail))
     }
 
     fn query(

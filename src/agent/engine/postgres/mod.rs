@@ -226,19 +226,9 @@ impl Engine for Postgres {
             .args(["--heapallindexed", "--install-missing"])
             .stdin(Stdio::null());
         let out = cmd.output().context("running pg_amcheck")?;
-        let said = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let lines: Vec<&str> = said.lines().filter(|l| !l.trim().is_empty()).collect();
-        // pg_amcheck prints nothing when all is whole.
-        let ok = out.status.success() && lines.is_empty();
-        Ok((
-            "pg_amcheck --heapallindexed".into(),
-            ok,
-            lines[lines.len().saturating_sub(5)..].join(" / "),
-        ))
+        // It prints nothing when all is whole.
+        let (ok, detail) = super::tool_verdict(&out);
+        Ok(("pg_amcheck --heapallindexed".into(), ok, detail))
     }
 
     fn query(
