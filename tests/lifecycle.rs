@@ -1003,6 +1003,10 @@ fn check_runs_the_engines_integrity_checks_and_the_dbas_queries() {
         .unwrap()
         .iter()
         .all(|q| q["ok"] == true));
+    // Again, now that amcheck is installed (the server's notice about it is no finding).
+    env.dbctl(&["check", "db"]).ok();
+    env.dbctl(&["check", "db", "--sql", qs, "--database", "nodb"])
+        .one_line_error(2, "has no database nodb");
     // False, no rows, an error: each failed and said why; exit 1.
     std::fs::write(
         &q,

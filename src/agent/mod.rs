@@ -36,6 +36,19 @@ pub fn wire_err(code: ErrorCode, message: impl Into<String>) -> anyhow::Error {
     })
 }
 
+/// [`wire_err`] with a hint for the person who reads it.
+pub fn wire_err_hint(
+    code: ErrorCode,
+    message: impl Into<String>,
+    hint: impl Into<String>,
+) -> anyhow::Error {
+    anyhow::Error::new(WireError {
+        code,
+        message: message.into(),
+        hint: Some(hint.into()),
+    })
+}
+
 /// Turns any error into wire data; errors without a code of their own get `fallback`.
 pub fn to_wire(e: &anyhow::Error, fallback: ErrorCode) -> WireError {
     match e.downcast_ref::<WireError>() {

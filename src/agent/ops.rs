@@ -566,10 +566,19 @@ impl Host {
             .map_err(engine_failed)?
             .accepting
         {
-            return Err(wire_err(
+            return Err(crate::agent::wire_err_hint(
                 ErrorCode::InvalidInput,
-                format!("instance {} is not running", spec.instance),
+                "the instance is not running",
+                "start it (`dbctl start NAME`), then check it",
             ));
+        }
+        if let Some(db) = &spec.database {
+            if engine.query(&host, &meta, Some(db), "SELECT 1").is_err() {
+                return Err(wire_err(
+                    ErrorCode::InvalidInput,
+                    format!("the instance has no database {db}"),
+                ));
+            }
         }
         let (tool, engine_ok, engine_detail) = engine
             .integrity_check(&host, &spec.instance, &meta)

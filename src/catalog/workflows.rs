@@ -241,7 +241,7 @@ pub fn latest_for_instance(conn: &Connection, instance_id: i64) -> Result<Option
 /// The query fails.
 pub fn unfinished(conn: &Connection) -> Result<Vec<WorkflowRow>> {
     let mut st = conn.prepare(&format!(
-        "SELECT {WF_COLS} FROM workflows WHERE status NOT IN ('succeeded', 'failed') ORDER BY id"
+        "SELECT {WF_COLS} FROM workflows WHERE status NOT IN ('succeeded', 'failed', 'cancelled') ORDER BY id"
     ))?;
     let rows = st
         .query_map([], wf_row)?

@@ -102,8 +102,10 @@ pub fn run(
             if w.code == crate::wire::ErrorCode::InvalidInput =>
         {
             invalid(
-                w.message,
-                w.hint.unwrap_or_else(|| "see `dbctl describe`".into()),
+                format!("{name}: {}", w.message),
+                w.hint
+                    .map(|h| h.replace("NAME", name))
+                    .unwrap_or_else(|| "see `dbctl describe`".into()),
             )
         }
         e => super::hosts::explain(&host.name, &format!("{}:{}", host.address, host.port), e),

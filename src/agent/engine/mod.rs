@@ -51,18 +51,22 @@ impl HostCtx<'_> {
 }
 
 /// What an integrity tool that prints only what is wrong said: whether it found the data
-/// whole (it succeeded and printed nothing), and its last lines otherwise.
+/// whole (it exited 0 and printed no finding on stdout), and its last lines otherwise. The
+/// server's NOTICEs (an extension already there) are neither findings nor detail.
 pub fn tool_verdict(out: &std::process::Output) -> (bool, String) {
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines: Vec<&str> = said.lines().filter(|l| !l.trim().is_empty()).collect();
-    (
-        out.status.success() && lines.is_empty(),
-        lines[lines.len().saturating_sub(5)..].join(" / "),
-    )
+    let said = |b: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(b)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with("NOTICE:"))
+            .map(str::to_string)
+            .collect()
+    };
+    let findings = said(&out.stdout);
+    let ok = out.status.success() && findings.is_empty();
+    let mut lines = findings;
+    lines.extend(said(&out.stderr));
+    (ok, lines[lines.len().saturating_sub(5)..].join(" / "))
 }
 
 /// Whether a server runs and answers.
