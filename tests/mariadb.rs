@@ -1095,3 +1095,198 @@ fn a_mariadb_drill_restores_checks_tables_and_removes_its_scratch_copy() {
     let left = env.dbctl(&["list", "-o", "json"]).ok().json();
     assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
 }
+
+/// Two databases of several types, a foreign key, and what pgloader leaves behind.
+const MIXED_SCHEMA: &str = "create database shop; create database crm;
+create table shop.customers (id int unsigned auto_increment primary key, name varchar(100) not null,
+  email varchar(200), active tinyint(1) not null default 1, born date, created datetime(3),
+  updated timestamp null, note text, tier enum('bronze','silver','gold'), tags set('a','b','c'),
+  score double, ratio float, balance decimal(12,2), avatar blob, y year, t time, small smallint,
+  big bigint, med mediumint, code char(4), doc json, flags bit(8), uid binary(16));
+create table shop.orders (id bigint auto_increment primary key, customer_id int unsigned not null,
+  total decimal(10,2), placed datetime, foreign key (customer_id) references shop.customers(id));
+create table crm.notes (id int primary key, body mediumtext, at datetime);
+create table crm.empty (id int primary key);
+insert into shop.customers (name,email,active,born,created,updated,note,tier,tags,score,ratio,balance,avatar,y,t,small,big,med,code,doc,flags,uid) values
+  ('Zoë Ünicode','z@x.org',1,'1990-02-03','2024-05-06 07:08:09.123','2024-05-06 07:08:09','two\\nlines ''quoted'' \"dq\" \\\\ back','gold','a,c',3.14159265358979,1.1,12345.67,x'00ff10',1999,'12:34:56',-32768,9223372036854775807,-8388608,'ab','{\"b\": 1, \"a\": [1,2]}',b'10100101',x'0123456789abcdef0123456789abcdef'),
+  ('Null Person',null,0,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null,null),
+  ('Émile','e@x.org',1,'2000-01-01','1999-12-31 23:59:59.999','2038-01-19 03:14:07','tab\\there','bronze','',1e20,-0.5,-0.01,'',2155,'23:59:59',0,0,0,'    ','[]',b'0',x'00');
+insert into shop.orders (customer_id,total,placed) values (1,10.50,'2024-01-01 00:00:00'),(1,99.99,'2024-02-29 12:00:00'),(3,0.00,null);
+use crm; insert into crm.notes select seq, concat('note ', seq, ' ', repeat('é', seq mod 7)), '2025-03-04 05:06:07' + interval seq minute from seq_1_to_500;
+create trigger shop.trg before insert on shop.orders for each row set new.total = coalesce(new.total, 0);
+create view shop.big_orders as select * from shop.orders where total > 50;
+create procedure shop.p() select 1;";
+
+#[test]
+fn a_mariadb_database_cloned_into_postgresql_has_every_row_and_says_what_it_left() {
+    let mut env = TestEnv::new();
+    env.init();
+    let far = env.ssh_host("far", 1, "ed25519", None);
+    env.add_host(&far).ok();
+    env.dbctl(&[
+        "create",
+        "shop",
+        "--engine",
+        "mariadb",
+        "--archive-timeout",
+        "2",
+    ])
+    .ok();
+    ask(&env, "shop", MIXED_SCHEMA);
+    env.dbctl(&["snapshot", "create", "shop"]).ok();
+    // The moment is a whole second: one after the snapshot's.
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let (at, _, _) = commit_marker(
+        &env,
+        "shop",
+        "insert into crm.notes values (501, 'in', now())",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    ask(
+        &env,
+        "shop",
+        "insert into crm.notes values (502, 'after', now())",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+
+    // Bad input: one line, nothing made.
+    env.dbctl(&["clone", "shop", "--as", "x", "--engine", "oracle"])
+        .one_line_error(2, "unknown engine");
+    env.dbctl(&[
+        "clone", "shop", "--as", "x", "--engine", "postgres", "--detach",
+    ])
+    .one_line_error(2, "--detach");
+    env.dbctl_env(
+        &["clone", "shop", "--as", "x", "--engine", "postgres"],
+        &[("PATH", "/nonexistent")],
+    )
+    .one_line_error(2, "pgloader is not installed");
+    env.dbctl(&[
+        "clone", "shop", "--as", "x", "--engine", "postgres", "--host", "nohost",
+    ])
+    .one_line_error(2, "nohost");
+    assert_eq!(env.instance_names(), ["shop"]);
+
+    // The copy goes to the other host, as of a moment: the row after it is not there.
+    let tmp = env.dir.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let r = env
+        .dbctl_env(
+            &[
+                "clone", "shop", "--as", "shop-pg", "--engine", "postgres", "--at", &at, "--host",
+                "far", "-o", "json",
+            ],
+            &[("TMPDIR", tmp.to_str().unwrap())],
+        )
+        .ok()
+        .json();
+    assert_eq!(r["verified"], true, "{r}");
+    let tables: Vec<(String, i64, i64)> = r["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            assert_eq!(t["checksum_equal"], true, "{t}");
+            assert!(t.get("uncompared").is_none(), "every column compared: {t}");
+            (
+                t["table"].as_str().unwrap().to_string(),
+                t["source_rows"].as_i64().unwrap(),
+                t["target_rows"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            ("crm.empty".to_string(), 0, 0),
+            ("crm.notes".to_string(), 501, 501),
+            ("shop.customers".to_string(), 3, 3),
+            ("shop.orders".to_string(), 3, 3),
+        ]
+    );
+    let left = r["not_carried"].to_string();
+    for what in [
+        "trigger shop.trg",
+        "procedure shop.p",
+        "view shop.big_orders",
+    ] {
+        assert!(left.contains(what), "{what} not named: {left}");
+    }
+    assert!(
+        r["notes"].to_string().contains("tinyint(1) became boolean"),
+        "{r}"
+    );
+    // The scratch clone is gone, and so is pgloader's command file with the passwords.
+    assert_eq!(env.instance_names(), ["shop", "shop-pg"]);
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+    let described = env
+        .dbctl(&["describe", "shop-pg", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(described["engine"], "postgres");
+    assert_eq!(described["host"], "far");
+
+    // The values themselves, as PostgreSQL reads them.
+    let pg = |db: &str, sql: &str| {
+        env.dbctl(&["connect", "shop-pg", "--", db, "-At", "-F", "|", "-c", sql])
+            .ok()
+            .stdout
+            .trim_end()
+            .to_string()
+    };
+    assert_eq!(
+        pg(
+            "shop",
+            "select name, email, active, born, to_char(created at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS'), \
+             replace(note, E'\\n', '/'), tier, array_to_string(tags, ','), score, ratio, balance, encode(avatar, 'hex'), \
+             y, t, small, big, med, code, doc, flags, encode(uid, 'hex') from customers where id = 1"
+        ),
+        "Zoë Ünicode|z@x.org|t|1990-02-03|2024-05-06 07:08:09.123|two/lines 'quoted' \"dq\" \\ back|gold|a,c|3.14159265358979|1.1|12345.67|00ff10|1999|12:34:56|-32768|9223372036854775807|-8388608|ab  |{\"b\": 1, \"a\": [1,2]}|10100101|0123456789abcdef0123456789abcdef"
+    );
+    assert_eq!(
+        pg("shop", "select count(*) filter (where email is null and born is null and tier is null and doc is null), count(*) filter (where not active) from customers"),
+        "1|1"
+    );
+    assert_eq!(
+        pg(
+            "shop",
+            "select string_agg(customer_id || ':' || total, ',' order by id) from orders"
+        ),
+        "1:10.50,1:99.99,3:0.00"
+    );
+    assert_eq!(
+        pg("crm", "select count(*), max(id), sum(length(body)) from notes"),
+        ask(&env, "shop", "select concat_ws('|', count(*), max(id), sum(char_length(body))) from crm.notes where id <= 501")
+    );
+    // The foreign key came across and holds.
+    let refused = env.dbctl(&[
+        "connect",
+        "shop-pg",
+        "--",
+        "shop",
+        "-c",
+        "insert into orders (customer_id, total) values (99, 1)",
+    ]);
+    assert!(refused.stderr.contains("foreign key"), "{}", refused.stderr);
+
+    // A table whose rows pgloader refuses (a TIME beyond PostgreSQL's day): the copy does not
+    // add up, so it is deleted and the table named; the scratch clone goes too.
+    ask(
+        &env,
+        "shop",
+        "create table crm.odd (id int primary key, t time); insert into crm.odd values (1, '-838:59:59')",
+    );
+    let failed = env
+        .dbctl(&["clone", "shop", "--as", "bad-pg", "--engine", "postgres"])
+        .fails_with(1);
+    assert!(failed.stdout.contains("crm.odd"), "{}", failed.stdout);
+    assert!(
+        failed.stderr.contains("did not add up") && failed.stderr.contains("bad-pg was deleted"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(env.instance_names(), ["shop", "shop-pg"]);
+    assert!(env
+        .event_kinds("shop")
+        .contains(&"cross_engine_clone_failed".to_string()));
+}

@@ -5,6 +5,7 @@ use super::plan::{run_plan, ChangeFlags};
 use super::restore::TargetArgs;
 use super::Env;
 use crate::control::clones::{self, CloneOpts};
+use crate::control::cross_engine::{self, CrossOpts};
 use crate::control::instances;
 use anyhow::Result;
 use clap::Args;
@@ -62,6 +63,13 @@ pub struct CloneArgs {
     /// When it expires, take a final snapshot before deleting it (none by default).
     #[arg(long)]
     pub final_snapshot_on_expiry: bool,
+    /// Clone into another engine: a MariaDB source into a new PostgreSQL instance. A scratch
+    /// clone of the source (at --at, or the latest point) is carried over by pgloader on this
+    /// machine, every table's rows are counted and checksummed on both sides, and the scratch
+    /// clone is removed; a copy that does not add up is deleted. What pgloader does not
+    /// carry (triggers, routines, views, events) is listed.
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<String>,
     #[command(flatten)]
     pub change: ChangeFlags,
 }
@@ -69,31 +77,99 @@ pub struct CloneArgs {
 pub fn run(env: &Env, a: &CloneArgs) -> Result<()> {
     let mut ctx = env.open()?;
     crate::control::pitr::check_lsn_spelling(&ctx, &a.source, a.target.lsn.is_some())?;
-    let plan = clones::plan_clone(
-        &mut ctx,
-        &CloneOpts {
-            source: a.source.clone(),
-            name: a.name.clone(),
-            class: a.class.clone(),
-            host: a.host.clone(),
-            storage_gb: a.storage_gb,
-            port: a.port,
-            snapshot: a.snapshot,
-            fresh: a.fresh,
-            target: a.target.resolve()?,
-            from_repository: a.from_repository,
-            backup: a.backup,
-            labels: a.labels.clone(),
-            lifetime: crate::control::lifetimes::LifetimeOpts {
-                expires_in: a.expires_in.clone(),
-                delete_when_idle: a.delete_when_idle.clone(),
-                final_snapshot: a.final_snapshot_on_expiry,
-            },
+    let opts = CloneOpts {
+        source: a.source.clone(),
+        name: a.name.clone(),
+        class: a.class.clone(),
+        host: a.host.clone(),
+        storage_gb: a.storage_gb,
+        port: a.port,
+        snapshot: a.snapshot,
+        fresh: a.fresh,
+        target: a.target.resolve()?,
+        from_repository: a.from_repository,
+        backup: a.backup,
+        labels: a.labels.clone(),
+        lifetime: crate::control::lifetimes::LifetimeOpts {
+            expires_in: a.expires_in.clone(),
+            delete_when_idle: a.delete_when_idle.clone(),
+            final_snapshot: a.final_snapshot_on_expiry,
         },
-        a.change.dry_run,
-    )?;
+    };
+    if let Some(engine) = &a.engine {
+        if *engine != instances::get(&ctx, &a.source)?.engine {
+            drop(ctx);
+            return across(env, a, opts, engine);
+        }
+    }
+    let plan = clones::plan_clone(&mut ctx, &opts, a.change.dry_run)?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
         print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
+    }
+    Ok(())
+}
+
+/// `clone --engine`: into another engine, verified table by table.
+fn across(env: &Env, a: &CloneArgs, clone: CloneOpts, engine: &str) -> Result<()> {
+    let o = CrossOpts {
+        clone,
+        engine: engine.to_string(),
+    };
+    let p = &env.printer;
+    if a.change.detach {
+        return Err(crate::control::error::invalid(
+            "--detach does not apply to a clone into another engine (pgloader runs here)",
+            "leave out --detach",
+        ));
+    }
+    if a.change.dry_run {
+        cross_engine::check(&mut env.open()?, &o)?;
+        p.note(&format!(
+            "would clone {} to a scratch copy, create {} ({engine}), carry every database with pgloader, verify every table and remove the scratch copy",
+            a.source, a.name
+        ));
+        return Ok(());
+    }
+    let progress = super::progress::reporter();
+    let r = cross_engine::run(&env.home, &o, progress.as_ref())?;
+    if p.is_json() {
+        p.json(&r);
+    } else {
+        for d in &r.databases {
+            p.note(d);
+        }
+        p.table(
+            &["table", "source rows", "copy rows", "checksum", "verified"],
+            r.tables
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.table.clone(),
+                        t.source_rows.to_string(),
+                        t.target_rows.map_or("missing".into(), |n| n.to_string()),
+                        if t.checksum_equal { "equal" } else { "DIFFERS" }.into(),
+                        if t.ok { "yes" } else { "NO" }.into(),
+                    ]
+                })
+                .collect(),
+        );
+        for n in &r.notes {
+            p.note(&format!("note: {n}"));
+        }
+        for n in &r.not_carried {
+            p.note(&format!("not carried: {n}"));
+        }
+    }
+    if !r.verified {
+        return Err(anyhow::anyhow!(
+            "the copy of {} in {} did not add up (the tables marked NO); {} was deleted",
+            r.source,
+            r.engine,
+            r.name
+        ));
+    }
+    if !p.is_json() {
+        print_instance(p, &instances::describe(&env.open()?, &r.name)?);
     }
     Ok(())
 }

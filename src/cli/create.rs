@@ -63,6 +63,7 @@ pub fn run(env: &Env, a: &CreateArgs) -> Result<()> {
             policy: a.policy.opts(),
             settings: a.settings.opts(),
             labels: a.labels.clone(),
+            lifetime: Default::default(),
         },
         a.change.dry_run,
     )?;

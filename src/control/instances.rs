@@ -29,6 +29,8 @@ pub struct CreateOpts {
     pub settings: super::modify::ModifyOpts,
     /// `KEY=VALUE` labels, as given.
     pub labels: Vec<String>,
+    /// When it is to be deleted by itself (none by default).
+    pub lifetime: super::lifetimes::LifetimeOpts,
 }
 
 #[derive(Debug, Serialize)]
@@ -150,6 +152,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
     let policy = super::policies::resolve(ctx, 0, None, &o.policy)?;
     super::modify::check_settings(&o.settings)?;
     let labels = super::labels::parse(&o.labels)?;
+    let lifetime = super::lifetimes::from_opts(&o.lifetime, time::OffsetDateTime::now_utc())?;
     let mut settings = super::modify::merged(
         crate::catalog::instance_settings::Settings::defaults(0),
         &o.settings,
@@ -226,6 +229,15 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         settings.instance_id = inst.id;
         crate::catalog::instance_settings::put(tx, &settings)?;
         crate::catalog::labels::set(tx, crate::catalog::labels::kind::INSTANCE, inst.id, &labels)?;
+        if let Some(l) = &lifetime {
+            crate::catalog::lifetimes::put(
+                tx,
+                &crate::catalog::lifetimes::Lifetime {
+                    instance_id: inst.id,
+                    ..l.clone()
+                },
+            )?;
+        }
         let steps = actions::create::steps(&inst, host.id, o.port);
         let wf = planning::write_workflow(tx, ActionKind::Create, &inst, &steps)?;
         Ok((wf, steps))
@@ -439,8 +451,9 @@ impl Connection {
                 ]);
             }
             ClientLogin::OptionFile => {
+                // UTF-8 whatever the locale, as Debian's packaged client has it.
                 let mut text = format!(
-                    "[client]\nhost={}\nport={}\nuser={}\npassword={}\n",
+                    "[client]\nhost={}\nport={}\nuser={}\npassword={}\ndefault-character-set=utf8mb4\n",
                     self.host, self.port, self.user, self.password
                 );
                 if !self.database.is_empty() {

@@ -8,6 +8,7 @@ pub mod catalog_copy;
 pub mod checks;
 pub mod clones;
 pub mod config;
+pub mod cross_engine;
 pub mod drills;
 pub mod engines;
 pub mod error;

@@ -37,6 +37,10 @@ pub(super) fn settings(
     c += &format!("innodb_buffer_pool_size = {pool}M\n");
     c += &format!("innodb_log_file_size = {redo}M\n");
     c += "default_storage_engine = InnoDB\n";
+    // Text is UTF-8 unless a schema says otherwise, as Debian's packaged server has it (the
+    // compiled-in default is latin1).
+    c += "character_set_server = utf8mb4\n";
+    c += "collation_server = utf8mb4_general_ci\n";
     c += "innodb_flush_log_at_trx_commit = 1\n";
     // Every commit goes to the binary log, synced, with a checksum per event and a GTID:
     // what point-in-time recovery replays.
