@@ -50,8 +50,18 @@ fn drills_restore_check_and_remove_a_scratch_copy_and_a_failed_one_is_told() {
         listed.stderr
     );
     env.dbctl(&["snapshot", "create", "prod"]).ok();
+    env.dbctl(&["drill", "prod", "--from", "repository"])
+        .one_line_error(2, "prod has no repository to drill from");
+    env.dbctl(&["drill", "prod", "--database", "nodb"])
+        .one_line_error(2, "prod has no database `nodb`");
+    assert_eq!(
+        env.dbctl(&["drill", "list", "-o", "json"]).ok().json(),
+        serde_json::json!([])
+    );
     // After the snapshot: only the archived logs carry it.
     env.psql("prod", "insert into t values (501)");
+    // The source idles before the drill: what it loses is still nothing.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
     let q = env.dir.join("checks.sql");
     let qs = q.to_str().unwrap();
     std::fs::write(
@@ -67,7 +77,7 @@ fn drills_restore_check_and_remove_a_scratch_copy_and_a_failed_one_is_told() {
     assert_eq!(r["passed"], true, "{r}");
     assert_eq!(r["tier"], "host");
     assert!(r["rto_secs"].as_f64().unwrap() > 0.0, "{r}");
-    assert!(r["rpo_secs"].as_f64().is_some(), "{r}");
+    assert_eq!(r["rpo_secs"].as_f64(), Some(0.0), "{r}");
     assert_eq!(r["checks"]["engine_ok"], true, "{r}");
     assert_eq!(
         env.instance_names(),

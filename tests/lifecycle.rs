@@ -912,6 +912,8 @@ fn clones_that_expire_or_sit_idle_are_deleted_by_the_daemon_unless_protected() {
         .one_line_error(2, "no instance named");
     env.dbctl(&["protect", "src", "--until", "2000-01-01T00:00:00Z"])
         .one_line_error(2, "not in the future");
+    env.dbctl(&["protect", "src"])
+        .one_line_error(2, "`src` never expires");
     assert_eq!(env.instance_names(), ["src"]);
 
     env.dbctl(&["clone", "src", "--as", "brief", "--expires-in", "3s"])
@@ -1010,7 +1012,7 @@ fn check_runs_the_engines_integrity_checks_and_the_dbas_queries() {
     // False, no rows, an error: each failed and said why; exit 1.
     std::fs::write(
         &q,
-        "select count(*) = 99 from t; select v from t where v < 0; select nope",
+        "select count(*) = 99 from t; select v from t where v < 0; select nope; select max(v) from t where v < 0",
     )
     .unwrap();
     let out = env
@@ -1026,6 +1028,7 @@ fn check_runs_the_engines_integrity_checks_and_the_dbas_queries() {
     assert!(details[0].contains("returned f"), "{details:?}");
     assert!(details[1].contains("no rows"), "{details:?}");
     assert!(details[2].contains("does not exist"), "{details:?}");
+    assert_eq!(details[3], "it returned NULL");
     // Bad input: one line each.
     env.dbctl(&["check", "db", "--sql", "/nonexistent/checks.sql"])
         .one_line_error(2, "reading");

@@ -101,10 +101,36 @@ fn a_pgbench_database_splits_into_three_disjoint_complete_shards_on_two_hosts() 
             );
         }
     }
+    // Every index and key is back, valid, and answers like the source's.
+    let indexes = "select string_agg(indexrelid::regclass || ':' || indisvalid || ':' || indisprimary, ',' order by indexrelid::regclass::text) from pg_index where indrelid::regclass::text like 'pgbench_%'";
     for shard in ["src-1", "src-2", "src-3"] {
         assert_eq!(
             env.psql(shard, "select count(*) from pgbench_branches"),
             env.psql("src", "select count(*) from pgbench_branches")
         );
+        assert_eq!(
+            env.psql(shard, indexes),
+            env.psql("src", indexes),
+            "{shard}"
+        );
+        let dup = env.psql_fails(
+            shard,
+            "insert into pgbench_accounts (aid, bid, abalance) select aid, bid, 0 from pgbench_accounts limit 1",
+        );
+        assert!(dup.contains("duplicate key"), "{shard}: {dup}");
     }
+    // A stopped source: one line, nothing made.
+    env.dbctl(&["stop", "src"]).ok();
+    env.dbctl(&[
+        "repartition",
+        "src",
+        "--shards",
+        "2",
+        "--key",
+        key,
+        "--as",
+        "again",
+    ])
+    .one_line_error(2, "src is stopped");
+    assert_eq!(env.instance_names(), ["src", "src-1", "src-2", "src-3"]);
 }

@@ -598,8 +598,11 @@ impl Host {
                             .unwrap_or_default()
                             .trim()
                             .to_ascii_lowercase();
-                        matches!(first.as_str(), "f" | "false" | "0")
-                            .then(|| format!("it returned {first}"))
+                        match first.as_str() {
+                            "f" | "false" | "0" => Some(format!("it returned {first}")),
+                            "null" => Some("it returned NULL".into()),
+                            _ => None,
+                        }
                     }
                 };
                 crate::wire::QueryCheck {

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 /// Restore an instance into a scratch instance and prove the copy is whole: the engine's
 /// integrity checks (as `dbctl check`) and the DBA's queries on it, how long the restore took
-/// (RTO) and how far its newest point lay behind the drill's start (RPO); the scratch
+/// (RTO) and how far its newest point lay behind the source's newest commit (RPO); the scratch
 /// instance is removed afterwards. Every drill is recorded (`dbctl drill list`) and is an
 /// event; a failed one runs `[monitor] hook` and exits 1.
 #[derive(Debug, Args)]

@@ -239,7 +239,12 @@ pub fn run(home: &Home, o: &CrossOpts, progress: &dyn Progress) -> Result<CrossR
         Err(e) => {
             // The create is written but has not run: cancelled, nothing of it is made.
             if let Some(wf) = create.workflow_id {
-                let _ = super::runs::cancel(&mut ctx, wf, &crate::workflow::progress::Silent);
+                let _ = super::runs::cancel_because(
+                    &mut ctx,
+                    wf,
+                    "the clone into another engine could not plan its scratch copy",
+                    &crate::workflow::progress::Silent,
+                );
             }
             return Err(e);
         }
@@ -335,42 +340,6 @@ fn plain_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'-')
 }
 
-/// The MariaDB client's answer to `sql`, one row a line, fields split at tabs.
-fn mariadb_rows(c: &Connection, sql: &str) -> Result<Vec<Vec<String>>> {
-    let mut cmd = c.client_command(&[
-        "--batch".into(),
-        "--skip-column-names".into(),
-        "-e".into(),
-        sql.into(),
-    ])?;
-    let out = cmd
-        .stdin(std::process::Stdio::null())
-        .output()
-        .with_context(|| format!("running {}", c.engine.client))?;
-    if !out.status.success() {
-        anyhow::bail!(
-            "the MariaDB query failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.split('\t').map(str::to_string).collect())
-        .collect())
-}
-
-fn pg_login(c: &Connection, database: &str) -> Result<postgres::Client> {
-    postgres::Config::new()
-        .host(&c.host)
-        .port(c.port)
-        .user(&c.user)
-        .password(&c.password)
-        .dbname(database)
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .connect(postgres::NoTls)
-        .with_context(|| format!("connecting to the new instance's database {database}"))
-}
-
 fn pg_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
@@ -443,8 +412,7 @@ fn command_file(my: &Connection, pg: &Connection, db: &str) -> String {
 fn carry(ctx: &Ctx, scratch: &str, name: &str, progress: &dyn Progress) -> Result<CrossReport> {
     let my = instances::connection(ctx, scratch)?;
     let pg = instances::connection(ctx, name)?;
-    let dbs: Vec<String> = mariadb_rows(
-        &my,
+    let dbs: Vec<String> = my.client_rows(
         &format!("SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN ({SYSTEM_DATABASES}) ORDER BY 1"),
     )?
     .into_iter()
@@ -457,7 +425,7 @@ fn carry(ctx: &Ctx, scratch: &str, name: &str, progress: &dyn Progress) -> Resul
     }
     let dir = PrivateDir::new()?;
     let mut not_carried = Vec::new();
-    let mut admin = pg_login(&pg, &pg.database)?;
+    let mut admin = pg.pg_client(None)?;
     for db in &dbs {
         progress.message(&format!("pgloader: {db}"));
         admin
@@ -560,7 +528,8 @@ fn unconverted(my: &Connection) -> Result<Vec<String>> {
          SELECT CONCAT('view ', table_schema, '.', table_name) FROM information_schema.views WHERE table_schema NOT IN ({SYSTEM_DATABASES});
          SELECT CONCAT('event ', event_schema, '.', event_name) FROM information_schema.events WHERE event_schema NOT IN ({SYSTEM_DATABASES});"
     );
-    Ok(mariadb_rows(my, &sql)?
+    Ok(my
+        .client_rows(&sql)?
         .into_iter()
         .filter_map(|r| r.into_iter().next())
         .map(|w| format!("{w} (not carried by pgloader: recreate it by hand)"))
@@ -722,7 +691,7 @@ fn verify(
     pg: &Connection,
     db: &str,
 ) -> Result<(Vec<TableCheck>, Vec<String>, String)> {
-    let mut client = pg_login(pg, db)?;
+    let mut client = pg.pg_client(Some(db))?;
     let schema: String = client
         .query_opt(
             "SELECT nspname::text FROM pg_namespace WHERE lower(nspname) = lower($1) ORDER BY nspname = $1 DESC LIMIT 1",
@@ -749,8 +718,7 @@ fn verify(
             });
     }
     let mut my_cols: std::collections::BTreeMap<String, Vec<Column>> = Default::default();
-    for r in mariadb_rows(
-        my,
+    for r in my.client_rows(
         &format!(
             "SELECT c.table_name, c.column_name, c.data_type, c.column_type
                FROM information_schema.columns c
@@ -835,7 +803,7 @@ fn verify(
         .collect::<Vec<_>>()
         .join("\n");
     let (my_rows, pg_rows) = std::thread::scope(|s| {
-        let m = s.spawn(|| mariadb_rows(my, &my_sql));
+        let m = s.spawn(|| my.client_rows(&my_sql));
         let p: Result<Vec<Option<(i64, String)>>> = plans
             .iter()
             .map(|p| {
@@ -928,18 +896,16 @@ fn differing_columns(
             )
         })
         .collect();
-    let mine = mariadb_rows(
-        my,
-        &format!(
+    let mine = my
+        .client_rows(&format!(
             "SELECT {} FROM {}.{}",
             mine.join(", "),
             my_ident(db),
             my_ident(table)
-        ),
-    )?
-    .into_iter()
-    .next()
-    .unwrap_or_default();
+        ))?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
     let row = pg.query_one(
         &format!(
             "SELECT {} FROM {}.{}",

@@ -3,7 +3,7 @@
 //! A drill restores the instance (from its host's snapshots and logs, or from its repository)
 //! into a scratch instance as `clone` does, runs the engine's integrity checks and the DBA's
 //! queries on it (`dbctl check`), removes it, and records how long the restore took (RTO)
-//! and how far the newest point restored lay behind the drill's start (RPO). The scratch
+//! and how far the newest point restored lay behind the source's newest commit (RPO). The scratch
 //! instance is made with an expiry, so one left by a drill that died is removed by the
 //! daemon. A failed drill records why, is an event, and runs the notification hook.
 
@@ -48,7 +48,7 @@ pub struct DrillReport {
     pub passed: bool,
     /// Seconds from the drill's start to the scratch copy answering queries.
     pub rto_secs: Option<f64>,
-    /// Seconds between the newest point restored and the drill's start.
+    /// Seconds between the newest point restored and the source's newest commit.
     pub rpo_secs: Option<f64>,
     pub scratch: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,7 +128,29 @@ pub fn run(ctx: &mut Ctx, o: &DrillOpts, progress: &dyn Progress) -> Result<Dril
             ..Default::default()
         },
     };
-    // Everything the restore needs is checked before anything is recorded or made.
+    // Everything the drill needs is checked before anything is recorded or made.
+    if o.from_repository && super::shipping::offsite(ctx, &inst)?.is_none() {
+        return Err(invalid(
+            format!("{} has no repository to drill from", inst.name),
+            format!(
+                "give it one (`dbctl backup policy {} --backup-repository R`), or drill from the host tier",
+                inst.name
+            ),
+        ));
+    }
+    if let Some(db) = &o.database {
+        // Asked of the source, whose copy the scratch instance is; a source that does not
+        // answer leaves it to the check.
+        let there = super::instances::connection(ctx, &inst.name)
+            .and_then(|c| c.has_database(db))
+            .ok();
+        if there == Some(false) {
+            return Err(invalid(
+                format!("{} has no database `{db}`", inst.name),
+                "name one it has (`dbctl connect` lists them), or leave out --database",
+            ));
+        }
+    }
     let probe = scratch_name(&inst.name, 0);
     clones::plan_clone(ctx, &clone_opts(probe), true).map_err(|e| {
         if e.downcast_ref::<super::error::Invalid>().is_some() {
@@ -182,7 +204,22 @@ pub fn run(ctx: &mut Ctx, o: &DrillOpts, progress: &dyn Progress) -> Result<Dril
         Ok(()) => {
             let ready = OffsetDateTime::now_utc();
             report.rto_secs = Some((ready - started).as_seconds_f64());
-            report.rpo_secs = point.map(|p| (started - p).as_seconds_f64().max(0.0));
+            // The source's newest commit as archived now (a restore to the latest point
+            // archived its current log first), against the newest restored: an idle source
+            // loses nothing however long ago its last commit was.
+            let newest = super::pitr::window(ctx, &inst)
+                .ok()
+                .and_then(|w| w.latest)
+                .as_deref()
+                .and_then(parse)
+                .map_or(started, |n| n.min(started));
+            // A host-tier restore to the latest point reaches what was archived as it began.
+            let reached = if !o.from_repository && matches!(target, Target::Latest) {
+                Some(newest)
+            } else {
+                point
+            };
+            report.rpo_secs = reached.map(|p| (newest - p).as_seconds_f64().max(0.0));
             match super::checks::run(ctx, &scratch, o.database.as_deref(), o.queries.clone()) {
                 Ok(c) => {
                     if !c.ok() {
@@ -342,7 +379,7 @@ pub fn close_abandoned(ctx: &mut Ctx) -> Result<usize> {
 pub fn describe(r: &DrillReport) -> String {
     let timing = match (r.rto_secs, r.rpo_secs) {
         (Some(rto), Some(rpo)) => format!(
-            " in {rto:.1} s (RTO), its newest point {rpo:.0} s before the drill began (RPO)"
+            " in {rto:.1} s (RTO), its newest point {rpo:.0} s behind the source's newest commit (RPO)"
         ),
         (Some(rto), None) => format!(" in {rto:.1} s (RTO)"),
         _ => String::new(),

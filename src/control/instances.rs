@@ -466,6 +466,72 @@ impl Connection {
         cmd.args(args);
         Ok(cmd)
     }
+
+    /// A PostgreSQL session on `database` (the connection's own when None).
+    ///
+    /// # Errors
+    /// The server cannot be reached or refuses the login.
+    pub fn pg_client(&self, database: Option<&str>) -> Result<postgres::Client> {
+        let db = database.unwrap_or(&self.database);
+        postgres::Config::new()
+            .host(&self.host)
+            .port(self.port)
+            .user(&self.user)
+            .password(&self.password)
+            .dbname(db)
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .connect(postgres::NoTls)
+            .map_err(|e| anyhow::anyhow!("connecting to {}:{} ({db}): {e}", self.host, self.port))
+    }
+
+    /// The engine's client's answer to `sql` in batch mode: one row a line, fields split at
+    /// tabs (MariaDB).
+    ///
+    /// # Errors
+    /// The client cannot run, or the server refuses the query (its message).
+    pub fn client_rows(&self, sql: &str) -> Result<Vec<Vec<String>>> {
+        let mut cmd = self.client_command(&[
+            "--batch".into(),
+            "--skip-column-names".into(),
+            "-e".into(),
+            sql.into(),
+        ])?;
+        let out = cmd
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| anyhow::anyhow!("running {}: {e}", self.engine.client))?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "the query failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split('\t').map(str::to_string).collect())
+            .collect())
+    }
+
+    /// Whether the server has a database of that name.
+    ///
+    /// # Errors
+    /// The server cannot be reached.
+    pub fn has_database(&self, name: &str) -> Result<bool> {
+        if self.engine.name == "postgres" {
+            let mut c = self.pg_client(None)?;
+            return Ok(c
+                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])?
+                .is_some());
+        }
+        let literal = name.replace('\\', "\\\\").replace('\'', "''");
+        let rows = self.client_rows(&format!(
+            "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{literal}'"
+        ))?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .is_some_and(|n| n != "0"))
+    }
 }
 
 /// An in-memory file holding `text`, open without close-on-exec so that a client exec'd

@@ -65,8 +65,12 @@ pub fn parse_duration(s: &str, flag: &str) -> Result<Duration> {
     Ok(total)
 }
 
+/// A time as the catalog keeps it, to the second: expiries are not kept finer than people
+/// read them.
 fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
+        .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
 
@@ -219,6 +223,14 @@ pub fn protect(ctx: &mut Ctx, name: &str, until: Option<&str>, off: bool) -> Res
             Some(rfc3339(at))
         }
     };
+    let ends = lifetimes::get(ctx.catalog.conn(), inst.id)?
+        .is_some_and(|l| l.expires_at.is_some() || l.idle_limit_secs.is_some());
+    if !ends {
+        return Err(invalid(
+            format!("`{name}` never expires: nothing deletes it by itself"),
+            "protect is for instances made with --expires-in or --delete-when-idle",
+        ));
+    }
     ctx.catalog.write(|tx| {
         let mut l = lifetimes::get(tx, inst.id)?.unwrap_or(Lifetime {
             instance_id: inst.id,

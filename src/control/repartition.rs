@@ -77,14 +77,7 @@ fn connect(ctx: &Ctx, name: &str) -> Result<postgres::Client> {
 }
 
 fn login(c: &super::instances::Connection, name: &str) -> Result<postgres::Client> {
-    postgres::Config::new()
-        .host(&c.host)
-        .port(c.port)
-        .user(&c.user)
-        .password(&c.password)
-        .dbname(&c.database)
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .connect(postgres::NoTls)
+    c.pg_client(None)
         .with_context(|| format!("connecting to {name}"))
 }
 
@@ -116,6 +109,57 @@ fn stats(
         &[],
     )?;
     Ok((row.get(0), row.get(1), row.get(2)))
+}
+
+/// Keeps only the rows of `table` that `keep` selects, by putting them back: copied aside,
+/// the table emptied and its indexes (and the unique constraints they back) dropped, the rows
+/// written back, and the indexes built again over them: one sort each, where inserting
+/// would have kept each index up to date row by row.
+fn keep_only(tx: &mut postgres::Transaction, table: &str, keep: &str) -> Result<()> {
+    let t = ident(table);
+    let constraints: Vec<(String, String)> = tx
+        .query(
+            "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
+              WHERE conrelid = $1::text::regclass AND contype IN ('p', 'u', 'x') ORDER BY oid",
+            &[&t],
+        )?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let indexes: Vec<(String, String)> = tx
+        .query(
+            "SELECT c.relname::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+               JOIN pg_class c ON c.oid = i.indexrelid
+              WHERE i.indrelid = $1::text::regclass
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint k
+                                 WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid)
+              ORDER BY c.oid",
+            &[&t],
+        )?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut sql = format!(
+        "SET LOCAL maintenance_work_mem = '128MB';
+         CREATE TEMP TABLE dbctl_keep ON COMMIT DROP AS SELECT * FROM {t} WHERE {keep};\n"
+    );
+    for (name, _) in &constraints {
+        sql += &format!("ALTER TABLE {t} DROP CONSTRAINT {};\n", ident(name));
+    }
+    for (name, _) in &indexes {
+        sql += &format!("DROP INDEX {};\n", ident(name));
+    }
+    sql += &format!(
+        "TRUNCATE {t};\nINSERT INTO {t} SELECT * FROM dbctl_keep;\nDROP TABLE dbctl_keep;\n"
+    );
+    for (name, def) in &constraints {
+        sql += &format!("ALTER TABLE {t} ADD CONSTRAINT {} {def};\n", ident(name));
+    }
+    for (_, def) in &indexes {
+        sql += &format!("{def};\n");
+    }
+    tx.batch_execute(&sql)?;
+    Ok(())
 }
 
 /// The expression giving a row's shard (0-based).
@@ -154,6 +198,15 @@ pub fn run(home: &Home, o: &RepartitionOpts) -> Result<Report> {
                 src.name, src.engine
             ),
             "clone it and split the copy by hand",
+        ));
+    }
+    if src.status != crate::catalog::instances::status::AVAILABLE {
+        return Err(invalid(
+            format!(
+                "{} is {}: a repartition snapshots it while it serves",
+                src.name, src.status
+            ),
+            format!("start it first (`dbctl start {}`)", src.name),
         ));
     }
     if o.shards < 2 {
@@ -214,6 +267,12 @@ pub fn run(home: &Home, o: &RepartitionOpts) -> Result<Report> {
     }
     drop(client);
 
+    // Each shard's clone, planned without writing it: a host without room or the engine is
+    // found before the snapshot is taken.
+    for (i, n) in names.iter().enumerate() {
+        clones::plan_clone(&mut ctx, &shard_opts(&src.name, n, &o.hosts, i, None), true)?;
+    }
+
     // One snapshot of the source, cloned N times at once.
     let plan = super::snapshots::plan_create(&mut ctx, &src.name, Some("repartition"), false)?;
     let wf = plan.workflow_id.context("the snapshot was not written")?;
@@ -231,21 +290,14 @@ pub fn run(home: &Home, o: &RepartitionOpts) -> Result<Report> {
     for (i, n) in names.iter().enumerate() {
         let p = clones::plan_clone(
             &mut ctx,
-            &CloneOpts {
-                source: src.name.clone(),
-                name: n.clone(),
-                host: (!o.hosts.is_empty()).then(|| o.hosts[i % o.hosts.len()].clone()),
-                snapshot: Some(snap),
-                labels: vec![format!("repartition={}", src.name)],
-                ..Default::default()
-            },
+            &shard_opts(&src.name, n, &o.hosts, i, Some(snap)),
             false,
         );
         match p {
             Ok(p) => planned.push((n.clone(), p.workflow_id)),
             Err(e) => {
                 remove(home, &planned);
-                return Err(e);
+                return Err(e.context(kept(snap)));
             }
         }
     }
@@ -273,7 +325,10 @@ pub fn run(home: &Home, o: &RepartitionOpts) -> Result<Report> {
     });
     if let Some(e) = outcomes.into_iter().find_map(|r| r.err()) {
         remove(home, &planned);
-        return Err(e.context("repartition stopped; the shards made were removed"));
+        return Err(e.context(format!(
+            "repartition stopped; the shards made were removed, {}",
+            kept(snap)
+        )));
     }
 
     let cloned_secs = started.elapsed().as_secs_f64();
@@ -356,12 +411,7 @@ pub fn run(home: &Home, o: &RepartitionOpts) -> Result<Report> {
                         let b = bucket(col, n, bounds, ty);
                         let table = ident(t);
                         if refill.contains(t) {
-                            tx.batch_execute(&format!(
-                                "CREATE TEMP TABLE dbctl_keep ON COMMIT DROP AS SELECT * FROM {table} WHERE {b} = {i};
-                                 TRUNCATE {table};
-                                 INSERT INTO {table} SELECT * FROM dbctl_keep;
-                                 DROP TABLE dbctl_keep;"
-                            ))?;
+                            keep_only(&mut tx, t, &format!("{b} = {i}"))?;
                         } else {
                             tx.batch_execute(&format!("DELETE FROM {table} WHERE {b} <> {i}"))?;
                         }
@@ -373,10 +423,10 @@ pub fn run(home: &Home, o: &RepartitionOpts) -> Result<Report> {
                     let after = all
                         .iter()
                         .map(|t| {
-                            let strays = keys
-                                .iter()
-                                .find(|(kt, _, _)| kt == t)
-                                .map(|(_, col, ty)| format!("{} <> {i}", bucket(col, n, bounds, ty)));
+                            let strays =
+                                keys.iter().find(|(kt, _, _)| kt == t).map(|(_, col, ty)| {
+                                    format!("{} <> {i}", bucket(col, n, bounds, ty))
+                                });
                             stats(&mut c, t, strays.as_deref())
                         })
                         .collect::<Result<Stats>>()?;
@@ -460,6 +510,31 @@ pub fn run(home: &Home, o: &RepartitionOpts) -> Result<Report> {
     Ok(report)
 }
 
+/// What a failed repartition leaves: its snapshot, said with how to remove it.
+fn kept(snap: i64) -> String {
+    format!("the snapshot {snap} taken for it is kept (`dbctl snapshot delete {snap}` removes it)")
+}
+
+/// Shard `i`'s clone: on the i-th host given, in turn (else placed), from `snapshot` (none:
+/// a fresh one, for planning only).
+fn shard_opts(
+    source: &str,
+    name: &str,
+    hosts: &[String],
+    i: usize,
+    snapshot: Option<i64>,
+) -> CloneOpts {
+    CloneOpts {
+        source: source.to_string(),
+        name: name.to_string(),
+        host: (!hosts.is_empty()).then(|| hosts[i % hosts.len()].clone()),
+        snapshot,
+        fresh: snapshot.is_none(),
+        labels: vec![format!("repartition={source}")],
+        ..Default::default()
+    }
+}
+
 /// Takes back the shards a failed repartition planned: a clone that has not run is
 /// cancelled (nothing of it is made), one that finished is deleted, one that failed has
 /// already undone itself.
@@ -470,7 +545,12 @@ fn remove(home: &Home, planned: &[(String, Option<i64>)]) {
             if let Some(wf) = wf {
                 let w = workflows::get(ctx.catalog.conn(), *wf)?;
                 if !status::is_finished(&w.status) {
-                    super::runs::cancel(&mut ctx, *wf, &crate::workflow::progress::Silent)?;
+                    super::runs::cancel_because(
+                        &mut ctx,
+                        *wf,
+                        "the repartition it was part of stopped",
+                        &crate::workflow::progress::Silent,
+                    )?;
                     return Ok(());
                 }
                 if w.status != status::SUCCEEDED {

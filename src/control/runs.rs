@@ -109,6 +109,29 @@ pub fn resume(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome
 /// # Errors
 /// Unknown or finished workflow, a live runner, or the catalog fails.
 pub fn cancel(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome> {
+    cancel_with(
+        ctx,
+        wf,
+        crate::workflow::executor::CANCELLED_BY_USER,
+        progress,
+    )
+}
+
+/// Cancels a workflow a command of dbctl's wrote and no longer wants, saying why.
+///
+/// # Errors
+/// As [`cancel`].
+pub fn cancel_because(
+    ctx: &mut Ctx,
+    wf: i64,
+    why: &str,
+    progress: &dyn Progress,
+) -> Result<Outcome> {
+    let reason = format!("{}: {why}", crate::workflow::executor::CANCELLED_BY_DBCTL);
+    cancel_with(ctx, wf, &reason, progress)
+}
+
+fn cancel_with(ctx: &mut Ctx, wf: i64, reason: &str, progress: &dyn Progress) -> Result<Outcome> {
     let w = unfinished(ctx, wf, "cancel")?;
     if runner_alive(
         ctx.catalog.conn(),
@@ -123,12 +146,7 @@ pub fn cancel(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcome
             "stop that run first (Ctrl-C stops it after the current step)",
         ));
     }
-    workflows::set_status(
-        ctx.catalog.conn(),
-        wf,
-        status::UNDOING,
-        Some(crate::workflow::executor::CANCELLED_BY_USER),
-    )?;
+    workflows::set_status(ctx.catalog.conn(), wf, status::UNDOING, Some(reason))?;
     execute(ctx, wf, progress)
 }
 

@@ -50,7 +50,65 @@ pub fn parse_cron(expr: &str) -> Result<croner::Cron> {
     if fields != 5 {
         return Err(bad(format!("it has {fields} fields, not 5")));
     }
-    croner::Cron::from_str(expr).map_err(|e| bad(e.to_string()))
+    if let Some(why) = field_problem(expr) {
+        return Err(bad(why));
+    }
+    croner::Cron::from_str(expr).map_err(|e| {
+        let text = e.to_string();
+        let text = text
+            .rsplit(": ")
+            .next()
+            .unwrap_or(&text)
+            .trim_end_matches('.');
+        bad(text.to_lowercase())
+    })
+}
+
+/// What is wrong with a field of a five-field cron expression, named: a number outside its
+/// range, a step of 0, or something that is not a number, name, range, step or list.
+fn field_problem(expr: &str) -> Option<String> {
+    const FIELDS: [(&str, u32, u32); 5] = [
+        ("minute", 0, 59),
+        ("hour", 0, 23),
+        ("day-of-month", 1, 31),
+        ("month", 1, 12),
+        ("day-of-week", 0, 7),
+    ];
+    for (field, (name, lo, hi)) in expr.split_whitespace().zip(FIELDS) {
+        for part in field.split(',') {
+            let (range, step) = match part.split_once('/') {
+                Some((r, s)) => (r, Some(s)),
+                None => (part, None),
+            };
+            if let Some(step) = step {
+                match step.parse::<u32>() {
+                    Ok(0) => return Some(format!("the {name} field's step `/{step}` is 0")),
+                    Ok(_) => {}
+                    Err(_) => {
+                        return Some(format!("the {name} field's step `/{step}` is not a number"))
+                    }
+                }
+            }
+            for v in range.split('-') {
+                if v == "*"
+                    || v == "?"
+                    || v.chars().all(|c| c.is_ascii_alphabetic()) && v.len() == 3
+                {
+                    continue;
+                }
+                match v.parse::<u32>() {
+                    Ok(n) if (lo..=hi).contains(&n) => {}
+                    Ok(n) => return Some(format!("the {name} field's {n} is outside {lo}-{hi}")),
+                    Err(_) => {
+                        return Some(format!(
+                            "the {name} field's `{part}` is not a number, range, step or list"
+                        ))
+                    }
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The first time after `after` (UTC) that `cron` names.
@@ -61,7 +119,7 @@ pub fn next_after(cron: &croner::Cron, after: jiff::Timestamp) -> Result<jiff::T
     let z = after.to_zoned(jiff::tz::TimeZone::UTC);
     Ok(cron
         .find_next_occurrence(&z, false)
-        .map_err(|e| anyhow::anyhow!("no time matches: {e}"))?
+        .map_err(|_| anyhow::anyhow!("no date matches it (a day the month never has?)"))?
         .timestamp())
 }
 
@@ -101,8 +159,12 @@ pub fn add(
     let (cron, at, next) = match (cron, at) {
         (Some(c), None) => {
             let parsed = parse_cron(c)?;
-            let next = next_after(&parsed, now)
-                .map_err(|e| invalid(format!("`{c}`: {e}"), "give a time that comes"))?;
+            let next = next_after(&parsed, now).map_err(|e| {
+                invalid(
+                    format!("`{c}` never fires: {e}"),
+                    "give days every named month has, e.g. \"0 4 28 2 *\"",
+                )
+            })?;
             (Some(c.trim().to_string()), None, next)
         }
         (None, Some(t)) => {
@@ -342,6 +404,27 @@ fn queue(ctx: &mut Ctx, name: &str, action: &str) -> Result<Option<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cron_fields_out_of_range_are_named() {
+        assert_eq!(
+            field_problem("61 * * * *").as_deref(),
+            Some("the minute field's 61 is outside 0-59")
+        );
+        assert_eq!(
+            field_problem("0 25 * * *").as_deref(),
+            Some("the hour field's 25 is outside 0-23")
+        );
+        assert_eq!(
+            field_problem("*/0 * * * *").as_deref(),
+            Some("the minute field's step `/0` is 0")
+        );
+        assert!(field_problem("a b c d e")
+            .unwrap()
+            .contains("minute field's `a`"));
+        assert_eq!(field_problem("0 4 * jan-mar mon,sun"), None);
+        assert_eq!(field_problem("*/15 1-5/2 1,15 * 0-7"), None);
+    }
 
     #[test]
     fn five_fields_in_utc_and_the_next_time_they_name() {

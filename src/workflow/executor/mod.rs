@@ -36,6 +36,9 @@ use serde_json::Value;
 
 /// The reason `workflow cancel` records: a workflow undone for it ends `cancelled`.
 pub const CANCELLED_BY_USER: &str = "cancelled by the user";
+/// The start of the reason of a workflow dbctl cancelled itself (the command it was part of
+/// stopped); the rest says why.
+pub const CANCELLED_BY_DBCTL: &str = "cancelled by dbctl";
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
@@ -143,7 +146,9 @@ impl Executor<'_> {
             }
             Some(reason) => {
                 let (undo_note, undone) = self.undo(wf, total)?;
-                let end = if reason.starts_with(CANCELLED_BY_USER) {
+                let end = if reason.starts_with(CANCELLED_BY_USER)
+                    || reason.starts_with(CANCELLED_BY_DBCTL)
+                {
                     status::CANCELLED
                 } else {
                     status::FAILED

@@ -243,7 +243,18 @@ impl Engine for Postgres {
             .run_as
             .command(&Self::bin(host, "psql")?, &host.layout.root);
         cmd.env("PGCONNECT_TIMEOUT", "10")
-            .args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
+            // NULL printed as MariaDB's client prints it, so a row of NULL is not "no rows".
+            .args([
+                "-X",
+                "-A",
+                "-t",
+                "-q",
+                "-P",
+                "null=NULL",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+            ])
             .arg(&host.sockets)
             .arg("-p")
             .arg(meta.port.to_string())
