@@ -93,17 +93,32 @@ fn tables(client: &mut postgres::Client) -> Result<Vec<String>> {
         .collect())
 }
 
-/// A table's row count, its checksum (the sum of each row's hash, as text), and how many of
-/// its rows match `strays` (none asked: 0), in one scan.
+/// A row's hash (of row `x`): over the values themselves where every column's type can be
+/// hashed (PostgreSQL 14 and later), else over the row's text, which is slower.
+fn row_hash(client: &mut postgres::Client, table: &str) -> &'static str {
+    let fast = "hash_record_extended(x, 0)";
+    // The hash functions are looked up at the first row: one row tells.
+    match client.query(
+        &format!("SELECT {fast} FROM {} AS x LIMIT 1", ident(table)),
+        &[],
+    ) {
+        Ok(_) => fast,
+        Err(_) => "hashtextextended(x::text, 0)",
+    }
+}
+
+/// A table's row count, its checksum (the sum of each row's `hash`, as text), and how many
+/// of its rows match `strays` (none asked: 0), in one scan.
 fn stats(
     client: &mut postgres::Client,
     table: &str,
+    hash: &str,
     strays: Option<&str>,
 ) -> Result<(i64, String, i64)> {
     let t = ident(table);
     let row = client.query_one(
         &format!(
-            "SELECT count(*), coalesce(sum(hashtextextended(x::text, 0)::numeric), 0)::text, count(*) FILTER (WHERE {}) FROM {t} AS x",
+            "SELECT count(*), coalesce(sum({hash}::numeric), 0)::text, count(*) FILTER (WHERE {}) FROM {t} AS x",
             strays.unwrap_or("false")
         ),
         &[],
@@ -340,6 +355,7 @@ pub fn run(home: &Home, o: &RepartitionOpts) -> Result<Report> {
         .collect::<Result<_>>()?;
     let mut first = login(&logins[0], &names[0])?;
     let all = tables(&mut first)?;
+    let hashes: Vec<&str> = all.iter().map(|t| row_hash(&mut first, t)).collect();
     let n = o.shards;
     let bounds: Vec<String> = if o.ranges {
         let (t, c, _) = &keys[0];
@@ -394,13 +410,17 @@ pub fn run(home: &Home, o: &RepartitionOpts) -> Result<Report> {
             .zip(&names)
             .enumerate()
             .map(|(i, (l, name))| {
-                let (all, keys, bounds, refill) = (&all, &keys, &bounds, &refill);
+                let (all, keys, bounds, refill, hashes) = (&all, &keys, &bounds, &refill, &hashes);
                 sc.spawn(move || -> Result<(Option<Stats>, Stats)> {
                     let mut c = login(l, name)?;
+                    // The rows kept aside stay in memory, not in temporary files (this must
+                    // come before the session's first temporary table).
+                    c.batch_execute("SET temp_buffers = '256MB'")?;
                     let source = if i == 0 {
                         Some(
                             all.iter()
-                                .map(|t| stats(&mut c, t, None).map(|(r, s, _)| (r, s, 0)))
+                                .zip(hashes)
+                                .map(|(t, h)| stats(&mut c, t, h, None).map(|(r, s, _)| (r, s, 0)))
                                 .collect::<Result<Stats>>()?,
                         )
                     } else {
@@ -422,12 +442,13 @@ pub fn run(home: &Home, o: &RepartitionOpts) -> Result<Report> {
                     }
                     let after = all
                         .iter()
-                        .map(|t| {
+                        .zip(hashes)
+                        .map(|(t, h)| {
                             let strays =
                                 keys.iter().find(|(kt, _, _)| kt == t).map(|(_, col, ty)| {
                                     format!("{} <> {i}", bucket(col, n, bounds, ty))
                                 });
-                            stats(&mut c, t, strays.as_deref())
+                            stats(&mut c, t, h, strays.as_deref())
                         })
                         .collect::<Result<Stats>>()?;
                     Ok((source, after))
