@@ -1225,6 +1225,14 @@ fn a_mariadb_database_cloned_into_postgresql_has_every_row_and_says_what_it_left
         .json();
     assert_eq!(described["engine"], "postgres");
     assert_eq!(described["host"], "far");
+    // It expired like the scratch clone only until it was verified.
+    assert!(described["lifetime"].is_null(), "{described}");
+    // The other way round is not supported, and says so.
+    env.dbctl(&["clone", "shop-pg", "--as", "back", "--engine", "mariadb"])
+        .one_line_error(
+            2,
+            "cloning a postgres instance into mariadb is not supported",
+        );
 
     // The values themselves, as PostgreSQL reads them.
     let pg = |db: &str, sql: &str| {

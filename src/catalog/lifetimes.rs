@@ -83,6 +83,18 @@ pub fn put(conn: &Connection, l: &Lifetime) -> Result<()> {
     Ok(())
 }
 
+/// Instance `id` lives until deleted again.
+///
+/// # Errors
+/// The write fails.
+pub fn clear(conn: &Connection, id: i64) -> Result<()> {
+    conn.execute(
+        "DELETE FROM instance_lifetimes WHERE instance_id = ?1",
+        params![id],
+    )?;
+    Ok(())
+}
+
 /// Records that a client was connected to instance `id` at `at`.
 ///
 /// # Errors

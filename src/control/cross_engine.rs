@@ -72,6 +72,10 @@ pub struct CrossReport {
     pub not_carried: Vec<String>,
     /// What changed form on the way (read as UTC, zero dates, booleans).
     pub notes: Vec<String>,
+    /// Seconds to the scratch clone and the new instance ready, loading, verifying, in all.
+    pub ready_secs: f64,
+    pub load_secs: f64,
+    pub verify_secs: f64,
     pub secs: f64,
 }
 
@@ -117,16 +121,22 @@ fn need(program: &str, package: &str, why: &str) -> Result<()> {
     }
 }
 
-fn scratch_opts(o: &CrossOpts, scratch: &str) -> CloneOpts {
-    // The source as it is now unless a point or a snapshot is asked for: a copy into another
-    // engine is taken to carry what the source holds.
-    let latest = o.clone.target.is_none() && o.clone.snapshot.is_none() && !o.clone.fresh;
-    CloneOpts {
-        target: if latest {
+/// The scratch clone: the source as it is now unless a point or a snapshot is asked for (a
+/// copy into another engine is taken to carry what the source holds): its newest snapshot
+/// and every log after it, or, with no snapshot yet, a new one.
+fn scratch_opts(ctx: &Ctx, o: &CrossOpts, scratch: &str) -> Result<CloneOpts> {
+    let now = o.clone.target.is_none() && o.clone.snapshot.is_none() && !o.clone.fresh;
+    let snapshots = crate::catalog::snapshots::list(ctx.catalog.conn(), Some(&o.clone.source))?;
+    let has_snapshot = snapshots
+        .iter()
+        .any(|s| s.status == crate::catalog::snapshots::status::AVAILABLE);
+    Ok(CloneOpts {
+        target: if now && has_snapshot {
             Some(crate::wire::Target::Latest)
         } else {
             o.clone.target.clone()
         },
+        fresh: o.clone.fresh || (now && !has_snapshot),
         name: scratch.to_string(),
         class: None,
         host: None,
@@ -138,7 +148,7 @@ fn scratch_opts(o: &CrossOpts, scratch: &str) -> CloneOpts {
             ..Default::default()
         },
         ..o.clone.clone()
-    }
+    })
 }
 
 fn create_opts(o: &CrossOpts, src: &crate::catalog::instances::InstanceRow) -> CreateOpts {
@@ -154,8 +164,22 @@ fn create_opts(o: &CrossOpts, src: &crate::catalog::instances::InstanceRow) -> C
         policy: Default::default(),
         settings: Default::default(),
         labels: o.clone.labels.clone(),
-        lifetime: o.clone.lifetime.clone(),
+        // Until it is verified the copy expires like the scratch clone, so one a dead
+        // process leaves half-loaded goes by itself; then it lives as asked.
+        lifetime: if asked_lifetime(o) {
+            o.clone.lifetime.clone()
+        } else {
+            LifetimeOpts {
+                expires_in: Some(SCRATCH_EXPIRES.into()),
+                ..Default::default()
+            }
+        },
     }
+}
+
+/// Whether the clone was asked to end by itself.
+fn asked_lifetime(o: &CrossOpts) -> bool {
+    o.clone.lifetime.expires_in.is_some() || o.clone.lifetime.delete_when_idle.is_some()
 }
 
 /// Checks everything that can be checked before anything is made: the pair, the tools on
@@ -180,7 +204,7 @@ pub fn check(ctx: &mut Ctx, o: &CrossOpts) -> Result<()> {
         ));
     }
     instances::plan_create(ctx, &create_opts(o, &src), true)?;
-    clones::plan_clone(ctx, &scratch_opts(o, &scratch), true)?;
+    clones::plan_clone(ctx, &scratch_opts(ctx, o, &scratch)?, true)?;
     Ok(())
 }
 
@@ -234,7 +258,9 @@ pub fn run(home: &Home, o: &CrossOpts, progress: &dyn Progress) -> Result<CrossR
     let scratch = scratch_name(&o.clone.name);
     let name = o.clone.name.clone();
     let create = instances::plan_create(&mut ctx, &create_opts(o, &src), false)?;
-    let copy = match clones::plan_clone(&mut ctx, &scratch_opts(o, &scratch), false) {
+    let copy = match scratch_opts(&ctx, o, &scratch)
+        .and_then(|c| clones::plan_clone(&mut ctx, &c, false))
+    {
         Ok(p) => p,
         Err(e) => {
             // The create is written but has not run: cancelled, nothing of it is made.
@@ -259,6 +285,7 @@ pub fn run(home: &Home, o: &CrossOpts, progress: &dyn Progress) -> Result<CrossR
             .unwrap_or_else(|_| Err(anyhow::anyhow!("the scratch clone panicked")));
         (made, copied)
     });
+    let ready_secs = started.elapsed().as_secs_f64();
     let result = match (made, copied) {
         (Ok(()), Ok(())) => home
             .open()
@@ -289,6 +316,7 @@ pub fn run(home: &Home, o: &CrossOpts, progress: &dyn Progress) -> Result<CrossR
         left.extend(remove(home, &name));
     }
     report.not_carried.extend(left);
+    report.ready_secs = ready_secs;
     report.secs = started.elapsed().as_secs_f64();
     let ctx = home.open()?;
     let bad: Vec<&str> = report
@@ -315,6 +343,9 @@ pub fn run(home: &Home, o: &CrossOpts, progress: &dyn Progress) -> Result<CrossR
         )
     };
     let live = crate::catalog::instances::live_by_name(ctx.catalog.conn(), &name)?;
+    if let (Some(i), true) = (&live, report.verified && !asked_lifetime(o)) {
+        crate::catalog::lifetimes::clear(ctx.catalog.conn(), i.id)?;
+    }
     crate::catalog::events::add(
         ctx.catalog.conn(),
         Some(match &live {
@@ -396,7 +427,7 @@ fn escape(s: &str) -> String {
 /// server's zone, as the verification's does.
 fn command_file(my: &Connection, pg: &Connection, db: &str) -> String {
     format!(
-        "LOAD DATABASE\n  FROM mysql://{}:{}@{}:{}/{db}\n  INTO postgresql://{}:{}@{}:{}/{db}\n WITH create tables, create indexes, reset sequences, foreign keys, downcase identifiers, workers = 4, concurrency = 1\n SET PostgreSQL PARAMETERS timezone to 'UTC'\n;\n",
+        "LOAD DATABASE\n  FROM mysql://{}:{}@{}:{}/{db}\n  INTO postgresql://{}:{}@{}:{}/{db}\n WITH create tables, create indexes, reset sequences, foreign keys, downcase identifiers, workers = 2, concurrency = 1, prefetch rows = 25000\n SET PostgreSQL PARAMETERS timezone to 'UTC'\n;\n",
         escape(&my.user),
         escape(&my.password),
         url_host(&my.host),
@@ -424,6 +455,7 @@ fn carry(ctx: &Ctx, scratch: &str, name: &str, progress: &dyn Progress) -> Resul
         );
     }
     let dir = PrivateDir::new()?;
+    let loading = std::time::Instant::now();
     let mut not_carried = Vec::new();
     let mut admin = pg.pg_client(None)?;
     for db in &dbs {
@@ -442,7 +474,11 @@ fn carry(ctx: &Ctx, scratch: &str, name: &str, progress: &dyn Progress) -> Resul
                 .open(&file)?;
             f.write_all(command_file(&my, &pg, db).as_bytes())?;
         }
+        // Debian's pgloader has a heap of 1 GiB, which a few wide tables exhaust ("Heap
+        // exhausted, game over"): a larger one is asked for (address space, not memory),
+        // and fewer rows are read ahead.
         let out = std::process::Command::new("pgloader")
+            .args(["--dynamic-space-size", "4096"])
             .arg("--root-dir")
             .arg(&dir.0)
             .arg("--logfile")
@@ -472,6 +508,8 @@ fn carry(ctx: &Ctx, scratch: &str, name: &str, progress: &dyn Progress) -> Resul
         not_carried.extend(refused.into_iter().map(|r| format!("{db}: pgloader: {r}")));
     }
     drop(admin);
+    let load_secs = loading.elapsed().as_secs_f64();
+    let verifying = std::time::Instant::now();
     progress.message("verifying every table");
     let mut tables = Vec::new();
     let mut notes = Vec::new();
@@ -505,6 +543,9 @@ fn carry(ctx: &Ctx, scratch: &str, name: &str, progress: &dyn Progress) -> Resul
         tables,
         not_carried,
         notes,
+        ready_secs: 0.0,
+        load_secs,
+        verify_secs: verifying.elapsed().as_secs_f64(),
         secs: 0.0,
     })
 }
