@@ -83,6 +83,23 @@ pub fn put(conn: &Connection, l: &Lifetime) -> Result<()> {
     Ok(())
 }
 
+/// Gives a new instance the lifetime asked for it, if any.
+///
+/// # Errors
+/// The write fails.
+pub fn put_for(conn: &Connection, instance_id: i64, asked: Option<&Lifetime>) -> Result<()> {
+    match asked {
+        Some(l) => put(
+            conn,
+            &Lifetime {
+                instance_id,
+                ..l.clone()
+            },
+        ),
+        None => Ok(()),
+    }
+}
+
 /// Instance `id` lives until deleted again.
 ///
 /// # Errors

@@ -302,15 +302,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         }
         new.id = irows::insert(tx, &new)?;
         crate::catalog::labels::set(tx, crate::catalog::labels::kind::INSTANCE, new.id, &labels)?;
-        if let Some(l) = &lifetime {
-            crate::catalog::lifetimes::put(
-                tx,
-                &crate::catalog::lifetimes::Lifetime {
-                    instance_id: new.id,
-                    ..l.clone()
-                },
-            )?;
-        }
+        crate::catalog::lifetimes::put_for(tx, new.id, lifetime.as_ref())?;
         let steps = steps_for(&new, &snap);
         let wf = planning::write_workflow(tx, ActionKind::Clone, &new, &steps)?;
         if fresh {

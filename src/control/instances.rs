@@ -229,15 +229,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         settings.instance_id = inst.id;
         crate::catalog::instance_settings::put(tx, &settings)?;
         crate::catalog::labels::set(tx, crate::catalog::labels::kind::INSTANCE, inst.id, &labels)?;
-        if let Some(l) = &lifetime {
-            crate::catalog::lifetimes::put(
-                tx,
-                &crate::catalog::lifetimes::Lifetime {
-                    instance_id: inst.id,
-                    ..l.clone()
-                },
-            )?;
-        }
+        crate::catalog::lifetimes::put_for(tx, inst.id, lifetime.as_ref())?;
         let steps = actions::create::steps(&inst, host.id, o.port);
         let wf = planning::write_workflow(tx, ActionKind::Create, &inst, &steps)?;
         Ok((wf, steps))
