@@ -549,11 +549,20 @@ fn mariadb_clones_to_a_time_a_position_or_the_latest_commit_hold_exactly_the_com
         .one_line_error(2, "--position with a GTID");
     env.dbctl(&["recover", "shop", "--lsn", "0/3000060"])
         .one_line_error(2, "runs mariadb");
-    // The latest commit, made a moment before: all of them.
-    ask(&env, "shop", "insert into app.m values (4)");
+    // The latest commit, made a moment before: all of them, with a row larger than the
+    // client's and server's default packet (16 MB), which replay carries.
+    ask(
+        &env,
+        "shop",
+        "create table app.big (v longtext); insert into app.big values (repeat('x', 20971520)); insert into app.m values (4)",
+    );
     env.dbctl(&["clone", "shop", "--as", "latest", "--latest"])
         .ok();
     assert_eq!(markers(&env, "latest"), "1,2,3,4");
+    assert_eq!(
+        ask(&env, "latest", "select length(v) from app.big"),
+        "20971520"
+    );
     for copy in ["by-time", "by-position", "by-gtid", "latest"] {
         let checked = ask(&env, copy, "check table app.m");
         assert!(checked.ends_with("\tOK"), "{copy}: {checked}");
@@ -1276,6 +1285,40 @@ fn a_mariadb_database_cloned_into_postgresql_has_every_row_and_says_what_it_left
         "insert into orders (customer_id, total) values (99, 1)",
     ]);
     assert!(refused.stderr.contains("foreign key"), "{}", refused.stderr);
+
+    // A run killed part-way: what it made is labelled, and once its lease lapses the sweep
+    // deletes it.
+    let mut run = env
+        .command(&["clone", "shop", "--as", "killed-pg", "--engine", "postgres"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !env.instance_names().contains(&"killed-pg".to_string())
+        && started.elapsed().as_secs() < 60
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let labelled = env
+        .dbctl(&[
+            "list",
+            "--label",
+            "dbctl/loading-into=killed-pg",
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert!(!labelled.as_array().unwrap().is_empty(), "{labelled}");
+    std::thread::sleep(std::time::Duration::from_secs(22));
+    env.dbctl(&["sweep"]).ok();
+    assert_eq!(env.instance_names(), ["shop", "shop-pg"]);
+    assert!(env
+        .event_kinds("killed-pg")
+        .contains(&"cross_engine_clone_failed".to_string()));
 
     // A table whose rows pgloader refuses (a TIME beyond PostgreSQL's day): the copy does not
     // add up, so it is deleted and the table named; the scratch clone goes too.

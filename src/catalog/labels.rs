@@ -25,6 +25,18 @@ pub fn set(conn: &Connection, kind: &str, id: i64, labels: &[(String, String)]) 
     Ok(())
 }
 
+/// Takes label `key` off `kind` `id`.
+///
+/// # Errors
+/// The write fails.
+pub fn remove(conn: &Connection, kind: &str, id: i64, key: &str) -> Result<()> {
+    conn.execute(
+        "DELETE FROM labels WHERE kind = ?1 AND ref_id = ?2 AND key = ?3",
+        params![kind, id, key],
+    )?;
+    Ok(())
+}
+
 /// The labels of `kind` `id`.
 ///
 /// # Errors

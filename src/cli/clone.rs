@@ -64,8 +64,8 @@ pub struct CloneArgs {
     #[arg(long)]
     pub final_snapshot_on_expiry: bool,
     /// Clone into another engine: a MariaDB source into a new PostgreSQL instance. A scratch
-    /// clone of the source (at --at, or the latest point) is carried over by pgloader on this
-    /// machine, every table's rows are counted and checksummed on both sides, and the scratch
+    /// clone of the source (at --at or --snapshot; else the latest point, or a new snapshot
+    /// when it has none) is carried over by pgloader on this machine, every table's rows are counted and checksummed on both sides, and the scratch
     /// clone is removed; a copy that does not add up is deleted. What pgloader does not
     /// carry (triggers, routines, views, events) is listed.
     #[arg(long, value_name = "ENGINE")]
@@ -124,6 +124,16 @@ fn across(env: &Env, a: &CloneArgs, clone: CloneOpts, engine: &str) -> Result<()
     }
     if a.change.dry_run {
         cross_engine::check(&mut env.open()?, &o)?;
+        if p.is_json() {
+            p.json(&serde_json::json!({
+                "action": "clone",
+                "source": a.source,
+                "instance": a.name,
+                "engine": engine,
+                "steps": ["scratch clone of the source", "create the new instance", "pgloader, each database", "verify every table", "remove the scratch clone"],
+            }));
+            return Ok(());
+        }
         p.note(&format!(
             "would clone {} to a scratch copy, create {} ({engine}), carry every database with pgloader, verify every table and remove the scratch copy",
             a.source, a.name
@@ -148,7 +158,11 @@ fn across(env: &Env, a: &CloneArgs, clone: CloneOpts, engine: &str) -> Result<()
                         t.source_rows.to_string(),
                         t.target_rows.map_or("missing".into(), |n| n.to_string()),
                         if t.checksum_equal { "equal" } else { "DIFFERS" }.into(),
-                        if t.ok { "yes" } else { "NO" }.into(),
+                        match (t.ok, t.differing.is_empty()) {
+                            (true, _) => "yes".into(),
+                            (false, true) => "NO".into(),
+                            (false, false) => format!("NO: {} differ", t.differing.join(", ")),
+                        },
                     ]
                 })
                 .collect(),
@@ -158,6 +172,9 @@ fn across(env: &Env, a: &CloneArgs, clone: CloneOpts, engine: &str) -> Result<()
         }
         for n in &r.not_carried {
             p.note(&format!("not carried: {n}"));
+        }
+        for n in &r.left_behind {
+            p.note(&format!("left: {n}"));
         }
     }
     if !r.verified {

@@ -103,9 +103,9 @@ pub fn run(
         {
             invalid(
                 format!("{name}: {}", w.message),
-                w.hint
-                    .map(|h| h.replace("NAME", name))
-                    .unwrap_or_else(|| "see `dbctl describe`".into()),
+                w.hint.map(|h| h.replace("NAME", name)).unwrap_or_else(|| {
+                    format!("name a database it has (`dbctl connect {name} -- -l` lists them)")
+                }),
             )
         }
         e => super::hosts::explain(&host.name, &format!("{}:{}", host.address, host.port), e),

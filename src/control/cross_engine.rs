@@ -27,6 +27,112 @@ use serde::Serialize;
 /// How long the scratch clone lives at most.
 const SCRATCH_EXPIRES: &str = "6h";
 
+/// The label both instances carry while the run that makes them lives, naming the new
+/// instance, whose lease (`cross-engine:NAME`) the run holds and renews. A labelled instance
+/// whose lease lapsed was left by a run that died: the sweep deletes it.
+const LOADING: &str = "dbctl/loading-into";
+
+/// How long the run's lease lasts unrenewed, and how often it is renewed.
+const LEASE_SECS: u32 = 20;
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn lease_name(name: &str) -> String {
+    format!("cross-engine:{name}")
+}
+
+/// The run's lease, renewed by a thread of its own until dropped, then given back.
+struct Held {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Held {
+    fn take(home: &Home, name: &str) -> Result<Self> {
+        let holder = format!("{}:{:016x}", std::process::id(), rand::random::<u64>());
+        let lease = lease_name(name);
+        if !crate::catalog::leases::take(home.open()?.catalog.conn(), &lease, &holder, LEASE_SECS)?
+        {
+            return Err(invalid(
+                format!("another clone into `{name}` is running"),
+                "wait for it to end, or choose another --as",
+            ));
+        }
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (home, flag) = (home.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            use std::sync::atomic::Ordering;
+            let mut since = std::time::Instant::now();
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                if since.elapsed() >= RENEW_EVERY {
+                    since = std::time::Instant::now();
+                    if let Ok(ctx) = home.open() {
+                        let _ = crate::catalog::leases::take(
+                            ctx.catalog.conn(),
+                            &lease,
+                            &holder,
+                            LEASE_SECS,
+                        );
+                    }
+                }
+            }
+            if let Ok(ctx) = home.open() {
+                let _ = crate::catalog::leases::release(ctx.catalog.conn(), &lease, &holder);
+            }
+        });
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Deletes what runs that died left: instances labelled as being loaded whose run's lease
+/// lapsed. Returns their names.
+///
+/// # Errors
+/// The catalog cannot be read.
+pub fn close_abandoned(home: &Home) -> Result<Vec<String>> {
+    let ctx = home.open()?;
+    let conn = ctx.catalog.conn();
+    let kind = crate::catalog::labels::kind::INSTANCE;
+    let mut left = Vec::new();
+    for i in crate::catalog::instances::list_live(conn)? {
+        if let Some(into) = crate::catalog::labels::of(conn, kind, i.id)?.get(LOADING) {
+            // A lease that can be taken is one its run no longer renews.
+            if crate::catalog::leases::take(conn, &lease_name(into), "sweep", 1)? {
+                left.push((i.name.clone(), i.id, into.clone()));
+            }
+        }
+    }
+    drop(ctx);
+    let mut gone = Vec::new();
+    for (name, id, into) in left {
+        if remove(home, &name).is_none() {
+            if let Ok(ctx) = home.open() {
+                let _ = crate::catalog::events::add(
+                    ctx.catalog.conn(),
+                    Some((id, &name)),
+                    None,
+                    "cross_engine_clone_failed",
+                    &format!("{name} was left half-made by a clone into {into} whose process stopped; deleted"),
+                );
+            }
+            gone.push(name);
+        }
+    }
+    Ok(gone)
+}
+
 /// The server's own databases, never carried.
 const SYSTEM_DATABASES: &str = "'mysql', 'information_schema', 'performance_schema', 'sys'";
 
@@ -72,6 +178,9 @@ pub struct CrossReport {
     pub not_carried: Vec<String>,
     /// What changed form on the way (read as UTC, zero dates, booleans).
     pub notes: Vec<String>,
+    /// What could not be removed (the sweep removes it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_behind: Vec<String>,
     /// Seconds to the scratch clone and the new instance ready, loading, verifying, in all.
     pub ready_secs: f64,
     pub load_secs: f64,
@@ -142,7 +251,7 @@ fn scratch_opts(ctx: &Ctx, o: &CrossOpts, scratch: &str) -> Result<CloneOpts> {
         host: None,
         storage_gb: None,
         port: None,
-        labels: Vec::new(),
+        labels: vec![format!("{LOADING}={}", o.clone.name)],
         lifetime: LifetimeOpts {
             expires_in: Some(SCRATCH_EXPIRES.into()),
             ..Default::default()
@@ -151,19 +260,32 @@ fn scratch_opts(ctx: &Ctx, o: &CrossOpts, scratch: &str) -> Result<CloneOpts> {
     })
 }
 
-fn create_opts(o: &CrossOpts, src: &crate::catalog::instances::InstanceRow) -> CreateOpts {
-    CreateOpts {
+fn create_opts(
+    ctx: &Ctx,
+    o: &CrossOpts,
+    src: &crate::catalog::instances::InstanceRow,
+) -> Result<CreateOpts> {
+    let class = o.clone.class.clone().unwrap_or_else(|| src.class.clone());
+    // As a clone's: the larger of the class's and the source's.
+    let storage = ctx.config.class(&class)?.storage_gb.max(src.storage_gb);
+    Ok(CreateOpts {
         name: o.clone.name.clone(),
         engine: o.engine.clone(),
-        class: o.clone.class.clone().unwrap_or_else(|| src.class.clone()),
+        class,
         host: o.clone.host.clone(),
-        storage_gb: Some(o.clone.storage_gb.unwrap_or(src.storage_gb)),
+        storage_gb: Some(o.clone.storage_gb.unwrap_or(storage)),
         port: o.clone.port,
         admin_user: src.admin_user.clone(),
         archive_timeout_secs: src.archive_timeout_secs,
         policy: Default::default(),
         settings: Default::default(),
-        labels: o.clone.labels.clone(),
+        labels: o
+            .clone
+            .labels
+            .iter()
+            .cloned()
+            .chain([format!("{LOADING}={}", o.clone.name)])
+            .collect(),
         // Until it is verified the copy expires like the scratch clone, so one a dead
         // process leaves half-loaded goes by itself; then it lives as asked.
         lifetime: if asked_lifetime(o) {
@@ -174,7 +296,7 @@ fn create_opts(o: &CrossOpts, src: &crate::catalog::instances::InstanceRow) -> C
                 ..Default::default()
             }
         },
-    }
+    })
 }
 
 /// Whether the clone was asked to end by itself.
@@ -203,9 +325,50 @@ pub fn check(ctx: &mut Ctx, o: &CrossOpts) -> Result<()> {
             "give a shorter --as",
         ));
     }
-    instances::plan_create(ctx, &create_opts(o, &src), true)?;
-    clones::plan_clone(ctx, &scratch_opts(ctx, o, &scratch)?, true)?;
+    if crate::catalog::instances::live_by_name(ctx.catalog.conn(), &scratch)?.is_some() {
+        return Err(invalid(
+            format!("`{scratch}`, the name of the scratch copy this clone reads from, is taken"),
+            format!("delete it (`dbctl delete {scratch}`) if an earlier run left it, or choose another --as"),
+        ));
+    }
+    // Database names pgloader cannot be given, asked of the source when it answers (its
+    // scratch copy is asked again).
+    if let Ok(rows) =
+        instances::connection(ctx, &src.name).and_then(|c| c.client_rows(&databases_sql()))
+    {
+        if let Some(odd) = rows
+            .iter()
+            .filter_map(|r| r.first())
+            .find(|d| !plain_name(d))
+        {
+            return Err(invalid(
+                format!("{} has a database named `{odd}`, which pgloader cannot be given", src.name),
+                "rename it to letters, digits, _, $ and - only, or clone it with mariadb-dump by hand",
+            ));
+        }
+    }
+    let wanted = create_opts(ctx, o, &src)?;
+    instances::plan_create(ctx, &wanted, true)?;
+    clones::plan_clone(ctx, &scratch_opts(ctx, o, &scratch)?, true)
+        .map_err(|e| scratch_error(e, &src.name, &scratch))?;
     Ok(())
+}
+
+/// The databases carried: all but the server's own.
+fn databases_sql() -> String {
+    format!("SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN ({SYSTEM_DATABASES}) ORDER BY 1")
+}
+
+/// A scratch clone that cannot be planned, said as what it is (the user asked for no MariaDB
+/// instance).
+fn scratch_error(e: anyhow::Error, source: &str, scratch: &str) -> anyhow::Error {
+    match e.downcast_ref::<super::error::Invalid>() {
+        Some(i) => invalid(
+            format!("the scratch copy of {source} ({scratch}) that pgloader reads from cannot be made: {}", i.what),
+            i.fix.clone(),
+        ),
+        None => e,
+    }
 }
 
 /// Runs a planned workflow to its end.
@@ -234,7 +397,12 @@ fn remove(home: &Home, name: &str) -> Option<String> {
             Some(wf) => {
                 match super::runs::execute(&mut ctx, wf, &crate::workflow::progress::Silent)? {
                     Outcome::Succeeded => Ok(()),
-                    other => Err(anyhow::anyhow!("its delete ended {other:?}")),
+                    Outcome::Failed { reason, .. } => {
+                        Err(anyhow::anyhow!("its delete failed: {reason}"))
+                    }
+                    Outcome::Interrupted(_) => Err(anyhow::anyhow!(
+                        "its delete was interrupted; `dbctl sweep` removes it"
+                    )),
                 }
             }
             None => Ok(()),
@@ -254,12 +422,15 @@ pub fn run(home: &Home, o: &CrossOpts, progress: &dyn Progress) -> Result<CrossR
     let started = std::time::Instant::now();
     let mut ctx = home.open()?;
     check(&mut ctx, o)?;
+    let _held = Held::take(home, &o.clone.name)?;
     let src = instances::get(&ctx, &o.clone.source)?;
     let scratch = scratch_name(&o.clone.name);
     let name = o.clone.name.clone();
-    let create = instances::plan_create(&mut ctx, &create_opts(o, &src), false)?;
+    let wanted = create_opts(&ctx, o, &src)?;
+    let create = instances::plan_create(&mut ctx, &wanted, false)?;
     let copy = match scratch_opts(&ctx, o, &scratch)
         .and_then(|c| clones::plan_clone(&mut ctx, &c, false))
+        .map_err(|e| scratch_error(e, &src.name, &scratch))
     {
         Ok(p) => p,
         Err(e) => {
@@ -302,7 +473,11 @@ pub fn run(home: &Home, o: &CrossOpts, progress: &dyn Progress) -> Result<CrossR
         Ok(r) => r,
         Err(e) => {
             left.extend(remove(home, &name));
-            let mut e = e.context(format!("{name} was not made; what was made is removed"));
+            let mut e = e.context(if left.is_empty() {
+                format!("{name} was not made; what was made is removed")
+            } else {
+                format!("{name} was not made; what is left goes at the next `dbctl sweep`")
+            });
             if !left.is_empty() {
                 e = e.context(left.join("; "));
             }
@@ -315,7 +490,7 @@ pub fn run(home: &Home, o: &CrossOpts, progress: &dyn Progress) -> Result<CrossR
     if !report.verified {
         left.extend(remove(home, &name));
     }
-    report.not_carried.extend(left);
+    report.left_behind = left;
     report.ready_secs = ready_secs;
     report.secs = started.elapsed().as_secs_f64();
     let ctx = home.open()?;
@@ -343,8 +518,16 @@ pub fn run(home: &Home, o: &CrossOpts, progress: &dyn Progress) -> Result<CrossR
         )
     };
     let live = crate::catalog::instances::live_by_name(ctx.catalog.conn(), &name)?;
-    if let (Some(i), true) = (&live, report.verified && !asked_lifetime(o)) {
-        crate::catalog::lifetimes::clear(ctx.catalog.conn(), i.id)?;
+    if let (Some(i), true) = (&live, report.verified) {
+        crate::catalog::labels::remove(
+            ctx.catalog.conn(),
+            crate::catalog::labels::kind::INSTANCE,
+            i.id,
+            LOADING,
+        )?;
+        if !asked_lifetime(o) {
+            crate::catalog::lifetimes::clear(ctx.catalog.conn(), i.id)?;
+        }
     }
     crate::catalog::events::add(
         ctx.catalog.conn(),
@@ -443,12 +626,11 @@ fn command_file(my: &Connection, pg: &Connection, db: &str) -> String {
 fn carry(ctx: &Ctx, scratch: &str, name: &str, progress: &dyn Progress) -> Result<CrossReport> {
     let my = instances::connection(ctx, scratch)?;
     let pg = instances::connection(ctx, name)?;
-    let dbs: Vec<String> = my.client_rows(
-        &format!("SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN ({SYSTEM_DATABASES}) ORDER BY 1"),
-    )?
-    .into_iter()
-    .filter_map(|r| r.into_iter().next())
-    .collect();
+    let dbs: Vec<String> = my
+        .client_rows(&databases_sql())?
+        .into_iter()
+        .filter_map(|r| r.into_iter().next())
+        .collect();
     if let Some(odd) = dbs.iter().find(|d| !plain_name(d)) {
         anyhow::bail!(
             "the database `{odd}` has a name pgloader cannot be given (letters, digits, _, $ and - only)"
@@ -522,9 +704,7 @@ fn carry(ctx: &Ctx, scratch: &str, name: &str, progress: &dyn Progress) -> Resul
         tables.extend(t);
         notes.extend(n);
     }
-    if !dbs.is_empty() {
-        notes.push("DATETIME values were read as UTC into timestamptz columns".into());
-    }
+
     not_carried.extend(unconverted(&my)?);
     for t in &tables {
         for c in &t.uncompared {
@@ -543,6 +723,7 @@ fn carry(ctx: &Ctx, scratch: &str, name: &str, progress: &dyn Progress) -> Resul
         tables,
         not_carried,
         notes,
+        left_behind: Vec::new(),
         ready_secs: 0.0,
         load_secs,
         verify_secs: verifying.elapsed().as_secs_f64(),
@@ -788,6 +969,7 @@ fn verify(
     }
     let mut plans = Vec::new();
     let mut notes = Vec::new();
+    let mut saw_datetime = false;
     for (table, cols) in &my_cols {
         let target = pg_cols.get(&table.to_lowercase());
         let (mut mx, mut px, mut uncompared, mut dates) = (vec![], vec![], vec![], vec![]);
@@ -818,6 +1000,12 @@ fn verify(
             }
             if matches!(c.ty.as_str(), "date" | "datetime" | "timestamp") {
                 dates.push(my_ident(&c.name));
+            }
+            if c.ty == "datetime" && !saw_datetime {
+                saw_datetime = true;
+                notes.push(format!(
+                    "{db}: DATETIME values were read as UTC into timestamptz columns"
+                ));
             }
             if c.detail == "tinyint(1)" || c.detail == "bit(1)" {
                 if let Some(p) = other.filter(|p| p.ty == "boolean") {

@@ -260,6 +260,24 @@ pub fn run(home: &Home, o: &RepartitionOpts) -> Result<Report> {
                 "e.g. --key orders.customer_id",
             ));
         };
+        let found: Option<String> = client
+            .query_opt(
+                "SELECT current_database() || ', schema ' || current_schema() FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = current_schema() AND c.relname = $1 AND c.relkind IN ('r', 'p')",
+                &[&table],
+            )?
+            .map(|r| r.get(0));
+        if found.is_none() {
+            let place: String = client
+                .query_one(
+                    "SELECT current_database() || ', schema ' || current_schema()",
+                    &[],
+                )?
+                .get(0);
+            return Err(invalid(
+                format!("{} has no table {table} (in database {place})", src.name),
+                "repartition splits the tables of the instance's own database in its current schema",
+            ));
+        }
         let ty: Option<String> = client
             .query_opt(
                 "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace s ON s.oid = c.relnamespace WHERE s.nspname = current_schema() AND c.relname = $1 AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",

@@ -40,6 +40,8 @@ pub fn pass(home: &Home) -> Result<Swept> {
     let instances_expired = super::lifetimes::expire_due(&mut home.open()?, now)?;
     super::drills::close_abandoned(&mut home.open()?)?;
     let workflows = runs::sweep(home)?;
+    // After the workflows: those of a dead clone into another engine have ended.
+    super::cross_engine::close_abandoned(home)?;
     let shipped = super::shipping::ship_all(&home.open()?)?;
     let expired = super::expiry::expire_all(&home.open()?)?;
     let events_pruned = super::events::prune(&home.open()?, time::OffsetDateTime::now_utc())?;

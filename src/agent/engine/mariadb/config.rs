@@ -40,6 +40,9 @@ pub(super) fn settings(
     // Text is UTF-8 unless a schema says otherwise, as Debian's packaged server has it (the
     // compiled-in default is latin1).
     c += "character_set_server = utf8mb4\n";
+    // A row up to MariaDB's limit: a binary log event of a larger row than the default 16 MB
+    // would otherwise stop a point-in-time replay that the source itself accepted.
+    c += "max_allowed_packet = 1G\n";
     c += "collation_server = utf8mb4_general_ci\n";
     c += "innodb_flush_log_at_trx_commit = 1\n";
     // Every commit goes to the binary log, synced, with a checksum per event and a GTID:

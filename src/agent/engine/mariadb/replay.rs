@@ -82,6 +82,15 @@ pub(super) fn replay(
         .stderr(Stdio::piped());
     let mut reading = reader.spawn().context("starting mariadb-binlog")?;
     let stream = reading.stdout.take().context("mariadb-binlog stdout")?;
+    // Its messages are read as they come: unread, a full pipe would stop it while the
+    // client waits for its output.
+    let messages = reading.stderr.take().map(|mut e| {
+        std::thread::spawn(move || {
+            let mut said = String::new();
+            let _ = e.read_to_string(&mut said);
+            said
+        })
+    });
     let mut applier = host
         .run_as
         .command(&Mariadb::bin(host.cfg, "mariadb")?, &host.layout.root);
@@ -94,16 +103,25 @@ pub(super) fn replay(
         ))
         .arg(format!("--user={}", host.run_as.name))
         .arg("--binary-mode")
+        .arg("--max-allowed-packet=1073741824")
         .stdin(Stdio::from(stream))
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    let applied = applier.output().context("running the mariadb client")?;
-    let mut said = String::new();
-    if let Some(mut e) = reading.stderr.take() {
-        let _ = e.read_to_string(&mut said);
+    let applied = applier.output();
+    if applied.is_err() {
+        // Nothing reads its output any more.
+        let _ = reading.kill();
+    }
+    let applied = applied.context("running the mariadb client")?;
+    if !applied.status.success() {
+        // The client stopped on an error: the reader may be blocked writing to it.
+        let _ = reading.kill();
     }
     let read = reading.wait()?;
-    if !read.success() || said.contains("Did not reach") {
+    let said = messages.and_then(|t| t.join().ok()).unwrap_or_default();
+    // A target past the log is the reader's to say; otherwise the client's error comes
+    // first (the reader was stopped because of it).
+    if said.contains("Did not reach") {
         bail!("mariadb-binlog: {}", said.trim());
     }
     if !applied.status.success() {
@@ -111,6 +129,9 @@ pub(super) fn replay(
             "replaying the binary log failed: {}",
             String::from_utf8_lossy(&applied.stderr).trim()
         );
+    }
+    if !read.success() {
+        bail!("mariadb-binlog: {}", said.trim());
     }
     std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
     Ok(())
