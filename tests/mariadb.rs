@@ -1234,6 +1234,9 @@ fn a_mariadb_database_cloned_into_postgresql_has_every_row_and_says_what_it_left
         .json();
     assert_eq!(described["engine"], "postgres");
     assert_eq!(described["host"], "far");
+    assert_eq!(described["source_instance"], "shop");
+    let from = r["from"].as_str().unwrap();
+    assert!(from.contains("through the log archive"), "{from}");
     // It expired like the scratch clone only until it was verified.
     assert!(described["lifetime"].is_null(), "{described}");
     // The other way round is not supported, and says so.

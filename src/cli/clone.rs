@@ -145,6 +145,7 @@ fn across(env: &Env, a: &CloneArgs, clone: CloneOpts, engine: &str) -> Result<()
     if p.is_json() {
         p.json(&r);
     } else {
+        p.note(&format!("the scratch copy: {}", r.from));
         for d in &r.databases {
             p.note(d);
         }

@@ -64,6 +64,7 @@ pub fn run(env: &Env, a: &CreateArgs) -> Result<()> {
             settings: a.settings.opts(),
             labels: a.labels.clone(),
             lifetime: Default::default(),
+            source: None,
         },
         a.change.dry_run,
     )?;

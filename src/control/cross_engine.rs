@@ -169,6 +169,8 @@ pub struct CrossReport {
     pub source: String,
     pub name: String,
     pub engine: String,
+    /// What the scratch clone was made from: the snapshot and the point.
+    pub from: String,
     /// Where each source database went.
     pub databases: Vec<String>,
     pub tables: Vec<TableCheck>,
@@ -279,6 +281,7 @@ fn create_opts(
         archive_timeout_secs: src.archive_timeout_secs,
         policy: Default::default(),
         settings: Default::default(),
+        source: Some(src.name.clone()),
         labels: o
             .clone
             .labels
@@ -486,6 +489,7 @@ pub fn run(home: &Home, o: &CrossOpts, progress: &dyn Progress) -> Result<CrossR
     };
     report.source = src.name.clone();
     report.name = name.clone();
+    report.from = copy.placement.clone();
     report.engine = o.engine.clone();
     if !report.verified {
         left.extend(remove(home, &name));
@@ -502,10 +506,11 @@ pub fn run(home: &Home, o: &CrossOpts, progress: &dyn Progress) -> Result<CrossR
         .collect();
     let message = if report.verified {
         format!(
-            "{} ({}) cloned into {name} ({}): {} tables, every row verified",
+            "{} ({}) cloned into {name} ({}), {}: {} tables, every row verified",
             src.name,
             src.engine,
             o.engine,
+            report.from,
             report.tables.len()
         )
     } else {
@@ -718,6 +723,7 @@ fn carry(ctx: &Ctx, scratch: &str, name: &str, progress: &dyn Progress) -> Resul
         source: String::new(),
         name: String::new(),
         engine: String::new(),
+        from: String::new(),
         databases,
         verified: tables.iter().all(|t| t.ok),
         tables,

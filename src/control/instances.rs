@@ -31,6 +31,8 @@ pub struct CreateOpts {
     pub labels: Vec<String>,
     /// When it is to be deleted by itself (none by default).
     pub lifetime: super::lifetimes::LifetimeOpts,
+    /// What it is a copy of, for `describe` (a clone into another engine).
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -206,7 +208,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         lease_workflow_id: None,
         created_at: now(),
         deleted_at: None,
-        source_instance: None,
+        source_instance: o.source.clone(),
         source_snapshot_id: None,
         archive_timeout_secs: o.archive_timeout_secs,
     };
