@@ -19,6 +19,7 @@ use super::error::invalid;
 use super::home::{Ctx, Home};
 use super::instances::{self, Connection, CreateOpts};
 use super::lifetimes::LifetimeOpts;
+use super::repartition::ident;
 use crate::workflow::executor::Outcome;
 use crate::workflow::progress::Progress;
 use anyhow::{Context, Result};
@@ -559,10 +560,6 @@ fn plain_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'-')
 }
 
-fn pg_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
 fn my_ident(s: &str) -> String {
     format!("`{}`", s.replace('`', "``"))
 }
@@ -648,7 +645,7 @@ fn carry(ctx: &Ctx, scratch: &str, name: &str, progress: &dyn Progress) -> Resul
     for db in &dbs {
         progress.message(&format!("pgloader: {db}"));
         admin
-            .batch_execute(&format!("CREATE DATABASE {}", pg_ident(db)))
+            .batch_execute(&format!("CREATE DATABASE {}", ident(db)))
             .with_context(|| format!("creating the database {db}"))?;
         let file = dir.0.join(format!("{db}.load"));
         {
@@ -804,7 +801,7 @@ const MY_BINARIES: [&str; 6] = [
 /// as pgloader makes them; bytes are lowercase hex; sets are their members joined by commas.
 fn canonical(my: &Column, pg: &Column) -> Option<(String, String)> {
     let m = my_ident(&my.name);
-    let p = pg_ident(&pg.name);
+    let p = ident(&pg.name);
     let (mt, pt) = (my.ty.as_str(), pg.ty.as_str());
     let pair = match (mt, pt) {
         (_, "boolean") if MY_INTEGERS.contains(&mt) || mt == "bit" => (
@@ -908,8 +905,8 @@ fn pg_query(schema: &str, table: &str, exprs: &[String]) -> String {
     };
     format!(
         "SELECT count(*), coalesce(sum(('x' || left(md5({row}), 15))::bit(60)::bigint), 0)::text FROM {}.{}",
-        pg_ident(schema),
-        pg_ident(table)
+        ident(schema),
+        ident(table)
     )
 }
 
@@ -1145,8 +1142,8 @@ fn differing_columns(
         &format!(
             "SELECT {} FROM {}.{}",
             theirs.join(", "),
-            pg_ident(schema),
-            pg_ident(&table.to_lowercase())
+            ident(schema),
+            ident(&table.to_lowercase())
         ),
         &[],
     )?;

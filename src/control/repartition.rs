@@ -67,8 +67,8 @@ pub struct Report {
     pub total_secs: f64,
 }
 
-/// A quoted identifier.
-fn ident(s: &str) -> String {
+/// A quoted PostgreSQL identifier.
+pub(super) fn ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
