@@ -115,11 +115,18 @@ pub fn read_small_no_follow(path: &Path, max: u64) -> Result<String> {
 /// # Errors
 /// statvfs fails on the path.
 pub fn free_gb(path: &Path) -> Result<u64> {
+    Ok(free_bytes(path)? / (1 << 30))
+}
+
+/// Bytes free for an unprivileged user on the filesystem holding `path`.
+///
+/// # Errors
+/// statvfs fails on the path.
+pub fn free_bytes(path: &Path) -> Result<u64> {
     let st =
         nix::sys::statvfs::statvfs(path).with_context(|| format!("statvfs {}", path.display()))?;
     #[allow(clippy::unnecessary_cast)]
-    let bytes = st.blocks_available() as u64 * st.fragment_size() as u64;
-    Ok(bytes / (1 << 30))
+    Ok(st.blocks_available() as u64 * st.fragment_size() as u64)
 }
 
 /// The filesystem type name of `path` ("btrfs", "ext4", ...), from /proc/self/mounts.

@@ -14,7 +14,7 @@ use serde_json::Value;
 /// it comes.
 /// 4: `reconfigure`.
 /// 5: read-only requests may follow one another on one conversation; `check`.
-pub const PROTOCOL: u32 = 5;
+pub const PROTOCOL: u32 = 6;
 /// The package version, carried in every answer so skew is visible.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -97,6 +97,47 @@ pub enum Op {
     /// Rewrite an instance's settings for another size or archive timeout; a running server
     /// reloads them, or restarts when the spec says the change needs it.
     Reconfigure(ReconfigureSpec),
+    /// Stop a replaced instance and set its directory aside (private to dbhost, kept until a
+    /// person or the retention removes it), then free what the instance held as `Destroy`
+    /// does: its OS user, its socket directory.
+    Retire(RetireSpec),
+    /// Read-only: the data set aside here by recoveries and in-place restores.
+    ReplacedList,
+    /// Remove the named set-aside data (the only way it is deleted).
+    ReplacedRemove(ReplacedRemoveSpec),
+}
+
+/// An instance to set aside, and why (kept with it for people).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetireSpec {
+    pub instance: String,
+    pub reason: String,
+}
+
+/// Set-aside data to remove, by the names `ReplacedList` gives.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReplacedRemoveSpec {
+    pub names: Vec<String>,
+}
+
+/// Data a recovery or an in-place restore replaced, set aside on its host.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ReplacedData {
+    /// Its name under the host's `replaced/` (what `ReplacedRemove` takes).
+    pub name: String,
+    /// The instance (as the host knows it) whose data it was.
+    pub instance: String,
+    #[serde(default)]
+    pub engine: String,
+    /// When it was set aside (RFC 3339, UTC).
+    pub replaced_at: String,
+    #[serde(default)]
+    pub reason: String,
+    /// Bytes it takes on disk.
+    #[serde(default)]
+    pub bytes: u64,
 }
 
 /// What an op is, for the transports and the journal.
@@ -142,11 +183,14 @@ impl Op {
             Op::LogExport(_) => ("log_export", false, true),
             Op::LogImport(_) => ("log_import", true, true),
             Op::Reconfigure(_) => ("reconfigure", true, false),
+            Op::Retire(_) => ("retire", true, false),
+            Op::ReplacedList => ("replaced_list", false, false),
+            Op::ReplacedRemove(_) => ("replaced_remove", true, false),
             Op::DataAside(a) => (
                 match a.mode {
                     AsideMode::Set => "set_data_aside",
                     AsideMode::PutBack => "put_data_back",
-                    AsideMode::Drop => "drop_old_data",
+                    AsideMode::Drop => "retire_old_data",
                 },
                 true,
                 false,
@@ -364,7 +408,8 @@ pub enum AsideMode {
     Set,
     /// Discard whatever data is there now, move the set-aside data back and start it.
     PutBack,
-    /// Remove the set-aside data.
+    /// The set-aside data is done with: moved to the host's replaced data (`ReplacedList`),
+    /// kept until a person or the retention removes it.
     Drop,
 }
 
@@ -620,6 +665,17 @@ pub struct InstanceStatus {
     /// After a stop that archived: every commit made before this time is in the archive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived_until: Option<String>,
+    /// It runs and refused a session because its connection table is full (its words):
+    /// alive and busy, never a reason to replace it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busy: Option<String>,
+    /// It runs but gave the probe no answer (a deadline passed, or what it said).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unanswered: Option<String>,
+    /// The filesystem holding its data has no room left (how little): a server that stopped
+    /// for it is not broken, and starts again once there is room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disk_full: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -633,6 +689,9 @@ pub struct DiskUsage {
     pub instances: std::collections::BTreeMap<String, u64>,
     pub snapshots: std::collections::BTreeMap<String, u64>,
     pub logs: std::collections::BTreeMap<String, u64>,
+    /// Data set aside by recoveries and in-place restores, by its name there.
+    #[serde(default)]
+    pub replaced: std::collections::BTreeMap<String, u64>,
     /// Everything else under the root (journal, sockets, staging).
     pub other: u64,
 }

@@ -430,7 +430,7 @@ fn modify_applies_now_waits_for_its_window_and_moves_when_the_host_has_no_room()
 }
 
 /// A process killed (SIGTERM, then waited for) when the test ends, passed or not.
-struct Daemon(std::process::Child);
+pub(crate) struct Daemon(pub std::process::Child);
 
 impl Drop for Daemon {
     fn drop(&mut self) {
@@ -443,7 +443,7 @@ impl Drop for Daemon {
 }
 
 /// Waits up to `secs` for `done`; on timeout, says what the daemon logged and the events.
-fn wait_for(env: &TestEnv, secs: u64, what: &str, mut done: impl FnMut() -> bool) {
+pub(crate) fn wait_for(env: &TestEnv, secs: u64, what: &str, mut done: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     while !done() {
         if std::time::Instant::now() > deadline {

@@ -17,7 +17,7 @@ fn credentials(env: &TestEnv, name: &str) -> (String, String, String) {
 
 /// One value from the server, through `dbctl connect`.
 #[track_caller]
-fn ask(env: &TestEnv, name: &str, sql: &str) -> String {
+pub(crate) fn ask(env: &TestEnv, name: &str, sql: &str) -> String {
     env.dbctl(&[
         "connect",
         name,
@@ -883,7 +883,7 @@ fn a_mariadb_clone_or_recover_killed_after_any_step_is_finished_by_the_sweeper()
         "start",
         "snapshot-recovered",
         "take-over",
-        "drop-old-server",
+        "set-old-server-aside",
     ]
     .iter()
     .enumerate()

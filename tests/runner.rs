@@ -15,3 +15,4 @@ mod repository;
 mod shards;
 mod snapshots;
 mod ssh;
+mod trust;

@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod ops;
 pub mod osuser;
 pub mod ports;
+pub mod replaced;
 pub mod snapshots;
 pub mod storage;
 pub mod stream;

@@ -127,7 +127,18 @@ impl Host {
             Op::StopArchived(r) => serde_json::to_value(self.stop_archived(&r.instance)?)?,
             Op::Status(r) => serde_json::to_value(self.status(&r.instance)?)?,
             Op::Check(spec) => serde_json::to_value(self.check(spec)?)?,
-            Op::Destroy(r) => serde_json::to_value(self.destroy(&r.instance)?)?,
+            Op::Destroy(r) => serde_json::to_value(self.destroy(&r.instance, None)?)?,
+            Op::Retire(spec) => {
+                serde_json::to_value(self.destroy(&spec.instance, Some(&spec.reason))?)?
+            }
+            Op::ReplacedList => serde_json::to_value(crate::agent::replaced::list(&self.layout))?,
+            Op::ReplacedRemove(spec) => {
+                let storage = self.storage()?;
+                let removed =
+                    crate::agent::replaced::remove(&self.layout, storage.as_ref(), &spec.names)
+                        .map_err(|e| wire_err(ErrorCode::InvalidInput, format!("{e:#}")))?;
+                serde_json::json!({ "removed": removed })
+            }
             Op::SnapshotCreate(spec) => {
                 serde_json::to_value(self.snapshot_create(spec, progress)?)?
             }
@@ -648,18 +659,52 @@ impl Host {
             archive_error: live.archive_error,
             checksum_failures: live.checksum_failures,
             sessions: live.sessions,
+            busy: live.busy,
+            unanswered: live.unanswered,
+            disk_full: self.disk_full(name),
             ..Default::default()
         })
     }
 
-    fn destroy(&self, name: &str) -> Result<InstanceStatus> {
+    /// Whether the filesystem holding an instance's data has too little room for its server to
+    /// go on (a PostgreSQL server PANICs when a new log segment cannot be written), saying
+    /// how little.
+    fn disk_full(&self, name: &str) -> Option<String> {
+        // A log segment is 16 MiB: under a few of them, the next write may fail.
+        const FULL_BELOW: u64 = 64 << 20;
+        let free = crate::fsutil::free_bytes(&self.layout.instance(name)).ok()?;
+        (free < FULL_BELOW).then(|| {
+            format!(
+                "the filesystem holding its data has {} MiB free",
+                free >> 20
+            )
+        })
+    }
+
+    /// Stops the instance and removes its directory, or with `retire` (why) sets it aside
+    /// as replaced data (`agent::replaced`); either way what it held goes: its OS user, its
+    /// socket directory, its log archive unless a snapshot of it stays.
+    fn destroy(&self, name: &str, retire: Option<&str>) -> Result<InstanceStatus> {
         valid_name(name)?;
         let dir = self.layout.instance(name);
         let meta = self.layout.meta(name)?;
         if meta.is_some() {
             self.stop(name)?;
         }
-        self.storage()?.remove_tree(&dir)?;
+        match retire {
+            Some(reason) => {
+                // Nothing of the instance's user may run on while its data is set aside.
+                if let Some(u) = meta.as_ref().and_then(|m| m.os_user.as_deref()) {
+                    if let Ok(Some(user)) = nix::unistd::User::from_name(u) {
+                        crate::agent::osuser::kill_processes_of(user.uid);
+                    }
+                }
+                let engine = meta.as_ref().map(|m| m.engine.as_str()).unwrap_or("");
+                crate::agent::replaced::set_aside(&self.layout, &dir, name, engine, reason, false)
+                    .map_err(|e| wire_err(ErrorCode::Internal, format!("{e:#}")))?;
+            }
+            None => self.storage()?.remove_tree(&dir)?,
+        }
         // Logs serve only a snapshot they follow: with none of this instance here (a create
         // that failed, a delete that keeps nothing), its archive goes too. One that stays
         // becomes dbhost's: the OS user's id is freed below and may be handed out again.

@@ -685,7 +685,18 @@ impl Host {
                 // A server broken before the restore may not start; it is back as it was.
                 let _ = engine.start(&self.ctx(meta.os_user.as_deref())?, &spec.instance, &meta);
             }
-            AsideMode::Drop => storage.remove_tree(&aside)?,
+            // Replaced, not deleted: a person or the retention removes it.
+            AsideMode::Drop => {
+                crate::agent::replaced::set_aside(
+                    &self.layout,
+                    &aside,
+                    &spec.instance,
+                    &meta.engine,
+                    "restored in place",
+                    true,
+                )
+                .map_err(|e| wire_err(ErrorCode::Internal, format!("{e:#}")))?;
+            }
         }
         self.status(&spec.instance)
     }

@@ -31,6 +31,11 @@ fn bytes_under(dir: &Path, seen: &mut HashSet<(u64, u64)>) -> u64 {
     total
 }
 
+/// Bytes under `dir` on disk (a file linked twice inside it counts once).
+pub fn bytes_of(dir: &Path) -> u64 {
+    bytes_under(dir, &mut HashSet::new())
+}
+
 /// The entries of `dir` as (name, path), sorted by name.
 fn children(dir: &Path) -> Vec<(String, std::path::PathBuf)> {
     let mut v: Vec<(String, std::path::PathBuf)> = std::fs::read_dir(dir)
@@ -64,12 +69,19 @@ pub fn measure(layout: &Layout, snapshot_time: &dyn Fn(&str) -> String) -> DiskU
             logs.insert(name, bytes_under(&path, &mut seen));
         }
     }
+    let mut replaced = BTreeMap::new();
+    for (name, path) in children(&crate::agent::replaced::root(layout)) {
+        if path.is_dir() && !name.starts_with('.') {
+            replaced.insert(name, bytes_under(&path, &mut seen));
+        }
+    }
     // Whatever else is under the root: journal, sockets, staging, switch records.
     let other = bytes_under(&layout.root, &mut seen);
     DiskUsage {
         instances,
         snapshots,
         logs,
+        replaced,
         other,
     }
 }

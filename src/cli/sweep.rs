@@ -55,6 +55,13 @@ pub fn print(p: &Printer, swept: &Swept) {
                 .collect(),
         );
     }
+    if !p.is_json() {
+        for r in &swept.replaced_removed {
+            p.note(&format!(
+                "removed set-aside data {r} (older than [replaced] keep_days)"
+            ));
+        }
+    }
     if !p.is_json() && !shipped.is_empty() {
         p.table(
             &[

@@ -19,6 +19,23 @@ pub struct Config {
     pub snapshots: Snapshots,
     pub metrics: Metrics,
     pub drills: Drills,
+    pub replaced: Replaced,
+}
+
+/// Data that recovery and in-place restores replaced: set aside on its host, never deleted
+/// by anything automatic before this.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Replaced {
+    /// Days the set-aside data is kept before the daemon removes it (`dbctl host prune`
+    /// removes it sooner, by a person's hand).
+    pub keep_days: u32,
+}
+
+impl Default for Replaced {
+    fn default() -> Self {
+        Self { keep_days: 7 }
+    }
 }
 
 /// What is expected of restore drills.
@@ -53,6 +70,9 @@ pub struct Monitor {
     pub max_recoveries: u32,
     /// A host with less free disk than this (GiB) puts its instances in `degraded`.
     pub disk_warning_gb: u64,
+    /// How long a server whose process runs may go without answering before the monitor
+    /// restarts it in place (never rebuilds it: busy or slow is not gone).
+    pub restart_unanswered_after_secs: u64,
     /// How many hosts the monitor and `host list --refresh` talk to at once.
     pub concurrency: usize,
     /// How long one round over the fleet waits for a host's answers: one that has not
@@ -73,6 +93,7 @@ impl Default for Monitor {
             failure_budget_secs: 20,
             max_recoveries: 2,
             disk_warning_gb: 2,
+            restart_unanswered_after_secs: 300,
             concurrency: 32,
             check_timeout_secs: 10,
             hook: Vec::new(),

@@ -74,6 +74,10 @@ pub struct DiskView {
     pub unattributed_bytes: u64,
     /// Each unattributed entry, as "instances/NAME", "snapshots/NAME" or "logs/NAME".
     pub unattributed: Vec<String>,
+    /// Data recoveries and in-place restores set aside (kept for people, never deleted by
+    /// them).
+    pub replaced_bytes: u64,
+    pub replaced: Vec<super::replaced::Replaced>,
 }
 
 /// Measures a host's disk use and sorts it by what the catalog says owns each entry.
@@ -105,6 +109,8 @@ pub fn disk(ctx: &Ctx, h: &HostRow) -> Result<DiskView> {
     }
     let mut v = DiskView {
         other_bytes: u.other,
+        replaced_bytes: u.replaced.values().sum(),
+        replaced: super::replaced::on_host(ctx, h)?,
         ..Default::default()
     };
     for (kind, entries, known, sum) in [

@@ -33,6 +33,7 @@ pub mod planning;
 pub mod policies;
 pub mod recover;
 pub mod repartition;
+pub mod replaced;
 pub mod repositories;
 pub mod restores;
 pub mod runs;

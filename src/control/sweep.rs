@@ -24,6 +24,8 @@ pub struct Swept {
     pub expired: Vec<super::expiry::Expired>,
     /// Events older than the retention, removed.
     pub events_pruned: usize,
+    /// Set-aside data older than `[replaced] keep_days`, removed ("HOST/NAME").
+    pub replaced_removed: Vec<String>,
 }
 
 /// Runs one pass.
@@ -45,6 +47,8 @@ pub fn pass(home: &Home) -> Result<Swept> {
     let shipped = super::shipping::ship_all(&home.open()?)?;
     let expired = super::expiry::expire_all(&home.open()?)?;
     let events_pruned = super::events::prune(&home.open()?, time::OffsetDateTime::now_utc())?;
+    let replaced_removed =
+        super::replaced::expire_due(&home.open()?, time::OffsetDateTime::now_utc())?;
     Ok(Swept {
         scheduled,
         queued,
@@ -56,6 +60,7 @@ pub fn pass(home: &Home) -> Result<Swept> {
         shipped,
         expired,
         events_pruned,
+        replaced_removed,
     })
 }
 
@@ -71,6 +76,7 @@ impl Swept {
             && self.workflows.is_empty()
             && self.shipped.is_empty()
             && self.expired.is_empty()
+            && self.replaced_removed.is_empty()
     }
 
     /// What went wrong, for the exit status: a workflow that failed (1) or paused (3), a

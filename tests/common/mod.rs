@@ -116,7 +116,7 @@ pub struct TestEnv {
     roots: Vec<PathBuf>,
     sshds: Vec<Child>,
     /// Dropped after the servers on them are killed (fields drop after `drop` runs).
-    mounts: Vec<BtrfsMount>,
+    mounts: Vec<LoopMount>,
     _tmp: tempfile::TempDir,
 }
 
@@ -525,7 +525,14 @@ impl TestEnv {
     /// Mounts a fresh btrfs filesystem of `size_mb` for this test and returns where; None
     /// (with the reason printed) where the machine cannot.
     pub fn btrfs(&mut self, size_mb: u64) -> Option<PathBuf> {
-        let m = BtrfsMount::make(self, size_mb)?;
+        self.loop_fs(size_mb, "btrfs")
+    }
+
+    /// Mounts a fresh filesystem of `fstype` ("btrfs", "ext4") and `size_mb` on a loop device
+    /// for this test and returns where; None (with the reason printed) where the machine
+    /// cannot.
+    pub fn loop_fs(&mut self, size_mb: u64, fstype: &str) -> Option<PathBuf> {
+        let m = LoopMount::make(self, size_mb, fstype)?;
         let path = m.path.clone();
         self.mounts.push(m);
         Some(path)
@@ -565,23 +572,23 @@ impl TestEnv {
 }
 
 /// A btrfs filesystem on a loop device this test made; unmounted and detached on drop.
-pub struct BtrfsMount {
+pub struct LoopMount {
     pub path: PathBuf,
     device: String,
 }
 
-impl BtrfsMount {
+impl LoopMount {
     /// None, with the reason printed, where this machine cannot make one (not root, no loop
     /// devices, no btrfs): the caller skips rather than passing silently.
-    fn make(env: &TestEnv, size_mb: u64) -> Option<Self> {
+    fn make(env: &TestEnv, size_mb: u64, fstype: &str) -> Option<Self> {
         let why = |m: &str| {
-            eprintln!("SKIPPED: btrfs test needs a btrfs filesystem on a loop device: {m}");
+            eprintln!("SKIPPED: this test needs a {fstype} filesystem on a loop device: {m}");
             None
         };
         if !nix::unistd::Uid::effective().is_root() {
             return why("not running as root");
         }
-        let image = env.dir.join("btrfs.img");
+        let image = env.dir.join(format!("{fstype}.img"));
         std::fs::File::create(&image)
             .unwrap()
             .set_len(size_mb << 20)
@@ -595,9 +602,9 @@ impl BtrfsMount {
             return why(&String::from_utf8_lossy(&out.stderr));
         }
         let device = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let path = env.dir.join("btrfs");
+        let path = env.dir.join(fstype);
         std::fs::create_dir_all(&path).unwrap();
-        let mkfs = Command::new("mkfs.btrfs")
+        let mkfs = Command::new(format!("mkfs.{fstype}"))
             .args(["-q", &device])
             .output()
             .unwrap();
@@ -611,7 +618,7 @@ impl BtrfsMount {
         if !mounted {
             let _ = Command::new("losetup").args(["-d", &device]).status();
             return why(&format!(
-                "mkfs.btrfs/mount failed: {}",
+                "mkfs.{fstype}/mount failed: {}",
                 String::from_utf8_lossy(&mkfs.stderr)
             ));
         }
@@ -620,7 +627,7 @@ impl BtrfsMount {
     }
 }
 
-impl Drop for BtrfsMount {
+impl Drop for LoopMount {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(&self.path).status();
         let _ = Command::new("losetup").args(["-d", &self.device]).status();

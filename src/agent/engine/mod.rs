@@ -4,6 +4,7 @@
 
 pub mod mariadb;
 pub mod postgres;
+pub mod probe;
 
 use crate::agent::layout::{InstanceMeta, Layout};
 use crate::agent::logs::LogFormat;
@@ -84,6 +85,12 @@ pub struct Liveness {
     pub checksum_failures: u64,
     /// Client sessions connected now (not dbhost's own, nor the server's own workers).
     pub sessions: Option<u32>,
+    /// It runs and refused the probe's session because its connection table is full (its
+    /// words): alive and busy.
+    pub busy: Option<String>,
+    /// It runs but the probe got no answer (what happened: a deadline passed, or what the
+    /// server said).
+    pub unanswered: Option<String>,
 }
 
 /// Where an online snapshot restores to.

@@ -112,7 +112,7 @@ fn list(dir: &Path, files: &mut Vec<PathBuf>, dirs: &mut Vec<PathBuf>) -> Result
     Ok(())
 }
 
-fn sync_path(p: &Path) -> Result<()> {
+pub fn sync_path(p: &Path) -> Result<()> {
     File::options()
         .read(true)
         .custom_flags(nix::libc::O_NOFOLLOW)

@@ -9,7 +9,7 @@
 
 use super::checked::{cores, in_parallel_on};
 use super::durable::Written;
-use super::plain::{create_like, open_owned, walk_tree, FileJob};
+use super::plain::{create_like, open_owned, reuse_verified, walk_tree, FileJob, Handled};
 use super::{CaptureStats, Previous};
 use crate::agent::manifest::hex;
 use anyhow::{Context, Result};
@@ -61,16 +61,28 @@ pub fn capture(
         &mut stats,
         &mut |job| {
             jobs.push(job);
-            Ok(None)
+            Ok(Handled::Later)
         },
     )?;
     // Largest first: the long ones start early and the threads finish together.
     jobs.sort_by_key(|j: &FileJob| std::cmp::Reverse(j.size));
     let done = Mutex::new(Vec::new());
+    let shared = Mutex::new(Vec::new());
     // Half the host's cores: the source keeps serving on the rest while it is captured.
     let threads = (cores() / 2).max(1);
     let split = if threads >= 2 { 2 } else { 0 };
     in_parallel_on(threads, &jobs, |j| {
+        // An unchanged file shares the previous copy once that copy reads back whole;
+        // otherwise it is stored afresh from the live file.
+        if let Some((old, entry)) = &j.reuse {
+            if reuse_verified(old, entry, &j.dst) {
+                shared
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(j.size);
+                return Ok(());
+            }
+        }
         if let Some(p) = compress_file(&j.src, &j.dst, Some(owner), split)? {
             done.lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -82,6 +94,11 @@ pub fn capture(
         stats.files += 1;
         stats.bytes += p.size;
         stats.packed.insert(rel, p);
+    }
+    for size in shared.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        stats.files += 1;
+        stats.shared += 1;
+        stats.bytes += size;
     }
     Ok(stats)
 }

@@ -112,6 +112,32 @@ pub struct FileJob {
     pub rel: String,
     /// Its size when it was listed.
     pub size: u64,
+    /// The previous snapshot's copy of it, when the live file looks unchanged since: shared
+    /// by a hard link only once that copy is proven to still hold what its manifest says
+    /// ([`reuse_verified`]); a damaged one is never carried into a new snapshot.
+    pub reuse: Option<(PathBuf, crate::agent::manifest::Entry)>,
+}
+
+/// Links `dst` to the previous snapshot's copy `old` after reading it back against its
+/// manifest `entry`; false (nothing made) when it does not match, so the caller copies the
+/// live file afresh. A damaged copy in one snapshot must not make every later one fail.
+pub fn reuse_verified(old: &Path, entry: &crate::agent::manifest::Entry, dst: &Path) -> bool {
+    use super::packed::{read_content, Content};
+    let whole = matches!(
+        read_content(old, entry.compressed.is_some(), None),
+        Ok(Content::Read(size, ref sum)) if size == entry.size && *sum == entry.sha256
+    );
+    whole && std::fs::hard_link(old, dst).is_ok()
+}
+
+/// What became of one file a walk handed over.
+pub enum Handled {
+    /// Copied: this many bytes.
+    Copied(u64),
+    /// Shared with the previous snapshot: this many bytes of content.
+    Shared(u64),
+    /// Not copied: it vanished, or its copy is left for later and counted there.
+    Later,
 }
 
 /// Recursively copies `src` into `dst` (absent). `rel` is the path below the top. With
@@ -126,14 +152,18 @@ pub fn copy_tree(
     owner: Option<u32>,
 ) -> Result<()> {
     walk_tree(src, dst, rel, skip, previous, stats, &mut |j| {
-        copy_file_owned(&j.src, &j.dst, owner)
+        if let Some((old, entry)) = &j.reuse {
+            if reuse_verified(old, entry, &j.dst) {
+                return Ok(Handled::Shared(j.size));
+            }
+        }
+        Ok(copy_file_owned(&j.src, &j.dst, owner)?.map_or(Handled::Later, Handled::Copied))
     })
 }
 
-/// Makes `dst` (absent) the tree of `src`: directories and links as they are, files
-/// unchanged since `previous` hard-linked to its copies, and every other regular file
-/// handed to `copy`, which says how many bytes it copied (None: it vanished, or the copy
-/// is left for later and counted there).
+/// Makes `dst` (absent) the tree of `src`: directories and links as they are, and every
+/// regular file handed to `copy` (with the previous snapshot's copy to share, when it looks
+/// unchanged since `previous`), which says what it did with it.
 pub fn walk_tree(
     src: &Path,
     dst: &Path,
@@ -141,7 +171,7 @@ pub fn walk_tree(
     skip: &dyn Fn(&str) -> bool,
     previous: Option<&Previous>,
     stats: &mut CaptureStats,
-    copy: &mut dyn FnMut(FileJob) -> Result<Option<u64>>,
+    copy: &mut dyn FnMut(FileJob) -> Result<Handled>,
 ) -> Result<()> {
     copy_dir_meta(src, dst)?;
     let entries = match std::fs::read_dir(src) {
@@ -170,27 +200,31 @@ pub fn walk_tree(
                 continue;
             };
             let mtime = mtime_ns(&meta);
-            let unchanged = previous
+            let reuse = previous
                 .filter(|p| p.unchanged(&child_rel, meta.len(), mtime))
-                .map(|p| p.data.join(&child_rel));
+                .and_then(|p| {
+                    let entry = p.manifest.files.get(&child_rel)?.clone();
+                    Some((p.data.join(&child_rel), entry))
+                });
             stats.mtimes.insert(child_rel.clone(), mtime);
-            if let Some(old) = unchanged {
-                if std::fs::hard_link(&old, &d).is_ok() {
-                    stats.files += 1;
-                    stats.shared += 1;
-                    stats.bytes += meta.len();
-                    continue;
-                }
-            }
             let job = FileJob {
                 src: s,
                 dst: d,
                 rel: child_rel,
                 size: meta.len(),
+                reuse,
             };
-            if let Some(n) = copy(job)? {
-                stats.files += 1;
-                stats.bytes += n;
+            match copy(job)? {
+                Handled::Copied(n) => {
+                    stats.files += 1;
+                    stats.bytes += n;
+                }
+                Handled::Shared(n) => {
+                    stats.files += 1;
+                    stats.shared += 1;
+                    stats.bytes += n;
+                }
+                Handled::Later => {}
             }
         } else if ft.is_symlink() {
             let target = std::fs::read_link(&s)?;
@@ -315,14 +349,15 @@ mod tests {
         let mut m = Manifest::default();
         for rel in ["base/same", "base/changed"] {
             let meta = std::fs::metadata(live.path().join(rel)).unwrap();
+            let p = &s1.packed[rel];
             m.files.insert(
                 rel.into(),
                 Entry {
                     size: meta.len(),
-                    sha256: String::new(),
+                    sha256: p.sha256.clone(),
                     source_mtime_ns: i128::from(meta.mtime()) * 1_000_000_000
                         + i128::from(meta.mtime_nsec()),
-                    compressed: None,
+                    compressed: Some(p.stored),
                 },
             );
         }
@@ -357,6 +392,27 @@ mod tests {
         )
         .unwrap();
         assert_eq!(back, b"cccc");
+        // A copy in the previous snapshot damaged after it was taken is never shared: the
+        // next snapshot stores the live file afresh, and reads back whole.
+        let stored = first.join("base/same");
+        let mut bytes = std::fs::read(&stored).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x40;
+        std::fs::remove_file(&stored).unwrap();
+        std::fs::write(&stored, &bytes).unwrap();
+        let third = snaps.path().join("three");
+        let s3 = Plain
+            .capture(live.path(), &third, &skip, Some(prev))
+            .unwrap();
+        assert_eq!(s3.shared, 0);
+        assert_ne!(ino(&first.join("base/same")), ino(&third.join("base/same")));
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(
+            &mut super::super::packed::open(&third.join("base/same"), true).unwrap(),
+            &mut back,
+        )
+        .unwrap();
+        assert_eq!(back, b"aaaa");
         // A clone never shares inodes with the snapshot.
         let clone = snaps.path().join("clone");
         Plain.clone_tree(&second, &clone).unwrap();

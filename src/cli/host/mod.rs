@@ -2,6 +2,7 @@
 
 pub mod add;
 pub mod list;
+pub mod prune;
 pub mod refresh;
 pub mod remove;
 pub mod show;
@@ -18,6 +19,7 @@ pub enum HostCommand {
     Show(show::ShowArgs),
     Refresh(refresh::RefreshArgs),
     Remove(remove::RemoveArgs),
+    Prune(prune::PruneArgs),
 }
 
 pub fn run(env: &Env, c: &HostCommand) -> Result<()> {
@@ -27,5 +29,6 @@ pub fn run(env: &Env, c: &HostCommand) -> Result<()> {
         HostCommand::Show(a) => show::run(env, a),
         HostCommand::Refresh(a) => refresh::run(env, a),
         HostCommand::Remove(a) => remove::run(env, a),
+        HostCommand::Prune(a) => prune::run(env, a),
     }
 }

@@ -49,10 +49,11 @@ pub fn print_host(p: &Printer, h: &HostView) {
             "disk used",
             match &h.disk {
                 Some(d) => format!(
-                    "instances {}, snapshots {}, logs {}, other {}, unattributed {}{}",
+                    "instances {}, snapshots {}, logs {}, set aside {}, other {}, unattributed {}{}",
                     mib(d.instances_bytes),
                     mib(d.snapshots_bytes),
                     mib(d.logs_bytes),
+                    mib(d.replaced_bytes),
                     mib(d.other_bytes),
                     mib(d.unattributed_bytes),
                     if d.unattributed.is_empty() {
@@ -65,6 +66,40 @@ pub fn print_host(p: &Printer, h: &HostView) {
             },
         ),
     ]);
+    // What recoveries replaced: kept until a person prunes it or the retention does.
+    if let Some(d) = h.disk.as_ref().filter(|d| !d.replaced.is_empty()) {
+        p.note(&format!(
+            "set aside (replaced data; `dbctl host prune {}` removes it):",
+            h.name
+        ));
+        let rows = d
+            .replaced
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.instance.clone(),
+                    r.engine.clone(),
+                    r.replaced_at.clone(),
+                    mib(r.bytes),
+                    r.removed_after.clone(),
+                    r.reason.clone(),
+                ]
+            })
+            .collect();
+        p.table(
+            &[
+                "SET ASIDE",
+                "INSTANCE",
+                "ENGINE",
+                "AT",
+                "SIZE",
+                "REMOVED AFTER",
+                "WHY",
+            ],
+            rows,
+        );
+    }
 }
 
 fn mib(bytes: u64) -> String {

@@ -51,13 +51,15 @@ pub fn steps(
         ));
     }
     // A server that still runs has its last commits archived as it stops, so none is lost.
+    // If the recovery fails, it is started again: production is never left stopped by a
+    // rebuild that did not happen.
     steps.extend(old_host.map(|h| {
         host_step(
             STOP_OLD,
             h,
             Op::StopArchived(iref(old)),
             None,
-            None,
+            Some(Op::Start(iref(old))),
             &old.uid,
         )
     }));
@@ -73,13 +75,17 @@ pub fn steps(
             new_id: new.id,
         },
     ));
-    // The replaced server's directory and OS user go; its snapshots and log archive stay
-    // (the instance's history).
+    // The replaced server's OS user goes, and its directory is set aside on its host, never
+    // deleted here: what it held may be all there is of commits the rebuild did not reach.
+    // Its snapshots and log archive stay (the instance's history).
     if let Some(h) = old_host {
         let mut drop_old = host_step(
-            "drop-old-server",
+            "set-old-server-aside",
             h,
-            Op::Destroy(iref(old)),
+            Op::Retire(crate::wire::RetireSpec {
+                instance: old.uid.clone(),
+                reason: format!("replaced by {} (a rebuild of {})", new.uid, old.name),
+            }),
             None,
             None,
             &old.uid,

@@ -68,7 +68,7 @@ pub fn steps(
     steps.extend([
         snapshot_step("snapshot-restored", i, host_id, after),
         host_step(
-            "drop-old-data",
+            "set-old-data-aside",
             host_id,
             aside(AsideMode::Drop),
             None,

@@ -35,6 +35,25 @@ pub(super) fn run(host: &HostCtx, socket: &Path, sql: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim_end().to_string())
 }
 
+/// Runs `sql` as [`run`] does, for at most `deadline`: a liveness probe, which must come
+/// back from a stalled server.
+///
+/// # Errors
+/// The client cannot be started.
+pub(super) fn probe(
+    host: &HostCtx,
+    socket: &Path,
+    sql: &str,
+    deadline: std::time::Duration,
+) -> Result<crate::agent::engine::probe::Probed> {
+    crate::agent::engine::probe::run_within(
+        &mut command(host, socket)?,
+        Some(sql.as_bytes()),
+        deadline,
+    )
+    .context("starting the mariadb client")
+}
+
 /// The client as the instance's OS user on `socket`, statements on its stdin.
 fn command(host: &HostCtx, socket: &Path) -> Result<std::process::Command> {
     let mut cmd = host
@@ -106,7 +125,7 @@ impl Session {
 
 /// What the client said went wrong, on one line: its ERROR lines (it also echoes the
 /// statement between rulers), else all it said.
-fn said(stderr: &str) -> String {
+pub(super) fn said(stderr: &str) -> String {
     let errors: Vec<&str> = stderr
         .lines()
         .map(str::trim)

@@ -361,21 +361,38 @@ impl Engine for Mariadb {
             return Ok(Liveness::default());
         };
         // Whether it answers, and the clients connected besides this probe (not the server's
-        // own threads, nor the binary log shipper reading its logs).
-        let answer = client::run(
+        // own threads, nor the binary log shipper reading its logs). A stalled server must
+        // read as not answering within the probe's deadline, a full one as busy.
+        use crate::agent::engine::probe::{says_full, Probed, PROBE_DEADLINE};
+        let probed = client::probe(
             host,
             &Self::socket(host, meta.port),
             "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Binlog Dump GTID') AND USER NOT IN ('system user', 'event_scheduler')",
-        );
-        Ok(Liveness {
+            PROBE_DEADLINE,
+        )?;
+        let mut live = Liveness {
             running: true,
             pid: Some(pid),
-            accepting: answer.is_ok(),
-            in_recovery: false,
-            archive_error: None,
-            checksum_failures: 0,
-            sessions: answer.ok().and_then(|a| a.trim().parse().ok()),
-        })
+            ..Default::default()
+        };
+        match probed {
+            Probed::Ended(out) if out.status.success() => {
+                live.accepting = true;
+                live.sessions = String::from_utf8_lossy(&out.stdout).trim().parse().ok();
+            }
+            Probed::Ended(out) => {
+                let said = client::said(&String::from_utf8_lossy(&out.stderr));
+                if says_full(&said) {
+                    live.busy = Some(said);
+                } else {
+                    live.unanswered = Some(said);
+                }
+            }
+            Probed::TimedOut => {
+                live.unanswered = Some(format!("no answer within {} s", PROBE_DEADLINE.as_secs()));
+            }
+        }
+        Ok(live)
     }
 
     fn snapshot_skips(&self, rel: &str) -> bool {

@@ -373,21 +373,52 @@ impl Engine for Postgres {
                 // The clients connected besides this probe say whether anyone uses it.
                 "select pg_is_in_recovery(), coalesce((select last_failed_wal || ' failed at ' || last_failed_time from pg_stat_archiver where last_failed_time > coalesce(last_archived_time, 'epoch')), ''), (select coalesce(sum(checksum_failures), 0) from pg_stat_database), (select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid())",
             ]);
-        let out = probe.output().context("running psql")?;
+        // A stalled server (a stopped postmaster, a session stuck in its startup) reads as
+        // not answering within the deadline; a full one says so and is busy, not gone.
+        use crate::agent::engine::probe::{says_full, Probed, PROBE_DEADLINE};
+        let out = match crate::agent::engine::probe::run_within(&mut probe, None, PROBE_DEADLINE)
+            .context("running psql")?
+        {
+            Probed::Ended(out) => out,
+            Probed::TimedOut => {
+                return Ok(Liveness {
+                    running: true,
+                    pid,
+                    unanswered: Some(format!("no answer within {} s", PROBE_DEADLINE.as_secs())),
+                    ..Default::default()
+                })
+            }
+        };
         let answer = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let mut fields = answer.split('|');
         let recovery = fields.next().unwrap_or_default();
         let archive = fields.next().unwrap_or_default();
         let checksum_failures = fields.next().and_then(|n| n.parse().ok()).unwrap_or(0);
         let sessions = fields.next().and_then(|n| n.parse().ok());
+        let accepting = out.status.success() && (recovery == "t" || recovery == "f");
+        let refused = (!accepting).then(|| {
+            let said = String::from_utf8_lossy(&out.stderr);
+            said.lines()
+                .map(str::trim)
+                .rfind(|l| !l.is_empty())
+                .unwrap_or("the probe got no answer")
+                .trim_start_matches("psql: error: ")
+                .to_string()
+        });
+        let (busy, unanswered) = match refused {
+            Some(r) if says_full(&r) => (Some(r), None),
+            other => (None, other),
+        };
         Ok(Liveness {
             running: true,
             pid,
-            accepting: out.status.success() && (recovery == "t" || recovery == "f"),
+            accepting,
             in_recovery: recovery == "t",
             archive_error: (!archive.is_empty()).then(|| format!("archiving {archive}")),
             checksum_failures,
             sessions,
+            busy,
+            unanswered,
         })
     }
 

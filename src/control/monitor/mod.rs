@@ -1,13 +1,16 @@
 //! The monitor: every running instance checked (its host answers, its server runs and
 //! answers a query, its data directory is there), a verdict only after checks have kept
 //! failing for the failure budget, and then, per the instance's policy, a remedy with no
-//! person involved:
+//! person involved. What a check means and which remedy fits are decided in [`decide`]
+//! (pure functions); this module asks the hosts, keeps the health records and acts:
 //!
 //! - a server that is down on intact data is started again (crash recovery, seconds);
+//! - one that stopped because its disk is full is `degraded`, and started once there is room;
+//! - one whose process runs but does not answer (a full connection table, a stall) is left
+//!   running, and at most restarted in place after `restart_unanswered_after_secs`;
 //! - if it refuses to start on its data, or reads pages whose checksums fail, it is rebuilt
-//!   to just before the first error seen;
-//! - a server that runs but does not answer, or whose data directory is gone, is rebuilt to
-//!   the latest point (its logs are archived apart from its data);
+//!   to just before the first error seen; one whose data directory is gone, to the latest
+//!   point; the data a rebuild replaces is set aside on its host, never deleted;
 //! - a host that does not answer is left to people: its server cannot be fenced from here,
 //!   and a second server on the same data would be worse than the outage;
 //! - one that serves while its logs fail to reach the archive, or on a host whose disk is
@@ -16,6 +19,8 @@
 //! It never acts on an instance a person stopped or hibernated, or one a workflow holds, and
 //! never starts a second recovery while one is under way; after `max_recoveries` failed ones
 //! it gives up and says so. Every state change runs the notification hook.
+
+pub mod decide;
 
 use super::home::{Ctx, Home};
 use super::hosts as host_ops;
@@ -57,48 +62,18 @@ pub struct Pass {
     pub observations: Vec<Observation>,
 }
 
-/// What a failed check means.
-#[derive(Debug, Clone, PartialEq)]
-enum Problem {
-    /// The host does not answer.
-    HostSilent(String),
-    /// The server runs but does not answer a query.
-    NotAnswering,
-    /// The server is not running; its data is there.
-    Down,
-    /// The data directory is gone.
-    DataMissing,
-    /// The host does not know the instance at all.
-    Gone,
-    /// The server reads pages whose checksums fail: its data is damaged.
-    Corrupted(u64),
-}
+use decide::{Finding, Problem, RebuildTo, Remedy};
 
-impl Problem {
-    fn describe(&self) -> String {
-        match self {
-            Problem::HostSilent(e) => format!("its host does not answer: {e}"),
-            Problem::NotAnswering => "its server runs but does not answer queries".into(),
-            Problem::Down => "its server is not running".into(),
-            Problem::DataMissing => "its data directory is gone".into(),
-            Problem::Gone => "its host does not know it".into(),
-            Problem::Corrupted(n) => {
-                format!("its server read {n} pages whose checksums failed: its data is damaged")
-            }
-        }
-    }
-}
+/// What one check found, or why there was none.
+type Checked = Finding;
 
-/// What one check found: serving (with a warning, if any), or what is wrong.
-type Checked = Result<Option<String>, Problem>;
-
-/// Whether `inst` serves (with a warning, if any) or what is wrong with it.
+/// Whether `inst` serves, and what is wrong with it if not.
 fn check(ctx: &Ctx, inst: &InstanceRow) -> Checked {
     let host = match inst.host_id {
-        Some(id) => Some(
-            hosts::get(ctx.catalog.conn(), id)
-                .map_err(|e| Problem::HostSilent(format!("{e:#}")))?,
-        ),
+        Some(id) => match hosts::get(ctx.catalog.conn(), id) {
+            Ok(h) => Some(h),
+            Err(e) => return Finding::Problem(Problem::HostSilent(format!("{e:#}"))),
+        },
         None => None,
     };
     check_on(host.as_ref(), inst).0
@@ -110,10 +85,21 @@ fn check_on(
     host: Option<&crate::catalog::hosts::HostRow>,
     inst: &InstanceRow,
 ) -> (Checked, Option<u32>) {
+    match status_on(host, inst) {
+        Ok(st) => (decide::verdict(&st), st.sessions),
+        Err(p) => (Finding::Problem(p), None),
+    }
+}
+
+/// What the host says of the instance's server, or the problem asking it.
+fn status_on(
+    host: Option<&crate::catalog::hosts::HostRow>,
+    inst: &InstanceRow,
+) -> Result<InstanceStatus, Problem> {
     let Some(host) = host else {
-        return (Err(Problem::Gone), None);
+        return Err(Problem::Gone);
     };
-    let answer = host_ops::call(
+    host_ops::call(
         host,
         Op::Status(InstanceRef {
             instance: inst.uid.clone(),
@@ -122,39 +108,7 @@ fn check_on(
     .map_err(|e| Problem::HostSilent(format!("{} ({e})", host.name)))
     .and_then(|a| {
         serde_json::from_value::<InstanceStatus>(a).map_err(|e| Problem::HostSilent(e.to_string()))
-    });
-    match answer {
-        Ok(st) => {
-            let sessions = st.sessions;
-            (verdict(st), sessions)
-        }
-        Err(p) => (Err(p), None),
-    }
-}
-
-/// What an instance's status says of it.
-fn verdict(st: InstanceStatus) -> Checked {
-    match st {
-        InstanceStatus { exists: false, .. } => Err(Problem::Gone),
-        InstanceStatus {
-            data_missing: true, ..
-        } => Err(Problem::DataMissing),
-        InstanceStatus { running: false, .. } => Err(Problem::Down),
-        InstanceStatus {
-            accepting: false, ..
-        } => Err(Problem::NotAnswering),
-        InstanceStatus {
-            checksum_failures: n @ 1..,
-            ..
-        } => Err(Problem::Corrupted(n)),
-        InstanceStatus {
-            archive_error: Some(e),
-            ..
-        } => Ok(Some(format!(
-            "its logs are not reaching the archive ({e}): the restorable window has stopped growing"
-        ))),
-        _ => Ok(None),
-    }
+    })
 }
 
 /// A warning when a host's free disk is under the configured limit.
@@ -249,7 +203,10 @@ pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Pass> {
                 let why = why.unwrap_or_else(|| format!("{} did not answer", h.name));
                 silent_hosts.push(why.clone());
                 for inst in on_host.get(&h.id).into_iter().flatten() {
-                    found.insert(inst.id, (Err(Problem::HostSilent(why.clone())), None));
+                    found.insert(
+                        inst.id,
+                        (Finding::Problem(Problem::HostSilent(why.clone())), None),
+                    );
                 }
             }
         }
@@ -258,8 +215,10 @@ pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Pass> {
     let mut first_error = None;
     let mut serving = Vec::new();
     for inst in &mine {
-        let (checked, disk) = found.remove(&inst.id).unwrap_or((Err(Problem::Gone), None));
-        if checked.is_ok() {
+        let (checked, disk) = found
+            .remove(&inst.id)
+            .unwrap_or((Finding::Problem(Problem::Gone), None));
+        if matches!(checked, Finding::Healthy | Finding::Degraded(_)) {
             serving.push(inst);
         }
         match observe(&mut ctx, inst, disk, checked, run) {
@@ -349,9 +308,14 @@ fn observe(
         workflow_id: None,
     };
     let problem = match checked {
-        Ok(warning) => {
+        Finding::Healthy | Finding::Degraded(_) | Finding::Waiting(_) => {
             let incident = h.first_error_at.clone();
-            let warning = warning.or(disk);
+            // A server waiting for room is not seen serving: its last healthy moment stays.
+            let (warning, seen_serving) = match checked {
+                Finding::Degraded(d) => (Some(d), true),
+                Finding::Waiting(d) => (Some(d), false),
+                _ => (disk, true),
+            };
             let now_state = if warning.is_some() {
                 state::DEGRADED
             } else {
@@ -361,7 +325,11 @@ fn observe(
                 instance_id: inst.id,
                 state: now_state.into(),
                 checked_at: stamp.clone(),
-                healthy_at: Some(stamp),
+                healthy_at: if seen_serving {
+                    Some(stamp)
+                } else {
+                    prev.as_ref().and_then(|p| p.healthy_at.clone())
+                },
                 detail: warning.clone(),
                 ..Default::default()
             };
@@ -369,9 +337,14 @@ fn observe(
             obs.state = h.state.clone();
             obs.detail = warning.clone();
             let was = prev_state.as_deref();
-            if was.is_some_and(|s| s != now_state) || (was.is_none() && warning.is_some()) {
+            let new_detail = prev.as_ref().and_then(|p| p.detail.as_deref()) != warning.as_deref();
+            if was.is_some_and(|s| s != now_state)
+                || (was.is_none() && warning.is_some())
+                || (now_state == state::DEGRADED && new_detail)
+            {
                 let msg = match (&warning, incident) {
-                    (Some(w), _) => format!("serving, but {w}"),
+                    (Some(w), _) if seen_serving => format!("serving, but {w}"),
+                    (Some(w), _) => format!("not serving: {w}"),
                     (None, Some(t)) => format!("healthy again (the incident began at {t})"),
                     (None, None) => "healthy again".into(),
                 };
@@ -380,7 +353,7 @@ fn observe(
             }
             return Ok(Some(obs));
         }
-        Err(p) => p,
+        Finding::Problem(p) => p,
     };
     let detail = problem.describe();
     if h.first_error_at.is_none() || [state::HEALTHY, state::DEGRADED].contains(&h.state.as_str()) {
@@ -440,39 +413,91 @@ fn observe(
         give_up(ctx, &mut h, &mut obs, why)?;
         return Ok(Some(obs));
     }
-    let target = match &problem {
-        Problem::HostSilent(_) => {
-            let why = format!(
-                "failed since {since}: {detail}; its server cannot be stopped from here, so it is not rebuilt elsewhere: once the host is known to be down, `dbctl recover {} --host H`",
-                inst.name
-            );
+    let restart_after = ctx.config.monitor.restart_unanswered_after_secs;
+    let mut remedy = decide::remedy(&problem, failing_for, restart_after, &inst.name);
+    // Healthy again after an action on its own data: the record and the hook say what it took.
+    let back = |ctx: &mut Ctx, h: &mut Health, obs: &mut Observation, action: &str, msg: String| {
+        *h = Health {
+            instance_id: inst.id,
+            state: state::HEALTHY.into(),
+            checked_at: stamp.clone(),
+            healthy_at: Some(stamp.clone()),
+            ..Default::default()
+        };
+        health::put(ctx.catalog.conn(), h)?;
+        obs.state = h.state.clone();
+        obs.action = Some(action.into());
+        changed(ctx, inst, obs, prev_state.as_deref(), &msg)?;
+        obs.detail = Some(msg);
+        anyhow::Ok(())
+    };
+    if remedy == Remedy::Start {
+        match restart(ctx, inst) {
+            Ok(()) => {
+                let msg =
+                    format!("{detail} (since {since}); the monitor started it again on its data");
+                back(ctx, &mut h, &mut obs, "restarted", msg)?;
+                return Ok(Some(obs));
+            }
+            Err(e) => {
+                let now = status_of(ctx, inst);
+                remedy = decide::after_failed_start(now.as_ref(), &format!("{e:#}"));
+            }
+        }
+    }
+    let target = match remedy {
+        Remedy::Start => unreachable!("a start is tried above"),
+        Remedy::Wait(why) => {
+            // Nothing rebuilt: a full disk waits as `degraded`, a running server as `failing`.
+            let waiting = why.contains("room");
+            h.state = if waiting {
+                state::DEGRADED
+            } else {
+                state::FAILING
+            }
+            .into();
+            let msg = format!("{detail} (since {since}); {why}");
+            h.detail = Some(msg.clone());
+            health::put(ctx.catalog.conn(), &h)?;
+            obs.state = h.state.clone();
+            obs.detail = Some(msg.clone());
+            // Said once per state and reason, not every pass.
+            if prev_state.as_deref() != Some(h.state.as_str())
+                || prev.as_ref().and_then(|p| p.detail.as_deref()) != Some(msg.as_str())
+            {
+                changed(ctx, inst, &obs, prev_state.as_deref(), &msg)?;
+            }
+            return Ok(Some(obs));
+        }
+        Remedy::LeaveToPeople(why) => {
+            let why = format!("failed since {since}: {detail}; {why}");
             give_up(ctx, &mut h, &mut obs, why)?;
             return Ok(Some(obs));
         }
-        Problem::Down => {
-            // Intact data: a start is crash recovery, seconds, and loses nothing.
-            if restart(ctx, inst).is_ok() {
-                h = Health {
-                    instance_id: inst.id,
-                    state: state::HEALTHY.into(),
-                    checked_at: stamp.clone(),
-                    healthy_at: Some(stamp),
-                    ..Default::default()
-                };
-                health::put(ctx.catalog.conn(), &h)?;
-                obs.state = h.state.clone();
-                obs.action = Some("restarted".into());
-                let msg =
-                    format!("{detail} (since {since}); the monitor started it again on its data");
-                changed(ctx, inst, &obs, prev_state.as_deref(), &msg)?;
-                obs.detail = Some(msg);
-                return Ok(Some(obs));
+        Remedy::RestartInPlace => {
+            h.recoveries += 1;
+            match restart_in_place(ctx, inst) {
+                Ok(()) => {
+                    let msg = format!(
+                        "{detail} (since {since}) for over {restart_after} s; the monitor restarted it in place on its data"
+                    );
+                    back(ctx, &mut h, &mut obs, "restarted", msg)?;
+                }
+                Err(e) => {
+                    h.state = state::FAILING.into();
+                    health::put(ctx.catalog.conn(), &h)?;
+                    obs.state = h.state.clone();
+                    let msg = format!(
+                        "{detail} (since {since}); a restart in place failed ({e:#}); it is not rebuilt while its process runs on its data"
+                    );
+                    changed(ctx, inst, &obs, prev_state.as_deref(), &msg)?;
+                    obs.detail = Some(msg);
+                }
             }
-            // It refuses to start on its data: rebuilt to before the trouble began.
-            before_error(ctx, inst, &since)
+            return Ok(Some(obs));
         }
-        Problem::Corrupted(_) => before_error(ctx, inst, &since),
-        Problem::NotAnswering | Problem::DataMissing | Problem::Gone => Target::Latest,
+        Remedy::Rebuild(RebuildTo::Latest) => Target::Latest,
+        Remedy::Rebuild(RebuildTo::BeforeError) => before_error(ctx, inst, &since),
     };
     let planned =
         super::recover::plan_recover(ctx, &inst.name, Some(target.clone()), None, false, false);
@@ -494,7 +519,7 @@ fn observe(
                 other => format!("{other:?}"),
             };
             let msg = format!(
-                "failed since {since}: {detail}; recovery {} of {max} started (workflow {wf}), to {to}",
+                "failed since {since}: {detail}; recovery {} of {max} started (workflow {wf}), to {to}; the data it replaces is set aside on its host, not deleted",
                 h.recoveries
             );
             changed(ctx, inst, &obs, prev_state.as_deref(), &msg)?;
@@ -502,6 +527,8 @@ fn observe(
             run(wf);
         }
         Err(e) => {
+            // Nothing was started: this incident's count of recoveries says so.
+            h.recoveries -= 1;
             h.state = state::FAILED.into();
             health::put(ctx.catalog.conn(), &h)?;
             obs.state = h.state.clone();
@@ -516,6 +543,22 @@ fn observe(
     Ok(Some(obs))
 }
 
+/// What the instance's host says of its server now (None: it did not say).
+fn status_of(ctx: &Ctx, inst: &InstanceRow) -> Option<InstanceStatus> {
+    let host = hosts::get(ctx.catalog.conn(), inst.host_id?).ok()?;
+    status_on(Some(&host), inst).ok()
+}
+
+/// Stops a server that runs but does not answer and starts it again on its own data.
+fn restart_in_place(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
+    let host = hosts::get(ctx.catalog.conn(), inst.host_id.unwrap_or_default())?;
+    let r = InstanceRef {
+        instance: inst.uid.clone(),
+    };
+    host_ops::call(&host, Op::Stop(r)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    restart(ctx, inst)
+}
+
 /// Starts a server that is down, through its host, and sees it answer.
 fn restart(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
     let host = hosts::get(ctx.catalog.conn(), inst.host_id.unwrap_or_default())?;
@@ -523,9 +566,11 @@ fn restart(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
         instance: inst.uid.clone(),
     };
     host_ops::call(&host, Op::Start(r)).map_err(|e| anyhow::anyhow!("{e}"))?;
-    check(ctx, inst)
-        .map(|_| ())
-        .map_err(|p| anyhow::anyhow!(p.describe()))
+    match check(ctx, inst) {
+        Finding::Problem(p) => Err(anyhow::anyhow!(p.describe())),
+        Finding::Waiting(w) => Err(anyhow::anyhow!(w)),
+        Finding::Healthy | Finding::Degraded(_) => Ok(()),
+    }
 }
 
 /// The point just before the first error recorded at `since`: a second earlier; the latest

@@ -1,0 +1,352 @@
+//! The always-on half never makes things worse: busy or slow servers are not rebuilt, a full
+//! disk is waited out, data a recovery replaces is set aside for people, a failed recovery
+//! leaves production serving.
+
+use crate::common::{Reaped, TestEnv};
+use crate::lifecycle::{wait_for, Daemon};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Sends `sig` to `pid`.
+fn signal(pid: i32, sig: nix::sys::signal::Signal) {
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+}
+
+/// Servers stopped with SIGSTOP, continued when dropped (a failed test must not leave a
+/// stopped process behind for the clean-up to wait on).
+struct Stalled(Vec<i32>);
+
+impl Drop for Stalled {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            signal(*pid, nix::sys::signal::Signal::SIGCONT);
+        }
+    }
+}
+
+fn health(env: &TestEnv, name: &str) -> serde_json::Value {
+    env.dbctl(&["describe", name, "-o", "json"]).ok().json()["health"].clone()
+}
+
+/// Every event kind recorded for `name` that means the monitor rebuilt or restarted it.
+fn interventions(env: &TestEnv, name: &str) -> Vec<String> {
+    env.event_kinds(name)
+        .into_iter()
+        .filter(|k| ["health_recovering", "replaced", "recovered"].contains(&k.as_str()))
+        .collect()
+}
+
+/// `sql` through `dbctl connect` on a MariaDB instance: a client session held until killed.
+fn mariadb_session(env: &TestEnv, name: &str, sql: &str) -> Reaped {
+    Reaped(
+        env.command(&["connect", name, "--", "--batch", "-e", sql])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn psql_session(env: &TestEnv, name: &str, sql: &str) -> Reaped {
+    let url = env.dbctl(&["url", name]).ok().stdout.trim().to_string();
+    Reaped(
+        Command::new("psql")
+            .args(["-X", "-q", &url, "-c", sql])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn full_connection_tables_and_a_60_s_stall_are_never_rebuilt_on_either_engine() {
+    let mut env = TestEnv::new();
+    env.init();
+    // A verdict after 3 s of failures, checks every second: before, either case rebuilt.
+    let (hook, hook_out) = env.recording_script("monitor", "$1|$2|$3");
+    env.add_config(&format!(
+        "\n[classes.few]\ncpus = 0.5\nmemory_mb = 512\nmax_connections = 10\nstorage_gb = 1\n\
+         [monitor]\ninterval_secs = 1\nfailure_budget_secs = 3\nhook = [\"{}\"]\n",
+        hook.display()
+    ));
+    env.dbctl(&["create", "pg", "--class", "few"]).ok();
+    env.dbctl(&["create", "maria", "--class", "few", "--engine", "mariadb"])
+        .ok();
+    env.psql("pg", "create table t (v int); insert into t values (1)");
+    crate::mariadb::ask(
+        &env,
+        "maria",
+        "create database app; create table app.t (v int); insert into app.t values (1)",
+    );
+    let before = crate::common::server_pids(&env.local_root());
+    assert_eq!(before.len(), 2);
+    let _daemon = Daemon(
+        env.command(&["daemon", "--interval", "2"])
+            .stdout(std::fs::File::create(env.dir.join("daemon.log")).unwrap())
+            .stderr(std::fs::File::create(env.dir.join("daemon.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(&env, 30, "a first check", || {
+        health(&env, "pg")["state"] == "healthy" && health(&env, "maria")["state"] == "healthy"
+    });
+
+    // Every connection slot taken by clients (the superuser's reserved ones too).
+    let mut clients = Vec::new();
+    for _ in 0..12 {
+        // A backend notices its client gone only when it looks: this one looks every second.
+        clients.push(psql_session(
+            &env,
+            "pg",
+            "set client_connection_check_interval = '1s'; select pg_sleep(300)",
+        ));
+        clients.push(mariadb_session(&env, "maria", "select sleep(300)"));
+    }
+    wait_for(&env, 60, "both tables to fill", || {
+        let pg_full = env
+            .psql_run("pg", "select 1")
+            .stderr
+            .windows(16)
+            .any(|w| w == b"too many clients");
+        let maria_full = env
+            .dbctl(&["connect", "maria", "--", "-e", "select 1"])
+            .stderr
+            .contains("Too many connections");
+        pg_full && maria_full
+    });
+    wait_for(&env, 60, "the monitor to call both busy", || {
+        ["pg", "maria"].iter().all(|n| {
+            let h = health(&env, n);
+            h["state"] == "degraded"
+                && h["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("connection table is full"))
+        })
+    });
+    // Well past the failure budget: still busy, never rebuilt.
+    std::thread::sleep(Duration::from_secs(8));
+    for n in ["pg", "maria"] {
+        assert_eq!(health(&env, n)["state"], "degraded", "{n}");
+        assert!(
+            interventions(&env, n).is_empty(),
+            "{n}: {:?}",
+            env.event_kinds(n)
+        );
+    }
+    drop(clients);
+    wait_for(&env, 60, "both healthy again", || {
+        health(&env, "pg")["state"] == "healthy" && health(&env, "maria")["state"] == "healthy"
+    });
+
+    // Both servers stalled for 60 s (their processes stopped): slow is not gone.
+    let stalled = Stalled(before.clone());
+    for pid in &before {
+        signal(*pid, nix::sys::signal::Signal::SIGSTOP);
+    }
+    let start = Instant::now();
+    wait_for(&env, 60, "the monitor to see both not answering", || {
+        ["pg", "maria"].iter().all(|n| {
+            health(&env, n)["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("does not answer"))
+        })
+    });
+    while start.elapsed() < Duration::from_secs(60) {
+        for n in ["pg", "maria"] {
+            assert!(
+                interventions(&env, n).is_empty(),
+                "{n}: {:?}",
+                env.event_kinds(n)
+            );
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    drop(stalled);
+    wait_for(&env, 60, "both healthy after the stall", || {
+        health(&env, "pg")["state"] == "healthy" && health(&env, "maria")["state"] == "healthy"
+    });
+    // The same servers, on the same data, never restarted, rebuilt or moved.
+    assert_eq!(crate::common::server_pids(&env.local_root()), before);
+    for n in ["pg", "maria"] {
+        assert!(
+            interventions(&env, n).is_empty(),
+            "{n}: {:?}",
+            env.event_kinds(n)
+        );
+    }
+    assert_eq!(env.psql("pg", "select count(*) from t"), "1");
+    assert_eq!(
+        crate::mariadb::ask(&env, "maria", "select count(*) from app.t"),
+        "1"
+    );
+    let hooked = std::fs::read_to_string(&hook_out).unwrap_or_default();
+    assert!(!hooked.contains("|recovering|"), "{hooked}");
+    assert!(hooked.contains("pg|degraded|"), "{hooked}");
+}
+
+/// Inserts rows one transaction at a time until the server refuses one; returns how many it
+/// acknowledged.
+fn insert_until_refused(env: &TestEnv, name: &str, limit: u32) -> u32 {
+    let url = env.dbctl(&["url", name]).ok().stdout.trim().to_string();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let mut acked = 0;
+    for i in 0..limit {
+        // A row each, with a page of padding: the log grows quickly, the table slowly.
+        match client.execute("insert into t select $1, repeat('x', 2000)", &[&(i as i32)]) {
+            Ok(_) => acked += 1,
+            Err(_) => break,
+        }
+    }
+    acked
+}
+
+#[test]
+fn a_full_disk_is_degraded_and_the_server_comes_back_with_every_acknowledged_commit() {
+    let mut env = TestEnv::new();
+    let Some(fs) = env.loop_fs(1400, "ext4") else {
+        return;
+    };
+    env.init_at(fs.join("root"));
+    env.add_config("\n[monitor]\nfailure_budget_secs = 0\n");
+    env.dbctl(&["create", "db"]).ok();
+    env.psql("db", "create table t (v int, pad text)");
+    env.dbctl(&["daemon", "--once"]).ok();
+    // The disk filled by something else on the host, to the last few MiB.
+    let free = nix::sys::statvfs::statvfs(&fs).unwrap();
+    let avail = free.blocks_available() * free.fragment_size();
+    let filler = fs.join("filler");
+    let status = Command::new("fallocate")
+        .args(["-l", &(avail - (24 << 20)).to_string()])
+        .arg(&filler)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let acked = insert_until_refused(&env, "db", 200_000);
+    assert!(acked > 0);
+    // Several passes: the monitor says the disk is full and never rebuilds it (before, it
+    // rebuilt the instance to its snapshot and deleted the data holding these commits).
+    let mut seen = None;
+    for _ in 0..4 {
+        env.dbctl(&["daemon", "--once"]).ok();
+        let h = health(&env, "db");
+        if h["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("disk is full"))
+        {
+            seen = Some(h);
+        }
+    }
+    let h = seen.unwrap_or_else(|| panic!("never said the disk is full: {}", health(&env, "db")));
+    assert_eq!(h["state"], "degraded", "{h}");
+    assert!(
+        interventions(&env, "db").is_empty(),
+        "{:?}",
+        env.event_kinds("db")
+    );
+    // Room again: running on its own data, every acknowledged commit there.
+    std::fs::remove_file(&filler).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while health(&env, "db")["state"] != "healthy" {
+        assert!(Instant::now() < deadline, "{}", health(&env, "db"));
+        env.dbctl(&["daemon", "--once"]).ok();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let rows: u32 = env.psql("db", "select count(*) from t").parse().unwrap();
+    assert!(rows >= acked, "{rows} rows, {acked} acknowledged");
+    assert!(
+        interventions(&env, "db").is_empty(),
+        "{:?}",
+        env.event_kinds("db")
+    );
+}
+
+#[test]
+fn replaced_data_is_set_aside_until_pruned_and_a_failed_recovery_leaves_production_serving() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "db"]).ok();
+    env.psql(
+        "db",
+        "create table t (v int); insert into t select generate_series(1, 5)",
+    );
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    env.psql("db", "insert into t values (6)");
+
+    // A recovery that fails part-way: the old server serves again, as before.
+    let r = env
+        .dbctl_env(
+            &["recover", "db", "--yes"],
+            &[("DBCTL_FAILPOINTS", "fail:restore")],
+        )
+        .fails_with(1);
+    assert!(r.stderr.contains("undone"), "{}", r.stderr);
+    assert_eq!(env.status_of("db"), "available");
+    assert_eq!(env.psql("db", "select count(*) from t"), "6");
+
+    // A recovery that succeeds: the replaced server's directory is set aside, not deleted.
+    env.dbctl(&["recover", "db", "--yes"]).ok();
+    assert_eq!(env.psql("db", "select count(*) from t"), "6");
+    let show = env
+        .dbctl(&["host", "show", "local", "-o", "json"])
+        .ok()
+        .json();
+    let aside = show["disk"]["replaced"].as_array().unwrap().clone();
+    assert_eq!(aside.len(), 1, "{show}");
+    assert_eq!(aside[0]["instance"], "db");
+    let name = aside[0]["name"].as_str().unwrap().to_string();
+    let dir = env.local_root().join("replaced").join(&name);
+    assert!(dir.join("instance/data/PG_VERSION").exists());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(env.local_root().join("replaced"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
+    let table = env.dbctl(&["host", "show", "local"]).ok();
+    assert!(table.stdout.contains(&name), "{}", table.stdout);
+
+    // An in-place restore sets its old data aside too.
+    env.dbctl(&["restore", "db", "--in-place", "--latest", "--yes"])
+        .ok();
+    let listed = || {
+        env.dbctl(&["host", "show", "local", "-o", "json"])
+            .ok()
+            .json()["disk"]["replaced"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(listed(), 2);
+
+    // Pruning: a dry run removes nothing, an unknown name is refused, no terminal needs --yes.
+    let dry = env
+        .dbctl(&["host", "prune", "local", "--dry-run", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(dry["removed"].as_array().unwrap().len(), 2);
+    assert_eq!(listed(), 2);
+    env.dbctl(&["host", "prune", "local", "nosuch", "--yes"])
+        .one_line_error(2, "no set-aside data named `nosuch`");
+    env.dbctl(&["host", "prune", "local", &name])
+        .one_line_error(2, "--yes");
+    env.dbctl(&["host", "prune", "local", &name, "--yes"]).ok();
+    assert!(!dir.exists());
+    assert_eq!(listed(), 1);
+    assert!(env
+        .event_kinds("db")
+        .iter()
+        .any(|k| k == "replaced_data_removed"));
+
+    // The retention: kept for keep_days, then removed by the daemon's sweep.
+    env.add_config("\n[replaced]\nkeep_days = 0\n");
+    env.catalog_execute("DELETE FROM leases WHERE name = 'replaced-retention'");
+    let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
+    assert_eq!(
+        swept["replaced_removed"].as_array().map(Vec::len),
+        Some(1),
+        "{swept}"
+    );
+    assert_eq!(listed(), 0);
+    assert_eq!(env.psql("db", "select count(*) from t"), "6");
+}
