@@ -385,6 +385,9 @@ _dbctl() {
             dbctl__subcmd__help__subcmd__host,list)
                 cmd="dbctl__subcmd__help__subcmd__host__subcmd__list"
                 ;;
+            dbctl__subcmd__help__subcmd__host,prune)
+                cmd="dbctl__subcmd__help__subcmd__host__subcmd__prune"
+                ;;
             dbctl__subcmd__help__subcmd__host,refresh)
                 cmd="dbctl__subcmd__help__subcmd__host__subcmd__refresh"
                 ;;
@@ -469,6 +472,9 @@ _dbctl() {
             dbctl__subcmd__host,list)
                 cmd="dbctl__subcmd__host__subcmd__list"
                 ;;
+            dbctl__subcmd__host,prune)
+                cmd="dbctl__subcmd__host__subcmd__prune"
+                ;;
             dbctl__subcmd__host,refresh)
                 cmd="dbctl__subcmd__host__subcmd__refresh"
                 ;;
@@ -486,6 +492,9 @@ _dbctl() {
                 ;;
             dbctl__subcmd__host__subcmd__help,list)
                 cmd="dbctl__subcmd__host__subcmd__help__subcmd__list"
+                ;;
+            dbctl__subcmd__host__subcmd__help,prune)
+                cmd="dbctl__subcmd__host__subcmd__help__subcmd__prune"
                 ;;
             dbctl__subcmd__host__subcmd__help,refresh)
                 cmd="dbctl__subcmd__host__subcmd__help__subcmd__refresh"
@@ -2441,7 +2450,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__host)
-            opts="add list show refresh remove"
+            opts="add list show refresh remove prune"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2469,6 +2478,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__help__subcmd__host__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__help__subcmd__host__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3129,7 +3152,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host)
-            opts="-o -h -V --home --catalog --output --help --version add list show refresh remove help"
+            opts="-o -h -V --home --catalog --output --help --version add list show refresh remove prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3209,7 +3232,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__help)
-            opts="add list show refresh remove help"
+            opts="add list show refresh remove prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3251,6 +3274,20 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__host__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__host__subcmd__help__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -3314,6 +3351,40 @@ _dbctl() {
             fi
             case "${prev}" in
                 --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --home)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --catalog)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        dbctl__subcmd__host__subcmd__prune)
+            opts="-y -o -h -V --older-than --dry-run --yes --home --catalog --output --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --older-than)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

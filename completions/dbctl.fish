@@ -74,18 +74,19 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand init" -s o -l output -d 'Out
 json\t''"
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand init" -s V -l version -d 'Print version'
-complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
-complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
-complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove prune help" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove prune help" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove prune help" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
-complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -s h -l help -d 'Print help'
-complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -s V -l version -d 'Print version'
-complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -f -a "add" -d 'Register a host reached over SSH: pins its host key on first contact and stores its facts'
-complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -f -a "list" -d 'List hosts with their capacity and engines'
-complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -f -a "show" -d 'Show one host: how it is reached, its pinned key, dbhost version and facts'
-complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -f -a "refresh" -d 'Ask a host for its facts again (checking its pinned key) and store them'
-complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -f -a "remove" -d 'Forget a host. Refused while instances live there'
-complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove prune help" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove prune help" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove prune help" -f -a "add" -d 'Register a host reached over SSH: pins its host key on first contact and stores its facts'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove prune help" -f -a "list" -d 'List hosts with their capacity and engines'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove prune help" -f -a "show" -d 'Show one host: how it is reached, its pinned key, dbhost version and facts'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove prune help" -f -a "refresh" -d 'Ask a host for its facts again (checking its pinned key) and store them'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove prune help" -f -a "remove" -d 'Forget a host. Refused while instances live there'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove prune help" -f -a "prune" -d 'Remove data that recoveries and in-place restores set aside on a host'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and not __fish_seen_subcommand_from add list show refresh remove prune help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l address -d 'Address or DNS name of the host; instances there are reached at this address too' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l port -d 'SSH port' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from add" -l user -d 'SSH user [default: the current user]' -r
@@ -127,11 +128,21 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -l force -d 'For a host that is gone for good: forget it even though instances or snapshots are there, marking them lost (nothing on the host is touched)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from prune" -l older-than -d 'Only what was set aside at least this many days ago' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from prune" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from prune" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from prune" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
+json\t''"
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from prune" -l dry-run -d 'Say what would be removed, removing nothing'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from prune" -s y -l yes -d 'Remove without asking'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "add" -d 'Register a host reached over SSH: pins its host key on first contact and stores its facts'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "list" -d 'List hosts with their capacity and engines'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one host: how it is reached, its pinned key, dbhost version and facts'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "refresh" -d 'Ask a host for its facts again (checking its pinned key) and store them'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Forget a host. Refused while instances live there'
+complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Remove data that recoveries and in-place restores set aside on a host'
 complete -c dbctl -n "__fish_dbctl_using_subcommand host; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l engine -d 'Database engine' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand create" -l class -d 'Instance class (small, medium, large, or one from config.toml)' -r
@@ -797,6 +808,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "show" -d 'Show one host: how it is reached, its pinned key, dbhost version and facts'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "refresh" -d 'Ask a host for its facts again (checking its pinned key) and store them'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "remove" -d 'Forget a host. Refused while instances live there'
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from host" -f -a "prune" -d 'Remove data that recoveries and in-place restores set aside on a host'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from drill" -f -a "list" -d 'The drills run, newest first: when, from which tier, RTO, RPO and what they found'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "create" -d 'Take an online snapshot of an instance; it keeps serving reads and writes throughout'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "list" -d 'List snapshots (those of deleted instances too), newest first. `size` is what a restore holds; `new` is what the snapshot added on disk (files shared with the one before count once, there)'
