@@ -292,9 +292,20 @@ fn an_instance_superuser_cannot_reach_another_instance_or_the_snapshots() {
         .unwrap()
         .to_string_lossy()
         .into_owned();
+    let journal = std::fs::read_dir(root.join("requests"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
     for path in [
         prod_data.join("global/pg_control"),
         prod_data.parent().unwrap().join("server.log"),
+        // dbhost's own records: the other instance's and the request journal.
+        prod_data.parent().unwrap().join("instance.json"),
+        prod_data.parent().unwrap().join("port"),
+        journal.with_extension("lock"),
+        journal,
     ] {
         let e = env.psql_fails(
             "test",
@@ -306,6 +317,7 @@ fn an_instance_superuser_cannot_reach_another_instance_or_the_snapshots() {
     for dir in [
         root.join("wal").join(&prod_uid),
         root.join("snapshots"),
+        root.join("requests"),
         prod_data.clone(),
     ] {
         let e = env.psql_fails(

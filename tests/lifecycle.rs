@@ -888,6 +888,54 @@ fn the_daemon_serves_prometheus_metrics_on_loopback_only() {
     ] {
         assert!(scraped.contains(line), "no {line} in:\n{scraped}");
     }
+    // Only GET and HEAD on /metrics.
+    let post = ureq::post(&url).send("x");
+    assert!(
+        matches!(post, Err(ureq::Error::StatusCode(405))),
+        "{post:?}"
+    );
+    let head = ureq::head(&url).call().unwrap();
+    assert_eq!(head.status(), 200);
+    // A flood of idle connections costs a few threads, not one each.
+    let daemon_pid = _daemon.0.id();
+    let threads = || {
+        std::fs::read_dir(format!("/proc/{daemon_pid}/task"))
+            .unwrap()
+            .count()
+    };
+    let before = threads();
+    let flood: Vec<_> = (0..300)
+        .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let during = threads();
+    assert!(during <= before + 2, "{before} threads, then {during}");
+    drop(flood);
+    wait_for(&env, 30, "a scrape after the flood", || {
+        ureq::get(&url).call().is_ok_and(|r| r.status() == 200)
+    });
+    // A second daemon on the same address runs without metrics, and says so.
+    let second = Daemon(
+        env.command(&["daemon", "--interval", "2"])
+            .stdout(std::fs::File::create(env.dir.join("second.err")).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(
+        &env,
+        30,
+        "the second daemon to say it has no metrics",
+        || {
+            std::fs::read_to_string(env.dir.join("second.err"))
+                .unwrap_or_default()
+                .contains("running without them")
+        },
+    );
+    assert!(
+        std::fs::read_to_string(format!("/proc/{}/status", second.0.id())).is_ok(),
+        "the second daemon exited"
+    );
 }
 
 #[test]

@@ -79,6 +79,22 @@ fn full_connection_tables_and_a_60_s_stall_are_never_rebuilt_on_either_engine() 
         "maria",
         "create database app; create table app.t (v int); insert into app.t values (1)",
     );
+    // A tenant's superuser reads and writes no host file through the server.
+    assert_eq!(
+        crate::mariadb::ask(&env, "maria", "select load_file('/etc/passwd') is null"),
+        "1"
+    );
+    let outfile = env.dir.join("written-by-tenant");
+    let r = env.dbctl(&[
+        "connect",
+        "maria",
+        "--",
+        "-e",
+        &format!("select 1 into outfile '{}'", outfile.display()),
+    ]);
+    assert_ne!(r.code, Some(0));
+    assert!(r.stderr.contains("secure-file-priv"), "{}", r.stderr);
+    assert!(!outfile.exists());
     let before = crate::common::server_pids(&env.local_root());
     assert_eq!(before.len(), 2);
     let _daemon = Daemon(

@@ -42,13 +42,19 @@ impl Journal {
         {
             bail!("request_id {request_id:?} must be 1-200 characters of [A-Za-z0-9._-]");
         }
+        // dbhost's alone: an instance's OS user (a tenant's superuser has a shell as it) must
+        // not read a step's answer nor hold a lock a retried step waits on.
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         std::fs::create_dir_all(&self.dir)
             .with_context(|| format!("creating {}", self.dir.display()))?;
+        std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))?;
         let lock_path = self.dir.join(format!("{request_id}.lock"));
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
             .open(&lock_path)
             .with_context(|| format!("opening {}", lock_path.display()))?;
         let lock = Flock::lock(file, FlockArg::LockExclusive)
@@ -128,6 +134,21 @@ mod tests {
         assert!(j.lock("old").unwrap().recorded().is_some());
         j.prune(std::time::Duration::ZERO);
         assert!(j.lock("old").unwrap().recorded().is_none());
+    }
+
+    #[test]
+    fn the_journal_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::new(dir.path());
+        j.lock("wf1-s0")
+            .unwrap()
+            .record(&serde_json::json!(1))
+            .unwrap();
+        let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(dir.path().join("requests")), 0o700);
+        assert_eq!(mode(dir.path().join("requests/wf1-s0.lock")), 0o600);
+        assert_eq!(mode(dir.path().join("requests/wf1-s0.json")), 0o600);
     }
 
     #[test]

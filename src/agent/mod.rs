@@ -87,10 +87,22 @@ fn one(
     err: &mut dyn Write,
 ) -> (i32, bool) {
     let mut line = String::new();
-    if let Err(e) = input.read_line(&mut line) {
+    // Bounded: a line without its newline must not grow dbhost without end.
+    let read = std::io::Read::take(&mut *input, MAX_REQUEST_LINE + 1).read_line(&mut line);
+    if let Err(e) = read {
         answer(
             out,
             &Message::err(bad_request(format!("reading the request: {e}"))),
+        );
+        return (1, false);
+    }
+    if line.len() as u64 > MAX_REQUEST_LINE {
+        answer(
+            out,
+            &Message::err(bad_request(format!(
+                "the request line is over {} MiB: refused unread",
+                MAX_REQUEST_LINE >> 20
+            ))),
         );
         return (1, false);
     }
@@ -125,6 +137,10 @@ fn one(
         );
         return (1, false);
     }
+    let raw_keys: Vec<String> = raw
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
     let request: Request = match serde_json::from_value(raw) {
         Ok(r) => r,
         Err(e) => {
@@ -135,6 +151,22 @@ fn one(
             return (1, false);
         }
     };
+    // Every spec refuses fields it does not know; an op with no spec takes none either.
+    use crate::wire::Op;
+    let bare = matches!(request.op, Op::Facts | Op::DiskUsage | Op::ReplacedList);
+    if let Some(extra) = raw_keys
+        .iter()
+        .find(|k| bare && !["protocol", "request_id", "op"].contains(&k.as_str()))
+    {
+        answer(
+            out,
+            &Message::err(bad_request(format!(
+                "unknown field `{extra}` in a `{}` request",
+                request.op.name()
+            ))),
+        );
+        return (1, false);
+    }
     let more = !request.op.is_mutating() && !request.op.is_bulk();
     let (messages, data): (&mut dyn Write, &mut dyn Write) = if request.op.is_bulk() {
         (err, out)
@@ -202,9 +234,38 @@ fn serve(
     Ok((v, false))
 }
 
+/// The longest request line dbhost reads: the largest requests (a log list given back for a
+/// reckoning) are a few hundred KiB.
+const MAX_REQUEST_LINE: u64 = 4 << 20;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endless_line_and_unknown_fields_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        // 5 MiB with no newline: refused having read no more than the bound.
+        let mut big = std::io::Cursor::new(vec![b'x'; 5 << 20]);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(rpc(root.path(), &mut big, &mut out, &mut err), 1);
+        assert!(big.position() <= MAX_REQUEST_LINE + 1);
+        let said = String::from_utf8(out).unwrap();
+        assert!(said.contains("over 4 MiB"), "{said}");
+        for req in [
+            format!(r#"{{"protocol":{PROTOCOL},"request_id":"a","op":"facts","evil":1}}"#),
+            format!(
+                r#"{{"protocol":{PROTOCOL},"request_id":"b","op":"status","instance":"x","evil":1}}"#
+            ),
+            format!(r#"{{"protocol":{PROTOCOL},"request_id":"c","op":"replaced_list","x":[]}}"#),
+        ] {
+            let mut out = Vec::new();
+            let code = rpc(root.path(), &mut req.as_bytes(), &mut out, &mut err);
+            let said = String::from_utf8(out).unwrap();
+            assert_eq!(code, 1, "{req}: {said}");
+            assert!(said.contains("evil") || said.contains("`x`"), "{said}");
+        }
+    }
 
     fn results(text: &str) -> Vec<serde_json::Value> {
         text.lines()

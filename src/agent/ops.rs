@@ -361,7 +361,7 @@ impl Host {
                 )
             })?,
         };
-        fsutil::write_atomic(&path, port.to_string().as_bytes(), 0o644)?;
+        fsutil::write_atomic(&path, port.to_string().as_bytes(), 0o600)?;
         Ok(port)
     }
 
@@ -379,12 +379,22 @@ impl Host {
     }
 
     /// Writes an instance's metadata last: from then on it exists on this host.
+    /// Readable by dbhost and the instance's own OS user (its archive command reads which
+    /// engine it runs), written by dbhost alone, hidden from every other instance's user.
     pub(crate) fn commit_instance(&self, name: &str, meta: &InstanceMeta) -> Result<()> {
-        fsutil::write_atomic(
-            &self.layout.meta_path(name),
-            &serde_json::to_vec_pretty(meta)?,
-            0o644,
-        )
+        let path = self.layout.meta_path(name);
+        fsutil::write_atomic(&path, &serde_json::to_vec_pretty(meta)?, 0o640)?;
+        let group = match meta.os_user.as_deref() {
+            Some(u) if self.run_as.switches() => nix::unistd::User::from_name(u)
+                .ok()
+                .flatten()
+                .map(|u| u.gid.as_raw()),
+            _ => None,
+        };
+        if let Some(gid) = group {
+            std::os::unix::fs::lchown(&path, Some(0), Some(gid))?;
+        }
+        Ok(())
     }
 
     fn provision(

@@ -115,12 +115,19 @@ pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
         }
         return swept;
     }
-    let metrics = listen
-        .map(|addr| {
-            tiny_http::Server::http(addr)
-                .map_err(|e| anyhow::anyhow!("serving metrics on {addr}: {e}"))
-        })
-        .transpose()?;
+    // An address another process holds (a second daemon on this machine) leaves this one
+    // without metrics, said once: the daemon's work matters more than its scrapes.
+    let metrics = listen.and_then(|addr| match crate::control::metrics::bind(addr) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            log(
+                &env.printer,
+                json,
+                &serde_json::json!({"at": crate::catalog::now(), "level": "warning", "metrics": format!("not serving metrics on {addr} ({e}): running without them")}),
+            );
+            None
+        }
+    });
     // The monitor asks the same hosts every few seconds: their sessions stay open.
     crate::transport::pool::keep_sessions();
     std::thread::scope(|s| {

@@ -167,34 +167,135 @@ pub fn check_listen(listen: &str) -> Result<std::net::SocketAddr> {
     Ok(addr)
 }
 
-/// Serves `render` at `/metrics` on `server` until `stop` says so.
+/// Workers answering scrapes, and connections that may wait for one: a flood of
+/// connections costs at most these, never a thread each.
+const WORKERS: usize = 4;
+const QUEUE: usize = 16;
+/// The longest request head read, and how long a client may take to send it.
+const MAX_HEAD: usize = 16 << 10;
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Binds the metrics address.
+///
+/// # Errors
+/// The address is taken or cannot be bound.
+pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind(addr)?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+/// Serves `render` at `/metrics` on `listener` until `stop` says so: GET and HEAD only, one
+/// request per connection, answered by [`WORKERS`] threads from a queue of [`QUEUE`]
+/// connections (one that finds the queue full is closed unanswered).
 ///
 /// # Errors
 /// Never for a request (a failing one gets a 500); kept for what a server may add.
 pub fn serve_on(
     home: &super::home::Home,
-    server: &tiny_http::Server,
+    listener: &std::net::TcpListener,
     stop: &dyn Fn() -> bool,
 ) -> Result<()> {
-    while !stop() {
-        let Ok(Some(req)) = server.recv_timeout(std::time::Duration::from_millis(200)) else {
-            continue;
-        };
-        let reply = if req.url() == "/metrics" {
-            match home.open().and_then(|ctx| render(&ctx)) {
-                Ok(text) => tiny_http::Response::from_string(text).with_header(
-                    "Content-Type: application/openmetrics-text; version=1.0.0; charset=utf-8"
-                        .parse::<tiny_http::Header>()
-                        .map_err(|_| anyhow::anyhow!("header"))?,
-                ),
-                Err(e) => {
-                    tiny_http::Response::from_string(format!("{e:#}\n")).with_status_code(500)
+    let (tx, rx) = std::sync::mpsc::sync_channel::<std::net::TcpStream>(QUEUE);
+    let rx = std::sync::Mutex::new(rx);
+    std::thread::scope(|s| {
+        for _ in 0..WORKERS {
+            s.spawn(|| loop {
+                let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                match next {
+                    Ok(conn) => answer(home, conn),
+                    Err(_) => break,
                 }
+            });
+        }
+        while !stop() {
+            match listener.accept() {
+                // A full queue drops the connection: it is closed as it goes.
+                Ok((conn, _)) => drop(tx.try_send(conn)),
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
             }
-        } else {
-            tiny_http::Response::from_string("see /metrics\n").with_status_code(404)
-        };
-        let _ = req.respond(reply);
-    }
+        }
+        drop(tx);
+    });
     Ok(())
+}
+
+/// Reads one request head from `conn` and answers it.
+fn answer(home: &super::home::Home, mut conn: std::net::TcpStream) {
+    use std::io::Read;
+    let _ = conn.set_nonblocking(false);
+    let _ = conn.set_read_timeout(Some(READ_TIMEOUT));
+    let _ = conn.set_write_timeout(Some(READ_TIMEOUT));
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 2048];
+    let (method, path) = loop {
+        let n = match conn.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        head.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; 64];
+        let mut req = httparse::Request::new(&mut headers);
+        match req.parse(&head) {
+            Ok(httparse::Status::Complete(_)) => {
+                break (
+                    req.method.unwrap_or_default().to_string(),
+                    req.path.unwrap_or_default().to_string(),
+                )
+            }
+            Ok(httparse::Status::Partial) if head.len() <= MAX_HEAD => {}
+            Ok(httparse::Status::Partial) => {
+                return reply(&mut conn, 431, "Request Header Fields Too Large", "", false)
+            }
+            Err(_) => return reply(&mut conn, 400, "Bad Request", "bad request\n", false),
+        }
+    };
+    let path = path.split('?').next().unwrap_or_default();
+    let head_only = method == "HEAD";
+    if path != "/metrics" {
+        return reply(&mut conn, 404, "Not Found", "see /metrics\n", head_only);
+    }
+    if method != "GET" && !head_only {
+        return reply(
+            &mut conn,
+            405,
+            "Method Not Allowed",
+            "GET or HEAD /metrics\n",
+            false,
+        );
+    }
+    match home.open().and_then(|ctx| render(&ctx)) {
+        Ok(text) => reply(&mut conn, 200, "OK", &text, head_only),
+        Err(e) => reply(
+            &mut conn,
+            500,
+            "Internal Server Error",
+            &format!("{e:#}\n"),
+            head_only,
+        ),
+    }
+}
+
+fn reply(conn: &mut std::net::TcpStream, status: u16, reason: &str, body: &str, head_only: bool) {
+    use std::io::Write;
+    let kind = if status == 200 {
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    let allow = if status == 405 {
+        "Allow: GET, HEAD\r\n"
+    } else {
+        ""
+    };
+    let mut out = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n{allow}Connection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    if !head_only {
+        out.extend_from_slice(body.as_bytes());
+    }
+    let _ = conn.write_all(&out);
+    let _ = conn.flush();
 }

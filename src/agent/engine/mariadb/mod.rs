@@ -58,6 +58,26 @@ impl Mariadb {
         host.sockets.join(format!("mariadb.{port}.sock"))
     }
 
+    /// The instance's own directory for server-side file statements, beside its server log:
+    /// made private to its OS user; one that is a link or not a directory is refused.
+    fn files_dir(host: &HostCtx, log: &Path) -> Result<PathBuf> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = log
+            .parent()
+            .context("the server log has no directory")?
+            .join("files");
+        match std::fs::symlink_metadata(&dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => bail!("{} is not a directory: refusing to use it", dir.display()),
+            Err(_) => {
+                std::fs::create_dir(&dir).with_context(|| format!("making {}", dir.display()))?
+            }
+        }
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+        host.run_as.chown(&dir)?;
+        Ok(dir)
+    }
+
     fn pid_file(host: &HostCtx, port: u16) -> PathBuf {
         host.sockets.join(format!("mariadb.{port}.pid"))
     }
@@ -77,6 +97,9 @@ impl Mariadb {
             crate::fsutil::replace_file(log, b"", 0o600)?;
             host.run_as.chown(log)?;
         }
+        // LOAD_FILE, LOAD DATA INFILE and SELECT ... INTO OUTFILE reach this directory
+        // alone: a private one of the instance's, never the host's files or /tmp.
+        let files = Self::files_dir(host, log)?;
         let socket = Self::socket(host, port);
         let mut cmd = host.run_as.command(&Self::bin(host.cfg, "mariadbd")?, data);
         // The settings file must be the first argument; the rest are paths, none secret.
@@ -90,7 +113,8 @@ impl Mariadb {
             "--pid-file={}",
             Self::pid_file(host, port).display()
         ))
-        .arg(format!("--log-error={}", log.display()));
+        .arg(format!("--log-error={}", log.display()))
+        .arg(format!("--secure-file-priv={}", files.display()));
         cmd.args(extra);
         cmd.stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
