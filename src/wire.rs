@@ -313,6 +313,10 @@ pub struct RestoreSpec {
     /// Restore into the existing instance (its data set aside first), keeping its port.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_place: bool,
+    /// Take the port of this instance on the same host (one a recovery replaces), when its
+    /// server is stopped: clients keep their address. Otherwise a port is picked as usual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port_from: Option<String>,
 }
 
 /// Point-in-time recovery: which archive to replay from, and how far.
@@ -662,6 +666,18 @@ pub struct InstanceStatus {
     /// After a restore with recovery: the point it was set to recover to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovered_to: Option<String>,
+    /// After a restore to a point: every commit up to this time is in the copy (where the
+    /// engine can say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reached: Option<String>,
+    /// After a restore from an archive: its last commit after the snapshot, in the unbroken
+    /// chain; commits after `reached` up to this one stay in the archive, not in the copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_until: Option<String>,
+    /// After its data was set aside (a retire, an in-place restore's old data): its name
+    /// among the host's replaced data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<String>,
     /// After a stop that archived: every commit made before this time is in the archive.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archived_until: Option<String>,

@@ -677,7 +677,7 @@ fn the_monitor_warns_of_failing_archiving_and_a_full_disk_without_rebuilding() {
 }
 
 /// The data directory of the live instance `name` on the local host.
-fn data_dir(env: &TestEnv, name: &str) -> std::path::PathBuf {
+pub(crate) fn data_dir(env: &TestEnv, name: &str) -> std::path::PathBuf {
     let prefix = format!("{name}-");
     std::fs::read_dir(env.local_root().join("instances"))
         .unwrap()

@@ -300,9 +300,15 @@ fn replaced_data_is_set_aside_until_pruned_and_a_failed_recovery_leaves_producti
     assert_eq!(env.status_of("db"), "available");
     assert_eq!(env.psql("db", "select count(*) from t"), "6");
 
-    // A recovery that succeeds: the replaced server's directory is set aside, not deleted.
-    env.dbctl(&["recover", "db", "--yes"]).ok();
+    // A recovery that succeeds: the replaced server's directory is set aside, not deleted,
+    // and on the same host the new server keeps the old one's port.
+    let port = env.dbctl(&["describe", "db", "-o", "json"]).ok().json()["port"].clone();
+    let r = env.dbctl(&["recover", "db", "--yes"]).ok();
+    assert!(r.stderr.contains("nothing was lost"), "{}", r.stderr);
     assert_eq!(env.psql("db", "select count(*) from t"), "6");
+    let d = env.dbctl(&["describe", "db", "-o", "json"]).ok().json();
+    assert_eq!(d["port"], port, "{d}");
+    assert!(!env.event_kinds("db").iter().any(|k| k == "endpoint_moved"));
     let show = env
         .dbctl(&["host", "show", "local", "-o", "json"])
         .ok()
@@ -322,6 +328,28 @@ fn replaced_data_is_set_aside_until_pruned_and_a_failed_recovery_leaves_producti
     let table = env.dbctl(&["host", "show", "local"]).ok();
     assert!(table.stdout.contains(&name), "{}", table.stdout);
 
+    // A recovery to a point says which commits it did not bring back, and that the archive
+    // keeps them (before, it said that nothing was lost).
+    let t = env.psql(
+        "db",
+        "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    );
+    env.psql("db", "insert into t values (7)");
+    env.psql("db", "select pg_switch_wal()");
+    std::thread::sleep(Duration::from_secs(2));
+    let r = env
+        .dbctl(&["recover", "db", "--at", &t, "--yes", "-o", "json"])
+        .ok();
+    let report = &r.json()["recovery"];
+    assert!(
+        report["not_brought_back"]
+            .as_str()
+            .is_some_and(|w| w.contains("stay in the archive")),
+        "{report}"
+    );
+    assert_eq!(report["lost"], false, "{report}");
+    assert_eq!(env.psql("db", "select count(*) from t"), "6");
+
     // An in-place restore sets its old data aside too.
     env.dbctl(&["restore", "db", "--in-place", "--latest", "--yes"])
         .ok();
@@ -333,22 +361,22 @@ fn replaced_data_is_set_aside_until_pruned_and_a_failed_recovery_leaves_producti
             .unwrap()
             .len()
     };
-    assert_eq!(listed(), 2);
+    assert_eq!(listed(), 3);
 
     // Pruning: a dry run removes nothing, an unknown name is refused, no terminal needs --yes.
     let dry = env
         .dbctl(&["host", "prune", "local", "--dry-run", "-o", "json"])
         .ok()
         .json();
-    assert_eq!(dry["removed"].as_array().unwrap().len(), 2);
-    assert_eq!(listed(), 2);
+    assert_eq!(dry["removed"].as_array().unwrap().len(), 3);
+    assert_eq!(listed(), 3);
     env.dbctl(&["host", "prune", "local", "nosuch", "--yes"])
         .one_line_error(2, "no set-aside data named `nosuch`");
     env.dbctl(&["host", "prune", "local", &name])
         .one_line_error(2, "--yes");
     env.dbctl(&["host", "prune", "local", &name, "--yes"]).ok();
     assert!(!dir.exists());
-    assert_eq!(listed(), 1);
+    assert_eq!(listed(), 2);
     assert!(env
         .event_kinds("db")
         .iter()
@@ -360,9 +388,117 @@ fn replaced_data_is_set_aside_until_pruned_and_a_failed_recovery_leaves_producti
     let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
     assert_eq!(
         swept["replaced_removed"].as_array().map(Vec::len),
-        Some(1),
+        Some(2),
         "{swept}"
     );
     assert_eq!(listed(), 0);
     assert_eq!(env.psql("db", "select count(*) from t"), "6");
+}
+
+/// Seconds since the epoch of an RFC 3339 time.
+fn epoch(t: &str) -> f64 {
+    let t = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|e| panic!("{t:?}: {e}"));
+    t.unix_timestamp_nanos() as f64 / 1e9
+}
+
+#[test]
+fn an_automatic_recovery_reports_exactly_the_commits_it_did_not_bring_back() {
+    let mut env = TestEnv::new();
+    env.init();
+    let (hook, hook_out) = env.recording_script(
+        "monitor",
+        "$2|$DBCTL_RECOVERED_TO|$DBCTL_LOST|$DBCTL_NOT_BROUGHT_BACK",
+    );
+    env.add_config(&format!(
+        "\n[monitor]\ninterval_secs = 1\nfailure_budget_secs = 2\nhook = [\"{}\"]\n",
+        hook.display()
+    ));
+    env.dbctl(&["create", "db"]).ok();
+    env.psql(
+        "db",
+        "create table acks (id int primary key, at float8 not null)",
+    );
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    let url = env.dbctl(&["url", "db"]).ok().stdout.trim().to_string();
+    // A client that commits one row at a time and logs every commit acknowledged to it,
+    // with the server's clock when it ran (one session: commits come in that order).
+    let client = std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut acked: Vec<(i32, f64)> = Vec::new();
+        for id in 0..100_000 {
+            let r = c.query_one(
+                "insert into acks values ($1, extract(epoch from clock_timestamp())) returning at",
+                &[&id],
+            );
+            match r {
+                Ok(row) => acked.push((id, row.get(0))),
+                Err(_) => break,
+            }
+            if id == 300 {
+                // Part of what it committed is archived (the rest waits for its segment).
+                let _ = c.execute("select pg_switch_wal()", &[]);
+            }
+        }
+        acked
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    let _daemon = Daemon(
+        env.command(&["daemon", "--interval", "2"])
+            .stdout(std::fs::File::create(env.dir.join("daemon.log")).unwrap())
+            .stderr(std::fs::File::create(env.dir.join("daemon.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    // The data directory destroyed under the running server and its client.
+    let data = crate::lifecycle::data_dir(&env, "db");
+    crate::common::destroy_data(&data);
+    let acked = client.join().unwrap();
+    assert!(acked.len() > 300, "{}", acked.len());
+    wait_for(&env, 180, "the monitor's recovery and its report", || {
+        std::fs::read_to_string(&hook_out)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("healthy|"))
+    });
+    let hooked = std::fs::read_to_string(&hook_out).unwrap();
+    let line = hooked.lines().find(|l| l.starts_with("healthy|")).unwrap();
+    let fields: Vec<&str> = line.splitn(4, '|').collect();
+    let (reached, lost, what) = (fields[1], fields[2], fields[3]);
+    assert_eq!(lost, "yes", "{line}");
+    assert!(what.contains(reached), "{line}");
+    let reached = epoch(reached);
+    // Present: exactly the acknowledged commits at or before the point reported; missing:
+    // exactly those after it.
+    let present: std::collections::BTreeSet<i32> = env
+        .psql(
+            "db",
+            "select coalesce(string_agg(id::text, ','), '') from acks",
+        )
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    let (before, after): (Vec<_>, Vec<_>) = acked.iter().partition(|(_, at)| *at <= reached + 1e-6);
+    assert!(!before.is_empty() && !after.is_empty(), "{reached}: {line}");
+    for (id, at) in &before {
+        assert!(present.contains(id), "{id} at {at} <= {reached} is missing");
+    }
+    for (id, at) in &after {
+        assert!(!present.contains(id), "{id} at {at} > {reached} is there");
+    }
+    assert_eq!(present.len(), before.len());
+    // The event and the daemon's log say it too.
+    let events = env
+        .dbctl(&["events", "db", "--type", "recovery_report", "-o", "json"])
+        .ok()
+        .json();
+    assert!(
+        events[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("never archived")),
+        "{events}"
+    );
+    let log = std::fs::read_to_string(env.dir.join("daemon.log")).unwrap();
+    assert!(log.contains("\"recovery\""), "{log}");
 }

@@ -292,7 +292,17 @@ impl Host {
     }
 
     fn check_port(&self, name: &str, port: u16) -> Result<()> {
-        if self.layout.reserved_ports(name).contains(&port) {
+        self.check_port_from(name, port, None)
+    }
+
+    fn check_port_from(&self, name: &str, port: u16, from: Option<&str>) -> Result<()> {
+        let taken_over = from
+            .and_then(|f| self.layout.meta(f).ok().flatten())
+            .is_some_and(|m| m.port == port);
+        let others = self.layout.reserved_ports(name);
+        let held = others.iter().filter(|p| **p == port).count();
+        // The replaced instance's own reservation does not count against it.
+        if held > usize::from(taken_over) {
             return Err(wire_err(
                 ErrorCode::PortInUse,
                 format!("port {port} is reserved by another instance on this host"),
@@ -331,6 +341,17 @@ impl Host {
 
     /// Reserves the instance's port under a host-wide lock, so two provisions never pick one.
     pub(crate) fn reserve_port(&self, name: &str, wanted: Option<u16>) -> Result<u16> {
+        self.reserve_port_from(name, wanted, None)
+    }
+
+    /// [`Self::reserve_port`], where `wanted` may be the reservation of instance `from` (one
+    /// a recovery replaces, its server stopped).
+    pub(crate) fn reserve_port_from(
+        &self,
+        name: &str,
+        wanted: Option<u16>,
+        from: Option<&str>,
+    ) -> Result<u16> {
         let lock_file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -346,7 +367,7 @@ impl Host {
         }
         let port = match wanted {
             Some(p) => {
-                self.check_port(name, p)?;
+                self.check_port_from(name, p, from)?;
                 p
             }
             None => ports::pick(
@@ -701,6 +722,7 @@ impl Host {
         if meta.is_some() {
             self.stop(name)?;
         }
+        let mut set_aside = None;
         match retire {
             Some(reason) => {
                 // Nothing of the instance's user may run on while its data is set aside.
@@ -710,8 +732,17 @@ impl Host {
                     }
                 }
                 let engine = meta.as_ref().map(|m| m.engine.as_str()).unwrap_or("");
-                crate::agent::replaced::set_aside(&self.layout, &dir, name, engine, reason, false)
-                    .map_err(|e| wire_err(ErrorCode::Internal, format!("{e:#}")))?;
+                let had_data = std::fs::symlink_metadata(self.layout.data(name)).is_ok();
+                let entry = crate::agent::replaced::set_aside(
+                    &self.layout,
+                    &dir,
+                    name,
+                    engine,
+                    reason,
+                    false,
+                )
+                .map_err(|e| wire_err(ErrorCode::Internal, format!("{e:#}")))?;
+                set_aside = entry.filter(|_| had_data);
             }
             None => self.storage()?.remove_tree(&dir)?,
         }
@@ -740,6 +771,7 @@ impl Host {
         }
         Ok(InstanceStatus {
             instance: name.into(),
+            set_aside,
             ..Default::default()
         })
     }

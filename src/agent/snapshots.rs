@@ -433,7 +433,9 @@ impl Host {
                     format!("no instance {} to restore in place", spec.instance),
                 ))
             }
-            (None, false) => spec.port,
+            (None, false) => spec
+                .port
+                .or_else(|| self.port_to_take(spec.port_from.as_deref())),
         };
         let stored = match input {
             None => Some(self.existing_snapshot(&spec.snapshot)?),
@@ -441,7 +443,11 @@ impl Host {
         };
         let storage = self.storage()?;
         self.make_instance_dir(&spec.instance, true)?;
-        let port = self.reserve_port(&spec.instance, wanted_port)?;
+        let port = self.reserve_port_from(
+            &spec.instance,
+            wanted_port,
+            spec.port_from.as_deref().filter(|_| existing.is_none()),
+        )?;
         let os_user = match &existing {
             Some(meta) => meta.os_user.clone(),
             None => self.new_instance_user(&spec.instance)?,
@@ -564,7 +570,7 @@ impl Host {
         self.commit_instance(
             &spec.instance,
             &InstanceMeta {
-                engine: info.engine,
+                engine: info.engine.clone(),
                 engine_version: version,
                 port,
                 admin_user: spec.admin_user.clone(),
@@ -572,10 +578,55 @@ impl Host {
                 replay: recovery.as_ref().map(|(r, _)| r.clone()),
             },
         )?;
+        // What the copy holds and what the archive holds past it, for the recovery's report:
+        // every commit up to `reached` is in the copy, the chain's commits after it to
+        // `archive_until` are not (they stay in the archive).
+        let archive_until = spec
+            .recovery
+            .as_ref()
+            .and_then(|r| self.chain_end(&r.log_instance, &info));
+        let reached = match spec.recovery.as_ref().map(|r| &r.target) {
+            Some(crate::wire::Target::Latest) => archive_until.clone(),
+            Some(crate::wire::Target::Time(t)) => Some(match &archive_until {
+                Some(end) if later(t, end) => end.clone(),
+                _ => t.clone(),
+            }),
+            _ => None,
+        };
         Ok(InstanceStatus {
             recovered_to: recovery.map(|(_, said)| said),
+            reached,
+            archive_until,
             ..self.status(&spec.instance)?
         })
+    }
+
+    /// The port of instance `from` on this host, when its server is stopped (a recovery
+    /// replacing it has stopped it): the new server may take it over.
+    fn port_to_take(&self, from: Option<&str>) -> Option<u16> {
+        let from = from?;
+        valid_name(from).ok()?;
+        let meta = self.layout.meta(from).ok()??;
+        let engine = self.engine(&meta.engine).ok()?;
+        let live = engine
+            .liveness(&self.ctx(meta.os_user.as_deref()).ok()?, from, &meta)
+            .ok()?;
+        (!live.running).then_some(meta.port)
+    }
+
+    /// The time of the last commit in the unbroken chain of `log_instance`'s archive after
+    /// snapshot `snap` (None: none there, or the archive cannot say).
+    fn chain_end(&self, log_instance: &str, snap: &SnapshotInfo) -> Option<String> {
+        let spec = crate::wire::CoverageSpec {
+            instance: log_instance.to_string(),
+            engine: snap.engine.clone(),
+            snapshots: vec![start_of(snap)],
+            target: None,
+            given: None,
+        };
+        let format = self.engine(&snap.engine).ok()?.log_format(&self.cfg);
+        let cov = crate::agent::logs::coverage(&self.layout, &spec, &*format).ok()?;
+        cov.snapshots.first()?.until_time.clone()
     }
 
     /// Turns a `latest` target into the position of the last commit the archive holds in an
@@ -687,7 +738,7 @@ impl Host {
             }
             // Replaced, not deleted: a person or the retention removes it.
             AsideMode::Drop => {
-                crate::agent::replaced::set_aside(
+                let entry = crate::agent::replaced::set_aside(
                     &self.layout,
                     &aside,
                     &spec.instance,
@@ -696,6 +747,10 @@ impl Host {
                     true,
                 )
                 .map_err(|e| wire_err(ErrorCode::Internal, format!("{e:#}")))?;
+                return Ok(InstanceStatus {
+                    set_aside: entry,
+                    ..self.status(&spec.instance)?
+                });
             }
         }
         self.status(&spec.instance)
@@ -718,6 +773,18 @@ impl Host {
 }
 
 /// Where a snapshot's log chain starts.
+/// Whether RFC 3339 time `a` is after `b` (as written by the engines, both UTC; unreadable
+/// ones compare as text).
+fn later(a: &str, b: &str) -> bool {
+    let parse = |t: &str| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    };
+    match (parse(a), parse(b)) {
+        (Some(x), Some(y)) => x > y,
+        _ => a > b,
+    }
+}
+
 pub(crate) fn start_of(info: &SnapshotInfo) -> crate::wire::SnapshotStart {
     crate::wire::SnapshotStart {
         snapshot: info.snapshot.clone(),

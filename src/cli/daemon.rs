@@ -79,7 +79,19 @@ fn monitor_pass(env: &Env, json: bool, run: &dyn Fn(i64)) {
 /// Runs a workflow the monitor started, to its end.
 pub(super) fn run_workflow(env: &Env, wf: i64) {
     let ran = env.open().and_then(|mut ctx| {
-        crate::control::runs::execute(&mut ctx, wf, &crate::workflow::progress::Silent)
+        let outcome =
+            crate::control::runs::execute(&mut ctx, wf, &crate::workflow::progress::Silent)?;
+        // What a recovery brought back and what not, in the daemon's own log too.
+        if matches!(outcome, crate::workflow::executor::Outcome::Succeeded) {
+            if let Ok(r) = crate::control::recover::report(&ctx, wf) {
+                log(
+                    &env.printer,
+                    !std::io::stdout().is_terminal(),
+                    &serde_json::json!({"at": crate::catalog::now(), "level": if r.lost { "warn" } else { "info" }, "workflow": wf, "recovery": r}),
+                );
+            }
+        }
+        Ok(())
     });
     if let Err(e) = ran {
         log(

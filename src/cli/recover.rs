@@ -85,10 +85,15 @@ pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
         if let Some(wf) = plan.workflow_id {
             let r = recover::report(&ctx, wf)?;
-            if let Some(to) = &r.recovered_to {
-                env.printer.note(&format!("recovered to {to}"));
+            if env.printer.is_json() {
+                let mut d = serde_json::to_value(instances::describe(&ctx, &a.name)?)?;
+                d["recovery"] = serde_json::to_value(&r)?;
+                env.printer.json(&d);
+                return Ok(());
             }
-            env.printer.note(&r.loss());
+            for line in r.lines() {
+                env.printer.note(&line);
+            }
         }
         print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
     }

@@ -134,6 +134,18 @@ fn in_place(
     }
     let plan = restores::plan_in_place(ctx, &a.name, target, a.from_repository, a.change.dry_run)?;
     if run_plan(ctx, &env.printer, &plan, a.change)? {
+        if let Some(wf) = plan.workflow_id {
+            let r = crate::control::recover::report(ctx, wf)?;
+            if env.printer.is_json() {
+                let mut d = serde_json::to_value(instances::describe(ctx, &a.name)?)?;
+                d["recovery"] = serde_json::to_value(&r)?;
+                env.printer.json(&d);
+                return Ok(());
+            }
+            for line in r.lines() {
+                env.printer.note(&line);
+            }
+        }
         print_instance(&env.printer, &instances::describe(ctx, &a.name)?);
     }
     Ok(())

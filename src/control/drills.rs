@@ -298,6 +298,7 @@ pub fn run(ctx: &mut Ctx, o: &DrillOpts, progress: &dyn Progress) -> Result<Dril
             "drill_failed",
             None,
             &message,
+            &[],
         );
     }
     Ok(report)

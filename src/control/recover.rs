@@ -353,48 +353,212 @@ pub fn serving(ctx: &Ctx, name: &str) -> Result<bool> {
         .is_some_and(|st| st.running && st.accepting))
 }
 
-/// What a finished recovery did, for people: the point it recovered to, and whether commits
-/// of the old server can have been lost.
-#[derive(Debug, serde::Serialize)]
+/// What a finished recovery (or in-place restore) did, for people: the point it reached and
+/// what it did not bring back.
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Report {
+    /// The point it recovered to, as its host said it.
     pub recovered_to: Option<String>,
+    /// Every commit up to this time is in the recovered copy.
+    pub reached: Option<String>,
+    /// The last commit the archive held in the chain replayed.
+    pub archive_until: Option<String>,
     /// Every commit of the old server made before this time was archived as it stopped.
     pub archived_until: Option<String>,
     /// Its old host did not answer: the old server was not stopped.
     pub old_server_unreached: bool,
+    /// Where the replaced data was set aside ("HOST replaced/NAME"), when it had data.
+    pub set_aside: Option<String>,
+    /// What was not brought back, in one line (None: nothing).
+    pub not_brought_back: Option<String>,
+    /// Whether commits of the old server may be gone for good (in neither the archive nor
+    /// the set-aside data).
+    pub lost: bool,
+    /// The address clients used before and the one they use now, when it changed.
+    pub address_before: Option<String>,
+    pub address_after: Option<String>,
+    /// The address changed and no `[endpoints] hook` tells clients.
+    pub address_unannounced: bool,
 }
 
 impl Report {
     /// One line on what, if anything, was lost.
     pub fn loss(&self) -> String {
-        if self.old_server_unreached {
-            return format!(
-                "the old server's host did not answer, so it was not stopped: anything it committed after {} (what its repository holds) is lost, and it must not come back on its own",
-                self.recovered_to.as_deref().unwrap_or("the recovered point")
-            );
+        match &self.not_brought_back {
+            Some(what) => format!("not brought back: {what}"),
+            None => match (&self.archived_until, &self.reached) {
+                (Some(t), _) => format!(
+                    "nothing was lost: the old server's log was archived up to {t}, when it stopped, and every archived commit was replayed"
+                ),
+                (None, Some(r)) => format!(
+                    "nothing was lost that the archive held: every archived commit (through {r}) was replayed"
+                ),
+                (None, None) => "nothing was lost that the archive held".into(),
+            },
         }
-        match &self.archived_until {
-            Some(t) => format!(
-                "nothing was lost: the old server's log was archived up to {t}, when it stopped"
-            ),
-            None => "the old server was not running (or could not archive its last log): anything it committed after the last archived commit is lost".into(),
+    }
+
+    /// The whole report in a few lines: the point, the loss, an address that changed.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(to) = &self.recovered_to {
+            out.push(format!("recovered to {to}"));
         }
+        out.push(self.loss());
+        if let (Some(before), Some(after)) = (&self.address_before, &self.address_after) {
+            out.push(if self.address_unannounced {
+                format!(
+                    "its address changed from {before} to {after}, and no [endpoints] hook is set: clients that connect to {before} must be told"
+                )
+            } else {
+                format!("its address changed from {before} to {after} (the endpoint hook was run)")
+            });
+        }
+        out
     }
 }
 
-/// Reads what recovery workflow `wf` recorded in its steps.
+/// Whether RFC 3339 time `a` is after `b`.
+fn after(a: &str, b: &str) -> bool {
+    let p = |t: &str| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    };
+    match (p(a), p(b)) {
+        (Some(x), Some(y)) => x > y,
+        _ => false,
+    }
+}
+
+/// Reads what recovery (or in-place restore) workflow `wf` recorded in its steps.
 ///
 /// # Errors
 /// The catalog fails.
 pub fn report(ctx: &Ctx, wf: i64) -> Result<Report> {
-    let steps = crate::catalog::workflows::steps(ctx.catalog.conn(), wf)?;
-    let output = |name: &str| -> Option<crate::wire::InstanceStatus> {
-        let s = steps.iter().find(|s| s.name == name)?;
+    use crate::workflow::plan::{Action, CatalogChange, StepSpec};
+    let conn = ctx.catalog.conn();
+    let steps = crate::catalog::workflows::steps(conn, wf)?;
+    let output = |names: &[&str]| -> Option<crate::wire::InstanceStatus> {
+        let s = steps.iter().find(|s| names.contains(&s.name.as_str()))?;
         serde_json::from_str(s.output.as_deref()?).ok()
     };
+    let restored = output(&[actions::recover::RESTORE]);
+    let stopped = output(&[actions::recover::STOP_OLD, "set-data-aside"]);
+    let aside = output(&["set-old-server-aside", "set-old-data-aside"]);
+    let old_server_unreached = !steps
+        .iter()
+        .any(|s| s.name == actions::recover::STOP_OLD || s.name == "set-data-aside");
+    let (reached, archive_until) = restored
+        .as_ref()
+        .map(|s| (s.reached.clone(), s.archive_until.clone()))
+        .unwrap_or_default();
+    let archived_until = stopped.and_then(|s| s.archived_until);
+    let aside_host = steps
+        .iter()
+        .find(|s| s.name.starts_with("set-old-"))
+        .and_then(|s| serde_json::from_str::<StepSpec>(&s.spec).ok())
+        .and_then(|spec| match spec.action {
+            Action::Host { host_id, .. } => hosts::get(conn, host_id).ok(),
+            _ => None,
+        });
+    let set_aside = aside.and_then(|s| s.set_aside).map(|n| match &aside_host {
+        Some(h) => format!("host {} replaced/{n}", h.name),
+        None => format!("replaced/{n}"),
+    });
+    // Commits after the point reached that the archive holds: a person's earlier target.
+    let in_archive = match (&reached, &archive_until) {
+        (Some(r), Some(end)) if after(end, r) => Some(format!(
+            "the commits after {r} through {end}; they stay in the archive (the restorable window reaches them: `dbctl restore NAME --at TIME --as COPY`)"
+        )),
+        _ => None,
+    };
+    let mut lost = false;
+    let never_archived = if old_server_unreached {
+        lost = true;
+        Some(format!(
+            "the old server's host did not answer, so it was not stopped: anything it committed after {} that was not shipped is lost, and it must not come back on its own",
+            reached.as_deref().or(restored.as_ref().and_then(|s| s.recovered_to.as_deref())).unwrap_or("the recovered point")
+        ))
+    } else if archived_until.is_none() {
+        // The old server was down: whatever it committed after its last archived commit
+        // was never archived.
+        let last = reached
+            .clone()
+            .or(archive_until.clone())
+            .unwrap_or_else(|| "the snapshot".into());
+        Some(match &set_aside {
+            Some(place) => format!(
+                "whatever the old server committed after {last} (the last archived commit) was never archived; its data directory is set aside on {place} and may hold it"
+            ),
+            None => {
+                lost = true;
+                format!(
+                    "whatever the old server committed after {last} (the last archived commit) was never archived and is lost with its data directory"
+                )
+            }
+        })
+    } else {
+        None
+    };
+    let not_brought_back = match (in_archive, never_archived) {
+        (Some(a), Some(b)) => Some(format!("{a}; and {b}")),
+        (a, b) => a.or(b),
+    };
+    // The address clients used and the one they use now.
+    let take_over = steps
+        .iter()
+        .filter_map(|s| serde_json::from_str::<StepSpec>(&s.spec).ok())
+        .find_map(|spec| match spec.action {
+            Action::Catalog {
+                change: CatalogChange::TakeOver { old_id, new_id },
+            } => Some((old_id, new_id)),
+            _ => None,
+        });
+    let address = |id: i64| -> Option<String> {
+        let i = irows::get(conn, id).ok()?;
+        let h = hosts::get(conn, i.host_id?).ok()?;
+        Some(crate::catalog::endpoints::join(&h.address, i.port?))
+    };
+    let (address_before, address_after) = match take_over {
+        Some((old, new)) => match (address(old), address(new)) {
+            (Some(a), Some(b)) if a != b => (Some(a), Some(b)),
+            _ => (None, None),
+        },
+        None => (None, None),
+    };
+    let address_unannounced = address_before.is_some() && ctx.config.endpoints.hook.is_empty();
     Ok(Report {
-        recovered_to: output(actions::recover::RESTORE).and_then(|s| s.recovered_to),
-        archived_until: output(actions::recover::STOP_OLD).and_then(|s| s.archived_until),
-        old_server_unreached: !steps.iter().any(|s| s.name == actions::recover::STOP_OLD),
+        recovered_to: restored.and_then(|s| s.recovered_to),
+        reached,
+        archive_until,
+        archived_until,
+        old_server_unreached,
+        set_aside,
+        not_brought_back,
+        lost,
+        address_before,
+        address_after,
+        address_unannounced,
     })
+}
+
+/// Records what recovery (or in-place restore) workflow `wf` brought back and what not, as
+/// an event of the instance's (`recovery_report`); returns the report.
+///
+/// # Errors
+/// The catalog fails.
+pub fn record_report(ctx: &Ctx, wf: i64) -> Result<Report> {
+    let r = report(ctx, wf)?;
+    let w = crate::catalog::workflows::get(ctx.catalog.conn(), wf)?;
+    let inst = match w.instance_id {
+        Some(id) => irows::get(ctx.catalog.conn(), id).ok(),
+        None => None,
+    };
+    crate::catalog::events::add(
+        ctx.catalog.conn(),
+        inst.as_ref().map(|i| (i.id, i.name.as_str())),
+        Some(wf),
+        "recovery_report",
+        &r.lines().join("; "),
+    )?;
+    Ok(r)
 }

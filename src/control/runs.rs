@@ -49,7 +49,15 @@ pub fn execute(ctx: &mut Ctx, wf: i64, progress: &dyn Progress) -> Result<Outcom
         endpoint_hook: &ctx.config.endpoints.hook,
         connector: &Transports,
     };
-    ex.run(wf)
+    let outcome = ex.run(wf)?;
+    // Every recovery, by hand or by the daemon, says what it brought back and what not.
+    if matches!(outcome, Outcome::Succeeded) {
+        let action = workflows::get(ctx.catalog.conn(), wf)?.action;
+        if action == "recover" || action == "restore" {
+            super::recover::record_report(ctx, wf)?;
+        }
+    }
+    Ok(outcome)
 }
 
 /// Turns an outcome into the error the CLI maps to an exit code (Ok for success).

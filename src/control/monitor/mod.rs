@@ -342,13 +342,23 @@ fn observe(
                 || (was.is_none() && warning.is_some())
                 || (now_state == state::DEGRADED && new_detail)
             {
-                let msg = match (&warning, incident) {
+                let mut msg = match (&warning, incident) {
                     (Some(w), _) if seen_serving => format!("serving, but {w}"),
                     (Some(w), _) => format!("not serving: {w}"),
                     (None, Some(t)) => format!("healthy again (the incident began at {t})"),
                     (None, None) => "healthy again".into(),
                 };
-                changed(ctx, inst, &obs, was, &msg)?;
+                // Back from a recovery the monitor started: what it brought back and what not.
+                let recovered = prev
+                    .as_ref()
+                    .filter(|p| p.state == state::RECOVERING)
+                    .and_then(|p| p.workflow_id)
+                    .and_then(|wf| super::recover::report(ctx, wf).ok());
+                if let Some(r) = &recovered {
+                    msg = format!("{msg}: {}", r.lines().join("; "));
+                    obs.workflow_id = prev.as_ref().and_then(|p| p.workflow_id);
+                }
+                changed_with(ctx, inst, &obs, was, &msg, recovered.as_ref())?;
                 obs.detail = Some(msg);
             }
             return Ok(Some(obs));
@@ -620,6 +630,18 @@ fn changed(
     previous: Option<&str>,
     message: &str,
 ) -> Result<()> {
+    changed_with(ctx, inst, obs, previous, message, None)
+}
+
+/// [`changed`], after a recovery whose report the hook is also given in its environment.
+fn changed_with(
+    ctx: &Ctx,
+    inst: &InstanceRow,
+    obs: &Observation,
+    previous: Option<&str>,
+    message: &str,
+    recovery: Option<&super::recover::Report>,
+) -> Result<()> {
     events::add(
         ctx.catalog.conn(),
         Some((inst.id, &inst.name)),
@@ -627,12 +649,31 @@ fn changed(
         &format!("health_{}", obs.state),
         message,
     )?;
+    let extra: Vec<(&str, String)> = recovery
+        .map(|r| {
+            vec![
+                (
+                    "DBCTL_RECOVERED_TO",
+                    r.reached
+                        .clone()
+                        .or(r.recovered_to.clone())
+                        .unwrap_or_default(),
+                ),
+                (
+                    "DBCTL_NOT_BROUGHT_BACK",
+                    r.not_brought_back.clone().unwrap_or_default(),
+                ),
+                ("DBCTL_LOST", if r.lost { "yes" } else { "no" }.to_string()),
+            ]
+        })
+        .unwrap_or_default();
     if let Err(e) = notify(
         &ctx.config.monitor.hook,
         &inst.name,
         &obs.state,
         previous,
         message,
+        &extra,
     ) {
         events::add(
             ctx.catalog.conn(),
@@ -652,6 +693,7 @@ pub(crate) fn notify(
     new_state: &str,
     previous: Option<&str>,
     detail: &str,
+    extra: &[(&str, String)],
 ) -> Result<()> {
     let Some((program, args)) = hook.split_first() else {
         return Ok(());
@@ -659,6 +701,7 @@ pub(crate) fn notify(
     let mut child = std::process::Command::new(program)
         .args(args)
         .args([instance, new_state, detail])
+        .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
         .env("DBCTL_INSTANCE", instance)
         .env("DBCTL_STATE", new_state)
         .env("DBCTL_PREVIOUS_STATE", previous.unwrap_or(""))

@@ -64,7 +64,12 @@ pub fn steps(
         )
     }));
     steps.extend(bring_here(from, host_id));
-    steps.push(restore_new_step(new, host_id, from, None));
+    // On the host it was on, the new server keeps the old one's port (stopped by now).
+    let restore = restore_new_step(new, host_id, from, None);
+    steps.push(match old_host {
+        Some(h) if h == host_id => super::steps::taking_port_of(restore, &old.uid),
+        _ => restore,
+    });
     steps.push(start_step(new, host_id));
     steps.extend(drop_brought(from, host_id, &new.uid));
     steps.push(snapshot_step("snapshot-recovered", new, host_id, after));

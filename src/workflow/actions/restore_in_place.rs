@@ -56,6 +56,7 @@ pub fn steps(
                 archive_timeout_secs: i.archive_timeout_secs,
                 recovery: from.recovery.clone(),
                 in_place: true,
+                port_from: None,
             }),
             Some(Expect::Exists),
             None,

@@ -124,6 +124,7 @@ pub(super) fn restore_new_step(
             archive_timeout_secs: new.archive_timeout_secs,
             recovery: from.recovery.clone(),
             in_place: false,
+            port_from: None,
         }),
         Some(Expect::Exists),
         Some(Op::Destroy(iref(new))),
@@ -133,6 +134,26 @@ pub(super) fn restore_new_step(
         instance_id: new.id,
     });
     streamed_if_repository(step, from)
+}
+
+/// Has a restore step take over the port of `old` (a server on the same host that the
+/// restored one replaces): clients keep their address.
+pub(super) fn taking_port_of(mut step: PlannedStep, old: &str) -> PlannedStep {
+    let spec = match &mut step.spec.action {
+        Action::Host {
+            op: Op::Restore(spec) | Op::RestoreStreamed(spec),
+            ..
+        } => Some(spec),
+        Action::Download {
+            import: Op::RestoreStreamed(spec) | Op::Restore(spec),
+            ..
+        } => Some(spec),
+        _ => None,
+    };
+    if let Some(spec) = spec {
+        spec.port_from = Some(old.to_string());
+    }
+    step
 }
 
 /// A restore step as it reads `from`: a host's store as it is, or a repository's backup
