@@ -692,6 +692,20 @@ pub struct InstanceStatus {
     /// for it is not broken, and starts again once there is room.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disk_full: Option<String>,
+    /// What losing its data now would lose: None when unknown (the server cannot say what
+    /// it committed last), else whether it committed anything the archive lacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<Exposure>,
+}
+
+/// Whether a running server holds commits its archive lacks.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Exposure {
+    /// The archive's newest commit (RFC 3339, UTC), if any.
+    pub archived_through: Option<String>,
+    /// Some: the server committed after `archived_through`, so everything it committed since
+    /// that moment would be lost with its data; None: nothing is at risk.
+    pub at_risk_since: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {

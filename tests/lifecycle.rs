@@ -554,10 +554,12 @@ fn automatic_snapshots_come_every_interval_and_retention_keeps_one_a_day() {
     env.dbctl(&["create", "db"]).ok();
     env.dbctl(&["create", "quiet", "--snapshot-interval", "0"])
         .ok();
+    // The ones the interval made (not the base snapshot each instance is made with).
     let automatic = |env: &TestEnv, name: &str| -> Vec<i64> {
         env.snapshots(name)
             .iter()
             .filter(|s| s["kind"] == "automatic" && s["status"] == "available")
+            .filter(|s| s["tag"] != "base")
             .map(|s| s["id"].as_i64().unwrap())
             .collect()
     };
@@ -569,6 +571,14 @@ fn automatic_snapshots_come_every_interval_and_retention_keeps_one_a_day() {
     for name in ["db", "quiet"] {
         let id = instance_id(&env, name);
         age(&env, "instances", id, now - time::Duration::minutes(20));
+        for s in env.snapshots(name) {
+            age(
+                &env,
+                "snapshots",
+                s["id"].as_i64().unwrap(),
+                now - time::Duration::minutes(20),
+            );
+        }
     }
     env.dbctl(&["sweep"]).ok();
     let first = automatic(&env, "db");
@@ -888,6 +898,35 @@ fn the_daemon_serves_prometheus_metrics_on_loopback_only() {
     ] {
         assert!(scraped.contains(line), "no {line} in:\n{scraped}");
     }
+    // The loss window is what losing the data now would lose: 0 for an idle instance whose
+    // commits are all archived, however old the last one (before, every idle instance aged
+    // past any alert), and more than 0 once it holds a commit the archive lacks.
+    let loss = |url: &str| -> Option<f64> {
+        ureq::get(url)
+            .call()
+            .ok()
+            .and_then(|mut r| r.body_mut().read_to_string().ok())?
+            .lines()
+            .find_map(|l| l.strip_prefix("dbctl_instance_restorable_age_seconds{instance=\"db\"} "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    env.psql("db", "select pg_switch_wal()");
+    wait_for(
+        &env,
+        60,
+        "a loss window of 0 for an idle, archived instance",
+        || loss(&url) == Some(0.0),
+    );
+    env.psql(
+        "db",
+        "create table fresh (v int); insert into fresh values (1)",
+    );
+    wait_for(
+        &env,
+        30,
+        "a loss window over 0 for an unarchived commit",
+        || loss(&url).is_some_and(|a| a > 0.0),
+    );
     // Only GET and HEAD on /metrics.
     let post = ureq::post(&url).send("x");
     assert!(

@@ -156,7 +156,10 @@ fn dry_run_prints_the_plan_and_changes_nothing() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(steps, ["provision", "start", "mark-available"]);
+    assert_eq!(
+        steps,
+        ["provision", "start", "snapshot-base", "mark-available"]
+    );
     assert_eq!(plan["steps"][0]["spec"]["undo"]["op"], "destroy");
     let table = env.dbctl(&["create", "dry", "--dry-run"]).ok();
     assert!(

@@ -324,7 +324,8 @@ fn mariadb_snapshots_under_load_clone_consistent_copies_and_damage_is_named() {
     );
 
     let source_gtid = ask(&env, "shop", "select @@gtid_binlog_pos");
-    env.dbctl(&["clone", "shop", "--as", "copy"]).ok();
+    env.dbctl(&["clone", "shop", "--as", "copy", "--snapshot", &id])
+        .ok();
     assert!(pairs_whole_and_checked(&env, "copy") > 20000);
     assert_eq!(
         ask(
@@ -369,7 +370,7 @@ fn mariadb_snapshots_under_load_clone_consistent_copies_and_damage_is_named() {
     let data = env
         .local_root()
         .join("snapshots")
-        .join(crate::snapshots::snap_uid(&env))
+        .join(snap["uid"].as_str().unwrap())
         .join("data");
     let victim = crate::snapshots::largest_file(&data);
     crate::snapshots::flip_middle_byte(&victim);

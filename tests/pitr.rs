@@ -26,13 +26,14 @@ pub(crate) fn commit_marker(env: &TestEnv, id: u32) -> (String, String) {
     (at, lsn)
 }
 
-/// A local instance `src` with an empty `markers` table and a snapshot taken.
+/// A local instance `src` with an empty `markers` table and one snapshot: the base snapshot
+/// it was made with.
 fn source_with_snapshot() -> TestEnv {
     let mut env = TestEnv::new();
     env.init();
     env.dbctl(&["create", "src"]).ok();
     env.psql("src", "create table markers (id int primary key)");
-    env.dbctl(&["snapshot", "create", "src"]).ok();
+    assert_eq!(env.snapshots("src").len(), 1);
     env
 }
 
@@ -220,11 +221,8 @@ fn deleting_a_snapshot_drops_only_the_logs_no_kept_snapshot_needs() {
     env.dbctl(&["create", "src", "--archive-timeout", "5"]).ok();
     assert_eq!(env.psql("src", "show archive_timeout"), "5s");
     env.psql("src", "create table markers (id int primary key)");
-    let first = env
-        .dbctl(&["snapshot", "create", "src", "-o", "json"])
-        .ok()
-        .json()["id"]
-        .to_string();
+    // The first snapshot: the base one it was made with.
+    let first = env.snapshots("src")[0]["id"].to_string();
     commit_marker(&env, 1);
     commit_marker(&env, 2);
     let second = env
@@ -324,7 +322,8 @@ fn recover_rebuilds_a_destroyed_instance_and_moves_its_endpoint() {
         .dbctl(&["restorable-window", "src", "-o", "json"])
         .ok()
         .json();
-    assert_eq!(w["snapshots"], 2);
+    // Its base snapshot, the one taken by hand, the recovered server's.
+    assert_eq!(w["snapshots"], 3);
     assert_eq!(env.instance_count(), 1);
     assert_eq!(env.running_servers().len(), 1);
 
@@ -481,7 +480,14 @@ fn history_stays_restorable_after_in_place_restores_and_recovery() {
     let id = first["id"].to_string();
     env.dbctl(&["clone", "src", "--snapshot", &id, "--as", "from-first"])
         .ok();
-    assert_eq!(markers(&env, "from-first"), "");
+    // The base snapshot was taken as `src` was made, before its markers table.
+    assert_eq!(
+        env.psql(
+            "from-first",
+            "select count(*) from pg_tables where tablename = 'markers'"
+        ),
+        "0"
+    );
     env.dbctl(&[
         "clone",
         "src",

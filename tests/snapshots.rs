@@ -209,14 +209,23 @@ fn verify_and_clone_catch_a_corrupted_snapshot() {
     assert_eq!(dirs.len(), 1, "half-made clone left: {dirs:?}");
 }
 
+/// The host's name for the newest snapshot (the one a test just took).
 pub(crate) fn snap_uid(env: &TestEnv) -> String {
-    let dirs: Vec<String> = std::fs::read_dir(env.local_root().join("snapshots"))
+    let all = env.dbctl(&["snapshot", "list", "-o", "json"]).ok().json();
+    let newest = all
+        .as_array()
         .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs[0].clone()
+        .iter()
+        .max_by_key(|s| s["id"].as_i64().unwrap())
+        .unwrap()["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        env.local_root().join("snapshots").join(&newest).is_dir(),
+        "{newest}"
+    );
+    newest
 }
 
 pub(crate) fn largest_file(dir: &std::path::Path) -> std::path::PathBuf {
@@ -349,13 +358,15 @@ fn bad_snapshot_and_clone_input_changes_nothing() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
+    // As the source is now: its base snapshot and every log after it, then the clone's own
+    // base snapshot.
     assert_eq!(
         steps,
         [
-            "snapshot-source",
             "restore",
             "start",
             "set-password",
+            "snapshot-base",
             "mark-available"
         ]
     );

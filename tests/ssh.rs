@@ -363,8 +363,8 @@ fn cross_host_clones_stream_through_dbctl_and_a_cut_stream_leaves_nothing() {
 
     let c = env
         .dbctl(&[
-            "clone", "prod", "--as", "copy", "--host", "dst-host", "--class", "medium", "-o",
-            "json",
+            "clone", "prod", "--as", "copy", "--host", "dst-host", "--class", "medium", "--fresh",
+            "-o", "json",
         ])
         .ok();
     assert!(c.stderr.contains("streamed between hosts"), "{}", c.stderr);
@@ -376,12 +376,16 @@ fn cross_host_clones_stream_through_dbctl_and_a_cut_stream_leaves_nothing() {
         sum
     );
     assert_eq!(crate::common::server_pids(&h2.root).len(), 1);
-    // The streamed copy of the snapshot is dropped once the clone runs from its own data.
-    assert_eq!(
-        std::fs::read_dir(h2.root.join("snapshots"))
-            .unwrap()
-            .count(),
-        0
+    // The streamed copy of the snapshot is dropped once the clone runs from its own data;
+    // the clone's own base snapshot is all the target keeps.
+    let kept: Vec<String> = std::fs::read_dir(h2.root.join("snapshots"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        kept.len() == 1 && kept[0].starts_with("copy-snap-"),
+        "{kept:?}"
     );
     let steps: Vec<String> = env.dbctl(&["workflow", "list", "-o", "json"]).ok().json()[0]["steps"]
         .as_array()
@@ -398,6 +402,7 @@ fn cross_host_clones_stream_through_dbctl_and_a_cut_stream_leaves_nothing() {
             "start",
             "set-password",
             "drop-transfer-copy",
+            "snapshot-base",
             "mark-available"
         ]
     );
@@ -405,7 +410,9 @@ fn cross_host_clones_stream_through_dbctl_and_a_cut_stream_leaves_nothing() {
     // The connection drops mid-stream: the import refuses the cut stream, undo removes all.
     let r = env
         .dbctl_env(
-            &["clone", "prod", "--as", "cut", "--host", "dst-host"],
+            &[
+                "clone", "prod", "--as", "cut", "--host", "dst-host", "--fresh",
+            ],
             &[("DBCTL_FAILPOINTS", "cut-stream:transfer")],
         )
         .fails_with(1);
@@ -414,8 +421,8 @@ fn cross_host_clones_stream_through_dbctl_and_a_cut_stream_leaves_nothing() {
         std::fs::read_dir(h2.root.join("snapshots"))
             .unwrap()
             .count(),
-        0,
-        "partial snapshot left on the target"
+        1,
+        "partial snapshot left on the target (beside `copy`'s base)"
     );
     let dirs: Vec<_> = std::fs::read_dir(h2.root.join("instances"))
         .unwrap()
@@ -503,15 +510,20 @@ fn point_in_time_clones_to_another_host_stream_the_snapshot_and_the_logs() {
             "set-password",
             "drop-transfer-copy",
             "drop-transferred-logs",
+            "snapshot-base",
             "mark-available"
         ]
     );
-    // The streamed copies are gone from the target; its own instance archives its own logs.
-    assert_eq!(
-        std::fs::read_dir(h2.root.join("snapshots"))
-            .unwrap()
-            .count(),
-        0
+    // The streamed copies are gone from the target (the clone's own base snapshot is all
+    // it keeps); its own instance archives its own logs.
+    let kept: Vec<String> = std::fs::read_dir(h2.root.join("snapshots"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        kept.iter().all(|n| n.starts_with("there-snap-")) && kept.len() == 1,
+        "{kept:?}"
     );
     let src_uid = std::fs::read_dir(h1.root.join("instances"))
         .unwrap()
@@ -678,11 +690,50 @@ fn host_list_refresh_asks_every_host_at_once_and_shows_who_answered_and_how_fast
         second["local"]["last_contact_at"],
         first["local"]["last_contact_at"]
     );
-    let table = env.dbctl(&["host", "list"]).ok().stdout;
+    // This time it did not answer, and the listing says so (its round trip is its last one).
+    assert_eq!(second["spare"]["answering"], false, "{}", second["spare"]);
+    assert_eq!(second["local"]["answering"], true);
+    let table = env.dbctl(&["host", "list", "--refresh"]).ok();
     assert!(
-        table.contains("last contact") && table.contains(" ms"),
-        "{table}"
+        table.stdout.contains("last contact") && table.stdout.contains(" ms"),
+        "{}",
+        table.stdout
     );
+    assert!(table.stdout.contains("NOT ANSWERING"), "{}", table.stdout);
+    assert!(
+        table.stderr.contains("host spare did not answer"),
+        "{}",
+        table.stderr
+    );
+
+    // A frozen sshd (it takes the connection and says nothing): read-only commands wait at
+    // most the check timeout for it and say it does not answer (before, `describe` hung for
+    // a minute without a word).
+    env.add_config("\n[monitor]\ncheck_timeout_secs = 3\n");
+    let frozen = env.ssh_host("frozen", 2, "ed25519", None);
+    env.add_host(&frozen).ok();
+    env.dbctl(&["create", "far", "--host", "frozen", "--storage-gb", "1"])
+        .ok();
+    let pid = env.sshd_pid(&frozen);
+    let stopped = nix::unistd::Pid::from_raw(pid);
+    struct Cont(nix::unistd::Pid);
+    impl Drop for Cont {
+        fn drop(&mut self) {
+            let _ = nix::sys::signal::kill(self.0, nix::sys::signal::Signal::SIGCONT);
+        }
+    }
+    nix::sys::signal::kill(stopped, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    let _cont = Cont(stopped);
+    let t0 = std::time::Instant::now();
+    let d = env.dbctl(&["describe", "far"]).ok();
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(20),
+        "describe took {:?}",
+        t0.elapsed()
+    );
+    assert!(d.stdout.contains("its host did not answer"), "{}", d.stdout);
+    let third = listed(&env);
+    assert_eq!(third["frozen"]["answering"], false, "{}", third["frozen"]);
 }
 
 #[test]

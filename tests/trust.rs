@@ -502,3 +502,47 @@ fn an_automatic_recovery_reports_exactly_the_commits_it_did_not_bring_back() {
     let log = std::fs::read_to_string(env.dir.join("daemon.log")).unwrap();
     assert!(log.contains("\"recovery\""), "{log}");
 }
+
+#[test]
+fn new_instances_and_clones_can_be_rebuilt_from_their_first_moment() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "src"]).ok();
+    env.psql(
+        "src",
+        "create table t (v int); insert into t select generate_series(1, 10)",
+    );
+    // Every new instance ends its making with a base snapshot of its own.
+    let base = |name: &str| {
+        env.snapshots(name)
+            .into_iter()
+            .filter(|s| s["tag"] == "base" && s["status"] == "available")
+            .count()
+    };
+    assert_eq!(base("src"), 1);
+    env.dbctl(&["clone", "src", "--as", "young"]).ok();
+    assert_eq!(base("young"), 1);
+    let d = env.dbctl(&["describe", "young", "-o", "json"]).ok().json();
+    assert_eq!(d["recoverable"], true, "{d}");
+    // Seconds old, its data lost: rebuilt from its own base snapshot (before, it had none
+    // and could not be recovered at all).
+    crate::common::destroy_data(&crate::lifecycle::data_dir(&env, "young"));
+    env.dbctl(&["recover", "young", "--yes"]).ok();
+    assert_eq!(env.psql("young", "select count(*) from t"), "10");
+
+    // One whose snapshots are all gone is said to be unrecoverable, loudly.
+    for s in env.snapshots("src") {
+        env.dbctl(&["snapshot", "delete", &s["id"].to_string(), "--yes"])
+            .ok();
+    }
+    let d = env.dbctl(&["describe", "src", "-o", "json"]).ok().json();
+    assert_eq!(d["recoverable"], false, "{d}");
+    let table = env.dbctl(&["describe", "src"]).ok().stdout;
+    assert!(table.contains("NO: no snapshot or backup"), "{table}");
+    let list = env.dbctl(&["list"]).ok();
+    assert!(
+        list.stderr.contains("`src` has no snapshot or backup"),
+        "{}",
+        list.stderr
+    );
+}

@@ -690,6 +690,12 @@ impl Host {
             archive_error: live.archive_error,
             checksum_failures: live.checksum_failures,
             sessions: live.sessions,
+            exposure: crate::agent::logs::exposure(
+                &self.layout,
+                name,
+                live.newest_commit.as_deref(),
+                live.newest_transaction.as_deref(),
+            ),
             busy: live.busy,
             unanswered: live.unanswered,
             disk_full: self.disk_full(name),

@@ -13,6 +13,7 @@ pub mod db;
 pub mod drills;
 pub mod endpoints;
 pub mod events;
+pub mod exposure;
 pub mod health;
 pub mod hosts;
 pub mod instance_settings;
@@ -56,6 +57,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/020_workflow_nonce.sql"),
     include_str!("migrations/021_lifetimes.sql"),
     include_str!("migrations/022_drills.sql"),
+    include_str!("migrations/023_exposure.sql"),
 ];
 
 /// The schema version a new PostgreSQL catalog is made at, in one piece.
@@ -69,6 +71,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/020_workflow_nonce.sql"),
     include_str!("migrations/postgres/021_lifetimes.sql"),
     include_str!("migrations/postgres/022_drills.sql"),
+    include_str!("migrations/postgres/023_exposure.sql"),
 ];
 
 pub struct Catalog {

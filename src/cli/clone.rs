@@ -13,8 +13,10 @@ use clap::Args;
 /// Clone an instance: a full, independent copy (own port, endpoint, password), of any class,
 /// on any host, while the source keeps serving.
 ///
-/// From the source's newest snapshot, a named one (--snapshot), or a new one (--fresh, also
-/// when it has none). Another host receives the snapshot streamed through dbctl.
+/// As the source is now (its newest snapshot and every archived log after it), at a point
+/// (--at, --position), from a named snapshot as it was taken (--snapshot), or from a new one
+/// (--fresh, also when it has none). Another host receives the snapshot streamed through
+/// dbctl.
 #[derive(Debug, Args)]
 pub struct CloneArgs {
     /// The source instance.
@@ -95,6 +97,7 @@ pub fn run(env: &Env, a: &CloneArgs) -> Result<()> {
             delete_when_idle: a.delete_when_idle.clone(),
             final_snapshot: a.final_snapshot_on_expiry,
         },
+        scratch: false,
     };
     if let Some(engine) = &a.engine {
         if *engine != instances::get(&ctx, &a.source)?.engine {

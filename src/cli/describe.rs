@@ -143,10 +143,21 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
         ),
         (
             "restorable",
-            v.restorable_window
-                .as_ref()
-                .and_then(|w| Some(format!("{} .. {}", w.earliest.clone()?, w.latest.clone()?)))
-                .unwrap_or_else(|| "-".into()),
+            if let Some(why) = &v.host_silent {
+                format!("- (its host did not answer: {why})")
+            } else if v.recoverable {
+                v.restorable_window
+                    .as_ref()
+                    .and_then(|w| {
+                        Some(format!("{} .. {}", w.earliest.clone()?, w.latest.clone()?))
+                    })
+                    .unwrap_or_else(|| "-".into())
+            } else {
+                format!(
+                    "NO: no snapshot or backup, so it cannot be rebuilt if its data is lost (`dbctl snapshot create {}`)",
+                    v.name
+                )
+            },
         ),
         (
             "backups",

@@ -54,6 +54,16 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
         ],
         rows,
     );
+    // Loudly: an instance nothing can rebuild.
+    for v in all
+        .iter()
+        .filter(|v| !v.recoverable && v.status == "available")
+    {
+        p.note(&format!(
+            "warning: `{}` has no snapshot or backup: if its data is lost it cannot be rebuilt (`dbctl snapshot create {}`)",
+            v.name, v.name
+        ));
+    }
     let shown: Vec<&str> = all.iter().map(|v| v.name.as_str()).collect();
     for (inst, w) in crate::control::drills::overdue(&ctx)? {
         if shown.contains(&inst.name.as_str()) {

@@ -110,6 +110,7 @@ pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
             backup: None,
             labels: Vec::new(),
             lifetime: Default::default(),
+            scratch: false,
         },
         a.change.dry_run,
     )?;

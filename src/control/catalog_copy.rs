@@ -30,6 +30,7 @@ const TABLES: &[&str] = &[
     "labels",
     "instance_lifetimes",
     "drills",
+    "instance_exposure",
 ];
 
 /// Tables whose `id` the database hands out (its sequence moves past the copied ids).

@@ -37,6 +37,9 @@ pub struct CloneOpts {
     pub labels: Vec<String>,
     /// When it deletes itself (`--expires-in`, `--delete-when-idle`).
     pub lifetime: super::lifetimes::LifetimeOpts,
+    /// A scratch copy dbctl makes and removes itself (a drill's, a cross-engine clone's):
+    /// no base snapshot of its own, since it never outlives the work it is for.
+    pub scratch: bool,
 }
 
 /// The snapshot to clone from: the one named, else the newest unless `fresh`.
@@ -94,6 +97,28 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     let labels = super::labels::parse(&o.labels)?;
     let lifetime = super::lifetimes::from_opts(&o.lifetime, time::OffsetDateTime::now_utc())?;
     let src = source(ctx, o)?;
+    // Nothing said of the point: a copy of the source as it is now (its newest snapshot and
+    // every log after it), not as it was at that snapshot, which may predate everything in
+    // it (every instance is made with an empty base snapshot).
+    let as_now;
+    let o = if o.target.is_none()
+        && o.snapshot.is_none()
+        && !o.fresh
+        && !o.from_repository
+        && o.backup.is_none()
+        && irows::is_live(&src)
+        && snapshots::list(ctx.catalog.conn(), Some(&src.name))?
+            .iter()
+            .any(|s| s.instance_id == src.id && s.status == snapshots::status::AVAILABLE)
+    {
+        as_now = CloneOpts {
+            target: Some(Target::Latest),
+            ..o.clone()
+        };
+        &as_now
+    } else {
+        o
+    };
     if let Some(existing) = irows::live_by_name(ctx.catalog.conn(), &o.name)? {
         return Err(invalid(
             format!(
@@ -105,6 +130,11 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     }
     let class_name = o.class.clone().unwrap_or_else(|| src.class.clone());
     let class = ctx.config.class(&class_name)?;
+    // Bad input is refused before the point is chosen: choosing it may switch the source's
+    // log, and a refused command changes nothing.
+    if let Some(h) = &o.host {
+        super::hosts::get(ctx, h)?;
+    }
     let point = match &o.target {
         Some(asked) => {
             if o.snapshot.is_some() || o.fresh {
@@ -270,7 +300,15 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         (None, None) => None,
     };
     let placement = format!("{note}, from {from} of {}{streamed}{to}", src.name);
-    let steps_for = |new: &InstanceRow, snap: &SnapshotRow| {
+    let mut base = (!o.scratch).then(|| {
+        planning::new_snapshot_row(
+            &new,
+            host.id,
+            super::autosnapshots::KIND,
+            Some(planning::BASE_TAG),
+        )
+    });
+    let steps_for = |new: &InstanceRow, snap: &SnapshotRow, base: Option<&SnapshotRow>| {
         actions::clone::steps(
             new,
             host.id,
@@ -283,6 +321,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
                 repository: repository.clone(),
             },
             o.port,
+            base,
         )
     };
     let plan = Plan::new(
@@ -290,7 +329,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         &o.name,
         &host.name,
         placement,
-        steps_for(&new, &snap),
+        steps_for(&new, &snap, base.as_ref()),
     );
     let uid = new.uid.clone();
     let rules = ctx.config.placement;
@@ -303,10 +342,17 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         new.id = irows::insert(tx, &new)?;
         crate::catalog::labels::set(tx, crate::catalog::labels::kind::INSTANCE, new.id, &labels)?;
         crate::catalog::lifetimes::put_for(tx, new.id, lifetime.as_ref())?;
-        let steps = steps_for(&new, &snap);
+        if let Some(b) = base.as_mut() {
+            b.instance_id = new.id;
+            b.id = snapshots::insert(tx, b)?;
+        }
+        let steps = steps_for(&new, &snap, base.as_ref());
         let wf = planning::write_workflow(tx, ActionKind::Clone, &new, &steps)?;
         if fresh {
             snapshots::set_workflow(tx, snap.id, wf)?;
+        }
+        if let Some(b) = &base {
+            snapshots::set_workflow(tx, b.id, wf)?;
         }
         Ok((wf, steps))
     })

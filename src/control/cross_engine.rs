@@ -259,6 +259,7 @@ fn scratch_opts(ctx: &Ctx, o: &CrossOpts, scratch: &str) -> Result<CloneOpts> {
             expires_in: Some(SCRATCH_EXPIRES.into()),
             ..Default::default()
         },
+        scratch: true,
         ..o.clone.clone()
     })
 }

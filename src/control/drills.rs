@@ -127,6 +127,7 @@ pub fn run(ctx: &mut Ctx, o: &DrillOpts, progress: &dyn Progress) -> Result<Dril
             expires_in: Some(SCRATCH_EXPIRES.into()),
             ..Default::default()
         },
+        scratch: true,
     };
     // Everything the drill needs is checked before anything is recorded or made.
     if o.from_repository && super::shipping::offsite(ctx, &inst)?.is_none() {

@@ -96,6 +96,7 @@ impl Home {
                 "run `dbctl init` first (or point --home / DBCTL_HOME at an initialized home)",
             ));
         }
+        crate::transport::set_question_timeout(config.monitor.check_timeout_secs);
         Ok(Ctx {
             home: self.clone(),
             catalog: location.open()?,

@@ -61,6 +61,12 @@ pub struct HostView {
     /// What its root holds on disk (`host show` only; None when it does not answer).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk: Option<DiskView>,
+    /// `host list --refresh`: whether it answered this time (the contact and round trip
+    /// above are its last answer's), and why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answering: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_answering: Option<String>,
 }
 
 /// A host's disk use by what owns it. "Unattributed" is what the catalog knows nothing of:
@@ -489,6 +495,8 @@ pub fn view(ctx: &Ctx, h: HostRow) -> Result<HostView> {
         last_contact_at,
         rtt_ms,
         disk: None,
+        answering: None,
+        not_answering: None,
     })
 }
 
@@ -517,11 +525,27 @@ pub fn list_labelled(ctx: &mut Ctx, labels: &[String], refresh: bool) -> Result<
         }
     }
     if refresh {
-        round(ctx, &chosen, |_| ())?;
+        let replies = round(ctx, &chosen, |_| ())?;
+        let silent: std::collections::HashMap<i64, Option<String>> = chosen
+            .iter()
+            .zip(replies)
+            .map(|(h, r)| (h.id, r.silent))
+            .collect();
         let ids: Vec<i64> = chosen.iter().map(|h| h.id).collect();
         chosen = hosts::list(ctx.catalog.conn())?
             .into_iter()
             .filter(|h| ids.contains(&h.id))
+            .collect();
+        return chosen
+            .into_iter()
+            .map(|h| {
+                let why = silent.get(&h.id).cloned().flatten();
+                view(ctx, h).map(|v| HostView {
+                    answering: Some(why.is_none()),
+                    not_answering: why,
+                    ..v
+                })
+            })
             .collect();
     }
     chosen.into_iter().map(|h| view(ctx, h)).collect()

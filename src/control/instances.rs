@@ -66,11 +66,17 @@ pub struct InstanceView {
     pub source_snapshot_id: Option<i64>,
     /// Snapshots of this instance that are kept.
     pub snapshots: usize,
+    /// Whether it can be rebuilt if its data is lost: it has a snapshot or a backup.
+    pub recoverable: bool,
     /// Its backup policy and where it stands in the off-host tier.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offsite: Option<super::shipping::Offsite>,
     /// The span it can be restored to (None when its host does not answer).
     pub restorable_window: Option<super::pitr::Window>,
+    /// Why its host could not be asked (it did not answer within `[monitor]
+    /// check_timeout_secs`, say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_silent: Option<String>,
     /// Its maintenance window, the class change waiting for it, its automatic snapshots and
     /// what the monitor does when it fails.
     pub maintenance_window: Option<String>,
@@ -212,12 +218,18 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         source_snapshot_id: None,
         archive_timeout_secs: o.archive_timeout_secs,
     };
+    let mut base = planning::new_snapshot_row(
+        &inst,
+        host.id,
+        super::autosnapshots::KIND,
+        Some(planning::BASE_TAG),
+    );
     let plan = Plan::new(
         ActionKind::Create,
         &o.name,
         &host.name,
         placement_note,
-        actions::create::steps(&inst, host.id, o.port),
+        actions::create::steps(&inst, host.id, o.port, Some(&base)),
     );
     let uid = inst.uid.clone();
     let rules = ctx.config.placement;
@@ -232,8 +244,11 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
         crate::catalog::instance_settings::put(tx, &settings)?;
         crate::catalog::labels::set(tx, crate::catalog::labels::kind::INSTANCE, inst.id, &labels)?;
         crate::catalog::lifetimes::put_for(tx, inst.id, lifetime.as_ref())?;
-        let steps = actions::create::steps(&inst, host.id, o.port);
+        base.instance_id = inst.id;
+        base.id = crate::catalog::snapshots::insert(tx, &base)?;
+        let steps = actions::create::steps(&inst, host.id, o.port, Some(&base));
         let wf = planning::write_workflow(tx, ActionKind::Create, &inst, &steps)?;
+        crate::catalog::snapshots::set_workflow(tx, base.id, wf)?;
         Ok((wf, steps))
     })
 }
@@ -276,18 +291,20 @@ pub fn plan_delete(
     let take_final = !skip_final_snapshot && inst.status == status::AVAILABLE;
     let mut final_snap =
         take_final.then(|| planning::new_snapshot_row(&inst, host.id, "final", None));
-    // The logs its kept snapshots on that host need stay; the rest goes with it.
-    let kept: Vec<String> = crate::catalog::snapshots::list(ctx.catalog.conn(), Some(name))?
-        .into_iter()
-        .filter(|s| {
-            s.instance_id == inst.id
-                && s.host_id == Some(host.id)
-                && s.status == crate::catalog::snapshots::status::AVAILABLE
-        })
-        .map(|s| s.uid)
-        .collect();
+    // Its automatic snapshots (the base one among them) go with it, as a cloud service's
+    // automated backups do; the ones people took stay, with the logs they need.
+    let (automatic, kept): (Vec<_>, Vec<_>) =
+        crate::catalog::snapshots::list(ctx.catalog.conn(), Some(name))?
+            .into_iter()
+            .filter(|s| {
+                s.instance_id == inst.id
+                    && s.host_id == Some(host.id)
+                    && s.status == crate::catalog::snapshots::status::AVAILABLE
+            })
+            .partition(|s| s.kind == super::autosnapshots::KIND);
+    let kept: Vec<String> = kept.into_iter().map(|s| s.uid).collect();
     let steps_for = |s: Option<&crate::catalog::snapshots::SnapshotRow>| {
-        actions::delete::steps(&inst, host.id, s, &kept)
+        actions::delete::steps(&inst, host.id, s, &kept, &automatic)
     };
     let plan = Plan::new(
         ActionKind::Delete,
@@ -322,13 +339,19 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         .iter()
         .filter(|s| s.instance_id == i.id && s.status == "available")
         .count();
-    let window = if kept > 0 {
-        super::pitr::window(ctx, &i).ok()
+    // A host that does not answer within the question timeout is said, not waited on.
+    let (window, host_silent) = if kept > 0 {
+        match super::pitr::window(ctx, &i) {
+            Ok(w) => (Some(w), None),
+            Err(e) if e.downcast_ref::<super::error::Invalid>().is_some() => (None, None),
+            Err(e) => (None, Some(format!("{e:#}"))),
+        }
     } else {
-        None
+        (None, None)
     };
     let host = i.host_id.map(|id| hosts::get(conn, id)).transpose()?;
     let offsite = super::shipping::offsite(ctx, &i)?;
+    let recoverable = kept > 0 || super::backups::has_backup(ctx, &i)?;
     let last = workflows::latest_for_instance(conn, i.id)?.map(|w| LastWorkflow {
         id: w.id,
         action: w.action,
@@ -369,8 +392,10 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         port: i.port,
         admin_user: i.admin_user,
         snapshots: kept,
+        recoverable,
         offsite,
         restorable_window: window,
+        host_silent,
         created_at: i.created_at,
         archive_timeout_secs: i.archive_timeout_secs,
         last_workflow: last,

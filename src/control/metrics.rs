@@ -47,7 +47,7 @@ pub fn render(ctx: &Ctx) -> Result<String> {
     let restorable = gauge(
         &mut r,
         "instance_restorable_age_seconds",
-        "Age of the newest restorable point: the loss window now (host tier, as last reckoned)",
+        "The loss window now: how long the server has held commits its archive lacks (0: every commit is archived), as the monitor measured it on its last pass",
     );
     let snapshot = gauge(
         &mut r,
@@ -97,13 +97,37 @@ pub fn render(ctx: &Ctx) -> Result<String> {
                 .set(if up { 1.0 } else { 0.0 });
             state.get_or_create(&l(&[("state", &h.state)])).set(1.0);
         }
-        if let Some(a) = log_ranges::get(conn, i.id)?.and_then(|w| age(w.last_time.as_deref(), now))
-        {
+        // Measured by the monitor's last pass: nothing at risk is 0, however long ago the
+        // last commit was. Without a fresh measure (a server that cannot say what it last
+        // committed), the age of the newest archived commit, as before.
+        let fresh_within = 3.0 * ctx.config.monitor.interval_secs.max(1) as f64 + 60.0;
+        let measured = crate::catalog::exposure::get(conn, i.id)?
+            .filter(|e| age(Some(&e.checked_at), now).is_some_and(|a| a < fresh_within));
+        let loss = match measured {
+            Some(e) => Some(
+                e.at_risk_since
+                    .as_deref()
+                    .and_then(|t| age(Some(t), now))
+                    .unwrap_or(0.0),
+            ),
+            None => log_ranges::get(conn, i.id)?.and_then(|w| age(w.last_time.as_deref(), now)),
+        };
+        if let Some(a) = loss {
             restorable.get_or_create(&l(&[])).set(a);
+        }
+        // Its whole lineage: a recovered instance keeps the series of the one it replaced.
+        let mut lineage = vec![i.id];
+        while let Some(prev) = instances::replaces(conn, *lineage.last().unwrap_or(&i.id))? {
+            if lineage.contains(&prev) || lineage.len() > 64 {
+                break;
+            }
+            lineage.push(prev);
         }
         let newest = all_snapshots
             .iter()
-            .filter(|s| s.instance_name == i.name && s.status == snapshots::status::AVAILABLE)
+            .filter(|s| {
+                lineage.contains(&s.instance_id) && s.status == snapshots::status::AVAILABLE
+            })
             .filter_map(|s| age(Some(&s.created_at), now))
             .reduce(f64::min);
         if let Some(a) = newest {
@@ -111,7 +135,7 @@ pub fn render(ctx: &Ctx) -> Result<String> {
         }
         let newest_backup = all_backups
             .iter()
-            .filter(|b| b.instance_id == i.id && b.status == backups::status::AVAILABLE)
+            .filter(|b| lineage.contains(&b.instance_id) && b.status == backups::status::AVAILABLE)
             .filter_map(|b| age(Some(&b.created_at), now))
             .reduce(f64::min);
         if let Some(a) = newest_backup {

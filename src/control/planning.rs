@@ -300,6 +300,9 @@ pub(crate) fn check_not_busy(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
 }
 
 /// A new snapshot row (status creating), to be completed by its workflow.
+/// The tag of the snapshot every new instance ends its making with.
+pub const BASE_TAG: &str = "base";
+
 pub(crate) fn new_snapshot_row(
     inst: &InstanceRow,
     host_id: i64,

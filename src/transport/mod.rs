@@ -7,6 +7,22 @@ pub mod ssh;
 use crate::wire::{ErrorCode, Message, Request, WireError, PROTOCOL};
 use serde_json::Value;
 use std::io::BufRead;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How long a host may take to answer a question (a read-only request, and an SSH
+/// handshake): `[monitor] check_timeout_secs`, set when the configuration is read. A host
+/// slower than that is not answering, for every command alike.
+static QUESTION_MS: AtomicU64 = AtomicU64::new(10_000);
+
+/// Sets how long a host may take to answer a question.
+pub fn set_question_timeout(secs: u64) {
+    QUESTION_MS.store(secs.max(1) * 1000, Ordering::Relaxed);
+}
+
+/// How long a host may take to answer a question, in milliseconds.
+pub fn question_timeout_ms() -> u32 {
+    QUESTION_MS.load(Ordering::Relaxed).min(u64::from(u32::MAX)) as u32
+}
 
 /// Why a call did not produce a result.
 #[derive(Debug, thiserror::Error)]

@@ -75,7 +75,10 @@ fn handshake(t: &Target) -> Result<(Session, HostKey), CallError> {
     let _ = tcp.set_nodelay(true);
     let mut sess = Session::new().map_err(|e| CallError::Unreachable(e.to_string()))?;
     sess.set_tcp_stream(tcp);
-    sess.set_timeout(30_000);
+    // A live sshd completes the exchange in milliseconds; one that does not answer in the
+    // question timeout is not answering (a frozen one accepts the connection and says
+    // nothing).
+    sess.set_timeout(super::question_timeout_ms());
     sess.handshake()
         .map_err(|e| CallError::Unreachable(format!("SSH handshake with {where_} failed: {e}")))?;
     let (blob, kind) = sess
@@ -188,9 +191,16 @@ impl Ssh {
     /// The quick questions the monitor and `host list --refresh` ask a whole fleet get a
     /// short bound, so one hung host ties up one of their threads for seconds, not minutes.
     fn bound(sess: &Session, request: &Request) {
-        sess.set_timeout(match request.op {
-            crate::wire::Op::Facts | crate::wire::Op::Status(_) => 20_000,
-            _ => 15 * 60 * 1000,
+        let info = request.op.info();
+        // A question (read-only, no stream; not a verify, which reads every file) gets the
+        // question timeout; work may print nothing for minutes.
+        let question = !info.mutating
+            && !info.bulk
+            && !matches!(request.op, crate::wire::Op::SnapshotVerify(_));
+        sess.set_timeout(if question {
+            super::question_timeout_ms().max(5_000)
+        } else {
+            15 * 60 * 1000
         });
     }
 

@@ -556,6 +556,17 @@ impl TestEnv {
     }
 
     /// The JSON of `dbctl snapshot list NAME`.
+    /// Deletes the base snapshot `name` was made with, for a test whose window must start at
+    /// a snapshot of its own.
+    pub fn drop_base_snapshot(&self, name: &str) {
+        for s in self.snapshots(name) {
+            if s["tag"] == "base" && s["status"] == "available" {
+                self.dbctl(&["snapshot", "delete", &s["id"].to_string(), "--yes"])
+                    .ok();
+            }
+        }
+    }
+
     pub fn snapshots(&self, instance: &str) -> Vec<Value> {
         self.dbctl(&["snapshot", "list", instance, "-o", "json"])
             .ok()

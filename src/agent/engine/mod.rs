@@ -91,6 +91,12 @@ pub struct Liveness {
     /// It runs but the probe got no answer (what happened: a deadline passed, or what the
     /// server said).
     pub unanswered: Option<String>,
+    /// The time of the newest commit the server made since it started (RFC 3339, UTC; empty:
+    /// none since), where it can say.
+    pub newest_commit: Option<String>,
+    /// The newest transaction it committed by the engine's own name for it (MariaDB's GTID
+    /// position), where it has one.
+    pub newest_transaction: Option<String>,
 }
 
 /// Where an online snapshot restores to.

@@ -158,6 +158,69 @@ fn archived(d: &Path, name: &str) -> Option<LogFile> {
     (f.name == name && present).then_some(f)
 }
 
+/// What a running server would lose with its data now, from its newest commit (its time, or
+/// the engine's name for it) against the newest the archive of `instance` holds; None when
+/// the server said neither. Reads the sidecars of the archive's newest files only.
+pub fn exposure(
+    layout: &Layout,
+    instance: &str,
+    newest_time: Option<&str>,
+    newest_transaction: Option<&str>,
+) -> Option<crate::wire::Exposure> {
+    if newest_time.is_none() && newest_transaction.is_none() {
+        return None;
+    }
+    let d = dir(layout, instance);
+    let mut names: Vec<String> = std::fs::read_dir(&d)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().to_string_lossy().into_owned();
+            n.strip_suffix(".json").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    // The newest commit among the last files archived.
+    let newest = names
+        .iter()
+        .rev()
+        .take(16)
+        .filter_map(|n| archived(&d, n))
+        .filter(|f| f.last_commit.is_some())
+        .max_by(|a, b| a.last_commit.cmp(&b.last_commit));
+    let archived_through = newest.as_ref().and_then(|f| f.last_commit.clone());
+    let behind = match (newest_transaction, newest_time) {
+        // Where the engine names transactions, the archive holds the server's newest one
+        // or it does not (an empty position: it committed nothing yet).
+        (Some(t), _) => {
+            !t.is_empty() && newest.as_ref().and_then(|f| f.last_transaction.as_deref()) != Some(t)
+        }
+        // Nothing committed since it started: what it committed before is the archive's.
+        (None, Some("")) => false,
+        (None, Some(t)) => match &archived_through {
+            Some(a) => later_than(t, a),
+            None => true,
+        },
+        (None, None) => false,
+    };
+    Some(crate::wire::Exposure {
+        at_risk_since: behind.then(|| {
+            archived_through
+                .clone()
+                .unwrap_or_else(|| newest_time.unwrap_or_default().to_string())
+        }),
+        archived_through,
+    })
+}
+
+/// Whether RFC 3339 time `a` is later than `b` (unreadable times: not later).
+fn later_than(a: &str, b: &str) -> bool {
+    let p = |t: &str| {
+        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+    };
+    matches!((p(a), p(b)), (Some(x), Some(y)) if x > y)
+}
+
 /// The files described by sidecars in `d`, in name order.
 pub(crate) fn list_dir(d: &Path) -> Vec<LogFile> {
     let Ok(entries) = std::fs::read_dir(d) else {

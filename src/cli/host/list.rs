@@ -46,6 +46,17 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
             )
         })
         .collect();
+    let silent: Vec<String> = all
+        .iter()
+        .filter(|h| h.answering == Some(false))
+        .map(|h| {
+            format!(
+                "warning: host {} did not answer: {}",
+                h.name,
+                h.not_answering.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
     p.table(
         &[
             "name",
@@ -77,13 +88,20 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
                     h.engines.join(", "),
                     h.instances.to_string(),
                     h.last_contact_at.clone().unwrap_or_else(|| "-".into()),
-                    h.rtt_ms
-                        .map(|ms| format!("{ms} ms"))
-                        .unwrap_or_else(|| "-".into()),
+                    match h.answering {
+                        Some(false) => "NOT ANSWERING".into(),
+                        _ => h
+                            .rtt_ms
+                            .map(|ms| format!("{ms} ms"))
+                            .unwrap_or_else(|| "-".into()),
+                    },
                 ]
             })
             .collect(),
     );
+    for w in silent {
+        p.note(&w);
+    }
     for w in warnings {
         p.note(&w);
     }

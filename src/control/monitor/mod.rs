@@ -79,15 +79,29 @@ fn check(ctx: &Ctx, inst: &InstanceRow) -> Checked {
     check_on(host.as_ref(), inst).0
 }
 
-/// [`check`] with the instance's host already read (so it can run on any thread), and the
-/// client sessions it has, when it said.
+/// What one check learned besides the verdict: the client sessions it has and what losing
+/// its data now would lose, when the host said.
+#[derive(Debug, Clone, Default)]
+struct Learned {
+    sessions: Option<u32>,
+    exposure: Option<crate::wire::Exposure>,
+}
+
+/// [`check`] with the instance's host already read (so it can run on any thread), and what
+/// else the host said of it.
 fn check_on(
     host: Option<&crate::catalog::hosts::HostRow>,
     inst: &InstanceRow,
-) -> (Checked, Option<u32>) {
+) -> (Checked, Learned) {
     match status_on(host, inst) {
-        Ok(st) => (decide::verdict(&st), st.sessions),
-        Err(p) => (Finding::Problem(p), None),
+        Ok(st) => (
+            decide::verdict(&st),
+            Learned {
+                sessions: st.sessions,
+                exposure: st.exposure,
+            },
+        ),
+        Err(p) => (Finding::Problem(p), Learned::default()),
     }
 }
 
@@ -188,13 +202,18 @@ pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Pass> {
     let mut silent_hosts = Vec::new();
     // Instances a client was connected to: not idle (`clone --delete-when-idle`).
     let mut in_use = Vec::new();
+    // What losing each one's data would lose now (the metrics' loss window).
+    let mut exposures = Vec::new();
     for (h, reply) in all_hosts.iter().zip(replies) {
         let disk = reply.facts.as_ref().and_then(|f| disk_warning(&ctx, h, f));
         match (reply.then, reply.silent) {
             (Some(checks), _) => {
-                for (id, (c, sessions)) in checks {
-                    if sessions.is_some_and(|n| n > 0) {
+                for (id, (c, learned)) in checks {
+                    if learned.sessions.is_some_and(|n| n > 0) {
                         in_use.push(id);
+                    }
+                    if let Some(e) = learned.exposure {
+                        exposures.push((id, e));
                     }
                     found.insert(id, (c, disk.clone()));
                 }
@@ -234,6 +253,17 @@ pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Pass> {
     ctx.catalog.write(|tx| {
         for id in &in_use {
             crate::catalog::lifetimes::saw_activity(tx, *id, &now)?;
+        }
+        for (id, e) in &exposures {
+            crate::catalog::exposure::put(
+                tx,
+                &crate::catalog::exposure::Exposure {
+                    instance_id: *id,
+                    checked_at: now.clone(),
+                    archived_through: e.archived_through.clone(),
+                    at_risk_since: e.at_risk_since.clone(),
+                },
+            )?;
         }
         for inst in &mine {
             crate::catalog::leases::release(tx, &format!("monitor:{}", inst.id), &me)?;

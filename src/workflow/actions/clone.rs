@@ -25,6 +25,7 @@ pub fn steps(
     host_id: i64,
     from: &CloneFrom,
     port: Option<u16>,
+    base: Option<&crate::catalog::snapshots::SnapshotRow>,
 ) -> Vec<PlannedStep> {
     let mut steps = Vec::new();
     if from.fresh {
@@ -50,6 +51,8 @@ pub fn steps(
         &new.uid,
     ));
     steps.extend(drop_brought(from, host_id, &new.uid));
+    // Its own base snapshot: from its first moment, it can be rebuilt without its source.
+    steps.extend(base.map(|b| snapshot_step(super::create::BASE, new, host_id, b)));
     steps.push(catalog_step(
         "mark-available",
         CatalogChange::SetStatus {

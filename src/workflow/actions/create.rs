@@ -1,8 +1,9 @@
 //! create: a new, empty instance.
 
-use super::steps::{host_step, iref, mark_available, start_step};
+use super::steps::{host_step, iref, mark_available, snapshot_step, start_step};
 use super::{AfterFailure, Meaning};
 use crate::catalog::instances::{status, InstanceRow};
+use crate::catalog::snapshots::SnapshotRow;
 use crate::wire::{Op, ProvisionSpec, Size};
 use crate::workflow::plan::{Expect, PlannedStep, Record};
 
@@ -14,8 +15,14 @@ pub const MEANING: Meaning = Meaning {
     success_event: "created",
 };
 
-/// create: provision (undo: destroy) -> start (undo: stop) -> mark available.
-pub fn steps(i: &InstanceRow, host_id: i64, port: Option<u16>) -> Vec<PlannedStep> {
+/// create: provision (undo: destroy) -> start (undo: stop) -> [its base snapshot: from its
+/// first moment, it can be rebuilt] -> mark available.
+pub fn steps(
+    i: &InstanceRow,
+    host_id: i64,
+    port: Option<u16>,
+    base: Option<&SnapshotRow>,
+) -> Vec<PlannedStep> {
     let mut provision = host_step(
         "provision",
         host_id,
@@ -37,8 +44,14 @@ pub fn steps(i: &InstanceRow, host_id: i64, port: Option<u16>) -> Vec<PlannedSte
         &i.uid,
     );
     provision.spec.record = Some(Record::InstanceRuntime { instance_id: i.id });
-    vec![provision, start_step(i, host_id), mark_available(i)]
+    let mut steps = vec![provision, start_step(i, host_id)];
+    steps.extend(base.map(|b| snapshot_step(BASE, i, host_id, b)));
+    steps.push(mark_available(i));
+    steps
 }
+
+/// The step that takes a new instance's base snapshot (create, clone).
+pub const BASE: &str = "snapshot-base";
 
 #[cfg(test)]
 mod tests {
@@ -48,7 +61,7 @@ mod tests {
 
     #[test]
     fn create_provisions_then_starts_with_undo_for_each() {
-        let steps = steps(&inst(), 1, Some(6000));
+        let steps = steps(&inst(), 1, Some(6000), None);
         let names: Vec<_> = steps.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["provision", "start", "mark-available"]);
         assert_eq!(

@@ -15,13 +15,15 @@ pub const MEANING: Meaning = Meaning {
     success_event: "deleted",
 };
 
-/// delete: [final snapshot] -> stop (undo: start) -> destroy -> drop the logs no kept
-/// snapshot (`kept`, the final one included) needs -> forget.
+/// delete: [final snapshot] -> stop (undo: start) -> destroy -> drop its automatic
+/// snapshots (`dropped`) -> drop the logs no kept snapshot (`kept`, the final one included)
+/// needs -> forget.
 pub fn steps(
     i: &InstanceRow,
     host_id: i64,
     final_snapshot: Option<&SnapshotRow>,
     kept: &[String],
+    dropped: &[SnapshotRow],
 ) -> Vec<PlannedStep> {
     let mut keep_snapshots = kept.to_vec();
     keep_snapshots.extend(final_snapshot.map(|s| s.uid.clone()));
@@ -39,6 +41,26 @@ pub fn steps(
             None,
             &i.uid,
         ),
+    ]);
+    for s in dropped {
+        let mut drop = host_step(
+            &format!("drop-snapshot-{}", s.id),
+            host_id,
+            Op::SnapshotDelete(crate::wire::SnapshotRef {
+                snapshot: s.uid.clone(),
+            }),
+            None,
+            None,
+            &i.uid,
+        );
+        drop.spec.best_effort = true;
+        steps.push(drop);
+        steps.push(catalog_step(
+            &format!("forget-snapshot-{}", s.id),
+            CatalogChange::SnapshotDeleted { snapshot_id: s.id },
+        ));
+    }
+    steps.extend([
         PlannedStep {
             // Clean-up once the server is gone: logs left behind are safe, undoing is not.
             spec: StepSpec {
@@ -74,7 +96,7 @@ mod tests {
 
     #[test]
     fn specs_round_trip_through_json() {
-        for s in steps(&inst(), 3, None, &[]) {
+        for s in steps(&inst(), 3, None, &[], &[]) {
             let back: StepSpec =
                 serde_json::from_str(&serde_json::to_string(&s.spec).unwrap()).unwrap();
             assert_eq!(back, s.spec);

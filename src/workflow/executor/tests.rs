@@ -194,7 +194,7 @@ impl World {
     }
 
     fn create(&mut self) -> i64 {
-        let steps = actions::create::steps(&self.inst, self.inst.host_id.unwrap(), None);
+        let steps = actions::create::steps(&self.inst, self.inst.host_id.unwrap(), None, None);
         self.workflow(ActionKind::Create, steps)
     }
 
@@ -384,7 +384,7 @@ fn a_best_effort_clean_up_that_fails_is_recorded_and_passed_over() {
     let mut w = World::new();
     let create = w.create();
     w.run(create).unwrap();
-    let steps = actions::delete::steps(&w.inst, w.inst.host_id.unwrap(), None, &[]);
+    let steps = actions::delete::steps(&w.inst, w.inst.host_id.unwrap(), None, &[], &[]);
     let wf = w.workflow(ActionKind::Delete, steps);
     w.trouble("log_prune", Trouble::Refuse);
     assert_eq!(w.run(wf).unwrap(), Outcome::Succeeded);

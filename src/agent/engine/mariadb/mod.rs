@@ -391,7 +391,7 @@ impl Engine for Mariadb {
         let probed = client::probe(
             host,
             &Self::socket(host, meta.port),
-            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Binlog Dump GTID') AND USER NOT IN ('system user', 'event_scheduler')",
+            "SELECT COUNT(*), @@global.gtid_binlog_pos FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND COMMAND NOT IN ('Daemon', 'Binlog Dump', 'Binlog Dump GTID') AND USER NOT IN ('system user', 'event_scheduler')",
             PROBE_DEADLINE,
         )?;
         let mut live = Liveness {
@@ -402,7 +402,10 @@ impl Engine for Mariadb {
         match probed {
             Probed::Ended(out) if out.status.success() => {
                 live.accepting = true;
-                live.sessions = String::from_utf8_lossy(&out.stdout).trim().parse().ok();
+                let text = String::from_utf8_lossy(&out.stdout);
+                let mut fields = text.trim().split('\t');
+                live.sessions = fields.next().and_then(|n| n.trim().parse().ok());
+                live.newest_transaction = fields.next().map(|g| g.trim().to_string());
             }
             Probed::Ended(out) => {
                 let said = client::said(&String::from_utf8_lossy(&out.stderr));

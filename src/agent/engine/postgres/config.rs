@@ -55,6 +55,8 @@ pub(super) fn write_config(
         conf += &format!("{k} = {}\n", quote(&v));
     }
     conf += "password_encryption = 'scram-sha-256'\nlog_line_prefix = '%m [%p] %q%u@%d '\n";
+    // The newest commit's time, so the monitor can tell whether anything is not archived yet.
+    conf += "track_commit_timestamp = on\n";
     // Every segment goes to dbhost, which reports success only once it is stored and
     // fsynced; archive_timeout bounds how long a commit can wait to be archived.
     conf += "archive_mode = on\n";

@@ -371,7 +371,9 @@ impl Engine for Postgres {
                 // One round trip: whether it replays, and an archive_command failing since
                 // its last success.
                 // The clients connected besides this probe say whether anyone uses it.
-                "select pg_is_in_recovery(), coalesce((select last_failed_wal || ' failed at ' || last_failed_time from pg_stat_archiver where last_failed_time > coalesce(last_archived_time, 'epoch')), ''), (select coalesce(sum(checksum_failures), 0) from pg_stat_database), (select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid())",
+                // The newest commit's time where the server tracks it (an instance made
+                // before it did reads empty until its next restart).
+                "select pg_is_in_recovery(), coalesce((select last_failed_wal || ' failed at ' || last_failed_time from pg_stat_archiver where last_failed_time > coalesce(last_archived_time, 'epoch')), ''), (select coalesce(sum(checksum_failures), 0) from pg_stat_database), (select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()), case when current_setting('track_commit_timestamp')::bool then coalesce(to_char((pg_last_committed_xact()).timestamp at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), 'none') else 'off' end",
             ]);
         // A stalled server (a stopped postmaster, a session stuck in its startup) reads as
         // not answering within the deadline; a full one says so and is busy, not gone.
@@ -395,6 +397,12 @@ impl Engine for Postgres {
         let archive = fields.next().unwrap_or_default();
         let checksum_failures = fields.next().and_then(|n| n.parse().ok()).unwrap_or(0);
         let sessions = fields.next().and_then(|n| n.parse().ok());
+        // "off": not tracked (unknown); "none": nothing committed since it started.
+        let newest_commit = match fields.next().map(str::trim) {
+            None | Some("off") | Some("") => None,
+            Some("none") => Some(String::new()),
+            Some(t) => Some(t.to_string()),
+        };
         let accepting = out.status.success() && (recovery == "t" || recovery == "f");
         let refused = (!accepting).then(|| {
             let said = String::from_utf8_lossy(&out.stderr);
@@ -419,6 +427,8 @@ impl Engine for Postgres {
             sessions,
             busy,
             unanswered,
+            newest_commit,
+            newest_transaction: None,
         })
     }
 
