@@ -766,7 +766,7 @@ _dbctl() {
             return 0
             ;;
         dbctl__subcmd__backup__subcmd__delete)
-            opts="-o -h -V --home --catalog --output --help --version"
+            opts="-y -o -h -V --yes --force --home --catalog --output --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -532,7 +532,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "create" -d 'Back up an instance: a new online snapshot (or one its host keeps) streamed through this machine into a repository, encrypted, compressed and deduplicated against everything the repository holds. The data host never sees the repository\'s key or credentials'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "list" -d 'List backups, oldest first. `added` is what each one added to its repository after deduplication and compression'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "show"
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "delete"
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "delete" -d 'Delete a backup from its repository. Asks on a terminal; without one, --yes is required. The oldest backup of an instance (where its restorable window in that repository starts) is refused unless --force'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "pin"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "unpin"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and not __fish_seen_subcommand_from create list show delete pin unpin policy help" -f -a "policy" -d 'Show an instance\'s backup policy, or change what is given'
@@ -564,7 +564,9 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subc
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from delete" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format for data on stdout' -r -f -a "table\t''
 json\t''"
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from delete" -s y -l yes -d 'Delete without asking'
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from delete" -l force -d 'Delete it even though the instance\'s restorable window starts at it'
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from pin" -l home -d 'Where dbctl keeps config.toml, catalog.db and secrets [default: ~/.local/share/dbctl]' -r -F
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from pin" -l catalog -d 'The catalog: postgres://USER@HOST:PORT/DB for one a team shares (its password in DBCTL_CATALOG or config.toml\'s `catalog`, never here) [default: DBCTL_CATALOG, then config.toml\'s, then catalog.db in the home]' -r
@@ -593,7 +595,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subc
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "create" -d 'Back up an instance: a new online snapshot (or one its host keeps) streamed through this machine into a repository, encrypted, compressed and deduplicated against everything the repository holds. The data host never sees the repository\'s key or credentials'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "list" -d 'List backups, oldest first. `added` is what each one added to its repository after deduplication and compression'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "show"
-complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "delete"
+complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a backup from its repository. Asks on a terminal; without one, --yes is required. The oldest backup of an instance (where its restorable window in that repository starts) is refused unless --force'
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "pin"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "unpin"
 complete -c dbctl -n "__fish_dbctl_using_subcommand backup; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Show an instance\'s backup policy, or change what is given'
@@ -826,7 +828,7 @@ complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcom
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "create" -d 'Back up an instance: a new online snapshot (or one its host keeps) streamed through this machine into a repository, encrypted, compressed and deduplicated against everything the repository holds. The data host never sees the repository\'s key or credentials'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "list" -d 'List backups, oldest first. `added` is what each one added to its repository after deduplication and compression'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "show"
-complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "delete"
+complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "delete" -d 'Delete a backup from its repository. Asks on a terminal; without one, --yes is required. The oldest backup of an instance (where its restorable window in that repository starts) is refused unless --force'
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "pin"
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "unpin"
 complete -c dbctl -n "__fish_dbctl_using_subcommand help; and __fish_seen_subcommand_from backup" -f -a "policy" -d 'Show an instance\'s backup policy, or change what is given'

@@ -10,6 +10,12 @@ fn two_homes_share_one_postgres_catalog_and_open_its_secrets_with_the_team_key()
         return; // SQLite catalogs: nothing is shared.
     };
     a.init();
+    // Another control machine's init never takes this one's `local` for its own in silence.
+    let mut other = TestEnv::new();
+    other.catalog = Some(url.clone());
+    other
+        .dbctl(&["init"])
+        .one_line_error(2, "registered by another control machine");
     a.dbctl(&["create", "db"]).ok();
     a.psql("db", "create table t (v int); insert into t values (1)");
     let password_url = a.dbctl(&["url", "db"]).ok().stdout;

@@ -195,6 +195,14 @@ fn init_again_with_other_settings_is_refused_and_unknown_names_are_errors() {
         .one_line_error(2, "already initialized");
     env.dbctl(&["events", "never-was"])
         .one_line_error(2, "no instance was ever named `never-was`");
+    // A failed init leaves nothing that looks like an initialized home.
+    let fresh = TestEnv::new();
+    let r = fresh.dbctl(&["init", "--local-root", "/proc/dbctl-cannot-be-here"]);
+    assert_ne!(r.code, Some(0), "{}", r.stderr);
+    assert!(!fresh.home.join("catalog.db").exists());
+    fresh
+        .dbctl(&["list"])
+        .one_line_error(2, "run `dbctl init` first");
     // Waiting gives up with its own status; the workflow goes on.
     let wf = env.dbctl(&["create", "slow", "--detach"]).ok().stdout;
     let r = env
@@ -202,4 +210,33 @@ fn init_again_with_other_settings_is_refused_and_unknown_names_are_errors() {
         .fails_with(4);
     assert!(r.stderr.contains("goes on"), "{}", r.stderr);
     env.dbctl(&["workflow", "cancel", wf.trim()]).ok();
+}
+
+#[test]
+fn a_postgres_catalog_that_cannot_be_reached_is_said_in_the_servers_words() {
+    let env = TestEnv::new();
+    let port = env.ports(3)[0];
+    let refused = env.dbctl_env(
+        &["init"],
+        &[(
+            "DBCTL_CATALOG",
+            &format!("postgres://u:p@127.0.0.1:{port}/cat"),
+        )],
+    );
+    assert_ne!(refused.code, Some(0));
+    assert!(
+        refused.stderr.contains("refused")
+            && refused.stderr.contains("is the PostgreSQL server running"),
+        "{}",
+        refused.stderr
+    );
+    let bad = env.dbctl_env(
+        &["init"],
+        &[("DBCTL_CATALOG", "postgres://u:p@127.0.0.1:notaport/cat")],
+    );
+    assert!(
+        bad.stderr.contains("the catalog URL is not valid"),
+        "{}",
+        bad.stderr
+    );
 }

@@ -383,7 +383,18 @@ fn a_backup_in_garage_restores_as_a_clone_encrypted_and_deduplicated_against_its
     env.dbctl(&["backup", "delete", &id])
         .one_line_error(2, "is pinned");
     env.dbctl(&["backup", "unpin", &id]).ok();
-    env.dbctl(&["backup", "delete", &id]).ok();
+    // prod's only backup is where its window in the repository starts: refused without
+    // --force; and without a terminal, --yes is needed.
+    env.dbctl(&["backup", "delete", &id, "--yes"])
+        .one_line_error(2, "oldest of `prod`");
+    env.dbctl(&["backup", "delete", &id, "--force"])
+        .one_line_error(2, "--yes");
+    env.dbctl(&["backup", "delete", &id, "--force", "--yes"])
+        .ok();
+    assert!(env
+        .event_kinds("prod")
+        .iter()
+        .any(|k| k == "backup_deleted"));
     let listed = env
         .dbctl(&["backup", "list", "prod", "-o", "json"])
         .ok()

@@ -142,6 +142,12 @@ fn a_changed_host_key_is_refused_showing_both_fingerprints() {
         "{}",
         r.stderr
     );
+    // The hint names the command that works (removing a host with instances is refused).
+    assert!(
+        r.stderr.contains("host refresh moving --accept-new-key"),
+        "{}",
+        r.stderr
+    );
     let r = env
         .dbctl(&["create", "x", "--host", "moving"])
         .fails_with(1);

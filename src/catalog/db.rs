@@ -247,6 +247,39 @@ pub struct Conn {
     backend: Backend,
 }
 
+/// What the PostgreSQL server (or the client library) said, in its own words, with what to
+/// do: the library's own text is "db error" or "invalid configuration" alone.
+fn pg_words(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let hint = match db.code().code() {
+            "28P01" | "28000" => {
+                "; check the user and password in DBCTL_CATALOG (or config.toml's `catalog`)"
+            }
+            "3D000" => "; create that database (`createdb NAME` on the server) or fix the URL",
+            "42501" => "; grant the catalog's user the right to create tables in that database",
+            _ => "",
+        };
+        return format!("{}{hint}", db.message());
+    }
+    // The cause under the library's summary: refused, timed out, a URL it cannot read.
+    let mut said = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        said = c.to_string();
+        cause = c.source();
+    }
+    let text = e.to_string();
+    if text.contains("invalid configuration") || text.contains("invalid connection string") {
+        format!("the catalog URL is not valid ({said}); write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE")
+    } else if said.contains("refused") {
+        format!("{said}; is the PostgreSQL server running, and listening where the URL says?")
+    } else if said == text {
+        said
+    } else {
+        format!("{text}: {said}")
+    }
+}
+
 impl Conn {
     pub fn sqlite(conn: rusqlite::Connection) -> Self {
         Self {
@@ -260,7 +293,7 @@ impl Conn {
     /// The server does not answer or refuses the login.
     pub fn postgres(url: &str) -> Result<Self> {
         let client = postgres::Client::connect(url, postgres::NoTls)
-            .map_err(|e| anyhow!("connecting to the PostgreSQL catalog: {e}"))?;
+            .map_err(|e| anyhow!("connecting to the PostgreSQL catalog: {}", pg_words(&e)))?;
         Ok(Self {
             backend: Backend::Postgres(Box::new(RefCell::new(client))),
         })

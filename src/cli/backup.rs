@@ -14,7 +14,7 @@ pub enum BackupCommand {
     Create(CreateArgs),
     List(ListArgs),
     Show(IdArgs),
-    Delete(IdArgs),
+    Delete(DeleteArgs),
     Pin(IdArgs),
     Unpin(IdArgs),
     Policy(PolicyCommandArgs),
@@ -100,6 +100,23 @@ pub struct IdArgs {
     pub id: i64,
 }
 
+/// Delete a backup from its repository. Asks on a terminal; without one, --yes is required.
+/// The oldest backup of an instance (where its restorable window in that repository starts)
+/// is refused unless --force.
+///
+/// Example: dbctl backup delete 12 --yes
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The backup's id (`dbctl backup list`).
+    pub id: i64,
+    /// Delete without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Delete it even though the instance's restorable window starts at it.
+    #[arg(long)]
+    pub force: bool,
+}
+
 pub fn run(env: &Env, c: &BackupCommand) -> Result<()> {
     let p = &env.printer;
     match c {
@@ -164,7 +181,15 @@ pub fn run(env: &Env, c: &BackupCommand) -> Result<()> {
             );
         }
         BackupCommand::Show(a) => print_backup(p, &backups::show(&env.open()?, a.id)?),
-        BackupCommand::Delete(a) => print_backup(p, &backups::delete(&env.open()?, a.id)?),
+        BackupCommand::Delete(a) => {
+            let ctx = env.open()?;
+            // Bad input (an unknown, pinned or base backup) is said before asking.
+            backups::delete(&ctx, a.id, a.force, true)?;
+            if !a.yes {
+                super::delete::confirm(&a.id.to_string(), "Delete backup")?;
+            }
+            print_backup(p, &backups::delete(&ctx, a.id, a.force, false)?)
+        }
         BackupCommand::Pin(a) => print_backup(p, &backups::pin(&env.open()?, a.id, true)?),
         BackupCommand::Unpin(a) => print_backup(p, &backups::pin(&env.open()?, a.id, false)?),
         BackupCommand::Policy(a) => {

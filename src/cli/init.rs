@@ -36,6 +36,22 @@ fn parse_range(s: &str) -> Result<[u16; 2], String> {
 }
 
 pub fn run(env: &Env, a: &InitArgs) -> Result<()> {
+    // All or nothing: a catalog file this init makes goes again if init fails, so a home is
+    // never left looking initialized with an empty fleet.
+    let catalog = env.home.catalog_path();
+    let made_here = !catalog.exists();
+    let result = init(env, a);
+    if result.is_err() && made_here {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = catalog.clone().into_os_string();
+            p.push(suffix);
+            let _ = std::fs::remove_file(std::path::PathBuf::from(p));
+        }
+    }
+    result
+}
+
+fn init(env: &Env, a: &InitArgs) -> Result<()> {
     let mut ctx = env.home.create()?;
     let key = ctx.secrets.ensure_team_key()?;
     let root = a.local_root.clone().unwrap_or_else(|| {

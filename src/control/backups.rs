@@ -312,7 +312,7 @@ pub fn pin(ctx: &Ctx, id: i64, pinned: bool) -> Result<BackupView> {
 ///
 /// # Errors
 /// Unknown, pinned or unfinished backup; the repository cannot be reached.
-pub fn delete(ctx: &Ctx, id: i64) -> Result<BackupView> {
+pub fn delete(ctx: &Ctx, id: i64, force: bool, dry_run: bool) -> Result<BackupView> {
     let b = get(ctx, id)?;
     if b.pinned {
         return Err(invalid(
@@ -330,6 +330,28 @@ pub fn delete(ctx: &Ctx, id: i64) -> Result<BackupView> {
         ));
     }
     let repo = repository_by_id(ctx, b.repository_id)?;
+    // The oldest backup of the instance in this repository is where its window there starts.
+    let oldest = backups::list(ctx.catalog.conn())?
+        .into_iter()
+        .filter(|o| {
+            o.instance_id == b.instance_id
+                && o.repository_id == b.repository_id
+                && o.status == status::AVAILABLE
+        })
+        .min_by(|x, y| x.created_at.cmp(&y.created_at).then(x.id.cmp(&y.id)));
+    let inst = crate::catalog::instances::get(ctx.catalog.conn(), b.instance_id)?;
+    if oldest.as_ref().is_some_and(|o| o.id == b.id) && !force {
+        return Err(invalid(
+            format!(
+                "backup {id} is the oldest of `{}` in repository {}: its restorable window there starts at it",
+                inst.name, repo.name
+            ),
+            "pass --force to delete it anyway (the window then starts at the next backup, if any)",
+        ));
+    }
+    if dry_run {
+        return view(ctx, &b);
+    }
     let (store, key) = crate::repo::reach(&repo, &ctx.secrets)?;
     let restic_id = b.restic_id.clone().context("the backup has no restic id")?;
     crate::repo::backups::forget(&store, &key, &restic_id).map_err(|e| {
@@ -340,6 +362,16 @@ pub fn delete(ctx: &Ctx, id: i64) -> Result<BackupView> {
         )
     })?;
     backups::set_status(ctx.catalog.conn(), b.id, status::DELETED)?;
+    crate::catalog::events::add(
+        ctx.catalog.conn(),
+        Some((inst.id, &inst.name)),
+        None,
+        "backup_deleted",
+        &format!(
+            "backup {id} of {} ({}) deleted from repository {} by hand",
+            inst.name, b.created_at, repo.name
+        ),
+    )?;
     let mut v = view(ctx, &b)?;
     v.status = status::DELETED.into();
     Ok(v)

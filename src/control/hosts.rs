@@ -342,7 +342,20 @@ fn placeholder_facts() -> Facts {
 /// # Errors
 /// dbhost cannot run or its root cannot be prepared.
 pub fn init_local(ctx: &mut Ctx, li: &LocalInit) -> Result<HostRow> {
+    // Which home registered host `local`: in a catalog a team shares, another control
+    // machine's `local` is not this machine's, and must never be taken for it in silence.
+    let marker = ctx.home.dir.join("local-host");
     if let Some(h) = hosts::by_name(ctx.catalog.conn(), LOCAL)? {
+        let shared = ctx.catalog.conn().dialect() == crate::catalog::db::Dialect::Postgres;
+        if shared && !marker.exists() && !li.root_given {
+            return Err(invalid(
+                format!(
+                    "this shared catalog already has host `local` (dbhost root {}), registered by another control machine",
+                    h.root.clone().unwrap_or_default()
+                ),
+                "add this machine's dbhost under a name of its own (`dbctl host add NAME --address ...`), or, if it is this machine's, give its --local-root",
+            ));
+        }
         // Run again: fine with the same settings, refused with others (never ignored).
         let mut differs = Vec::new();
         let same_root = li
@@ -368,6 +381,7 @@ pub fn init_local(ctx: &mut Ctx, li: &LocalInit) -> Result<HostRow> {
                 "leave those flags out, or use another --home; to move the local host, edit its dbhost.toml and run `dbctl host refresh local`",
             ));
         }
+        let _ = std::fs::write(&marker, h.root.clone().unwrap_or_default());
         return Ok(h);
     }
     // Servers will listen there: it must be an address of this machine.
@@ -410,6 +424,7 @@ pub fn init_local(ctx: &mut Ctx, li: &LocalInit) -> Result<HostRow> {
         )?;
         Ok(id)
     })?;
+    let _ = std::fs::write(&marker, root.display().to_string());
     Ok(row)
 }
 

@@ -642,6 +642,10 @@ pub fn choose(
                     .all(|r| r.reach.target == Some(Place::After))
         }
     };
+    // A dry run must not switch the source's log, but must accept what the real run
+    // accepts: a target past the archive on a live server is reached once the run switches.
+    let switch_skipped =
+        past_archive && inst.status == istatus::AVAILABLE && dry_run && tiers == Tiers::Any;
     if past_archive && inst.status == istatus::AVAILABLE && !dry_run && tiers == Tiers::Any {
         let switched = switch_log(ctx, inst);
         if !broken_source {
@@ -705,6 +709,16 @@ pub fn choose(
             Target::Position(_) => target.clone(),
         };
         return Ok((chosen.clone(), resolved));
+    }
+    if switch_skipped {
+        if let Some(newest) = pairs
+            .iter()
+            .filter(|r| r.origin.id == inst.id && r.reach.on_newest_branch)
+            .filter(|r| matches!(r.tier, Tier::Host))
+            .max_by_key(|r| start_time(&r.snap))
+        {
+            return Ok((newest.clone(), target.clone()));
+        }
     }
     let w = window_of(inst, &pairs, &cov);
     let what = match target {

@@ -111,14 +111,15 @@ impl Ssh {
         let (sess, offered) = handshake(&self.target)?;
         if offered != self.pinned {
             return Err(CallError::Refused(format!(
-                "the host key of {} ({}:{}) changed: pinned {} {}, offered {} {}; if the host was reinstalled, verify the new key out of band, then remove and add the host again",
+                "the host key of {} ({}:{}) changed: pinned {} {}, offered {} {}; if the host was reinstalled, verify the new key out of band, then `dbctl host refresh {} --accept-new-key` pins it",
                 self.host_name,
                 self.target.address,
                 self.target.port,
                 self.pinned.kind,
                 self.pinned.fingerprint(),
                 offered.kind,
-                offered.fingerprint()
+                offered.fingerprint(),
+                self.host_name
             )));
         }
         sess.userauth_pubkey_file(&self.target.user, None, &self.target.identity, None)

@@ -328,3 +328,64 @@ pub(crate) mod testing {
         }
     }
 }
+
+#[cfg(test)]
+mod exposure_tests {
+    use super::testing::{archive, put};
+    use super::*;
+
+    fn file(name: &str, last: Option<&str>, gtid: Option<&str>) -> LogFile {
+        LogFile {
+            name: name.into(),
+            size: 1,
+            sha256: String::new(),
+            archived_at: "2026-12-01T00:00:00Z".into(),
+            first_commit: last.map(str::to_string),
+            last_commit: last.map(str::to_string),
+            last_commit_position: None,
+            scanned: true,
+            first_transaction: None,
+            last_transaction: gtid.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn what_losing_the_data_now_would_lose() {
+        let (_root, layout, d) = archive();
+        put(
+            &d,
+            &file("1.0001", Some("2026-12-01T10:00:00Z"), None),
+            true,
+        );
+        put(
+            &d,
+            &file("1.0002", Some("2026-12-01T10:05:00Z"), Some("0-1-9")),
+            true,
+        );
+        put(&d, &file("1.0003", None, None), true);
+        let e = |t: Option<&str>, g: Option<&str>| exposure(&layout, "db", t, g);
+        // The server cannot say: unknown.
+        assert_eq!(e(None, None), None);
+        // Its newest commit is the archive's: nothing at risk, however old.
+        let idle = e(Some("2026-12-01T10:05:00Z"), None).unwrap();
+        assert_eq!(idle.at_risk_since, None);
+        assert_eq!(
+            idle.archived_through.as_deref(),
+            Some("2026-12-01T10:05:00Z")
+        );
+        // Nothing committed since it started.
+        assert_eq!(e(Some(""), None).unwrap().at_risk_since, None);
+        // A later commit: at risk since the archive's newest.
+        assert_eq!(
+            e(Some("2026-12-01T10:07:00Z"), None)
+                .unwrap()
+                .at_risk_since
+                .as_deref(),
+            Some("2026-12-01T10:05:00Z")
+        );
+        // By transaction name: the archive holds the newest, or it does not.
+        assert_eq!(e(None, Some("0-1-9")).unwrap().at_risk_since, None);
+        assert!(e(None, Some("0-1-12")).unwrap().at_risk_since.is_some());
+        assert_eq!(e(None, Some("")).unwrap().at_risk_since, None);
+    }
+}
