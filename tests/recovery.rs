@@ -250,18 +250,8 @@ fn cancel_undoes_a_paused_workflow_and_frees_the_name() {
     env.dbctl(&["create", "gone", "--dry-run"]).ok();
 }
 
-/// The entries of a directory under a dbhost root (none when it does not exist).
-fn entries(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
+// The entries of a directory under a dbhost root (none when it does not exist).
+use crate::common::names_in as entries;
 
 #[test]
 fn nothing_is_left_behind_by_failures_deletes_and_recoveries() {

@@ -384,11 +384,7 @@ fn cross_host_clones_stream_through_dbctl_and_a_cut_stream_leaves_nothing() {
     assert_eq!(crate::common::server_pids(&h2.root).len(), 1);
     // The streamed copy of the snapshot is dropped once the clone runs from its own data;
     // the clone's own base snapshot is all the target keeps.
-    let kept: Vec<String> = std::fs::read_dir(h2.root.join("snapshots"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
+    let kept = crate::common::names_in(&h2.root.join("snapshots"));
     assert!(
         kept.len() == 1 && kept[0].starts_with("copy-snap-"),
         "{kept:?}"
@@ -522,11 +518,7 @@ fn point_in_time_clones_to_another_host_stream_the_snapshot_and_the_logs() {
     );
     // The streamed copies are gone from the target (the clone's own base snapshot is all
     // it keeps); its own instance archives its own logs.
-    let kept: Vec<String> = std::fs::read_dir(h2.root.join("snapshots"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
+    let kept = crate::common::names_in(&h2.root.join("snapshots"));
     assert!(
         kept.iter().all(|n| n.starts_with("there-snap-")) && kept.len() == 1,
         "{kept:?}"

@@ -742,6 +742,19 @@ pub fn destroy_data(data: &Path) {
     std::fs::remove_dir_all(data).unwrap();
 }
 
+/// The names of the entries of `dir`, sorted (none when it cannot be read).
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
 /// Server pids under a dbhost root: postmasters from the data directories, mariadbd from the
 /// pid files in the socket directories.
 pub fn server_pids(root: &Path) -> Vec<i32> {

@@ -537,7 +537,9 @@ fn observe(
             return Ok(Some(obs));
         }
         Remedy::Rebuild(RebuildTo::Latest) => Target::Latest,
-        Remedy::Rebuild(RebuildTo::BeforeError) => before_error(ctx, inst, &since),
+        Remedy::Rebuild(RebuildTo::BeforeError) => {
+            before_error(ctx, inst, &since, h.healthy_at.as_deref())
+        }
     };
     let planned =
         super::recover::plan_recover(ctx, &inst.name, Some(target.clone()), None, false, false);
@@ -613,15 +615,19 @@ fn restart(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
     }
 }
 
-/// The point just before the first error recorded at `since`: a second earlier; the latest
-/// point when the archive ends before that (nothing later was committed), or when no point
-/// before it can be restored (the error came before the oldest snapshot was consistent: the
-/// logs after it are all there is).
-fn before_error(ctx: &Ctx, inst: &InstanceRow, since: &str) -> Target {
+/// The point just before the first error recorded at `since`: a second earlier, but never
+/// before the last check that found it healthy (`healthy_at`: whatever it had committed by
+/// then was sound); the latest point when the archive ends before that (nothing later was
+/// committed), or when no point before it can be restored (the error came before the oldest
+/// snapshot was consistent: the logs after it are all there is).
+fn before_error(ctx: &Ctx, inst: &InstanceRow, since: &str, healthy_at: Option<&str>) -> Target {
     let Some(t) = parse(since) else {
         return Target::Latest;
     };
-    let just_before = t - time::Duration::seconds(1);
+    let mut just_before = t - time::Duration::seconds(1);
+    if let Some(ok) = healthy_at.and_then(parse).filter(|ok| *ok < t) {
+        just_before = just_before.max(ok);
+    }
     let window = super::pitr::window(ctx, inst).ok();
     let bound = |b: Option<&Option<String>>| b.and_then(|s| s.as_deref()).and_then(parse);
     let latest = bound(window.as_ref().map(|w| &w.latest));
@@ -640,11 +646,10 @@ fn before_error(ctx: &Ctx, inst: &InstanceRow, since: &str) -> Target {
 /// [`super::error::Invalid`] when the monitor has recorded none.
 pub fn before_first_error(ctx: &Ctx, name: &str) -> Result<Target> {
     let inst = super::instances::get(ctx, name)?;
-    let first = health::get(ctx.catalog.conn(), inst.id)?
-        .filter(|h| h.state != state::HEALTHY)
-        .and_then(|h| h.first_error_at);
-    match first {
-        Some(t) => Ok(before_error(ctx, &inst, &t)),
+    let h = health::get(ctx.catalog.conn(), inst.id)?.filter(|h| h.state != state::HEALTHY);
+    let healthy_at = h.as_ref().and_then(|h| h.healthy_at.clone());
+    match h.and_then(|h| h.first_error_at) {
+        Some(t) => Ok(before_error(ctx, &inst, &t, healthy_at.as_deref())),
         None => Err(super::error::invalid(
             format!("the monitor has recorded no error for `{name}`"),
             "give the point with --at TIME (`dbctl events NAME` shows what happened), or run `dbctl daemon` so the monitor watches it",
