@@ -497,6 +497,10 @@ fn a_repository_restores_to_any_moment_its_shipped_logs_reach_and_leaves_nothing
             .collect();
         assert!(left.is_empty(), "{dir}: {left:?}");
     }
+    // In place on the host first: src goes on on timeline 2, whose history is in its own
+    // archive only (not shipped).
+    env.dbctl(&["restore", "src", "--in-place", "--yes", "--at", &t])
+        .ok();
     // In place, from the repository: the name and port stay, the data goes back.
     let port = env.dbctl(&["describe", "src", "-o", "json"]).ok().json()["port"].clone();
     env.dbctl(&[
@@ -514,6 +518,23 @@ fn a_repository_restores_to_any_moment_its_shipped_logs_reach_and_leaves_nothing
         env.dbctl(&["describe", "src", "-o", "json"]).ok().json()["port"],
         port
     );
+    // It took a timeline past the one its own archive holds, so its archiving goes on
+    // (before, it took timeline 2 again and every later segment was refused).
+    env.psql("src", "insert into markers values (9)");
+    env.psql("src", "select pg_switch_wal()");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let a = env.psql(
+            "src",
+            "select coalesce(last_archived_wal, '') || ' ' || failed_count from pg_stat_archiver",
+        );
+        assert!(a.ends_with(" 0"), "archiving fails: {a}");
+        if a.starts_with("00000003") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{a}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
     // Past what was shipped: refused with the window, nothing made.
     let before = env.instance_count();
     env.dbctl(&[

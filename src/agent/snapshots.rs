@@ -539,7 +539,22 @@ impl Host {
                     &dest,
                     &*engine.log_format(&self.cfg),
                     &|p| ctx.run_as.chown(p),
-                );
+                )
+                .and_then(|placed| {
+                    // In place from another archive (a repository's logs): the instance's own
+                    // archive, which its server goes on writing, knows branches that one may
+                    // not; the new branch must start past all of them.
+                    if spec.in_place && r.log_instance != spec.instance {
+                        crate::agent::logs::place_side_files(
+                            &self.layout,
+                            &spec.instance,
+                            &dest,
+                            &*engine.log_format(&self.cfg),
+                            &|p| ctx.run_as.chown(p),
+                        )?;
+                    }
+                    Ok(placed)
+                });
                 if let Err(e) = placed {
                     storage.remove_tree(&partial)?;
                     return Err(e);

@@ -36,12 +36,15 @@ fn parse_range(s: &str) -> Result<[u16; 2], String> {
 }
 
 pub fn run(env: &Env, a: &InitArgs) -> Result<()> {
-    // All or nothing: a catalog file this init makes goes again if init fails, so a home is
-    // never left looking initialized with an empty fleet.
+    // All or nothing: a home or catalog file this init makes goes again if init fails, so a
+    // home is never left looking initialized with an empty fleet.
     let catalog = env.home.catalog_path();
     let made_here = !catalog.exists();
+    let made_home = !env.home.dir.exists();
     let result = init(env, a);
-    if result.is_err() && made_here {
+    if result.is_err() && made_home {
+        let _ = std::fs::remove_dir_all(&env.home.dir);
+    } else if result.is_err() && made_here {
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let mut p = catalog.clone().into_os_string();
             p.push(suffix);

@@ -15,7 +15,7 @@ mod store;
 pub use coverage::coverage;
 pub use marks::{add_mark, marks, Mark};
 pub use prune::{doomed, drop_all, prune, prune_keeping};
-pub use ship::{export, import, place};
+pub use ship::{export, import, place, place_side_files};
 pub use store::archive;
 
 use crate::agent::layout::Layout;

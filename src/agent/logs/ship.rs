@@ -46,7 +46,6 @@ pub fn place(
     if !std::fs::symlink_metadata(dest).is_ok_and(|m| m.is_dir()) {
         bail!("{} is not a directory to place logs in", dest.display());
     }
-    let src = dir(layout, source);
     let wanted: Vec<LogFile> = list(layout, source)?
         .into_iter()
         .filter(|f| {
@@ -60,8 +59,47 @@ pub fn place(
                 && std::fs::symlink_metadata(dest.join(&f.name)).is_err()
         })
         .collect();
+    copy_checked_into(layout, source, &wanted, dest, owner)
+}
+
+/// Places the side files (branch histories) of `source`'s archive that `dest` lacks: the
+/// branches an instance's own archive already holds, so that a server restored from another
+/// archive (a repository's logs) starts its new branch past every one of them and never
+/// archives a branch history of the same number over a different one.
+///
+/// # Errors
+/// A file is damaged or cannot be copied (nothing placed stays).
+pub fn place_side_files(
+    layout: &Layout,
+    source: &str,
+    dest: &Path,
+    format: &dyn LogFormat,
+    owner: &dyn Fn(&Path) -> Result<()>,
+) -> Result<Vec<String>> {
+    if !std::fs::symlink_metadata(dest).is_ok_and(|m| m.is_dir()) {
+        bail!("{} is not a directory to place logs in", dest.display());
+    }
+    let wanted: Vec<LogFile> = list(layout, source)?
+        .into_iter()
+        .filter(|f| !format.in_chain(&f.name) && format.file_order(&f.name).is_none())
+        .filter(|f| std::fs::symlink_metadata(dest.join(&f.name)).is_err())
+        .collect();
+    copy_checked_into(layout, source, &wanted, dest, owner)
+}
+
+/// Copies `wanted` from `source`'s archive into `dest`, each hashed on the way and compared
+/// with its sidecar, on several threads; gives each to `owner`. On any failure nothing placed
+/// stays.
+fn copy_checked_into(
+    layout: &Layout,
+    source: &str,
+    wanted: &[LogFile],
+    dest: &Path,
+    owner: &dyn Fn(&Path) -> Result<()>,
+) -> Result<Vec<String>> {
+    let src = dir(layout, source);
     let placed = std::sync::Mutex::new(Vec::new());
-    let copied = in_parallel(&wanted, |f| {
+    let copied = in_parallel(wanted, |f| {
         let to = dest.join(&f.name);
         // Listed before the copy starts: a copy cut short is removed too.
         placed
@@ -195,6 +233,48 @@ mod tests {
     use super::super::testing::Numbered;
     use super::*;
     use crate::agent::storage::packed::is_packed;
+
+    #[test]
+    fn an_instances_own_branch_histories_are_placed_beside_another_archives_logs() {
+        let (_root, layout, d) = super::super::testing::archive();
+        let put = |name: &str, body: &[u8]| {
+            std::fs::write(d.join(name), body).unwrap();
+            let f = LogFile {
+                name: name.into(),
+                size: body.len() as u64,
+                sha256: crate::agent::manifest::sha256_file(&d.join(name)).unwrap(),
+                archived_at: "2026-12-01T00:00:00Z".into(),
+                first_commit: None,
+                last_commit: None,
+                last_commit_position: None,
+                scanned: true,
+                first_transaction: None,
+                last_transaction: None,
+            };
+            super::super::testing::put(&d, &f, false);
+        };
+        put("1.0001", b"chain");
+        put("2.hist", b"branch two");
+        put("3.hist", b"branch three");
+        let dest = tempfile::tempdir().unwrap();
+        // One the other archive brought is kept as it came.
+        std::fs::write(dest.path().join("2.hist"), b"from the repository").unwrap();
+        let placed = place_side_files(&layout, "db", dest.path(), &Numbered, &|_| Ok(())).unwrap();
+        assert_eq!(placed, ["3.hist"]);
+        assert!(
+            !dest.path().join("1.0001").exists(),
+            "a chain file was placed"
+        );
+        assert_eq!(
+            std::fs::read(dest.path().join("2.hist")).unwrap(),
+            b"from the repository"
+        );
+        // A damaged one fails the placing and leaves nothing.
+        std::fs::remove_file(dest.path().join("3.hist")).unwrap();
+        std::fs::write(d.join("3.hist"), b"branch thrEe").unwrap();
+        assert!(place_side_files(&layout, "db", dest.path(), &Numbered, &|_| Ok(())).is_err());
+        assert!(!dest.path().join("3.hist").exists());
+    }
 
     fn start(position: &str) -> SnapshotStart {
         SnapshotStart {
