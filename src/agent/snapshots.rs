@@ -603,7 +603,7 @@ impl Host {
         let reached = match spec.recovery.as_ref().map(|r| &r.target) {
             Some(crate::wire::Target::Latest) => archive_until.clone(),
             Some(crate::wire::Target::Time(t)) => Some(match &archive_until {
-                Some(end) if later(t, end) => end.clone(),
+                Some(end) if crate::agent::logs::later_than(t, end) => end.clone(),
                 _ => t.clone(),
             }),
             _ => None,
@@ -788,18 +788,6 @@ impl Host {
 }
 
 /// Where a snapshot's log chain starts.
-/// Whether RFC 3339 time `a` is after `b` (as written by the engines, both UTC; unreadable
-/// ones compare as text).
-fn later(a: &str, b: &str) -> bool {
-    let parse = |t: &str| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-    };
-    match (parse(a), parse(b)) {
-        (Some(x), Some(y)) => x > y,
-        _ => a > b,
-    }
-}
-
 pub(crate) fn start_of(info: &SnapshotInfo) -> crate::wire::SnapshotStart {
     crate::wire::SnapshotStart {
         snapshot: info.snapshot.clone(),

@@ -96,7 +96,7 @@ impl Window {
     }
 }
 
-fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
+pub(crate) fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 

@@ -418,17 +418,6 @@ impl Report {
     }
 }
 
-/// Whether RFC 3339 time `a` is after `b`.
-fn after(a: &str, b: &str) -> bool {
-    let p = |t: &str| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-    };
-    match (p(a), p(b)) {
-        (Some(x), Some(y)) => x > y,
-        _ => false,
-    }
-}
-
 /// Reads what recovery (or in-place restore) workflow `wf` recorded in its steps.
 ///
 /// # Errors
@@ -466,9 +455,15 @@ pub fn report(ctx: &Ctx, wf: i64) -> Result<Report> {
     });
     // Commits after the point reached that the archive holds: a person's earlier target.
     let in_archive = match (&reached, &archive_until) {
-        (Some(r), Some(end)) if after(end, r) => Some(format!(
-            "the commits after {r} through {end}; they stay in the archive (the restorable window reaches them: `dbctl restore NAME --at TIME --as COPY`)"
-        )),
+        (Some(r), Some(end))
+            if super::pitr::parse_rfc3339(r)
+                .zip(super::pitr::parse_rfc3339(end))
+                .is_some_and(|(r, end)| end > r) =>
+        {
+            Some(format!(
+                "the commits after {r} through {end}; they stay in the archive (the restorable window reaches them: `dbctl restore NAME --at TIME --as COPY`)"
+            ))
+        }
         _ => None,
     };
     let mut lost = false;

@@ -214,7 +214,7 @@ pub fn exposure(
 }
 
 /// Whether RFC 3339 time `a` is later than `b` (unreadable times: not later).
-fn later_than(a: &str, b: &str) -> bool {
+pub(crate) fn later_than(a: &str, b: &str) -> bool {
     let p = |t: &str| {
         time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
     };

@@ -120,6 +120,8 @@ pub enum RebuildTo {
 pub enum Remedy {
     /// Nothing yet (the reason, for people).
     Wait(String),
+    /// Nothing until the disk has room (the reason): `degraded`, not failing.
+    WaitForRoom(String),
     /// Start the server on its own data.
     Start,
     /// Stop the running server and start it again on its own data.
@@ -157,11 +159,11 @@ pub fn remedy(problem: &Problem, failing_for: f64, restart_after: u64, name: &st
 pub fn after_failed_start(now: Option<&InstanceStatus>, start_error: &str) -> Remedy {
     let enospc = start_error.contains("No space left on device");
     match now {
-        Some(st) if st.disk_full.is_some() || enospc => Remedy::Wait(format!(
+        Some(st) if st.disk_full.is_some() || enospc => Remedy::WaitForRoom(format!(
             "it cannot start for want of disk ({}): it is started again once there is room",
             st.disk_full.as_deref().unwrap_or("no space left on device")
         )),
-        None if enospc => Remedy::Wait(
+        None if enospc => Remedy::WaitForRoom(
             "it cannot start for want of disk: it is started again once there is room".into(),
         ),
         // It runs after all (started by someone else meanwhile): nothing to rebuild.
@@ -257,7 +259,7 @@ mod tests {
         };
         assert!(matches!(
             after_failed_start(Some(&full), "pg_ctl: could not start server"),
-            Remedy::Wait(_)
+            Remedy::WaitForRoom(_)
         ));
         let refused = InstanceStatus {
             running: false,
@@ -269,7 +271,7 @@ mod tests {
                 Some(&refused),
                 "PANIC: could not write to file \"pg_wal/xlogtemp\": No space left on device"
             ),
-            Remedy::Wait(_)
+            Remedy::WaitForRoom(_)
         ));
         assert_eq!(
             after_failed_start(Some(&refused), "PANIC: incorrect checksum in control file"),

@@ -487,10 +487,9 @@ fn observe(
     }
     let target = match remedy {
         Remedy::Start => unreachable!("a start is tried above"),
-        Remedy::Wait(why) => {
+        Remedy::Wait(ref why) | Remedy::WaitForRoom(ref why) => {
             // Nothing rebuilt: a full disk waits as `degraded`, a running server as `failing`.
-            let waiting = why.contains("room");
-            h.state = if waiting {
+            h.state = if matches!(remedy, Remedy::WaitForRoom(_)) {
                 state::DEGRADED
             } else {
                 state::FAILING
