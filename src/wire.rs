@@ -14,7 +14,7 @@ use serde_json::Value;
 /// it comes.
 /// 4: `reconfigure`.
 /// 5: read-only requests may follow one another on one conversation; `check`.
-pub const PROTOCOL: u32 = 6;
+pub const PROTOCOL: u32 = 7;
 /// The package version, carried in every answer so skew is visible.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -77,8 +77,11 @@ pub enum Op {
     RestoreStreamed(RestoreSpec),
     /// Set the admin role's password of a running instance.
     SetPassword(PasswordSpec),
-    /// Read-only: the instance's archived log files.
+    /// Read-only: the instance's archived log files (not those found damaged).
     LogList(InstanceRef),
+    /// Read the named archived files back against their recorded checksums; those that do
+    /// not match are recorded as damaged (holes from then on) and returned.
+    LogCheck(LogCheckSpec),
     /// Read-only: what the root holds on disk, by instance, snapshot and log archive.
     DiskUsage,
     /// Close the current log file and wait until it is archived.
@@ -105,6 +108,14 @@ pub enum Op {
     ReplacedList,
     /// Remove the named set-aside data (the only way it is deleted).
     ReplacedRemove(ReplacedRemoveSpec),
+}
+
+/// Archived files of an instance to read back against their records.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogCheckSpec {
+    pub instance: String,
+    pub names: Vec<String>,
 }
 
 /// An instance to set aside, and why (kept with it for people).
@@ -176,6 +187,7 @@ impl Op {
             Op::RestoreStreamed(_) => ("restore_streamed", true, true),
             Op::SetPassword(_) => ("set_password", true, false),
             Op::LogList(_) => ("log_list", false, false),
+            Op::LogCheck(_) => ("log_check", true, false),
             Op::DiskUsage => ("disk_usage", false, false),
             Op::LogSwitch(_) => ("log_switch", true, false),
             Op::LogCoverage(_) => ("log_coverage", false, false),

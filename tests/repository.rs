@@ -578,6 +578,21 @@ fn an_instance_whose_host_is_destroyed_comes_back_elsewhere_from_garage_with_eve
     ])
     .ok();
     assert_eq!(markers(&env, "pit"), "1");
+    // The latest point falls back the same way: as far as was shipped, and it says that
+    // later commits on the silent host are not in the copy (before, the log switch on the
+    // silent host failed the command).
+    let r = env
+        .dbctl(&[
+            "clone", "src", "--as", "newest", "--host", "local", "--latest",
+        ])
+        .ok();
+    assert!(
+        r.stderr.contains("does not answer") && r.stderr.contains("are not in it"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("in repository offsite"), "{}", r.stderr);
+    assert_eq!(markers(&env, "newest"), "1,2,3");
     // Recovery needs to be told where while the host is only silent: its server cannot be
     // stopped. Once the host is removed for good, the instance lives on in the repository.
     env.dbctl(&["recover", "src", "--yes"])

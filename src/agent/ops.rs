@@ -160,6 +160,12 @@ impl Host {
                     marks: crate::agent::logs::marks(&self.layout, &r.instance),
                 })?
             }
+            Op::LogCheck(spec) => {
+                valid_name(&spec.instance)?;
+                serde_json::json!({
+                    "damaged": crate::agent::logs::check_files(&self.layout, &spec.instance, &spec.names)?
+                })
+            }
             Op::LogCoverage(spec) => {
                 valid_name(&spec.instance)?;
                 let format = self.log_format(&spec.instance, &spec.engine)?;

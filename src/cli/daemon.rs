@@ -198,6 +198,7 @@ fn passes(env: &Env, a: &DaemonArgs, json: bool) -> Result<()> {
                 "queued": s.queued.len(),
                 "workflows": s.workflows.iter().map(|w| serde_json::json!({"id": w.workflow_id, "action": w.action, "outcome": w.outcome})).collect::<Vec<_>>(),
                 "shipped_files": s.shipped.iter().map(|x| x.files).sum::<usize>(),
+                "damaged_logs": s.shipped.iter().flat_map(|x| x.damaged.iter().map(move |f| format!("{}: {f}", x.instance))).collect::<Vec<_>>(),
                 "expired_backups": s.expired.iter().map(|x| x.backups.len()).sum::<usize>(),
                 "expired_instances": s.instances_expired.iter().map(|x| x.instance.clone()).collect::<Vec<_>>(),
                 "error": s.failure().map(|e| format!("{e:#}")),

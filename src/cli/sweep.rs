@@ -79,7 +79,14 @@ pub fn print(p: &Printer, swept: &Swept) {
                         s.repository.clone(),
                         s.files.to_string(),
                         s.bytes.to_string(),
-                        s.error.clone().unwrap_or_default(),
+                        match (&s.error, s.damaged.is_empty()) {
+                            (Some(e), _) => e.clone(),
+                            (None, false) => format!(
+                                "damaged, not shipped: {} (a hole in the restorable window)",
+                                s.damaged.join(", ")
+                            ),
+                            (None, true) => String::new(),
+                        },
                     ]
                 })
                 .collect(),

@@ -560,20 +560,34 @@ fn fits(target: &Target, s: &SnapshotRow, r: &SnapshotReach) -> bool {
 }
 
 /// Archives a running instance's current log segment now (so that the archive holds every
-/// commit made so far).
+/// commit made so far). Returns the reason when its host does not answer: what was
+/// archived (or shipped) before is then all there is to restore.
 ///
 /// # Errors
-/// The host does not answer or the switch fails.
-pub fn switch_log(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
+/// The host refuses, or the switch fails there.
+fn switch_log(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<String>> {
     let host = hosts::get(ctx.catalog.conn(), inst.host_id.context("no host")?)?;
-    host_ops::call(
+    let address = format!("{}:{}", host.address, host.port);
+    match host_ops::call(
         &host,
         Op::LogSwitch(InstanceRef {
             instance: inst.uid.clone(),
         }),
-    )
-    .map_err(|e| host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e))?;
-    Ok(())
+    ) {
+        Ok(_) => Ok(None),
+        Err(e @ CallError::Unreachable(_)) => {
+            Ok(Some(host_ops::explain(&host.name, &address, e).to_string()))
+        }
+        Err(e) => Err(host_ops::explain(&host.name, &address, e)),
+    }
+}
+
+/// Where a restore starts and how far it replays ([`choose`]).
+pub struct Choice {
+    pub reach: Reach,
+    pub target: Target,
+    /// Set when the target could not be brought as far as asked: why, and how far it goes.
+    pub caveat: Option<String>,
 }
 
 /// Chooses the newest snapshot (of the instance or an incarnation it replaced) from which the
@@ -599,7 +613,7 @@ pub fn choose(
     broken_source: bool,
     dry_run: bool,
     tiers: Tiers,
-) -> Result<(Reach, Target)> {
+) -> Result<Choice> {
     let position = match target {
         Target::Position(p) => Some(p.as_str()),
         _ => None,
@@ -646,12 +660,19 @@ pub fn choose(
     // accepts: a target past the archive on a live server is reached once the run switches.
     let switch_skipped =
         past_archive && inst.status == istatus::AVAILABLE && dry_run && tiers == Tiers::Any;
+    // A source whose host does not answer cannot close its segment: the target is then what
+    // its archive and the repository hold, and the caller says so.
+    let mut silent = None;
     if past_archive && inst.status == istatus::AVAILABLE && !dry_run && tiers == Tiers::Any {
-        let switched = switch_log(ctx, inst);
-        if !broken_source {
-            switched?;
+        match switch_log(ctx, inst) {
+            Ok(None) => {}
+            Ok(Some(why)) => silent = Some(why),
+            Err(e) if !broken_source => return Err(e),
+            Err(_) => {}
         }
-        (pairs, cov) = coverage(ctx, inst, position, tiers)?;
+        if silent.is_none() {
+            (pairs, cov) = coverage(ctx, inst, position, tiers)?;
+        }
     }
     // The position as the engine writes it.
     let target = &match (target, &cov.target) {
@@ -708,7 +729,24 @@ pub fn choose(
             }
             Target::Position(_) => target.clone(),
         };
-        return Ok((chosen.clone(), resolved));
+        // Past what was archived, on a source that could not archive the rest: say how far
+        // the copy goes, so no commit is dropped in silence.
+        let caveat = silent.map(|why| {
+            format!(
+                "{why}; so the copy goes as far as what was archived{}, through {}: commits made after that on `{}` are not in it",
+                match chosen.tier {
+                    Tier::Host => String::new(),
+                    Tier::Repository(ref r) => format!(" in repository {}", r.repository.name),
+                },
+                reach_time(s, r).map_or_else(|| "its snapshot".into(), fmt),
+                inst.name
+            )
+        });
+        return Ok(Choice {
+            reach: chosen.clone(),
+            target: resolved,
+            caveat,
+        });
     }
     if switch_skipped {
         if let Some(newest) = pairs
@@ -717,7 +755,11 @@ pub fn choose(
             .filter(|r| matches!(r.tier, Tier::Host))
             .max_by_key(|r| start_time(&r.snap))
         {
-            return Ok((newest.clone(), target.clone()));
+            return Ok(Choice {
+                reach: newest.clone(),
+                target: target.clone(),
+                caveat: None,
+            });
         }
     }
     let w = window_of(inst, &pairs, &cov);

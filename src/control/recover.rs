@@ -131,6 +131,7 @@ pub(crate) fn rebuild(ctx: &mut Ctx, old: &InstanceRow, r: Rebuild, dry_run: boo
                 target: Target::Latest,
             },
             repository: None,
+            caveat: None,
         },
         _ => restores::point(ctx, &old, &r.target, true, dry_run, r.tiers)?,
     };

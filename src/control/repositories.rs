@@ -491,10 +491,42 @@ pub fn verify(ctx: &Ctx, name: &str) -> Result<VerifyView> {
         .filter(|b| b.repository_id == r.id)
         .collect();
     let mut shipments: std::collections::BTreeMap<String, String> = Default::default();
+    // (restic id, file) -> the instance whose shipped file it is.
+    let mut shipped_files: std::collections::BTreeMap<(String, String), (i64, String)> =
+        Default::default();
     for p in crate::catalog::backup_policies::all(conn)? {
-        let inst = crate::catalog::instances::get(conn, p.instance_id)?;
-        for l in crate::catalog::repository_logs::list(conn, r.id, inst.id)? {
-            shipments.insert(l.restic_id, inst.name.clone());
+        for inc in
+            super::pitr::incarnations(ctx, &crate::catalog::instances::get(conn, p.instance_id)?)?
+        {
+            for l in crate::catalog::repository_logs::list(conn, r.id, inc.id)? {
+                shipments.insert(l.restic_id.clone(), inc.name.clone());
+                shipped_files.insert((l.restic_id, l.file.name), (inc.id, inc.name.clone()));
+            }
+        }
+    }
+    // A shipped file that does not match its record is a hole: it leaves the repository's
+    // listing (so no point past it is offered from there), and the next sweep ships it
+    // again from its host if the copy there is intact.
+    for b in &found.bad {
+        let Some(file) = &b.log_file else { continue };
+        for id in &b.breaks {
+            if let Some((inst_id, inst_name)) = shipped_files.get(&(id.clone(), file.clone())) {
+                crate::catalog::repository_logs::forget(
+                    conn,
+                    r.id,
+                    *inst_id,
+                    std::slice::from_ref(file),
+                )?;
+                crate::catalog::events::add(
+                    conn,
+                    Some((*inst_id, inst_name)),
+                    None,
+                    "log_damaged",
+                    &format!(
+                        "log file {file} of {inst_name} in repository {name} does not match the checksum recorded when it was archived: no longer counted as shipped; its restorable window there has a hole"
+                    ),
+                )?;
+            }
         }
     }
     let damaged = found

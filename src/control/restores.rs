@@ -20,6 +20,8 @@ pub struct Point {
     /// From a repository: the backup and the shipped logs, and the names they take on the
     /// host that restores them.
     pub repository: Option<FromRepository>,
+    /// Why the copy stops short of what was asked (the source's host does not answer).
+    pub caveat: Option<String>,
 }
 
 impl Point {
@@ -54,9 +56,12 @@ impl Point {
         }
     }
 
-    /// The target replay goes to, for people.
+    /// The target replay goes to, for people, with what it stops short of.
     pub fn describe(&self) -> String {
-        describe_target(&self.recovery.target)
+        match &self.caveat {
+            Some(c) => format!("{} ({c})", describe_target(&self.recovery.target)),
+            None => describe_target(&self.recovery.target),
+        }
     }
 }
 
@@ -72,7 +77,11 @@ pub fn point(
     dry_run: bool,
     tiers: pitr::Tiers,
 ) -> Result<Point> {
-    let (chosen, resolved) = pitr::choose(ctx, inst, target, broken_source, dry_run, tiers)?;
+    let pitr::Choice {
+        reach: chosen,
+        target: resolved,
+        caveat,
+    } = pitr::choose(ctx, inst, target, broken_source, dry_run, tiers)?;
     let repository = match &chosen.tier {
         pitr::Tier::Host => None,
         pitr::Tier::Repository(r) => Some(from_repository(
@@ -93,6 +102,7 @@ pub fn point(
         snap: chosen.snap,
         origin: chosen.origin,
         repository,
+        caveat,
     })
 }
 

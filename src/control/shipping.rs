@@ -8,7 +8,7 @@ use crate::catalog::backup_policies::{self, Policy};
 use crate::catalog::instances::{self as irows, status as istatus, InstanceRow};
 use crate::catalog::{hosts, repositories, repository_logs};
 use crate::transport;
-use crate::wire::{InstanceRef, LogExportSpec, LogListing, Op, Request};
+use crate::wire::{InstanceRef, LogCheckSpec, LogExportSpec, LogListing, Op, Request};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -23,6 +23,10 @@ pub struct ShipReport {
     pub repository: String,
     pub files: usize,
     pub bytes: u64,
+    /// Files found not to match the checksum recorded when they were archived: not
+    /// shipped, and holes in the restorable window from then on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub damaged: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -55,6 +59,7 @@ pub fn ship_all(ctx: &Ctx) -> Result<Vec<ShipReport>> {
                 repository: repo,
                 files: 0,
                 bytes: 0,
+                damaged: Vec::new(),
                 error: Some(format!("{e:#}")),
             }),
         }
@@ -101,13 +106,27 @@ pub fn ship(ctx: &Ctx, inst: &InstanceRow, p: &Policy) -> Result<Option<ShipRepo
         .into_iter()
         .map(|l| l.file.name)
         .collect();
-    let new: Vec<_> = listing
+    let mut new: Vec<_> = listing
         .files
         .iter()
         .filter(|f| !have.contains(&f.name))
         .cloned()
         .collect();
+    // Each file is read back against the checksum it was archived with before it goes: a
+    // file damaged on the host since is never shipped as if it were good.
+    let damaged = check(ctx, inst, &host, &new)?;
+    new.retain(|f| !damaged.contains(&f.name));
     let (old_marks, _) = repository_logs::marks(conn, repo.id, inst.id)?;
+    if new.is_empty() && !damaged.is_empty() {
+        return Ok(Some(ShipReport {
+            instance: inst.name.clone(),
+            repository: repo.name,
+            files: 0,
+            bytes: 0,
+            damaged,
+            error: None,
+        }));
+    }
     if new.is_empty() {
         if old_marks != listing.marks {
             repository_logs::record(conn, repo.id, inst.id, &[], &listing.marks, "")?;
@@ -154,8 +173,50 @@ pub fn ship(ctx: &Ctx, inst: &InstanceRow, p: &Policy) -> Result<Option<ShipRepo
         repository: repo.name,
         files: new.len(),
         bytes: shipped.bytes,
+        damaged,
         error: None,
     }))
+}
+
+/// Has `inst`'s host read `files` back against their records; returns (and records as an
+/// event) those found damaged.
+///
+/// # Errors
+/// The host does not answer or cannot read its archive.
+fn check(
+    ctx: &Ctx,
+    inst: &InstanceRow,
+    host: &crate::catalog::hosts::HostRow,
+    files: &[crate::wire::LogFile],
+) -> Result<Vec<String>> {
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let address = format!("{}:{}", host.address, host.port);
+    let v = super::hosts::call(
+        host,
+        Op::LogCheck(LogCheckSpec {
+            instance: inst.uid.clone(),
+            names: files.iter().map(|f| f.name.clone()).collect(),
+        }),
+    )
+    .map_err(|e| super::hosts::explain(&host.name, &address, e))?;
+    let damaged: Vec<String> = serde_json::from_value(v["damaged"].clone())?;
+    if !damaged.is_empty() {
+        crate::catalog::events::add(
+            ctx.catalog.conn(),
+            Some((inst.id, &inst.name)),
+            None,
+            "log_damaged",
+            &format!(
+                "archived log {} of {} on host {} no longer matches the checksum recorded when it was archived: not shipped; its restorable window has a hole there",
+                damaged.join(", "),
+                inst.name,
+                host.name
+            ),
+        )?;
+    }
+    Ok(damaged)
 }
 
 /// Where an instance stands in the off-host tier, for `describe` and `repository check`.

@@ -196,7 +196,9 @@ pub fn list(store: &Store, key: &str) -> Result<Vec<(String, Shipment)>> {
     super::described(store, key, LOGS_LABEL)
 }
 
-/// Writes the shipments `ids` as one log stream (what a log import takes).
+/// Writes the shipments `ids` as one log stream (what a log import takes). A file that does
+/// not match the checksum recorded when it was archived is left out with its record (a
+/// hole, as `repository verify` reports it), as is a second copy of a file shipped again.
 ///
 /// # Errors
 /// A shipment is unknown or a blob missing or damaged.
@@ -208,18 +210,92 @@ pub fn dump_many(
     moved: &mut dyn FnMut(u64),
 ) -> Result<()> {
     let mut sent = 0u64;
+    let mut placed = BTreeSet::new();
     for id in ids {
         let mut part = Vec::new();
         super::dump(store, key, id, &mut part, &mut |_| {})
             .with_context(|| format!("log shipment {id}"))?;
-        // Each dump ends with an end record: join them into one stream.
-        anyhow::ensure!(part.last() == Some(&0), "log shipment {id} did not end");
-        part.pop();
-        out.write_all(&part)?;
-        sent += part.len() as u64;
-        moved(sent);
+        for f in read_files(&part).with_context(|| format!("log shipment {id}"))? {
+            if f.problem.is_some() || !placed.insert(f.name.clone()) {
+                continue;
+            }
+            let record_path = format!("{}.json", f.name);
+            for (path, bytes) in [(&f.name, &f.body), (&record_path, &f.record)] {
+                stream::put_file(out, path, 0o600, bytes.len() as u64)?;
+                out.write_all(bytes)?;
+                sent += bytes.len() as u64;
+            }
+            moved(sent);
+        }
     }
     stream::put_end(out)
+}
+
+/// One log file of a shipment as stored, with its record and what is wrong with it.
+pub(crate) struct ShippedFile {
+    pub name: String,
+    /// The stored bytes (zstd-packed or plain, as the archive held them).
+    pub body: Vec<u8>,
+    /// The JSON record written when the file was archived (empty when there is none).
+    pub record: Vec<u8>,
+    /// Why the file cannot be trusted, if it cannot.
+    pub problem: Option<String>,
+}
+
+/// Every log file of a shipment's stream with its record, and what is wrong with it, if
+/// anything.
+pub(crate) fn read_files(stream_bytes: &[u8]) -> Result<Vec<ShippedFile>> {
+    let mut input = Cursor::new(stream_bytes);
+    let mut all = std::collections::BTreeMap::new();
+    while let Some(r) = stream::next_record(&mut input)? {
+        if r.kind != Kind::File {
+            continue;
+        }
+        let mut body = Vec::with_capacity(r.len as usize);
+        (&mut input).take(r.len).read_to_end(&mut body)?;
+        if body.len() as u64 != r.len {
+            bail!("cut inside {}", r.path);
+        }
+        all.insert(r.path, body);
+    }
+    let mut out = Vec::new();
+    for (name, body) in &all {
+        if name.ends_with(".json") {
+            continue;
+        }
+        let Some(record) = all.get(&format!("{name}.json")) else {
+            out.push(ShippedFile {
+                name: name.clone(),
+                body: body.clone(),
+                record: Vec::new(),
+                problem: Some("has no record".into()),
+            });
+            continue;
+        };
+        let problem = match serde_json::from_slice::<crate::wire::LogFile>(record) {
+            Err(e) => Some(format!("its record does not read: {e}")),
+            Ok(f) => match crate::agent::storage::packed::content_of(body) {
+                crate::agent::storage::packed::Content::Read(size, sum)
+                    if size == f.size && sum == f.sha256 =>
+                {
+                    None
+                }
+                crate::agent::storage::packed::Content::Read(..) => {
+                    Some("does not match the checksum recorded when it was archived".into())
+                }
+                crate::agent::storage::packed::Content::Damaged(why) => {
+                    Some(format!("does not decode: {why}"))
+                }
+            },
+        };
+        out.push(ShippedFile {
+            name: name.clone(),
+            body: body.clone(),
+            record: record.clone(),
+            problem,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -252,9 +328,15 @@ mod tests {
             ("000000010000000000000002", 2),
         ] {
             std::fs::write(wal.join(n), vec![b; 100_000]).unwrap();
+            let record = crate::wire::LogFile {
+                name: n.into(),
+                size: 100_000,
+                sha256: crate::agent::manifest::sha256_file(&wal.join(n)).unwrap(),
+                ..Default::default()
+            };
             std::fs::write(
                 wal.join(format!("{n}.json")),
-                format!("{{\"name\":\"{n}\"}}"),
+                serde_json::to_vec(&record).unwrap(),
             )
             .unwrap();
         }
@@ -299,7 +381,14 @@ mod tests {
         let listed = list(&store, &key).unwrap();
         assert_eq!(listed.len(), 2);
         let mut out = Vec::new();
-        dump_many(&store, &key, &[a.id, b.id], &mut out, &mut |_| {}).unwrap();
+        dump_many(
+            &store,
+            &key,
+            &[a.id.clone(), b.id.clone()],
+            &mut out,
+            &mut |_| {},
+        )
+        .unwrap();
         let back = t.path().join("back");
         std::fs::create_dir(&back).unwrap();
         let mut seen = Vec::new();
@@ -313,5 +402,56 @@ mod tests {
             std::fs::read(back.join(two[0])).unwrap(),
             vec![2u8; 100_000]
         );
+        // A file damaged before it was shipped (one byte) is left out of the stream, its
+        // record with it, and verify names it with the shipment it is in.
+        let three = ["000000010000000000000003"];
+        std::fs::write(wal.join(three[0]), vec![3u8; 100_000]).unwrap();
+        let record = crate::wire::LogFile {
+            name: three[0].into(),
+            size: 100_000,
+            sha256: crate::agent::manifest::sha256_file(&wal.join(three[0])).unwrap(),
+            ..Default::default()
+        };
+        std::fs::write(
+            wal.join(format!("{}.json", three[0])),
+            serde_json::to_vec(&record).unwrap(),
+        )
+        .unwrap();
+        let mut bad = vec![3u8; 100_000];
+        bad[5000] = 4;
+        std::fs::write(wal.join(three[0]), bad).unwrap();
+        let c = archive(
+            &store,
+            &key,
+            ("prod", "prod-1"),
+            &names(&three),
+            &[],
+            &mut &export(&wal, &three)[..],
+            &mut |_| {},
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        dump_many(
+            &store,
+            &key,
+            &[b.id.clone(), c.id.clone()],
+            &mut out,
+            &mut |_| {},
+        )
+        .unwrap();
+        let back = t.path().join("back2");
+        std::fs::create_dir(&back).unwrap();
+        let mut seen = Vec::new();
+        stream::read_tree(&mut &out[..], &back, &mut |rel, _, _| {
+            seen.push(rel.to_string());
+            Ok(())
+        })
+        .unwrap();
+        seen.sort();
+        assert_eq!(seen, [two[0].to_string(), format!("{}.json", two[0])]);
+        let found = super::super::verify::verify(&store, &key).unwrap();
+        assert_eq!(found.bad.len(), 1, "{:?}", found.bad);
+        assert!(found.bad[0].object.contains(three[0]), "{:?}", found.bad);
+        assert_eq!(found.bad[0].breaks, [c.id]);
     }
 }

@@ -16,6 +16,9 @@ pub struct BadObject {
     pub problem: String,
     /// The restic snapshots (backups, log shipments) that can no longer be restored whole.
     pub breaks: Vec<String>,
+    /// The shipped log file it is, when it is one that does not match its record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_file: Option<String>,
 }
 
 /// What reading everything back found.
@@ -93,12 +96,36 @@ pub fn verify(store: &Store, key: &str) -> Result<Verified> {
         }
     }
     let snaps = repo.get_all_snapshots()?;
+    // Shipped logs are checked once more against the records they were archived with: a
+    // file damaged on its host before it was shipped is whole to restic but useless to
+    // replay.
+    let mut unmatched = Vec::new();
+    for snap in snaps.iter().filter(|s| s.label == super::logs::LOGS_LABEL) {
+        let id = snap.id.to_string();
+        // A shipment whose objects are damaged is named by the check above already.
+        let mut part = Vec::new();
+        if super::dump(store, key, &id, &mut part, &mut |_| {}).is_err() {
+            continue;
+        }
+        for f in super::logs::read_files(&part)? {
+            if let Some(problem) = f.problem {
+                let name = f.name;
+                unmatched.push(BadObject {
+                    object: format!("log file {name} in shipment {}", &id[..id.len().min(8)]),
+                    problem: format!("{name} {problem}"),
+                    breaks: vec![id.clone()],
+                    log_file: Some(name),
+                });
+            }
+        }
+    }
     let mut out = Verified {
         snapshots: snaps.len(),
         bad: Vec::new(),
         warnings,
     };
     if bad.is_empty() {
+        out.bad = unmatched;
         return Ok(out);
     }
     let damaged: BTreeSet<PackId> = bad.values().filter_map(|(id, _)| *id).collect();
@@ -133,7 +160,9 @@ pub fn verify(store: &Store, key: &str) -> Result<Verified> {
             breaks: id.and_then(|p| breaks.get(&p).cloned()).unwrap_or_default(),
             object,
             problem,
+            log_file: None,
         })
+        .chain(unmatched)
         .collect();
     Ok(out)
 }

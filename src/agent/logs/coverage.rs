@@ -1,7 +1,7 @@
 //! How far an unbroken chain of archived files reaches after each snapshot, in positions and
 //! in commit times, and where a position target lies against it.
 
-use super::{dir, list_dir, marks, start_file, LogFile, LogFormat, Mark};
+use super::{dir, marks, start_file, LogFile, LogFormat, Mark};
 use crate::agent::layout::Layout;
 use crate::wire::{Coverage, CoverageSpec, Place, SnapshotReach};
 use anyhow::{Context, Result};
@@ -30,7 +30,7 @@ pub fn coverage(layout: &Layout, spec: &CoverageSpec, format: &dyn LogFormat) ->
         None => {
             let d = dir(layout, &spec.instance);
             coverage_in(
-                &list_dir(&d),
+                &super::list(layout, &spec.instance)?,
                 Some(&d),
                 &marks(layout, &spec.instance),
                 spec,
@@ -150,8 +150,8 @@ fn coverage_in(
 
 #[cfg(test)]
 mod tests {
-    use super::super::add_mark;
     use super::super::testing::{archive, put, Numbered};
+    use super::super::{add_mark, list_dir};
     use super::*;
     use crate::wire::SnapshotStart;
 

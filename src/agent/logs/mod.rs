@@ -7,12 +7,14 @@
 //! instance's own archive directory.
 
 mod coverage;
+mod damage;
 mod marks;
 mod prune;
 mod ship;
 mod store;
 
 pub use coverage::coverage;
+pub use damage::{check as check_files, damaged};
 pub use marks::{add_mark, marks, Mark};
 pub use prune::{doomed, drop_all, prune, prune_keeping};
 pub use ship::{export, import, place, place_side_files};
@@ -129,11 +131,24 @@ fn read_sidecar(d: &Path, name: &str) -> Result<LogFile> {
         .with_context(|| format!("parsing {}", p.display()))
 }
 
-/// Every archived file of an instance, in name order.
+/// Every archived file of an instance that replay and shipping may use, in name order: not
+/// the ones found damaged ([`damaged`]), which are holes.
 ///
 /// # Errors
 /// The archive cannot be listed.
 pub fn list(layout: &Layout, instance: &str) -> Result<Vec<LogFile>> {
+    let d = dir(layout, instance);
+    let bad = damage::damaged_in(&d);
+    let mut files = list_dir(&d);
+    files.retain(|f| !bad.contains(&f.name));
+    Ok(files)
+}
+
+/// Every archived file of an instance, damaged ones too (what takes names and space).
+///
+/// # Errors
+/// The archive cannot be listed.
+pub fn list_held(layout: &Layout, instance: &str) -> Result<Vec<LogFile>> {
     Ok(list_dir(&dir(layout, instance)))
 }
 

@@ -1,6 +1,6 @@
 //! Dropping archived files no kept snapshot needs.
 
-use super::{dir, list, marks, sidecar, start_file, LogFile, LogFormat};
+use super::{damage, dir, list_held, marks, sidecar, start_file, LogFile, LogFormat};
 use crate::agent::layout::Layout;
 use crate::wire::{PruneSpec, SnapshotStart};
 use anyhow::{Context, Result};
@@ -15,11 +15,14 @@ pub fn prune(layout: &Layout, spec: &PruneSpec, format: &dyn LogFormat) -> Resul
     if spec.keep_all {
         return Ok(Vec::new());
     }
-    prune_keeping(layout, &spec.instance, spec.keep.iter(), format)
+    let live = layout.meta_path(&spec.instance).exists();
+    prune_keeping(layout, &spec.instance, spec.keep.iter(), format, live)
 }
 
-/// Removes the archived chain files none of `keeps` needs (each from its position on); with
-/// no snapshot to keep, the whole archive goes, its directory and switch records too.
+/// Removes the archived chain files none of `keeps` needs (each from its position on). With
+/// no snapshot to keep, the chain goes; so do the directory, side files and switch records,
+/// unless the instance still lives here (`live`): its server keeps archiving into that
+/// directory, and the next timeline it takes must pass every one its histories name.
 ///
 /// # Errors
 /// A position is malformed, or a file cannot be removed.
@@ -28,18 +31,23 @@ pub fn prune_keeping<'a>(
     instance: &str,
     keeps: impl Iterator<Item = &'a SnapshotStart>,
     format: &dyn LogFormat,
+    live: bool,
 ) -> Result<Vec<String>> {
     let d = dir(layout, instance);
-    let (doomed, everything) = doomed(&list(layout, instance)?, keeps, format)?;
-    if everything {
+    let (mut doomed, everything) = doomed(&list_held(layout, instance)?, keeps, format)?;
+    if everything && !live {
         // Nothing is kept that these logs could serve: no directory left behind either.
         drop_all(layout, instance)?;
         return Ok(doomed);
+    }
+    if everything {
+        doomed.retain(|name| format.file_order(name).is_some());
     }
     for name in &doomed {
         std::fs::remove_file(d.join(name)).with_context(|| format!("removing {name}"))?;
         let _ = std::fs::remove_file(sidecar(&d, name));
     }
+    damage::forget_gone(&d);
     Ok(doomed)
 }
 
@@ -86,6 +94,7 @@ pub fn drop_all(layout: &Layout, instance: &str) -> Result<()> {
         std::fs::remove_dir_all(&d).with_context(|| format!("removing {}", d.display()))?;
     }
     marks::drop_marks(layout, instance);
+    damage::drop_record(&d);
     Ok(())
 }
 
@@ -119,14 +128,14 @@ mod tests {
         };
         // Reckoned from records alone, the same files would go, and nothing is touched.
         let (would, all) = doomed(
-            &list(&layout, "db").unwrap(),
+            &list_held(&layout, "db").unwrap(),
             [start("450"), start("410")].iter(),
             &Numbered,
         )
         .unwrap();
         assert!(!all);
         assert_eq!(would.len(), 2);
-        assert_eq!(list(&layout, "db").unwrap().len(), 5);
+        assert_eq!(list_held(&layout, "db").unwrap().len(), 5);
         // A snapshot still being taken keeps everything.
         assert!(prune(&layout, &spec(vec![], true), &Numbered)
             .unwrap()
@@ -137,18 +146,34 @@ mod tests {
         removed.sort();
         // A file with a place before the oldest start goes too (a partial file).
         assert_eq!(removed, ["1.0002p", "1.0003"]);
-        let left: Vec<String> = list(&layout, "db")
+        let left: Vec<String> = list_held(&layout, "db")
             .unwrap()
             .into_iter()
             .map(|s| s.name)
             .collect();
         assert_eq!(left, ["1.0004", "1.0005", "2.history"]);
-        // Keeping nothing removes the whole archive, side files with it.
+        // While the instance lives here, keeping nothing removes the chain but not the
+        // directory its server archives into, nor the branch histories.
+        let meta = layout.meta_path("db");
+        std::fs::create_dir_all(meta.parent().unwrap()).unwrap();
+        std::fs::write(&meta, "{}").unwrap();
+        let mut removed = prune(&layout, &spec(vec![], false), &Numbered).unwrap();
+        removed.sort();
+        assert_eq!(removed, ["1.0004", "1.0005"]);
+        assert!(d.is_dir());
+        let left: Vec<String> = list_held(&layout, "db")
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(left, ["2.history"]);
+        // Once it is gone, keeping nothing removes the whole archive, side files with it.
+        std::fs::remove_file(&meta).unwrap();
         assert_eq!(
             prune(&layout, &spec(vec![], false), &Numbered)
                 .unwrap()
                 .len(),
-            3
+            1
         );
         assert!(!d.exists());
     }

@@ -298,6 +298,33 @@ pub enum Content {
     Damaged(String),
 }
 
+/// The content of a stored file held in memory (as a stream or a repository carries it),
+/// compressed or not: its size and SHA-256, or why it does not decode.
+pub fn content_of(stored: &[u8]) -> Content {
+    let mut h = Sha256::new();
+    if !stored.starts_with(&MAGIC) {
+        h.update(stored);
+        return Content::Read(stored.len() as u64, hex(&h.finalize()));
+    }
+    let mut d = match zstd::stream::read::Decoder::new(stored) {
+        Ok(d) => d,
+        Err(e) => return Content::Damaged(e.to_string()),
+    };
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        match d.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                h.update(&buf[..n]);
+                size += n as u64;
+            }
+            Err(e) => return Content::Damaged(e.to_string()),
+        }
+    }
+    Content::Read(size, hex(&h.finalize()))
+}
+
 /// Hashes the content of the stored file at `src`, writing it to `dst` (created, with the
 /// source's mode and owner) when given.
 ///

@@ -461,7 +461,7 @@ impl Engine for Mariadb {
         // A server restored in place goes on in its old archive: on a branch of its own,
         // after every branch there, so none of its files takes an archived file's name.
         let format = binlog::Binlog::default();
-        let branch = crate::agent::logs::list(host.layout, &spec.instance)?
+        let branch = crate::agent::logs::list_held(host.layout, &spec.instance)?
             .iter()
             .filter_map(|f| format.branch_of(&f.name))
             .max()
