@@ -480,7 +480,15 @@ fn shop_with_markers(env: &TestEnv, host: Option<&str>) -> Vec<(String, String, 
     (1..=3)
         .map(|id| {
             let m = commit_marker(env, "shop", &format!("insert into app.m values ({id})"));
-            std::thread::sleep(std::time::Duration::from_millis(2200));
+            std::thread::sleep(std::time::Duration::from_millis(1100));
+            // Each in a file of its own: the host switches files once a write in the current
+            // one is the archive timeout old.
+            let (file, _) = m.1.split_once(':').unwrap();
+            let waited = std::time::Instant::now();
+            while ask(env, "shop", "show master status").starts_with(&format!("{file}\t")) {
+                assert!(waited.elapsed().as_secs() < 20, "{file} was never switched");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
             m
         })
         .collect()
@@ -956,6 +964,96 @@ fn a_mariadb_backup_and_its_shipped_binary_logs_restore_from_the_repository_to_a
         let checked = ask(&env, copy, "check table app.m");
         assert!(checked.ends_with("\tOK"), "{copy}: {checked}");
     }
+}
+
+#[test]
+fn a_binary_log_damaged_after_archiving_is_a_hole_in_the_window_and_never_shipped() {
+    let mut env = TestEnv::new();
+    env.init();
+    crate::repository::dir_offsite(&env);
+    let at = shop_with_markers(&env, None);
+    let window = || {
+        env.dbctl(&["restorable-window", "shop", "-o", "json"])
+            .ok()
+            .json()
+    };
+    let waited = std::time::Instant::now();
+    while !window()["latest"]
+        .as_str()
+        .is_some_and(|l| l >= at[2].0.as_str())
+    {
+        assert!(waited.elapsed().as_secs() < 30, "{}", window());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Marker 2's file, damaged after it was archived and before anything was shipped.
+    let (file, _) = at[1].1.split_once(':').unwrap();
+    assert_ne!(at[2].1.split_once(':').unwrap().0, file, "{at:?}");
+    crate::snapshots::flip_middle_byte(&of_shop(&env.local_root().join("wal")).join(file));
+    env.dbctl(&[
+        "backup",
+        "policy",
+        "shop",
+        "--backup-repository",
+        "offsite",
+        "--backup-window",
+        "none",
+    ])
+    .ok();
+    let snap = env.snapshots("shop")[0]["id"].to_string();
+    env.dbctl(&["backup", "create", "shop", "--snapshot", &snap])
+        .ok();
+    // Shipping reads every file back against its record first: the damaged one stays home.
+    let r = env.dbctl(&["sweep"]).ok();
+    assert!(
+        r.stdout.contains("damaged, not shipped") && r.stdout.contains(file),
+        "{}",
+        r.stdout
+    );
+    let events = env
+        .dbctl(&["events", "shop", "--type", "log_damaged", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(events.as_array().unwrap().len(), 1, "{events}");
+    // The window has a hole there: it ends before marker 2 and names the file.
+    let w = window();
+    assert_eq!(w["gap"], file, "{w}");
+    let latest = w["latest"].as_str().unwrap().to_string();
+    // (to the second: binary log times have whole seconds)
+    assert!(
+        latest[..19] >= at[0].0[..19] && latest[..19] < at[1].0[..19],
+        "{w} {at:?}"
+    );
+    env.dbctl(&["clone", "shop", "--as", "past-hole", "--at", &at[2].0])
+        .fails_with(2);
+    // The latest commit is past the hole: refused by name rather than dropped in silence.
+    let r = env
+        .dbctl(&["clone", "shop", "--as", "newest", "--latest"])
+        .fails_with(1);
+    assert!(
+        r.stderr.contains(file) && r.stderr.contains("does not match its checksum"),
+        "{}",
+        r.stderr
+    );
+    // Every tier restores to the newest point the window lists, and nothing past the hole.
+    env.dbctl(&["clone", "shop", "--as", "newest", "--at", &latest])
+        .ok();
+    assert_eq!(markers(&env, "newest"), "1");
+    env.dbctl(&[
+        "clone",
+        "shop",
+        "--as",
+        "newest-offsite",
+        "--from-repository",
+        "--at",
+        &latest,
+    ])
+    .ok();
+    assert_eq!(markers(&env, "newest-offsite"), "1");
+    let verified = env
+        .dbctl(&["repository", "verify", "offsite", "-o", "json"])
+        .ok()
+        .json();
+    assert!(!verified.to_string().contains(file), "{verified}");
 }
 
 #[test]

@@ -191,6 +191,13 @@ fn every_segment_is_archived_with_its_checksum_and_a_damaged_one_is_refused() {
     // damage cannot reach its target and is undone. The archive stores a segment compressed
     // once the next one arrives: a compression that read it before the damage would put
     // the good content back, so the damage is made again until it stays.
+    let before = env
+        .dbctl(&["restorable-window", "src", "-o", "json"])
+        .ok()
+        .json()["latest"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let p = archive.join(&seg);
     loop {
         let before = std::fs::read(&p).unwrap();
@@ -206,12 +213,30 @@ fn every_segment_is_archived_with_its_checksum_and_a_damaged_one_is_refused() {
         .fails_with(1);
     assert!(r.stderr.contains("undone"), "{}", r.stderr);
     assert!(
-        r.stderr.contains(&format!("{seg} in the archive"))
-            && r.stderr.contains("does not match its checksum"),
+        r.stderr.contains(&seg) && r.stderr.contains("does not match its checksum"),
         "dbhost's own line, not the server's generic one: {}",
         r.stderr
     );
     assert_eq!(env.running_servers().len(), 1);
+    // Found damaged, the segment is a hole from then on: the window no longer offers what
+    // it held, so the newest point it lists restores.
+    let w = env
+        .dbctl(&["restorable-window", "src", "-o", "json"])
+        .ok()
+        .json();
+    assert!(
+        w["gap"] == seg.as_str() || w["latest"].as_str().is_some_and(|l| l < before.as_str()),
+        "{seg}: {w}"
+    );
+    env.dbctl(&[
+        "restore",
+        "src",
+        "--at",
+        w["latest"].as_str().unwrap(),
+        "--as",
+        "good",
+    ])
+    .ok();
 }
 
 #[test]

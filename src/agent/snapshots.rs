@@ -677,10 +677,17 @@ impl Host {
                     ));
                 }
                 if let Some(missing) = &reach.gap {
+                    let why = if crate::agent::logs::damaged(&self.layout, &r.log_instance)
+                        .contains(missing)
+                    {
+                        "in the log archive does not match its checksum (damaged after it was archived)"
+                    } else {
+                        "is missing from the log archive"
+                    };
                     return Err(wire_err(
                         ErrorCode::SnapshotCorrupt,
                         format!(
-                            "segment {missing} is missing from the log archive, and later ones exist: replay would stop there; recover to a time before it"
+                            "segment {missing} {why}, and later ones exist: replay would stop there; recover to a time before it"
                         ),
                     ));
                 }

@@ -6,7 +6,7 @@ use crate::agent::layout::Layout;
 use crate::wire::{Coverage, CoverageSpec, Place, SnapshotReach};
 use anyhow::{Context, Result};
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
@@ -26,12 +26,20 @@ fn max_time<'a>(times: impl Iterator<Item = &'a String>) -> Option<String> {
 /// A position is malformed (the target's is bad input).
 pub fn coverage(layout: &Layout, spec: &CoverageSpec, format: &dyn LogFormat) -> Result<Coverage> {
     match &spec.given {
-        Some(given) => coverage_in(&given.files, None, &given.marks, spec, format),
+        Some(given) => coverage_in(
+            &given.files,
+            None,
+            &BTreeSet::new(),
+            &given.marks,
+            spec,
+            format,
+        ),
         None => {
             let d = dir(layout, &spec.instance);
             coverage_in(
                 &super::list(layout, &spec.instance)?,
                 Some(&d),
+                &super::damaged(layout, &spec.instance),
                 &marks(layout, &spec.instance),
                 spec,
                 format,
@@ -40,10 +48,13 @@ pub fn coverage(layout: &Layout, spec: &CoverageSpec, format: &dyn LogFormat) ->
     }
 }
 
-/// Coverage of the archived `files` (in directory `d`, when they are on this host).
+/// Coverage of the archived `files` (in directory `d`, when they are on this host), less
+/// the `damaged` ones: holes, even with nothing archived past them, since what they held
+/// was committed.
 fn coverage_in(
     files: &[LogFile],
     d: Option<&Path>,
+    damaged: &BTreeSet<String>,
     marks: &[Mark],
     spec: &CoverageSpec,
     format: &dyn LogFormat,
@@ -126,7 +137,7 @@ fn coverage_in(
                     .map(|m| &m.before),
             ),
             until_position,
-            gap: later_exists.then_some(cur),
+            gap: (later_exists || damaged.contains(&cur)).then_some(cur),
             on_newest_branch: newest_branch.is_none_or(|b| q.branch >= b),
             target: place,
         });

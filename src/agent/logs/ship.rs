@@ -121,6 +121,8 @@ fn copy_checked_into(
             }
         })?;
         if size != f.size || sum != f.sha256 {
+            // A hole from now on: the window stops offering points past it.
+            let _ = super::damage::mark(&src, &f.name);
             bail!(
                 "{} in the archive of {source} does not match its checksum; refusing to use it",
                 f.name
@@ -348,6 +350,12 @@ mod tests {
             "{e}"
         );
         assert_eq!(std::fs::read_dir(&fresh).unwrap().count(), 0);
+        // ...and is a hole from then on: no longer listed, so no point past it is offered.
+        assert!(super::super::damaged(&layout, "db").contains("1.0004"));
+        assert!(!list(&layout, "db")
+            .unwrap()
+            .iter()
+            .any(|f| f.name == "1.0004"));
 
         // Never into a link put where the directory should be.
         let link = root.path().join("link");

@@ -132,9 +132,13 @@ pub fn run(host: &HostCtx, instance: &str, port: u16) -> Result<()> {
                 _ => {
                     // A file first seen by a shipper that just started may already hold
                     // writes from before: it counts as written now.
+                    // One just switched to may hold a commit made in the instant between
+                    // the switch and this look: that counts as a write too, or it would
+                    // wait for the next write to be archived, however late that came.
                     let fresh = watched.is_some();
                     watched = Some((active.clone(), size));
-                    dirty_since = (!fresh).then(Instant::now);
+                    dirty_since =
+                        (!fresh || holds_transaction(&data.join(active))).then(Instant::now);
                 }
             }
             if dirty_since.is_some_and(|t| t.elapsed() >= timeout)
@@ -147,6 +151,41 @@ pub fn run(host: &HostCtx, instance: &str, port: u16) -> Result<()> {
     }
     let _ = std::fs::remove_file(pid_file(host, port));
     Ok(())
+}
+
+/// Whether a binary log file holds a transaction (a GTID event) rather than only the
+/// events a file starts with. One that cannot be read through is taken to hold one.
+fn holds_transaction(path: &Path) -> bool {
+    /// The event that opens every transaction in MariaDB's binary log.
+    const GTID_EVENT: u8 = 162;
+    /// An event's common header: time (4), type (1), server id (4), size (4), end (4),
+    /// flags (2).
+    const HEADER: usize = 19;
+    /// A file just switched to is a few hundred bytes; one this large has been written.
+    const CAP: u64 = 1 << 20;
+    let Ok(file) = std::fs::File::open(path) else {
+        return true;
+    };
+    let mut bytes = Vec::new();
+    if std::io::Read::read_to_end(&mut std::io::Read::take(file, CAP), &mut bytes).is_err()
+        || bytes.len() as u64 >= CAP
+    {
+        return true;
+    }
+    let mut at = 4;
+    while at + HEADER <= bytes.len() {
+        let size = u32::from_le_bytes([
+            bytes[at + 9],
+            bytes[at + 10],
+            bytes[at + 11],
+            bytes[at + 12],
+        ]) as usize;
+        if bytes[at + 4] == GTID_EVENT || size < HEADER {
+            return true;
+        }
+        at += size;
+    }
+    false
 }
 
 /// Starts the instance's shipper unless it runs.
@@ -238,5 +277,36 @@ mod tests {
         )
         .unwrap();
         assert_eq!(index(d.path()), ["binlog.000001", "binlog.000002"]);
+    }
+
+    /// An event of `kind` with `body` bytes after its common header.
+    fn event(kind: u8, body: usize) -> Vec<u8> {
+        let mut e = vec![0u8; 19 + body];
+        e[4] = kind;
+        e[9..13].copy_from_slice(&((19 + body) as u32).to_le_bytes());
+        e
+    }
+
+    #[test]
+    fn a_file_just_switched_to_holds_a_transaction_only_with_a_gtid_event() {
+        let d = tempfile::tempdir().unwrap();
+        // Format description (15), GTID list (163), binlog checkpoint (161): a fresh file.
+        let mut fresh = vec![0xfe, b'b', b'i', b'n'];
+        for (kind, body) in [(15, 237), (163, 12), (161, 20)] {
+            fresh.extend(event(kind, body));
+        }
+        std::fs::write(d.path().join("fresh"), &fresh).unwrap();
+        assert!(!holds_transaction(&d.path().join("fresh")));
+        let mut written = fresh.clone();
+        written.extend(event(162, 20));
+        written.extend(event(2, 40));
+        std::fs::write(d.path().join("written"), &written).unwrap();
+        assert!(holds_transaction(&d.path().join("written")));
+        // Unreadable is written: never a reason to wait.
+        let mut broken = fresh;
+        broken.extend(event(2, 0)[..4].iter().chain(&[0u8; 15]));
+        std::fs::write(d.path().join("broken"), &broken).unwrap();
+        assert!(holds_transaction(&d.path().join("broken")));
+        assert!(holds_transaction(&d.path().join("absent")));
     }
 }
