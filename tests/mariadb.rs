@@ -1056,6 +1056,94 @@ fn a_binary_log_damaged_after_archiving_is_a_hole_in_the_window_and_never_shippe
     assert!(!verified.to_string().contains(file), "{verified}");
 }
 
+/// Waits until `shop`'s restorable window reaches `time` (to the second).
+fn wait_for_window_past(env: &TestEnv, time: &str) {
+    let waited = std::time::Instant::now();
+    loop {
+        let w = env
+            .dbctl(&["restorable-window", "shop", "-o", "json"])
+            .ok()
+            .json();
+        if w["latest"].as_str().is_some_and(|l| l[..19] >= time[..19]) {
+            return;
+        }
+        assert!(waited.elapsed().as_secs() < 30, "{time}: {w}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn every_moment_the_window_lists_restores_after_in_place_restores_and_a_recovery() {
+    let mut env = TestEnv::new();
+    env.init();
+    let at = shop_with_markers(&env, None);
+    wait_for_window_past(&env, &at[2].0);
+    // Back to marker 1 in place: the instance goes on from there on a branch of its own.
+    env.dbctl(&["restore", "shop", "--at", &at[0].0, "--in-place", "--yes"])
+        .ok();
+    assert_eq!(markers(&env, "shop"), "1");
+    // In a second after the one the new branch began in (commit times have whole seconds).
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (fourth, ..) = commit_marker(&env, "shop", "insert into app.m values (4)");
+    wait_for_window_past(&env, &fourth);
+    let check = |env: &TestEnv, round: &str| {
+        let w = env
+            .dbctl(&["restorable-window", "shop", "-o", "json"])
+            .ok()
+            .json();
+        assert!(
+            w["earliest"].as_str().unwrap()[..19] <= at[0].0[..19],
+            "{w}"
+        );
+        // The moments before the in-place restore, on the branch it left, and after it.
+        for (moment, want) in [(&at[1].0, "1,2"), (&at[2].0, "1,2,3"), (&fourth, "1,4")] {
+            let copy = format!("{round}-{want}").replace(',', "");
+            env.dbctl(&["clone", "shop", "--as", &copy, "--at", moment])
+                .ok();
+            assert_eq!(markers(env, &copy), want, "{round} at {moment}: {w}");
+            env.dbctl(&["delete", &copy, "--yes", "--skip-final-snapshot"])
+                .ok();
+        }
+    };
+    check(&env, "restored");
+    // The repository's copy of the abandoned branch restores its moments too.
+    crate::repository::dir_offsite(&env);
+    env.dbctl(&[
+        "backup",
+        "policy",
+        "shop",
+        "--backup-repository",
+        "offsite",
+        "--backup-window",
+        "none",
+    ])
+    .ok();
+    let before_markers = env
+        .snapshots("shop")
+        .into_iter()
+        .find(|s| s["consistent_at"].as_str().unwrap()[..19] < at[0].0[..19])
+        .unwrap()["id"]
+        .to_string();
+    env.dbctl(&["backup", "create", "shop", "--snapshot", &before_markers])
+        .ok();
+    crate::repository::ship_past(&env, "shop", &at[2].0);
+    env.dbctl(&[
+        "clone",
+        "shop",
+        "--as",
+        "offsite-12",
+        "--from-repository",
+        "--at",
+        &at[1].0,
+    ])
+    .ok();
+    assert_eq!(markers(&env, "offsite-12"), "1,2");
+    // A recovery (a new incarnation from the newest snapshot and logs) keeps all of it.
+    env.dbctl(&["recover", "shop", "--yes"]).ok();
+    assert_eq!(markers(&env, "shop"), "1,4");
+    check(&env, "recovered");
+}
+
 #[test]
 fn a_mariadb_instance_is_resized_in_place_and_restarted_by_the_monitor_when_killed() {
     let mut env = TestEnv::new();

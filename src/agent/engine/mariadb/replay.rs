@@ -27,11 +27,14 @@ pub(super) fn replay(
     let format = Binlog::default();
     let dir = Mariadb.replay_dir(data);
     let (start_file, start_offset, _) = backup::binlog_info(data)?;
+    // Only the snapshot's branch: files of a later one (an in-place restore's) start again
+    // from 1 and go on from another point, never from the end of this one.
+    let branch = format.branch_of(&start_file);
     let mut placed: Vec<String> = std::fs::read_dir(&dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| format.in_chain(n))
+        .filter(|n| format.in_chain(n) && format.branch_of(n) == branch)
         .collect();
     placed.sort_by_key(|n| format.file_order(n));
     let last = match &recovery.target {
