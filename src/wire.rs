@@ -636,6 +636,10 @@ pub struct Facts {
     pub port_range: [u16; 2],
     /// The OS user database servers run as.
     pub os_user: String,
+    /// The snapshots its store holds, finished ones only (None: the store could not be
+    /// listed; an older dbhost). What `host refresh` reconciles the catalog with.
+    #[serde(default)]
+    pub snapshots: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -797,3 +797,56 @@ fn the_monitor_keeps_one_conversation_per_host_and_makes_a_new_one_when_it_break
     env.dbctl(&["delete", "m", "--yes", "--skip-final-snapshot"])
         .ok();
 }
+
+#[test]
+fn a_wiped_host_is_reconciled_on_refresh_its_snapshots_lost_and_the_window_shrinks() {
+    let (env, h1, _h2) = prod_on_src_host();
+    env.dbctl(&["snapshot", "create", "prod"]).ok();
+    let window = |env: &TestEnv| {
+        env.dbctl(&["restorable-window", "prod", "-o", "json"])
+            .ok()
+            .json()
+    };
+    assert_eq!(window(&env)["snapshots"], 2, "the base one and this one");
+    // Its root emptied (a disk replaced, a host reinstalled), all but its configuration.
+    env.dbctl(&["stop", "prod"]).ok();
+    for e in std::fs::read_dir(&h1.root).unwrap().flatten() {
+        if e.file_name() != "dbhost.toml" {
+            let p = e.path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p).unwrap();
+            } else {
+                std::fs::remove_file(&p).unwrap();
+            }
+        }
+    }
+    let r = env
+        .dbctl(&["host", "refresh", "src-host", "-o", "json"])
+        .ok();
+    assert!(
+        r.stderr.contains("are no longer on it: marked lost"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.json()["reconciled"]["lost"].as_array().unwrap().len(), 2);
+    for s in env.snapshots("prod") {
+        assert_eq!(s["status"], "lost", "{s}");
+    }
+    let events = env
+        .dbctl(&["events", "prod", "--type", "snapshot_lost", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(events.as_array().unwrap().len(), 2, "{events}");
+    // The window no longer counts on them; a second refresh finds nothing more to change.
+    let w = env.dbctl(&["restorable-window", "prod", "-o", "json"]);
+    if w.code == Some(0) {
+        assert_eq!(w.json()["snapshots"], 0);
+    } else {
+        assert!(w.stderr.contains("snapshot"), "{}", w.stderr);
+    }
+    let again = env
+        .dbctl(&["host", "list", "--refresh", "-o", "json"])
+        .ok()
+        .json();
+    assert!(!again.to_string().contains("reconciled"), "{again}");
+}

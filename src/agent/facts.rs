@@ -44,7 +44,26 @@ pub fn gather(root: &Path, cfg: &HostConfig, os_user: &str) -> Result<Facts> {
         listen_address: cfg.listen_address.clone(),
         port_range: cfg.port_range,
         os_user: os_user.into(),
+        snapshots: held_snapshots(&crate::agent::layout::Layout::new(root)),
     })
+}
+
+/// The finished snapshots in the store: directories, not a `.partial` one being made. A
+/// store that is not there holds none (a wiped root); one that cannot be read is unknown.
+fn held_snapshots(layout: &crate::agent::layout::Layout) -> Option<Vec<String>> {
+    let entries = match std::fs::read_dir(layout.snapshots()) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(Vec::new()),
+        Err(_) => return None,
+    };
+    let mut held: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".partial") && !n.starts_with('.'))
+        .collect();
+    held.sort();
+    Some(held)
 }
 
 /// Where the engines found are remembered, in the root.

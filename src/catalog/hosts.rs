@@ -108,7 +108,15 @@ pub fn list(conn: &Connection) -> Result<Vec<HostRow>> {
 pub fn update_facts(conn: &Connection, id: i64, facts: &Facts, at: &str) -> Result<()> {
     conn.execute(
         "UPDATE hosts SET facts = ?2, facts_at = ?3 WHERE id = ?1",
-        params![id, serde_json::to_string(facts)?, at],
+        // The snapshot listing is reconciled at once, not kept.
+        params![
+            id,
+            serde_json::to_string(&Facts {
+                snapshots: None,
+                ..facts.clone()
+            })?,
+            at
+        ],
     )?;
     Ok(())
 }
@@ -200,6 +208,7 @@ pub(crate) mod testing {
                 listen_address: "*".into(),
                 port_range: [1, 2],
                 os_user: "postgres".into(),
+                snapshots: None,
             },
             facts_at: String::new(),
             created_at: String::new(),

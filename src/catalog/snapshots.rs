@@ -16,7 +16,7 @@ pub mod status {
     pub const LOST: &str = "lost";
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SnapshotRow {
     pub id: i64,
     /// The snapshot's name in its host's store.

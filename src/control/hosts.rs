@@ -67,6 +67,13 @@ pub struct HostView {
     pub answering: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_answering: Option<String>,
+    /// What a refresh found of the snapshots on it against the catalog.
+    #[serde(skip_serializing_if = "is_unchanged")]
+    pub reconciled: super::inventory::Reconciled,
+}
+
+fn is_unchanged(r: &super::inventory::Reconciled) -> bool {
+    r.lost.is_empty() && r.found.is_empty()
 }
 
 /// A host's disk use by what owns it. "Unattributed" is what the catalog knows nothing of:
@@ -334,6 +341,7 @@ fn placeholder_facts() -> Facts {
         listen_address: String::new(),
         port_range: [0, 0],
         os_user: String::new(),
+        snapshots: None,
     }
 }
 
@@ -512,6 +520,7 @@ pub fn view(ctx: &Ctx, h: HostRow) -> Result<HostView> {
         disk: None,
         answering: None,
         not_answering: None,
+        reconciled: Default::default(),
     })
 }
 
@@ -541,6 +550,12 @@ pub fn list_labelled(ctx: &mut Ctx, labels: &[String], refresh: bool) -> Result<
     }
     if refresh {
         let replies = round(ctx, &chosen, |_| ())?;
+        let mut reconciled = std::collections::HashMap::new();
+        for (h, r) in chosen.iter().zip(&replies) {
+            if let Some(held) = r.facts.as_ref().and_then(|f| f.snapshots.as_ref()) {
+                reconciled.insert(h.id, super::inventory::reconcile(ctx, h, held)?);
+            }
+        }
         let silent: std::collections::HashMap<i64, Option<String>> = chosen
             .iter()
             .zip(replies)
@@ -555,9 +570,11 @@ pub fn list_labelled(ctx: &mut Ctx, labels: &[String], refresh: bool) -> Result<
             .into_iter()
             .map(|h| {
                 let why = silent.get(&h.id).cloned().flatten();
+                let found = reconciled.remove(&h.id).unwrap_or_default();
                 view(ctx, h).map(|v| HostView {
                     answering: Some(why.is_none()),
                     not_answering: why,
+                    reconciled: found,
                     ..v
                 })
             })
@@ -709,7 +726,14 @@ pub fn refresh(ctx: &mut Ctx, name: &str) -> Result<HostView> {
     let where_ = format!("{}:{}", h.address, h.port);
     let facts = facts_of(call(&h, Op::Facts).map_err(|e| explain(&h.name, &where_, e))?)?;
     hosts::update_facts(ctx.catalog.conn(), h.id, &facts, &now())?;
-    show(ctx, name)
+    let reconciled = match &facts.snapshots {
+        Some(held) => super::inventory::reconcile(ctx, &h, held)?,
+        None => Default::default(),
+    };
+    Ok(HostView {
+        reconciled,
+        ..show(ctx, name)?
+    })
 }
 
 /// What `host remove --force` gave up for lost.

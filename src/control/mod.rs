@@ -19,6 +19,7 @@ pub mod hibernation;
 pub mod home;
 pub mod hosts;
 pub mod instances;
+pub mod inventory;
 pub mod labels;
 pub mod lifecycle;
 pub mod lifetimes;

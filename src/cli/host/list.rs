@@ -21,6 +21,9 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
     let mut ctx = env.open()?;
     let all = hosts::list_labelled(&mut ctx, &a.labels, a.refresh)?;
     let p = &env.printer;
+    for h in &all {
+        super::show::note_reconciled(p, h);
+    }
     if p.is_json() {
         p.json(&all);
         return Ok(());

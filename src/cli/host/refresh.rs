@@ -32,6 +32,8 @@ pub fn run(env: &Env, a: &RefreshArgs) -> Result<()> {
                 .note(&format!("host {}: its key has not changed", a.name)),
         }
     }
-    print_host(&env.printer, &hosts::refresh(&mut ctx, &a.name)?);
+    let h = hosts::refresh(&mut ctx, &a.name)?;
+    super::show::note_reconciled(&env.printer, &h);
+    print_host(&env.printer, &h);
     Ok(())
 }

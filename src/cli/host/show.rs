@@ -13,6 +13,25 @@ pub struct ShowArgs {
     pub name: String,
 }
 
+/// Says what a refresh changed of the snapshots on `h` (stderr; the JSON carries it too).
+pub fn note_reconciled(p: &Printer, h: &HostView) {
+    let ids = |v: &[i64]| v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    if !h.reconciled.lost.is_empty() {
+        p.note(&format!(
+            "warning: host {}: snapshot(s) {} are no longer on it: marked lost (restorable windows shrink; `dbctl events --type snapshot_lost`)",
+            h.name,
+            ids(&h.reconciled.lost)
+        ));
+    }
+    if !h.reconciled.found.is_empty() {
+        p.note(&format!(
+            "host {}: snapshot(s) {} are on it again: available",
+            h.name,
+            ids(&h.reconciled.found)
+        ));
+    }
+}
+
 pub fn print_host(p: &Printer, h: &HostView) {
     if p.is_json() {
         p.json(h);
