@@ -550,3 +550,103 @@ fn new_instances_and_clones_can_be_rebuilt_from_their_first_moment() {
         list.stderr
     );
 }
+
+#[test]
+fn a_mariadb_recovery_keeps_its_port_sets_old_data_aside_and_says_what_it_left() {
+    use crate::mariadb::ask;
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&[
+        "create",
+        "shop",
+        "--engine",
+        "mariadb",
+        "--archive-timeout",
+        "2",
+    ])
+    .ok();
+    // Recoverable from its first moment: a base snapshot of its own.
+    assert!(
+        env.snapshots("shop").iter().any(|s| s["tag"] == "base"),
+        "{:?}",
+        env.snapshots("shop")
+    );
+    ask(
+        &env,
+        "shop",
+        "create database app; create table app.t (v int primary key); \
+         insert into app.t values (1),(2),(3),(4),(5)",
+    );
+    let count = |env: &TestEnv| ask(env, "shop", "select count(*) from app.t");
+
+    // A recovery that fails part-way: the old server serves again, as before.
+    let r = env
+        .dbctl_env(
+            &["recover", "shop", "--yes"],
+            &[("DBCTL_FAILPOINTS", "fail:restore")],
+        )
+        .fails_with(1);
+    assert!(r.stderr.contains("undone"), "{}", r.stderr);
+    assert_eq!(env.status_of("shop"), "available");
+    assert_eq!(count(&env), "5");
+
+    // One that succeeds keeps the port on the same host and sets the old data aside.
+    let port = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json()["port"].clone();
+    let r = env.dbctl(&["recover", "shop", "--yes"]).ok();
+    assert!(r.stderr.contains("nothing was lost"), "{}", r.stderr);
+    assert_eq!(count(&env), "5");
+    let d = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json();
+    assert_eq!(d["port"], port, "{d}");
+    let show = env
+        .dbctl(&["host", "show", "local", "-o", "json"])
+        .ok()
+        .json();
+    let aside = show["disk"]["replaced"].as_array().unwrap().clone();
+    assert_eq!(aside.len(), 1, "{show}");
+    let dir = env
+        .local_root()
+        .join("replaced")
+        .join(aside[0]["name"].as_str().unwrap());
+    assert!(
+        dir.join("instance/data/mysql").is_dir(),
+        "{}",
+        dir.display()
+    );
+
+    // To a point: it says which commits it did not bring back and that the archive keeps
+    // them (binary log times have whole seconds: the point is a second of its own).
+    std::thread::sleep(Duration::from_millis(1100));
+    let t = ask(
+        &env,
+        "shop",
+        "select date_format(utc_timestamp(), '%Y-%m-%dT%H:%i:%sZ')",
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    ask(&env, "shop", "insert into app.t values (6)");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let w = env
+            .dbctl(&["restorable-window", "shop", "-o", "json"])
+            .ok()
+            .json();
+        if w["latest"].as_str().is_some_and(|l| l[..19] > t[..19]) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{w}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let r = env
+        .dbctl(&["recover", "shop", "--at", &t, "--yes", "-o", "json"])
+        .ok();
+    let report = &r.json()["recovery"];
+    assert!(
+        report["not_brought_back"]
+            .as_str()
+            .is_some_and(|w| w.contains("stay in the archive")),
+        "{report}"
+    );
+    assert_eq!(report["lost"], false, "{report}");
+    assert_eq!(count(&env), "5");
+    let d = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json();
+    assert_eq!(d["port"], port, "{d}");
+}
