@@ -686,7 +686,7 @@ fn the_monitor_warns_of_failing_archiving_and_a_full_disk_without_rebuilding() {
     assert_eq!(env.psql("db", "select count(*) from t"), "3");
 }
 
-/// The data directory of the live instance `name` on the local host.
+/// The data directory of the live instance `name` on the local host (either engine).
 pub(crate) fn data_dir(env: &TestEnv, name: &str) -> std::path::PathBuf {
     let prefix = format!("{name}-");
     std::fs::read_dir(env.local_root().join("instances"))
@@ -699,7 +699,8 @@ pub(crate) fn data_dir(env: &TestEnv, name: &str) -> std::path::PathBuf {
                 .to_string_lossy()
                 .starts_with(&prefix)
         })
-        .find(|p| p.join("data").join("PG_VERSION").exists())
+        // (PostgreSQL's or MariaDB's)
+        .find(|p| p.join("data/PG_VERSION").exists() || p.join("data/mysql").is_dir())
         .unwrap()
         .join("data")
 }

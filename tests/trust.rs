@@ -650,3 +650,147 @@ fn a_mariadb_recovery_keeps_its_port_sets_old_data_aside_and_says_what_it_left()
     let d = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json();
     assert_eq!(d["port"], port, "{d}");
 }
+
+#[test]
+fn an_automatic_mariadb_recovery_reports_exactly_the_commits_it_did_not_bring_back() {
+    use std::io::{BufRead, Write};
+    let mut env = TestEnv::new();
+    env.init();
+    let (hook, hook_out) = env.recording_script(
+        "monitor",
+        "$2|$DBCTL_RECOVERED_TO|$DBCTL_LOST|$DBCTL_NOT_BROUGHT_BACK",
+    );
+    env.add_config(&format!(
+        "\n[monitor]\ninterval_secs = 1\nfailure_budget_secs = 2\nhook = [\"{}\"]\n",
+        hook.display()
+    ));
+    env.dbctl(&[
+        "create",
+        "shop",
+        "--engine",
+        "mariadb",
+        "--archive-timeout",
+        "2",
+    ])
+    .ok();
+    crate::mariadb::ask(
+        &env,
+        "shop",
+        "create database app; create table app.acks (id int primary key, at double not null)",
+    );
+    env.dbctl(&["snapshot", "create", "shop"]).ok();
+    // A client that commits one row at a time and logs every commit acknowledged to it,
+    // with the server's clock when it ran.
+    let mut client = env
+        .command(&[
+            "connect",
+            "shop",
+            "--",
+            "--batch",
+            "--skip-column-names",
+            "--unbuffered",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = client.stdin.take().unwrap();
+    let mut output = std::io::BufReader::new(client.stdout.take().unwrap());
+    let _client = Reaped(client);
+    let committing = std::thread::spawn(move || {
+        let mut acked: Vec<(i32, f64)> = Vec::new();
+        for id in 0..100_000 {
+            let sent = writeln!(
+                input,
+                "insert into app.acks values ({id}, unix_timestamp(now(6))); \
+                 select at from app.acks where id = {id};"
+            );
+            let mut line = String::new();
+            match (sent, output.read_line(&mut line)) {
+                (Ok(()), Ok(n)) if n > 0 => acked.push((id, line.trim().parse().unwrap())),
+                _ => break,
+            }
+        }
+        acked
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    let _daemon = Daemon(
+        env.command(&["daemon", "--interval", "2"])
+            .stdout(std::fs::File::create(env.dir.join("daemon.log")).unwrap())
+            .stderr(std::fs::File::create(env.dir.join("daemon.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    // The server killed and its data directory destroyed under its client.
+    let port = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json()["port"].clone();
+    // (in the run directory of the instance's own OS user)
+    let pid_file = std::fs::read_dir(env.local_root().join("run"))
+        .unwrap()
+        .flatten()
+        .map(|d| d.path().join(format!("mariadb.{port}.pid")))
+        .find(|p| p.exists())
+        .unwrap();
+    let pid: i32 = std::fs::read_to_string(pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    signal(pid, nix::sys::signal::Signal::SIGKILL);
+    std::fs::remove_dir_all(crate::lifecycle::data_dir(&env, "shop")).unwrap();
+    let acked = committing.join().unwrap();
+    assert!(acked.len() > 100, "{}", acked.len());
+    wait_for(&env, 180, "the monitor's recovery and its report", || {
+        std::fs::read_to_string(&hook_out)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("healthy|"))
+    });
+    let hooked = std::fs::read_to_string(&hook_out).unwrap();
+    let line = hooked.lines().find(|l| l.starts_with("healthy|")).unwrap();
+    let fields: Vec<&str> = line.splitn(4, '|').collect();
+    let (reached, lost, what) = (fields[1], fields[2], fields[3]);
+    assert_eq!(lost, "yes", "{line}");
+    assert!(what.contains(reached), "{line}");
+    // Binary log times have whole seconds: the point reached is a second, and it holds
+    // every commit stamped in it that was archived.
+    let second = epoch(reached).floor();
+    let present: std::collections::BTreeSet<i32> = crate::mariadb::ask(
+        &env,
+        "shop",
+        "select coalesce(group_concat(id order by id), '') from app.acks",
+    )
+    .split(',')
+    .filter(|s| !s.is_empty())
+    .map(|s| s.parse().unwrap())
+    .collect();
+    // Exactly a prefix of what was acknowledged: nothing out of order, nothing made up.
+    let n = present.len();
+    assert!(n > 0 && n < acked.len(), "{n} of {}: {line}", acked.len());
+    assert!(present.iter().copied().eq(0..n as i32), "{line}");
+    for (id, at) in &acked {
+        if *at < second {
+            assert!(
+                present.contains(id),
+                "{id} at {at} before {reached} is missing"
+            );
+        }
+        if *at >= second + 1.0 {
+            assert!(
+                !present.contains(id),
+                "{id} at {at} after {reached} is there"
+            );
+        }
+    }
+    let events = env
+        .dbctl(&["events", "shop", "--type", "recovery_report", "-o", "json"])
+        .ok()
+        .json();
+    assert!(
+        events[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("never archived")),
+        "{events}"
+    );
+}
