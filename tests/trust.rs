@@ -794,3 +794,116 @@ fn an_automatic_mariadb_recovery_reports_exactly_the_commits_it_did_not_bring_ba
         "{events}"
     );
 }
+
+/// Writes a row of `pad` bytes at a time into `app.t` of MariaDB instance `name` through one
+/// client session, until a write is refused or does not come back within 5 s (MariaDB waits
+/// for room rather than failing a write to a full disk); returns how many it acknowledged.
+fn mariadb_write_until_stuck(env: &TestEnv, name: &str, pad: u32) -> u32 {
+    use std::io::{BufRead, Write};
+    let mut client = env
+        .command(&[
+            "connect",
+            name,
+            "--",
+            "--batch",
+            "--skip-column-names",
+            "--unbuffered",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut input = client.stdin.take().unwrap();
+    let output = std::io::BufReader::new(client.stdout.take().unwrap());
+    let _client = Reaped(client);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in output.lines() {
+            if line.is_err() || tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut acked = 0;
+    for i in 0..1_000_000 {
+        if writeln!(
+            input,
+            "insert into app.t values ({i}, repeat('x', {pad})); select {i};"
+        )
+        .is_err()
+        {
+            break;
+        }
+        match rx.recv_timeout(Duration::from_secs(5)) {
+            Ok(()) => acked += 1,
+            Err(_) => break,
+        }
+    }
+    acked
+}
+
+#[test]
+fn a_full_disk_under_mariadb_is_degraded_and_waited_out_with_every_acknowledged_commit() {
+    use crate::mariadb::ask;
+    let mut env = TestEnv::new();
+    let Some(fs) = env.loop_fs(1400, "ext4") else {
+        return;
+    };
+    env.init_at(fs.join("root"));
+    // (the host's own low-disk warning is another matter: a small filesystem is always low)
+    env.add_config("\n[monitor]\nfailure_budget_secs = 0\ndisk_warning_gb = 0\n");
+    env.dbctl(&["create", "shop", "--engine", "mariadb"]).ok();
+    ask(
+        &env,
+        "shop",
+        "create database app; create table app.t (v int primary key, pad longtext)",
+    );
+    env.dbctl(&["daemon", "--once"]).ok();
+    let free = nix::sys::statvfs::statvfs(&fs).unwrap();
+    let avail = free.blocks_available() * free.fragment_size();
+    let filler = fs.join("filler");
+    let status = Command::new("fallocate")
+        .args(["-l", &(avail - (24 << 20)).to_string()])
+        .arg(&filler)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let acked = mariadb_write_until_stuck(&env, "shop", 60_000);
+    assert!(acked > 0);
+    let mut seen = None;
+    for _ in 0..4 {
+        env.dbctl(&["daemon", "--once"]).ok();
+        let h = health(&env, "shop");
+        if h["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("disk is full"))
+        {
+            seen = Some(h);
+        }
+    }
+    let h = seen.unwrap_or_else(|| panic!("never said the disk is full: {}", health(&env, "shop")));
+    assert_eq!(h["state"], "degraded", "{h}");
+    assert!(
+        interventions(&env, "shop").is_empty(),
+        "{:?}",
+        env.event_kinds("shop")
+    );
+    // Room again: its own server on its own data, every acknowledged commit there.
+    std::fs::remove_file(&filler).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while health(&env, "shop")["state"] != "healthy" {
+        assert!(Instant::now() < deadline, "{}", health(&env, "shop"));
+        env.dbctl(&["daemon", "--once"]).ok();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let rows: u32 = ask(&env, "shop", "select count(*) from app.t")
+        .parse()
+        .unwrap();
+    assert!(rows >= acked, "{rows} rows, {acked} acknowledged");
+    assert!(
+        interventions(&env, "shop").is_empty(),
+        "{:?}",
+        env.event_kinds("shop")
+    );
+}
