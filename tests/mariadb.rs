@@ -455,10 +455,8 @@ fn of_shop(dir: &std::path::Path) -> std::path::PathBuf {
         .unwrap()
 }
 
-/// Instance `shop` (archive timeout 2 s; `--host` when given), a table `app.m`, a snapshot,
-/// then three markers committed in seconds of their own (binary log times have whole
-/// seconds): each marker's time, file:offset and GTID.
-fn shop_with_markers(env: &TestEnv, host: Option<&str>) -> Vec<(String, String, String)> {
+/// MariaDB instance `shop` with an archive timeout of 2 s (on `host`, when given).
+pub(crate) fn create_shop(env: &TestEnv, host: Option<&str>) {
     let mut args = vec![
         "create",
         "shop",
@@ -471,6 +469,29 @@ fn shop_with_markers(env: &TestEnv, host: Option<&str>) -> Vec<(String, String, 
         args.extend(["--host", h]);
     }
     env.dbctl(&args).ok();
+}
+
+/// Sends `shop`'s backups and logs to repository `offsite` and backs up snapshot `snap` there.
+fn back_up_to_offsite(env: &TestEnv, snap: &str) {
+    env.dbctl(&[
+        "backup",
+        "policy",
+        "shop",
+        "--backup-repository",
+        "offsite",
+        "--backup-window",
+        "none",
+    ])
+    .ok();
+    env.dbctl(&["backup", "create", "shop", "--snapshot", snap])
+        .ok();
+}
+
+/// Instance `shop` (archive timeout 2 s; `--host` when given), a table `app.m`, a snapshot,
+/// then three markers committed in seconds of their own (binary log times have whole
+/// seconds): each marker's time, file:offset and GTID.
+fn shop_with_markers(env: &TestEnv, host: Option<&str>) -> Vec<(String, String, String)> {
+    create_shop(env, host);
     ask(
         env,
         "shop",
@@ -855,15 +876,7 @@ fn mariadb_on_btrfs_suspends_commits_only_for_the_snapshot_and_never_past_the_bo
 fn a_mariadb_clone_or_recover_killed_after_any_step_is_finished_by_the_sweeper() {
     let mut env = TestEnv::new();
     env.init();
-    env.dbctl(&[
-        "create",
-        "shop",
-        "--engine",
-        "mariadb",
-        "--archive-timeout",
-        "2",
-    ])
-    .ok();
+    create_shop(&env, None);
     ask(
         &env,
         "shop",
@@ -922,20 +935,8 @@ fn a_mariadb_backup_and_its_shipped_binary_logs_restore_from_the_repository_to_a
     env.init();
     crate::repository::dir_offsite(&env);
     let at = shop_with_markers(&env, None);
-    env.dbctl(&[
-        "backup",
-        "policy",
-        "shop",
-        "--backup-repository",
-        "offsite",
-        "--backup-window",
-        "none",
-    ])
-    .ok();
     // The snapshot taken before the markers goes into the repository as it is.
-    let snap = env.snapshots("shop")[0]["id"].to_string();
-    env.dbctl(&["backup", "create", "shop", "--snapshot", &snap])
-        .ok();
+    back_up_to_offsite(&env, &env.snapshots("shop")[0]["id"].to_string());
     // A commit later than marker 2's second is marker 3 (binary log times have whole
     // seconds, and the markers are seconds apart): its file has been shipped.
     crate::repository::ship_past(&env, "shop", &at[1].0);
@@ -977,31 +978,12 @@ fn a_binary_log_damaged_after_archiving_is_a_hole_in_the_window_and_never_shippe
             .ok()
             .json()
     };
-    let waited = std::time::Instant::now();
-    while window()["latest"]
-        .as_str()
-        .is_none_or(|l| l < at[2].0.as_str())
-    {
-        assert!(waited.elapsed().as_secs() < 30, "{}", window());
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    wait_for_window_past(&env, &at[2].0);
     // Marker 2's file, damaged after it was archived and before anything was shipped.
     let (file, _) = at[1].1.split_once(':').unwrap();
     assert_ne!(at[2].1.split_once(':').unwrap().0, file, "{at:?}");
     crate::snapshots::flip_middle_byte(&of_shop(&env.local_root().join("wal")).join(file));
-    env.dbctl(&[
-        "backup",
-        "policy",
-        "shop",
-        "--backup-repository",
-        "offsite",
-        "--backup-window",
-        "none",
-    ])
-    .ok();
-    let snap = env.snapshots("shop")[0]["id"].to_string();
-    env.dbctl(&["backup", "create", "shop", "--snapshot", &snap])
-        .ok();
+    back_up_to_offsite(&env, &env.snapshots("shop")[0]["id"].to_string());
     // Shipping reads every file back against its record first: the damaged one stays home.
     let r = env.dbctl(&["sweep"]).ok();
     assert!(
@@ -1108,24 +1090,13 @@ fn every_moment_the_window_lists_restores_after_in_place_restores_and_a_recovery
     check(&env, "restored");
     // The repository's copy of the abandoned branch restores its moments too.
     crate::repository::dir_offsite(&env);
-    env.dbctl(&[
-        "backup",
-        "policy",
-        "shop",
-        "--backup-repository",
-        "offsite",
-        "--backup-window",
-        "none",
-    ])
-    .ok();
     let before_markers = env
         .snapshots("shop")
         .into_iter()
         .find(|s| s["consistent_at"].as_str().unwrap()[..19] < at[0].0[..19])
         .unwrap()["id"]
         .to_string();
-    env.dbctl(&["backup", "create", "shop", "--snapshot", &before_markers])
-        .ok();
+    back_up_to_offsite(&env, &before_markers);
     crate::repository::ship_past(&env, "shop", &at[2].0);
     env.dbctl(&[
         "clone",
@@ -1316,15 +1287,7 @@ fn a_mariadb_database_cloned_into_postgresql_has_every_row_and_says_what_it_left
     env.init();
     let far = env.ssh_host("far", 1, "ed25519", None);
     env.add_host(&far).ok();
-    env.dbctl(&[
-        "create",
-        "shop",
-        "--engine",
-        "mariadb",
-        "--archive-timeout",
-        "2",
-    ])
-    .ok();
+    create_shop(&env, None);
     ask(&env, "shop", MIXED_SCHEMA);
     env.dbctl(&["snapshot", "create", "shop"]).ok();
     // The moment is a whole second: one after the snapshot's.

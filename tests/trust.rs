@@ -47,6 +47,35 @@ fn mariadb_session(env: &TestEnv, name: &str, sql: &str) -> Reaped {
     )
 }
 
+/// A MariaDB client session on `name` fed statements through the pipe returned, answering
+/// each result row on a line of its own as soon as it is there.
+fn mariadb_pipe(
+    env: &TestEnv,
+    name: &str,
+) -> (
+    Reaped,
+    std::process::ChildStdin,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
+    let mut client = env
+        .command(&[
+            "connect",
+            name,
+            "--",
+            "--batch",
+            "--skip-column-names",
+            "--unbuffered",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let input = client.stdin.take().unwrap();
+    let output = std::io::BufReader::new(client.stdout.take().unwrap());
+    (Reaped(client), input, output)
+}
+
 fn psql_session(env: &TestEnv, name: &str, sql: &str) -> Reaped {
     let url = env.dbctl(&["url", name]).ok().stdout.trim().to_string();
     Reaped(
@@ -97,13 +126,7 @@ fn full_connection_tables_and_a_60_s_stall_are_never_rebuilt_on_either_engine() 
     assert!(!outfile.exists());
     let before = crate::common::server_pids(&env.local_root());
     assert_eq!(before.len(), 2);
-    let _daemon = Daemon(
-        env.command(&["daemon", "--interval", "2"])
-            .stdout(std::fs::File::create(env.dir.join("daemon.log")).unwrap())
-            .stderr(std::fs::File::create(env.dir.join("daemon.err")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let _daemon = daemon_logging(&env);
     wait_for(&env, 30, "a first check", || {
         health(&env, "pg")["state"] == "healthy" && health(&env, "maria")["state"] == "healthy"
     });
@@ -217,19 +240,21 @@ fn insert_until_refused(env: &TestEnv, name: &str, limit: u32) -> u32 {
     acked
 }
 
-#[test]
-fn a_full_disk_is_degraded_and_the_server_comes_back_with_every_acknowledged_commit() {
-    let mut env = TestEnv::new();
-    let Some(fs) = env.loop_fs(1400, "ext4") else {
-        return;
-    };
-    env.init_at(fs.join("root"));
-    env.add_config("\n[monitor]\nfailure_budget_secs = 0\n");
-    env.dbctl(&["create", "db"]).ok();
-    env.psql("db", "create table t (v int, pad text)");
+/// Fills the filesystem `fs` holding instance `name` to its last 24 MiB and has `write`
+/// commit until the server will take no more (it returns how many were acknowledged). The
+/// monitor's passes must call the instance degraded for its disk and never rebuild or
+/// restart it; once there is room it must be healthy on its own data, with `rows` counting
+/// every acknowledged commit.
+fn full_disk_waited_out(
+    env: &TestEnv,
+    fs: &std::path::Path,
+    name: &str,
+    write: impl Fn(&TestEnv) -> u32,
+    rows: impl Fn(&TestEnv) -> u32,
+) {
     env.dbctl(&["daemon", "--once"]).ok();
     // The disk filled by something else on the host, to the last few MiB.
-    let free = nix::sys::statvfs::statvfs(&fs).unwrap();
+    let free = nix::sys::statvfs::statvfs(fs).unwrap();
     let avail = free.blocks_available() * free.fragment_size();
     let filler = fs.join("filler");
     let status = Command::new("fallocate")
@@ -238,14 +263,14 @@ fn a_full_disk_is_degraded_and_the_server_comes_back_with_every_acknowledged_com
         .status()
         .unwrap();
     assert!(status.success());
-    let acked = insert_until_refused(&env, "db", 200_000);
+    let acked = write(env);
     assert!(acked > 0);
     // Several passes: the monitor says the disk is full and never rebuilds it (before, it
     // rebuilt the instance to its snapshot and deleted the data holding these commits).
     let mut seen = None;
     for _ in 0..4 {
         env.dbctl(&["daemon", "--once"]).ok();
-        let h = health(&env, "db");
+        let h = health(env, name);
         if h["detail"]
             .as_str()
             .is_some_and(|d| d.contains("disk is full"))
@@ -253,27 +278,53 @@ fn a_full_disk_is_degraded_and_the_server_comes_back_with_every_acknowledged_com
             seen = Some(h);
         }
     }
-    let h = seen.unwrap_or_else(|| panic!("never said the disk is full: {}", health(&env, "db")));
+    let h = seen.unwrap_or_else(|| panic!("never said the disk is full: {}", health(env, name)));
     assert_eq!(h["state"], "degraded", "{h}");
     assert!(
-        interventions(&env, "db").is_empty(),
+        interventions(env, name).is_empty(),
         "{:?}",
-        env.event_kinds("db")
+        env.event_kinds(name)
     );
     // Room again: running on its own data, every acknowledged commit there.
     std::fs::remove_file(&filler).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while health(&env, "db")["state"] != "healthy" {
-        assert!(Instant::now() < deadline, "{}", health(&env, "db"));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while health(env, name)["state"] != "healthy" {
+        assert!(Instant::now() < deadline, "{}", health(env, name));
         env.dbctl(&["daemon", "--once"]).ok();
         std::thread::sleep(Duration::from_millis(500));
     }
-    let rows: u32 = env.psql("db", "select count(*) from t").parse().unwrap();
+    let rows = rows(env);
     assert!(rows >= acked, "{rows} rows, {acked} acknowledged");
     assert!(
-        interventions(&env, "db").is_empty(),
+        interventions(env, name).is_empty(),
         "{:?}",
-        env.event_kinds("db")
+        env.event_kinds(name)
+    );
+}
+
+/// A test home on a small loop-mounted filesystem of its own (None: no loop devices here),
+/// whose monitor acts at once and does not count the small disk as low in itself.
+fn on_small_disk() -> Option<(TestEnv, std::path::PathBuf)> {
+    let mut env = TestEnv::new();
+    let fs = env.loop_fs(1400, "ext4")?;
+    env.init_at(fs.join("root"));
+    env.add_config("\n[monitor]\nfailure_budget_secs = 0\ndisk_warning_gb = 0\n");
+    Some((env, fs))
+}
+
+#[test]
+fn a_full_disk_is_degraded_and_the_server_comes_back_with_every_acknowledged_commit() {
+    let Some((env, fs)) = on_small_disk() else {
+        return;
+    };
+    env.dbctl(&["create", "db"]).ok();
+    env.psql("db", "create table t (v int, pad text)");
+    full_disk_waited_out(
+        &env,
+        &fs,
+        "db",
+        |env| insert_until_refused(env, "db", 200_000),
+        |env| env.psql("db", "select count(*) from t").parse().unwrap(),
     );
 }
 
@@ -290,14 +341,7 @@ fn replaced_data_is_set_aside_until_pruned_and_a_failed_recovery_leaves_producti
     env.psql("db", "insert into t values (6)");
 
     // A recovery that fails part-way: the old server serves again, as before.
-    let r = env
-        .dbctl_env(
-            &["recover", "db", "--yes"],
-            &[("DBCTL_FAILPOINTS", "fail:restore")],
-        )
-        .fails_with(1);
-    assert!(r.stderr.contains("undone"), "{}", r.stderr);
-    assert_eq!(env.status_of("db"), "available");
+    fail_a_recovery(&env, "db");
     assert_eq!(env.psql("db", "select count(*) from t"), "6");
 
     // A recovery that succeeds: the replaced server's directory is set aside, not deleted,
@@ -337,17 +381,7 @@ fn replaced_data_is_set_aside_until_pruned_and_a_failed_recovery_leaves_producti
     env.psql("db", "insert into t values (7)");
     env.psql("db", "select pg_switch_wal()");
     std::thread::sleep(Duration::from_secs(2));
-    let r = env
-        .dbctl(&["recover", "db", "--at", &t, "--yes", "-o", "json"])
-        .ok();
-    let report = &r.json()["recovery"];
-    assert!(
-        report["not_brought_back"]
-            .as_str()
-            .is_some_and(|w| w.contains("stay in the archive")),
-        "{report}"
-    );
-    assert_eq!(report["lost"], false, "{report}");
+    recover_to_a_point_keeping_the_rest_archived(&env, "db", &t);
     assert_eq!(env.psql("db", "select count(*) from t"), "6");
 
     // An in-place restore sets its old data aside too.
@@ -395,6 +429,34 @@ fn replaced_data_is_set_aside_until_pruned_and_a_failed_recovery_leaves_producti
     assert_eq!(env.psql("db", "select count(*) from t"), "6");
 }
 
+/// A `recover NAME` made to fail at its restore step: undone, and the instance available.
+fn fail_a_recovery(env: &TestEnv, name: &str) {
+    let r = env
+        .dbctl_env(
+            &["recover", name, "--yes"],
+            &[("DBCTL_FAILPOINTS", "fail:restore")],
+        )
+        .fails_with(1);
+    assert!(r.stderr.contains("undone"), "{}", r.stderr);
+    assert_eq!(env.status_of(name), "available");
+}
+
+/// `recover NAME --at T`: its report must say that the commits after T were not brought
+/// back and stay in the archive, and that nothing was lost.
+fn recover_to_a_point_keeping_the_rest_archived(env: &TestEnv, name: &str, t: &str) {
+    let r = env
+        .dbctl(&["recover", name, "--at", t, "--yes", "-o", "json"])
+        .ok();
+    let report = &r.json()["recovery"];
+    assert!(
+        report["not_brought_back"]
+            .as_str()
+            .is_some_and(|w| w.contains("stay in the archive")),
+        "{report}"
+    );
+    assert_eq!(report["lost"], false, "{report}");
+}
+
 /// Seconds since the epoch of an RFC 3339 time.
 fn epoch(t: &str) -> f64 {
     let t = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
@@ -402,8 +464,10 @@ fn epoch(t: &str) -> f64 {
     t.unix_timestamp_nanos() as f64 / 1e9
 }
 
-#[test]
-fn an_automatic_recovery_reports_exactly_the_commits_it_did_not_bring_back() {
+/// A test home whose monitor acts within seconds and runs a hook that records what each
+/// notice says of a recovery (`STATE|RECOVERED_TO|LOST|NOT_BROUGHT_BACK`) in the file
+/// returned.
+fn with_recording_monitor_hook() -> (TestEnv, std::path::PathBuf) {
     let mut env = TestEnv::new();
     env.init();
     let (hook, hook_out) = env.recording_script(
@@ -414,6 +478,52 @@ fn an_automatic_recovery_reports_exactly_the_commits_it_did_not_bring_back() {
         "\n[monitor]\ninterval_secs = 1\nfailure_budget_secs = 2\nhook = [\"{}\"]\n",
         hook.display()
     ));
+    (env, hook_out)
+}
+
+/// A daemon passing every 2 s, its output in `daemon.log` and `daemon.err`.
+fn daemon_logging(env: &TestEnv) -> Daemon {
+    Daemon(
+        env.command(&["daemon", "--interval", "2"])
+            .stdout(std::fs::File::create(env.dir.join("daemon.log")).unwrap())
+            .stderr(std::fs::File::create(env.dir.join("daemon.err")).unwrap())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Waits for the monitor hook's report of a recovery that lost commits (the hook records
+/// `STATE|RECOVERED_TO|LOST|NOT_BROUGHT_BACK` in `hook_out`), which must name the point it
+/// reached, as must the instance's `recovery_report` event; returns the line and that point.
+fn reported_loss(env: &TestEnv, name: &str, hook_out: &std::path::Path) -> (String, String) {
+    wait_for(env, 180, "the monitor's recovery and its report", || {
+        std::fs::read_to_string(hook_out)
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.starts_with("healthy|"))
+    });
+    let hooked = std::fs::read_to_string(hook_out).unwrap();
+    let line = hooked.lines().find(|l| l.starts_with("healthy|")).unwrap();
+    let fields: Vec<&str> = line.splitn(4, '|').collect();
+    let (reached, lost, what) = (fields[1], fields[2], fields[3]);
+    assert_eq!(lost, "yes", "{line}");
+    assert!(what.contains(reached), "{line}");
+    let events = env
+        .dbctl(&["events", name, "--type", "recovery_report", "-o", "json"])
+        .ok()
+        .json();
+    assert!(
+        events[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("never archived")),
+        "{events}"
+    );
+    (line.to_string(), reached.to_string())
+}
+
+#[test]
+fn an_automatic_recovery_reports_exactly_the_commits_it_did_not_bring_back() {
+    let (env, hook_out) = with_recording_monitor_hook();
     env.dbctl(&["create", "db"]).ok();
     env.psql(
         "db",
@@ -443,30 +553,14 @@ fn an_automatic_recovery_reports_exactly_the_commits_it_did_not_bring_back() {
         acked
     });
     std::thread::sleep(Duration::from_secs(4));
-    let _daemon = Daemon(
-        env.command(&["daemon", "--interval", "2"])
-            .stdout(std::fs::File::create(env.dir.join("daemon.log")).unwrap())
-            .stderr(std::fs::File::create(env.dir.join("daemon.err")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let _daemon = daemon_logging(&env);
     // The data directory destroyed under the running server and its client.
     let data = crate::lifecycle::data_dir(&env, "db");
     crate::common::destroy_data(&data);
     let acked = client.join().unwrap();
     assert!(acked.len() > 300, "{}", acked.len());
-    wait_for(&env, 180, "the monitor's recovery and its report", || {
-        std::fs::read_to_string(&hook_out)
-            .unwrap_or_default()
-            .lines()
-            .any(|l| l.starts_with("healthy|"))
-    });
-    let hooked = std::fs::read_to_string(&hook_out).unwrap();
-    let line = hooked.lines().find(|l| l.starts_with("healthy|")).unwrap();
-    let fields: Vec<&str> = line.splitn(4, '|').collect();
-    let (reached, lost, what) = (fields[1], fields[2], fields[3]);
-    assert_eq!(lost, "yes", "{line}");
-    assert!(what.contains(reached), "{line}");
+    let (line, reached) = reported_loss(&env, "db", &hook_out);
+    let reached = reached.as_str();
     let reached = epoch(reached);
     // Present: exactly the acknowledged commits at or before the point reported; missing:
     // exactly those after it.
@@ -488,17 +582,7 @@ fn an_automatic_recovery_reports_exactly_the_commits_it_did_not_bring_back() {
         assert!(!present.contains(id), "{id} at {at} > {reached} is there");
     }
     assert_eq!(present.len(), before.len());
-    // The event and the daemon's log say it too.
-    let events = env
-        .dbctl(&["events", "db", "--type", "recovery_report", "-o", "json"])
-        .ok()
-        .json();
-    assert!(
-        events[0]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("never archived")),
-        "{events}"
-    );
+    // The daemon's log says it too.
     let log = std::fs::read_to_string(env.dir.join("daemon.log")).unwrap();
     assert!(log.contains("\"recovery\""), "{log}");
 }
@@ -556,15 +640,7 @@ fn a_mariadb_recovery_keeps_its_port_sets_old_data_aside_and_says_what_it_left()
     use crate::mariadb::ask;
     let mut env = TestEnv::new();
     env.init();
-    env.dbctl(&[
-        "create",
-        "shop",
-        "--engine",
-        "mariadb",
-        "--archive-timeout",
-        "2",
-    ])
-    .ok();
+    crate::mariadb::create_shop(&env, None);
     // Recoverable from its first moment: a base snapshot of its own.
     assert!(
         env.snapshots("shop").iter().any(|s| s["tag"] == "base"),
@@ -580,14 +656,7 @@ fn a_mariadb_recovery_keeps_its_port_sets_old_data_aside_and_says_what_it_left()
     let count = |env: &TestEnv| ask(env, "shop", "select count(*) from app.t");
 
     // A recovery that fails part-way: the old server serves again, as before.
-    let r = env
-        .dbctl_env(
-            &["recover", "shop", "--yes"],
-            &[("DBCTL_FAILPOINTS", "fail:restore")],
-        )
-        .fails_with(1);
-    assert!(r.stderr.contains("undone"), "{}", r.stderr);
-    assert_eq!(env.status_of("shop"), "available");
+    fail_a_recovery(&env, "shop");
     assert_eq!(count(&env), "5");
 
     // One that succeeds keeps the port on the same host and sets the old data aside.
@@ -635,17 +704,7 @@ fn a_mariadb_recovery_keeps_its_port_sets_old_data_aside_and_says_what_it_left()
         assert!(Instant::now() < deadline, "{w}");
         std::thread::sleep(Duration::from_millis(200));
     }
-    let r = env
-        .dbctl(&["recover", "shop", "--at", &t, "--yes", "-o", "json"])
-        .ok();
-    let report = &r.json()["recovery"];
-    assert!(
-        report["not_brought_back"]
-            .as_str()
-            .is_some_and(|w| w.contains("stay in the archive")),
-        "{report}"
-    );
-    assert_eq!(report["lost"], false, "{report}");
+    recover_to_a_point_keeping_the_rest_archived(&env, "shop", &t);
     assert_eq!(count(&env), "5");
     let d = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json();
     assert_eq!(d["port"], port, "{d}");
@@ -654,25 +713,8 @@ fn a_mariadb_recovery_keeps_its_port_sets_old_data_aside_and_says_what_it_left()
 #[test]
 fn an_automatic_mariadb_recovery_reports_exactly_the_commits_it_did_not_bring_back() {
     use std::io::{BufRead, Write};
-    let mut env = TestEnv::new();
-    env.init();
-    let (hook, hook_out) = env.recording_script(
-        "monitor",
-        "$2|$DBCTL_RECOVERED_TO|$DBCTL_LOST|$DBCTL_NOT_BROUGHT_BACK",
-    );
-    env.add_config(&format!(
-        "\n[monitor]\ninterval_secs = 1\nfailure_budget_secs = 2\nhook = [\"{}\"]\n",
-        hook.display()
-    ));
-    env.dbctl(&[
-        "create",
-        "shop",
-        "--engine",
-        "mariadb",
-        "--archive-timeout",
-        "2",
-    ])
-    .ok();
+    let (env, hook_out) = with_recording_monitor_hook();
+    crate::mariadb::create_shop(&env, None);
     crate::mariadb::ask(
         &env,
         "shop",
@@ -681,23 +723,7 @@ fn an_automatic_mariadb_recovery_reports_exactly_the_commits_it_did_not_bring_ba
     env.dbctl(&["snapshot", "create", "shop"]).ok();
     // A client that commits one row at a time and logs every commit acknowledged to it,
     // with the server's clock when it ran.
-    let mut client = env
-        .command(&[
-            "connect",
-            "shop",
-            "--",
-            "--batch",
-            "--skip-column-names",
-            "--unbuffered",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut input = client.stdin.take().unwrap();
-    let mut output = std::io::BufReader::new(client.stdout.take().unwrap());
-    let _client = Reaped(client);
+    let (_client, mut input, mut output) = mariadb_pipe(&env, "shop");
     let committing = std::thread::spawn(move || {
         let mut acked: Vec<(i32, f64)> = Vec::new();
         for id in 0..100_000 {
@@ -715,13 +741,7 @@ fn an_automatic_mariadb_recovery_reports_exactly_the_commits_it_did_not_bring_ba
         acked
     });
     std::thread::sleep(Duration::from_secs(4));
-    let _daemon = Daemon(
-        env.command(&["daemon", "--interval", "2"])
-            .stdout(std::fs::File::create(env.dir.join("daemon.log")).unwrap())
-            .stderr(std::fs::File::create(env.dir.join("daemon.err")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let _daemon = daemon_logging(&env);
     std::thread::sleep(Duration::from_secs(2));
     // The server killed and its data directory destroyed under its client.
     let port = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json()["port"].clone();
@@ -741,18 +761,8 @@ fn an_automatic_mariadb_recovery_reports_exactly_the_commits_it_did_not_bring_ba
     std::fs::remove_dir_all(crate::lifecycle::data_dir(&env, "shop")).unwrap();
     let acked = committing.join().unwrap();
     assert!(acked.len() > 100, "{}", acked.len());
-    wait_for(&env, 180, "the monitor's recovery and its report", || {
-        std::fs::read_to_string(&hook_out)
-            .unwrap_or_default()
-            .lines()
-            .any(|l| l.starts_with("healthy|"))
-    });
-    let hooked = std::fs::read_to_string(&hook_out).unwrap();
-    let line = hooked.lines().find(|l| l.starts_with("healthy|")).unwrap();
-    let fields: Vec<&str> = line.splitn(4, '|').collect();
-    let (reached, lost, what) = (fields[1], fields[2], fields[3]);
-    assert_eq!(lost, "yes", "{line}");
-    assert!(what.contains(reached), "{line}");
+    let (line, reached) = reported_loss(&env, "shop", &hook_out);
+    let reached = reached.as_str();
     // Binary log times have whole seconds: the point reached is a second, and it holds
     // every commit stamped in it that was archived.
     let second = epoch(reached).floor();
@@ -783,16 +793,6 @@ fn an_automatic_mariadb_recovery_reports_exactly_the_commits_it_did_not_bring_ba
             );
         }
     }
-    let events = env
-        .dbctl(&["events", "shop", "--type", "recovery_report", "-o", "json"])
-        .ok()
-        .json();
-    assert!(
-        events[0]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("never archived")),
-        "{events}"
-    );
 }
 
 /// Writes a row of `pad` bytes at a time into `app.t` of MariaDB instance `name` through one
@@ -800,23 +800,7 @@ fn an_automatic_mariadb_recovery_reports_exactly_the_commits_it_did_not_bring_ba
 /// for room rather than failing a write to a full disk); returns how many it acknowledged.
 fn mariadb_write_until_stuck(env: &TestEnv, name: &str, pad: u32) -> u32 {
     use std::io::{BufRead, Write};
-    let mut client = env
-        .command(&[
-            "connect",
-            name,
-            "--",
-            "--batch",
-            "--skip-column-names",
-            "--unbuffered",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut input = client.stdin.take().unwrap();
-    let output = std::io::BufReader::new(client.stdout.take().unwrap());
-    let _client = Reaped(client);
+    let (_client, mut input, output) = mariadb_pipe(env, name);
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in output.lines() {
@@ -846,64 +830,24 @@ fn mariadb_write_until_stuck(env: &TestEnv, name: &str, pad: u32) -> u32 {
 #[test]
 fn a_full_disk_under_mariadb_is_degraded_and_waited_out_with_every_acknowledged_commit() {
     use crate::mariadb::ask;
-    let mut env = TestEnv::new();
-    let Some(fs) = env.loop_fs(1400, "ext4") else {
+    let Some((env, fs)) = on_small_disk() else {
         return;
     };
-    env.init_at(fs.join("root"));
-    // (the host's own low-disk warning is another matter: a small filesystem is always low)
-    env.add_config("\n[monitor]\nfailure_budget_secs = 0\ndisk_warning_gb = 0\n");
     env.dbctl(&["create", "shop", "--engine", "mariadb"]).ok();
     ask(
         &env,
         "shop",
         "create database app; create table app.t (v int primary key, pad longtext)",
     );
-    env.dbctl(&["daemon", "--once"]).ok();
-    let free = nix::sys::statvfs::statvfs(&fs).unwrap();
-    let avail = free.blocks_available() * free.fragment_size();
-    let filler = fs.join("filler");
-    let status = Command::new("fallocate")
-        .args(["-l", &(avail - (24 << 20)).to_string()])
-        .arg(&filler)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let acked = mariadb_write_until_stuck(&env, "shop", 60_000);
-    assert!(acked > 0);
-    let mut seen = None;
-    for _ in 0..4 {
-        env.dbctl(&["daemon", "--once"]).ok();
-        let h = health(&env, "shop");
-        if h["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("disk is full"))
-        {
-            seen = Some(h);
-        }
-    }
-    let h = seen.unwrap_or_else(|| panic!("never said the disk is full: {}", health(&env, "shop")));
-    assert_eq!(h["state"], "degraded", "{h}");
-    assert!(
-        interventions(&env, "shop").is_empty(),
-        "{:?}",
-        env.event_kinds("shop")
-    );
-    // Room again: its own server on its own data, every acknowledged commit there.
-    std::fs::remove_file(&filler).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while health(&env, "shop")["state"] != "healthy" {
-        assert!(Instant::now() < deadline, "{}", health(&env, "shop"));
-        env.dbctl(&["daemon", "--once"]).ok();
-        std::thread::sleep(Duration::from_millis(500));
-    }
-    let rows: u32 = ask(&env, "shop", "select count(*) from app.t")
-        .parse()
-        .unwrap();
-    assert!(rows >= acked, "{rows} rows, {acked} acknowledged");
-    assert!(
-        interventions(&env, "shop").is_empty(),
-        "{:?}",
-        env.event_kinds("shop")
+    full_disk_waited_out(
+        &env,
+        &fs,
+        "shop",
+        |env| mariadb_write_until_stuck(env, "shop", 60_000),
+        |env| {
+            ask(env, "shop", "select count(*) from app.t")
+                .parse()
+                .unwrap()
+        },
     );
 }

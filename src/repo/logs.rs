@@ -302,6 +302,20 @@ pub(crate) fn read_files(stream_bytes: &[u8]) -> Result<Vec<ShippedFile>> {
 mod tests {
     use super::*;
 
+    /// Writes shipments `ids` as one log stream and reads it into `into`: the files it held.
+    fn dumped(store: &Store, key: &str, ids: &[String], into: &std::path::Path) -> Vec<String> {
+        let mut out = Vec::new();
+        dump_many(store, key, ids, &mut out, &mut |_| {}).unwrap();
+        std::fs::create_dir(into).unwrap();
+        let mut seen = Vec::new();
+        stream::read_tree(&mut &out[..], into, &mut |rel, _, _| {
+            seen.push(rel.to_string());
+            Ok(())
+        })
+        .unwrap();
+        seen
+    }
+
     fn export(dir: &std::path::Path, names: &[&str]) -> Vec<u8> {
         let mut out = Vec::new();
         stream::write_tree_filtered(
@@ -380,23 +394,8 @@ mod tests {
         .unwrap();
         let listed = list(&store, &key).unwrap();
         assert_eq!(listed.len(), 2);
-        let mut out = Vec::new();
-        dump_many(
-            &store,
-            &key,
-            &[a.id.clone(), b.id.clone()],
-            &mut out,
-            &mut |_| {},
-        )
-        .unwrap();
         let back = t.path().join("back");
-        std::fs::create_dir(&back).unwrap();
-        let mut seen = Vec::new();
-        stream::read_tree(&mut &out[..], &back, &mut |rel, _, _| {
-            seen.push(rel.to_string());
-            Ok(())
-        })
-        .unwrap();
+        let seen = dumped(&store, &key, &[a.id.clone(), b.id.clone()], &back);
         assert_eq!(seen.len(), 4);
         assert_eq!(
             std::fs::read(back.join(two[0])).unwrap(),
@@ -430,23 +429,12 @@ mod tests {
             &mut |_| {},
         )
         .unwrap();
-        let mut out = Vec::new();
-        dump_many(
+        let mut seen = dumped(
             &store,
             &key,
             &[b.id.clone(), c.id.clone()],
-            &mut out,
-            &mut |_| {},
-        )
-        .unwrap();
-        let back = t.path().join("back2");
-        std::fs::create_dir(&back).unwrap();
-        let mut seen = Vec::new();
-        stream::read_tree(&mut &out[..], &back, &mut |rel, _, _| {
-            seen.push(rel.to_string());
-            Ok(())
-        })
-        .unwrap();
+            &t.path().join("back2"),
+        );
         seen.sort();
         assert_eq!(seen, [two[0].to_string(), format!("{}.json", two[0])]);
         let found = super::super::verify::verify(&store, &key).unwrap();
