@@ -368,3 +368,54 @@ fn connect_keeps_the_password_off_every_command_line() {
     env.dbctl(&["connect", "nope"])
         .one_line_error(2, "no instance named `nope`");
 }
+
+#[test]
+fn dbhost_reads_a_bounded_request_line_and_refuses_fields_it_does_not_know() {
+    let env = TestEnv::new();
+    let root = env.dir.join("host");
+    std::fs::create_dir_all(&root).unwrap();
+    let rpc = || {
+        Command::new(DBHOST)
+            .arg("--root")
+            .arg(&root)
+            .arg("rpc")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // 64 MiB with no newline: dbhost stops reading past its bound and answers (before, it
+    // grew by the whole line, and a 1.5 GB one made it 1.5 GB).
+    let mut child = rpc();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'x'; 1 << 20];
+        let mut sent = 0usize;
+        for _ in 0..64 {
+            match stdin.write_all(&chunk) {
+                Ok(()) => sent += chunk.len(),
+                Err(_) => break,
+            }
+        }
+        sent
+    });
+    let out = child.wait_with_output().unwrap();
+    let sent = writer.join().unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("over 4 MiB: refused unread"), "{said}");
+    assert!(sent <= 6 << 20, "it took {sent} bytes");
+    // A field no request has, at the top or in a spec: refused, naming it.
+    for req in [
+        serde_json::json!({"protocol": dbctl::wire::PROTOCOL, "request_id": "a", "op": "facts", "evil": 1}),
+        serde_json::json!({"protocol": dbctl::wire::PROTOCOL, "request_id": "b", "op": "status", "instance": "x", "evil": 1}),
+    ] {
+        let mut child = rpc();
+        writeln!(child.stdin.take().unwrap(), "{req}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{req}: {said}");
+        assert!(said.contains("evil"), "{req}: {said}");
+    }
+}
