@@ -104,7 +104,25 @@ pub fn insert(
             format!("{:016x}", rand::random::<u64>())
         ],
     )?;
-    conn.last_insert_rowid()
+    let id = conn.last_insert_rowid()?;
+    if status == self::status::QUEUED {
+        // The process that made it runs it at once (or, queued with --detach, exits and
+        // leaves it to a sweep): its own until that process dies, so another process's sweep
+        // (a daemon's) never takes it from under it in the moment before it is claimed.
+        conn.execute(
+            "UPDATE workflows SET runner = ?2, heartbeat_at = ?3 WHERE id = ?1",
+            params![id, this_process(), conn.now()?],
+        )?;
+    }
+    Ok(id)
+}
+
+/// The runner name of this process: `HOST:PID`.
+pub fn this_process() -> String {
+    let host = nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{host}:{}", std::process::id())
 }
 
 /// Workflow `id`, its row claimed by this transaction ([`super::Catalog::claim`]); None when

@@ -269,6 +269,24 @@ pub struct SweepResult {
     pub error: Option<String>,
 }
 
+/// The unfinished workflows a sweep in this process should run: those this process queued
+/// (the daemon's own schedules and backups) and not yet claimed, and those whose runner is
+/// gone. A workflow another live process made or runs is its own, even queued: the process
+/// that made it runs it at once, and a sweep must not take it in the moment before.
+///
+/// # Errors
+/// The catalog fails.
+fn due(conn: &crate::catalog::db::Conn) -> Result<Vec<WorkflowRow>> {
+    let me = workflows::this_process();
+    Ok(workflows::unfinished(conn)?
+        .into_iter()
+        .filter(|w| {
+            (w.status == status::QUEUED && w.runner.as_deref() == Some(me.as_str()))
+                || !runner_alive(conn, w.runner.as_deref(), w.heartbeat_at.as_deref())
+        })
+        .collect())
+}
+
 /// Runs every queued workflow and every one whose runner is gone, in parallel (each holds its
 /// instance's lease, so no two touch one instance), and returns how each ended.
 ///
@@ -276,17 +294,7 @@ pub struct SweepResult {
 /// The catalog cannot be read.
 pub fn sweep(home: &Home) -> Result<Vec<SweepResult>> {
     let ctx = home.open()?;
-    let due: Vec<WorkflowRow> = workflows::unfinished(ctx.catalog.conn())?
-        .into_iter()
-        .filter(|w| {
-            w.status == status::QUEUED
-                || !runner_alive(
-                    ctx.catalog.conn(),
-                    w.runner.as_deref(),
-                    w.heartbeat_at.as_deref(),
-                )
-        })
-        .collect();
+    let due = due(ctx.catalog.conn())?;
     drop(ctx);
     if due.is_empty() {
         return Ok(Vec::new());
@@ -332,4 +340,41 @@ pub fn sweep(home: &Home) -> Result<Vec<SweepResult>> {
         out
     });
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    #[test]
+    fn a_sweep_takes_what_this_process_queued_or_a_dead_runner_left_and_nothing_else() {
+        let c = Catalog::open_in_memory().unwrap();
+        let conn = c.conn();
+        let host = workflows::this_process()
+            .rsplit_once(':')
+            .unwrap()
+            .0
+            .to_string();
+        let queued = |runner: &str| {
+            let wf = workflows::insert(conn, "clone", None, status::QUEUED).unwrap();
+            conn.execute(
+                "UPDATE workflows SET runner = ?2 WHERE id = ?1",
+                crate::catalog::db::params![wf, runner],
+            )
+            .unwrap();
+            wf
+        };
+        // Queued here and not yet claimed: this process's to run.
+        let mine = workflows::insert(conn, "clone", None, status::QUEUED).unwrap();
+        // Queued by another live process on this host (pid 1 always lives): its own.
+        let theirs = queued(&format!("{host}:1"));
+        // Queued by a process that is gone: left to any sweep.
+        let orphan = queued(&format!("{host}:{}", i32::MAX));
+        // Running here already (the monitor's recovery): never taken a second time.
+        let running = workflows::insert(conn, "recover", None, status::QUEUED).unwrap();
+        workflows::claim(conn, running, &workflows::this_process(), status::RUNNING).unwrap();
+        let ids: Vec<i64> = due(conn).unwrap().into_iter().map(|w| w.id).collect();
+        assert_eq!(ids, [mine, orphan], "not {theirs} nor {running}");
+    }
 }

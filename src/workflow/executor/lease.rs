@@ -15,10 +15,7 @@ const HEARTBEAT_EVERY: Duration = Duration::from_secs(5);
 
 /// This process, as recorded in `workflows.runner`.
 pub fn me() -> String {
-    let host = nix::unistd::gethostname()
-        .map(|h| h.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    format!("{host}:{}", std::process::id())
+    workflows::this_process()
 }
 
 /// Whether the recorded runner may still be working on its workflow (its heartbeat judged by
@@ -51,6 +48,42 @@ pub fn runner_alive(
         }
         _ => fresh,
     }
+}
+
+/// The workflows this process is running now: the runner name is the process's, so the
+/// catalog alone cannot tell two of its threads apart (the monitor's recovery and the
+/// sweep's pass in one daemon).
+/// Each by its request prefix (`wf<N>-<nonce>`), which no other catalog's workflow has.
+static RUNNING_HERE: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// A workflow held by one thread of this process until dropped.
+pub(super) struct HeldHere(String);
+
+impl Drop for HeldHere {
+    fn drop(&mut self) {
+        RUNNING_HERE
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.0);
+    }
+}
+
+/// Holds workflow `wf` of `catalog` for this thread, or says another thread of this process
+/// runs it.
+///
+/// # Errors
+/// [`NotClaimed`] while another thread here holds it; the catalog fails.
+pub(super) fn hold_here(catalog: &Catalog, wf: i64) -> Result<HeldHere> {
+    let key = workflows::request_prefix(catalog.conn(), wf)?;
+    let mut held = RUNNING_HERE.lock().unwrap_or_else(|p| p.into_inner());
+    if !held.insert(key.clone()) {
+        return Err(NotClaimed(format!(
+            "workflow {wf} is being run by this process already; wait for it with `dbctl workflow wait {wf}`"
+        ))
+        .into());
+    }
+    Ok(HeldHere(key))
 }
 
 /// Takes workflow `wf` for `runner`, or says who has it. Returns the status it runs in

@@ -100,6 +100,7 @@ impl Executor<'_> {
     /// The workflow is unknown, finished, or run by another live process, or the catalog fails.
     pub fn run(&mut self, wf: i64) -> Result<Outcome> {
         let runner = lease::me();
+        let _here = lease::hold_here(self.catalog, wf)?;
         let state = lease::claim(self.catalog, wf, &runner)?;
         let _hb = lease::Heartbeat::start(self.catalog_at.clone(), wf, runner.clone());
         let w = workflows::get(self.catalog.conn(), wf)?;
