@@ -69,7 +69,10 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
         exported.to_str().unwrap(),
     ])
     .ok();
-    assert_eq!(std::fs::read_to_string(&exported).unwrap(), key);
+    // The password of its restic key, kept 0600 beside the key.
+    let password = std::fs::read_to_string(key_file.with_extension("password")).unwrap();
+    assert_eq!(password.len(), 32);
+    assert_eq!(std::fs::read_to_string(&exported).unwrap(), password);
     env.dbctl(&["repository", "export-key", "nope", "/tmp/never"])
         .one_line_error(2, "no repository named");
     let secret: serde_json::Value = serde_json::from_str(&key).unwrap();
@@ -78,6 +81,7 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
     let listed = env.dbctl(&["repository", "list", "-o", "json"]).ok();
     for out in [&r.stdout, &r.stderr, &shown.stdout, &listed.stdout] {
         assert!(!out.contains(&secret), "the key was printed: {out}");
+        assert!(!out.contains(&password), "the password was printed: {out}");
     }
     assert_eq!(listed.json().as_array().unwrap().len(), 1);
 
@@ -135,9 +139,28 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
         ])
     };
     import(&other_key).one_line_error(2, "does not open");
-    let opened = import(key_file.to_str().unwrap()).ok().json();
+    import(other_key.replace(".key", ".password").as_str()).one_line_error(2, "does not open");
+    // The exported password opens it, and so does the key file itself (a home's own copy).
+    let opened = import(exported.to_str().unwrap()).ok().json();
     assert_eq!(opened["repo_id"], made["repo_id"]);
     assert_eq!(opened["format_version"], 2);
+    let mut third = TestEnv::new();
+    third.init();
+    let opened = third
+        .dbctl(&[
+            "repository",
+            "add",
+            "offsite",
+            "--url",
+            &url,
+            "--key-file",
+            key_file.to_str().unwrap(),
+            "-o",
+            "json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(opened["repo_id"], made["repo_id"]);
 
     // A repository gone from where it was: show says so in one line.
     let moved = env.dir.join("moved");
@@ -826,4 +849,155 @@ fn a_damaged_object_is_named_by_verify_and_fails_a_restore_that_leaves_nothing()
         assert_eq!(kept.len(), 1, "{kept:?}");
     }
     assert!(repo.join("config").exists());
+}
+
+/// The README's disaster runbook for `engine`, as CI runs it.
+fn readme_runbook(engine: &str) -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let marker = format!("<!-- runbook:{engine} -->\n```sh\n");
+    let start = readme.find(&marker).expect("the README's runbook") + marker.len();
+    let len = readme[start..].find("```\n").unwrap();
+    readme[start..start + len].to_string()
+}
+
+/// A server the runbook started, stopped by its pid however the test ends.
+struct Started(std::path::PathBuf);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let pid = std::fs::read_to_string(self.0.join("postmaster.pid")).unwrap_or_default();
+        if let Some(pid) = pid.lines().next().and_then(|l| l.trim().parse().ok()) {
+            crate::common::kill_pid(pid);
+        }
+    }
+}
+
+#[test]
+fn restic_alone_opens_the_repository_and_the_readme_runbook_brings_back_every_shipped_commit() {
+    let mut env = TestEnv::new();
+    env.init();
+    let dir = dir_offsite(&env);
+    let marks = src_backed_up_with_markers(&env, None);
+    // Private as restic makes its own: nobody else can copy it away to attack the key.
+    for p in [dir.clone(), dir.join("data"), dir.join("snapshots")] {
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{}", p.display());
+    }
+    let pass = env.dir.join("offsite.password");
+    env.dbctl(&[
+        "repository",
+        "export-key",
+        "offsite",
+        pass.to_str().unwrap(),
+    ])
+    .ok();
+    let restic = |args: &[&str]| {
+        let out = std::process::Command::new("restic")
+            .arg("-r")
+            .arg(&dir)
+            .arg("--password-file")
+            .arg(&pass)
+            .args(args)
+            .env("RESTIC_CACHE_DIR", env.dir.join("restic-cache"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "restic {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // Each snapshot says what it is by its tags: the backup with dbctl's id, the shipments.
+    let listed: serde_json::Value =
+        serde_json::from_str(&restic(&["snapshots", "--json"])).unwrap();
+    let tags: Vec<Vec<String>> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| serde_json::from_value(s["tags"].clone()).unwrap())
+        .collect();
+    let backups = env
+        .dbctl(&["backup", "list", "src", "-o", "json"])
+        .ok()
+        .json();
+    let id = backups[0]["id"].to_string();
+    assert!(
+        tags.contains(&vec![
+            format!("backup={id}"),
+            "instance=src".into(),
+            "kind=backup".into()
+        ]),
+        "{tags:?}"
+    );
+    assert!(
+        tags.contains(&vec!["instance=src".into(), "kind=logs".into()]),
+        "{tags:?}"
+    );
+    restic(&["check"]);
+
+    // The runbook, word for word, with restic, jq and PostgreSQL alone.
+    let version = env.psql("src", "show server_version_num");
+    let major = version.trim().parse::<u32>().unwrap() / 10000;
+    let pgbin = format!("/usr/lib/postgresql/{major}/bin");
+    let target = env.dir.join("restored");
+    std::fs::create_dir(&target).unwrap();
+    let server = Started(target.join("backup/data"));
+    let port = env.ports(3)[0].to_string();
+    let out = std::process::Command::new("timeout")
+        .args([
+            "300",
+            "bash",
+            "-euo",
+            "pipefail",
+            "-c",
+            &readme_runbook("postgresql"),
+        ])
+        .env("REPO", &dir)
+        .env("PASSWORD_FILE", &pass)
+        .env("INSTANCE", "src")
+        .env("TARGET", &target)
+        .env("PGBIN", &pgbin)
+        .env("PORT", &port)
+        .env("RESTIC_CACHE_DIR", env.dir.join("restic-cache"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the runbook failed: {}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(target.join("server.log")).unwrap_or_default()
+    );
+    // Every commit shipped is there: the last was made after the backup.
+    let url = env.dbctl(&["url", "src"]).ok().stdout;
+    let (user, db) = {
+        let rest = url.trim().split_once("://").unwrap().1;
+        let user = rest.split([':', '@']).next().unwrap().to_string();
+        let db = rest
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap()
+            .to_string();
+        (user, db)
+    };
+    let q = std::process::Command::new("runuser")
+        .args(["-u", "postgres", "--", "psql", "-X", "-tA", "-h"])
+        .arg(&target)
+        .args(["-p", &port, "-U", &user, "-d", &db, "-c"])
+        .arg("select string_agg(id::text, ',' order by id) from markers")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&q.stdout).trim(),
+        "1,2,3",
+        "{}",
+        String::from_utf8_lossy(&q.stderr)
+    );
+    assert_eq!(marks.len(), 3);
+    drop(server);
 }

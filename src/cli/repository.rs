@@ -19,14 +19,15 @@ pub enum RepositoryCommand {
     ExportKey(ExportKeyArgs),
 }
 
-/// Write a repository's key to FILE (0600, never over a file that is there): keep it apart
-/// from this machine and its catalog, since without it the repository cannot be read, or give
-/// it to `repository add --key-file` in another home.
+/// Write the password of a repository's restic key to FILE (0600, never over a file that is
+/// there): keep it apart from this machine and its catalog, since without it the repository
+/// cannot be read. It opens the repository for `restic -r URL --password-file FILE` in a
+/// disaster (README: "Without dbctl"), and for `repository add --key-file` in another home.
 #[derive(Debug, Args)]
 pub struct ExportKeyArgs {
     /// The repository's name (`dbctl repository list`).
     pub name: String,
-    /// Where to write the key.
+    /// Where to write the password.
     pub file: PathBuf,
 }
 
@@ -78,8 +79,9 @@ pub struct AddArgs {
     /// aws_secret_access_key) instead of the environment.
     #[arg(long, value_name = "FILE")]
     pub credentials_file: Option<PathBuf>,
-    /// The key file of an existing repository (`dbctl repository show NAME` in the home that
-    /// made it names it): the repository is opened with it, not made.
+    /// The key of an existing repository: the file `repository export-key` wrote in the home
+    /// that made it (a restic password file), or that home's key file (`repository show`
+    /// names it). The repository is opened with it, not made.
     #[arg(long, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
 }

@@ -170,6 +170,7 @@ fn copy_secrets(ctx: &Ctx, to: &Location) -> Result<usize> {
         for f in [
             crate::repo::key_file(&r.name),
             crate::repo::s3_file(&r.name),
+            crate::repo::password_file(&r.name),
         ] {
             if ctx.secrets.has_file(&f)? && !target.has_file(&f)? {
                 target.create_file(&f, &ctx.secrets.read_file(&f)?)?;

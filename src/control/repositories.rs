@@ -4,7 +4,7 @@
 use super::error::invalid;
 use super::home::Ctx;
 use crate::catalog::repositories::{self as rows, RepositoryRow};
-use crate::repo::{key_file, s3_file};
+use crate::repo::{key_file, password_file, s3_file};
 use anyhow::Result;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -175,8 +175,8 @@ pub fn add(
             "choose another name (`dbctl repository list`)",
         ));
     }
-    let (key_name, s3_name) = (key_file(name), s3_file(name));
-    for f in [&key_name, &s3_name] {
+    let (key_name, s3_name, pass_name) = (key_file(name), s3_file(name), password_file(name));
+    for f in [&key_name, &s3_name, &pass_name] {
         if ctx.secrets.has_file(f)? {
             return Err(invalid(
                 format!(
@@ -194,25 +194,26 @@ pub fn add(
             "check the URL, the endpoint, the bucket and the credentials",
         )
     })?;
-    let (key, repo_id) = match imported_key {
+    let (key, password, repo_id) = match imported_key {
         Some(k) => {
-            let k = k.trim().to_string();
             if empty {
                 return Err(invalid(
                     format!("there is no repository at {url}"),
                     "give the URL the home that made it shows (`dbctl repository show NAME`)",
                 ));
             }
-            let (id, _) = crate::repo::open(&store, &k).map_err(|e| {
+            let refused = |e: anyhow::Error| {
                 invalid(
                     format!(
                         "the key does not open the repository at {url} ({})",
                         crate::repo::brief(&e)
                     ),
-                    "give the key file of the home that made it (`dbctl repository show NAME` there names it)",
+                    "give the file `dbctl repository export-key NAME FILE` wrote in the home that made it, or a restic password file",
                 )
-            })?;
-            (k, id)
+            };
+            let (k, password) = crate::repo::key_for(&store, k).map_err(refused)?;
+            let (id, _) = crate::repo::open(&store, &k).map_err(refused)?;
+            (k, password, id)
         }
         None => {
             if !empty {
@@ -223,8 +224,9 @@ pub fn add(
             }
             let made = matches!(&store, crate::repo::Store::Dir(p) if !p.exists());
             let k = crate::repo::new_key()?;
-            match crate::repo::init(&store, &k) {
-                Ok(id) => (k, id),
+            let password = crate::secrets::generate();
+            match crate::repo::init(&store, &k, &password) {
+                Ok(id) => (k, Some(password), id),
                 Err(e) => {
                     if let (true, crate::repo::Store::Dir(p)) = (made, &store) {
                         let _ = std::fs::remove_dir_all(p);
@@ -238,7 +240,14 @@ pub fn add(
     let undo = || {
         ctx.secrets.remove_file(&key_name);
         ctx.secrets.remove_file(&s3_name);
+        ctx.secrets.remove_file(&pass_name);
     };
+    if let Some(p) = &password {
+        if let Err(e) = ctx.secrets.create_file(&pass_name, p) {
+            undo();
+            return Err(e);
+        }
+    }
     if let crate::repo::Store::S3(_, keys) = &store {
         if let Err(e) = ctx
             .secrets
@@ -277,20 +286,39 @@ pub fn list(ctx: &Ctx) -> Result<Vec<RepositoryView>> {
         .collect())
 }
 
-/// Writes repository `name`'s key to `to` (0600, never over a file): to keep apart from this
-/// machine and its catalog, or to add the repository in another home (`--key-file`).
+/// Writes the password of repository `name`'s restic key to `to` (0600, never over a file):
+/// to keep apart from this machine and its catalog, for `restic --password-file` in a
+/// disaster, or to add the repository in another home (`--key-file`). A repository made
+/// before dbctl added restic keys gets one here, the first time.
 ///
 /// # Errors
-/// Unknown repository, a key this home cannot read, or `to` cannot be written.
+/// Unknown repository, a key this home cannot read, a repository that takes no new key, or
+/// `to` cannot be written.
 pub fn export_key(ctx: &Ctx, name: &str, to: &Path) -> Result<()> {
-    rows::get(ctx.catalog.conn(), name)?.ok_or_else(|| {
+    let r = rows::get(ctx.catalog.conn(), name)?.ok_or_else(|| {
         invalid(
             format!("no repository named `{name}`"),
             "see `dbctl repository list`",
         )
     })?;
-    let key = ctx.secrets.read_file(&key_file(name))?;
-    super::team::write_out(to, &key)
+    let pass_name = password_file(name);
+    let password = if ctx.secrets.has_file(&pass_name)? {
+        ctx.secrets.read_file(&pass_name)?
+    } else {
+        let (store, key) = crate::repo::reach(&r, &ctx.secrets)?;
+        let p = crate::secrets::generate();
+        // Kept first: a key in the repository whose password nobody has is no use.
+        ctx.secrets.create_file(&pass_name, &p)?;
+        if let Err(e) = crate::repo::add_password(&store, &key, &p) {
+            ctx.secrets.remove_file(&pass_name);
+            anyhow::bail!(
+                "adding a restic key to repository `{name}`: {}",
+                crate::repo::brief(&e)
+            );
+        }
+        p
+    };
+    super::team::write_out(to, &password)
 }
 
 /// The repository `name`, opened with its key (so a missing repository or key shows here).
@@ -591,7 +619,7 @@ pub fn remove(ctx: &mut Ctx, name: &str) -> Result<RepositoryView> {
     }
     let view = view(ctx, r.clone(), None);
     ctx.catalog.write(|tx| rows::forget(tx, r.id))?;
-    for f in [key_file(name), s3_file(name)] {
+    for f in [key_file(name), s3_file(name), password_file(name)] {
         if ctx.secrets.has_file(&f)? {
             let to = format!("{f}.{}.removed", &r.repo_id[..r.repo_id.len().min(12)]);
             ctx.secrets.rename_file(&f, &to)?;

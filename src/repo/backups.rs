@@ -3,7 +3,9 @@
 //!
 //! Each restic snapshot says what it holds without the catalog (a home that lost its
 //! catalog, or restic in a disaster, can tell them apart): its host is the instance's name,
-//! its label [`SNAPSHOT_LABEL`], and its description the [`Described`] JSON.
+//! its label [`SNAPSHOT_LABEL`], its tags `instance=NAME`, `kind=backup` and `backup=ID`
+//! (dbctl's backup id; `restic snapshots --tag kind=backup`), and its description the
+//! [`Described`] JSON.
 
 use super::source;
 use super::Store;
@@ -49,6 +51,7 @@ pub fn archive(
     store: &Store,
     key: &str,
     instance: (&str, &str),
+    backup: i64,
     input: &mut dyn Read,
     moved: &mut dyn FnMut(u64),
 ) -> Result<Archived> {
@@ -65,6 +68,10 @@ pub fn archive(
         .host(instance.0.to_string())
         .label(SNAPSHOT_LABEL.to_string())
         .description(serde_json::to_string(&described)?)
+        .add_tags(&format!(
+            "instance={},kind=backup,backup={backup}",
+            instance.0
+        ))?
         .to_snapshot()?;
     // Every file is read from the stream: a parent would make rustic skip opening some.
     let opts = BackupOptions::default().parent_opts(ParentOptions::default().force(true));
@@ -222,7 +229,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let store = Store::Dir(t.path().join("repo"));
         let key = super::super::new_key().unwrap();
-        super::super::init(&store, &key).unwrap();
+        super::super::init(&store, &key, "p").unwrap();
         let snap = t.path().join("snap");
         let bytes = snapshot_stream(&snap, None);
         let mut moved = 0;
@@ -230,6 +237,7 @@ mod tests {
             &store,
             &key,
             ("prod", "prod-1"),
+            7,
             &mut &bytes[..],
             &mut |n| moved = n,
         )
@@ -242,12 +250,22 @@ mod tests {
         assert_eq!(listed[0].0, a.id);
         assert_eq!(listed[0].1.instance, "prod");
         assert_eq!(listed[0].1.snapshot.position, "0/3000060");
+        // restic tells it apart by its tags alone.
+        let snaps = super::super::opened(&store, &key)
+            .unwrap()
+            .get_all_snapshots()
+            .unwrap();
+        assert_eq!(
+            snaps[0].tags.to_string(),
+            "backup=7,instance=prod,kind=backup"
+        );
 
         // The same again adds (almost) nothing: every chunk is there already.
         let again = archive(
             &store,
             &key,
             ("prod", "prod-1"),
+            7,
             &mut &bytes[..],
             &mut |_| {},
         )
@@ -283,12 +301,13 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let store = Store::Dir(t.path().join("repo"));
         let key = super::super::new_key().unwrap();
-        super::super::init(&store, &key).unwrap();
+        super::super::init(&store, &key, "p").unwrap();
         let bytes = snapshot_stream(&t.path().join("snap"), Some("base/1/s7"));
         let e = archive(
             &store,
             &key,
             ("prod", "prod-1"),
+            7,
             &mut &bytes[..],
             &mut |_| {},
         )
@@ -299,7 +318,15 @@ mod tests {
         );
         let good = snapshot_stream(&t.path().join("snap2"), None);
         let cut = &good[..good.len() - 1000];
-        let e = archive(&store, &key, ("prod", "prod-1"), &mut &cut[..], &mut |_| {}).unwrap_err();
+        let e = archive(
+            &store,
+            &key,
+            ("prod", "prod-1"),
+            7,
+            &mut &cut[..],
+            &mut |_| {},
+        )
+        .unwrap_err();
         assert!(
             format!("{e:#}").contains("cut") || format!("{e:#}").contains("ended"),
             "{e:#}"

@@ -1,5 +1,6 @@
 //! Archived log files in a repository: each shipment of an instance's new files (with their
-//! records) is one restic snapshot, labelled [`LOGS_LABEL`], its description the
+//! records) is one restic snapshot, labelled [`LOGS_LABEL`], tagged `instance=NAME` and
+//! `kind=logs`, its description the
 //! [`Shipment`] JSON. Log files are small next to a database (a segment, a binary log cut
 //! by the archive timeout), so each is read whole from the stream and handed over as it is,
 //! where a snapshot's files need [`super::source`]'s turnstile.
@@ -102,6 +103,7 @@ pub fn archive(
         .host(instance.0.to_string())
         .label(LOGS_LABEL.to_string())
         .description(serde_json::to_string(&shipment)?)
+        .add_tags(&format!("instance={},kind=logs", instance.0))?
         .to_snapshot()?;
     let opts = BackupOptions::default().parent_opts(ParentOptions::default().force(true));
     let (tx, rx) = sync_channel::<Entry>(2);
@@ -334,7 +336,7 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let store = Store::Dir(t.path().join("repo"));
         let key = super::super::new_key().unwrap();
-        super::super::init(&store, &key).unwrap();
+        super::super::init(&store, &key, "p").unwrap();
         let wal = t.path().join("wal");
         std::fs::create_dir_all(&wal).unwrap();
         for (n, b) in [

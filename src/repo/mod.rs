@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 pub mod backups;
 pub mod logs;
+pub mod private_dir;
 pub mod s3;
 pub mod source;
 pub mod verify;
@@ -37,6 +38,12 @@ pub enum Store {
 /// The secret file that keeps repository `name`'s key.
 pub fn key_file(name: &str) -> String {
     format!("repository-{name}.key")
+}
+
+/// The secret file that keeps the password of repository `name`'s restic key (what
+/// `restic --password-file` takes).
+pub fn password_file(name: &str) -> String {
+    format!("repository-{name}.password")
 }
 
 /// The secret file that keeps an S3 repository's access keys.
@@ -107,7 +114,7 @@ pub fn new_key() -> Result<String> {
 fn backends(store: &Store) -> Result<RepositoryBackends> {
     let be: Arc<dyn rustic_core::WriteBackend> = match store {
         Store::Dir(path) => Arc::new(
-            rustic_backend::LocalBackend::new(path.to_string_lossy(), [])
+            private_dir::PrivateDir::new(path)
                 .with_context(|| format!("opening {}", path.display()))?,
         ),
         Store::S3(place, keys) => Arc::new(s3::S3::new(place, keys)?),
@@ -120,11 +127,20 @@ fn credentials(key: &str) -> Result<Credentials> {
     Ok(Credentials::Masterkey(k))
 }
 
-/// Makes a new, empty repository in `store` with `key`; returns its id.
+/// What a restic key dbctl adds says of itself (`restic key list`).
+fn key_options() -> KeyOptions {
+    KeyOptions::default()
+        .hostname(Some("dbctl".to_string()))
+        .username(Some("dbctl".to_string()))
+        .with_created(true)
+}
+
+/// Makes a new, empty repository in `store` with `key`, and a restic key for `password` so
+/// that restic itself opens it; returns its id.
 ///
 /// # Errors
 /// The store holds a repository already, or cannot be written.
-pub fn init(store: &Store, key: &str) -> Result<String> {
+pub fn init(store: &Store, key: &str, password: &str) -> Result<String> {
     match store {
         Store::Dir(path) => {
             std::fs::create_dir_all(path)
@@ -141,7 +157,41 @@ pub fn init(store: &Store, key: &str) -> Result<String> {
         &KeyOptions::default(),
         &ConfigOptions::default(),
     )?;
+    repo.add_key(password, &key_options())?;
     Ok(repo.config().id.to_string())
+}
+
+/// Adds a restic key for `password` to the repository `key` opens (one made before dbctl
+/// added restic keys at `repository add`).
+///
+/// # Errors
+/// The repository does not open or takes no write.
+pub fn add_password(store: &Store, key: &str, password: &str) -> Result<()> {
+    opened(store, key)?.add_key(password, &key_options())?;
+    Ok(())
+}
+
+/// The key (as kept in the home's secrets) that `text` stands for: a key file a home wrote
+/// before, or the password of one of the repository's restic keys (`restic key add` makes
+/// them too). Says which it was: `Some(password)` for a password.
+///
+/// # Errors
+/// Neither opens the repository.
+pub fn key_for(store: &Store, text: &str) -> Result<(String, Option<String>)> {
+    let text = text.trim_end_matches(['\n', '\r']);
+    if serde_json::from_str::<MasterKey>(text).is_ok() {
+        opened(store, text)?;
+        return Ok((text.to_string(), None));
+    }
+    if let Store::S3(place, keys) = store {
+        s3::S3::new(place, keys)?.check()?;
+    }
+    let repo = Repository::new(
+        &RepositoryOptions::default().no_cache(true),
+        &backends(store)?,
+    )?
+    .open(&Credentials::Password(text.to_string()))?;
+    Ok((serde_json::to_string(&repo.key())?, Some(text.to_string())))
 }
 
 /// Opens the repository in `store` with `key`; returns its id and format version.
@@ -326,11 +376,38 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let key = new_key().unwrap();
         let store = Store::Dir(d.path().join("r"));
-        let id = init(&store, &key).unwrap();
+        let id = init(&store, &key, "pass word").unwrap();
         let (again, version) = open(&store, &key).unwrap();
         assert_eq!((again, version), (id, 2));
         assert!(open(&store, &new_key().unwrap()).is_err());
-        assert!(init(&store, &key).is_err());
+        assert!(init(&store, &key, "x").is_err());
+        // The restic key's password stands for the key; a wrong one opens nothing.
+        assert_eq!(
+            key_for(&store, "pass word\n").unwrap(),
+            (key.clone(), Some("pass word".into()))
+        );
+        assert_eq!(key_for(&store, &key).unwrap(), (key.clone(), None));
+        assert!(key_for(&store, "wrong").is_err());
+        add_password(&store, &key, "second").unwrap();
+        assert_eq!(key_for(&store, "second").unwrap().0, key);
+    }
+
+    #[test]
+    fn a_directory_repository_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("r");
+        init(&Store::Dir(root.clone()), &new_key().unwrap(), "p").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&root), 0o700);
+        assert_eq!(mode(&root.join("data/ab")), 0o700);
+        assert_eq!(mode(&root.join("config")), 0o600);
+        let key = std::fs::read_dir(root.join("keys"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(mode(&key.path()), 0o600);
     }
 
     #[test]

@@ -63,6 +63,7 @@ impl Executor<'_> {
             &store,
             &key,
             (&inst.name, &inst.uid),
+            backup_id,
             export.reader(),
             &mut |n| progress.bytes(n, total),
         );
