@@ -51,6 +51,22 @@ fn create_connect_describe_delete_on_the_local_host() {
 
     let list = env.dbctl(&["list", "-o", "json"]).ok().json();
     assert_eq!(list.as_array().unwrap().len(), 1);
+    // Completion knows the fleet: the committed bash script asks dbctl, which reads the
+    // catalog; fixed values come from the lists the commands check.
+    for (line, offered) in [
+        ("dbctl describe ", "app"),
+        ("dbctl snapshot create a", "app"),
+        ("dbctl clone app --as b --host ", "local"),
+        ("dbctl create x --engine ", "mariadb"),
+        ("dbctl create x --class ", "small"),
+        ("dbctl modify app --on-failure ", "notify"),
+        ("dbctl schedule add app ", "hibernate"),
+        ("dbctl list -o ", "json"),
+    ] {
+        let got = env.complete_bash(line);
+        assert!(got.iter().any(|g| g == offered), "{line:?} offered {got:?}");
+    }
+    assert!(env.complete_bash("dbctl describe zz").is_empty());
     let table = env.dbctl(&["describe", "app"]).ok().stdout;
     assert!(
         table.contains("available") && table.contains(&format!("127.0.0.1:{port}")),

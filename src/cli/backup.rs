@@ -25,7 +25,7 @@ pub enum BackupCommand {
 pub struct PolicyArgs {
     /// The repository its backups and logs go to; `dbctl sweep` ships its new archived logs
     /// there each time it runs.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = crate::cli::complete::repositories())]
     pub backup_repository: Option<String>,
     /// When (UTC, HH:MM-HH:MM) sweep takes its daily backup, or `none` [default: 02:00-03:00].
     #[arg(long, value_name = "WINDOW")]
@@ -61,6 +61,7 @@ impl PolicyArgs {
 #[derive(Debug, Args)]
 pub struct PolicyCommandArgs {
     /// The instance.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     #[command(flatten)]
     pub policy: PolicyArgs,
@@ -72,12 +73,13 @@ pub struct PolicyCommandArgs {
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// The instance.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     /// The repository [default: the only one there is].
-    #[arg(long)]
+    #[arg(long, add = crate::cli::complete::repositories())]
     pub repository: Option<String>,
     /// Copy this snapshot (`dbctl snapshot list`) instead of taking a new one.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", add = crate::cli::complete::snapshots())]
     pub snapshot: Option<i64>,
     /// Pin it: expiry never removes it.
     #[arg(long)]
@@ -91,6 +93,7 @@ pub struct CreateArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only this instance's backups.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: Option<String>,
 }
 

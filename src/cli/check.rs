@@ -12,6 +12,7 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The instance (it must be running).
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     /// A file of queries separated by `;`; each must return true or at least one row.
     #[arg(long = "sql", value_name = "FILE")]

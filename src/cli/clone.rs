@@ -20,15 +20,16 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct CloneArgs {
     /// The source instance.
+    #[arg(add = crate::cli::complete::instances())]
     pub source: String,
     /// Name of the new instance.
     #[arg(long = "as", value_name = "NEW")]
     pub name: String,
     /// Class of the clone [default: the source's].
-    #[arg(long)]
+    #[arg(long, add = crate::cli::complete::classes())]
     pub class: Option<String>,
     /// Host for the clone [default: chosen by placement].
-    #[arg(long)]
+    #[arg(long, add = crate::cli::complete::hosts())]
     pub host: Option<String>,
     /// Storage to reserve, in GiB [default: the larger of the class's and the source's].
     #[arg(long, value_name = "N")]
@@ -37,7 +38,7 @@ pub struct CloneArgs {
     #[arg(long, value_name = "P")]
     pub port: Option<u16>,
     /// Clone from this snapshot of the source.
-    #[arg(long, value_name = "ID", conflicts_with = "fresh")]
+    #[arg(long, value_name = "ID", conflicts_with = "fresh", add = crate::cli::complete::snapshots())]
     pub snapshot: Option<i64>,
     /// Take a new snapshot of the source first.
     #[arg(long)]
@@ -70,7 +71,7 @@ pub struct CloneArgs {
     /// when it has none) is carried over by pgloader on this machine, every table's rows are counted and checksummed on both sides, and the scratch
     /// clone is removed; a copy that does not add up is deleted. What pgloader does not
     /// carry (triggers, routines, views, events) is listed.
-    #[arg(long, value_name = "ENGINE")]
+    #[arg(long, value_name = "ENGINE", add = crate::cli::complete::engines())]
     pub engine: Option<String>,
     #[command(flatten)]
     pub change: ChangeFlags,

@@ -13,6 +13,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
     /// The instance to connect to.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     /// Arguments for the client, after `--`.
     #[arg(last = true, value_name = "CLIENT_ARGS")]

@@ -15,13 +15,13 @@ pub struct CreateArgs {
     /// Instance name (a DNS label: lowercase letters, digits, hyphens).
     pub name: String,
     /// Database engine.
-    #[arg(long, default_value = "postgres")]
+    #[arg(long, default_value = "postgres", add = crate::cli::complete::engines())]
     pub engine: String,
     /// Instance class (small, medium, large, or one from config.toml).
-    #[arg(long, default_value = "small")]
+    #[arg(long, default_value = "small", add = crate::cli::complete::classes())]
     pub class: String,
     /// Host to place it on [default: chosen by placement].
-    #[arg(long)]
+    #[arg(long, add = crate::cli::complete::hosts())]
     pub host: Option<String>,
     /// Storage to reserve, in GiB [default: the class's].
     #[arg(long, value_name = "N")]

@@ -14,6 +14,7 @@ use std::io::{BufRead, IsTerminal, Write};
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
     /// The instance to delete.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     /// Delete without asking.
     #[arg(long, short = 'y')]

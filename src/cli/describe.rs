@@ -10,6 +10,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct DescribeArgs {
     /// The instance.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
 }
 

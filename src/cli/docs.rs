@@ -160,9 +160,20 @@ pub fn generate(out: &Path) -> Result<()> {
     let man = out.join("man");
     std::fs::create_dir_all(&comp).with_context(|| format!("creating {}", comp.display()))?;
     std::fs::create_dir_all(&man)?;
+    // dbctl's completions ask dbctl at each TAB (names come from the catalog); dbhost's
+    // arguments are fixed, so its scripts are written out whole.
+    for (shell, file) in [
+        ("bash", "dbctl.bash"),
+        ("zsh", "_dbctl"),
+        ("fish", "dbctl.fish"),
+    ] {
+        std::fs::write(comp.join(file), super::complete::registration(shell)?)?;
+    }
     for (mut cmd, name) in [(Cli::command(), "dbctl"), (DbhostCli::command(), "dbhost")] {
-        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-            clap_complete::generate_to(shell, &mut cmd, name, &comp)?;
+        if name == "dbhost" {
+            for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+                clap_complete::generate_to(shell, &mut cmd, name, &comp)?;
+            }
         }
         cmd.build();
         man_pages(&cmd, "", &man)?;

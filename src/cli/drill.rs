@@ -19,6 +19,7 @@ pub struct DrillArgs {
     #[command(subcommand)]
     pub command: Option<DrillCommand>,
     /// The instance to drill.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: Option<String>,
     /// Which tier to restore from.
     #[arg(long, value_enum, default_value_t = From::Host)]
@@ -26,7 +27,7 @@ pub struct DrillArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// The host the scratch instance goes on [default: chosen by placement].
-    #[arg(long)]
+    #[arg(long, add = crate::cli::complete::hosts())]
     pub host: Option<String>,
     /// A file of queries separated by `;`, each to return true or at least one row.
     #[arg(long, value_name = "FILE")]
@@ -53,6 +54,7 @@ pub enum DrillCommand {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only this instance's.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: Option<String>,
 }
 

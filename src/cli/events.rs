@@ -11,6 +11,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// Only this instance's events.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: Option<String>,
     /// How many of the newest events to show.
     #[arg(long, default_value_t = 50)]

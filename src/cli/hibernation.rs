@@ -13,6 +13,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct HibernateArgs {
     /// The instance.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     #[command(flatten)]
     pub change: ChangeFlags,
@@ -23,12 +24,13 @@ pub struct HibernateArgs {
 #[derive(Debug, Args)]
 pub struct ResumeArgs {
     /// The instance.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     /// Host to resume on [default: the one it hibernated on if it fits, else placement's].
-    #[arg(long)]
+    #[arg(long, add = crate::cli::complete::hosts())]
     pub host: Option<String>,
     /// Class to resume with [default: its own].
-    #[arg(long)]
+    #[arg(long, add = crate::cli::complete::classes())]
     pub class: Option<String>,
     #[command(flatten)]
     pub change: ChangeFlags,

@@ -4,6 +4,7 @@ pub mod backup;
 pub mod catalog;
 pub mod check;
 pub mod clone;
+pub mod complete;
 pub mod connect;
 pub mod create;
 pub mod daemon;
@@ -161,6 +162,7 @@ fn catalog_asked(flag: Option<&str>) -> anyhow::Result<Option<crate::catalog::Lo
 
 /// Parses the command line, runs the command and returns the exit status.
 pub fn main() -> i32 {
+    complete::answer_the_shell();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -16,9 +16,10 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct ModifyArgs {
     /// The instance.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     /// New class (a restart; in the maintenance window unless --apply-immediately).
-    #[arg(long)]
+    #[arg(long, add = crate::cli::complete::classes())]
     pub class: Option<String>,
     /// More storage in GiB (never less).
     #[arg(long)]
@@ -52,7 +53,7 @@ pub struct SettingsArgs {
     #[arg(long = "snapshot-interval", value_name = "MINUTES")]
     pub snapshot_interval_mins: Option<u32>,
     /// What the monitor does when the instance fails: recover or notify [default: recover].
-    #[arg(long)]
+    #[arg(long, add = crate::cli::complete::on_failure())]
     pub on_failure: Option<String>,
 }
 

@@ -14,6 +14,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct PowerArgs {
     /// The instance.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     #[command(flatten)]
     pub change: ChangeFlags,

@@ -10,6 +10,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct ProtectArgs {
     /// The instance.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     /// Until this time: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), or a duration from now (8h, 2d)
     /// [default: for good].

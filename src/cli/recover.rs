@@ -13,6 +13,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct RecoverArgs {
     /// The instance to recover.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     /// Recover to this time instead of the latest (e.g. just before a bad change).
     #[arg(long, value_name = "TIME", conflicts_with_all = ["position", "lsn", "before_error"])]
@@ -32,7 +33,7 @@ pub struct RecoverArgs {
     /// that keeps them, or, when that host is gone or does not answer, from the instance's
     /// backup and shipped logs in a repository (its old server cannot be stopped then: make
     /// sure it is down).
-    #[arg(long)]
+    #[arg(long, add = crate::cli::complete::hosts())]
     pub host: Option<String>,
     /// Rebuild from the repository even though the old host answers.
     #[arg(long)]

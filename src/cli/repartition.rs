@@ -17,6 +17,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct RepartitionArgs {
     /// The database to split.
+    #[arg(add = crate::cli::complete::instances())]
     pub source: String,
     /// How many shards.
     #[arg(long, value_name = "N")]

@@ -26,6 +26,7 @@ pub enum RepositoryCommand {
 #[derive(Debug, Args)]
 pub struct ExportKeyArgs {
     /// The repository's name (`dbctl repository list`).
+    #[arg(add = crate::cli::complete::repositories())]
     pub name: String,
     /// Where to write the password.
     pub file: PathBuf,
@@ -37,6 +38,7 @@ pub struct ExportKeyArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The repository's name (`dbctl repository list`).
+    #[arg(add = crate::cli::complete::repositories())]
     pub name: String,
 }
 
@@ -45,6 +47,7 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The repository's name (`dbctl repository list`).
+    #[arg(add = crate::cli::complete::repositories())]
     pub name: String,
 }
 
@@ -54,6 +57,7 @@ pub struct VerifyArgs {
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
     /// The repository's name (`dbctl repository list`).
+    #[arg(add = crate::cli::complete::repositories())]
     pub name: String,
 }
 
@@ -94,6 +98,7 @@ pub struct ListArgs {}
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The repository's name (`dbctl repository list`).
+    #[arg(add = crate::cli::complete::repositories())]
     pub name: String,
 }
 

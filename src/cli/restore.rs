@@ -43,6 +43,7 @@ impl TargetArgs {
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
     /// The instance whose data to restore.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     /// Name of the new instance.
     #[arg(
@@ -61,11 +62,11 @@ pub struct RestoreArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     /// Class of the new instance [default: the source's].
-    #[arg(long)]
+    #[arg(long, add = crate::cli::complete::classes())]
     pub class: Option<String>,
     /// Host for the new instance [default: the source's, where its logs are]; another host
     /// receives the snapshot and the logs streamed through dbctl.
-    #[arg(long, conflicts_with = "in_place")]
+    #[arg(long, conflicts_with = "in_place", add = crate::cli::complete::hosts())]
     pub host: Option<String>,
     /// Storage to reserve, in GiB [default: the larger of the class's and the source's].
     #[arg(long, value_name = "N")]

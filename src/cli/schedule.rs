@@ -24,8 +24,10 @@ pub enum ScheduleCommand {
 #[derive(Debug, Args)]
 pub struct AddArgs {
     /// The instance.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     /// snapshot, backup, hibernate, resume, stop, start or drill.
+    #[arg(add = crate::cli::complete::schedule_actions())]
     pub action: String,
     /// For a drill: the tier it restores from.
     #[arg(long, value_enum)]
@@ -42,6 +44,7 @@ pub struct AddArgs {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only this instance's.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: Option<String>,
 }
 

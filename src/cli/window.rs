@@ -14,6 +14,7 @@ use std::io::IsTerminal;
 #[derive(Debug, Args)]
 pub struct WindowArgs {
     /// The instance.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
 }
 

@@ -303,6 +303,46 @@ impl TestEnv {
     }
 
     /// The kinds of an instance's events, oldest first.
+    /// What bash offers at the end of `line`, through the committed `completions/dbctl.bash`
+    /// (which asks this build's dbctl, as a shell would at TAB).
+    pub fn complete_bash(&self, line: &str) -> Vec<String> {
+        let script = r#"
+source "$COMPLETIONS"
+read -ra COMP_WORDS <<< "$LINE"
+if [[ "$LINE" == *" " ]]; then COMP_WORDS+=(""); fi
+COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+COMP_LINE="$LINE"; COMP_POINT=${#LINE}
+_clap_complete_dbctl dbctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
+printf '%s\n' "${COMPREPLY[@]}"
+"#;
+        let bin = Path::new(DBCTL).parent().unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let mut c = Command::new("bash");
+        c.args(["--norc", "-c", script])
+            .env_clear()
+            .env("PATH", path)
+            .env("HOME", &self.dir)
+            .env("DBCTL_HOME", &self.home)
+            .env(
+                "COMPLETIONS",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/completions/dbctl.bash"),
+            )
+            .env("LINE", line);
+        if let Some(url) = &self.catalog {
+            c.env("DBCTL_CATALOG", url);
+        }
+        let out = c.output().unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
     pub fn event_kinds(&self, instance: &str) -> Vec<String> {
         let events = self.dbctl(&["events", instance, "-o", "json"]).ok().json();
         events

@@ -18,6 +18,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct PruneArgs {
     /// The host (`dbctl host list`).
+    #[arg(add = crate::cli::complete::hosts())]
     pub host: String,
     /// The set-aside data to remove, by the names `dbctl host show` gives [default: all].
     pub names: Vec<String>,

@@ -12,6 +12,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
     /// The host's name (`dbctl host list`).
+    #[arg(add = crate::cli::complete::hosts())]
     pub name: String,
     /// Pin the SSH host key the host offers now in place of the old one (both fingerprints
     /// are printed); check the new one out of band first.

@@ -9,6 +9,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct RemoveArgs {
     /// The host's name (`dbctl host list`).
+    #[arg(add = crate::cli::complete::hosts())]
     pub name: String,
     /// Check that it could be removed, removing nothing.
     #[arg(long)]

@@ -10,6 +10,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The host's name (`dbctl host list`).
+    #[arg(add = crate::cli::complete::hosts())]
     pub name: String,
 }
 

@@ -11,6 +11,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// The instance.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: String,
     /// A label to find the snapshot by.
     #[arg(long)]

@@ -13,6 +13,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
     /// The snapshot's id (`dbctl snapshot list`).
+    #[arg(add = crate::cli::complete::snapshots())]
     pub id: i64,
     /// Delete it even if it is the instance's last snapshot.
     #[arg(long, short = 'y')]

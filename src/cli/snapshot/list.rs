@@ -12,6 +12,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only this instance's snapshots.
+    #[arg(add = crate::cli::complete::instances())]
     pub name: Option<String>,
     /// Only those carrying this label KEY=VALUE (repeatable: all of them).
     #[arg(long = "label", value_name = "KEY=VALUE")]

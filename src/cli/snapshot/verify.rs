@@ -11,6 +11,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The snapshot's id (`dbctl snapshot list`).
+    #[arg(add = crate::cli::complete::snapshots())]
     pub id: i64,
 }
 
