@@ -120,7 +120,7 @@ pub fn schedule_actions() -> ArgValueCandidates {
 
 /// Answers the shell when it is the shell asking (COMPLETE set), and exits; else returns.
 pub fn answer_the_shell() {
-    clap_complete::CompleteEnv::with_factory(<super::Cli as clap::CommandFactory>::command)
+    clap_complete::CompleteEnv::with_factory(super::guide::command)
         .bin("dbctl")
         .completer("dbctl")
         .complete();

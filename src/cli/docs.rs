@@ -3,7 +3,6 @@
 //! The committed completions/ and man/ are this command's output; a test fails when they drift.
 
 use super::dbhost::DbhostCli;
-use super::Cli;
 use anyhow::{Context, Result};
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
@@ -17,114 +16,36 @@ pub struct DocsArgs {
     pub out: PathBuf,
 }
 
-fn man_pages(cmd: &clap::Command, prefix: &str, dir: &Path) -> Result<()> {
+fn man_pages(cmd: &clap::Command, prefix: &str, path: &str, dir: &Path) -> Result<()> {
     let name = if prefix.is_empty() {
         cmd.get_name().to_string()
     } else {
         format!("{prefix}-{}", cmd.get_name())
     };
-    let page = cmd.clone().name(name.clone());
+    let path = if path.is_empty() {
+        cmd.get_name().to_string()
+    } else {
+        format!("{path} {}", cmd.get_name())
+    };
+    // The examples --help ends with get a section of their own here.
+    let page = cmd.clone().name(name.clone()).after_help(None::<&str>);
     let mut buf = Vec::new();
     clap_mangen::Man::new(page).render(&mut buf)?;
-    buf.extend_from_slice(extra_sections(&name).as_bytes());
+    buf.extend_from_slice(extra_sections(&name, &path).as_bytes());
     std::fs::write(dir.join(format!("{name}.1")), buf)?;
     // clap adds a `help` subcommand everywhere; its pages would only repeat the others.
     for sub in cmd
         .get_subcommands()
         .filter(|s| !s.is_hide_set() && s.get_name() != "help")
     {
-        man_pages(sub, &name, dir)?;
+        man_pages(sub, &name, &path, dir)?;
     }
     Ok(())
 }
 
-/// Examples for a page, as (what it does, command line).
-fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
+/// dbhost's examples, as (what it does, command line); dbctl's are in [`super::guide`].
+fn dbhost_examples(page: &str) -> &'static [(&'static str, &'static str)] {
     match page {
-        "dbctl" | "dbctl-init" => &[
-            ("Start: a home and this machine as host local", "dbctl init"),
-            (
-                "A database, then a session on it",
-                "dbctl create prod --class small; dbctl connect prod",
-            ),
-        ],
-        "dbctl-create" => &[
-            (
-                "A small PostgreSQL instance wherever there is room",
-                "dbctl create prod --class small",
-            ),
-            (
-                "On a given host and port, queued for the sweeper",
-                "dbctl create reports --host db2 --port 5440 --detach",
-            ),
-        ],
-        "dbctl-clone" => &[
-            (
-                "A tester's copy on another host, from a new snapshot",
-                "dbctl clone prod --as test --class small --host db2 --fresh",
-            ),
-            (
-                "The data as of ten minutes ago",
-                "dbctl clone prod --as before-bug --at \"10 minutes ago\"",
-            ),
-        ],
-        "dbctl-restore" => &[
-            (
-                "A new instance as of a moment",
-                "dbctl restore prod --at 2026-11-24T10:15:00Z --as prod-1015",
-            ),
-            (
-                "Back in place, keeping name, port and endpoint",
-                "dbctl restore prod --at \"5 minutes ago\" --in-place --yes",
-            ),
-        ],
-        "dbctl-recover" => &[
-            (
-                "Rebuild a broken instance from its snapshot and logs",
-                "dbctl recover prod",
-            ),
-            (
-                "From a script, even if it still answers",
-                "dbctl recover prod --yes -o json",
-            ),
-        ],
-        "dbctl-delete" => &[(
-            "Delete, keeping a final snapshot",
-            "dbctl delete test --yes",
-        )],
-        "dbctl-connect" => &[
-            ("A psql session as the admin role", "dbctl connect prod"),
-            ("One query", "dbctl connect prod -- -c 'select version()'"),
-        ],
-        "dbctl-snapshot-create" => &[(
-            "An online snapshot, tagged",
-            "dbctl snapshot create prod --tag before-upgrade",
-        )],
-        "dbctl-snapshot-delete" => &[(
-            "Delete snapshot 7 even if it is the last",
-            "dbctl snapshot delete 7 --yes",
-        )],
-        "dbctl-host-add" => &[(
-            "A host reached over SSH",
-            "dbctl host add db2 --address 10.0.0.12 --user dbhost --identity ~/.ssh/dbctl_ed25519",
-        )],
-        "dbctl-host-refresh" => &[(
-            "Pin a reinstalled host's new key",
-            "dbctl host refresh db2 --accept-new-key",
-        )],
-        "dbctl-host-remove" => &[(
-            "Forget a host that is gone for good",
-            "dbctl host remove db2 --force",
-        )],
-        "dbctl-restorable-window" => &[(
-            "The span prod can be restored to",
-            "dbctl restorable-window prod",
-        )],
-        "dbctl-workflow-wait" => &[(
-            "Wait at most ten minutes",
-            "dbctl workflow wait 42 --timeout 600",
-        )],
-        "dbctl-sweep" => &[("Every minute from cron", "* * * * * dbctl sweep")],
         "dbhost" => &[(
             "As an SSH forced command in authorized_keys",
             "command=\"/usr/local/bin/dbhost --root /srv/db2 rpc\",restrict ssh-ed25519 AAAA...",
@@ -134,7 +55,7 @@ fn examples(page: &str) -> &'static [(&'static str, &'static str)] {
 }
 
 /// The sections clap does not write: exit status, files, examples.
-fn extra_sections(page: &str) -> String {
+fn extra_sections(page: &str, path: &str) -> String {
     let mut roff = String::new();
     if page.starts_with("dbhost") {
         roff += ".SH \"EXIT STATUS\"\n0 when the request succeeded, 1 otherwise; the answer says why.\n";
@@ -143,7 +64,7 @@ fn extra_sections(page: &str) -> String {
         roff += ".SH \"EXIT STATUS\"\n.TP\n0\nok\n.TP\n1\nfailed (a failed workflow has undone its completed steps)\n.TP\n2\nbad input or usage; nothing was changed\n.TP\n3\nthe workflow stopped part-way (Ctrl-C, a host that does not answer): dbctl workflow resume ID\n.TP\n4\nworkflow wait --timeout gave up; the workflow goes on\n";
         roff += ".SH FILES\n.TP\n$DBCTL_HOME/config.toml\nclasses, placement overcommit, the endpoint hook\n.TP\n$DBCTL_HOME/catalog.db\nthe catalog (mode 0600; an unreadable one is an error, never replaced)\n.TP\n$DBCTL_HOME/secrets/\nthe instances' admin passwords (mode 0600)\n.PP\nDBCTL_HOME defaults to ~/.local/share/dbctl.\n";
     }
-    let ex = examples(page);
+    let ex = super::guide::of(path).map_or_else(|| dbhost_examples(page), |g| g.examples);
     if !ex.is_empty() {
         roff += ".SH EXAMPLES\n";
         for (what, line) in ex {
@@ -169,14 +90,17 @@ pub fn generate(out: &Path) -> Result<()> {
     ] {
         std::fs::write(comp.join(file), super::complete::registration(shell)?)?;
     }
-    for (mut cmd, name) in [(Cli::command(), "dbctl"), (DbhostCli::command(), "dbhost")] {
+    for (mut cmd, name) in [
+        (super::guide::command(), "dbctl"),
+        (DbhostCli::command(), "dbhost"),
+    ] {
         if name == "dbhost" {
             for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
                 clap_complete::generate_to(shell, &mut cmd, name, &comp)?;
             }
         }
         cmd.build();
-        man_pages(&cmd, "", &man)?;
+        man_pages(&cmd, "", "", &man)?;
     }
     Ok(())
 }

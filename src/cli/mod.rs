@@ -15,6 +15,7 @@ pub mod docs;
 pub mod drill;
 pub mod endpoint;
 pub mod events;
+pub mod guide;
 pub mod hibernation;
 pub mod host;
 pub mod init;
@@ -59,7 +60,8 @@ pub mod exit {
 
 const AFTER_HELP: &str = "Exit status: 0 ok, 1 failed (a failed workflow is undone), 2 bad input or usage (nothing changed), 3 workflow stopped part-way: resume it with `dbctl workflow resume ID`, 4 `workflow wait --timeout` gave up (the workflow goes on).";
 
-/// dbctl: create, snapshot, clone, restore and recover PostgreSQL instances on your own hosts.
+/// dbctl: create, snapshot, clone, restore and recover PostgreSQL and MariaDB instances on
+/// your own hosts, and keep them recoverable with no one typing.
 #[derive(Debug, Parser)]
 #[command(name = "dbctl", version, after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {
@@ -163,7 +165,10 @@ fn catalog_asked(flag: Option<&str>) -> anyhow::Result<Option<crate::catalog::Lo
 /// Parses the command line, runs the command and returns the exit status.
 pub fn main() -> i32 {
     complete::answer_the_shell();
-    let cli = match Cli::try_parse() {
+    let parsed = guide::command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();

@@ -148,7 +148,9 @@ pub fn plan_modify(ctx: &mut Ctx, name: &str, o: &ModifyOpts, dry_run: bool) -> 
     if (o.backup_window.is_some() || o.backup_retention_days.is_some()) && policy.is_none() {
         return Err(invalid(
             format!("`{name}` has no backup policy"),
-            format!("give it a repository first: dbctl backup policy {name} --repository NAME"),
+            format!(
+                "give it a repository first: dbctl backup policy {name} --backup-repository NAME"
+            ),
         ));
     }
     let backup_window = match (&o.backup_window, &policy) {
