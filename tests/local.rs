@@ -67,6 +67,52 @@ fn create_connect_describe_delete_on_the_local_host() {
         assert!(got.iter().any(|g| g == offered), "{line:?} offered {got:?}");
     }
     assert!(env.complete_bash("dbctl describe zz").is_empty());
+
+    // Labels change after creation, kubectl's way, on hosts and snapshots too; `--label`
+    // filters see them at once and each change is an event.
+    let now = env
+        .dbctl(&["label", "app", "env=prod", "team=shop", "-o", "json"])
+        .ok()
+        .json();
+    assert_eq!(now, serde_json::json!({"env": "prod", "team": "shop"}));
+    let labelled = |args: &[&str]| env.dbctl(args).ok().json().as_array().unwrap().len();
+    assert_eq!(labelled(&["list", "--label", "env=prod", "-o", "json"]), 1);
+    let r = env.dbctl(&["label", "app", "env-", "team=core"]).ok();
+    assert_eq!(r.stdout.trim(), "team=core");
+    assert_eq!(labelled(&["list", "--label", "env=prod", "-o", "json"]), 0);
+    env.dbctl(&["label", "local", "rack=r4", "--host"]).ok();
+    let hosts = env.dbctl(&["host", "list", "-o", "json"]).ok().json();
+    assert_eq!(hosts[0]["labels"]["rack"], "r4");
+    assert_eq!(
+        labelled(&["host", "list", "--label", "rack=r4", "-o", "json"]),
+        1
+    );
+    assert!(env
+        .dbctl(&["host", "show", "local"])
+        .ok()
+        .stdout
+        .contains("rack=r4"));
+    let snap = env
+        .dbctl(&["snapshot", "list", "app", "-o", "json"])
+        .ok()
+        .json()[0]["id"]
+        .to_string();
+    env.dbctl(&["label", &snap, "keep=yes", "--snapshot"]).ok();
+    assert_eq!(
+        labelled(&["snapshot", "list", "--label", "keep=yes", "-o", "json"]),
+        1
+    );
+    for (args, needle) in [
+        (vec!["label", "app", "Env=x"], "not a label"),
+        (vec!["label", "app", "a=1", "a-"], "both set and taken off"),
+        (vec!["label", "app", "Bad-"], "not a label key"),
+        (vec!["label", "nope", "a=1"], "no instance named"),
+        (vec!["label", "nope", "a=1", "--host"], "unknown host"),
+        (vec!["label", "999", "a=1", "--snapshot"], "no snapshot 999"),
+    ] {
+        env.dbctl(&args).one_line_error(2, needle);
+    }
+    env.dbctl(&["label", "app"]).fails_with(2);
     let table = env.dbctl(&["describe", "app"]).ok().stdout;
     assert!(
         table.contains("available") && table.contains(&format!("127.0.0.1:{port}")),
@@ -91,7 +137,18 @@ fn create_connect_describe_delete_on_the_local_host() {
     assert!(left.is_empty(), "data left on the host: {left:?}");
     assert_eq!(env.instance_count(), 0);
     let kinds = env.event_kinds("app");
-    assert_eq!(kinds, ["requested", "created", "requested", "deleted"]);
+    assert_eq!(
+        kinds,
+        [
+            "requested",
+            "created",
+            "labels_changed",
+            "labels_changed",
+            "labels_changed",
+            "requested",
+            "deleted"
+        ]
+    );
     // The name is free again.
     env.dbctl(&["create", "app", "--dry-run"]).ok();
 }

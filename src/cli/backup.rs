@@ -150,10 +150,7 @@ pub fn run(env: &Env, c: &BackupCommand) -> Result<()> {
                 p.json(&all);
                 return Ok(());
             }
-            let mib = |b: Option<u64>| {
-                b.map(|b| format!("{} MiB", b.div_ceil(1 << 20)))
-                    .unwrap_or_else(|| "-".into())
-            };
+            let size = crate::cli::output::size;
             p.table(
                 &[
                     "id",
@@ -175,8 +172,8 @@ pub fn run(env: &Env, c: &BackupCommand) -> Result<()> {
                             b.status,
                             opt(&b.taken_at),
                             opt(&b.position),
-                            mib(b.bytes),
-                            mib(b.added_bytes),
+                            size(b.bytes),
+                            size(b.added_bytes),
                             if b.pinned { "yes" } else { "-" }.into(),
                         ]
                     })

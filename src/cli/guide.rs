@@ -188,6 +188,13 @@ pub fn of(path: &str) -> Option<Guide> {
                 ("Until a moment", "dbctl protect test --until 2026-12-31T00:00:00Z"),
             ],
         ),
+        "dbctl label" => g(
+            "Set or take off labels on an instance, a host or a snapshot",
+            &[
+                ("Set two, take one off", "dbctl label prod env=prod team=shop tier-"),
+                ("On a host", "dbctl label db2 rack=r4 --host"),
+            ],
+        ),
         "dbctl describe" => g(
             "Show an instance: status, engine, host, endpoint, backups",
             &[

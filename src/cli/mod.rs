@@ -19,6 +19,7 @@ pub mod guide;
 pub mod hibernation;
 pub mod host;
 pub mod init;
+pub mod label;
 pub mod list;
 pub mod modify;
 pub mod monitor;
@@ -101,6 +102,7 @@ pub enum Command {
     Resume(hibernation::ResumeArgs),
     Modify(modify::ModifyArgs),
     Protect(protect::ProtectArgs),
+    Label(label::LabelArgs),
     Describe(describe::DescribeArgs),
     Check(check::CheckArgs),
     Repartition(repartition::RepartitionArgs),
@@ -204,6 +206,7 @@ pub fn main() -> i32 {
         Command::Stop(a) => power::run(&env, a, crate::control::lifecycle::Power::Stop),
         Command::Start(a) => power::run(&env, a, crate::control::lifecycle::Power::Start),
         Command::Reboot(a) => power::run(&env, a, crate::control::lifecycle::Power::Reboot),
+        Command::Label(a) => label::run(&env, a),
         Command::Hibernate(a) => hibernation::hibernate(&env, a),
         Command::Resume(a) => hibernation::resume(&env, a),
         Command::Modify(a) => modify::run(&env, a),

@@ -86,6 +86,11 @@ pub fn seconds(cell: &str) -> String {
     }
 }
 
+/// A size as it is, in binary units ("21.00 KiB", "1.50 GiB"); `None` as "-".
+pub fn size(bytes: Option<u64>) -> String {
+    bytes.map_or_else(|| "-".into(), |b| indicatif::HumanBytes(b).to_string())
+}
+
 /// `Some(x)` as text, `None` as "-".
 pub fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
     v.as_ref()

@@ -40,6 +40,7 @@ pub struct LocalInit {
 #[derive(Debug, Serialize)]
 pub struct HostView {
     pub name: String,
+    pub labels: std::collections::BTreeMap<String, String>,
     pub transport: String,
     pub address: String,
     pub port: u16,
@@ -493,7 +494,10 @@ pub fn view(ctx: &Ctx, h: HostRow) -> Result<HostView> {
         )),
         _ => None,
     };
+    let labels =
+        crate::catalog::labels::of(ctx.catalog.conn(), crate::catalog::labels::kind::HOST, h.id)?;
     Ok(HostView {
+        labels,
         name: h.name,
         transport: h.transport,
         address: h.address,

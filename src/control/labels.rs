@@ -34,6 +34,95 @@ pub fn parse(given: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// What `dbctl label` changes labels on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum On {
+    Instance,
+    Host,
+    Snapshot,
+}
+
+/// Changes the labels of the instance, host or snapshot `name` as kubectl's `label` does:
+/// `KEY=VALUE` sets a label (a key given again takes the new value), `KEY-` takes one off.
+/// All of them or none, and one event saying what changed. Returns the labels after.
+///
+/// # Errors
+/// [`super::error::Invalid`] for an unknown name, a bad change, or none at all.
+pub fn change(
+    ctx: &mut super::home::Ctx,
+    on: On,
+    name: &str,
+    changes: &[String],
+) -> Result<std::collections::BTreeMap<String, String>> {
+    use crate::catalog::labels::{self as rows, kind};
+    if changes.is_empty() {
+        return Err(invalid(
+            "no label to change",
+            "give KEY=VALUE to set a label, KEY- to take one off",
+        ));
+    }
+    let mut set = Vec::new();
+    let mut unset = Vec::new();
+    for c in changes {
+        match c.strip_suffix('-').filter(|k| !k.contains('=')) {
+            Some(key) => {
+                // A key to take off is checked as a key to set would be.
+                parse(&[format!("{key}=x")]).map_err(|_| {
+                    invalid(
+                        format!("`{c}` is not a label key to take off"),
+                        "give KEY- with a key of lowercase letters, digits and ._-/",
+                    )
+                })?;
+                unset.push(key.to_string());
+            }
+            None => set.extend(parse(std::slice::from_ref(c))?),
+        }
+    }
+    if let Some(k) = unset.iter().find(|k| set.iter().any(|(s, _)| s == *k)) {
+        return Err(invalid(
+            format!("label `{k}` is both set and taken off"),
+            "give each key once",
+        ));
+    }
+    let (what, id, instance) = match on {
+        On::Instance => {
+            let i = super::instances::get(ctx, name)?;
+            (kind::INSTANCE, i.id, Some((i.id, i.name)))
+        }
+        On::Host => (kind::HOST, super::hosts::get(ctx, name)?.id, None),
+        On::Snapshot => {
+            let s = name
+                .parse::<i64>()
+                .ok()
+                .and_then(|id| crate::catalog::snapshots::find(ctx.catalog.conn(), id).transpose())
+                .transpose()?
+                .ok_or_else(|| {
+                    invalid(
+                        format!("no snapshot {name}"),
+                        "`dbctl snapshot list` shows the snapshots and their ids",
+                    )
+                })?;
+            (kind::SNAPSHOT, s.id, Some((s.instance_id, s.instance_name)))
+        }
+    };
+    let mut said: Vec<String> = set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    said.extend(unset.iter().map(|k| format!("{k}-")));
+    ctx.catalog.write(|tx| {
+        rows::set(tx, what, id, &set)?;
+        for k in &unset {
+            rows::remove(tx, what, id, k)?;
+        }
+        crate::catalog::events::add(
+            tx,
+            instance.as_ref().map(|(i, n)| (*i, n.as_str())),
+            None,
+            "labels_changed",
+            &format!("{what} {name}: {}", said.join(" ")),
+        )
+    })?;
+    rows::of(ctx.catalog.conn(), what, id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

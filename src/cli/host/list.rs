@@ -71,6 +71,7 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
             "disk free",
             "engines",
             "instances",
+            "labels",
             "last contact",
             "rtt",
         ],
@@ -90,6 +91,7 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
                     format!("{} GiB", h.disk_free_gb),
                     h.engines.join(", "),
                     h.instances.to_string(),
+                    super::show::labels_text(&h.labels),
                     h.last_contact_at.clone().unwrap_or_else(|| "-".into()),
                     match h.answering {
                         Some(false) => "NOT ANSWERING".into(),

@@ -33,6 +33,18 @@ pub fn note_reconciled(p: &Printer, h: &HostView) {
     }
 }
 
+/// Labels as `key=value,...`, or "-".
+pub fn labels_text(labels: &std::collections::BTreeMap<String, String>) -> String {
+    if labels.is_empty() {
+        return "-".into();
+    }
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 pub fn print_host(p: &Printer, h: &HostView) {
     if p.is_json() {
         p.json(h);
@@ -64,6 +76,7 @@ pub fn print_host(p: &Printer, h: &HostView) {
         ("engines", h.engines.join(", ")),
         ("storage", h.storage_backend.clone()),
         ("instances", h.instances.to_string()),
+        ("labels", labels_text(&h.labels)),
         ("facts from", h.facts_at.clone()),
         (
             "disk used",

@@ -32,10 +32,7 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
             .into_iter()
             .map(|h| (h.id, h.name))
             .collect();
-    let mib = |b: Option<u64>| {
-        b.map(|b| format!("{} MiB", b.div_ceil(1 << 20)))
-            .unwrap_or_else(|| "-".into())
-    };
+    let size = crate::cli::output::size;
     p.table(
         &[
             "id", "instance", "host", "kind", "tag", "status", "taken", "position", "size", "new",
@@ -54,8 +51,8 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
                     s.status,
                     opt(&s.taken_at),
                     opt(&s.position),
-                    mib(s.size_bytes),
-                    mib(s.new_bytes),
+                    size(s.size_bytes),
+                    size(s.new_bytes),
                     opt(&s.backend),
                 ]
             })
