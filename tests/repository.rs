@@ -684,6 +684,27 @@ fn sweep_backs_up_in_the_window_and_expiry_keeps_the_pinned_and_the_newest() {
     let newest = id(env.dbctl(&["backup", "create", "src", "-o", "json"]).ok());
     let snapshots_in_repo = || std::fs::read_dir(repo.join("snapshots")).unwrap().count();
     let before = snapshots_in_repo();
+    // A dry run says what expiry would remove, and removes nothing.
+    let listed = || {
+        env.dbctl(&["backup", "list", "src", "-o", "json"])
+            .ok()
+            .json()
+    };
+    let all = listed();
+    let would = env.dbctl(&["sweep", "--dry-run", "-o", "json"]).ok().json();
+    let mut would: Vec<i64> = would[0]["backups"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{would}"))
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    let table = env.dbctl(&["sweep", "--dry-run"]).ok().stdout;
+    assert!(
+        table.contains("offsite") && table.contains("src"),
+        "{table}"
+    );
+    assert_eq!(listed(), all);
+    assert_eq!(snapshots_in_repo(), before);
     let swept = env.dbctl(&["sweep", "-o", "json"]).ok().json();
     let removed: Vec<i64> = swept["expired"][0]["backups"]
         .as_array()
@@ -693,6 +714,10 @@ fn sweep_backs_up_in_the_window_and_expiry_keeps_the_pinned_and_the_newest() {
         .collect();
     assert_eq!(removed.len(), 2, "{swept}");
     assert!(removed.contains(&middle), "{swept}");
+    let mut gone = removed.clone();
+    gone.sort_unstable();
+    would.sort_unstable();
+    assert_eq!(would, gone, "the dry run named other backups");
     // The log files shipped before the newest backup went with them (no window is kept).
     assert!(
         swept["expired"][0]["log_files"].as_u64().unwrap() > 0,

@@ -16,14 +16,55 @@ use clap::Args;
 /// `skipped`, not a failure), 1 when any failed, 3 when any paused (a host that does not
 /// answer).
 #[derive(Debug, Args)]
-pub struct SweepArgs {}
+pub struct SweepArgs {
+    /// Change nothing: show what expiry would remove now (backups and shipped logs past
+    /// their policy), as `restic forget --dry-run` does.
+    #[arg(long)]
+    pub dry_run: bool,
+}
 
-pub fn run(env: &Env, _: &SweepArgs) -> Result<()> {
+pub fn run(env: &Env, a: &SweepArgs) -> Result<()> {
+    if a.dry_run {
+        let would = crate::control::sweep::would_expire(&env.home)?;
+        print_would_expire(&env.printer, &would);
+        return match would.iter().find_map(|e| e.error.clone()) {
+            Some(e) => Err(anyhow::anyhow!(e)),
+            None => Ok(()),
+        };
+    }
     let swept = crate::control::sweep::pass(&env.home)?;
     print(&env.printer, &swept);
     match swept.failure() {
         Some(e) => Err(e),
         None => Ok(()),
+    }
+}
+
+fn print_would_expire(p: &Printer, would: &[crate::control::expiry::Expired]) {
+    if p.is_json() {
+        p.json(would);
+    } else if would.is_empty() {
+        p.note("expiry would remove nothing");
+    } else {
+        p.table(
+            &["instance", "repository", "backups", "log files", "error"],
+            would
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.instance.clone(),
+                        e.repository.clone(),
+                        e.backups
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        e.log_files.to_string(),
+                        e.error.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect(),
+        );
     }
 }
 

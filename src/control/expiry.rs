@@ -84,10 +84,11 @@ pub fn keep(all: &[Aged], p: &Policy, now: OffsetDateTime) -> (BTreeSet<i64>, Op
 }
 
 /// Expires every instance that has a policy; one that fails is reported, the rest go on.
+/// With `dry_run`, says what would go and removes nothing (as `restic forget --dry-run`).
 ///
 /// # Errors
 /// The catalog cannot be read.
-pub fn expire_all(ctx: &Ctx) -> Result<Vec<Expired>> {
+pub fn expire_all(ctx: &Ctx, dry_run: bool) -> Result<Vec<Expired>> {
     let mut out = Vec::new();
     for p in backup_policies::all(ctx.catalog.conn())? {
         let inst = irows::get(ctx.catalog.conn(), p.instance_id)?;
@@ -95,7 +96,7 @@ pub fn expire_all(ctx: &Ctx) -> Result<Vec<Expired>> {
         let lease = format!("expire:{}", inst.id);
         let me = crate::workflow::executor::me();
         match crate::catalog::leases::under(ctx.catalog.conn(), &lease, &me, 120, || {
-            expire(ctx, &inst, &p, OffsetDateTime::now_utc())
+            expire(ctx, &inst, &p, OffsetDateTime::now_utc(), dry_run)
         }) {
             Ok(Some(Some(e))) => out.push(e),
             Ok(_) => {}
@@ -116,6 +117,7 @@ fn parse(t: &str) -> Option<OffsetDateTime> {
 }
 
 /// Expires `inst`'s backups and logs in its policy's repository; None when nothing went.
+/// With `dry_run`, reckons the same and removes nothing.
 ///
 /// # Errors
 /// The repository or a host to reckon the logs cannot be reached.
@@ -124,6 +126,7 @@ pub fn expire(
     inst: &InstanceRow,
     p: &Policy,
     now: OffsetDateTime,
+    dry_run: bool,
 ) -> Result<Option<Expired>> {
     let conn = ctx.catalog.conn();
     let repo = repositories::list(conn)?
@@ -157,6 +160,10 @@ pub fn expire(
     let (store, key) = crate::repo::reach(&repo, &ctx.secrets)?;
     let mut gone = Vec::new();
     for (b, _) in mine.iter().filter(|(b, _)| !kept.contains(&b.id)) {
+        if dry_run {
+            gone.push(b.id);
+            continue;
+        }
         if let Some(id) = &b.restic_id {
             crate::repo::backups::forget(&store, &key, id).map_err(|e| {
                 anyhow::anyhow!("removing backup {}: {}", b.id, crate::repo::brief(&e))
@@ -204,6 +211,10 @@ pub fn expire(
             if shipment.is_empty() || !files.iter().all(|f| doomed.contains(*f)) {
                 continue;
             }
+            if dry_run {
+                log_files += files.len();
+                continue;
+            }
             crate::repo::backups::forget(&store, &key, shipment).map_err(|e| {
                 anyhow::anyhow!(
                     "removing log shipment {shipment}: {}",
@@ -218,13 +229,15 @@ pub fn expire(
     if gone.is_empty() && log_files == 0 {
         return Ok(None);
     }
-    crate::repo::prune(&store, &key).map_err(|e| {
-        anyhow::anyhow!(
-            "pruning repository {}: {}",
-            repo.name,
-            crate::repo::brief(&e)
-        )
-    })?;
+    if !dry_run {
+        crate::repo::prune(&store, &key).map_err(|e| {
+            anyhow::anyhow!(
+                "pruning repository {}: {}",
+                repo.name,
+                crate::repo::brief(&e)
+            )
+        })?;
+    }
     Ok(Some(Expired {
         instance: inst.name.clone(),
         repository: repo.name,

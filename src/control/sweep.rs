@@ -45,7 +45,7 @@ pub fn pass(home: &Home) -> Result<Swept> {
     // After the workflows: those of a dead clone into another engine have ended.
     super::cross_engine::close_abandoned(home)?;
     let shipped = super::shipping::ship_all(&home.open()?)?;
-    let expired = super::expiry::expire_all(&home.open()?)?;
+    let expired = super::expiry::expire_all(&home.open()?, false)?;
     let events_pruned = super::events::prune(&home.open()?, time::OffsetDateTime::now_utc())?;
     let replaced_removed =
         super::replaced::expire_due(&home.open()?, time::OffsetDateTime::now_utc())?;
@@ -62,6 +62,15 @@ pub fn pass(home: &Home) -> Result<Swept> {
         events_pruned,
         replaced_removed,
     })
+}
+
+/// What a pass's expiry would remove now (backups and log shipments past their policy),
+/// removing nothing.
+///
+/// # Errors
+/// The catalog cannot be opened or read.
+pub fn would_expire(home: &Home) -> Result<Vec<super::expiry::Expired>> {
+    super::expiry::expire_all(&home.open()?, true)
 }
 
 impl Swept {
