@@ -46,26 +46,31 @@ fn print_would_expire(p: &Printer, would: &[crate::control::expiry::Expired]) {
     } else if would.is_empty() {
         p.note("expiry would remove nothing");
     } else {
-        p.table(
-            &["instance", "repository", "backups", "log files", "error"],
-            would
-                .iter()
-                .map(|e| {
-                    vec![
-                        e.instance.clone(),
-                        e.repository.clone(),
-                        e.backups
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        e.log_files.to_string(),
-                        e.error.clone().unwrap_or_default(),
-                    ]
-                })
-                .collect(),
-        );
+        expiry_table(p, would, ["backups", "log files"]);
     }
+}
+
+/// Expiry's reckoning per instance, under the heads `heads` for its backups and log files.
+fn expiry_table(p: &Printer, expired: &[crate::control::expiry::Expired], heads: [&str; 2]) {
+    p.table(
+        &["instance", "repository", heads[0], heads[1], "error"],
+        expired
+            .iter()
+            .map(|e| {
+                vec![
+                    e.instance.clone(),
+                    e.repository.clone(),
+                    e.backups
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    e.log_files.to_string(),
+                    e.error.clone().unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    );
 }
 
 /// Prints what a pass did: JSON, or a table for each kind of work it found.
@@ -134,30 +139,6 @@ pub fn print(p: &Printer, swept: &Swept) {
         );
     }
     if !p.is_json() && !expired.is_empty() {
-        p.table(
-            &[
-                "instance",
-                "repository",
-                "backups removed",
-                "log files removed",
-                "error",
-            ],
-            expired
-                .iter()
-                .map(|e| {
-                    vec![
-                        e.instance.clone(),
-                        e.repository.clone(),
-                        e.backups
-                            .iter()
-                            .map(i64::to_string)
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        e.log_files.to_string(),
-                        e.error.clone().unwrap_or_default(),
-                    ]
-                })
-                .collect(),
-        );
+        expiry_table(p, expired, ["backups removed", "log files removed"]);
     }
 }
