@@ -5,6 +5,21 @@ use crate::common::garage::Garage;
 use crate::common::TestEnv;
 use std::os::unix::fs::PermissionsExt;
 
+/// `repository add offsite --url URL --key-file KEY -o json` in `home`.
+fn add_offsite_with_key(home: &TestEnv, url: &str, key: &str) -> crate::common::Run {
+    home.dbctl(&[
+        "repository",
+        "add",
+        "offsite",
+        "--url",
+        url,
+        "--key-file",
+        key,
+        "-o",
+        "json",
+    ])
+}
+
 #[test]
 fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home_with_it() {
     let mut env = TestEnv::new();
@@ -38,20 +53,7 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
         let mut own = TestEnv::new();
         own.catalog = None;
         own.init();
-        let opened = own
-            .dbctl(&[
-                "repository",
-                "add",
-                "offsite",
-                "--url",
-                &url,
-                "--key-file",
-                exported,
-                "-o",
-                "json",
-            ])
-            .ok()
-            .json();
+        let opened = add_offsite_with_key(&own, &url, exported).ok().json();
         assert_eq!(opened["repo_id"], made["repo_id"]);
         return;
     }
@@ -125,19 +127,7 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
         .to_string();
     let mut second = TestEnv::new();
     second.init();
-    let import = |key: &str| {
-        second.dbctl(&[
-            "repository",
-            "add",
-            "offsite",
-            "--url",
-            &url,
-            "--key-file",
-            key,
-            "-o",
-            "json",
-        ])
-    };
+    let import = |key: &str| add_offsite_with_key(&second, &url, key);
     import(&other_key).one_line_error(2, "does not open");
     import(other_key.replace(".key", ".password").as_str()).one_line_error(2, "does not open");
     // The exported password opens it, and so does the key file itself (a home's own copy).
@@ -146,18 +136,7 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
     assert_eq!(opened["format_version"], 2);
     let mut third = TestEnv::new();
     third.init();
-    let opened = third
-        .dbctl(&[
-            "repository",
-            "add",
-            "offsite",
-            "--url",
-            &url,
-            "--key-file",
-            key_file.to_str().unwrap(),
-            "-o",
-            "json",
-        ])
+    let opened = add_offsite_with_key(&third, &url, key_file.to_str().unwrap())
         .ok()
         .json();
     assert_eq!(opened["repo_id"], made["repo_id"]);
