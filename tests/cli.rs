@@ -195,6 +195,22 @@ fn init_again_with_other_settings_is_refused_and_unknown_names_are_errors() {
         .one_line_error(2, "already initialized");
     env.dbctl(&["events", "never-was"])
         .one_line_error(2, "no instance was ever named `never-was`");
+    // Unknown names, kinds and schemes: one line, exit 2, nothing made.
+    for list in [["snapshot", "list"], ["backup", "list"]] {
+        env.dbctl(&[list[0], list[1], "never-was"])
+            .one_line_error(2, "no instance was ever named `never-was`");
+    }
+    env.dbctl(&["events", "--type", "bogus"])
+        .one_line_error(2, "no event is of kind `bogus`");
+    env.dbctl(&["events", "--type", "recover"])
+        .one_line_error(2, "did you mean recovered");
+    env.dbctl(&["events", "--type", "health_failed"]).ok();
+    env.dbctl(&["catalog", "migrate", "--to", "mysql://u@127.0.0.1/cat"])
+        .one_line_error(2, "`mysql://` is not a catalog");
+    // Not taken as a file name (before, a SQLite catalog was made at ./mysql:/...).
+    assert!(!std::path::Path::new("mysql:").exists());
+    env.dbctl_env(&["list"], &[("DBCTL_CATALOG", "mysql://u@127.0.0.1/cat")])
+        .one_line_error(2, "`mysql://` is not a catalog");
     // A failed init leaves nothing that looks like an initialized home.
     let fresh = TestEnv::new();
     let r = fresh.dbctl(&["init", "--local-root", "/proc/dbctl-cannot-be-here"]);

@@ -8,9 +8,15 @@ fn a_stopped_instance_keeps_its_data_and_stays_stopped_until_started() {
     env.init();
     env.dbctl(&["create", "db"]).ok();
     env.psql("db", "create table t (v int); insert into t values (1)");
+    env.dbctl(&["daemon", "--once"]).ok();
     let before = env.dbctl(&["describe", "db", "-o", "json"]).ok().json();
+    assert_eq!(before["health"]["state"], "healthy", "{before}");
     let stopped = env.dbctl(&["stop", "db", "-o", "json"]).ok().json();
     assert_eq!(stopped["status"], "stopped");
+    // No verdict on a server that is not running (the last one said healthy).
+    assert!(stopped["health"].is_null(), "{stopped}");
+    let listed = env.dbctl(&["list", "-o", "json"]).ok().json();
+    assert!(listed[0]["health"].is_null(), "{listed}");
     assert!(env.running_servers().is_empty());
     env.psql_fails("db", "select 1");
     // A stopped instance is not snapshotted, stopped again, rebooted; sweep leaves it be.
@@ -845,6 +851,95 @@ fn a_server_reading_damaged_pages_is_rebuilt_from_before_the_damage() {
     assert_eq!(d["health"]["state"], "healthy", "{d}");
 }
 
+/// The Grafana dashboard in `fixtures/` asks only for metric names and labels a daemon
+/// serves (a renamed metric would leave a panel empty without a word), and shows each of
+/// them.
+fn dashboard_shows_what_is_served(scraped: &str) {
+    use std::collections::BTreeSet;
+    let served: BTreeSet<&str> = scraped
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let mut labels: BTreeSet<String> = BTreeSet::new();
+    for sample in scraped.lines().filter(|l| !l.starts_with('#')) {
+        if let Some((_, rest)) = sample.split_once('{') {
+            for pair in rest.split(',') {
+                if let Some((k, _)) = pair.split_once('=') {
+                    labels.insert(k.trim().to_string());
+                }
+            }
+        }
+    }
+    assert!(
+        served.len() >= 10 && labels.contains("instance"),
+        "{served:?} {labels:?}\n{scraped}"
+    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/dbctl-grafana.json");
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    // Every query string anywhere: panels' targets and the instance variable.
+    fn strings<'a>(v: &'a serde_json::Value, key: &str, out: &mut Vec<&'a str>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, v) in m {
+                    match v.as_str() {
+                        Some(s) if k == key => out.push(s),
+                        _ => strings(v, key, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| strings(v, key, out)),
+            _ => {}
+        }
+    }
+    let mut queries = Vec::new();
+    strings(&dashboard, "expr", &mut queries);
+    strings(&dashboard, "definition", &mut queries);
+    assert!(queries.len() >= 10, "{queries:?}");
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let mut used = BTreeSet::new();
+    for q in &queries {
+        let names: Vec<&str> = q
+            .split(|c: char| !ident(c))
+            .filter(|t| t.starts_with("dbctl_"))
+            .collect();
+        assert!(!names.is_empty(), "`{q}` asks for no dbctl metric");
+        for n in names {
+            assert!(
+                served.contains(n),
+                "`{q}` asks for {n}, which is not served"
+            );
+            used.insert(n);
+        }
+        // Label matchers: `{instance=~"$instance"}`.
+        for matcher in q.split('{').skip(1) {
+            let inner = matcher.split('}').next().unwrap_or_default();
+            for pair in inner.split(',').filter(|p| !p.trim().is_empty()) {
+                let k = pair.split(['=', '!']).next().unwrap_or_default().trim();
+                assert!(
+                    labels.contains(k),
+                    "`{q}` matches on {k}, not a served label"
+                );
+            }
+        }
+    }
+    let unused: Vec<_> = served.iter().filter(|n| !used.contains(*n)).collect();
+    assert!(unused.is_empty(), "the dashboard never shows {unused:?}");
+    // Legends name served labels: `{{instance}}`.
+    let mut legends = Vec::new();
+    strings(&dashboard, "legendFormat", &mut legends);
+    for l in legends {
+        for part in l.split("{{").skip(1) {
+            let k = part.split("}}").next().unwrap_or_default().trim();
+            assert!(
+                labels.contains(k),
+                "legend `{l}` names {k}, not a served label"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_daemon_serves_prometheus_metrics_on_loopback_only() {
     let mut env = TestEnv::new();
@@ -899,6 +994,7 @@ fn the_daemon_serves_prometheus_metrics_on_loopback_only() {
     ] {
         assert!(scraped.contains(line), "no {line} in:\n{scraped}");
     }
+    dashboard_shows_what_is_served(&scraped);
     // The loss window is what losing the data now would lose: 0 for an idle instance whose
     // commits are all archived, however old the last one (before, every idle instance aged
     // past any alert), and more than 0 once it holds a commit the archive lacks.

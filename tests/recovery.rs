@@ -275,8 +275,40 @@ fn nothing_is_left_behind_by_failures_deletes_and_recoveries() {
         env.snapshots("db")
     );
     // Recovery drops the replaced server's directory (its logs stay: they are history).
-    env.dbctl(&["snapshot", "create", "db"]).ok();
+    let taken = env
+        .dbctl(&["snapshot", "create", "db", "-o", "json"])
+        .ok()
+        .json();
+    let before = env.dbctl(&["describe", "db", "-o", "json"]).ok().json();
     env.dbctl(&["recover", "db", "--yes"]).ok();
+    // Its lineage says it was recovered, from which snapshot and when; its creation and
+    // (lack of) clone source are its own, not the recovery's.
+    let after = env.dbctl(&["describe", "db", "-o", "json"]).ok().json();
+    assert_eq!(after["created_at"], before["created_at"], "{after}");
+    assert!(after["source_instance"].is_null(), "{after}");
+    assert_eq!(after["recovered"]["snapshot_id"], taken["id"], "{after}");
+    assert!(after["recovered"]["at"].as_str().unwrap() > before["created_at"].as_str().unwrap());
+    let shown = env.dbctl(&["describe", "db"]).ok().stdout;
+    assert!(
+        shown.contains(&format!("from snapshot {} at", taken["id"]))
+            && !shown.contains("cloned from   db"),
+        "{shown}"
+    );
+    // Each snapshot says why it exists.
+    let kinds: std::collections::BTreeSet<String> = env
+        .snapshots("db")
+        .iter()
+        .map(|s| {
+            format!(
+                "{}:{}",
+                s["kind"].as_str().unwrap(),
+                s["tag"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    for k in ["base:base", "manual:-", "recovery:after-recovery"] {
+        assert!(kinds.contains(k), "no {k} in {kinds:?}");
+    }
     assert_eq!(
         entries(&root.join("instances")).len(),
         1,

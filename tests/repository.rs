@@ -89,11 +89,15 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
 
     // Bad input: one line each, nothing changed.
     let other = env.dir.join("other");
+    let full = env.dir.join("full");
+    std::fs::create_dir(&full).unwrap();
+    std::fs::write(full.join("notes"), "not a repository").unwrap();
+    let full_url = format!("file://{}", full.display());
     for (args, needle) in [
         (vec!["--url", "/srv/x"], "not a repository URL"),
         (vec!["--url", "file://srv/x"], "absolute"),
         (vec!["--url", "s3://bucket/prefix"], "needs --endpoint"),
-        (vec!["--url", &url], "is not empty"),
+        (vec!["--url", &full_url], "is not empty"),
     ] {
         let mut a = vec!["repository", "add", "second"];
         a.extend(args);
@@ -102,6 +106,33 @@ fn a_directory_repository_is_made_with_its_own_key_and_opened_from_a_second_home
     let other_url = format!("file://{}", other.display());
     env.dbctl(&["repository", "add", "offsite", "--url", &other_url])
         .one_line_error(2, "already exists");
+    // Flags that cannot apply to a directory are refused, not ignored.
+    for (flag, value) in [
+        ("--endpoint", "http://127.0.0.1:1"),
+        ("--region", "eu-west-1"),
+    ] {
+        env.dbctl(&[
+            "repository",
+            "add",
+            "second",
+            "--url",
+            &other_url,
+            flag,
+            value,
+        ])
+        .one_line_error(2, &format!("{flag} applies to s3:// repositories"));
+    }
+    // A second repository over the same place (through a link, or inside it) is refused.
+    let link = env.dir.join("link-to-repository");
+    std::os::unix::fs::symlink(url.strip_prefix("file://").unwrap(), &link).unwrap();
+    for same in [
+        url.clone(),
+        format!("file://{}", link.display()),
+        format!("{url}/inside"),
+    ] {
+        env.dbctl(&["repository", "add", "second", "--url", &same])
+            .one_line_error(2, "repository `offsite` is already at");
+    }
     env.dbctl(&["repository", "show", "nope"])
         .one_line_error(2, "no repository named");
     assert!(!other.exists());
@@ -218,6 +249,22 @@ fn an_s3_repository_in_garage_is_made_and_refused_in_one_line_without_the_right_
     add_s3(&env, &g, "offsite", &url, &[], &wrong).one_line_error(2, "cannot be reached");
     add_s3(&env, &g, "offsite", "s3://no-such-bucket/x", &[], &keys)
         .one_line_error(2, "cannot be reached");
+    // A region the store is not in is said as such, with the flag that fixes it.
+    let wrong_region = [
+        "repository",
+        "add",
+        "offsite",
+        "--url",
+        &url,
+        "--endpoint",
+        &g.endpoint,
+        "--region",
+        "mars-north-1",
+    ];
+    env.dbctl_env(&wrong_region, &keys).one_line_error(
+        2,
+        "is not in region `mars-north-1`: give the store's region with --region",
+    );
     assert_eq!(
         env.dbctl(&["repository", "list", "-o", "json"])
             .ok()
@@ -273,8 +320,9 @@ fn an_s3_repository_in_garage_is_made_and_refused_in_one_line_without_the_right_
         .unwrap_or(0);
     assert!(objects >= 1, "{listed}");
 
-    // Made once: a second add to the same place is refused, it is not empty.
-    add_s3(&env, &g, "again", &url, &[], &keys).one_line_error(2, "is not empty");
+    // Made once: a second add to the same place is refused.
+    add_s3(&env, &g, "again", &url, &[], &keys)
+        .one_line_error(2, "repository `offsite` is already at");
 
     if env.catalog.is_some() {
         return; // Its key is sealed in the shared catalog, not a file to copy.

@@ -14,6 +14,69 @@ pub struct EventRow {
     pub message: String,
 }
 
+/// Every kind of event dbctl records, so `events --type` can refuse a kind that never is
+/// (a typo would otherwise list nothing, as if nothing had happened).
+pub const KINDS: &[&str] = &[
+    // A workflow: asked for, and how it ended (each action's own word when it succeeded).
+    "requested",
+    "backed_up",
+    "cloned",
+    "created",
+    "deleted",
+    "hibernated",
+    "modified",
+    "rebooted",
+    "recovered",
+    "restored_in_place",
+    "resumed",
+    "snapshot_deleted",
+    "snapshot_taken",
+    "started",
+    "stopped",
+    "succeeded",
+    "failed",
+    "cancelled",
+    "paused",
+    "step_failed",
+    "cleanup_failed",
+    "replaced",
+    "recovery_report",
+    "endpoint_moved",
+    "endpoint_hook_ran",
+    "endpoint_hook_failed",
+    "cloned_across_engines",
+    "cross_engine_clone_failed",
+    "repartitioned",
+    // The monitor's verdicts and its hook.
+    "health_healthy",
+    "health_degraded",
+    "health_failing",
+    "health_failed",
+    "health_recovering",
+    "health_notified",
+    "hook_failed",
+    // Backups, logs, drills, schedules.
+    "backup_deleted",
+    "log_damaged",
+    "drill_passed",
+    "drill_failed",
+    "scheduled",
+    "schedule_failed",
+    // Snapshots a host lost or holds again, data set aside by a rebuild.
+    "snapshot_lost",
+    "snapshot_found",
+    "replaced_data_removed",
+    // Lifetimes and labels.
+    "instance_protected",
+    "instance_expired",
+    "labels_changed",
+    // Hosts.
+    "host_added",
+    "host_removed",
+    "host_key_changed",
+    "lost",
+];
+
 /// # Errors
 /// The insert fails.
 pub fn add(
@@ -23,6 +86,7 @@ pub fn add(
     kind: &str,
     message: &str,
 ) -> Result<()> {
+    debug_assert!(KINDS.contains(&kind), "event kind `{kind}` is not in KINDS");
     conn.execute(
         "INSERT INTO events (at, instance_id, instance_name, workflow_id, kind, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![super::now(), instance.map(|i| i.0), instance.map(|i| i.1), workflow_id, kind, message],
@@ -83,4 +147,18 @@ pub fn prune(conn: &Connection, before: &str) -> Result<usize> {
         "DELETE FROM events WHERE julianday(at) < julianday(?1)",
         [before],
     )
+}
+
+/// Whether any event of `kind` was ever recorded (a kind an older version wrote).
+///
+/// # Errors
+/// The query fails.
+pub fn kind_recorded(conn: &Connection, kind: &str) -> Result<bool> {
+    Ok(conn
+        .query_opt(
+            "SELECT 1 FROM events WHERE kind = ?1 LIMIT 1",
+            params![kind],
+            |r| r.get::<i64>(0),
+        )?
+        .is_some())
 }

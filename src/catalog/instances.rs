@@ -20,6 +20,12 @@ pub mod status {
     /// Its server gone and its host's room free (`dbctl hibernate`): a final snapshot and the
     /// logs after it, on that host (and a backup, with a repository), bring it back.
     pub const HIBERNATED: &str = "hibernated";
+
+    /// Put away by a person: no server to judge, so no health verdict is shown (the last
+    /// one, from before, would say `healthy` of a server that is not running).
+    pub fn put_away(status: &str) -> bool {
+        status == STOPPED || status == HIBERNATED
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -58,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/021_lifetimes.sql"),
     include_str!("migrations/022_drills.sql"),
     include_str!("migrations/023_exposure.sql"),
+    include_str!("migrations/024_snapshot_kinds.sql"),
 ];
 
 /// The schema version a new PostgreSQL catalog is made at, in one piece.
@@ -72,6 +73,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/021_lifetimes.sql"),
     include_str!("migrations/postgres/022_drills.sql"),
     include_str!("migrations/postgres/023_exposure.sql"),
+    include_str!("migrations/postgres/024_snapshot_kinds.sql"),
 ];
 
 pub struct Catalog {
@@ -99,6 +101,25 @@ impl Location {
         } else {
             Location::File(PathBuf::from(s.strip_prefix("sqlite://").unwrap_or(s)))
         }
+    }
+
+    /// As [`Location::parse`], refusing a URL of another scheme (`mysql://...` would
+    /// otherwise be taken as a file name, and a catalog made there).
+    ///
+    /// # Errors
+    /// [`crate::control::error::Invalid`] for a scheme other than postgres, postgresql or
+    /// sqlite.
+    pub fn parse_checked(s: &str) -> Result<Self> {
+        if let Some((scheme, _)) = s.split_once("://") {
+            let known = ["postgres", "postgresql", "sqlite"];
+            if !known.contains(&scheme) {
+                return Err(crate::control::error::invalid(
+                    format!("`{scheme}://` is not a catalog this version can use"),
+                    "give a postgres:// (or postgresql://) URL, or a file path for SQLite",
+                ));
+            }
+        }
+        Ok(Self::parse(s))
     }
 
     /// For people: the path, or the URL without its password.

@@ -16,6 +16,26 @@ pub mod status {
     pub const LOST: &str = "lost";
 }
 
+/// Why a snapshot exists.
+pub mod kind {
+    /// A person asked (`snapshot create`, a backup's own).
+    pub const MANUAL: &str = "manual";
+    /// Taken every snapshot interval; retention expires it.
+    pub const AUTOMATIC: &str = "automatic";
+    /// What an instance was when it was deleted or hibernated.
+    pub const FINAL: &str = "final";
+    /// The one a new instance (created or cloned) ends its making with.
+    pub const BASE: &str = "base";
+    /// Of what a recovery or an in-place restore brought back (or moved).
+    pub const RECOVERY: &str = "recovery";
+
+    /// Taken by dbctl on its own, so automatic retention and `delete` remove it; the
+    /// others stay until a person deletes them.
+    pub fn expires(kind: &str) -> bool {
+        kind == AUTOMATIC || kind == BASE
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SnapshotRow {
     pub id: i64,

@@ -146,6 +146,9 @@ pub fn run(env: &Env, c: &BackupCommand) -> Result<()> {
         BackupCommand::List(a) => {
             let ctx = env.open()?;
             let all = backups::list(&ctx, a.name.as_deref())?;
+            if let (Some(name), true) = (&a.name, all.is_empty()) {
+                crate::control::instances::check_ever_named(&ctx, name)?;
+            }
             if p.is_json() {
                 p.json(&all);
                 return Ok(());

@@ -41,7 +41,7 @@ pub enum KeyCommand {
 
 /// The catalog `--to` names; a PostgreSQL URL takes its password from PGPASSWORD.
 fn target(to: &str) -> Result<crate::catalog::Location> {
-    let loc = crate::catalog::Location::parse(to);
+    let loc = crate::catalog::Location::parse_checked(to)?;
     let crate::catalog::Location::Postgres(u) = &loc else {
         return Ok(loc);
     };

@@ -78,6 +78,16 @@ fn fixed(values: &[&str]) -> Vec<CompletionCandidate> {
         .collect()
 }
 
+/// The kinds `events --type` takes.
+pub fn event_kinds() -> ArgValueCandidates {
+    ArgValueCandidates::new(|| {
+        crate::catalog::events::KINDS
+            .iter()
+            .map(|k| CompletionCandidate::new(*k))
+            .collect()
+    })
+}
+
 pub fn instances() -> ArgValueCandidates {
     ArgValueCandidates::new(instance_names)
 }

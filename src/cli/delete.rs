@@ -40,7 +40,9 @@ pub fn run(env: &Env, a: &DeleteArgs) -> Result<()> {
             crate::catalog::snapshots::list(ctx.catalog.conn(), Some(&a.name))
                 .ok()?
                 .into_iter()
-                .find(|s| s.workflow_id == Some(wf) && s.kind == "final")
+                .find(|s| {
+                    s.workflow_id == Some(wf) && s.kind == crate::catalog::snapshots::kind::FINAL
+                })
                 .map(|s| s.id)
         });
         if env.printer.is_json() {

@@ -116,6 +116,16 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
             },
         ),
         (
+            "recovered",
+            match &v.recovered {
+                Some(r) => match r.snapshot_id {
+                    Some(id) => format!("from snapshot {id} at {}", r.at),
+                    None => format!("at {}", r.at),
+                },
+                None => "-".into(),
+            },
+        ),
+        (
             "health",
             match &v.health {
                 Some(h) => format!(

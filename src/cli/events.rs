@@ -19,8 +19,8 @@ pub struct EventsArgs {
     /// Only those since then: a span back from now (90s, 10m, 2h, 3d, 1w) or a time.
     #[arg(long, value_name = "SPAN")]
     pub since: Option<String>,
-    /// Only events of this kind (e.g. recovered, step_failed, endpoint_moved).
-    #[arg(long = "type", value_name = "KIND")]
+    /// Only events of this kind (e.g. recovered, step_failed, endpoint_moved, health_failed).
+    #[arg(long = "type", value_name = "KIND", add = crate::cli::complete::event_kinds())]
     pub kind: Option<String>,
     /// Keep printing new events as they are recorded, until interrupted (JSON: one object a
     /// line).
@@ -35,6 +35,9 @@ pub fn run(env: &Env, a: &EventsArgs) -> Result<()> {
         .as_deref()
         .map(|s| crate::control::events::since(s, time::OffsetDateTime::now_utc()))
         .transpose()?;
+    if let Some(kind) = &a.kind {
+        crate::control::events::check_kind(&ctx, kind)?;
+    }
     let mut filter = Filter {
         instance: a.name.as_deref(),
         since: since.as_deref(),
@@ -51,13 +54,8 @@ pub fn run(env: &Env, a: &EventsArgs) -> Result<()> {
         None
     };
     let rows = events::list(ctx.catalog.conn(), &filter, a.limit)?;
-    if let Some(name) = &a.name {
-        if rows.is_empty() && !crate::catalog::instances::ever_named(ctx.catalog.conn(), name)? {
-            return Err(crate::control::error::invalid(
-                format!("no instance was ever named `{name}`"),
-                "`dbctl list` shows the instances; `dbctl events` shows everything",
-            ));
-        }
+    if let (Some(name), true) = (&a.name, rows.is_empty()) {
+        crate::control::instances::check_ever_named(&ctx, name)?;
     }
     let p = &env.printer;
     if !a.follow {

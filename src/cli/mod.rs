@@ -156,12 +156,13 @@ fn catalog_asked(flag: Option<&str>) -> anyhow::Result<Option<crate::catalog::Lo
                 "put the URL in DBCTL_CATALOG or in config.toml's `catalog` instead",
             ));
         }
-        return Ok(Some(crate::catalog::Location::parse(u)));
+        return crate::catalog::Location::parse_checked(u).map(Some);
     }
-    Ok(std::env::var(crate::env::DBCTL_CATALOG)
+    std::env::var(crate::env::DBCTL_CATALOG)
         .ok()
         .filter(|v| !v.is_empty())
-        .map(|v| crate::catalog::Location::parse(&v)))
+        .map(|v| crate::catalog::Location::parse_checked(&v))
+        .transpose()
 }
 
 /// Parses the command line, runs the command and returns the exit status.
@@ -264,7 +265,7 @@ pub fn report(e: &anyhow::Error) -> i32 {
 
 fn eprintln_err(text: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{text}");
+    let _ = writeln!(std::io::stderr(), "{}", output::seconds(text));
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ impl Printer {
 
     /// A note for the person at the terminal, on stderr.
     pub fn note(&self, text: &str) {
-        let _ = writeln!(std::io::stderr(), "{text}");
+        let _ = writeln!(std::io::stderr(), "{}", seconds(text));
     }
 }
 
@@ -71,19 +71,47 @@ fn arrangement(t: &Table) -> ContentArrangement {
     }
 }
 
-/// A time as tables show every time: UTC to the second, with a Z (the catalog and the hosts
-/// keep finer ones; JSON output has them as recorded). Anything else is returned as it is.
-pub fn seconds(cell: &str) -> String {
+/// Times as tables and messages show every time: UTC to the second, with a Z (the catalog
+/// and the hosts keep finer ones; JSON output has them as recorded), whether a cell is a time
+/// or a sentence holding some ("recovered from snapshot 4 at 2026-...Z"). The rest as it is.
+pub fn seconds(text: &str) -> String {
     use time::format_description::well_known::Rfc3339;
-    match time::OffsetDateTime::parse(cell, &Rfc3339) {
-        Ok(t) => t
+    let whole = |t: &str| -> Option<String> {
+        time::OffsetDateTime::parse(t, &Rfc3339)
+            .ok()?
             .to_offset(time::UtcOffset::UTC)
             .replace_nanosecond(0)
+            .ok()?
+            .format(&Rfc3339)
             .ok()
-            .and_then(|t| t.format(&Rfc3339).ok())
-            .unwrap_or_else(|| cell.to_string()),
-        Err(_) => cell.to_string(),
+    };
+    if let Some(t) = whole(text) {
+        return t;
     }
+    // A time inside a sentence starts with a digit and ends before a space or punctuation
+    // that cannot be part of one.
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(|c: char| c.is_ascii_digit()) {
+        let (before, from) = rest.split_at(start);
+        out.push_str(before);
+        let len = from
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | ':' | '.' | '+')))
+            .unwrap_or(from.len());
+        let token = &from[..len];
+        let (token, tail) = match token.strip_suffix('.') {
+            Some(t) => (t, "."),
+            None => (token, ""),
+        };
+        match whole(token) {
+            Some(t) => out.push_str(&t),
+            None => out.push_str(token),
+        }
+        out.push_str(tail);
+        rest = &from[len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A size as it is, in binary units ("21.00 KiB", "1.50 GiB"); `None` as "-".
@@ -111,5 +139,13 @@ mod tests {
             "2026-11-25T20:13:42Z"
         );
         assert_eq!(super::seconds("prod"), "prod");
+        assert_eq!(
+            super::seconds("recovered from snapshot 4 at 2026-11-25T20:13:42.527037849Z."),
+            "recovered from snapshot 4 at 2026-11-25T20:13:42Z."
+        );
+        assert_eq!(
+            super::seconds("up to 2026-11-25T21:13:42.5+01:00, 1.50 GiB on 127.0.0.1:5432"),
+            "up to 2026-11-25T20:13:42Z, 1.50 GiB on 127.0.0.1:5432"
+        );
     }
 }

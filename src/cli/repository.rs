@@ -113,6 +113,15 @@ pub fn run(env: &Env, c: &RepositoryCommand) -> Result<()> {
                 ),
                 None => None,
             };
+            if a.credentials_file.is_some() && !a.url.starts_with("s3://") {
+                return Err(crate::control::error::invalid(
+                    format!(
+                        "--credentials-file applies to s3:// repositories, not `{}`",
+                        a.url
+                    ),
+                    "leave it out for a directory",
+                ));
+            }
             let access = repositories::Access {
                 endpoint: a.endpoint.clone(),
                 region: a.region.clone(),

@@ -13,7 +13,7 @@ use anyhow::Result;
 use time::OffsetDateTime;
 
 /// The kind automatic snapshots are recorded as.
-pub const KIND: &str = "automatic";
+pub const KIND: &str = snapshots::kind::AUTOMATIC;
 
 fn parse(t: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
@@ -78,7 +78,7 @@ pub fn expired(
     let mut days_kept = std::collections::BTreeSet::new();
     let mut out = Vec::new();
     for (s, t) in dated {
-        if s.kind != KIND || Some(s.id) == newest {
+        if !snapshots::kind::expires(&s.kind) || Some(s.id) == newest {
             continue;
         }
         let age = now - t;

@@ -158,7 +158,12 @@ pub fn plan_create(ctx: &mut Ctx, o: &BackupOpts, dry_run: bool) -> Result<Plan>
                 ));
             }
             (
-                planning::new_snapshot_row(&inst, host_id, "manual", Some("backup")),
+                planning::new_snapshot_row(
+                    &inst,
+                    host_id,
+                    crate::catalog::snapshots::kind::MANUAL,
+                    Some("backup"),
+                ),
                 true,
             )
         }

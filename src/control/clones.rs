@@ -304,7 +304,7 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
         planning::new_snapshot_row(
             &new,
             host.id,
-            super::autosnapshots::KIND,
+            crate::catalog::snapshots::kind::BASE,
             Some(planning::BASE_TAG),
         )
     });

@@ -206,6 +206,17 @@ impl Config {
                         "fix the file (fixtures/config.toml has a commented example)",
                     )
                 })?;
+                if let Some(c) = &cfg.catalog {
+                    crate::catalog::Location::parse_checked(c).map_err(|_| {
+                        invalid(
+                            format!(
+                                "{}: catalog `{c}` is not a catalog this version can use",
+                                path.display()
+                            ),
+                            "give a postgres:// (or postgresql://) URL, or a file path for SQLite",
+                        )
+                    })?;
+                }
                 Ok(cfg)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),

@@ -52,6 +52,32 @@ pub fn prune(ctx: &Ctx, now: OffsetDateTime) -> Result<usize> {
     crate::catalog::events::prune(ctx.catalog.conn(), &before)
 }
 
+/// Refuses an event kind dbctl never records (nor ever did in this catalog): a typo would
+/// otherwise list nothing, as if nothing had happened.
+///
+/// # Errors
+/// [`super::error::Invalid`] for an unknown kind; the catalog fails.
+pub fn check_kind(ctx: &Ctx, kind: &str) -> Result<()> {
+    use crate::catalog::events::{kind_recorded, KINDS};
+    if KINDS.contains(&kind) || kind_recorded(ctx.catalog.conn(), kind)? {
+        return Ok(());
+    }
+    let near: Vec<&str> = KINDS
+        .iter()
+        .copied()
+        .filter(|k| k.contains(kind) || kind.contains(k))
+        .collect();
+    let fix = if near.is_empty() {
+        format!("the kinds are: {}", KINDS.join(", "))
+    } else {
+        format!(
+            "did you mean {}? (all kinds: dbctl events --help)",
+            near.join(" or ")
+        )
+    };
+    Err(invalid(format!("no event is of kind `{kind}`"), fix))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

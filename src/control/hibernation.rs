@@ -25,7 +25,12 @@ pub fn plan_hibernate(ctx: &mut Ctx, name: &str, dry_run: bool) -> Result<Plan> 
             "only a running instance can hibernate (its final snapshot is taken online); start it first",
         ));
     }
-    let mut snap = planning::new_snapshot_row(&inst, host.id, "final", Some("hibernate"));
+    let mut snap = planning::new_snapshot_row(
+        &inst,
+        host.id,
+        crate::catalog::snapshots::kind::FINAL,
+        Some("hibernate"),
+    );
     // With a repository, the final snapshot goes there too: the instance then survives the
     // loss of the host it hibernated on.
     let repo = match backup_policies::get(ctx.catalog.conn(), inst.id)? {

@@ -61,9 +61,13 @@ pub struct InstanceView {
     pub created_at: String,
     pub archive_timeout_secs: u32,
     pub last_workflow: Option<LastWorkflow>,
-    /// Lineage: cloned from this instance, at this snapshot.
+    /// Lineage: cloned from this instance, at this snapshot (of its first incarnation: a
+    /// recovery keeps it, and `created_at`, as they were).
     pub source_instance: Option<String>,
     pub source_snapshot_id: Option<i64>,
+    /// The last recovery that rebuilt it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<Recovered>,
     /// Snapshots of this instance that are kept.
     pub snapshots: usize,
     /// Whether it can be rebuilt if its data is lost: it has a snapshot or a backup.
@@ -101,6 +105,13 @@ pub struct LifetimeView {
     pub lifetime: crate::catalog::lifetimes::Lifetime,
     /// In words: `in 7h59m`, `idle 2h`, `protected`.
     pub summary: String,
+}
+
+/// A recovery that rebuilt an instance: from which snapshot, and when it took over.
+#[derive(Debug, Serialize)]
+pub struct Recovered {
+    pub snapshot_id: Option<i64>,
+    pub at: String,
 }
 
 /// The monitor's last word on an instance.
@@ -221,7 +232,7 @@ pub fn plan_create(ctx: &mut Ctx, o: &CreateOpts, dry_run: bool) -> Result<Plan>
     let mut base = planning::new_snapshot_row(
         &inst,
         host.id,
-        super::autosnapshots::KIND,
+        crate::catalog::snapshots::kind::BASE,
         Some(planning::BASE_TAG),
     );
     let plan = Plan::new(
@@ -264,6 +275,21 @@ pub fn get(ctx: &Ctx, name: &str) -> Result<InstanceRow> {
     })
 }
 
+/// For listings of an instance's history (events, snapshots, backups), which outlive it:
+/// an empty listing is an answer for a name that ever was, and a typo for one that never was.
+///
+/// # Errors
+/// [`super::error::Invalid`] when no instance, live or deleted, ever had that name.
+pub fn check_ever_named(ctx: &Ctx, name: &str) -> Result<()> {
+    if instances::ever_named(ctx.catalog.conn(), name)? {
+        return Ok(());
+    }
+    Err(invalid(
+        format!("no instance was ever named `{name}`"),
+        "`dbctl list` shows the instances; `dbctl events` the history of deleted ones",
+    ))
+}
+
 /// Plans `delete` (after a final snapshot unless `skip_final_snapshot`); writes it unless
 /// `dry_run`.
 ///
@@ -289,8 +315,9 @@ pub fn plan_delete(
     // A final snapshot needs a running server; an instance that never came up has no data
     // worth keeping.
     let take_final = !skip_final_snapshot && inst.status == status::AVAILABLE;
-    let mut final_snap =
-        take_final.then(|| planning::new_snapshot_row(&inst, host.id, "final", None));
+    let mut final_snap = take_final.then(|| {
+        planning::new_snapshot_row(&inst, host.id, crate::catalog::snapshots::kind::FINAL, None)
+    });
     // Its automatic snapshots (the base one among them) go with it, as a cloud service's
     // automated backups do; the ones people took stay, with the logs they need.
     let (automatic, kept): (Vec<_>, Vec<_>) =
@@ -301,7 +328,7 @@ pub fn plan_delete(
                     && s.host_id == Some(host.id)
                     && s.status == crate::catalog::snapshots::status::AVAILABLE
             })
-            .partition(|s| s.kind == super::autosnapshots::KIND);
+            .partition(|s| crate::catalog::snapshots::kind::expires(&s.kind));
     let kept: Vec<String> = kept.into_iter().map(|s| s.uid).collect();
     let steps_for = |s: Option<&crate::catalog::snapshots::SnapshotRow>| {
         actions::delete::steps(&inst, host.id, s, &kept, &automatic)
@@ -333,8 +360,40 @@ pub fn plan_delete(
     })
 }
 
+/// For an instance a recovery rebuilt: that recovery, and the first incarnation, whose
+/// creation and clone lineage are the instance's own (the rebuilt row's are the recovery's).
+fn incarnations(
+    conn: &crate::catalog::db::Conn,
+    i: &InstanceRow,
+) -> Result<(Option<Recovered>, Option<InstanceRow>)> {
+    let Some(mut prev) = instances::replaces(conn, i.id)? else {
+        return Ok((None, None));
+    };
+    let recovered = Recovered {
+        snapshot_id: i.source_snapshot_id,
+        at: i.created_at.clone(),
+    };
+    // A chain of recoveries, each row replacing the one before; bounded against a cycle.
+    for _ in 0..64 {
+        match instances::replaces(conn, prev)? {
+            Some(p) if p != prev => prev = p,
+            _ => break,
+        }
+    }
+    Ok((Some(recovered), Some(instances::get(conn, prev)?)))
+}
+
 fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
     let conn = ctx.catalog.conn();
+    let (recovered, first) = incarnations(conn, &i)?;
+    let (created_at, source_instance, source_snapshot_id) = match first {
+        Some(f) => (f.created_at, f.source_instance, f.source_snapshot_id),
+        None => (
+            i.created_at.clone(),
+            i.source_instance.clone(),
+            i.source_snapshot_id,
+        ),
+    };
     let kept = crate::catalog::snapshots::list(conn, Some(&i.name))?
         .iter()
         .filter(|s| s.instance_id == i.id && s.status == "available")
@@ -364,12 +423,14 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         summary: super::lifetimes::summary(&l, time::OffsetDateTime::now_utc()),
         lifetime: l,
     });
-    let health = crate::catalog::health::get(conn, i.id)?.map(|h| HealthView {
-        state: h.state,
-        checked_at: h.checked_at,
-        first_error_at: h.first_error_at,
-        detail: h.detail,
-    });
+    let health = crate::catalog::health::get(conn, i.id)?
+        .filter(|_| !status::put_away(&i.status))
+        .map(|h| HealthView {
+            state: h.state,
+            checked_at: h.checked_at,
+            first_error_at: h.first_error_at,
+            detail: h.detail,
+        });
     let address = host.as_ref().map(|h| h.address.clone());
     let endpoint = match (&address, i.port) {
         (Some(a), Some(p)) if a.contains(':') => Some(format!("[{a}]:{p}")),
@@ -396,11 +457,12 @@ fn view(ctx: &Ctx, i: InstanceRow) -> Result<InstanceView> {
         offsite,
         restorable_window: window,
         host_silent,
-        created_at: i.created_at,
+        created_at,
         archive_timeout_secs: i.archive_timeout_secs,
         last_workflow: last,
-        source_instance: i.source_instance,
-        source_snapshot_id: i.source_snapshot_id,
+        source_instance,
+        source_snapshot_id,
+        recovered,
         maintenance_window: settings.maintenance_window,
         pending_class: settings.pending_class,
         snapshot_interval_mins: settings.snapshot_interval_mins,

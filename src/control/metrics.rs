@@ -89,7 +89,8 @@ pub fn render(ctx: &Ctx) -> Result<String> {
             v.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
             v
         };
-        let h = health::get(conn, i.id)?;
+        let h = health::get(conn, i.id)?
+            .filter(|_| !crate::catalog::instances::status::put_away(&i.status));
         if let Some(h) = &h {
             let up = h.state == health::state::HEALTHY || h.state == health::state::DEGRADED;
             healthy

@@ -124,7 +124,12 @@ pub(crate) fn rebuild(ctx: &mut Ctx, old: &InstanceRow, r: Rebuild, dry_run: boo
     };
     let point = match (r.fresh_snapshot, r.old_server) {
         (true, Some(h)) => restores::Point {
-            snap: planning::new_snapshot_row(&old, h, "manual", Some("move")),
+            snap: planning::new_snapshot_row(
+                &old,
+                h,
+                crate::catalog::snapshots::kind::RECOVERY,
+                Some("move"),
+            ),
             origin: old.clone(),
             recovery: crate::wire::RecoverySpec {
                 log_instance: old.uid.clone(),
@@ -212,7 +217,12 @@ pub(crate) fn rebuild(ctx: &mut Ctx, old: &InstanceRow, r: Rebuild, dry_run: boo
         archive_timeout_secs: r.archive_timeout_secs.unwrap_or(old.archive_timeout_secs),
     };
     new.uid = new.name.clone();
-    let mut after = planning::new_snapshot_row(&new, new_host.id, "manual", Some("after-recovery"));
+    let mut after = planning::new_snapshot_row(
+        &new,
+        new_host.id,
+        crate::catalog::snapshots::kind::RECOVERY,
+        Some("after-recovery"),
+    );
     let to = if fresh {
         "the latest point (a new snapshot, then every log after it)".to_string()
     } else {

@@ -119,7 +119,22 @@ pub struct Access {
 /// The store at `url`, reached with `access` (S3 needs an endpoint and keys).
 fn store_for(url: &str, access: &Access) -> Result<crate::repo::Store> {
     Ok(match parse_url(url)? {
-        Location::Dir(p) => crate::repo::Store::Dir(p),
+        Location::Dir(p) => {
+            // Flags that cannot apply are refused, not ignored: a region or an endpoint
+            // given for a directory means the URL is not the one meant.
+            for (flag, given) in [
+                ("--endpoint", &access.endpoint),
+                ("--region", &access.region),
+            ] {
+                if given.is_some() {
+                    return Err(invalid(
+                        format!("{flag} applies to s3:// repositories, and `{url}` is a directory"),
+                        format!("leave out {flag}, or give the s3://BUCKET/PREFIX URL meant"),
+                    ));
+                }
+            }
+            crate::repo::Store::Dir(p)
+        }
         Location::S3 { bucket, prefix } => {
             let endpoint = access.endpoint.clone().ok_or_else(|| {
                 invalid(
@@ -152,6 +167,52 @@ fn store_for(url: &str, access: &Access) -> Result<crate::repo::Store> {
     })
 }
 
+/// What to do when a store does not answer as a repository would: a wrong region is said
+/// as such (S3 answers it with a malformed-authorization or redirect error that does not
+/// name the flag).
+fn unreachable_fix(store: &crate::repo::Store, error: &str) -> String {
+    let crate::repo::Store::S3(place, _) = store else {
+        return "check the directory's path and permissions".into();
+    };
+    let lower = error.to_ascii_lowercase();
+    let region_words = [
+        "region",
+        "authorizationheadermalformed",
+        "permanentredirect",
+    ];
+    if region_words.iter().any(|w| lower.contains(w)) {
+        return format!(
+            "the bucket is not in region `{}`: give the store's region with --region (Garage: s3_region in garage.toml)",
+            place.region
+        );
+    }
+    "check the URL, the endpoint, the bucket and the credentials".into()
+}
+
+/// Whether `store` is the place of repository `other`, inside it, or holds it: two
+/// repositories there would write over each other's files (and one's expiry remove the
+/// other's packs).
+fn same_place(store: &crate::repo::Store, other: &RepositoryRow) -> bool {
+    let nested = |a: &Path, b: &Path| a.starts_with(b) || b.starts_with(a);
+    match (store, parse_url(&other.url)) {
+        (crate::repo::Store::Dir(p), Ok(Location::Dir(q))) => {
+            // Through links, where the directories exist.
+            let real = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            nested(&real(p), &real(&q)) || nested(p, &q)
+        }
+        (crate::repo::Store::S3(place, _), Ok(Location::S3 { bucket, prefix })) => {
+            let host = |e: &str| e.trim_end_matches('/').to_ascii_lowercase();
+            other.endpoint.as_deref().map(host) == Some(host(&place.endpoint))
+                && place.bucket == bucket
+                && nested(
+                    Path::new(&format!("/{}", place.prefix)),
+                    Path::new(&format!("/{prefix}")),
+                )
+        }
+        _ => false,
+    }
+}
+
 /// Adds repository `name` at `url`: a new one with a new key, or, with `imported_key`
 /// (the contents of a key file from another home), the one already there, which that key
 /// must open.
@@ -175,6 +236,17 @@ pub fn add(
             "choose another name (`dbctl repository list`)",
         ));
     }
+    for other in rows::list(conn)? {
+        if same_place(&store, &other) {
+            return Err(invalid(
+                format!(
+                    "repository `{}` is already at {url} (or holds it, or lies in it)",
+                    other.name
+                ),
+                format!("use `{}`, or give a place of its own", other.name),
+            ));
+        }
+    }
     let (key_name, s3_name, pass_name) = (key_file(name), s3_file(name), password_file(name));
     for f in [&key_name, &s3_name, &pass_name] {
         if ctx.secrets.has_file(f)? {
@@ -189,9 +261,10 @@ pub fn add(
     }
     // Reachable, the bucket there, the keys taken: said before anything is made.
     let empty = crate::repo::is_empty(&store).map_err(|e| {
+        let said = crate::repo::brief(&e);
         invalid(
-            format!("{url} cannot be reached: {}", crate::repo::brief(&e)),
-            "check the URL, the endpoint, the bucket and the credentials",
+            format!("{url} cannot be reached: {said}"),
+            unreachable_fix(&store, &format!("{e:#}")),
         )
     })?;
     let (key, password, repo_id) = match imported_key {

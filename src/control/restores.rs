@@ -156,7 +156,12 @@ pub fn plan_in_place(
     };
     let point = point(ctx, &inst, &target, true, dry_run, tiers)?;
     let from = point.source()?;
-    let mut after = planning::new_snapshot_row(&inst, host_id, "manual", Some("after-restore"));
+    let mut after = planning::new_snapshot_row(
+        &inst,
+        host_id,
+        crate::catalog::snapshots::kind::RECOVERY,
+        Some("after-restore"),
+    );
     let plan = Plan::new(
         ActionKind::RestoreInPlace,
         name,

@@ -17,7 +17,13 @@ use anyhow::{Context, Result};
 /// # Errors
 /// Unknown, unavailable or busy instance; the catalog fails.
 pub fn plan_create(ctx: &mut Ctx, name: &str, tag: Option<&str>, dry_run: bool) -> Result<Plan> {
-    plan_create_as(ctx, name, "manual", tag, dry_run)
+    plan_create_as(
+        ctx,
+        name,
+        crate::catalog::snapshots::kind::MANUAL,
+        tag,
+        dry_run,
+    )
 }
 
 /// Plans a snapshot of `kind` (`manual`, or `automatic`, which snapshot retention expires).

@@ -21,7 +21,11 @@ pub struct ListArgs {
 
 pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
     let ctx = env.open()?;
-    let all = snapshots::labelled(&ctx, snapshots::list(&ctx, a.name.as_deref())?, &a.labels)?;
+    let of_name = snapshots::list(&ctx, a.name.as_deref())?;
+    if let (Some(name), true) = (&a.name, of_name.is_empty()) {
+        crate::control::instances::check_ever_named(&ctx, name)?;
+    }
+    let all = snapshots::labelled(&ctx, of_name, &a.labels)?;
     let p = &env.printer;
     if p.is_json() {
         p.json(&all);
