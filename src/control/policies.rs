@@ -195,7 +195,7 @@ pub fn set(ctx: &Ctx, name: &str, o: &PolicyOpts) -> Result<PolicyView> {
     let Some(p) = resolve(ctx, inst.id, old.as_ref(), o)? else {
         return Err(invalid(
             format!("`{name}` has no backup policy"),
-            "set one with --repository NAME",
+            format!("set one with `dbctl backup policy {name} --backup-repository R`"),
         ));
     };
     if o.any() {

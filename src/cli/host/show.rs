@@ -135,8 +135,9 @@ pub fn print_host(p: &Printer, h: &HostView) {
     }
 }
 
+/// Sizes as they are (21 KiB is not 1 MiB), as every other table shows them.
 fn mib(bytes: u64) -> String {
-    format!("{} MiB", bytes.div_ceil(1 << 20))
+    crate::cli::output::size(Some(bytes))
 }
 
 pub fn run(env: &Env, a: &ShowArgs) -> Result<()> {
