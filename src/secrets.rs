@@ -127,6 +127,24 @@ impl Secrets {
         }
     }
 
+    /// Undoes [`ensure_team_key`](Self::ensure_team_key)'s `Made` when the init that made it
+    /// failed: the catalog keeps no check of a key that only a removed home held, which would
+    /// lock every later home out of its secrets.
+    ///
+    /// # Errors
+    /// The catalog cannot be written.
+    pub fn unmake_team_key(&self) -> Result<()> {
+        let Some(conn) = &self.shared else {
+            return Ok(());
+        };
+        let sealed: i64 = conn.query_row("SELECT count(*) FROM secrets", [], |r| r.get(0))?;
+        // Something was sealed with it meanwhile: it is in use, and stays.
+        if sealed == 0 {
+            conn.execute("DELETE FROM catalog_key_check WHERE id = 1", [])?;
+        }
+        Ok(())
+    }
+
     /// Writes `key` (from `catalog key export` on another machine) as this home's team key,
     /// after checking that it opens the catalog's secrets.
     ///

@@ -366,6 +366,7 @@ pub struct LogExportSpec {
 
 /// What the archive knows of one stored file.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct LogFile {
     pub name: String,
     pub size: u64,
@@ -398,6 +399,7 @@ fn yes() -> bool {
 /// A log switch dbhost made: every commit timestamped before `before` is in `segment` or an
 /// earlier file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct Mark {
     pub segment: String,
     pub before: String,
@@ -405,6 +407,7 @@ pub struct Mark {
 
 /// An archive's files and dbhost's switch marks (`LogList`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
 pub struct LogListing {
     pub files: Vec<LogFile>,
     pub marks: Vec<Mark>,
@@ -865,6 +868,24 @@ mod tests {
             "port":null,"size":{"cpus":1.0,"memory_mb":1,"max_connections":1},"admin_user":"u",
             "recovery":{"log_instance":"b","target":{"kind":"latest"},"staged":true}}"#;
         assert!(serde_json::from_str::<Request>(nested).is_err());
+        // A listing handed to dbhost to reckon with, down to each file's record.
+        let file = r#"{"name":"000000010000000000000001","size":1,"sha256":"x","archived_at":"t"}"#;
+        let listing = |file: &str| {
+            format!(
+                r#"{{"protocol":2,"request_id":"r","op":"log_coverage","instance":"a","engine":"postgres",
+                "snapshots":[],"given":{{"files":[{file}],"marks":[]}}}}"#
+            )
+        };
+        assert!(serde_json::from_str::<Request>(&listing(file)).is_ok());
+        let extra = file.replace(r#""size":1"#, r#""size":1,"executable":true"#);
+        let e = serde_json::from_str::<Request>(&listing(&extra)).unwrap_err();
+        assert!(e.to_string().contains("executable"), "{e}");
+        // Records written before the field's rename still read.
+        let old: LogFile = serde_json::from_str(
+            &file.replace(r#""size":1"#, r#""size":1,"last_commit_lsn":"0/1""#),
+        )
+        .unwrap();
+        assert_eq!(old.last_commit_position.as_deref(), Some("0/1"));
     }
 
     #[test]

@@ -793,6 +793,68 @@ fn a_server_that_refuses_its_data_is_rebuilt_to_before_the_first_error_or_left_t
 }
 
 #[test]
+fn a_server_that_cannot_start_for_a_cause_outside_its_data_is_left_to_people_not_rebuilt() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.add_config("\n[monitor]\nfailure_budget_secs = 0\n");
+    env.dbctl(&["create", "db"]).ok();
+    env.psql(
+        "db",
+        "create table t (v int); insert into t select generate_series(1, 10)",
+    );
+    env.dbctl(&["snapshot", "create", "db"]).ok();
+    // Rows only its data holds: a rebuild from the archive would lose them.
+    env.psql(
+        "db",
+        "set synchronous_commit = on; insert into t select generate_series(11, 20)",
+    );
+    env.dbctl(&["daemon", "--once"]).ok();
+    let url = env.dbctl(&["url", "db"]).ok().stdout.trim().to_string();
+    let authority = url.split('@').nth(1).unwrap().split('/').next().unwrap();
+    let data = data_dir(&env, "db");
+    let pid: i32 = std::fs::read_to_string(data.join("postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    crate::common::kill_pid(pid);
+    wait_for(&env, 30, "the server's processes to end", || {
+        crate::common::server_pids(&env.local_root()).is_empty()
+    });
+    // Someone else holds its port: its start fails, for a reason that is not its data.
+    let squatter = std::net::TcpListener::bind(authority).unwrap();
+    env.dbctl(&["daemon", "--once"]).ok();
+    env.dbctl(&["daemon", "--once"]).ok();
+    let d = env.dbctl(&["describe", "db", "-o", "json"]).ok().json();
+    assert_eq!(d["health"]["state"], "notified", "{d}");
+    // Its event says why nothing was done, in the server's words.
+    let said = env.dbctl(&["events", "db", "-o", "json"]).ok().json();
+    let why = said
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .find(|m| m.contains("not rebuilt"))
+        .unwrap_or_else(|| panic!("{said}"))
+        .to_string();
+    assert!(why.contains("could not create any TCP/IP sockets"), "{why}");
+    let kinds = env.event_kinds("db");
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| k == "replaced" || k == "health_recovering"),
+        "{kinds:?}"
+    );
+    assert!(data.join("PG_VERSION").exists());
+    // Its port free again, a person starts it on its own data: nothing lost.
+    drop(squatter);
+    env.dbctl(&["start", "db"]).ok();
+    assert_eq!(env.psql("db", "select count(*) from t"), "20");
+}
+
+#[test]
 fn a_server_reading_damaged_pages_is_rebuilt_from_before_the_damage() {
     let mut env = TestEnv::new();
     env.init();
@@ -955,6 +1017,10 @@ fn the_daemon_serves_prometheus_metrics_on_loopback_only() {
     std::fs::write(&config, text).unwrap();
     env.dbctl(&["create", "db"]).ok();
     env.dbctl(&["snapshot", "create", "db"]).ok();
+    let offsite = format!("file://{}", env.dir.join("offsite").display());
+    env.dbctl(&["repository", "add", "offsite", "--url", &offsite])
+        .ok();
+    env.dbctl(&["backup", "create", "db"]).ok();
     env.dbctl(&["restorable-window", "db"]).ok();
     // A window reckoned long ago is reckoned again by the monitor: the loss window it
     // reports is now's, not the age of the last time someone asked.
@@ -1072,6 +1138,24 @@ fn the_daemon_serves_prometheus_metrics_on_loopback_only() {
         std::fs::read_to_string(format!("/proc/{}/status", second.0.id())).is_ok(),
         "the second daemon exited"
     );
+    drop(second);
+    // A recovery replaces the instance's record; its series go on under its name (before,
+    // the snapshot- and backup-age series vanished until the next of each).
+    env.dbctl(&["recover", "db", "--yes"]).ok();
+    let series = [
+        "dbctl_instance_last_snapshot_age_seconds{instance=\"db\"}",
+        "dbctl_instance_last_backup_age_seconds{instance=\"db\"}",
+        "dbctl_instance_restorable_age_seconds{instance=\"db\"}",
+        "dbctl_instance_healthy{instance=\"db\"} 1",
+    ];
+    wait_for(&env, 60, "every series of db after its recovery", || {
+        scraped = ureq::get(&url)
+            .call()
+            .ok()
+            .and_then(|mut r| r.body_mut().read_to_string().ok())
+            .unwrap_or_default();
+        series.iter().all(|l| scraped.contains(l))
+    });
 }
 
 #[test]

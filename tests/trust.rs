@@ -89,7 +89,7 @@ fn psql_session(env: &TestEnv, name: &str, sql: &str) -> Reaped {
 }
 
 #[test]
-fn full_connection_tables_and_a_60_s_stall_are_never_rebuilt_on_either_engine() {
+fn full_connection_tables_a_60_s_stall_and_a_long_checkpoint_are_never_rebuilt_on_either_engine() {
     let mut env = TestEnv::new();
     env.init();
     // A verdict after 3 s of failures, checks every second: before, either case rebuilt.
@@ -205,6 +205,31 @@ fn full_connection_tables_and_a_60_s_stall_are_never_rebuilt_on_either_engine() 
     wait_for(&env, 60, "both healthy after the stall", || {
         health(&env, "pg")["state"] == "healthy" && health(&env, "maria")["state"] == "healthy"
     });
+
+    // A checkpoint that takes 20 s (its process held still while a client waits on it):
+    // the server answers throughout, and nothing is done to it.
+    let checkpointer: i32 = env
+        .psql(
+            "pg",
+            "select pid from pg_stat_activity where backend_type = 'checkpointer'",
+        )
+        .parse()
+        .unwrap();
+    let held = Stalled(vec![checkpointer]);
+    signal(checkpointer, nix::sys::signal::Signal::SIGSTOP);
+    let waiting = psql_session(&env, "pg", "checkpoint");
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(20) {
+        assert_eq!(health(&env, "pg")["state"], "healthy");
+        assert!(
+            interventions(&env, "pg").is_empty(),
+            "{:?}",
+            env.event_kinds("pg")
+        );
+        std::thread::sleep(Duration::from_secs(2));
+    }
+    drop(held);
+    drop(waiting);
     // The same servers, on the same data, never restarted, rebuilt or moved.
     assert_eq!(crate::common::server_pids(&env.local_root()), before);
     for n in ["pg", "maria"] {

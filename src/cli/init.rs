@@ -76,7 +76,16 @@ fn init(env: &Env, a: &InitArgs) -> Result<()> {
             root_given: a.local_root.is_some(),
             address_given: a.local_address.is_some(),
         },
-    )?;
+    );
+    let host = match host {
+        Ok(h) => h,
+        Err(e) => {
+            if key == crate::secrets::KeyState::Made {
+                ctx.secrets.unmake_team_key()?;
+            }
+            return Err(e);
+        }
+    };
     let p = &env.printer;
     if p.is_json() {
         p.json(

@@ -37,10 +37,15 @@ pub fn plan(ctx: &mut Ctx, name: &str, power: Power, dry_run: bool) -> Result<Pl
         Power::Start => (
             ActionKind::Start,
             status::STOPPED,
-            "only a stopped instance can be started; a broken one is brought back with `dbctl recover`",
+            "only a stopped instance, or one whose server is down on its data, can be started; one whose data is gone is brought back with `dbctl recover`",
         ),
     };
-    if inst.status != from {
+    // A server that went down on its own data (the monitor left it to a person, say) is
+    // started as a stopped one is: a start is crash recovery and loses nothing, where a
+    // recovery would rebuild it to an older point.
+    let down =
+        power == Power::Start && inst.status == status::AVAILABLE && server_down(&inst, &host);
+    if inst.status != from && !down {
         return Err(invalid(
             format!("instance `{name}` is {}", inst.status),
             hint,
@@ -62,4 +67,19 @@ pub fn plan(ctx: &mut Ctx, name: &str, power: Power, dry_run: bool) -> Result<Pl
         let wf = planning::write_workflow(tx, kind, &inst, &steps)?;
         Ok((wf, steps))
     })
+}
+
+/// Whether the instance's host says its server is not running on data that is there (false
+/// when the host does not answer: nothing is started blind).
+fn server_down(
+    inst: &crate::catalog::instances::InstanceRow,
+    host: &crate::catalog::hosts::HostRow,
+) -> bool {
+    let op = crate::wire::Op::Status(crate::wire::InstanceRef {
+        instance: inst.uid.clone(),
+    });
+    super::hosts::call(host, op)
+        .ok()
+        .and_then(|v| serde_json::from_value::<crate::wire::InstanceStatus>(v).ok())
+        .is_some_and(|st| st.exists && !st.running && !st.data_missing)
 }

@@ -173,8 +173,46 @@ pub fn after_failed_start(now: Option<&InstanceStatus>, start_error: &str) -> Re
         )),
         // Its own server refuses its data: proven unreadable, so rebuilt from before the
         // trouble began (the refused data is set aside for people).
-        Some(_) => Remedy::Rebuild(RebuildTo::BeforeError),
+        Some(_) if refused_by_its_data(start_error) => Remedy::Rebuild(RebuildTo::BeforeError),
+        // A port taken, a setting refused, memory short: nothing says the data is bad, and a
+        // rebuild to an older point would lose what only that data holds.
+        Some(_) => Remedy::LeaveToPeople(format!(
+            "its server did not start ({start_error}) and nothing it said points at its data, so it is not rebuilt: mend the cause and `dbctl start`, or `dbctl recover` it"
+        )),
     }
+}
+
+/// What a server says at start when it cannot read its own data (its control file, its
+/// checkpoint, its pages), as opposed to its surroundings (ports, settings, memory).
+const DATA_REFUSED: &[&str] = &[
+    // PostgreSQL
+    "incorrect checksum in control file",
+    "could not open file \"global/pg_control\"",
+    "could not read file \"global/pg_control\"",
+    "database files are incompatible with server",
+    "could not locate a valid checkpoint record",
+    "invalid checkpoint record",
+    "invalid primary checkpoint record",
+    "could not find redo location",
+    "invalid resource manager id",
+    "incorrect resource manager data checksum",
+    "invalid magic number",
+    "invalid page in block",
+    "page verification failed",
+    "could not read block",
+    "missing contrecord",
+    // MariaDB (InnoDB)
+    "corrupt",
+    "checksum mismatch",
+    "missing file_checkpoint",
+    "is in the future",
+    "your database may be corrupt",
+];
+
+/// Whether a failed start's words prove the data unreadable.
+pub fn refused_by_its_data(start_error: &str) -> bool {
+    let said = start_error.to_lowercase();
+    DATA_REFUSED.iter().any(|p| said.contains(p))
 }
 
 #[cfg(test)]
@@ -281,6 +319,29 @@ mod tests {
             after_failed_start(None, "timed out"),
             Remedy::LeaveToPeople(_)
         ));
+        // Its surroundings, not its data: a person's work, never a rebuild.
+        for elsewhere in [
+            "LOG:  could not bind IPv4 address \"127.0.0.1\": Address already in use | FATAL:  could not create any TCP/IP sockets",
+            "FATAL:  could not map anonymous shared memory: Cannot allocate memory",
+            "FATAL:  invalid value for parameter \"shared_buffers\": \"lots\"",
+            "[ERROR] Can't start server: Bind on TCP/IP port. Got error: 98: Address already in use",
+        ] {
+            assert!(
+                matches!(after_failed_start(Some(&refused), elsewhere), Remedy::LeaveToPeople(w) if w.contains("not rebuilt")),
+                "{elsewhere}"
+            );
+        }
+        for damaged in [
+            "PANIC:  could not locate a valid checkpoint record",
+            "[ERROR] InnoDB: Database page corruption on disk or a failed file read of [page id: space=0, page number=3]",
+            "[ERROR] InnoDB: Missing FILE_CHECKPOINT at 1234 between the checkpoint 99 and the end 5678.",
+        ] {
+            assert_eq!(
+                after_failed_start(Some(&refused), damaged),
+                Remedy::Rebuild(RebuildTo::BeforeError),
+                "{damaged}"
+            );
+        }
         assert!(matches!(
             after_failed_start(Some(&running()), "already running"),
             Remedy::Wait(_)
