@@ -610,6 +610,27 @@ fn an_automatic_recovery_reports_exactly_the_commits_it_did_not_bring_back() {
     // The daemon's log says it too.
     let log = std::fs::read_to_string(env.dir.join("daemon.log")).unwrap();
     assert!(log.contains("\"recovery\""), "{log}");
+    window_has_a_hole_from(&env, "db", reached);
+}
+
+/// The restorable window of `name` has a hole from `reached` (a recovery's point) to the new
+/// server's first moment: no restore lands in what was lost, and `describe` shows it.
+fn window_has_a_hole_from(env: &TestEnv, name: &str, reached: f64) {
+    let w = env
+        .dbctl(&["restorable-window", name, "-o", "json"])
+        .ok()
+        .json();
+    let holes = w["holes"].as_array().cloned().unwrap_or_default();
+    assert!(
+        holes.iter().any(|h| {
+            let from = epoch(h["from"].as_str().unwrap());
+            let to = epoch(h["to"].as_str().unwrap());
+            (from - reached).abs() < 1.5 && to > reached
+        }),
+        "{reached}: {w}"
+    );
+    let described = env.dbctl(&["describe", name]).ok().stdout;
+    assert!(described.contains(" except "), "{described}");
 }
 
 #[test]
@@ -818,6 +839,7 @@ fn an_automatic_mariadb_recovery_reports_exactly_the_commits_it_did_not_bring_ba
             );
         }
     }
+    window_has_a_hole_from(&env, "shop", second);
 }
 
 /// Writes a row of `pad` bytes at a time into `app.t` of MariaDB instance `name` through one

@@ -159,9 +159,8 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
             } else if v.recoverable {
                 v.restorable_window
                     .as_ref()
-                    .and_then(|w| {
-                        Some(format!("{} .. {}", w.earliest.clone()?, w.latest.clone()?))
-                    })
+                    .filter(|w| w.earliest.is_some())
+                    .map(|w| w.describe())
                     .unwrap_or_else(|| "-".into())
             } else {
                 format!(

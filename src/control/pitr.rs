@@ -77,7 +77,8 @@ fn to_second(t: &str, up: bool) -> String {
 }
 
 impl Window {
-    fn describe(&self) -> String {
+    /// The window in one line, its holes named: "FROM .. TO except A .. B".
+    pub fn describe(&self) -> String {
         match (&self.earliest, &self.latest) {
             (Some(e), Some(l)) => {
                 let mut d = format!("{} .. {}", to_second(e, true), to_second(l, false));
@@ -85,7 +86,14 @@ impl Window {
                     let holes: Vec<String> = self
                         .holes
                         .iter()
-                        .map(|h| format!("{} .. {}", h.from, h.to))
+                        // Each hole's ends rounded into the spans either side of it.
+                        .map(|h| {
+                            format!(
+                                "{} .. {}",
+                                to_second(&h.from, false),
+                                to_second(&h.to, true)
+                            )
+                        })
                         .collect();
                     d += &format!(" except {}", holes.join(", "));
                 }
