@@ -693,6 +693,10 @@ pub struct InstanceStatus {
     /// chain; commits after `reached` up to this one stay in the archive, not in the copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive_until: Option<String>,
+    /// After a restore to a point before `archive_until`: how many commits the archive
+    /// holds after `reached` (which the copy does not), where the engine's reader can count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commits_after: Option<u64>,
     /// After its data was set aside (a retire, an in-place restore's old data): its name
     /// among the host's replaced data.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -404,9 +404,10 @@ fn replaced_data_is_set_aside_until_pruned_and_a_failed_recovery_leaves_producti
         "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
     );
     env.psql("db", "insert into t values (7)");
+    env.psql("db", "insert into t values (8)");
     env.psql("db", "select pg_switch_wal()");
     std::thread::sleep(Duration::from_secs(2));
-    recover_to_a_point_keeping_the_rest_archived(&env, "db", &t);
+    recover_to_a_point_keeping_the_rest_archived(&env, "db", &t, 2);
     assert_eq!(env.psql("db", "select count(*) from t"), "6");
 
     // An in-place restore sets its old data aside too.
@@ -468,7 +469,7 @@ fn fail_a_recovery(env: &TestEnv, name: &str) {
 
 /// `recover NAME --at T`: its report must say that the commits after T were not brought
 /// back and stay in the archive, and that nothing was lost.
-fn recover_to_a_point_keeping_the_rest_archived(env: &TestEnv, name: &str, t: &str) {
+fn recover_to_a_point_keeping_the_rest_archived(env: &TestEnv, name: &str, t: &str, after: u64) {
     let r = env
         .dbctl(&["recover", name, "--at", t, "--yes", "-o", "json"])
         .ok();
@@ -476,9 +477,12 @@ fn recover_to_a_point_keeping_the_rest_archived(env: &TestEnv, name: &str, t: &s
     assert!(
         report["not_brought_back"]
             .as_str()
-            .is_some_and(|w| w.contains("stay in the archive")),
+            .is_some_and(|w| w.contains("stay in the archive")
+                && w.contains(&format!("the {after} commits after"))),
         "{report}"
     );
+    // Counted by the engine's own log reader: exactly the commits made after the point.
+    assert_eq!(report["commits_not_brought_back"], after, "{report}");
     assert_eq!(report["lost"], false, "{report}");
 }
 
@@ -738,6 +742,7 @@ fn a_mariadb_recovery_keeps_its_port_sets_old_data_aside_and_says_what_it_left()
     );
     std::thread::sleep(Duration::from_millis(1100));
     ask(&env, "shop", "insert into app.t values (6)");
+    ask(&env, "shop", "insert into app.t values (7)");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let w = env
@@ -750,7 +755,7 @@ fn a_mariadb_recovery_keeps_its_port_sets_old_data_aside_and_says_what_it_left()
         assert!(Instant::now() < deadline, "{w}");
         std::thread::sleep(Duration::from_millis(200));
     }
-    recover_to_a_point_keeping_the_rest_archived(&env, "shop", &t);
+    recover_to_a_point_keeping_the_rest_archived(&env, "shop", &t, 2);
     assert_eq!(count(&env), "5");
     let d = env.dbctl(&["describe", "shop", "-o", "json"]).ok().json();
     assert_eq!(d["port"], port, "{d}");

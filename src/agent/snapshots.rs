@@ -608,10 +608,25 @@ impl Host {
             }),
             _ => None,
         };
+        // Counted only where the copy stops short of the archive's end.
+        let commits_after = match (&spec.recovery, &reached, &archive_until) {
+            (Some(r), Some(at), Some(end)) if crate::agent::logs::later_than(end, at) => {
+                let format = self.engine(&info.engine)?.log_format(&self.cfg);
+                crate::agent::logs::commits_after(
+                    &self.layout,
+                    &r.log_instance,
+                    &start_of(&info),
+                    &*format,
+                    at,
+                )
+            }
+            _ => None,
+        };
         Ok(InstanceStatus {
             recovered_to: recovery.map(|(_, said)| said),
             reached,
             archive_until,
+            commits_after,
             ..self.status(&spec.instance)?
         })
     }

@@ -382,6 +382,9 @@ pub struct Report {
     pub set_aside: Option<String>,
     /// What was not brought back, in one line (None: nothing).
     pub not_brought_back: Option<String>,
+    /// How many commits after the point reached the archive still holds (where the engine's
+    /// log reader counted them).
+    pub commits_not_brought_back: Option<u64>,
     /// Whether commits of the old server may be gone for good (in neither the archive nor
     /// the set-aside data).
     pub lost: bool,
@@ -451,6 +454,7 @@ pub fn report(ctx: &Ctx, wf: i64) -> Result<Report> {
         .as_ref()
         .map(|s| (s.reached.clone(), s.archive_until.clone()))
         .unwrap_or_default();
+    let counted = restored.as_ref().and_then(|s| s.commits_after);
     let archived_until = stopped.and_then(|s| s.archived_until);
     let aside_host = steps
         .iter()
@@ -471,8 +475,13 @@ pub fn report(ctx: &Ctx, wf: i64) -> Result<Report> {
                 .zip(super::pitr::parse_rfc3339(end))
                 .is_some_and(|(r, end)| end > r) =>
         {
+            let what = match counted {
+                Some(1) => "the 1 commit".to_string(),
+                Some(n) => format!("the {n} commits"),
+                None => "the commits".into(),
+            };
             Some(format!(
-                "the commits after {r} through {end}; they stay in the archive (the restorable window reaches them: `dbctl restore NAME --at TIME --as COPY`)"
+                "{what} after {r} through {end}; they stay in the archive (the restorable window reaches them: `dbctl restore NAME --at TIME --as COPY`)"
             ))
         }
         _ => None,
@@ -540,6 +549,7 @@ pub fn report(ctx: &Ctx, wf: i64) -> Result<Report> {
         old_server_unreached,
         set_aside,
         not_brought_back,
+        commits_not_brought_back: counted,
         lost,
         address_before,
         address_after,

@@ -13,7 +13,7 @@ mod prune;
 mod ship;
 mod store;
 
-pub use coverage::coverage;
+pub use coverage::{commits_after, coverage};
 pub use damage::{check as check_files, damaged};
 pub use marks::{add_mark, marks, Mark};
 pub use prune::{doomed, drop_all, prune, prune_keeping};
