@@ -102,6 +102,32 @@ fn create_connect_describe_delete_on_the_local_host() {
         labelled(&["snapshot", "list", "--label", "keep=yes", "-o", "json"]),
         1
     );
+    // Every shell's committed script completes from the catalog: instances, hosts,
+    // snapshot ids and repositories where a command takes one.
+    let offsite = format!("file://{}", env.dir.join("offsite").display());
+    env.dbctl(&["repository", "add", "offsite", "--url", &offsite])
+        .ok();
+    for shell in ["bash", "zsh", "fish"] {
+        for (line, offered) in [
+            ("dbctl describe ", "app"),
+            ("dbctl create x --engine ", "mariadb"),
+            ("dbctl clone app --as b --snapshot ", snap.as_str()),
+            ("dbctl repository check ", "offsite"),
+            ("dbctl label ", "local"),
+            ("dbctl label ", snap.as_str()),
+            ("dbctl label ", "app"),
+        ] {
+            let got = env.complete_in(shell, line);
+            assert!(
+                got.iter().any(|g| g == offered),
+                "{shell}: {line:?} offered {got:?}"
+            );
+        }
+        assert!(
+            env.complete_in(shell, "dbctl describe zz").is_empty(),
+            "{shell}"
+        );
+    }
     for (args, needle) in [
         (vec!["label", "app", "Env=x"], "not a label"),
         (vec!["label", "app", "a=1", "a-"], "both set and taken off"),
@@ -494,4 +520,99 @@ fn instances_and_snapshots_are_found_by_their_labels() {
     let d = env.dbctl(&["describe", "a", "-o", "json"]).ok().json();
     assert_eq!(d["labels"]["env"], "prod", "{d}");
     assert_eq!(d["labels"]["team"], "core");
+}
+
+/// What a terminal shows once `raw` (a typescript) has been drawn: each line as it was left
+/// (what a carriage return went back over is overwritten), escape sequences dropped.
+fn screen_lines(raw: &str) -> Vec<String> {
+    raw.split('\n')
+        .map(|line| {
+            let drawn = line
+                .rsplit('\r')
+                .find(|part| !part.is_empty())
+                .unwrap_or("");
+            let mut out = String::new();
+            let mut chars = drawn.chars();
+            while let Some(c) = chars.next() {
+                if c == '\x1b' {
+                    // CSI: ESC [ parameters, then a final letter.
+                    if chars.next() == Some('[') {
+                        for c in chars.by_ref() {
+                            if c.is_ascii_alphabetic() {
+                                break;
+                            }
+                        }
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            out.trim_end().to_string()
+        })
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn a_clone_shows_its_steps_on_a_terminal_and_as_plain_lines_in_a_pipe() {
+    let mut env = TestEnv::new();
+    env.init();
+    env.dbctl(&["create", "db"]).ok();
+    env.psql(
+        "db",
+        "create table t as select g, repeat('x', 200) pad from generate_series(1, 50000) g",
+    );
+    // In a pipe: one plain line per step as it ends, with what a copy moved.
+    let piped = env.dbctl(&["clone", "db", "--as", "piped"]).ok();
+    let steps: Vec<&str> = piped
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .collect();
+    assert!(steps.len() >= 3, "{}", piped.stderr);
+    for l in &steps {
+        assert!(l.contains(" done in "), "{l}");
+    }
+    assert!(!piped.stderr.contains('\r') && !piped.stderr.contains('\x1b'));
+    // On an 80-column terminal: the spinner's lines are cleared, and each finished step is a
+    // line of its own, never run into the next or into the table after it.
+    let mut c = std::process::Command::new("script");
+    c.args([
+        "-q",
+        "-e",
+        "-c",
+        &format!(
+            "stty cols 80 rows 24; exec {} clone db --as onterm",
+            crate::common::DBCTL
+        ),
+        "/dev/null",
+    ])
+    .env_clear()
+    .env("PATH", std::env::var("PATH").unwrap_or_default())
+    .env("HOME", &env.dir)
+    .env("TERM", "xterm")
+    .env("DBCTL_HOME", &env.home)
+    .env("DBCTL_DBHOST", crate::common::DBHOST)
+    .stdin(std::process::Stdio::null());
+    if let Some(url) = &env.catalog {
+        c.env("DBCTL_CATALOG", url);
+    }
+    let out = c.output().unwrap();
+    let raw = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{raw}");
+    let screen = screen_lines(&raw);
+    let finished: Vec<&String> = screen.iter().filter(|l| l.contains(" done in ")).collect();
+    assert_eq!(finished.len(), steps.len(), "{screen:#?}");
+    for l in &finished {
+        assert!(l.starts_with('['), "{l:?} in {screen:#?}");
+        assert_eq!(l.matches(" done in ").count(), 1, "{l:?}");
+    }
+    // The table follows on lines of its own.
+    assert!(
+        screen
+            .iter()
+            .any(|l| l.starts_with("name") || l.contains("onterm")),
+        "{screen:#?}"
+    );
+    assert_eq!(env.psql("onterm", "select count(*) from t"), "50000");
 }

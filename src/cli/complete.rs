@@ -104,6 +104,23 @@ pub fn snapshots() -> ArgValueCandidates {
     ArgValueCandidates::new(snapshot_ids)
 }
 
+/// What `label` takes: an instance, or (with --host, --snapshot) a host or a snapshot id;
+/// which flag follows is not known at the TAB, so each offer says what it is.
+pub fn label_targets() -> ArgValueCandidates {
+    ArgValueCandidates::new(|| {
+        let mut all = instance_names();
+        all.extend(host_names().into_iter().map(|c| {
+            let help = c.get_help().map(|h| h.to_string()).unwrap_or_default();
+            c.help(Some(format!("host (with --host), {help}").into()))
+        }));
+        all.extend(snapshot_ids().into_iter().map(|c| {
+            let help = c.get_help().map(|h| h.to_string()).unwrap_or_default();
+            c.help(Some(format!("snapshot (with --snapshot), {help}").into()))
+        }));
+        all
+    })
+}
+
 pub fn classes() -> ArgValueCandidates {
     ArgValueCandidates::new(class_names)
 }

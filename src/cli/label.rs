@@ -11,7 +11,7 @@ use clap::Args;
 #[derive(Debug, Args)]
 pub struct LabelArgs {
     /// The instance (or, with --host, the host; with --snapshot, the snapshot's id).
-    #[arg(add = crate::cli::complete::instances())]
+    #[arg(add = crate::cli::complete::label_targets())]
     pub name: String,
     /// KEY=VALUE to set a label, KEY- to take one off.
     #[arg(required = true, value_name = "KEY=VALUE|KEY-")]

@@ -129,6 +129,14 @@ pub fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn sizes_show_as_they_are() {
+        assert_eq!(super::size(Some(21 * 1024)), "21.00 KiB");
+        assert_eq!(super::size(Some(512)), "512 B");
+        assert_eq!(super::size(Some(3 << 30)), "3.00 GiB");
+        assert_eq!(super::size(None), "-");
+    }
+
+    #[test]
     fn times_show_to_the_second_in_utc() {
         assert_eq!(
             super::seconds("2026-11-25T20:13:42.527037849Z"),

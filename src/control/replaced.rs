@@ -130,12 +130,13 @@ fn remove(ctx: &Ctx, h: &HostRow, entries: &[Replaced], how: &str) -> Result<()>
             None,
             "replaced_data_removed",
             &format!(
-                "the data {} set aside on host {} at {} ({}, {} MiB) was removed {how}",
+                "the data {} set aside on host {} at {} ({}, {}) was removed {how}",
                 r.instance,
                 h.name,
                 r.replaced_at,
                 r.reason,
-                r.bytes.div_ceil(1 << 20)
+                // As it is (21 KiB is not 1 MiB), as the tables show sizes.
+                indicatif::HumanBytes(r.bytes)
             ),
         )?;
     }

@@ -313,7 +313,18 @@ impl TestEnv {
     /// What bash offers at the end of `line`, through the committed `completions/dbctl.bash`
     /// (which asks this build's dbctl, as a shell would at TAB).
     pub fn complete_bash(&self, line: &str) -> Vec<String> {
-        let script = r#"
+        self.complete_in("bash", line)
+    }
+
+    /// What `shell` (bash, zsh or fish), with dbctl's committed completion script loaded,
+    /// offers for `line` (the cursor at its end): each offer's value, without its help.
+    pub fn complete_in(&self, shell: &str, line: &str) -> Vec<String> {
+        let (args, file): (&[&str], &str) = match shell {
+            "bash" => (
+                &[
+                    "--norc",
+                    "-c",
+                    r#"
 source "$COMPLETIONS"
 read -ra COMP_WORDS <<< "$LINE"
 if [[ "$LINE" == *" " ]]; then COMP_WORDS+=(""); fi
@@ -321,32 +332,76 @@ COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
 COMP_LINE="$LINE"; COMP_POINT=${#LINE}
 _clap_complete_dbctl dbctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
 printf '%s\n' "${COMPREPLY[@]}"
-"#;
+"#,
+                ],
+                "dbctl.bash",
+            ),
+            // The script's own function, run by a real zsh; only compsys's two entry points
+            // (which need a line editor) are stood in for: _describe prints what it is given.
+            "zsh" => (
+                &[
+                    "-f",
+                    "-c",
+                    r#"
+compdef() { : }
+_describe() {
+  local name
+  while (( $# )); do [[ $1 == values ]] && { name=$2; break }; shift; done
+  print -rl -- "${(@P)name}"
+}
+source "$COMPLETIONS"
+words=(${(z)LINE})
+[[ $LINE == *' ' ]] && words+=('')
+CURRENT=${#words}
+_clap_dynamic_completer_dbctl
+"#,
+                ],
+                "_dbctl",
+            ),
+            // fish completes a command line of its own without a terminal.
+            "fish" => (
+                &[
+                    "--no-config",
+                    "-c",
+                    r#"source $COMPLETIONS; complete -C "$LINE""#,
+                ],
+                "dbctl.fish",
+            ),
+            other => panic!("no completion test for {other}"),
+        };
         let bin = Path::new(DBCTL).parent().unwrap();
         let path = format!(
             "{}:{}",
             bin.display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let mut c = Command::new("bash");
-        c.args(["--norc", "-c", script])
+        let mut c = Command::new(shell);
+        c.args(args)
             .env_clear()
             .env("PATH", path)
             .env("HOME", &self.dir)
             .env("DBCTL_HOME", &self.home)
             .env(
                 "COMPLETIONS",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/completions/dbctl.bash"),
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("completions")
+                    .join(file),
             )
             .env("LINE", line);
         if let Some(url) = &self.catalog {
             c.env("DBCTL_CATALOG", url);
         }
         let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{shell}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter(|l| !l.is_empty())
-            .map(str::to_string)
+            // zsh's offers are VALUE:HELP, fish's VALUE<TAB>HELP.
+            .map(|l| l.split(['\t', ':']).next().unwrap_or(l).to_string())
             .collect()
     }
 

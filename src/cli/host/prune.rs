@@ -67,13 +67,13 @@ pub fn run(env: &Env, a: &PruneArgs) -> Result<()> {
     }
     for r in &removed {
         env.printer.note(&format!(
-            "{verb} {} ({} of {}, set aside {}: {}, {} MiB)",
+            "{verb} {} ({} of {}, set aside {}: {}, {})",
             r.name,
             r.engine,
             r.instance,
             r.replaced_at,
             r.reason,
-            r.bytes.div_ceil(1 << 20)
+            crate::cli::output::size(Some(r.bytes))
         ));
     }
     Ok(())

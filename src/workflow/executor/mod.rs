@@ -333,8 +333,8 @@ impl Executor<'_> {
                 to_host,
                 export,
                 import,
-                bytes: _,
-            } => self.transfer(wf, step, (*from_host, export), (*to_host, import))?,
+                bytes,
+            } => self.transfer(wf, step, (*from_host, export), (*to_host, import), *bytes)?,
             Action::Upload {
                 from_host,
                 export,

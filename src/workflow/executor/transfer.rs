@@ -11,15 +11,17 @@ use crate::workflow::failpoints;
 use serde_json::Value;
 
 impl Executor<'_> {
-    /// Pipes `from`'s export into `to`'s import. Progress shows the bytes moved: how many a
-    /// stream carries is known only at its end (a snapshot's compressed files travel as
-    /// they are stored).
+    /// Pipes `from`'s export into `to`'s import. Progress shows the bytes moved against
+    /// `planned`, the content's size when planned: the stream may carry less (a snapshot's
+    /// compressed files travel as they are stored), so the rate and ETA are an upper bound,
+    /// and what the step moved is said when it ends.
     pub(super) fn transfer(
         &mut self,
         wf: i64,
         step: &StepRow,
         from: (i64, &Op),
         to: (i64, &Op),
+        planned: u64,
     ) -> Result<Value, StepError> {
         let src = hosts::get(self.catalog.conn(), from.0)?;
         let dst = hosts::get(self.catalog.conn(), to.0)?;
@@ -66,7 +68,8 @@ impl Executor<'_> {
                 break;
             }
             moved += n as u64;
-            self.progress.bytes(moved, 0);
+            // Never "120 MiB of 100 MiB": past the plan, the total is what has moved.
+            self.progress.bytes(moved, planned.max(moved));
             if cut_at.is_some_and(|c| moved >= c) {
                 // As if the connection dropped mid-stream: the receiver sees a cut stream.
                 break;
