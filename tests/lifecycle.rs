@@ -103,6 +103,12 @@ fn a_hibernated_instance_frees_its_host_and_resumes_on_another_with_every_commit
     env.dbctl(&["create", "db", "--host", "local"]).ok();
     env.psql("db", "create table t (id int primary key)");
     let endpoint = env.dbctl(&["describe", "db", "-o", "json"]).ok().json()["endpoint"].clone();
+    // A health verdict while it serves...
+    env.dbctl(&["daemon", "--once"]).ok();
+    assert_eq!(
+        env.dbctl(&["describe", "db", "-o", "json"]).ok().json()["health"]["state"],
+        "healthy"
+    );
 
     // Commits go on while it hibernates; every one acknowledged must come back.
     let writer = {
@@ -134,6 +140,23 @@ fn a_hibernated_instance_frees_its_host_and_resumes_on_another_with_every_commit
     assert!(instances.is_empty(), "its data directory is gone");
     env.dbctl(&["hibernate", "db"])
         .one_line_error(2, "is hibernated");
+    // ...and none while it sleeps: no server to judge, and a monitor pass does nothing to
+    // an instance whose data is meant to be gone.
+    let judged = |env: &TestEnv| {
+        env.event_kinds("db")
+            .iter()
+            .filter(|k| k.starts_with("health_"))
+            .count()
+    };
+    let before = judged(&env);
+    env.dbctl(&["daemon", "--once"]).ok();
+    let d = env.dbctl(&["describe", "db", "-o", "json"]).ok().json();
+    assert!(d["health"].is_null(), "{d}");
+    let listed = env.dbctl(&["list", "-o", "json"]).ok().json();
+    assert!(listed[0]["health"].is_null(), "{listed}");
+    let table = env.dbctl(&["describe", "db"]).ok().stdout;
+    assert!(!table.contains("healthy"), "{table}");
+    assert_eq!(judged(&env), before, "{:?}", env.event_kinds("db"));
 
     let resumed = env
         .dbctl(&["resume", "db", "--host", "spare", "-o", "json"])
