@@ -522,33 +522,15 @@ fn instances_and_snapshots_are_found_by_their_labels() {
     assert_eq!(d["labels"]["team"], "core");
 }
 
-/// What a terminal shows once `raw` (a typescript) has been drawn: each line as it was left
-/// (what a carriage return went back over is overwritten), escape sequences dropped.
-fn screen_lines(raw: &str) -> Vec<String> {
-    raw.split('\n')
-        .map(|line| {
-            let drawn = line
-                .rsplit('\r')
-                .find(|part| !part.is_empty())
-                .unwrap_or("");
-            let mut out = String::new();
-            let mut chars = drawn.chars();
-            while let Some(c) = chars.next() {
-                if c == '\x1b' {
-                    // CSI: ESC [ parameters, then a final letter.
-                    if chars.next() == Some('[') {
-                        for c in chars.by_ref() {
-                            if c.is_ascii_alphabetic() {
-                                break;
-                            }
-                        }
-                    }
-                } else {
-                    out.push(c);
-                }
-            }
-            out.trim_end().to_string()
-        })
+/// What an 80-column terminal shows once `raw` (a typescript) has been drawn on it, row by
+/// row (tall enough that nothing scrolls away), by a real terminal emulator.
+fn screen_lines(raw: &[u8]) -> Vec<String> {
+    let n = |v: u16| std::num::NonZeroU16::new(v).unwrap();
+    let mut term = vt100::Parser::new(n(400), n(80), 0);
+    term.process(raw);
+    term.screen()
+        .rows(0, 80)
+        .map(|r| r.trim_end().to_string())
         .filter(|l| !l.is_empty())
         .collect()
 }
@@ -600,7 +582,15 @@ fn a_clone_shows_its_steps_on_a_terminal_and_as_plain_lines_in_a_pipe() {
     let out = c.output().unwrap();
     let raw = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{raw}");
-    let screen = screen_lines(&raw);
+    let screen = screen_lines(&out.stdout);
+    // No spinner is left behind.
+    assert!(
+        !screen
+            .iter()
+            .any(|l| l.contains("running")
+                || l.chars().any(|c| ('\u{2800}'..='\u{28ff}').contains(&c))),
+        "{screen:#?}"
+    );
     let finished: Vec<&String> = screen.iter().filter(|l| l.contains(" done in ")).collect();
     assert_eq!(finished.len(), steps.len(), "{screen:#?}");
     for l in &finished {

@@ -22,7 +22,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// The span of time an instance can be restored to.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Window {
     pub instance: String,
     /// The oldest point any kept snapshot, with the logs after it, restores to.
@@ -81,7 +81,17 @@ impl Window {
     pub fn describe(&self) -> String {
         match (&self.earliest, &self.latest) {
             (Some(e), Some(l)) => {
-                let mut d = format!("{} .. {}", to_second(e, true), to_second(l, false));
+                let (from, to) = (to_second(e, true), to_second(l, false));
+                // A window within one second (a new instance's base snapshot) has no whole
+                // second inside it: then its ends as they are.
+                let inverted = parse_rfc3339(&from)
+                    .zip(parse_rfc3339(&to))
+                    .is_some_and(|(f, t)| f > t);
+                let mut d = if inverted {
+                    format!("{e} .. {l}")
+                } else {
+                    format!("{from} .. {to}")
+                };
                 if !self.holes.is_empty() {
                     let holes: Vec<String> = self
                         .holes
@@ -800,6 +810,35 @@ pub fn choose(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_is_said_to_the_second_inside_its_ends_and_names_its_holes() {
+        let w = |e: &str, l: &str, holes: Vec<Hole>| Window {
+            earliest: Some(e.into()),
+            latest: Some(l.into()),
+            holes,
+            ..Default::default()
+        };
+        assert_eq!(
+            w("2026-12-07T10:00:00.2Z", "2026-12-07T11:00:00.9Z", vec![]).describe(),
+            "2026-12-07T10:00:01Z .. 2026-12-07T11:00:00Z"
+        );
+        // Within one second: no whole second is inside, so its ends as they are (before,
+        // it read 10:00:01Z .. 10:00:00Z).
+        assert_eq!(
+            w("2026-12-07T10:00:00.2Z", "2026-12-07T10:00:00.9Z", vec![]).describe(),
+            "2026-12-07T10:00:00.2Z .. 2026-12-07T10:00:00.9Z"
+        );
+        let hole = Hole {
+            from: "2026-12-07T10:20:00.5Z".into(),
+            to: "2026-12-07T10:30:00.5Z".into(),
+        };
+        assert_eq!(
+            w("2026-12-07T10:00:00Z", "2026-12-07T11:00:00Z", vec![hole]).describe(),
+            "2026-12-07T10:00:00Z .. 2026-12-07T11:00:00Z except 2026-12-07T10:20:00Z .. 2026-12-07T10:30:01Z"
+        );
+        assert_eq!(Window::default().describe(), "empty (no snapshot yet)");
+    }
 
     #[test]
     fn reads_the_time_forms_users_write() {
