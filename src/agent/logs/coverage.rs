@@ -154,6 +154,76 @@ fn coverage_in(
     })
 }
 
+/// The unbroken chain of files from snapshot `q`'s position on, and the first file it lacks.
+pub(super) fn chain_from<'a>(
+    by_name: &BTreeMap<&str, &'a LogFile>,
+    format: &dyn LogFormat,
+    q: &crate::wire::SnapshotStart,
+) -> Result<(Vec<&'a LogFile>, String)> {
+    let mut cur = start_file(format, q)?;
+    let mut covered = Vec::new();
+    while let Some(f) = by_name.get(cur.as_str()) {
+        covered.push(*f);
+        cur = format.next_file(&cur).context("log file arithmetic")?;
+    }
+    Ok((covered, cur))
+}
+
+/// How many commits the unbroken chain from snapshot `q` holds after time `after`: what a
+/// restore to `after` leaves in the archive. Read with the engine's own log reader from
+/// plain copies in a private scratch directory (the archive keeps older files compressed);
+/// None when a file does not decode or the reader cannot run.
+pub fn commits_after(
+    layout: &Layout,
+    instance: &str,
+    q: &crate::wire::SnapshotStart,
+    format: &dyn LogFormat,
+    after: &str,
+) -> Option<u64> {
+    let files = super::list(layout, instance).ok()?;
+    let by_name: BTreeMap<&str, &LogFile> = files
+        .iter()
+        .filter(|f| format.in_chain(&f.name))
+        .map(|f| (f.name.as_str(), f))
+        .collect();
+    let (covered, _) = chain_from(&by_name, format, q).ok()?;
+    let later = |t: &Option<String>| t.as_deref().is_some_and(|t| super::later_than(t, after));
+    // (Asked only when the chain's end is past `after`: a chain here without a later commit
+    // is not the one replayed, so it says nothing.)
+    let first = covered.iter().position(|f| later(&f.last_commit))?;
+    // A commit record may start in the file before (its time is then no later than `after`
+    // only if it belongs before it: the time decides, not the file).
+    let from = if format.records_span_files() {
+        first.saturating_sub(1)
+    } else {
+        first
+    };
+    let d = dir(layout, instance);
+    let scratch = tempfile::Builder::new()
+        .prefix(".counting-")
+        .tempdir_in(layout.logs_root())
+        .ok()?;
+    for f in &covered[from..] {
+        match crate::agent::storage::packed::read_any(
+            &d.join(&f.name),
+            Some(&scratch.path().join(&f.name)),
+        )
+        .ok()?
+        {
+            crate::agent::storage::packed::Content::Read(..) => {}
+            crate::agent::storage::packed::Content::Damaged(_) => return None,
+        }
+    }
+    let last = covered.last()?;
+    let commits = format.commits(scratch.path(), &covered[from].name, &last.name)?;
+    Some(
+        commits
+            .iter()
+            .filter(|c| super::later_than(&c.time, after))
+            .count() as u64,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::{archive, put, Numbered};
@@ -228,74 +298,4 @@ mod tests {
         let g = coverage(&elsewhere, &given, &Numbered).unwrap();
         assert_eq!(g, c);
     }
-}
-
-/// The unbroken chain of files from snapshot `q`'s position on, and the first file it lacks.
-pub(super) fn chain_from<'a>(
-    by_name: &BTreeMap<&str, &'a LogFile>,
-    format: &dyn LogFormat,
-    q: &crate::wire::SnapshotStart,
-) -> Result<(Vec<&'a LogFile>, String)> {
-    let mut cur = start_file(format, q)?;
-    let mut covered = Vec::new();
-    while let Some(f) = by_name.get(cur.as_str()) {
-        covered.push(*f);
-        cur = format.next_file(&cur).context("log file arithmetic")?;
-    }
-    Ok((covered, cur))
-}
-
-/// How many commits the unbroken chain from snapshot `q` holds after time `after`: what a
-/// restore to `after` leaves in the archive. Read with the engine's own log reader from
-/// plain copies in a private scratch directory (the archive keeps older files compressed);
-/// None when a file does not decode or the reader cannot run.
-pub fn commits_after(
-    layout: &Layout,
-    instance: &str,
-    q: &crate::wire::SnapshotStart,
-    format: &dyn LogFormat,
-    after: &str,
-) -> Option<u64> {
-    let files = super::list(layout, instance).ok()?;
-    let by_name: BTreeMap<&str, &LogFile> = files
-        .iter()
-        .filter(|f| format.in_chain(&f.name))
-        .map(|f| (f.name.as_str(), f))
-        .collect();
-    let (covered, _) = chain_from(&by_name, format, q).ok()?;
-    let later = |t: &Option<String>| t.as_deref().is_some_and(|t| super::later_than(t, after));
-    // (Asked only when the chain's end is past `after`: a chain here without a later commit
-    // is not the one replayed, so it says nothing.)
-    let first = covered.iter().position(|f| later(&f.last_commit))?;
-    // A commit record may start in the file before (its time is then no later than `after`
-    // only if it belongs before it: the time decides, not the file).
-    let from = if format.records_span_files() {
-        first.saturating_sub(1)
-    } else {
-        first
-    };
-    let d = dir(layout, instance);
-    let scratch = tempfile::Builder::new()
-        .prefix(".counting-")
-        .tempdir_in(layout.logs_root())
-        .ok()?;
-    for f in &covered[from..] {
-        match crate::agent::storage::packed::read_any(
-            &d.join(&f.name),
-            Some(&scratch.path().join(&f.name)),
-        )
-        .ok()?
-        {
-            crate::agent::storage::packed::Content::Read(..) => {}
-            crate::agent::storage::packed::Content::Damaged(_) => return None,
-        }
-    }
-    let last = covered.last()?;
-    let commits = format.commits(scratch.path(), &covered[from].name, &last.name)?;
-    Some(
-        commits
-            .iter()
-            .filter(|c| super::later_than(&c.time, after))
-            .count() as u64,
-    )
 }
