@@ -52,13 +52,13 @@ impl Secrets {
     /// The team key this home holds.
     ///
     /// # Errors
-    /// [`crate::control::error::Invalid`] saying how to import it, when this home has none.
+    /// [`crate::control::base::error::Invalid`] saying how to import it, when this home has none.
     pub fn team_key(&self) -> Result<[u8; 32]> {
         let p = self.file(TEAM_KEY);
         let text = match std::fs::read_to_string(&p) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(crate::control::error::invalid(
+                return Err(crate::control::base::error::invalid(
                     "this machine has no key for the shared catalog's secrets",
                     "on a machine that has it run `dbctl catalog key export FILE`, copy FILE here, then `dbctl catalog key import FILE`",
                 ))
@@ -152,13 +152,13 @@ impl Secrets {
     /// It is not a key, not this catalog's, or this home has another one already.
     pub fn import_team_key(&self, text: &str) -> Result<()> {
         let Some(conn) = &self.shared else {
-            return Err(crate::control::error::invalid(
+            return Err(crate::control::base::error::invalid(
                 "this home's catalog is its own SQLite file, which needs no team key",
                 "set DBCTL_CATALOG (or config.toml's `catalog`) to the shared catalog first",
             ));
         };
         let key = decode_key(text.trim()).map_err(|_| {
-            crate::control::error::invalid(
+            crate::control::base::error::invalid(
                 "that file is not a team key",
                 "give the file `dbctl catalog key export` wrote",
             )
@@ -174,7 +174,7 @@ impl Secrets {
             if self.team_key()? == key {
                 return Ok(());
             }
-            return Err(crate::control::error::invalid(
+            return Err(crate::control::base::error::invalid(
                 format!(
                     "this home has another team key at {}",
                     self.file(TEAM_KEY).display()
@@ -414,7 +414,7 @@ fn open(key: &[u8; 32], name: &str, sealed: &str) -> Result<String> {
 fn check_key(key: &[u8; 32], check: &str) -> Result<()> {
     match open(key, "check", check) {
         Ok(v) if v == CHECK_PLAINTEXT => Ok(()),
-        _ => Err(crate::control::error::invalid(
+        _ => Err(crate::control::base::error::invalid(
             "that team key is not this catalog's",
             "export the key from a machine that uses this catalog (`dbctl catalog key export FILE`)",
         )),

@@ -573,6 +573,17 @@ pub struct SnapshotInfo {
     pub consistent_at: String,
 }
 
+impl SnapshotInfo {
+    /// Where the snapshot's log chain starts.
+    pub fn start(&self) -> SnapshotStart {
+        SnapshotStart {
+            snapshot: self.snapshot.clone(),
+            position: self.position.clone(),
+            branch: self.branch,
+        }
+    }
+}
+
 fn one() -> u32 {
     1
 }

@@ -93,6 +93,10 @@ impl Layout {
     pub fn snapshots(&self) -> PathBuf {
         self.root.join("snapshots")
     }
+    /// Where data a recovery or an in-place restore replaced is set aside.
+    pub fn replaced(&self) -> PathBuf {
+        self.root.join("replaced")
+    }
     pub fn snapshot(&self, name: &str) -> PathBuf {
         self.snapshots().join(name)
     }

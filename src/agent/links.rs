@@ -31,7 +31,7 @@ pub fn stays_inside(rel: &str, to: &Path) -> bool {
 /// # Errors
 /// A directory cannot be read.
 pub fn links_under(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
-    crate::agent::manifest::entries_under(dir, &|ft| ft.is_symlink())?
+    crate::agent::tree::entries_under(dir, &|ft| ft.is_symlink())?
         .into_iter()
         .map(|(rel, path)| Ok((rel, std::fs::read_link(path)?)))
         .collect()

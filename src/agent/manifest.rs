@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub const FILE_NAME: &str = "manifest.json";
 
@@ -55,49 +55,7 @@ pub fn sha256_file(path: &Path) -> Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(hex(&h.finalize()))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Every regular file under `dir`, as sorted relative paths.
-///
-/// # Errors
-/// A directory cannot be read.
-pub fn files_under(dir: &Path) -> Result<Vec<String>> {
-    Ok(entries_under(dir, &|ft| ft.is_file())?
-        .into_iter()
-        .map(|(rel, _)| rel)
-        .collect())
-}
-
-/// Every entry under `dir` (directories descended, links never followed) whose type `keep`
-/// accepts, as (relative path, path), sorted.
-///
-/// # Errors
-/// A directory cannot be read.
-pub fn entries_under(
-    dir: &Path,
-    keep: &dyn Fn(&std::fs::FileType) -> bool,
-) -> Result<Vec<(String, PathBuf)>> {
-    let mut out = Vec::new();
-    let mut stack: Vec<PathBuf> = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
-            let e = e?;
-            let ft = e.file_type()?;
-            if ft.is_dir() {
-                stack.push(e.path());
-            } else if keep(&ft) {
-                let rel = e.path().strip_prefix(dir)?.to_string_lossy().into_owned();
-                out.push((rel, e.path()));
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
+    Ok(hex::encode(h.finalize()))
 }
 
 impl Manifest {
@@ -129,7 +87,7 @@ impl Manifest {
     /// The directory cannot be listed.
     pub fn check(&self, dir: &Path, full: bool, skip: &[&str]) -> Result<Vec<String>> {
         let mut problems = Vec::new();
-        let present = files_under(dir)?;
+        let present = crate::agent::tree::files_under(dir)?;
         for rel in &present {
             if !self.files.contains_key(rel) && !skip.contains(&rel.as_str()) {
                 problems.push(format!("{rel}: not in the manifest"));
@@ -167,7 +125,7 @@ impl Manifest {
                     e.stored()
                 ));
             } else if full {
-                use crate::agent::storage::packed::{read_content, Content};
+                use crate::agent::storage::content::{read_content, Content};
                 match read_content(&p, e.compressed.is_some(), None) {
                     Ok(Content::Read(size, sum)) if size == e.size && sum == e.sha256 => {}
                     Ok(Content::Read(..)) => problems.push(format!("{rel}: checksum mismatch")),
@@ -193,7 +151,7 @@ mod tests {
         std::fs::write(d.path().join("base/a"), b"hello").unwrap();
         std::fs::write(d.path().join("b"), b"world").unwrap();
         let mut m = Manifest::default();
-        for rel in files_under(d.path()).unwrap() {
+        for rel in crate::agent::tree::files_under(d.path()).unwrap() {
             let p = d.path().join(&rel);
             m.files.insert(
                 rel,

@@ -17,6 +17,7 @@ pub mod replaced;
 pub mod snapshots;
 pub mod storage;
 pub mod stream;
+pub mod tree;
 pub mod usage;
 
 pub use config::HostConfig;

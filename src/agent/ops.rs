@@ -233,7 +233,7 @@ impl Host {
                     format!("snapshot {name} is not on this host; not pruning logs it may need"),
                 )
             })?;
-            spec.keep.push(crate::agent::snapshots::start_of(&info));
+            spec.keep.push(info.start());
         }
         let format = self.log_format(&spec.instance, &spec.engine)?;
         if let Some(given) = &spec.given {
@@ -765,7 +765,7 @@ impl Host {
             crate::agent::logs::drop_all(&self.layout, name)?;
         } else if self.run_as.switches() {
             let d = crate::agent::logs::dir(&self.layout, name);
-            for rel in crate::agent::manifest::files_under(&d).unwrap_or_default() {
+            for rel in crate::agent::tree::files_under(&d).unwrap_or_default() {
                 std::os::unix::fs::lchown(d.join(rel), Some(0), Some(0))?;
             }
             if d.exists() {

@@ -92,7 +92,7 @@ impl RunAs {
 pub fn instance_user_name(root: &Path, instance: &str) -> String {
     use sha2::Digest;
     let h = sha2::Sha256::digest(format!("{}\0{instance}", root.display()).as_bytes());
-    format!("dbi_{}", &crate::agent::manifest::hex(&h)[..12])
+    format!("dbi_{}", &hex::encode(h)[..12])
 }
 
 /// What dbhost writes in the comment field of the users it makes: a user is only ever

@@ -10,14 +10,9 @@ use crate::agent::storage::Storage;
 use crate::wire::ReplacedData;
 use anyhow::{bail, Context, Result};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const RECORD: &str = "replaced.json";
-
-/// Where set-aside data lives.
-pub fn root(layout: &Layout) -> PathBuf {
-    layout.root.join("replaced")
-}
 
 /// Moves `dir` (an instance's directory, or a data directory) aside as replaced data of
 /// `instance`, keeping its record; returns the entry's name. A `dir` that is not there sets
@@ -36,7 +31,7 @@ pub fn set_aside(
     if std::fs::symlink_metadata(dir).is_err() {
         return Ok(None);
     }
-    let top = root(layout);
+    let top = layout.replaced();
     std::fs::create_dir_all(&top).with_context(|| format!("making {}", top.display()))?;
     std::fs::set_permissions(&top, std::fs::Permissions::from_mode(0o700))?;
     std::os::unix::fs::lchown(&top, Some(0), Some(0)).ok();
@@ -86,7 +81,7 @@ pub fn set_aside(
 
 /// Everything set aside here, oldest first, each with the bytes it takes.
 pub fn list(layout: &Layout) -> Vec<ReplacedData> {
-    let Ok(entries) = std::fs::read_dir(root(layout)) else {
+    let Ok(entries) = std::fs::read_dir(layout.replaced()) else {
         return Vec::new();
     };
     let mut out: Vec<ReplacedData> = entries
@@ -111,7 +106,7 @@ pub fn list(layout: &Layout) -> Vec<ReplacedData> {
 /// # Errors
 /// A name with a path in it, or an entry that cannot be removed.
 pub fn remove(layout: &Layout, storage: &dyn Storage, names: &[String]) -> Result<Vec<String>> {
-    let top = root(layout);
+    let top = layout.replaced();
     let mut removed = Vec::new();
     for name in names {
         if name.is_empty()
@@ -151,7 +146,7 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(!dir.exists());
-        let mode = std::fs::metadata(root(&layout))
+        let mode = std::fs::metadata(layout.replaced())
             .unwrap()
             .permissions()
             .mode();
@@ -161,7 +156,8 @@ mod tests {
         assert_eq!(listed[0].name, name);
         assert_eq!(listed[0].instance, "db-1");
         assert_eq!(listed[0].reason, "recovered");
-        assert!(root(&layout)
+        assert!(layout
+            .replaced()
             .join(&name)
             .join("instance/data/PG_VERSION")
             .exists());

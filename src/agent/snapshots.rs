@@ -534,7 +534,7 @@ impl Host {
                 let placed = crate::agent::logs::place(
                     &self.layout,
                     &r.log_instance,
-                    &start_of(&info),
+                    &info.start(),
                     until,
                     &dest,
                     &*engine.log_format(&self.cfg),
@@ -615,7 +615,7 @@ impl Host {
                 crate::agent::logs::commits_after(
                     &self.layout,
                     &r.log_instance,
-                    &start_of(&info),
+                    &info.start(),
                     &*format,
                     at,
                 )
@@ -650,7 +650,7 @@ impl Host {
         let spec = crate::wire::CoverageSpec {
             instance: log_instance.to_string(),
             engine: snap.engine.clone(),
-            snapshots: vec![start_of(snap)],
+            snapshots: vec![snap.start()],
             target: None,
             given: None,
         };
@@ -676,7 +676,7 @@ impl Host {
                 let spec = crate::wire::CoverageSpec {
                     instance: r.log_instance.clone(),
                     engine: snap.engine.clone(),
-                    snapshots: vec![start_of(snap)],
+                    snapshots: vec![snap.start()],
                     target: None,
                     given: None,
                 };
@@ -809,15 +809,6 @@ impl Host {
     }
 }
 
-/// Where a snapshot's log chain starts.
-pub(crate) fn start_of(info: &SnapshotInfo) -> crate::wire::SnapshotStart {
-    crate::wire::SnapshotStart {
-        snapshot: info.snapshot.clone(),
-        position: info.position.clone(),
-        branch: info.branch,
-    }
-}
-
 fn corrupt(snapshot: &str, problems: &[String]) -> anyhow::Error {
     let shown: Vec<&str> = problems.iter().take(5).map(String::as_str).collect();
     let more = if problems.len() > 5 {
@@ -864,7 +855,7 @@ fn build_manifest(
     for (rel, to) in crate::agent::links::links_under(dir)? {
         m.links.insert(rel, to.to_string_lossy().into_owned());
     }
-    for rel in manifest::files_under(dir)? {
+    for rel in crate::agent::tree::files_under(dir)? {
         let path = dir.join(&rel);
         let meta = std::fs::symlink_metadata(&path)?;
         let mtime = mtimes.get(&rel).copied().unwrap_or(0);

@@ -431,7 +431,7 @@ pub fn read_tree_with_links(
                         }
                     }
                 }
-                let sha = crate::agent::manifest::hex(&f.h.finalize());
+                let sha = hex::encode(f.h.finalize());
                 f.out
                     .file()
                     .set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;

@@ -70,7 +70,7 @@ pub fn measure(layout: &Layout, snapshot_time: &dyn Fn(&str) -> String) -> DiskU
         }
     }
     let mut replaced = BTreeMap::new();
-    for (name, path) in children(&crate::agent::replaced::root(layout)) {
+    for (name, path) in children(&layout.replaced()) {
         if path.is_dir() && !name.starts_with('.') {
             replaced.insert(name, bytes_under(&path, &mut seen));
         }

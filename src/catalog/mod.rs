@@ -107,13 +107,13 @@ impl Location {
     /// otherwise be taken as a file name, and a catalog made there).
     ///
     /// # Errors
-    /// [`crate::control::error::Invalid`] for a scheme other than postgres, postgresql or
+    /// [`crate::control::base::error::Invalid`] for a scheme other than postgres, postgresql or
     /// sqlite.
     pub fn parse_checked(s: &str) -> Result<Self> {
         if let Some((scheme, _)) = s.split_once("://") {
             let known = ["postgres", "postgresql", "sqlite"];
             if !known.contains(&scheme) {
-                return Err(crate::control::error::invalid(
+                return Err(crate::control::base::error::invalid(
                     format!("`{scheme}://` is not a catalog this version can use"),
                     "give a postgres:// (or postgresql://) URL, or a file path for SQLite",
                 ));

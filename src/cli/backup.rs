@@ -3,8 +3,11 @@
 use super::output::{opt, Printer};
 use super::plan::{run_plan, ChangeFlags};
 use super::Env;
-use crate::control::backups::{self, BackupOpts, BackupView};
-use crate::control::policies::{PolicyOpts, PolicyView};
+use crate::control::offsite::backups;
+use crate::control::offsite::backups::BackupOpts;
+use crate::control::offsite::backups::BackupView;
+use crate::control::offsite::policies::PolicyOpts;
+use crate::control::offsite::policies::PolicyView;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
@@ -147,7 +150,7 @@ pub fn run(env: &Env, c: &BackupCommand) -> Result<()> {
             let ctx = env.open()?;
             let all = backups::list(&ctx, a.name.as_deref())?;
             if let (Some(name), true) = (&a.name, all.is_empty()) {
-                crate::control::instances::check_ever_named(&ctx, name)?;
+                crate::control::base::lookup::check_ever_named(&ctx, name)?;
             }
             if p.is_json() {
                 p.json(&all);
@@ -196,7 +199,8 @@ pub fn run(env: &Env, c: &BackupCommand) -> Result<()> {
         BackupCommand::Pin(a) => print_backup(p, &backups::pin(&env.open()?, a.id, true)?),
         BackupCommand::Unpin(a) => print_backup(p, &backups::pin(&env.open()?, a.id, false)?),
         BackupCommand::Policy(a) => {
-            let v = crate::control::policies::set(&env.open()?, &a.name, &a.policy.opts())?;
+            let v =
+                crate::control::offsite::policies::set(&env.open()?, &a.name, &a.policy.opts())?;
             print_policy(p, &v);
         }
     }

@@ -1,7 +1,7 @@
 //! `dbctl catalog`: the catalog itself (a shared one's team key).
 
 use super::Env;
-use crate::control::team;
+use crate::control::admin::team;
 use anyhow::Result;
 use clap::Subcommand;
 use std::path::PathBuf;
@@ -46,13 +46,13 @@ fn target(to: &str) -> Result<crate::catalog::Location> {
         return Ok(loc);
     };
     let mut parsed = ::url::Url::parse(u).map_err(|e| {
-        crate::control::error::invalid(
+        crate::control::base::error::invalid(
             format!("--to `{u}` is not a URL: {e}"),
             "give postgres://USER@HOST:PORT/DB",
         )
     })?;
     if parsed.password().is_some() {
-        return Err(crate::control::error::invalid(
+        return Err(crate::control::base::error::invalid(
             "--to carries a password, which every user of this machine can read on its command line",
             "leave it out and set PGPASSWORD",
         ));
@@ -69,7 +69,7 @@ pub fn run(env: &Env, c: &CatalogCommand) -> Result<()> {
     match c {
         CatalogCommand::Migrate { to } => {
             let target = target(to)?;
-            let copied = crate::control::catalog_copy::migrate(&ctx, &target)?;
+            let copied = crate::control::admin::catalog_copy::migrate(&ctx, &target)?;
             if p.is_json() {
                 p.json(&copied);
                 return Ok(());

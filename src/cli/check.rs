@@ -25,10 +25,10 @@ pub struct CheckArgs {
 pub fn run(env: &Env, a: &CheckArgs) -> Result<()> {
     let ctx = env.open()?;
     let queries = match &a.sql {
-        Some(f) => crate::control::checks::queries_in(f)?,
+        Some(f) => crate::control::data::checks::queries_in(f)?,
         None => Vec::new(),
     };
-    let r = crate::control::checks::run(&ctx, &a.name, a.database.as_deref(), queries)?;
+    let r = crate::control::data::checks::run(&ctx, &a.name, a.database.as_deref(), queries)?;
     let p = &env.printer;
     if p.is_json() {
         p.json(&r);

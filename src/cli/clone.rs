@@ -4,9 +4,11 @@ use super::describe::print_instance;
 use super::plan::{run_plan, ChangeFlags};
 use super::restore::TargetArgs;
 use super::Env;
-use crate::control::clones::{self, CloneOpts};
-use crate::control::cross_engine::{self, CrossOpts};
-use crate::control::instances;
+use crate::control::data::cross_engine;
+use crate::control::data::cross_engine::CrossOpts;
+use crate::control::restore::clones;
+use crate::control::restore::clones::CloneOpts;
+
 use anyhow::Result;
 use clap::Args;
 
@@ -79,7 +81,7 @@ pub struct CloneArgs {
 
 pub fn run(env: &Env, a: &CloneArgs) -> Result<()> {
     let mut ctx = env.open()?;
-    crate::control::pitr::check_lsn_spelling(&ctx, &a.source, a.target.lsn.is_some())?;
+    crate::control::restore::pitr::check_lsn_spelling(&ctx, &a.source, a.target.lsn.is_some())?;
     let opts = CloneOpts {
         source: a.source.clone(),
         name: a.name.clone(),
@@ -93,7 +95,7 @@ pub fn run(env: &Env, a: &CloneArgs) -> Result<()> {
         from_repository: a.from_repository,
         backup: a.backup,
         labels: a.labels.clone(),
-        lifetime: crate::control::lifetimes::LifetimeOpts {
+        lifetime: crate::control::instances::lifetimes::LifetimeOpts {
             expires_in: a.expires_in.clone(),
             delete_when_idle: a.delete_when_idle.clone(),
             final_snapshot: a.final_snapshot_on_expiry,
@@ -101,14 +103,17 @@ pub fn run(env: &Env, a: &CloneArgs) -> Result<()> {
         scratch: false,
     };
     if let Some(engine) = &a.engine {
-        if *engine != instances::get(&ctx, &a.source)?.engine {
+        if *engine != crate::control::base::lookup::instance(&ctx, &a.source)?.engine {
             drop(ctx);
             return across(env, a, opts, engine);
         }
     }
     let plan = clones::plan_clone(&mut ctx, &opts, a.change.dry_run)?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
-        print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
+        print_instance(
+            &env.printer,
+            &crate::control::instances::views::describe(&ctx, &a.name)?,
+        );
     }
     Ok(())
 }
@@ -121,7 +126,7 @@ fn across(env: &Env, a: &CloneArgs, clone: CloneOpts, engine: &str) -> Result<()
     };
     let p = &env.printer;
     if a.change.detach {
-        return Err(crate::control::error::invalid(
+        return Err(crate::control::base::error::invalid(
             "--detach does not apply to a clone into another engine (pgloader runs here)",
             "leave out --detach",
         ));
@@ -191,7 +196,10 @@ fn across(env: &Env, a: &CloneArgs, clone: CloneOpts, engine: &str) -> Result<()
         ));
     }
     if !p.is_json() {
-        print_instance(p, &instances::describe(&env.open()?, &r.name)?);
+        print_instance(
+            p,
+            &crate::control::instances::views::describe(&env.open()?, &r.name)?,
+        );
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 //! come from the catalog as it is now, and fixed values from the same lists the commands
 //! check. A catalog that cannot be opened completes nothing rather than failing the shell.
 
-use crate::control::home::{Ctx, Home};
+use crate::control::base::home::Ctx;
+use crate::control::base::home::Home;
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 
 /// The home and catalog the command being completed would use (--home cannot be seen from
@@ -65,7 +66,7 @@ fn snapshot_ids() -> Vec<CompletionCandidate> {
 }
 
 fn class_names() -> Vec<CompletionCandidate> {
-    let classes = catalog().map_or_else(crate::control::config::builtin_classes, |c| {
+    let classes = catalog().map_or_else(crate::control::base::config::builtin_classes, |c| {
         c.config.classes()
     });
     named(classes.into_keys().map(|k| (k, "class".to_string())))
@@ -136,7 +137,7 @@ pub fn on_failure() -> ArgValueCandidates {
 
 pub fn schedule_actions() -> ArgValueCandidates {
     ArgValueCandidates::new(|| {
-        let plain: Vec<&str> = crate::control::schedules::ACTIONS
+        let plain: Vec<&str> = crate::control::daemon::schedules::ACTIONS
             .iter()
             .copied()
             .filter(|a| !a.contains(':'))

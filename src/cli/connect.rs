@@ -1,7 +1,7 @@
 //! `dbctl connect`: the engine's own client, logged in as the admin role.
 
 use super::Env;
-use crate::control::instances;
+
 use anyhow::Result;
 use clap::Args;
 
@@ -23,11 +23,11 @@ pub struct ConnectArgs {
 pub fn run(env: &Env, a: &ConnectArgs) -> Result<()> {
     use std::os::unix::process::CommandExt;
     let ctx = env.open()?;
-    let c = instances::connection(&ctx, &a.name)?;
+    let c = crate::control::instances::connect::connection(&ctx, &a.name)?;
     let mut cmd = c.client_command(&a.args)?;
     // Only returns on failure.
     let e = cmd.exec();
-    Err(crate::control::error::invalid(
+    Err(crate::control::base::error::invalid(
         format!("cannot run {}: {e}", c.engine.client),
         format!(
             "install the engine's client ({} is in {}) and make sure it is on PATH",

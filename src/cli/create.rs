@@ -3,7 +3,7 @@
 use super::describe::print_instance;
 use super::plan::{run_plan, ChangeFlags};
 use super::Env;
-use crate::control::instances::{self, CreateOpts};
+use crate::control::instances::create::CreateOpts;
 use anyhow::Result;
 use clap::Args;
 
@@ -49,7 +49,7 @@ pub struct CreateArgs {
 
 pub fn run(env: &Env, a: &CreateArgs) -> Result<()> {
     let mut ctx = env.open()?;
-    let plan = instances::plan_create(
+    let plan = crate::control::instances::create::plan_create(
         &mut ctx,
         &CreateOpts {
             name: a.name.clone(),
@@ -69,7 +69,10 @@ pub fn run(env: &Env, a: &CreateArgs) -> Result<()> {
         a.change.dry_run,
     )?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
-        print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
+        print_instance(
+            &env.printer,
+            &crate::control::instances::views::describe(&ctx, &a.name)?,
+        );
     }
     Ok(())
 }

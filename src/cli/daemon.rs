@@ -1,7 +1,8 @@
 //! `dbctl daemon`: the control plane's own work, in the foreground, on an interval.
 
 use super::Env;
-use crate::control::{monitor, sweep};
+use crate::control::daemon::monitor;
+use crate::control::daemon::sweep;
 use crate::workflow::interrupt;
 use anyhow::Result;
 use clap::Args;
@@ -80,10 +81,10 @@ fn monitor_pass(env: &Env, json: bool, run: &dyn Fn(i64)) {
 pub(super) fn run_workflow(env: &Env, wf: i64) {
     let ran = env.open().and_then(|mut ctx| {
         let outcome =
-            crate::control::runs::execute(&mut ctx, wf, &crate::workflow::progress::Silent)?;
+            crate::control::admin::runs::execute(&mut ctx, wf, &crate::workflow::progress::Silent)?;
         // What a recovery brought back and what not, in the daemon's own log too.
         if matches!(outcome, crate::workflow::executor::Outcome::Succeeded) {
-            if let Ok(r) = crate::control::recover::report(&ctx, wf) {
+            if let Ok(r) = crate::control::restore::recover::report(&ctx, wf) {
                 log(
                     &env.printer,
                     !std::io::stdout().is_terminal(),
@@ -106,7 +107,7 @@ pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
     interrupt::install_term();
     let json = !std::io::stdout().is_terminal();
     if a.interval == 0 {
-        return Err(crate::control::error::invalid(
+        return Err(crate::control::base::error::invalid(
             "--interval 0 would never rest",
             "give at least 1 second",
         ));
@@ -118,7 +119,7 @@ pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
         .metrics
         .listen
         .as_deref()
-        .map(crate::control::metrics::check_listen)
+        .map(crate::control::daemon::metrics::check_listen)
         .transpose()?;
     if a.once {
         let swept = passes(env, a, json);
@@ -129,7 +130,7 @@ pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
     }
     // An address another process holds (a second daemon on this machine) leaves this one
     // without metrics, said once: the daemon's work matters more than its scrapes.
-    let metrics = listen.and_then(|addr| match crate::control::metrics::bind(addr) {
+    let metrics = listen.and_then(|addr| match crate::control::daemon::metrics::bind(addr) {
         Ok(l) => Some(l),
         Err(e) => {
             log(
@@ -145,7 +146,7 @@ pub fn run(env: &Env, a: &DaemonArgs) -> Result<()> {
     std::thread::scope(|s| {
         if let Some(server) = &metrics {
             s.spawn(move || {
-                if let Err(e) = crate::control::metrics::serve_on(&env.home, server, &interrupt::requested) {
+                if let Err(e) = crate::control::daemon::metrics::serve_on(&env.home, server, &interrupt::requested) {
                     log(
                         &env.printer,
                         json,

@@ -2,8 +2,8 @@
 
 use super::plan::{run_plan, ChangeFlags};
 use super::Env;
-use crate::control::error::invalid;
-use crate::control::instances;
+use crate::control::base::error::invalid;
+
 use anyhow::Result;
 use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
@@ -30,11 +30,16 @@ pub struct DeleteArgs {
 pub fn run(env: &Env, a: &DeleteArgs) -> Result<()> {
     let mut ctx = env.open()?;
     // Check the name before asking, so a typo is not answered with a question.
-    instances::get(&ctx, &a.name)?;
+    crate::control::base::lookup::instance(&ctx, &a.name)?;
     if !a.yes && !a.change.dry_run {
         confirm(&a.name, "Delete instance")?;
     }
-    let plan = instances::plan_delete(&mut ctx, &a.name, a.skip_final_snapshot, a.change.dry_run)?;
+    let plan = crate::control::instances::delete::plan_delete(
+        &mut ctx,
+        &a.name,
+        a.skip_final_snapshot,
+        a.change.dry_run,
+    )?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
         let kept = plan.workflow_id.and_then(|wf| {
             crate::catalog::snapshots::list(ctx.catalog.conn(), Some(&a.name))
@@ -64,7 +69,7 @@ pub fn run(env: &Env, a: &DeleteArgs) -> Result<()> {
 /// terminal, refuses (the caller's --yes skips this).
 ///
 /// # Errors
-/// [`crate::control::error::Invalid`] when not confirmed.
+/// [`crate::control::base::error::Invalid`] when not confirmed.
 pub fn confirm(name: &str, what: &str) -> Result<()> {
     if !std::io::stdin().is_terminal() {
         return Err(invalid(

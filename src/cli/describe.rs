@@ -2,7 +2,7 @@
 
 use super::output::{opt, Printer};
 use super::Env;
-use crate::control::instances::{self, InstanceView};
+use crate::control::instances::views::InstanceView;
 use anyhow::Result;
 use clap::Args;
 
@@ -74,7 +74,7 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
                     d.finished_at.as_deref().unwrap_or(&d.started_at),
                     &time::format_description::well_known::Rfc3339,
                 )
-                .map(|t| crate::control::lifetimes::brief(time::OffsetDateTime::now_utc() - t))
+                .map(|t| crate::control::instances::lifetimes::brief(time::OffsetDateTime::now_utc() - t))
                 .unwrap_or_default();
                 format!(
                     "{} {age} ago (drill {}, {} tier{}{}){}",
@@ -198,6 +198,9 @@ pub fn print_instance(p: &Printer, v: &InstanceView) {
 
 pub fn run(env: &Env, a: &DescribeArgs) -> Result<()> {
     let ctx = env.open()?;
-    print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
+    print_instance(
+        &env.printer,
+        &crate::control::instances::views::describe(&ctx, &a.name)?,
+    );
     Ok(())
 }

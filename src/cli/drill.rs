@@ -3,7 +3,8 @@
 use super::output::opt;
 use super::restore::TargetArgs;
 use super::Env;
-use crate::control::drills::{self, DrillOpts};
+use crate::control::data::drills;
+use crate::control::data::drills::DrillOpts;
 use anyhow::Result;
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -63,13 +64,13 @@ pub fn run(env: &Env, a: &DrillArgs) -> Result<()> {
         return list(env, l);
     }
     let Some(name) = &a.name else {
-        return Err(crate::control::error::invalid(
+        return Err(crate::control::base::error::invalid(
             "name the instance to drill",
             "dbctl drill NAME (or `dbctl drill list`)",
         ));
     };
     let queries = match &a.check_sql {
-        Some(f) => crate::control::checks::queries_in(f)?,
+        Some(f) => crate::control::data::checks::queries_in(f)?,
         None => Vec::new(),
     };
     let mut ctx = env.open()?;
@@ -128,7 +129,7 @@ pub fn run(env: &Env, a: &DrillArgs) -> Result<()> {
 fn list(env: &Env, a: &ListArgs) -> Result<()> {
     let ctx = env.open()?;
     if let Some(n) = &a.name {
-        crate::control::instances::get(&ctx, n)?;
+        crate::control::base::lookup::instance(&ctx, n)?;
     }
     let all = crate::catalog::drills::list(ctx.catalog.conn(), a.name.as_deref())?;
     let p = &env.printer;

@@ -33,10 +33,10 @@ pub fn run(env: &Env, a: &EventsArgs) -> Result<()> {
     let since = a
         .since
         .as_deref()
-        .map(|s| crate::control::events::since(s, time::OffsetDateTime::now_utc()))
+        .map(|s| crate::control::admin::events::since(s, time::OffsetDateTime::now_utc()))
         .transpose()?;
     if let Some(kind) = &a.kind {
-        crate::control::events::check_kind(&ctx, kind)?;
+        crate::control::admin::events::check_kind(&ctx, kind)?;
     }
     let mut filter = Filter {
         instance: a.name.as_deref(),
@@ -55,7 +55,7 @@ pub fn run(env: &Env, a: &EventsArgs) -> Result<()> {
     };
     let rows = events::list(ctx.catalog.conn(), &filter, a.limit)?;
     if let (Some(name), true) = (&a.name, rows.is_empty()) {
-        crate::control::instances::check_ever_named(&ctx, name)?;
+        crate::control::base::lookup::check_ever_named(&ctx, name)?;
     }
     let p = &env.printer;
     if !a.follow {

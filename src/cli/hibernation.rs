@@ -3,7 +3,7 @@
 use super::describe::print_instance;
 use super::plan::{run_plan, ChangeFlags};
 use super::Env;
-use crate::control::{hibernation, instances};
+use crate::control::instances::hibernation;
 use anyhow::Result;
 use clap::Args;
 
@@ -40,7 +40,10 @@ pub fn hibernate(env: &Env, a: &HibernateArgs) -> Result<()> {
     let mut ctx = env.open()?;
     let plan = hibernation::plan_hibernate(&mut ctx, &a.name, a.change.dry_run)?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
-        print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
+        print_instance(
+            &env.printer,
+            &crate::control::instances::views::describe(&ctx, &a.name)?,
+        );
     }
     Ok(())
 }
@@ -55,7 +58,10 @@ pub fn resume(env: &Env, a: &ResumeArgs) -> Result<()> {
         a.change.dry_run,
     )?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
-        print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
+        print_instance(
+            &env.printer,
+            &crate::control::instances::views::describe(&ctx, &a.name)?,
+        );
     }
     Ok(())
 }

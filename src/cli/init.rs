@@ -64,9 +64,9 @@ fn init(env: &Env, a: &InitArgs) -> Result<()> {
             env.home.dir.join("host")
         }
     });
-    let host = crate::control::hosts::init_local(
+    let host = crate::control::hosts::registry::init_local(
         &mut ctx,
-        &crate::control::hosts::LocalInit {
+        &crate::control::hosts::registry::LocalInit {
             root,
             address: a
                 .local_address

@@ -1,7 +1,8 @@
 //! `dbctl label`: change the labels of an instance, a host or a snapshot after creation.
 
 use super::Env;
-use crate::control::labels::{self, On};
+use crate::control::base::labels;
+use crate::control::base::labels::On;
 use anyhow::Result;
 use clap::Args;
 

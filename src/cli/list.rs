@@ -2,7 +2,7 @@
 
 use super::output::opt;
 use super::Env;
-use crate::control::instances;
+
 use anyhow::Result;
 use clap::Args;
 
@@ -16,7 +16,7 @@ pub struct ListArgs {
 
 pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
     let ctx = env.open()?;
-    let all = instances::list(&ctx, &a.labels)?;
+    let all = crate::control::instances::views::list(&ctx, &a.labels)?;
     let p = &env.printer;
     if p.is_json() {
         p.json(&all);
@@ -65,7 +65,7 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
         ));
     }
     let shown: Vec<&str> = all.iter().map(|v| v.name.as_str()).collect();
-    for (inst, w) in crate::control::drills::overdue(&ctx)? {
+    for (inst, w) in crate::control::data::drills::overdue(&ctx)? {
         if shown.contains(&inst.name.as_str()) {
             p.note(&format!("warning: {w}"));
         }

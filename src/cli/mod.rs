@@ -40,8 +40,12 @@ pub mod url;
 pub mod window;
 pub mod workflow;
 
-use crate::control::error::{Invalid, Resumable, WaitTimedOut, WorkflowFailed};
-use crate::control::home::{Ctx, Home};
+use crate::control::base::error::Invalid;
+use crate::control::base::error::Resumable;
+use crate::control::base::error::WaitTimedOut;
+use crate::control::base::error::WorkflowFailed;
+use crate::control::base::home::Ctx;
+use crate::control::base::home::Home;
 use clap::{Parser, Subcommand};
 use output::{Format, Printer};
 use std::path::PathBuf;
@@ -151,7 +155,7 @@ impl Env {
 fn catalog_asked(flag: Option<&str>) -> anyhow::Result<Option<crate::catalog::Location>> {
     if let Some(u) = flag {
         if ::url::Url::parse(u).is_ok_and(|p| p.password().is_some()) {
-            return Err(crate::control::error::invalid(
+            return Err(crate::control::base::error::invalid(
                 "--catalog carries a password, which every user of this machine can read on its command line",
                 "put the URL in DBCTL_CATALOG or in config.toml's `catalog` instead",
             ));
@@ -204,9 +208,13 @@ pub fn main() -> i32 {
         Command::RestorableWindow(a) => window::run(&env, a),
         Command::Snapshot(c) => snapshot::run(&env, c),
         Command::Delete(a) => delete::run(&env, a),
-        Command::Stop(a) => power::run(&env, a, crate::control::lifecycle::Power::Stop),
-        Command::Start(a) => power::run(&env, a, crate::control::lifecycle::Power::Start),
-        Command::Reboot(a) => power::run(&env, a, crate::control::lifecycle::Power::Reboot),
+        Command::Stop(a) => power::run(&env, a, crate::control::instances::lifecycle::Power::Stop),
+        Command::Start(a) => {
+            power::run(&env, a, crate::control::instances::lifecycle::Power::Start)
+        }
+        Command::Reboot(a) => {
+            power::run(&env, a, crate::control::instances::lifecycle::Power::Reboot)
+        }
         Command::Label(a) => label::run(&env, a),
         Command::Hibernate(a) => hibernation::hibernate(&env, a),
         Command::Resume(a) => hibernation::resume(&env, a),

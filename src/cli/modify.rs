@@ -3,8 +3,9 @@
 use super::describe::print_instance;
 use super::plan::{run_plan, ChangeFlags};
 use super::Env;
-use crate::control::instances;
-use crate::control::modify::{self, ModifyOpts};
+
+use crate::control::instances::modify;
+use crate::control::instances::modify::ModifyOpts;
 use anyhow::Result;
 use clap::Args;
 
@@ -104,7 +105,7 @@ pub fn run(env: &Env, a: &ModifyArgs) -> Result<()> {
     } else if a.change.dry_run {
         return Ok(());
     }
-    let view = instances::describe(&ctx, &a.name)?;
+    let view = crate::control::instances::views::describe(&ctx, &a.name)?;
     if p.is_json() {
         p.json(&serde_json::json!({
             "instance": view,

@@ -1,7 +1,8 @@
 //! `dbctl monitor`: the daemon's health checks, now, from the terminal or a script.
 
 use super::Env;
-use crate::control::monitor::{self, Pass};
+use crate::control::daemon::monitor;
+use crate::control::daemon::monitor::Pass;
 use crate::workflow::interrupt;
 use anyhow::Result;
 use clap::Args;
@@ -31,7 +32,7 @@ pub struct MonitorArgs {
 pub fn run(env: &Env, a: &MonitorArgs) -> Result<()> {
     interrupt::install_term();
     if a.passes == 0 {
-        return Err(crate::control::error::invalid(
+        return Err(crate::control::base::error::invalid(
             "--passes 0 would check nothing",
             "give at least 1",
         ));

@@ -2,9 +2,9 @@
 
 use super::output::Printer;
 use super::progress::reporter;
-use crate::control::home::Ctx;
+use crate::control::admin::runs;
+use crate::control::base::home::Ctx;
 use crate::control::planning::Plan;
-use crate::control::runs;
 use anyhow::Result;
 use clap::Args;
 

@@ -3,8 +3,9 @@
 use super::describe::print_instance;
 use super::plan::{run_plan, ChangeFlags};
 use super::Env;
-use crate::control::instances;
-use crate::control::lifecycle::{self, Power};
+
+use crate::control::instances::lifecycle;
+use crate::control::instances::lifecycle::Power;
 use anyhow::Result;
 use clap::Args;
 
@@ -24,7 +25,10 @@ pub fn run(env: &Env, a: &PowerArgs, power: Power) -> Result<()> {
     let mut ctx = env.open()?;
     let plan = lifecycle::plan(&mut ctx, &a.name, power, a.change.dry_run)?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
-        print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
+        print_instance(
+            &env.printer,
+            &crate::control::instances::views::describe(&ctx, &a.name)?,
+        );
     }
     Ok(())
 }

@@ -23,13 +23,19 @@ pub struct ProtectArgs {
 
 pub fn run(env: &Env, a: &ProtectArgs) -> Result<()> {
     let mut ctx = env.open()?;
-    let l = crate::control::lifetimes::protect(&mut ctx, &a.name, a.until.as_deref(), a.off)?;
+    let l = crate::control::instances::lifetimes::protect(
+        &mut ctx,
+        &a.name,
+        a.until.as_deref(),
+        a.off,
+    )?;
     let p = &env.printer;
     if p.is_json() {
         p.json(&l);
         return Ok(());
     }
-    let summary = crate::control::lifetimes::summary(&l, time::OffsetDateTime::now_utc());
+    let summary =
+        crate::control::instances::lifetimes::summary(&l, time::OffsetDateTime::now_utc());
     p.note(&format!(
         "{}: {}",
         a.name,

@@ -3,7 +3,8 @@
 use super::describe::print_instance;
 use super::plan::{run_plan, ChangeFlags};
 use super::Env;
-use crate::control::{instances, pitr, recover};
+use crate::control::restore::pitr;
+use crate::control::restore::recover;
 use anyhow::Result;
 use clap::Args;
 
@@ -51,7 +52,9 @@ pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
     let mut target = pitr::parse_target(a.at.as_deref(), position, false)?;
     let mut ctx = env.open()?;
     if a.before_error {
-        target = Some(crate::control::monitor::before_first_error(&ctx, &a.name)?);
+        target = Some(crate::control::daemon::monitor::before_first_error(
+            &ctx, &a.name,
+        )?);
     }
     pitr::check_lsn_spelling(&ctx, &a.name, a.lsn.is_some())?;
     if !a.yes && !a.change.dry_run && recover::serving(&ctx, &a.name)? {
@@ -69,7 +72,7 @@ pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
             "It still answers queries. Stop and rebuild instance",
         )
         .map_err(|_| {
-            crate::control::error::invalid(
+            crate::control::base::error::invalid(
                 format!("instance `{}` is running and answers queries; recover stops it and rebuilds it from its snapshot and logs", a.name),
                 "pass --yes to recover it anyway (its last commits are archived first), or leave it be",
             )
@@ -87,7 +90,9 @@ pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
         if let Some(wf) = plan.workflow_id {
             let r = recover::report(&ctx, wf)?;
             if env.printer.is_json() {
-                let mut d = serde_json::to_value(instances::describe(&ctx, &a.name)?)?;
+                let mut d = serde_json::to_value(crate::control::instances::views::describe(
+                    &ctx, &a.name,
+                )?)?;
                 d["recovery"] = serde_json::to_value(&r)?;
                 env.printer.json(&d);
                 return Ok(());
@@ -96,7 +101,10 @@ pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
                 env.printer.note(&line);
             }
         }
-        print_instance(&env.printer, &instances::describe(&ctx, &a.name)?);
+        print_instance(
+            &env.printer,
+            &crate::control::instances::views::describe(&ctx, &a.name)?,
+        );
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! `dbctl repartition`: split a database into shards by cloning it.
 
 use super::Env;
-use crate::control::repartition::{self, RepartitionOpts};
+use crate::control::data::repartition;
+use crate::control::data::repartition::RepartitionOpts;
 use anyhow::Result;
 use clap::Args;
 

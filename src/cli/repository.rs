@@ -2,7 +2,8 @@
 
 use super::output::Printer;
 use super::Env;
-use crate::control::repositories::{self, RepositoryView};
+use crate::control::offsite::repositories;
+use crate::control::offsite::repositories::RepositoryView;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -114,7 +115,7 @@ pub fn run(env: &Env, c: &RepositoryCommand) -> Result<()> {
                 None => None,
             };
             if a.credentials_file.is_some() && !a.url.starts_with("s3://") {
-                return Err(crate::control::error::invalid(
+                return Err(crate::control::base::error::invalid(
                     format!(
                         "--credentials-file applies to s3:// repositories, not `{}`",
                         a.url
@@ -304,7 +305,7 @@ fn s3_keys(file: Option<&std::path::Path>) -> Result<Option<crate::repo::s3::Key
             secret_access_key,
             session_token: token,
         })),
-        _ => Err(crate::control::error::invalid(
+        _ => Err(crate::control::base::error::invalid(
             format!(
                 "{} has no [default] aws_access_key_id and aws_secret_access_key",
                 f.display()

@@ -3,9 +3,11 @@
 use super::describe::print_instance;
 use super::plan::{run_plan, ChangeFlags};
 use super::Env;
-use crate::control::clones::{self, CloneOpts};
-use crate::control::error::invalid;
-use crate::control::{instances, pitr, restores};
+use crate::control::base::error::invalid;
+use crate::control::restore::clones;
+use crate::control::restore::clones::CloneOpts;
+use crate::control::restore::pitr;
+use crate::control::restore::restores;
 use crate::wire::Target;
 use anyhow::Result;
 use clap::Args;
@@ -116,18 +118,21 @@ pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
         a.change.dry_run,
     )?;
     if run_plan(&mut ctx, &env.printer, &plan, a.change)? {
-        print_instance(&env.printer, &instances::describe(&ctx, new_name)?);
+        print_instance(
+            &env.printer,
+            &crate::control::instances::views::describe(&ctx, new_name)?,
+        );
     }
     Ok(())
 }
 
 fn in_place(
     env: &Env,
-    ctx: &mut crate::control::home::Ctx,
+    ctx: &mut crate::control::base::home::Ctx,
     a: &RestoreArgs,
     target: Target,
 ) -> Result<()> {
-    instances::get(ctx, &a.name)?;
+    crate::control::base::lookup::instance(ctx, &a.name)?;
     if !a.yes && !a.change.dry_run {
         // Bad input (a position the engine cannot read, a target outside the window) is
         // said before asking.
@@ -137,9 +142,11 @@ fn in_place(
     let plan = restores::plan_in_place(ctx, &a.name, target, a.from_repository, a.change.dry_run)?;
     if run_plan(ctx, &env.printer, &plan, a.change)? {
         if let Some(wf) = plan.workflow_id {
-            let r = crate::control::recover::report(ctx, wf)?;
+            let r = crate::control::restore::recover::report(ctx, wf)?;
             if env.printer.is_json() {
-                let mut d = serde_json::to_value(instances::describe(ctx, &a.name)?)?;
+                let mut d = serde_json::to_value(crate::control::instances::views::describe(
+                    ctx, &a.name,
+                )?)?;
                 d["recovery"] = serde_json::to_value(&r)?;
                 env.printer.json(&d);
                 return Ok(());
@@ -148,7 +155,10 @@ fn in_place(
                 env.printer.note(&line);
             }
         }
-        print_instance(&env.printer, &instances::describe(ctx, &a.name)?);
+        print_instance(
+            &env.printer,
+            &crate::control::instances::views::describe(ctx, &a.name)?,
+        );
     }
     Ok(())
 }

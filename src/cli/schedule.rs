@@ -2,7 +2,8 @@
 
 use super::output::{opt, Printer};
 use super::Env;
-use crate::control::schedules::{self, ScheduleView};
+use crate::control::daemon::schedules;
+use crate::control::daemon::schedules::ScheduleView;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
@@ -61,7 +62,7 @@ fn action(a: &AddArgs) -> Result<String> {
             Ok(schedules::DRILL_FROM_REPOSITORY.into())
         }
         ("drill", _) | (_, None) => Ok(a.action.clone()),
-        (other, Some(_)) => Err(crate::control::error::invalid(
+        (other, Some(_)) => Err(crate::control::base::error::invalid(
             format!("--from is for a drill, not {other}"),
             "leave it out",
         )),

@@ -2,7 +2,7 @@
 
 use super::output::Printer;
 use super::Env;
-use crate::control::sweep::Swept;
+use crate::control::daemon::sweep::Swept;
 use anyhow::Result;
 use clap::Args;
 
@@ -25,14 +25,14 @@ pub struct SweepArgs {
 
 pub fn run(env: &Env, a: &SweepArgs) -> Result<()> {
     if a.dry_run {
-        let would = crate::control::sweep::would_expire(&env.home)?;
+        let would = crate::control::daemon::sweep::would_expire(&env.home)?;
         print_would_expire(&env.printer, &would);
         return match would.iter().find_map(|e| e.error.clone()) {
             Some(e) => Err(anyhow::anyhow!(e)),
             None => Ok(()),
         };
     }
-    let swept = crate::control::sweep::pass(&env.home)?;
+    let swept = crate::control::daemon::sweep::pass(&env.home)?;
     print(&env.printer, &swept);
     match swept.failure() {
         Some(e) => Err(e),
@@ -40,7 +40,7 @@ pub fn run(env: &Env, a: &SweepArgs) -> Result<()> {
     }
 }
 
-fn print_would_expire(p: &Printer, would: &[crate::control::expiry::Expired]) {
+fn print_would_expire(p: &Printer, would: &[crate::control::offsite::expiry::Expired]) {
     if p.is_json() {
         p.json(would);
     } else if would.is_empty() {
@@ -51,7 +51,11 @@ fn print_would_expire(p: &Printer, would: &[crate::control::expiry::Expired]) {
 }
 
 /// Expiry's reckoning per instance, under the heads `heads` for its backups and log files.
-fn expiry_table(p: &Printer, expired: &[crate::control::expiry::Expired], heads: [&str; 2]) {
+fn expiry_table(
+    p: &Printer,
+    expired: &[crate::control::offsite::expiry::Expired],
+    heads: [&str; 2],
+) {
     p.table(
         &["instance", "repository", heads[0], heads[1], "error"],
         expired

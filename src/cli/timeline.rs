@@ -1,7 +1,7 @@
 //! The restorable window drawn for a person at a terminal: snapshots as ticks on a row per
 //! tier, what can be restored as a bar, holes marked, now at the right edge.
 
-use crate::control::pitr::Timeline;
+use crate::control::restore::pitr::Timeline;
 use time::OffsetDateTime;
 
 /// Left margin: the rows' names.
@@ -72,7 +72,7 @@ pub fn draw(t: &Timeline, now: OffsetDateTime, width: usize) -> Vec<String> {
         out.push(format!("{:LABEL$}{}", "repository", ticks(&t.repository)));
     }
     out.push(format!("{:LABEL$}{bar}", "restorable"));
-    let behind = latest.map(|l| crate::control::lifetimes::brief(now - l));
+    let behind = latest.map(|l| crate::control::instances::lifetimes::brief(now - l));
     out.push(format!(
         "{:LABEL$}| snapshot   █ restorable   x not restorable (a hole){}",
         "",

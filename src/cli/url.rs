@@ -1,7 +1,7 @@
 //! `dbctl url`: a connection URL with credentials, for applications' settings.
 
 use super::Env;
-use crate::control::instances;
+
 use anyhow::Result;
 use clap::Args;
 
@@ -16,7 +16,7 @@ pub struct UrlArgs {
 
 pub fn run(env: &Env, a: &UrlArgs) -> Result<()> {
     let ctx = env.open()?;
-    let url = instances::url(&ctx, &a.name)?;
+    let url = crate::control::instances::connect::url(&ctx, &a.name)?;
     if env.printer.is_json() {
         env.printer.json(&serde_json::json!({ "url": url }));
     } else {

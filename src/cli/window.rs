@@ -2,7 +2,7 @@
 
 use super::output::opt;
 use super::Env;
-use crate::control::{instances, pitr};
+use crate::control::restore::pitr;
 use anyhow::Result;
 use clap::Args;
 use std::io::IsTerminal;
@@ -20,7 +20,7 @@ pub struct WindowArgs {
 
 pub fn run(env: &Env, a: &WindowArgs) -> Result<()> {
     let ctx = env.open()?;
-    let inst = instances::get(&ctx, &a.name)?;
+    let inst = crate::control::base::lookup::instance(&ctx, &a.name)?;
     let w = pitr::window(&ctx, &inst)?;
     let p = &env.printer;
     if p.is_json() {

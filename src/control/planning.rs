@@ -2,14 +2,15 @@
 //! its re-check under the write lock, the instance lease, new catalog rows, and one
 //! [`submit`] that writes a plan or, for --dry-run, only returns it.
 
-use super::error::invalid;
-use super::home::Ctx;
-use super::hosts as host_ops;
-use super::placement::{self, Need};
+use crate::control::base::error::invalid;
+use crate::control::base::home::Ctx;
+
 use crate::catalog::hosts::{self, HostRow};
 use crate::catalog::instances::{self, InstanceRow};
 use crate::catalog::snapshots::{self, status, SnapshotRow};
 use crate::catalog::{events, now, workflows};
+use crate::control::hosts::placement;
+use crate::control::hosts::placement::Need;
 use crate::transport::CallError;
 use crate::wire::ErrorCode;
 use crate::workflow::actions::ActionKind;
@@ -72,7 +73,7 @@ pub fn submit(
 /// Refuses a `--port` that cannot work on `host`, before anything is asked of it.
 ///
 /// # Errors
-/// [`super::error::Invalid`] saying which ports can.
+/// [`crate::control::base::error::Invalid`] saying which ports can.
 pub(crate) fn check_port(host: &HostRow, port: Option<u16>) -> Result<()> {
     let Some(p) = port else { return Ok(()) };
     let [lo, hi] = host.facts.port_range;
@@ -113,7 +114,11 @@ pub(crate) fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
             };
             invalid(format!("host `{}`: {}", host.name, w.message), fix)
         }
-        _ => host_ops::explain(&host.name, &format!("{}:{}", host.address, host.port), e),
+        _ => crate::control::hosts::reach::explain(
+            &host.name,
+            &format!("{}:{}", host.address, host.port),
+            e,
+        ),
     }
 }
 
@@ -121,7 +126,7 @@ pub(crate) fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
 /// Returns it with a note for the user on how it was chosen.
 ///
 /// # Errors
-/// [`super::error::Invalid`]: an unknown host, one without room, or no host with room.
+/// [`crate::control::base::error::Invalid`]: an unknown host, one without room, or no host with room.
 pub(crate) fn place(
     ctx: &Ctx,
     asked: Option<&str>,
@@ -132,7 +137,7 @@ pub(crate) fn place(
     let conn = ctx.catalog.conn();
     match asked {
         Some(name) => {
-            let h = host_ops::get(ctx, name)?;
+            let h = crate::control::base::lookup::host(ctx, name)?;
             let placed = instances::holding_room_on(conn, h.id)?;
             if let Some(why) = placement::misfit(&h, &placed, need, &rules) {
                 return Err(invalid(
@@ -186,12 +191,12 @@ pub(crate) fn place(
 /// can never overcommit a host between placement and recording.
 ///
 /// # Errors
-/// [`super::error::Invalid`] when the room was taken meanwhile.
+/// [`crate::control::base::error::Invalid`] when the room was taken meanwhile.
 pub(crate) fn reserve(
     tx: &crate::catalog::db::Conn,
     host_id: i64,
     need: &Need,
-    rules: &super::config::Placement,
+    rules: &crate::control::base::config::Placement,
 ) -> Result<()> {
     let host = hosts::get(tx, host_id)?;
     let placed = instances::holding_room_on(tx, host_id)?;
@@ -269,9 +274,9 @@ fn busy(name: &str, w: &workflows::WorkflowRow) -> anyhow::Error {
 /// while it is still being created or another workflow holds it.
 ///
 /// # Errors
-/// [`super::error::Invalid`] saying what to wait for; an instance without a host.
+/// [`crate::control::base::error::Invalid`] saying what to wait for; an instance without a host.
 pub(crate) fn settled(ctx: &Ctx, name: &str) -> Result<(InstanceRow, HostRow)> {
-    let inst = super::instances::get(ctx, name)?;
+    let inst = crate::control::base::lookup::instance(ctx, name)?;
     if inst.status == instances::status::CREATING {
         return Err(invalid(
             format!("instance `{name}` is still being created"),
@@ -287,7 +292,7 @@ pub(crate) fn settled(ctx: &Ctx, name: &str) -> Result<(InstanceRow, HostRow)> {
 /// Refuses when an unfinished workflow holds the instance's lease.
 ///
 /// # Errors
-/// [`super::error::Invalid`] naming the workflow.
+/// [`crate::control::base::error::Invalid`] naming the workflow.
 pub(crate) fn check_not_busy(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
     if let Some(holder) = inst.lease_workflow_id {
         if let Some(w) = workflows::find(ctx.catalog.conn(), holder)? {

@@ -142,7 +142,7 @@ pub fn forget(store: &Store, key: &str, id: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::manifest::{self, Entry, Manifest};
+    use crate::agent::manifest::{Entry, Manifest};
     use crate::agent::stream::{self, write_tree_with, Content};
     use std::path::Path;
 
@@ -175,7 +175,7 @@ mod tests {
                 rel.to_string(),
                 Entry {
                     size: body.len() as u64,
-                    sha256: manifest::hex(&<sha2::Sha256 as sha2::Digest>::digest(body)),
+                    sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body)),
                     source_mtime_ns: 0,
                     compressed: None,
                 },

@@ -276,16 +276,16 @@ pub(crate) fn read_files(stream_bytes: &[u8]) -> Result<Vec<ShippedFile>> {
         };
         let problem = match serde_json::from_slice::<crate::wire::LogFile>(record) {
             Err(e) => Some(format!("its record does not read: {e}")),
-            Ok(f) => match crate::agent::storage::packed::content_of(body) {
-                crate::agent::storage::packed::Content::Read(size, sum)
+            Ok(f) => match crate::agent::storage::content::content_of(body) {
+                crate::agent::storage::content::Content::Read(size, sum)
                     if size == f.size && sum == f.sha256 =>
                 {
                     None
                 }
-                crate::agent::storage::packed::Content::Read(..) => {
+                crate::agent::storage::content::Content::Read(..) => {
                     Some("does not match the checksum recorded when it was archived".into())
                 }
-                crate::agent::storage::packed::Content::Damaged(why) => {
+                crate::agent::storage::content::Content::Damaged(why) => {
                     Some(format!("does not decode: {why}"))
                 }
             },

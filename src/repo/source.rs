@@ -416,7 +416,7 @@ fn feed_files(
         if body.limit() != 0 {
             bail!("the stream was cut inside {want}");
         }
-        if got != entry.size || manifest::hex(&h.finalize()) != entry.sha256 {
+        if got != entry.size || hex::encode(h.finalize()) != entry.sha256 {
             bail!("{want}: checksum mismatch against the snapshot's manifest");
         }
         if tx.send(Piece::End).is_err() {

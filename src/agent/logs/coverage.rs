@@ -204,14 +204,14 @@ pub fn commits_after(
         .tempdir_in(layout.logs_root())
         .ok()?;
     for f in &covered[from..] {
-        match crate::agent::storage::packed::read_any(
+        match crate::agent::storage::content::read_any(
             &d.join(&f.name),
             Some(&scratch.path().join(&f.name)),
         )
         .ok()?
         {
-            crate::agent::storage::packed::Content::Read(..) => {}
-            crate::agent::storage::packed::Content::Damaged(_) => return None,
+            crate::agent::storage::content::Content::Read(..) => {}
+            crate::agent::storage::content::Content::Damaged(_) => return None,
         }
     }
     let last = covered.last()?;

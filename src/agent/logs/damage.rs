@@ -4,7 +4,7 @@
 
 use super::{dir, read_sidecar, valid_file_name};
 use crate::agent::layout::Layout;
-use crate::agent::storage::packed::{read_any, Content};
+use crate::agent::storage::content::{read_any, Content};
 use anyhow::{Context, Result};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

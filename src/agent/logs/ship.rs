@@ -3,8 +3,8 @@
 
 use super::{dir, list, list_dir, start_file, LogFile, LogFormat};
 use crate::agent::layout::Layout;
-use crate::agent::storage::checked::in_parallel;
-use crate::agent::storage::packed::{read_any, Content};
+use crate::agent::storage::content::{read_any, Content};
+use crate::agent::storage::parallel::in_parallel;
 use crate::wire::{LogExportSpec, SnapshotStart};
 use anyhow::{bail, Context, Result};
 use std::io::{Read, Write};
@@ -234,7 +234,7 @@ pub fn import(
 mod tests {
     use super::super::testing::Numbered;
     use super::*;
-    use crate::agent::storage::packed::is_packed;
+    use crate::agent::storage::content::is_packed;
 
     #[test]
     fn an_instances_own_branch_histories_are_placed_beside_another_archives_logs() {

@@ -2,8 +2,9 @@
 
 use super::{dir, read_sidecar, sidecar, valid_file_name, Commit, LogFile, LogFormat};
 use crate::agent::layout::Layout;
-use crate::agent::manifest::{hex, sha256_file};
-use crate::agent::storage::packed::{compress_in_place, is_packed, read_any, Content};
+use crate::agent::manifest::sha256_file;
+use crate::agent::storage::content::{is_packed, read_any, Content};
+use crate::agent::storage::packed::compress_in_place;
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -93,7 +94,7 @@ pub fn archive(
     let file = LogFile {
         name: name.into(),
         size,
-        sha256: hex(&h.finalize()),
+        sha256: hex::encode(h.finalize()),
         archived_at: super::now(),
         first_commit: mine.first().map(|c| c.time.clone()),
         last_commit: mine.last().map(|c| c.time.clone()),

@@ -1,7 +1,8 @@
 //! The btrfs backend: data directories are subvolumes, snapshots are read-only snapshots,
 //! clones are writable snapshots (constant time in the data size).
 
-use super::plain::{capture_copy, copy_all};
+use super::plain::capture_copy;
+use super::walk::copy_all;
 use super::{CaptureStats, Previous, Storage};
 use crate::agent::osuser::run_checked;
 use anyhow::{Context, Result};
@@ -115,7 +116,7 @@ impl Storage for Btrfs {
         // directories, such as a replication slot's) is removed from it after.
         prune(target, "", skip)?;
         let mut stats = CaptureStats::default();
-        for rel in crate::agent::manifest::files_under(target)? {
+        for rel in crate::agent::tree::files_under(target)? {
             stats.files += 1;
             stats.bytes += std::fs::metadata(target.join(&rel))
                 .map(|m| m.len())

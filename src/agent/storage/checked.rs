@@ -2,15 +2,16 @@
 //! as it is written, against the snapshot's manifest, so that making a clone reads each of
 //! the snapshot's bytes once (a separate check before or after would read them again).
 
-use super::packed::{read_content, Content};
-use crate::agent::manifest::{hex, Manifest};
+use super::content::{read_content, Content};
+use super::parallel::{in_parallel, lock};
+use crate::agent::manifest::Manifest;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::fs::OpenOptions;
 use std::io::{ErrorKind, Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// What a checked copy found and did.
@@ -71,57 +72,6 @@ pub fn copy_checked(src: &Path, dst: &Path, m: &Manifest) -> Result<Checked> {
     })
 }
 
-/// Runs `work` on every item on up to four threads (copies of many files overlap their
-/// reads, hashing and writes); the first error stops the rest and is returned.
-///
-/// # Errors
-/// The first error `work` returned.
-pub fn in_parallel<T: Sync>(items: &[T], work: impl Fn(&T) -> Result<()> + Sync) -> Result<()> {
-    in_parallel_on(cores().clamp(1, 4), items, work)
-}
-
-/// The host's cores.
-pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
-}
-
-/// [`in_parallel`] on `threads` threads.
-///
-/// # Errors
-/// The first error `work` returned.
-pub fn in_parallel_on<T: Sync>(
-    threads: usize,
-    items: &[T],
-    work: impl Fn(&T) -> Result<()> + Sync,
-) -> Result<()> {
-    let threads = threads.max(1);
-    let next = AtomicUsize::new(0);
-    let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                if lock(&failure).is_some() {
-                    break;
-                }
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else { break };
-                if let Err(e) = work(item) {
-                    lock(&failure).get_or_insert(e);
-                    break;
-                }
-            });
-        }
-    });
-    match failure.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 /// Makes `dst`'s directories and links as in `src`, and lists its regular files.
 fn make_tree(src: &Path, dst: &Path, rel: &str, files: &mut Vec<String>) -> Result<()> {
     let meta = std::fs::symlink_metadata(src)?;
@@ -162,7 +112,7 @@ pub fn copy_hashed(src: &Path, dst: &Path) -> Result<(u64, String)> {
         .open(src)
         .with_context(|| format!("opening {}", src.display()))?;
     let meta = s.metadata()?;
-    let mut d = super::durable::Written::new(super::plain::create_like(dst, &meta)?);
+    let mut d = super::durable::Written::new(super::files::create_like(dst, &meta)?);
     hash_into(&mut s, &mut d, src, dst)
 }
 
@@ -192,7 +142,7 @@ pub fn hash_into(
             .with_context(|| format!("writing {}", dst.display()))?;
         size += n as u64;
     }
-    Ok((size, hex(&h.finalize())))
+    Ok((size, hex::encode(h.finalize())))
 }
 
 #[cfg(test)]
@@ -203,7 +153,7 @@ mod tests {
     fn entry(body: &[u8]) -> Entry {
         Entry {
             size: body.len() as u64,
-            sha256: hex(&Sha256::digest(body)),
+            sha256: hex::encode(Sha256::digest(body)),
             source_mtime_ns: 0,
             compressed: None,
         }

@@ -5,7 +5,7 @@
 //! `checkpoint_flush_after` does), so the disk works while the copy still decodes and
 //! hashes, and the fsync of every file at the end mostly finds it already clean.
 
-use super::checked::in_parallel;
+use super::parallel::in_parallel;
 use anyhow::{Context, Result};
 use std::fs::File;
 use std::io::Write;

@@ -2,9 +2,13 @@
 
 pub mod btrfs;
 pub mod checked;
+pub mod content;
 pub mod durable;
+pub mod files;
 pub mod packed;
+pub mod parallel;
 pub mod plain;
+pub mod walk;
 
 use super::manifest::Manifest;
 use anyhow::Result;

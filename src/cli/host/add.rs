@@ -2,7 +2,7 @@
 
 use super::show::print_host;
 use crate::cli::Env;
-use crate::control::hosts::{self, AddHost};
+use crate::control::hosts::registry::AddHost;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -36,7 +36,7 @@ pub struct AddArgs {
 
 pub fn run(env: &Env, a: &AddArgs) -> Result<()> {
     let mut ctx = env.open()?;
-    let row = hosts::add(
+    let row = crate::control::hosts::registry::add(
         &mut ctx,
         &AddHost {
             name: a.name.clone(),
@@ -48,6 +48,9 @@ pub fn run(env: &Env, a: &AddArgs) -> Result<()> {
             labels: a.labels.clone(),
         },
     )?;
-    print_host(&env.printer, &hosts::view(&ctx, row)?);
+    print_host(
+        &env.printer,
+        &crate::control::hosts::registry::view(&ctx, row)?,
+    );
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `dbctl host list`.
 
 use crate::cli::Env;
-use crate::control::hosts;
+
 use anyhow::Result;
 use clap::Args;
 
@@ -19,7 +19,7 @@ pub struct ListArgs {
 
 pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
     let mut ctx = env.open()?;
-    let all = hosts::list_labelled(&mut ctx, &a.labels, a.refresh)?;
+    let all = crate::control::hosts::registry::list_labelled(&mut ctx, &a.labels, a.refresh)?;
     let p = &env.printer;
     for h in &all {
         super::show::note_reconciled(p, h);
@@ -31,7 +31,7 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
     // Per host shown, its instances without a recent passing restore drill.
     let shown: Vec<&str> = all.iter().map(|h| h.name.as_str()).collect();
     let mut per_host: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for (inst, _) in crate::control::drills::overdue(&ctx)? {
+    for (inst, _) in crate::control::data::drills::overdue(&ctx)? {
         let Some(id) = inst.host_id else { continue };
         let host = crate::catalog::hosts::get(ctx.catalog.conn(), id)?.name;
         if shown.contains(&host.as_str()) {

@@ -1,7 +1,8 @@
 //! `dbctl host prune`.
 
 use crate::cli::Env;
-use crate::control::replaced::{self, PruneOpts};
+use crate::control::hosts::replaced;
+use crate::control::hosts::replaced::PruneOpts;
 use anyhow::Result;
 use clap::Args;
 

@@ -2,7 +2,7 @@
 
 use super::show::print_host;
 use crate::cli::Env;
-use crate::control::hosts;
+
 use anyhow::Result;
 use clap::Args;
 
@@ -23,7 +23,7 @@ pub struct RefreshArgs {
 pub fn run(env: &Env, a: &RefreshArgs) -> Result<()> {
     let mut ctx = env.open()?;
     if a.accept_new_key {
-        match hosts::accept_new_key(&mut ctx, &a.name)? {
+        match crate::control::hosts::registry::accept_new_key(&mut ctx, &a.name)? {
             Some((old, new)) => env.printer.note(&format!(
                 "host {}: pinned the new key {new} (was {old})",
                 a.name
@@ -33,7 +33,7 @@ pub fn run(env: &Env, a: &RefreshArgs) -> Result<()> {
                 .note(&format!("host {}: its key has not changed", a.name)),
         }
     }
-    let h = hosts::refresh(&mut ctx, &a.name)?;
+    let h = crate::control::hosts::registry::refresh(&mut ctx, &a.name)?;
     super::show::note_reconciled(&env.printer, &h);
     print_host(&env.printer, &h);
     Ok(())

@@ -1,7 +1,7 @@
 //! `dbctl host remove`.
 
 use crate::cli::Env;
-use crate::control::hosts;
+
 use anyhow::Result;
 use clap::Args;
 
@@ -22,7 +22,7 @@ pub struct RemoveArgs {
 
 pub fn run(env: &Env, a: &RemoveArgs) -> Result<()> {
     let mut ctx = env.open()?;
-    let r = hosts::remove(&mut ctx, &a.name, a.dry_run, a.force)?;
+    let r = crate::control::hosts::registry::remove(&mut ctx, &a.name, a.dry_run, a.force)?;
     let verb = if a.dry_run { "would remove" } else { "removed" };
     if env.printer.is_json() {
         env.printer.json(&r);

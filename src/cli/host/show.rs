@@ -2,7 +2,7 @@
 
 use crate::cli::output::{opt, Printer};
 use crate::cli::Env;
-use crate::control::hosts::{self, HostView};
+use crate::control::hosts::registry::HostView;
 use anyhow::Result;
 use clap::Args;
 
@@ -142,6 +142,9 @@ fn mib(bytes: u64) -> String {
 
 pub fn run(env: &Env, a: &ShowArgs) -> Result<()> {
     let ctx = env.open()?;
-    print_host(&env.printer, &hosts::show(&ctx, &a.name)?);
+    print_host(
+        &env.printer,
+        &crate::control::hosts::registry::show(&ctx, &a.name)?,
+    );
     Ok(())
 }

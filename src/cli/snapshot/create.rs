@@ -3,7 +3,7 @@
 use super::show::print_snapshot;
 use crate::cli::plan::{run_plan, ChangeFlags};
 use crate::cli::Env;
-use crate::control::snapshots;
+use crate::control::restore::snapshots;
 use anyhow::Result;
 use clap::Args;
 
@@ -25,7 +25,7 @@ pub struct CreateArgs {
 
 pub fn run(env: &Env, a: &CreateArgs) -> Result<()> {
     let mut ctx = env.open()?;
-    let labels = crate::control::labels::parse(&a.labels)?;
+    let labels = crate::control::base::labels::parse(&a.labels)?;
     let plan = snapshots::plan_create(&mut ctx, &a.name, a.tag.as_deref(), a.change.dry_run)?;
     if let Some(wf) = plan.workflow_id {
         snapshots::label_new(&ctx, &a.name, wf, &labels)?;

@@ -2,7 +2,7 @@
 
 use crate::cli::plan::{run_plan, ChangeFlags};
 use crate::cli::Env;
-use crate::control::snapshots;
+use crate::control::restore::snapshots;
 use anyhow::Result;
 use clap::Args;
 
@@ -28,7 +28,7 @@ pub fn run(env: &Env, a: &DeleteArgs) -> Result<()> {
         if let Some(name) = snapshots::last_of(&ctx, a.id)? {
             crate::cli::delete::confirm(&name, &format!("Snapshot {} is the last of", a.id))
                 .map_err(|_| {
-                    crate::control::error::invalid(
+                    crate::control::base::error::invalid(
                         format!(
                             "snapshot {} is the last one of `{name}`: deleting it loses every point `{name}` can be restored to",
                             a.id

@@ -2,7 +2,7 @@
 
 use crate::cli::output::opt;
 use crate::cli::Env;
-use crate::control::snapshots;
+use crate::control::restore::snapshots;
 use anyhow::Result;
 use clap::Args;
 
@@ -23,7 +23,7 @@ pub fn run(env: &Env, a: &ListArgs) -> Result<()> {
     let ctx = env.open()?;
     let of_name = snapshots::list(&ctx, a.name.as_deref())?;
     if let (Some(name), true) = (&a.name, of_name.is_empty()) {
-        crate::control::instances::check_ever_named(&ctx, name)?;
+        crate::control::base::lookup::check_ever_named(&ctx, name)?;
     }
     let all = snapshots::labelled(&ctx, of_name, &a.labels)?;
     let p = &env.printer;

@@ -3,7 +3,7 @@
 use crate::catalog::snapshots::SnapshotRow;
 use crate::cli::output::{opt, Printer};
 use crate::cli::Env;
-use crate::control::snapshots;
+use crate::control::restore::snapshots;
 use anyhow::Result;
 use clap::Args;
 

@@ -1,7 +1,7 @@
 //! `dbctl snapshot verify`.
 
 use crate::cli::Env;
-use crate::control::snapshots;
+use crate::control::restore::snapshots;
 use anyhow::Result;
 use clap::Args;
 

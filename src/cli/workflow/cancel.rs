@@ -3,7 +3,7 @@
 use super::show::print_workflow;
 use crate::cli::progress::reporter;
 use crate::cli::Env;
-use crate::control::runs;
+use crate::control::admin::runs;
 use crate::workflow::executor::Outcome;
 use anyhow::Result;
 use clap::Args;

@@ -2,7 +2,7 @@
 
 use crate::cli::output::opt;
 use crate::cli::Env;
-use crate::control::runs;
+use crate::control::admin::runs;
 use anyhow::Result;
 use clap::Args;
 

@@ -2,7 +2,8 @@
 
 use crate::cli::output::{opt, Printer};
 use crate::cli::Env;
-use crate::control::runs::{self, WorkflowView};
+use crate::control::admin::runs;
+use crate::control::admin::runs::WorkflowView;
 use anyhow::Result;
 use clap::Args;
 

@@ -2,8 +2,8 @@
 
 use super::show::print_workflow;
 use crate::cli::Env;
-use crate::control::error::WorkflowFailed;
-use crate::control::runs;
+use crate::control::admin::runs;
+use crate::control::base::error::WorkflowFailed;
 use anyhow::Result;
 use clap::Args;
 use std::time::Duration;

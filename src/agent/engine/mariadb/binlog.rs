@@ -191,8 +191,8 @@ impl Binlog {
             .spawn()
             .ok()?;
         let mut stdin = child.stdin.take()?;
-        let packed = crate::agent::storage::packed::is_packed(path);
-        let mut content = crate::agent::storage::packed::open(path, packed).ok()?;
+        let packed = crate::agent::storage::content::is_packed(path);
+        let mut content = crate::agent::storage::content::open(path, packed).ok()?;
         let feeding = std::thread::spawn(move || {
             std::io::copy(&mut content, &mut stdin).and_then(|_| stdin.flush())
         });

@@ -143,7 +143,7 @@ pub(super) fn said(stderr: &str) -> String {
 pub(super) fn native_hash(password: &str) -> String {
     use sha1::{Digest, Sha1};
     let twice = Sha1::digest(Sha1::digest(password.as_bytes()));
-    format!("*{}", crate::agent::manifest::hex(&twice).to_uppercase())
+    format!("*{}", hex::encode(twice).to_uppercase())
 }
 
 #[cfg(test)]

@@ -89,7 +89,7 @@ pub(super) fn online_snapshot(
                 && n[8..] <= stop_wal[8..])
                 || n.ends_with(".history"));
         if wanted {
-            if let Err(err) = crate::agent::storage::plain::copy_file_owned(
+            if let Err(err) = crate::agent::storage::files::copy_file_owned(
                 &e.path(),
                 &wal_dir.join(&n),
                 Some(owner),
@@ -161,7 +161,7 @@ fn capture_tablespaces(live: &Path, target: &Path) -> Result<()> {
             target.join(TABLESPACES),
             std::fs::Permissions::from_mode(0o700),
         )?;
-        crate::agent::storage::plain::copy_tree(
+        crate::agent::storage::walk::copy_tree(
             &src,
             &dst,
             "",

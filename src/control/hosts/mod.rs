@@ -1,0 +1,10 @@
+//! The data hosts: their registry (add, refresh, remove, the host key), reaching them (one call,
+//! a round of calls at once, explaining a silence), placement (which host can take an instance),
+//! the inventory reconciled on refresh, and the data set aside on them. It calls `base` only.
+
+pub mod fanout;
+pub mod inventory;
+pub mod placement;
+pub mod reach;
+pub mod registry;
+pub mod replaced;

@@ -1,0 +1,13 @@
+//! One instance's life: its views (describe, list), create, delete, connect, power (stop, start,
+//! reboot), hibernation, lifetimes, settings and maintenance windows, and modify. It calls `base`,
+//! `hosts` and `planning`, and the restore and offsite rooms for what a view shows of them.
+
+pub mod connect;
+pub mod create;
+pub mod delete;
+pub mod hibernation;
+pub mod lifecycle;
+pub mod lifetimes;
+pub mod modify;
+pub mod views;
+pub mod windows;

@@ -1,0 +1,9 @@
+//! The second tier, off the host: repositories, backups into them, backup policies, log
+//! shipping and the expiry of what is kept. It calls `base`, `hosts`, `planning` and `restore`'s
+//! window.
+
+pub mod backups;
+pub mod expiry;
+pub mod policies;
+pub mod repositories;
+pub mod shipping;

@@ -1,0 +1,9 @@
+//! Getting data back: the restorable window and the choice of a point, snapshots, restores in
+//! place and to a copy, clones, and recovery with its report of what it brought back. It calls
+//! `base`, `hosts` and `planning`.
+
+pub mod clones;
+pub mod pitr;
+pub mod recover;
+pub mod restores;
+pub mod snapshots;
