@@ -1,6 +1,5 @@
 //! What runs with no one typing: the sweep, periodic work (schedules, automatic snapshots,
-//! windows that come due), the monitor and the metrics it serves. It calls every other room; no
-//! room calls it, except the monitor's rule for `recover --before-error`.
+//! windows that come due), the monitor and the metrics it serves. It calls every other room.
 
 pub mod autosnapshots;
 pub mod metrics;

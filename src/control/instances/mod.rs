@@ -1,6 +1,7 @@
-//! One instance's life: its views (describe, list), create, delete, connect, power (stop, start,
-//! reboot), hibernation, lifetimes, settings and maintenance windows, and modify. It calls `base`,
-//! `hosts` and `planning`, and the restore and offsite rooms for what a view shows of them.
+//! One instance's life: its views (describe, list), create, delete, connect, power (stop,
+//! start, reboot), hibernation, lifetimes, settings and maintenance windows, and modify. It
+//! calls base, hosts, planning, restore and offsite, and the daemon's queue for work that comes
+//! due.
 
 pub mod connect;
 pub mod create;
