@@ -80,7 +80,7 @@ pub fn check_kind(ctx: &Ctx, kind: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::admin::events::*;
+    use super::*;
 
     #[test]
     fn spans_and_times_both_read() {

@@ -347,8 +347,8 @@ pub fn sweep(home: &Home) -> Result<Vec<SweepResult>> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::catalog::Catalog;
-    use crate::control::admin::runs::*;
 
     #[test]
     fn a_sweep_takes_what_this_process_queued_or_a_dead_runner_left_and_nothing_else() {

@@ -249,7 +249,7 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::base::config::*;
+    use super::*;
 
     #[test]
     fn config_overrides_and_extends_classes() {

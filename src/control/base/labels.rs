@@ -129,7 +129,7 @@ pub fn change(
 
 #[cfg(test)]
 mod tests {
-    use crate::control::base::labels::*;
+    use super::*;
 
     #[test]
     fn labels_are_key_equals_value() {

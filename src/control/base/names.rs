@@ -34,7 +34,7 @@ pub fn check(kind: &str, name: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::base::names::*;
+    use super::*;
 
     #[test]
     fn dns_label_rules() {

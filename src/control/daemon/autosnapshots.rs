@@ -131,7 +131,7 @@ pub fn expire_due(ctx: &mut Ctx, now: OffsetDateTime) -> Result<Vec<Queued>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::daemon::autosnapshots::*;
+    use super::*;
 
     fn snap(id: i64, kind: &str, at: OffsetDateTime) -> SnapshotRow {
         SnapshotRow {

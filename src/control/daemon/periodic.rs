@@ -116,7 +116,7 @@ pub(crate) fn queue_once(
 
 #[cfg(test)]
 mod tests {
-    use crate::control::daemon::periodic::*;
+    use super::*;
 
     fn at(t: &str) -> OffsetDateTime {
         OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).unwrap()

@@ -408,7 +408,7 @@ fn queue(ctx: &mut Ctx, name: &str, action: &str) -> Result<Option<i64>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::daemon::schedules::*;
+    use super::*;
 
     #[test]
     fn cron_fields_out_of_range_are_named() {

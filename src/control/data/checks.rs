@@ -119,7 +119,7 @@ pub fn run(
 
 #[cfg(test)]
 mod tests {
-    use crate::control::data::checks::*;
+    use super::*;
 
     #[test]
     fn statements_split_at_semicolons_outside_quotes_and_comments() {

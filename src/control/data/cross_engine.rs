@@ -1171,7 +1171,7 @@ fn differing_columns(
 
 #[cfg(test)]
 mod tests {
-    use crate::control::data::cross_engine::*;
+    use super::*;
 
     fn col(name: &str, ty: &str, detail: &str) -> Column {
         Column {

@@ -411,7 +411,7 @@ pub fn describe(r: &DrillReport) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::data::drills::*;
+    use super::*;
 
     #[test]
     fn scratch_names_fit_and_say_which_drill() {

@@ -628,7 +628,7 @@ fn remove(home: &Home, planned: &[(String, Option<i64>)]) {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::data::repartition::*;
+    use super::*;
 
     #[test]
     fn buckets_by_hash_or_by_range() {

@@ -131,7 +131,7 @@ where
 
 #[cfg(test)]
 mod tests {
-    use crate::control::hosts::fanout::*;
+    use super::*;
 
     #[test]
     fn every_item_once_in_order_and_a_slow_one_holds_up_only_itself() {

@@ -93,7 +93,7 @@ fn decide<'a>(
 
 #[cfg(test)]
 mod tests {
-    use crate::control::hosts::inventory::*;
+    use super::*;
 
     fn row(id: i64, uid: &str, status: &str) -> snapshots::SnapshotRow {
         snapshots::SnapshotRow {

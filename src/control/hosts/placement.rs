@@ -92,7 +92,7 @@ pub fn choose<'a>(
 
 #[cfg(test)]
 mod tests {
-    use crate::control::hosts::placement::*;
+    use super::*;
 
     fn host(name: &str, mem: u64, engines: &[&str]) -> HostRow {
         crate::catalog::hosts::testing::host(name, mem, engines)

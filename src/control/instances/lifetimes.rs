@@ -306,7 +306,7 @@ pub fn expire_due(ctx: &mut Ctx, now: OffsetDateTime) -> Result<Vec<Queued>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::instances::lifetimes::*;
+    use super::*;
 
     fn at(t: &str) -> OffsetDateTime {
         parse(t).unwrap()

@@ -98,7 +98,7 @@ pub fn overlaps_daily(m: &Weekly, daily: (u32, u32)) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::instances::windows::*;
+    use super::*;
 
     fn at(t: &str) -> OffsetDateTime {
         OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).unwrap()

@@ -249,7 +249,7 @@ pub fn expire(
 
 #[cfg(test)]
 mod tests {
-    use crate::control::offsite::expiry::*;
+    use super::*;
 
     fn policy(days: u32, daily: u32, weekly: u32, monthly: u32) -> Policy {
         Policy {

@@ -216,7 +216,7 @@ pub fn of(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<PolicyView>> {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::offsite::policies::*;
+    use super::*;
 
     #[test]
     fn windows_are_utc_hours_and_minutes_of_at_least_half_an_hour() {

@@ -704,7 +704,7 @@ pub fn remove(ctx: &mut Ctx, name: &str) -> Result<RepositoryView> {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::offsite::repositories::*;
+    use super::*;
 
     #[test]
     fn only_absolute_plain_directory_urls_are_taken() {

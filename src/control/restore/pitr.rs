@@ -831,7 +831,7 @@ pub fn choose(
 
 #[cfg(test)]
 mod tests {
-    use crate::control::restore::pitr::*;
+    use super::*;
 
     #[test]
     fn a_window_is_said_to_the_second_inside_its_ends_and_names_its_holes() {

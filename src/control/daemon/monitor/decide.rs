@@ -132,6 +132,57 @@ pub enum Remedy {
     LeaveToPeople(String),
 }
 
+/// Where a problem stands before any remedy: whether it is the monitor's to act on yet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Escalation {
+    /// Left to people already: nothing more until it is healthy again.
+    AlreadyLeft,
+    /// Within its failure budget (or seen failing once): checked again before acting.
+    CheckAgain,
+    /// The monitor does nothing about it: people are told why.
+    LeaveToPeople(String),
+    /// Past its budget and the monitor's to mend: [`remedy`] says how.
+    Act,
+}
+
+/// What has been seen of a problem so far, and the rules it falls under.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Standing {
+    /// The instance was already left to people for this incident.
+    pub left_to_people: bool,
+    pub failing_for: f64,
+    /// Checks that found it failing in this incident.
+    pub failures: u32,
+    pub budget_secs: f64,
+    /// Its failure policy is to notify, never to act.
+    pub notify_only: bool,
+    /// Recoveries the monitor already tried in this incident, and how many it may.
+    pub recoveries: u32,
+    pub max_recoveries: u32,
+}
+
+/// Whether the monitor acts on a problem now: never twice once it left it to people, never
+/// before the budget has passed and a second check agrees (one lost probe is not a death),
+/// never against a policy of notifying, and not past its number of tries.
+pub fn escalation(s: &Standing) -> Escalation {
+    if s.left_to_people {
+        return Escalation::AlreadyLeft;
+    }
+    if s.failing_for < s.budget_secs || s.failures < 2 {
+        return Escalation::CheckAgain;
+    }
+    if s.notify_only {
+        return Escalation::LeaveToPeople("its policy is to notify".into());
+    }
+    if s.recoveries >= s.max_recoveries {
+        return Escalation::LeaveToPeople(format!(
+            "{} recoveries did not bring it back, so it is left to people",
+            s.recoveries
+        ));
+    }
+    Escalation::Act
+}
+
 /// The remedy for `problem`, failing for `failing_for` seconds; `restart_after` is how long a
 /// server that runs may go without answering before it is restarted in place.
 pub fn remedy(problem: &Problem, failing_for: f64, restart_after: u64, name: &str) -> Remedy {
@@ -217,7 +268,104 @@ pub fn refused_by_its_data(start_error: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use crate::control::daemon::monitor::decide::*;
+    use super::*;
+
+    fn standing() -> Standing {
+        Standing {
+            left_to_people: false,
+            failing_for: 30.0,
+            failures: 3,
+            budget_secs: 20.0,
+            notify_only: false,
+            recoveries: 0,
+            max_recoveries: 2,
+        }
+    }
+
+    #[test]
+    fn a_problem_is_acted_on_only_past_its_budget_and_a_second_check() {
+        assert_eq!(escalation(&standing()), Escalation::Act);
+        let early = Standing {
+            failing_for: 19.0,
+            ..standing()
+        };
+        assert_eq!(escalation(&early), Escalation::CheckAgain);
+        // One failed probe, however long ago the incident began, is not yet a verdict.
+        let once = Standing {
+            failures: 1,
+            failing_for: 1e6,
+            ..standing()
+        };
+        assert_eq!(escalation(&once), Escalation::CheckAgain);
+    }
+
+    #[test]
+    fn a_silent_host_is_left_to_people_never_rebuilt_elsewhere() {
+        for t in [0.0, 30.0, 1e6] {
+            assert!(matches!(
+                remedy(&Problem::HostSilent("no answer in 5 s".into()), t, 300, "db"),
+                Remedy::LeaveToPeople(w) if w.contains("--host")
+            ));
+        }
+    }
+
+    #[test]
+    fn a_server_down_on_intact_data_is_started_not_rebuilt() {
+        let down = InstanceStatus {
+            running: false,
+            accepting: false,
+            ..running()
+        };
+        assert_eq!(verdict(&down), Finding::Problem(Problem::Down));
+        for t in [0.0, 1e6] {
+            assert_eq!(remedy(&Problem::Down, t, 300, "db"), Remedy::Start);
+        }
+    }
+
+    #[test]
+    fn logs_that_do_not_reach_the_archive_are_degraded_never_a_problem() {
+        let st = InstanceStatus {
+            archive_error: Some("archive command failed with exit code 1".into()),
+            ..running()
+        };
+        match verdict(&st) {
+            Finding::Degraded(d) => assert!(d.contains("not reaching the archive"), "{d}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_instance_left_to_people_is_never_acted_on_twice() {
+        let left = Standing {
+            left_to_people: true,
+            failing_for: 1e6,
+            ..standing()
+        };
+        assert_eq!(escalation(&left), Escalation::AlreadyLeft);
+    }
+
+    #[test]
+    fn a_policy_of_notifying_and_a_spent_number_of_tries_leave_it_to_people() {
+        let notify = Standing {
+            notify_only: true,
+            ..standing()
+        };
+        assert!(
+            matches!(escalation(&notify), Escalation::LeaveToPeople(w) if w.contains("notify"))
+        );
+        let spent = Standing {
+            recoveries: 2,
+            ..standing()
+        };
+        assert!(
+            matches!(escalation(&spent), Escalation::LeaveToPeople(w) if w.contains("2 recoveries"))
+        );
+        let one_left = Standing {
+            recoveries: 1,
+            ..standing()
+        };
+        assert_eq!(escalation(&one_left), Escalation::Act);
+    }
 
     fn running() -> InstanceStatus {
         InstanceStatus {

@@ -412,24 +412,6 @@ fn observe(
         .as_deref()
         .and_then(parse)
         .map_or(0.0, |t| (at - t).as_seconds_f64());
-    // Left to people already: nothing more to do until it is healthy again.
-    if h.state == state::NOTIFIED {
-        health::put(ctx.catalog.conn(), &h)?;
-        obs.state = h.state;
-        return Ok(Some(obs));
-    }
-    if failing_for < budget || h.failures < 2 {
-        h.state = state::FAILING.into();
-        health::put(ctx.catalog.conn(), &h)?;
-        obs.state = h.state.clone();
-        if prev_state.as_deref() != Some(state::FAILING) {
-            let msg = format!("{detail}; checking again before acting");
-            changed(ctx, inst, &obs, prev_state.as_deref(), &msg)?;
-        }
-        return Ok(Some(obs));
-    }
-
-    // The verdict: failed.
     let settings = instance_settings::get(ctx.catalog.conn(), inst.id)?;
     let since = h.first_error_at.clone().unwrap_or_default();
     let give_up = |ctx: &mut Ctx, h: &mut Health, obs: &mut Observation, why: String| {
@@ -440,20 +422,44 @@ fn observe(
         obs.detail = Some(why.clone());
         changed(ctx, inst, obs, prev_state.as_deref(), &why)
     };
-    if settings.on_failure == on_failure::NOTIFY {
-        let why = format!("failed since {since}: {detail}; its policy is to notify (`dbctl recover {}` rebuilds it)", inst.name);
-        give_up(ctx, &mut h, &mut obs, why)?;
-        return Ok(Some(obs));
+    let standing = decide::Standing {
+        left_to_people: h.state == state::NOTIFIED,
+        failing_for,
+        failures: h.failures,
+        budget_secs: budget,
+        notify_only: settings.on_failure == on_failure::NOTIFY,
+        recoveries: h.recoveries,
+        max_recoveries: ctx.config.monitor.max_recoveries,
+    };
+    match decide::escalation(&standing) {
+        decide::Escalation::AlreadyLeft => {
+            health::put(ctx.catalog.conn(), &h)?;
+            obs.state = h.state;
+            return Ok(Some(obs));
+        }
+        decide::Escalation::CheckAgain => {
+            h.state = state::FAILING.into();
+            health::put(ctx.catalog.conn(), &h)?;
+            obs.state = h.state.clone();
+            if prev_state.as_deref() != Some(state::FAILING) {
+                let msg = format!("{detail}; checking again before acting");
+                changed(ctx, inst, &obs, prev_state.as_deref(), &msg)?;
+            }
+            return Ok(Some(obs));
+        }
+        decide::Escalation::LeaveToPeople(why) => {
+            let how = if standing.notify_only {
+                format!("{why} (`dbctl recover {}` rebuilds it)", inst.name)
+            } else {
+                why
+            };
+            let why = format!("failed since {since}: {detail}; {how}");
+            give_up(ctx, &mut h, &mut obs, why)?;
+            return Ok(Some(obs));
+        }
+        decide::Escalation::Act => {}
     }
-    let max = ctx.config.monitor.max_recoveries;
-    if h.recoveries >= max {
-        let why = format!(
-            "failed since {since}: {detail}; {} recoveries did not bring it back, so it is left to people",
-            h.recoveries
-        );
-        give_up(ctx, &mut h, &mut obs, why)?;
-        return Ok(Some(obs));
-    }
+    let max = standing.max_recoveries;
     let restart_after = ctx.config.monitor.restart_unanswered_after_secs;
     let mut remedy = decide::remedy(&problem, failing_for, restart_after, &inst.name);
     // Healthy again after an action on its own data: the record and the hook say what it took.
