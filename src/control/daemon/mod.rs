@@ -2,6 +2,7 @@
 //! windows that come due), the monitor and the metrics it serves. It calls every other room.
 
 pub mod autosnapshots;
+pub mod jobs;
 pub mod metrics;
 pub mod monitor;
 pub mod periodic;

@@ -2,14 +2,13 @@
 //! it: fire due schedules, queue due backups, run queued and abandoned workflows, ship logs,
 //! expire, prune the history.
 
-use crate::control::admin::runs;
 use crate::control::admin::runs::SweepResult;
 use crate::control::base::home::Home;
 use anyhow::Result;
 use serde::Serialize;
 
-/// What one pass did.
-#[derive(Debug, Serialize)]
+/// What one pass did: each job's typed outcome, and the jobs that failed.
+#[derive(Debug, Default, Serialize)]
 pub struct Swept {
     pub scheduled: Vec<crate::control::daemon::schedules::Fired>,
     pub queued: Vec<crate::control::daemon::periodic::Queued>,
@@ -27,54 +26,39 @@ pub struct Swept {
     pub events_pruned: usize,
     /// Set-aside data older than `[replaced] keep_days`, removed ("HOST/NAME").
     pub replaced_removed: Vec<String>,
+    /// Jobs that failed, in the order they ran; the others ran all the same.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub jobs_failed: Vec<JobFailed>,
 }
 
-/// Runs one pass.
+/// A job of the pass that failed, and why.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct JobFailed {
+    pub job: String,
+    pub error: String,
+}
+
+/// Runs one pass: every job of [`super::jobs::JOBS`].
 ///
 /// # Errors
-/// The catalog cannot be opened or read.
+/// The catalog cannot be opened (every job would fail the same way).
 pub fn pass(home: &Home) -> Result<Swept> {
-    let scheduled =
-        crate::control::daemon::schedules::fire_due(&mut home.open()?, jiff::Timestamp::now())?;
-    let queued = crate::control::daemon::periodic::queue_due(
-        &mut home.open()?,
-        time::OffsetDateTime::now_utc(),
-    )?;
-    let maintenance = crate::control::instances::modify::queue_due(
-        &mut home.open()?,
-        time::OffsetDateTime::now_utc(),
-    )?;
-    let now = time::OffsetDateTime::now_utc();
-    let snapshots = crate::control::daemon::autosnapshots::queue_due(&mut home.open()?, now)?;
-    let snapshots_expired =
-        crate::control::daemon::autosnapshots::expire_due(&mut home.open()?, now)?;
-    let instances_expired =
-        crate::control::instances::lifetimes::expire_due(&mut home.open()?, now)?;
-    crate::control::data::drills::close_abandoned(&mut home.open()?)?;
-    let workflows = runs::sweep(home)?;
-    // After the workflows: those of a dead clone into another engine have ended.
-    crate::control::data::cross_engine::close_abandoned(home)?;
-    let shipped = crate::control::offsite::shipping::ship_all(&home.open()?)?;
-    let expired = crate::control::offsite::expiry::expire_all(&home.open()?, false)?;
-    let events_pruned =
-        crate::control::admin::events::prune(&home.open()?, time::OffsetDateTime::now_utc())?;
-    let replaced_removed = crate::control::hosts::replaced::expire_due(
-        &home.open()?,
-        time::OffsetDateTime::now_utc(),
-    )?;
-    Ok(Swept {
-        scheduled,
-        queued,
-        maintenance,
-        snapshots,
-        snapshots_expired,
-        instances_expired,
-        workflows,
-        shipped,
-        expired,
-        events_pruned,
-        replaced_removed,
-    })
+    home.open()?;
+    Ok(run_jobs(home, super::jobs::JOBS))
+}
+
+/// Runs `jobs` in order; one that fails is recorded and the rest still run.
+pub fn run_jobs(home: &Home, jobs: &[&dyn super::jobs::Job]) -> Swept {
+    let mut out = Swept::default();
+    for job in jobs {
+        if let Err(e) = job.run(home, &mut out) {
+            out.jobs_failed.push(JobFailed {
+                job: job.name().into(),
+                error: format!("{e:#}"),
+            });
+        }
+    }
+    out
 }
 
 /// What a pass's expiry would remove now (backups and log shipments past their policy),
@@ -99,11 +83,15 @@ impl Swept {
             && self.shipped.is_empty()
             && self.expired.is_empty()
             && self.replaced_removed.is_empty()
+            && self.jobs_failed.is_empty()
     }
 
     /// What went wrong, for the exit status: a workflow that failed (1) or paused (3), a
     /// backup that could not be queued, expiry or shipping that failed (1).
     pub fn failure(&self) -> Option<anyhow::Error> {
+        if let Some(f) = self.jobs_failed.first() {
+            return Some(anyhow::anyhow!("the {} job failed: {}", f.job, f.error));
+        }
         let ran: Vec<_> = self
             .workflows
             .iter()
@@ -170,5 +158,52 @@ impl Swept {
             ));
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::jobs::{Job, Step, JOBS};
+    use super::*;
+
+    fn fails(_: &Home, _: &mut Swept) -> Result<()> {
+        anyhow::bail!("the catalog went away")
+    }
+
+    fn prunes(_: &Home, out: &mut Swept) -> Result<()> {
+        out.events_pruned += 3;
+        Ok(())
+    }
+
+    #[test]
+    fn a_failing_job_is_recorded_and_the_jobs_after_it_still_run() {
+        let home = Home::resolve(Some("/nonexistent/dbctl-home".into()));
+        let jobs: &[&dyn Job] = &[
+            &Step("first", prunes),
+            &Step("broken", fails),
+            &Step("last", prunes),
+        ];
+        let out = run_jobs(&home, jobs);
+        assert_eq!(out.events_pruned, 6);
+        assert_eq!(
+            out.jobs_failed,
+            [JobFailed {
+                job: "broken".into(),
+                error: "the catalog went away".into()
+            }]
+        );
+        assert!(!out.idle());
+        let e = out.failure().unwrap().to_string();
+        assert!(e.contains("broken") && e.contains("went away"), "{e}");
+    }
+
+    #[test]
+    fn every_job_has_a_name_of_its_own() {
+        let mut names: Vec<&str> = JOBS.iter().map(|j| j.name()).collect();
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all);
+        assert!(all >= 13);
     }
 }
