@@ -15,6 +15,7 @@ pub mod env;
 pub mod fsutil;
 pub mod repo;
 pub mod secrets;
+pub mod times;
 pub mod transport;
 pub mod wire;
 pub mod workflow;

@@ -20,12 +20,6 @@ use std::path::Path;
 /// A snapshot's own record (its `SnapshotInfo`), beside its manifest.
 pub const INFO_FILE: &str = "snapshot.json";
 
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 fn parse_ns(ts: &str) -> i128 {
     time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp_nanos())
@@ -127,7 +121,7 @@ impl Host {
             }),
             _ => None,
         };
-        let started = now_rfc3339();
+        let started = crate::times::now();
         let mut stats = None;
         progress("capturing the data directory under the backup API");
         let taken = engine.online_snapshot(
@@ -161,7 +155,7 @@ impl Host {
         progress("writing the manifest");
 
         let (manifest, new_bytes) = build_manifest(&target, &stats, prev.as_ref())?;
-        let consistent_at = now_rfc3339();
+        let consistent_at = crate::times::now();
         // Archive the log up to now, so that the log chain of every earlier snapshot reaches
         // this one: the restorable window stays one span. A switch that fails leaves a short
         // hole in the window, never a wrong restore.

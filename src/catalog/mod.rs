@@ -194,15 +194,13 @@ pub fn now() -> String {
 
 /// Milliseconds from one catalog timestamp to another (None if either does not parse).
 pub fn millis_between(from: &str, to: &str) -> Option<i64> {
-    let p = |s: &str| {
-        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-    };
+    let p = |s: &str| crate::times::parse(s);
     Some((p(to)? - p(from)?).whole_milliseconds() as i64)
 }
 
 /// Seconds since a catalog timestamp (None if it does not parse).
 pub fn age_secs(ts: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).ok()?;
+    let t = crate::times::parse(ts)?;
     Some((time::OffsetDateTime::now_utc() - t).whole_seconds())
 }
 

@@ -77,8 +77,7 @@ fn arrangement(t: &Table) -> ContentArrangement {
 pub fn seconds(text: &str) -> String {
     use time::format_description::well_known::Rfc3339;
     let whole = |t: &str| -> Option<String> {
-        time::OffsetDateTime::parse(t, &Rfc3339)
-            .ok()?
+        crate::times::parse(t)?
             .to_offset(time::UtcOffset::UTC)
             .replace_nanosecond(0)
             .ok()?

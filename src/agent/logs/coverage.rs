@@ -9,13 +9,9 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-fn parse_time(s: &str) -> Option<time::OffsetDateTime> {
-    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-}
-
 fn max_time<'a>(times: impl Iterator<Item = &'a String>) -> Option<String> {
     times
-        .filter_map(|t| parse_time(t).map(|p| (p, t)))
+        .filter_map(|t| crate::times::parse(t).map(|p| (p, t)))
         .max_by_key(|(p, _)| *p)
         .map(|(_, t)| t.clone())
 }
@@ -140,7 +136,7 @@ fn coverage_in(
     let first_time = files
         .iter()
         .filter_map(|f| f.first_commit.as_ref())
-        .filter_map(|t| parse_time(t).map(|p| (p, t)))
+        .filter_map(|t| crate::times::parse(t).map(|p| (p, t)))
         .min_by_key(|(p, _)| *p)
         .map(|(_, t)| t.clone());
     Ok(Coverage {

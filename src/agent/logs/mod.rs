@@ -118,9 +118,7 @@ fn valid_file_name(name: &str) -> Result<()> {
 }
 
 pub(crate) fn now() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    crate::times::now()
 }
 
 /// A sidecar as the archive's owner wrote it: read as root, so never through a link, from
@@ -230,9 +228,7 @@ pub fn exposure(
 
 /// Whether RFC 3339 time `a` is later than `b` (unreadable times: not later).
 pub(crate) fn later_than(a: &str, b: &str) -> bool {
-    let p = |t: &str| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-    };
+    let p = |t: &str| crate::times::parse(t);
     matches!((p(a), p(b)), (Some(x), Some(y)) if x > y)
 }
 

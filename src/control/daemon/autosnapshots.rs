@@ -16,10 +16,6 @@ use time::OffsetDateTime;
 /// The kind automatic snapshots are recorded as.
 pub const KIND: &str = snapshots::kind::AUTOMATIC;
 
-fn parse(t: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-}
-
 /// Queues the automatic snapshots due now: where the newest snapshot (of any kind), or the
 /// instance's creation, is at least its interval old.
 ///
@@ -39,9 +35,9 @@ pub fn queue_due(ctx: &mut Ctx, now: OffsetDateTime) -> Result<Vec<Queued>> {
             .into_iter()
             .filter(|s| s.instance_id == inst.id)
             .filter(|s| s.status == status::AVAILABLE || s.status == status::CREATING)
-            .filter_map(|s| parse(&s.created_at))
+            .filter_map(|s| crate::times::parse(&s.created_at))
             .max();
-        let Some(since) = newest.or_else(|| parse(&inst.created_at)) else {
+        let Some(since) = newest.or_else(|| crate::times::parse(&inst.created_at)) else {
             continue;
         };
         if now - since < time::Duration::minutes(i64::from(every)) {
@@ -74,7 +70,7 @@ pub fn expired(
     let mut dated: Vec<(&SnapshotRow, OffsetDateTime)> = all
         .iter()
         .filter(|s| s.status == status::AVAILABLE)
-        .filter_map(|s| parse(&s.created_at).map(|t| (s, t)))
+        .filter_map(|s| crate::times::parse(&s.created_at).map(|t| (s, t)))
         .collect();
     dated.sort_by_key(|(_, t)| std::cmp::Reverse(*t));
     let newest = dated.first().map(|(s, _)| s.id);
@@ -164,7 +160,7 @@ mod tests {
 
     #[test]
     fn retention_keeps_recent_hours_then_one_a_day_and_never_a_persons() {
-        let now = parse("2026-11-26T12:00:00Z").unwrap();
+        let now = crate::times::parse("2026-11-26T12:00:00Z").unwrap();
         let h = |n: i64| now - time::Duration::hours(n);
         let all = vec![
             snap(1, KIND, h(1)),

@@ -16,7 +16,7 @@ type Labels = Vec<(String, String)>;
 type Gauges = Family<Labels, Gauge<f64, AtomicU64>>;
 
 fn age(t: Option<&str>, now: time::OffsetDateTime) -> Option<f64> {
-    let t = time::OffsetDateTime::parse(t?, &time::format_description::well_known::Rfc3339).ok()?;
+    let t = crate::times::parse(t?)?;
     Some((now - t).as_seconds_f64().max(0.0))
 }
 

@@ -58,15 +58,6 @@ pub struct DrillReport {
     pub error: Option<String>,
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-fn parse(t: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-}
-
 /// The scratch instance's name: the instance's, cut to fit, and the drill's id.
 fn scratch_name(instance: &str, id: i64) -> String {
     let tail = format!("-drill{id}");
@@ -95,21 +86,21 @@ pub fn run(ctx: &mut Ctx, o: &DrillOpts, progress: &dyn Progress) -> Result<Dril
     };
     // The newest point the restore reaches, for the RPO.
     let point = match &target {
-        Target::Time(t) => parse(t),
+        Target::Time(t) => crate::times::parse(t),
         // The repository holds what was shipped: its newest commit (or its newest backup).
         _ if o.from_repository => crate::control::offsite::shipping::offsite(ctx, &inst)
             .ok()
             .flatten()
             .and_then(|off| off.logs_through.or(off.last_backup_at))
             .as_deref()
-            .and_then(parse),
+            .and_then(crate::times::parse),
         // A host-tier restore to the latest archives the current log first: its reach is
         // the window's newest point now.
         _ => crate::control::restore::pitr::window(ctx, &inst)
             .ok()
             .and_then(|w| w.latest)
             .as_deref()
-            .and_then(parse),
+            .and_then(crate::times::parse),
     };
     let clone_opts = |name: String| CloneOpts {
         source: inst.name.clone(),
@@ -172,7 +163,7 @@ pub fn run(ctx: &mut Ctx, o: &DrillOpts, progress: &dyn Progress) -> Result<Dril
             (inst.id, &inst.name),
             tier,
             &target_text,
-            &rfc3339(started),
+            &crate::times::format(started),
         )
     })?;
     let scratch = scratch_name(&inst.name, id);
@@ -215,7 +206,7 @@ pub fn run(ctx: &mut Ctx, o: &DrillOpts, progress: &dyn Progress) -> Result<Dril
                 .ok()
                 .and_then(|w| w.latest)
                 .as_deref()
-                .and_then(parse)
+                .and_then(crate::times::parse)
                 .map_or(started, |n| n.min(started));
             // A host-tier restore to the latest point reaches what was archived as it began.
             let reached = if !o.from_repository && matches!(target, Target::Latest) {
@@ -267,7 +258,7 @@ pub fn run(ctx: &mut Ctx, o: &DrillOpts, progress: &dyn Progress) -> Result<Dril
         }
     }
     report.passed = report.error.is_none();
-    let end = rfc3339(OffsetDateTime::now_utc());
+    let end = crate::times::format(OffsetDateTime::now_utc());
     let message = describe(&report);
     ctx.catalog.write(|tx| {
         drills::finish(
@@ -333,7 +324,7 @@ pub fn overdue(ctx: &Ctx) -> Result<Vec<(crate::catalog::instances::InstanceRow,
         let at = passed
             .as_ref()
             .and_then(|d| d.finished_at.as_deref())
-            .and_then(parse);
+            .and_then(crate::times::parse);
         let warning = match at {
             None => format!(
                 "{} has never passed a restore drill (`dbctl drill {}`)",
@@ -363,11 +354,12 @@ pub fn close_abandoned(ctx: &mut Ctx) -> Result<usize> {
     let stale: Vec<i64> = drills::list(ctx.catalog.conn(), None)?
         .into_iter()
         .filter(|d| {
-            d.status == status::RUNNING && parse(&d.started_at).is_some_and(|t| now - t > limit)
+            d.status == status::RUNNING
+                && crate::times::parse(&d.started_at).is_some_and(|t| now - t > limit)
         })
         .map(|d| d.id)
         .collect();
-    let at = rfc3339(now);
+    let at = crate::times::format(now);
     ctx.catalog.write(|tx| {
         for id in &stale {
             drills::finish(

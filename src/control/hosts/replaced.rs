@@ -28,11 +28,6 @@ pub struct Replaced {
     pub removed_after: String,
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// What `h` holds set aside.
 ///
 /// # Errors
@@ -55,7 +50,7 @@ pub fn on_host(ctx: &Ctx, h: &HostRow) -> Result<Vec<Replaced>> {
                 &r.replaced_at,
                 &time::format_description::well_known::Rfc3339,
             )
-            .map(|t| rfc3339(t + keep))
+            .map(|t| crate::times::format(t + keep))
             .unwrap_or_default();
             Replaced {
                 host: h.name.clone(),

@@ -75,10 +75,6 @@ fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-fn parse(t: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-}
-
 /// The lifetime `o` gives an instance made `now` (its id filled in when written); None when
 /// it lives until deleted.
 ///
@@ -118,17 +114,17 @@ pub fn from_opts(o: &LifetimeOpts, now: OffsetDateTime) -> Result<Option<Lifetim
 pub fn due(l: &Lifetime, now: OffsetDateTime) -> Option<String> {
     if l.protected_until
         .as_deref()
-        .and_then(parse)
+        .and_then(crate::times::parse)
         .is_some_and(|t| t > now)
     {
         return None;
     }
-    if let Some(at) = l.expires_at.as_deref().and_then(parse) {
+    if let Some(at) = l.expires_at.as_deref().and_then(crate::times::parse) {
         if at <= now {
             return Some(format!("it expired at {}", rfc3339(at)));
         }
     }
-    let idle_since = parse(&l.last_active_at)?;
+    let idle_since = crate::times::parse(&l.last_active_at)?;
     let limit = Duration::seconds(l.idle_limit_secs? as i64);
     (now - idle_since >= limit).then(|| {
         format!(
@@ -176,7 +172,7 @@ pub fn brief(d: Duration) -> String {
 /// nothing for one that lives until deleted.
 pub fn summary(l: &Lifetime, now: OffsetDateTime) -> String {
     if let Some(t) = l.protected_until.as_deref() {
-        if parse(t).is_some_and(|t| t > now) {
+        if crate::times::parse(t).is_some_and(|t| t > now) {
             return if t == FOR_GOOD {
                 "protected".into()
             } else {
@@ -185,7 +181,7 @@ pub fn summary(l: &Lifetime, now: OffsetDateTime) -> String {
         }
     }
     let mut parts = Vec::new();
-    if let Some(at) = l.expires_at.as_deref().and_then(parse) {
+    if let Some(at) = l.expires_at.as_deref().and_then(crate::times::parse) {
         parts.push(format!("in {}", brief(at - now)));
     }
     if let Some(secs) = l.idle_limit_secs {
@@ -309,7 +305,7 @@ mod tests {
     use super::*;
 
     fn at(t: &str) -> OffsetDateTime {
-        parse(t).unwrap()
+        crate::times::parse(t).unwrap()
     }
 
     #[test]

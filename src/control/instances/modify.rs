@@ -446,11 +446,7 @@ pub fn downtime_secs(ctx: &Ctx, wf: i64) -> Result<Option<f64>> {
     let at = |name: &str, start: bool| -> Option<time::OffsetDateTime> {
         let s = steps.iter().find(|s| s.name == name)?;
         let t = if start { &s.started_at } else { &s.finished_at };
-        time::OffsetDateTime::parse(
-            t.as_deref()?,
-            &time::format_description::well_known::Rfc3339,
-        )
-        .ok()
+        crate::times::parse(t.as_deref()?)
     };
     let span = match (
         at(actions::modify::RECONFIGURE, true),

@@ -112,10 +112,6 @@ pub fn expire_all(ctx: &Ctx, dry_run: bool) -> Result<Vec<Expired>> {
     Ok(out)
 }
 
-fn parse(t: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-}
-
 /// Expires `inst`'s backups and logs in its policy's repository; None when nothing went.
 /// With `dry_run`, reckons the same and removes nothing.
 ///
@@ -148,7 +144,7 @@ pub fn expire(
         .filter_map(|(b, s)| {
             Some(Aged {
                 id: b.id,
-                taken: parse(s.taken_at.as_deref()?)?,
+                taken: crate::times::parse(s.taken_at.as_deref()?)?,
                 pinned: b.pinned,
             })
         })
@@ -265,12 +261,13 @@ mod tests {
 
     #[test]
     fn keeps_the_window_its_base_the_counts_the_pins_and_the_newest() {
-        let now = parse("2026-11-26T12:00:00Z").unwrap();
+        let now = crate::times::parse("2026-11-26T12:00:00Z").unwrap();
         // One backup a day for 90 days, at 02:30.
         let all: Vec<Aged> = (0..90)
             .map(|d| Aged {
                 id: d,
-                taken: parse("2026-11-26T02:30:00Z").unwrap() - time::Duration::days(d),
+                taken: crate::times::parse("2026-11-26T02:30:00Z").unwrap()
+                    - time::Duration::days(d),
                 pinned: d == 80,
             })
             .collect();

@@ -527,11 +527,10 @@ pub fn check(ctx: &Ctx, name: &str) -> Result<CheckView> {
         })
         .max();
     let now = time::OffsetDateTime::now_utc();
-    v.last_backup_age_secs = v.last_backup_at.as_deref().and_then(|t| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-            .ok()
-            .map(|t| (now - t).whole_seconds())
-    });
+    v.last_backup_age_secs = v
+        .last_backup_at
+        .as_deref()
+        .and_then(|t| crate::times::parse(t).map(|t| (now - t).whole_seconds()));
     for p in crate::catalog::backup_policies::all(conn)? {
         let inst = crate::catalog::instances::get(conn, p.instance_id)?;
         if p.repository_id != r.id || !crate::catalog::instances::is_live(&inst) {

@@ -266,9 +266,7 @@ pub fn offsite(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<Offsite>> {
                 .taken_at
         })
         .max();
-    let parse = |t: &str| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-    };
+    let parse = |t: &str| crate::times::parse(t);
     let mut times: Vec<String> = Vec::new();
     for id in &history {
         let logs = repository_logs::list(conn, p.repository_id, *id)?;

@@ -18,7 +18,6 @@ use crate::wire::{
 };
 use anyhow::{Context, Result};
 use serde::Serialize;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// The span of time an instance can be restored to.
@@ -63,10 +62,10 @@ pub struct Hole {
 /// A time to the second, rounded into the span it bounds (up for a start, down for an end),
 /// so that a time copied from a message is inside what it says.
 fn to_second(t: &str, up: bool) -> String {
-    match parse_rfc3339(t) {
+    match crate::times::parse(t) {
         Some(v) => {
             let whole = v.replace_nanosecond(0).unwrap_or(v);
-            fmt(if up && whole < v {
+            crate::times::format(if up && whole < v {
                 whole + time::Duration::SECOND
             } else {
                 whole
@@ -84,8 +83,8 @@ impl Window {
                 let (from, to) = (to_second(e, true), to_second(l, false));
                 // A window within one second (a new instance's base snapshot) has no whole
                 // second inside it: then its ends as they are.
-                let inverted = parse_rfc3339(&from)
-                    .zip(parse_rfc3339(&to))
+                let inverted = crate::times::parse(&from)
+                    .zip(crate::times::parse(&to))
                     .is_some_and(|(f, t)| f > t);
                 let mut d = if inverted {
                     format!("{e} .. {l}")
@@ -114,16 +113,6 @@ impl Window {
     }
 }
 
-pub(crate) fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339).ok()
-}
-
-fn fmt(t: OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_default()
-}
-
 /// A time as users write it: RFC 3339, "YYYY-MM-DD HH:MM:SS" (UTC), "now", or "N units ago".
 ///
 /// # Errors
@@ -133,10 +122,10 @@ pub fn parse_time(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime> {
     if t.eq_ignore_ascii_case("now") {
         return Ok(now);
     }
-    if let Some(v) = parse_rfc3339(t) {
+    if let Some(v) = crate::times::parse(t) {
         return Ok(v);
     }
-    if let Some(v) = parse_rfc3339(&format!("{}Z", t.replacen(' ', "T", 1))) {
+    if let Some(v) = crate::times::parse(&format!("{}Z", t.replacen(' ', "T", 1))) {
         return Ok(v);
     }
     let words: Vec<&str> = t.split_whitespace().collect();
@@ -172,9 +161,10 @@ pub fn parse_target(
     latest: bool,
 ) -> Result<Option<Target>> {
     Ok(match (at, position, latest) {
-        (Some(t), None, false) => {
-            Some(Target::Time(fmt(parse_time(t, OffsetDateTime::now_utc())?)))
-        }
+        (Some(t), None, false) => Some(Target::Time(crate::times::format(parse_time(
+            t,
+            OffsetDateTime::now_utc(),
+        )?))),
         (None, Some(p), false) if p.trim().is_empty() => {
             return Err(invalid(
                 "--position is empty",
@@ -288,7 +278,7 @@ fn coverage_of(
         })
         .filter(|s| s.position.is_some() && s.consistent_at.is_some())
         .collect();
-    snaps.sort_by_key(|s| s.consistent_at.as_deref().and_then(parse_rfc3339));
+    snaps.sort_by_key(|s| s.consistent_at.as_deref().and_then(crate::times::parse));
     let spec = CoverageSpec {
         instance: inc.uid.clone(),
         engine: inc.engine.clone(),
@@ -489,14 +479,14 @@ pub(crate) fn start_of(s: &SnapshotRow) -> Option<SnapshotStart> {
 
 /// When a snapshot restores from: the moment it was consistent.
 fn start_time(s: &SnapshotRow) -> Option<OffsetDateTime> {
-    s.consistent_at.as_deref().and_then(parse_rfc3339)
+    s.consistent_at.as_deref().and_then(crate::times::parse)
 }
 
 /// The latest time a snapshot's chain reaches: its last archived commit, or a later time up
 /// to which the archive is known to hold every commit, or the snapshot itself.
 fn reach_time(s: &SnapshotRow, r: &SnapshotReach) -> Option<OffsetDateTime> {
-    let logs = r.until_time.as_deref().and_then(parse_rfc3339);
-    let complete = r.complete_until.as_deref().and_then(parse_rfc3339);
+    let logs = r.until_time.as_deref().and_then(crate::times::parse);
+    let complete = r.complete_until.as_deref().and_then(crate::times::parse);
     start_time(s).max(logs).max(complete)
 }
 
@@ -538,8 +528,8 @@ fn window_of(inst: &InstanceRow, pairs: &[Reach], cov: &Coverage) -> Window {
         .max_by_key(|(t, _)| *t);
     Window {
         instance: inst.name.clone(),
-        earliest: spans.first().map(|(from, _)| fmt(*from)),
-        latest: spans.last().map(|(_, to)| fmt(*to)),
+        earliest: spans.first().map(|(from, _)| crate::times::format(*from)),
+        latest: spans.last().map(|(_, to)| crate::times::format(*to)),
         latest_position: best.map(|(_, r)| r.until_position.clone()),
         snapshots: pairs.len(),
         segments: cov.segments,
@@ -547,8 +537,8 @@ fn window_of(inst: &InstanceRow, pairs: &[Reach], cov: &Coverage) -> Window {
         holes: spans
             .windows(2)
             .map(|w| Hole {
-                from: fmt(w[0].1),
-                to: fmt(w[1].0),
+                from: crate::times::format(w[0].1),
+                to: crate::times::format(w[1].0),
             })
             .collect(),
         timeline,
@@ -583,7 +573,7 @@ fn fits(target: &Target, s: &SnapshotRow, r: &SnapshotReach) -> bool {
     match target {
         Target::Latest => true,
         Target::Time(t) => {
-            let t = parse_rfc3339(t);
+            let t = crate::times::parse(t);
             t.is_some() && start_time(s) <= t && t <= reach_time(s, r)
         }
         // dbhost placed it: only the engine orders positions.
@@ -686,7 +676,7 @@ pub fn choose(
                 .iter()
                 .filter_map(|r| reach_time(&r.snap, &r.reach))
                 .max();
-            !pairs.is_empty() && parse_rfc3339(t) > newest
+            !pairs.is_empty() && crate::times::parse(t) > newest
         }
         Target::Position(_) => {
             !pairs.is_empty()
@@ -751,15 +741,15 @@ pub fn choose(
             // dbhost resolves it when the restore runs, to what is archived by then.
             Target::Latest => Target::Latest,
             Target::Time(t) => {
-                let t = parse_rfc3339(t);
-                match r.until_time.as_deref().and_then(parse_rfc3339) {
+                let t = crate::times::parse(t);
+                match r.until_time.as_deref().and_then(crate::times::parse) {
                     Some(last) if t < Some(last) => target.clone(),
                     _ if r.unscanned.is_some() => {
                         return Err(invalid(
                             format!(
                                 "the commits in log segment {} could not be read when it was archived, so which commit is the last before {} is unknown",
                                 r.unscanned.clone().unwrap_or_default(),
-                                fmt(t.unwrap_or(OffsetDateTime::UNIX_EPOCH))
+                                crate::times::format(t.unwrap_or(OffsetDateTime::UNIX_EPOCH))
                             ),
                             "give a position (--position) instead",
                         ))
@@ -778,7 +768,7 @@ pub fn choose(
                     Tier::Host => String::new(),
                     Tier::Repository(ref r) => format!(" in repository {}", r.repository.name),
                 },
-                reach_time(s, r).map_or_else(|| "its snapshot".into(), fmt),
+                reach_time(s, r).map_or_else(|| "its snapshot".into(), crate::times::format),
                 inst.name
             )
         });
@@ -864,22 +854,25 @@ mod tests {
 
     #[test]
     fn reads_the_time_forms_users_write() {
-        let now = parse_rfc3339("2026-11-24T12:00:00Z").unwrap();
+        let now = crate::times::parse("2026-11-24T12:00:00Z").unwrap();
         assert_eq!(
-            fmt(parse_time("10 minutes ago", now).unwrap()),
+            crate::times::format(parse_time("10 minutes ago", now).unwrap()),
             "2026-11-24T11:50:00Z"
         );
         assert_eq!(
-            fmt(parse_time("2 hours ago", now).unwrap()),
+            crate::times::format(parse_time("2 hours ago", now).unwrap()),
             "2026-11-24T10:00:00Z"
         );
-        assert_eq!(fmt(parse_time("now", now).unwrap()), "2026-11-24T12:00:00Z");
         assert_eq!(
-            fmt(parse_time("2026-11-24T10:15:00+01:00", now).unwrap()),
+            crate::times::format(parse_time("now", now).unwrap()),
+            "2026-11-24T12:00:00Z"
+        );
+        assert_eq!(
+            crate::times::format(parse_time("2026-11-24T10:15:00+01:00", now).unwrap()),
             "2026-11-24T09:15:00Z"
         );
         assert_eq!(
-            fmt(parse_time("2026-11-24 10:15:00.5", now).unwrap()),
+            crate::times::format(parse_time("2026-11-24 10:15:00.5", now).unwrap()),
             "2026-11-24T10:15:00.5Z"
         );
         for bad in ["yesterday", "10 parsecs ago", "2026-13-01T00:00:00Z", ""] {

@@ -473,8 +473,8 @@ pub fn report(ctx: &Ctx, wf: i64) -> Result<Report> {
     // Commits after the point reached that the archive holds: a person's earlier target.
     let in_archive = match (&reached, &archive_until) {
         (Some(r), Some(end))
-            if crate::control::restore::pitr::parse_rfc3339(r)
-                .zip(crate::control::restore::pitr::parse_rfc3339(end))
+            if crate::times::parse(r)
+                .zip(crate::times::parse(end))
                 .is_some_and(|(r, end)| end > r) =>
         {
             let what = match counted {

@@ -26,9 +26,7 @@ pub fn runner_alive(
     heartbeat_at: Option<&str>,
 ) -> bool {
     let Some(runner) = runner else { return false };
-    let parse = |t: &str| {
-        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-    };
+    let parse = |t: &str| crate::times::parse(t);
     // When the database cannot say what time it is, the runner is given the benefit.
     let Some(now) = conn.now().ok().as_deref().and_then(parse) else {
         return true;

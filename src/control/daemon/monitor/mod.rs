@@ -141,15 +141,6 @@ fn disk_warning(
     })
 }
 
-fn parse(t: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-}
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
 /// One pass over every running instance. `run` runs a recovery workflow the monitor
 /// started (the daemon on a thread of its own, `--once` right away).
 ///
@@ -250,7 +241,7 @@ pub fn pass(home: &Home, run: &dyn Fn(i64)) -> Result<Pass> {
         }
     }
     refresh_windows(&ctx, &serving);
-    let now = rfc3339(OffsetDateTime::now_utc());
+    let now = crate::times::format(OffsetDateTime::now_utc());
     ctx.catalog.write(|tx| {
         for id in &in_use {
             crate::catalog::lifetimes::saw_activity(tx, *id, &now)?;
@@ -296,7 +287,7 @@ fn refresh_windows(ctx: &Ctx, serving: &[&InstanceRow]) {
         let fresh = crate::catalog::log_ranges::get(ctx.catalog.conn(), inst.id)
             .ok()
             .flatten()
-            .and_then(|r| parse(&r.refreshed_at))
+            .and_then(|r| crate::times::parse(&r.refreshed_at))
             .is_some_and(|t| (now - t).whole_seconds() < WINDOW_FRESH_SECS);
         if !fresh {
             let _ = crate::control::restore::pitr::window(ctx, inst);
@@ -322,7 +313,7 @@ fn observe(
         }
     }
     let at = OffsetDateTime::now_utc();
-    let stamp = rfc3339(at);
+    let stamp = crate::times::format(at);
     let prev_state = prev.as_ref().map(|h| h.state.clone());
     let mut h = prev.clone().unwrap_or(Health {
         instance_id: inst.id,
@@ -410,7 +401,7 @@ fn observe(
     let failing_for = h
         .first_error_at
         .as_deref()
-        .and_then(parse)
+        .and_then(crate::times::parse)
         .map_or(0.0, |t| (at - t).as_seconds_f64());
     let settings = instance_settings::get(ctx.catalog.conn(), inst.id)?;
     let since = h.first_error_at.clone().unwrap_or_default();
@@ -633,21 +624,25 @@ fn restart(ctx: &Ctx, inst: &InstanceRow) -> Result<()> {
 /// committed), or when no point before it can be restored (the error came before the oldest
 /// snapshot was consistent: the logs after it are all there is).
 fn before_error(ctx: &Ctx, inst: &InstanceRow, since: &str, healthy_at: Option<&str>) -> Target {
-    let Some(t) = parse(since) else {
+    let Some(t) = crate::times::parse(since) else {
         return Target::Latest;
     };
     let mut just_before = t - time::Duration::seconds(1);
-    if let Some(ok) = healthy_at.and_then(parse).filter(|ok| *ok < t) {
+    if let Some(ok) = healthy_at
+        .and_then(crate::times::parse)
+        .filter(|ok| *ok < t)
+    {
         just_before = just_before.max(ok);
     }
     let window = crate::control::restore::pitr::window(ctx, inst).ok();
-    let bound = |b: Option<&Option<String>>| b.and_then(|s| s.as_deref()).and_then(parse);
+    let bound =
+        |b: Option<&Option<String>>| b.and_then(|s| s.as_deref()).and_then(crate::times::parse);
     let latest = bound(window.as_ref().map(|w| &w.latest));
     let earliest = bound(window.as_ref().map(|w| &w.earliest));
     match (earliest, latest) {
         (_, Some(l)) if l <= just_before => Target::Latest,
         (Some(e), _) if just_before < e => Target::Latest,
-        _ => Target::Time(rfc3339(just_before)),
+        _ => Target::Time(crate::times::format(just_before)),
     }
 }
 
