@@ -108,11 +108,7 @@ pub fn run(
                 }),
             )
         }
-        e => crate::control::hosts::reach::explain(
-            &host.name,
-            &format!("{}:{}", host.address, host.port),
-            e,
-        ),
+        e => crate::control::hosts::reach::explain_for(&host, e),
     })?;
     Ok(serde_json::from_value(v)?)
 }

@@ -44,13 +44,7 @@ pub(crate) fn any_host_call(
             Err(CallError::Remote(w)) if w.code == crate::wire::ErrorCode::InvalidInput => {
                 return Err(invalid(w.message, w.hint.unwrap_or_default()))
             }
-            Err(e) => {
-                last = Some(explain(
-                    &host.name,
-                    &format!("{}:{}", host.address, host.port),
-                    e,
-                ))
-            }
+            Err(e) => last = Some(explain_for(&host, e)),
         }
     }
     Err(last.unwrap_or_else(|| {
@@ -58,6 +52,19 @@ pub(crate) fn any_host_call(
             "no host running {engine} answers, and one is needed to read its log positions"
         )
     }))
+}
+
+/// [`call`], its error said as [`explain`] says it.
+///
+/// # Errors
+/// The host does not answer, refuses, or dbhost fails the request: one line naming it.
+pub fn ask(host: &HostRow, op: Op) -> Result<Value> {
+    call(host, op).map_err(|e| explain_for(host, e))
+}
+
+/// [`explain`] for a host of the catalog: its name and its address as dbctl reaches it.
+pub fn explain_for(host: &HostRow, e: CallError) -> anyhow::Error {
+    explain(&host.name, &format!("{}:{}", host.address, host.port), e)
 }
 
 /// Adds the host's name and address to a call error, as one line.

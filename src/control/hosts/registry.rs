@@ -1,6 +1,6 @@
 //! Host operations: register (pinning the SSH key), list, show, refresh facts, remove.
 
-use super::reach::{call, explain, facts_of, round};
+use super::reach::{call, explain, explain_for, facts_of, round};
 use crate::catalog::hosts::{self, HostRow};
 use crate::catalog::{events, instances, now};
 use crate::control::base::error::invalid;
@@ -99,10 +99,8 @@ pub struct DiskView {
 /// # Errors
 /// The host does not answer, or the catalog fails.
 pub fn disk(ctx: &Ctx, h: &HostRow) -> Result<DiskView> {
-    let u: crate::wire::DiskUsage = serde_json::from_value(
-        call(h, Op::DiskUsage)
-            .map_err(|e| explain(&h.name, &format!("{}:{}", h.address, h.port), e))?,
-    )?;
+    let u: crate::wire::DiskUsage =
+        serde_json::from_value(call(h, Op::DiskUsage).map_err(|e| explain_for(&h, e))?)?;
     let conn = ctx.catalog.conn();
     let live: std::collections::HashSet<String> = instances::live_on_host(conn, h.id)?
         .into_iter()

@@ -92,16 +92,12 @@ pub fn ship(ctx: &Ctx, inst: &InstanceRow, p: &Policy) -> Result<Option<ShipRepo
         .find(|r| r.id == p.repository_id)
         .context("the policy's repository is not in the catalog")?;
     let host = hosts::get(conn, inst.host_id.context("no host")?)?;
-    let address = format!("{}:{}", host.address, host.port);
-    let listing: LogListing = serde_json::from_value(
-        crate::control::hosts::reach::call(
-            &host,
-            Op::LogList(InstanceRef {
-                instance: inst.uid.clone(),
-            }),
-        )
-        .map_err(|e| crate::control::hosts::reach::explain(&host.name, &address, e))?,
-    )?;
+    let listing: LogListing = serde_json::from_value(crate::control::hosts::reach::ask(
+        &host,
+        Op::LogList(InstanceRef {
+            instance: inst.uid.clone(),
+        }),
+    )?)?;
     let have: BTreeSet<String> = repository_logs::list(conn, repo.id, inst.id)?
         .into_iter()
         .map(|l| l.file.name)
@@ -136,7 +132,7 @@ pub fn ship(ctx: &Ctx, inst: &InstanceRow, p: &Policy) -> Result<Option<ShipRepo
     let names: Vec<String> = new.iter().map(|f| f.name.clone()).collect();
     let (store, key) = crate::repo::reach(&repo, &ctx.secrets)?;
     let t = transport::for_host(&host)
-        .map_err(|e| crate::control::hosts::reach::explain(&host.name, &address, e))?;
+        .map_err(|e| crate::control::hosts::reach::explain_for(&host, e))?;
     let mut export = t
         .open_bulk(&Request::new(
             format!("ship-{:016x}", rand::random::<u64>()),
@@ -147,7 +143,7 @@ pub fn ship(ctx: &Ctx, inst: &InstanceRow, p: &Policy) -> Result<Option<ShipRepo
                 names: Some(names.clone()),
             }),
         ))
-        .map_err(|e| crate::control::hosts::reach::explain(&host.name, &address, e))?;
+        .map_err(|e| crate::control::hosts::reach::explain_for(&host, e))?;
     let shipped = crate::repo::logs::archive(
         &store,
         &key,
@@ -160,11 +156,7 @@ pub fn ship(ctx: &Ctx, inst: &InstanceRow, p: &Policy) -> Result<Option<ShipRepo
     let exported = export.finish(&mut |_| {});
     let shipped = match (shipped, exported) {
         (Ok(s), Ok(_)) => s,
-        (_, Err(e)) => {
-            return Err(crate::control::hosts::reach::explain(
-                &host.name, &address, e,
-            ))
-        }
+        (_, Err(e)) => return Err(crate::control::hosts::reach::explain_for(&host, e)),
         (Err(e), Ok(_)) => anyhow::bail!(
             "shipping logs into repository {}: {}",
             repo.name,
@@ -196,15 +188,13 @@ fn check(
     if files.is_empty() {
         return Ok(Vec::new());
     }
-    let address = format!("{}:{}", host.address, host.port);
-    let v = crate::control::hosts::reach::call(
+    let v = crate::control::hosts::reach::ask(
         host,
         Op::LogCheck(LogCheckSpec {
             instance: inst.uid.clone(),
             names: files.iter().map(|f| f.name.clone()).collect(),
         }),
-    )
-    .map_err(|e| crate::control::hosts::reach::explain(&host.name, &address, e))?;
+    )?;
     let damaged: Vec<String> = serde_json::from_value(v["damaged"].clone())?;
     if !damaged.is_empty() {
         crate::catalog::events::add(

@@ -250,13 +250,8 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
     if host.id != source_host {
         // The stream starts there: refuse up front if it cannot be reached.
         let sh = hosts::get(ctx.catalog.conn(), source_host)?;
-        crate::control::hosts::reach::call(&sh, Op::Facts).map_err(|e| {
-            crate::control::hosts::reach::explain(
-                &sh.name,
-                &format!("{}:{}", sh.address, sh.port),
-                e,
-            )
-        })?;
+        crate::control::hosts::reach::call(&sh, Op::Facts)
+            .map_err(|e| crate::control::hosts::reach::explain_for(&sh, e))?;
     }
 
     let mut new = InstanceRow {

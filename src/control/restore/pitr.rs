@@ -292,11 +292,7 @@ fn coverage_of(
             CallError::Remote(w) if w.code == ErrorCode::InvalidInput => {
                 invalid(w.message, w.hint.unwrap_or_default())
             }
-            e => crate::control::hosts::reach::explain(
-                &host.name,
-                &format!("{}:{}", host.address, host.port),
-                e,
-            ),
+            e => crate::control::hosts::reach::explain_for(&host, e),
         })?;
     let cov: Coverage = serde_json::from_value(v)?;
     let pairs = snaps
@@ -589,7 +585,6 @@ fn fits(target: &Target, s: &SnapshotRow, r: &SnapshotReach) -> bool {
 /// The host refuses, or the switch fails there.
 fn switch_log(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<String>> {
     let host = hosts::get(ctx.catalog.conn(), inst.host_id.context("no host")?)?;
-    let address = format!("{}:{}", host.address, host.port);
     match crate::control::hosts::reach::call(
         &host,
         Op::LogSwitch(InstanceRef {
@@ -598,11 +593,9 @@ fn switch_log(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<String>> {
     ) {
         Ok(_) => Ok(None),
         Err(e @ CallError::Unreachable(_)) => Ok(Some(
-            crate::control::hosts::reach::explain(&host.name, &address, e).to_string(),
+            crate::control::hosts::reach::explain_for(&host, e).to_string(),
         )),
-        Err(e) => Err(crate::control::hosts::reach::explain(
-            &host.name, &address, e,
-        )),
+        Err(e) => Err(crate::control::hosts::reach::explain_for(&host, e)),
     }
 }
 

@@ -33,11 +33,7 @@ pub fn plan_recover(
             let h = hosts::get(ctx.catalog.conn(), id)?;
             match crate::control::hosts::reach::call(&h, Op::Facts) {
                 Ok(_) => Ok(h),
-                Err(e) => Err(crate::control::hosts::reach::explain(
-                    &h.name,
-                    &format!("{}:{}", h.address, h.port),
-                    e,
-                )),
+                Err(e) => Err(crate::control::hosts::reach::explain_for(&h, e)),
             }
         }
         None => Err(anyhow::anyhow!("its host was removed")),

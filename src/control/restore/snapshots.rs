@@ -215,12 +215,6 @@ pub fn verify(ctx: &Ctx, id: i64) -> Result<VerifyReport> {
             snapshot: snap.uid.clone(),
         }),
     )
-    .map_err(|e| {
-        crate::control::hosts::reach::explain(
-            &host.name,
-            &format!("{}:{}", host.address, host.port),
-            e,
-        )
-    })?;
+    .map_err(|e| crate::control::hosts::reach::explain_for(&host, e))?;
     Ok(serde_json::from_value(v)?)
 }
