@@ -114,7 +114,7 @@ pub(crate) fn preflight_error(host: &HostRow, e: CallError) -> anyhow::Error {
             };
             invalid(format!("host `{}`: {}", host.name, w.message), fix)
         }
-        _ => crate::control::hosts::reach::explain_for(&host, e),
+        _ => crate::control::hosts::reach::explain_for(host, e),
     }
 }
 

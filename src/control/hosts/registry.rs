@@ -100,7 +100,7 @@ pub struct DiskView {
 /// The host does not answer, or the catalog fails.
 pub fn disk(ctx: &Ctx, h: &HostRow) -> Result<DiskView> {
     let u: crate::wire::DiskUsage =
-        serde_json::from_value(call(h, Op::DiskUsage).map_err(|e| explain_for(&h, e))?)?;
+        serde_json::from_value(call(h, Op::DiskUsage).map_err(|e| explain_for(h, e))?)?;
     let conn = ctx.catalog.conn();
     let live: std::collections::HashSet<String> = instances::live_on_host(conn, h.id)?
         .into_iter()

@@ -35,7 +35,7 @@ pub struct Replaced {
 pub fn on_host(ctx: &Ctx, h: &HostRow) -> Result<Vec<Replaced>> {
     let listed: Vec<ReplacedData> = serde_json::from_value(
         crate::control::hosts::reach::call(h, Op::ReplacedList)
-            .map_err(|e| crate::control::hosts::reach::explain_for(&h, e))?,
+            .map_err(|e| crate::control::hosts::reach::explain_for(h, e))?,
     )?;
     let names: std::collections::HashMap<String, String> = instances::list_all(ctx.catalog.conn())?
         .into_iter()
@@ -115,7 +115,7 @@ pub fn prune(ctx: &Ctx, o: &PruneOpts) -> Result<Vec<Replaced>> {
 fn remove(ctx: &Ctx, h: &HostRow, entries: &[Replaced], how: &str) -> Result<()> {
     let names = entries.iter().map(|r| r.name.clone()).collect();
     crate::control::hosts::reach::call(h, Op::ReplacedRemove(ReplacedRemoveSpec { names }))
-        .map_err(|e| crate::control::hosts::reach::explain_for(&h, e))?;
+        .map_err(|e| crate::control::hosts::reach::explain_for(h, e))?;
     let conn = ctx.catalog.conn();
     for r in entries {
         let inst = instances::live_by_name(conn, &r.instance)?;
