@@ -7,7 +7,7 @@ pub const DBCTL_HOME: &str = "DBCTL_HOME";
 pub const DBCTL_CATALOG: &str = "DBCTL_CATALOG";
 /// Path of the dbhost binary the local transport runs (default: next to dbctl, then PATH).
 pub const DBCTL_DBHOST: &str = "DBCTL_DBHOST";
-/// Test-only fault injection, e.g. `crash-after:provision` (see `workflow/failpoints.rs`).
+/// Test-only fault injection, e.g. `crash-after:provision` (see `src/failpoints.rs`).
 pub const DBCTL_FAILPOINTS: &str = "DBCTL_FAILPOINTS";
 /// dbhost's root directory when --root is not given.
 pub const DBHOST_ROOT: &str = "DBHOST_ROOT";

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod cli;
 pub mod control;
 pub mod env;
+pub mod failpoints;
 pub mod fsutil;
 pub mod repo;
 pub mod secrets;

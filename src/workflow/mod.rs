@@ -3,7 +3,6 @@
 
 pub mod actions;
 pub mod executor;
-pub mod failpoints;
 pub mod interrupt;
 pub mod plan;
 pub mod progress;

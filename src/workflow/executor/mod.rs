@@ -20,13 +20,13 @@ mod transfer;
 pub use lease::{me, runner_alive, STALE_AFTER_SECS};
 
 use super::actions::ActionKind;
-use super::failpoints;
 use super::interrupt;
 use super::plan::{Action, Check, Expect, StepSpec};
 use super::progress::Progress;
 use crate::catalog::hosts::HostRow;
 use crate::catalog::workflows::{self, status, step_status, StepRow};
 use crate::catalog::{backups, events, hosts, instances, snapshots, Catalog};
+use crate::failpoints;
 use crate::secrets::Secrets;
 use crate::transport::{self, CallError, Transport};
 use crate::wire::{InstanceRef, InstanceStatus, Op, Request};

@@ -5,9 +5,9 @@ use super::retry::{call_error, StepError};
 use super::Executor;
 use crate::catalog::hosts;
 use crate::catalog::workflows::StepRow;
+use crate::failpoints;
 use crate::transport;
 use crate::wire::{Op, Request};
-use crate::workflow::failpoints;
 use serde_json::Value;
 
 impl Executor<'_> {

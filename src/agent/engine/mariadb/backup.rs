@@ -102,7 +102,7 @@ pub(super) fn atomic_snapshot(
             return Err(e);
         }
     };
-    if crate::workflow::failpoints::armed("hold", "suspend") {
+    if crate::failpoints::armed("hold", "suspend") {
         // Test-only: hold the locks well past the bound, as a dbhost that hangs would.
         std::thread::sleep(std::time::Duration::from_secs(u64::from(bound) * 5));
     }

@@ -1,4 +1,5 @@
-//! Fault injection for the resumability and undo tests, set through $DBCTL_FAILPOINTS.
+//! Fault injection for the resumability and undo tests, set through $DBCTL_FAILPOINTS: shared
+//! by the executor and dbhost's engines, so it belongs to neither.
 //!
 //! `crash-after:STEP` aborts the process right after STEP's request returned and before the
 //! catalog records it (the worst moment for a crash); `fail:STEP` makes every attempt of STEP
