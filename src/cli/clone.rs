@@ -81,7 +81,7 @@ pub struct CloneArgs {
 
 pub fn run(env: &Env, a: &CloneArgs) -> Result<()> {
     let mut ctx = env.open()?;
-    crate::control::restore::pitr::check_lsn_spelling(&ctx, &a.source, a.target.lsn.is_some())?;
+    crate::control::restore::targets::check_lsn_spelling(&ctx, &a.source, a.target.lsn.is_some())?;
     let opts = CloneOpts {
         source: a.source.clone(),
         name: a.name.clone(),

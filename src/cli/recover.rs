@@ -3,7 +3,6 @@
 use super::describe::print_instance;
 use super::plan::{run_plan, ChangeFlags};
 use super::Env;
-use crate::control::restore::pitr;
 use crate::control::restore::recover;
 use anyhow::Result;
 use clap::Args;
@@ -49,14 +48,15 @@ pub struct RecoverArgs {
 
 pub fn run(env: &Env, a: &RecoverArgs) -> Result<()> {
     let position = a.position.as_deref().or(a.lsn.as_deref());
-    let mut target = pitr::parse_target(a.at.as_deref(), position, false)?;
+    let mut target =
+        crate::control::restore::targets::parse_target(a.at.as_deref(), position, false)?;
     let mut ctx = env.open()?;
     if a.before_error {
         target = Some(crate::control::daemon::monitor::before_first_error(
             &ctx, &a.name,
         )?);
     }
-    pitr::check_lsn_spelling(&ctx, &a.name, a.lsn.is_some())?;
+    crate::control::restore::targets::check_lsn_spelling(&ctx, &a.name, a.lsn.is_some())?;
     if !a.yes && !a.change.dry_run && recover::serving(&ctx, &a.name)? {
         // Bad input (an unknown host, a target outside the window) is said before asking.
         recover::plan_recover(

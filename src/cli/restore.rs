@@ -6,7 +6,6 @@ use super::Env;
 use crate::control::base::error::invalid;
 use crate::control::restore::clones;
 use crate::control::restore::clones::CloneOpts;
-use crate::control::restore::pitr;
 use crate::control::restore::restores;
 use crate::wire::Target;
 use anyhow::Result;
@@ -35,7 +34,7 @@ impl TargetArgs {
     /// Unreadable time or position, or more than one target.
     pub fn resolve(&self) -> Result<Option<Target>> {
         let position = self.position.as_deref().or(self.lsn.as_deref());
-        pitr::parse_target(self.at.as_deref(), position, self.latest)
+        crate::control::restore::targets::parse_target(self.at.as_deref(), position, self.latest)
     }
 }
 
@@ -93,7 +92,7 @@ pub fn run(env: &Env, a: &RestoreArgs) -> Result<()> {
         )
     })?;
     let mut ctx = env.open()?;
-    pitr::check_lsn_spelling(&ctx, &a.name, a.target.lsn.is_some())?;
+    crate::control::restore::targets::check_lsn_spelling(&ctx, &a.name, a.target.lsn.is_some())?;
     let Some(new_name) = &a.new_name else {
         return in_place(env, &mut ctx, a, target);
     };

@@ -2,7 +2,7 @@
 
 use super::output::Printer;
 use super::Env;
-use crate::control::daemon::sweep::Swept;
+use crate::control::daemon::swept::Swept;
 use anyhow::Result;
 use clap::Args;
 

@@ -24,7 +24,7 @@ pub fn since(text: &str, now: OffsetDateTime) -> Result<String> {
     };
     let at = match (n.parse::<i64>(), secs) {
         (Ok(n), Some(s)) => now - time::Duration::seconds(n * s),
-        _ => crate::control::restore::pitr::parse_time(t, now).map_err(|_| {
+        _ => crate::control::restore::targets::parse_time(t, now).map_err(|_| {
             invalid(
                 format!("cannot read `{text}` as a time or a span"),
                 "give a span back from now (90s, 10m, 2h, 3d, 1w) or a time (2026-11-24T10:15:00Z, \"10 minutes ago\")",

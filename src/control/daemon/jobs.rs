@@ -3,7 +3,7 @@
 //! all; a job that fails is recorded with its error and the ones after it still run. The
 //! monitor is not among them: the daemon runs it on a thread of its own, at its own interval.
 
-use super::sweep::Swept;
+use super::swept::Swept;
 use crate::control::base::home::Home;
 use anyhow::Result;
 

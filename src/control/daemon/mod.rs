@@ -8,3 +8,4 @@ pub mod monitor;
 pub mod periodic;
 pub mod schedules;
 pub mod sweep;
+pub mod swept;

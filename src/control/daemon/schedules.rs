@@ -169,7 +169,7 @@ pub fn add(
         }
         (None, Some(t)) => {
             let when =
-                crate::control::restore::pitr::parse_time(t, time::OffsetDateTime::now_utc())?;
+                crate::control::restore::targets::parse_time(t, time::OffsetDateTime::now_utc())?;
             let when = jiff::Timestamp::from_second(when.unix_timestamp())?;
             if when < now - jiff::SignedDuration::from_secs(60) {
                 return Err(invalid(

@@ -139,7 +139,7 @@ pub fn plan_resume(
             storage_gb: None,
             archive_timeout_secs: None,
             fresh_snapshot: false,
-            tiers: crate::control::restore::pitr::Tiers::Any,
+            tiers: crate::control::restore::coverage::Tiers::Any,
         },
         dry_run,
     )

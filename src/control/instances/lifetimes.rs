@@ -204,7 +204,7 @@ pub fn protect(ctx: &mut Ctx, name: &str, until: Option<&str>, off: bool) -> Res
         (Some(t), false) => {
             let at = match parse_duration(t, "--until") {
                 Ok(d) => now + d,
-                Err(_) => crate::control::restore::pitr::parse_time(t, now).map_err(|_| {
+                Err(_) => crate::control::restore::targets::parse_time(t, now).map_err(|_| {
                     invalid(
                         format!("cannot read the time `{t}` for --until"),
                         "use RFC 3339 (2026-12-01T09:00:00Z), \"2026-12-01 09:00:00\" (UTC), or a duration from now (8h, 2d)",

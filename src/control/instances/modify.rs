@@ -297,7 +297,7 @@ pub fn plan_modify(ctx: &mut Ctx, name: &str, o: &ModifyOpts, dry_run: bool) -> 
                     class: Some(target_class.clone()),
                     storage_gb: storage,
                     archive_timeout_secs: Some(timeout),
-                    tiers: crate::control::restore::pitr::Tiers::Any,
+                    tiers: crate::control::restore::coverage::Tiers::Any,
                     fresh_snapshot: true,
                 },
                 dry_run,

@@ -222,7 +222,7 @@ pub fn choose(
     inst: &crate::catalog::instances::InstanceRow,
     id: Option<i64>,
 ) -> Result<(BackupRow, snapshots::SnapshotRow, RepositoryRow)> {
-    let history: Vec<i64> = crate::control::restore::pitr::incarnations(ctx, inst)?
+    let history: Vec<i64> = crate::control::restore::coverage::incarnations(ctx, inst)?
         .iter()
         .map(|i| i.id)
         .collect();

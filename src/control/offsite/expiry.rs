@@ -177,7 +177,7 @@ pub fn expire(
     let shipped = repository_logs::list(conn, repo.id, inst.id)?;
     let mut log_files = 0;
     if let (Some(start), false) = (
-        base_snap.and_then(crate::control::restore::pitr::start_of),
+        base_snap.and_then(crate::control::restore::coverage::start_of),
         shipped.is_empty(),
     ) {
         let op = Op::LogPrune(PruneSpec {

@@ -595,7 +595,7 @@ pub fn verify(ctx: &Ctx, name: &str) -> Result<VerifyView> {
     let mut shipped_files: std::collections::BTreeMap<(String, String), (i64, String)> =
         Default::default();
     for p in crate::catalog::backup_policies::all(conn)? {
-        for inc in crate::control::restore::pitr::incarnations(
+        for inc in crate::control::restore::coverage::incarnations(
             ctx,
             &crate::catalog::instances::get(conn, p.instance_id)?,
         )? {

@@ -239,7 +239,7 @@ pub fn offsite(ctx: &Ctx, inst: &InstanceRow) -> Result<Option<Offsite>> {
     };
     // Across its history: a recovered or resumed instance goes on from what the instances
     // it replaced left in the repository.
-    let history: Vec<i64> = crate::control::restore::pitr::incarnations(ctx, inst)?
+    let history: Vec<i64> = crate::control::restore::coverage::incarnations(ctx, inst)?
         .iter()
         .map(|i| i.id)
         .collect();

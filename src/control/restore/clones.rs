@@ -50,7 +50,7 @@ fn choose_snapshot(ctx: &Ctx, src: &InstanceRow, o: &CloneOpts) -> Result<Option
     match o.snapshot {
         Some(id) => {
             let snap = crate::control::restore::snapshots::get(ctx, id)?;
-            let history = crate::control::restore::pitr::incarnations(ctx, src)?;
+            let history = crate::control::restore::coverage::incarnations(ctx, src)?;
             if !history.iter().any(|i| i.id == snap.instance_id) {
                 return Err(invalid(
                     format!(
@@ -156,9 +156,9 @@ pub fn plan_clone(ctx: &mut Ctx, o: &CloneOpts, dry_run: bool) -> Result<Plan> {
                 false,
                 dry_run,
                 if o.from_repository {
-                    crate::control::restore::pitr::Tiers::Repository
+                    crate::control::restore::coverage::Tiers::Repository
                 } else {
-                    crate::control::restore::pitr::Tiers::Any
+                    crate::control::restore::coverage::Tiers::Any
                 },
             )?)
         }

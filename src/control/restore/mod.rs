@@ -4,7 +4,9 @@
 //! lifetime).
 
 pub mod clones;
+pub mod coverage;
 pub mod pitr;
 pub mod recover;
 pub mod restores;
 pub mod snapshots;
+pub mod targets;

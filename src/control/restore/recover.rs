@@ -62,9 +62,9 @@ pub fn plan_recover(
         }
     };
     let tiers = if old_host.is_some() && !from_repository {
-        crate::control::restore::pitr::Tiers::Any
+        crate::control::restore::coverage::Tiers::Any
     } else {
-        crate::control::restore::pitr::Tiers::Repository
+        crate::control::restore::coverage::Tiers::Repository
     };
     let old_server = old_host.as_ref().map(|h| h.id);
     rebuild(
@@ -102,7 +102,7 @@ pub(crate) struct Rebuild {
     /// More storage, another archive timeout for the new server (`modify`).
     pub storage_gb: Option<u64>,
     pub archive_timeout_secs: Option<u32>,
-    pub tiers: crate::control::restore::pitr::Tiers,
+    pub tiers: crate::control::restore::coverage::Tiers,
     /// Take a new snapshot of the running old server first and restore that to the latest
     /// point (a move: replay only what was committed meanwhile).
     pub fresh_snapshot: bool,

@@ -76,7 +76,7 @@ pub fn point(
     target: &Target,
     broken_source: bool,
     dry_run: bool,
-    tiers: pitr::Tiers,
+    tiers: crate::control::restore::coverage::Tiers,
 ) -> Result<Point> {
     let pitr::Choice {
         reach: chosen,
@@ -84,8 +84,8 @@ pub fn point(
         caveat,
     } = pitr::choose(ctx, inst, target, broken_source, dry_run, tiers)?;
     let repository = match &chosen.tier {
-        pitr::Tier::Host => None,
-        pitr::Tier::Repository(r) => Some(from_repository(
+        crate::control::restore::coverage::Tier::Host => None,
+        crate::control::restore::coverage::Tier::Repository(r) => Some(from_repository(
             &chosen.origin,
             &r.repository.name,
             r.backup.restic_id.clone().unwrap_or_default(),
@@ -151,9 +151,9 @@ pub fn plan_in_place(
     let (inst, host) = planning::settled(ctx, name)?;
     let host_id = host.id;
     let tiers = if from_repository {
-        pitr::Tiers::Repository
+        crate::control::restore::coverage::Tiers::Repository
     } else {
-        pitr::Tiers::Any
+        crate::control::restore::coverage::Tiers::Any
     };
     let point = point(ctx, &inst, &target, true, dry_run, tiers)?;
     let from = point.source()?;

@@ -149,7 +149,7 @@ pub fn plan_delete(ctx: &mut Ctx, id: i64, dry_run: bool) -> Result<Plan> {
         engine: inst.engine.clone(),
         keep: kept
             .iter()
-            .filter_map(crate::control::restore::pitr::start_of)
+            .filter_map(crate::control::restore::coverage::start_of)
             .collect(),
         keep_snapshots: vec![],
         // One still being taken needs everything from now on: keep all that is there.

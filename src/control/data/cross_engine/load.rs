@@ -18,10 +18,6 @@ pub(super) fn plain_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'-')
 }
 
-pub(super) fn my_ident(s: &str) -> String {
-    format!("`{}`", s.replace('`', "``"))
-}
-
 /// A directory only this user can enter, removed when dropped (its files are not followed
 /// through links: `remove_dir_all` never follows them).
 struct PrivateDir(std::path::PathBuf);

@@ -2,7 +2,6 @@
 //! one canonical text on both sides, hashed row by row in key order, and the columns that
 //! differ named.
 
-use super::load::my_ident;
 use super::TableCheck;
 use crate::control::data::repartition::ident;
 use crate::control::instances::connect::Connection;
@@ -405,4 +404,8 @@ fn differing_columns(
         })
         .map(|(_, (name, _, _))| name.clone())
         .collect())
+}
+
+pub(super) fn my_ident(s: &str) -> String {
+    format!("`{}`", s.replace('`', "``"))
 }
