@@ -14,6 +14,7 @@ pub mod ops;
 pub mod osuser;
 pub mod ports;
 pub mod replaced;
+pub mod restore;
 pub mod snapshots;
 pub mod storage;
 pub mod stream;
