@@ -155,7 +155,7 @@ impl Host {
             Op::SetPassword(spec) => serde_json::to_value(self.set_password(spec)?)?,
             Op::LogList(r) => {
                 valid_name(&r.instance)?;
-                serde_json::to_value(crate::wire::LogListing {
+                serde_json::to_value(crate::wire::logs::LogListing {
                     files: crate::agent::logs::list(&self.layout, &r.instance)?,
                     marks: crate::agent::logs::marks(&self.layout, &r.instance),
                 })?
@@ -224,7 +224,7 @@ impl Host {
     /// Prunes an instance's log archive, keeping what `keep_from` and the snapshots named in
     /// `keep_snapshots` (looked up here, now) need. A named snapshot that is not here stops
     /// the prune: never drop logs a kept snapshot may need.
-    fn prune_logs(&self, spec: &crate::wire::PruneSpec) -> Result<Vec<String>> {
+    fn prune_logs(&self, spec: &crate::wire::logs::PruneSpec) -> Result<Vec<String>> {
         let mut spec = spec.clone();
         for name in &spec.keep_snapshots {
             let info = self.snapshot_info(name)?.ok_or_else(|| {

@@ -273,7 +273,7 @@ impl Host {
     /// The time of the last commit in the unbroken chain of `log_instance`'s archive after
     /// snapshot `snap` (None: none there, or the archive cannot say).
     fn chain_end(&self, log_instance: &str, snap: &SnapshotInfo) -> Option<String> {
-        let spec = crate::wire::CoverageSpec {
+        let spec = crate::wire::logs::CoverageSpec {
             instance: log_instance.to_string(),
             engine: snap.engine.clone(),
             snapshots: vec![snap.start()],
@@ -299,7 +299,7 @@ impl Host {
         valid_name(&r.log_instance)?;
         match &r.target {
             Target::Latest => {
-                let spec = crate::wire::CoverageSpec {
+                let spec = crate::wire::logs::CoverageSpec {
                     instance: r.log_instance.clone(),
                     engine: snap.engine.clone(),
                     snapshots: vec![snap.start()],

@@ -2,7 +2,7 @@
 //! repository holds, with their archive records, and the switch marks last shipped.
 
 use super::db::{params, Conn as Connection, OptionalExtension};
-use crate::wire::{LogFile, Mark};
+use crate::wire::logs::{LogFile, Mark};
 use anyhow::Result;
 
 /// A shipped file: its record and the restic snapshot of its shipment.

@@ -35,7 +35,7 @@ pub struct Shipment {
     pub files: Vec<String>,
     /// dbhost's switch marks as they were (how far a quiet instance's logs reach).
     #[serde(default)]
-    pub marks: Vec<crate::wire::Mark>,
+    pub marks: Vec<crate::wire::logs::Mark>,
 }
 
 /// A shipment stored.
@@ -88,7 +88,7 @@ pub fn archive(
     key: &str,
     instance: (&str, &str),
     names: &[String],
-    marks: &[crate::wire::Mark],
+    marks: &[crate::wire::logs::Mark],
     input: &mut dyn Read,
     moved: &mut dyn FnMut(u64),
 ) -> Result<Shipped> {
@@ -274,7 +274,7 @@ pub(crate) fn read_files(stream_bytes: &[u8]) -> Result<Vec<ShippedFile>> {
             });
             continue;
         };
-        let problem = match serde_json::from_slice::<crate::wire::LogFile>(record) {
+        let problem = match serde_json::from_slice::<crate::wire::logs::LogFile>(record) {
             Err(e) => Some(format!("its record does not read: {e}")),
             Ok(f) => match crate::agent::storage::content::content_of(body) {
                 crate::agent::storage::content::Content::Read(size, sum)
@@ -344,7 +344,7 @@ mod tests {
             ("000000010000000000000002", 2),
         ] {
             std::fs::write(wal.join(n), vec![b; 100_000]).unwrap();
-            let record = crate::wire::LogFile {
+            let record = crate::wire::logs::LogFile {
                 name: n.into(),
                 size: 100_000,
                 sha256: crate::agent::manifest::sha256_file(&wal.join(n)).unwrap(),
@@ -407,7 +407,7 @@ mod tests {
         // record with it, and verify names it with the shipment it is in.
         let three = ["000000010000000000000003"];
         std::fs::write(wal.join(three[0]), vec![3u8; 100_000]).unwrap();
-        let record = crate::wire::LogFile {
+        let record = crate::wire::logs::LogFile {
             name: three[0].into(),
             size: 100_000,
             sha256: crate::agent::manifest::sha256_file(&wal.join(three[0])).unwrap(),

@@ -3,7 +3,7 @@
 
 use super::{dir, marks, start_file, LogFile, LogFormat, Mark};
 use crate::agent::layout::Layout;
-use crate::wire::{Coverage, CoverageSpec, Place, SnapshotReach};
+use crate::wire::logs::{Coverage, CoverageSpec, Place, SnapshotReach};
 use anyhow::{Context, Result};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -154,7 +154,7 @@ fn coverage_in(
 pub(super) fn chain_from<'a>(
     by_name: &BTreeMap<&str, &'a LogFile>,
     format: &dyn LogFormat,
-    q: &crate::wire::SnapshotStart,
+    q: &crate::wire::logs::SnapshotStart,
 ) -> Result<(Vec<&'a LogFile>, String)> {
     let mut cur = start_file(format, q)?;
     let mut covered = Vec::new();
@@ -172,7 +172,7 @@ pub(super) fn chain_from<'a>(
 pub fn commits_after(
     layout: &Layout,
     instance: &str,
-    q: &crate::wire::SnapshotStart,
+    q: &crate::wire::logs::SnapshotStart,
     format: &dyn LogFormat,
     after: &str,
 ) -> Option<u64> {
@@ -225,7 +225,7 @@ mod tests {
     use super::super::testing::{archive, put, Numbered};
     use super::super::{add_mark, list_dir};
     use super::*;
-    use crate::wire::SnapshotStart;
+    use crate::wire::logs::SnapshotStart;
 
     #[test]
     fn coverage_follows_the_chain_and_names_the_first_gap() {
@@ -287,7 +287,7 @@ mod tests {
         let empty = tempfile::tempdir().unwrap();
         let elsewhere = Layout::new(empty.path());
         let mut given = spec(None);
-        given.given = Some(crate::wire::LogListing {
+        given.given = Some(crate::wire::logs::LogListing {
             files: list_dir(&d),
             marks: marks(&layout, "db"),
         });

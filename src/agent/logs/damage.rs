@@ -138,10 +138,10 @@ mod tests {
         // Still held (never archived again over it, never left behind by a prune).
         assert_eq!(list_held(&layout, "db").unwrap().len(), 3);
         // The coverage stops before it.
-        let spec = crate::wire::CoverageSpec {
+        let spec = crate::wire::logs::CoverageSpec {
             instance: "db".into(),
             engine: "test".into(),
-            snapshots: vec![crate::wire::SnapshotStart {
+            snapshots: vec![crate::wire::logs::SnapshotStart {
                 snapshot: "s".into(),
                 position: "300".into(),
                 branch: 1,

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 
 use std::path::PathBuf;
 
-pub use crate::wire::Mark;
+pub use crate::wire::logs::Mark;
 
 /// Kept beside (not in) the instance's archive directory: that one belongs to the
 /// database's OS user, and dbhost writes nothing as root where another user can plant links.

@@ -95,7 +95,7 @@ pub struct Commit {
     pub id: Option<String>,
 }
 
-pub use crate::wire::LogFile;
+pub use crate::wire::logs::LogFile;
 
 /// The instance's archive directory.
 pub fn dir(layout: &Layout, instance: &str) -> PathBuf {
@@ -249,7 +249,7 @@ pub(crate) fn list_dir(d: &Path) -> Vec<LogFile> {
 }
 
 /// The chain file a snapshot's replay starts from.
-fn start_file(format: &dyn LogFormat, from: &crate::wire::SnapshotStart) -> Result<String> {
+fn start_file(format: &dyn LogFormat, from: &crate::wire::logs::SnapshotStart) -> Result<String> {
     format
         .file_of(&from.position, from.branch)
         .with_context(|| {

@@ -2,7 +2,7 @@
 
 use super::{damage, dir, list_held, marks, sidecar, start_file, LogFile, LogFormat};
 use crate::agent::layout::Layout;
-use crate::wire::{PruneSpec, SnapshotStart};
+use crate::wire::logs::{PruneSpec, SnapshotStart};
 use anyhow::{Context, Result};
 
 /// Removes the files before the oldest kept snapshot's start (`spec.keep`), or the whole

@@ -5,7 +5,7 @@ use super::{dir, list, list_dir, start_file, LogFile, LogFormat};
 use crate::agent::layout::Layout;
 use crate::agent::storage::content::{read_any, Content};
 use crate::agent::storage::parallel::in_parallel;
-use crate::wire::{LogExportSpec, SnapshotStart};
+use crate::wire::logs::{LogExportSpec, SnapshotStart};
 use anyhow::{bail, Context, Result};
 use std::io::{Read, Write};
 use std::path::Path;

@@ -8,7 +8,8 @@ use crate::catalog::instances::{self as irows, status as istatus, InstanceRow};
 use crate::catalog::{hosts, repositories, repository_logs};
 use crate::control::base::home::Ctx;
 use crate::transport;
-use crate::wire::{InstanceRef, LogCheckSpec, LogExportSpec, LogListing, Op, Request};
+use crate::wire::logs::{LogCheckSpec, LogExportSpec, LogListing};
+use crate::wire::{InstanceRef, Op, Request};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -183,7 +184,7 @@ fn check(
     ctx: &Ctx,
     inst: &InstanceRow,
     host: &crate::catalog::hosts::HostRow,
-    files: &[crate::wire::LogFile],
+    files: &[crate::wire::logs::LogFile],
 ) -> Result<Vec<String>> {
     if files.is_empty() {
         return Ok(Vec::new());

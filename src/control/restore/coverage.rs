@@ -11,9 +11,8 @@ use crate::catalog::snapshots::{self, SnapshotRow};
 use crate::control::base::error::invalid;
 use crate::control::base::home::Ctx;
 use crate::transport::CallError;
-use crate::wire::{
-    Coverage, CoverageSpec, ErrorCode, LogListing, Op, SnapshotReach, SnapshotStart,
-};
+use crate::wire::logs::{Coverage, CoverageSpec, LogListing, SnapshotReach, SnapshotStart};
+use crate::wire::{ErrorCode, Op};
 use anyhow::{Context, Result};
 use time::OffsetDateTime;
 

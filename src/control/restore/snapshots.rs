@@ -9,7 +9,8 @@ use crate::catalog::snapshots::{self, status, SnapshotRow};
 use crate::control::planning;
 use crate::control::planning::check_not_busy;
 use crate::control::planning::Plan;
-use crate::wire::{Op, PruneSpec, SnapshotRef, VerifyReport};
+use crate::wire::logs::PruneSpec;
+use crate::wire::{Op, SnapshotRef, VerifyReport};
 use crate::workflow::actions::{self, ActionKind};
 use anyhow::{Context, Result};
 

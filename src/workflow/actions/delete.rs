@@ -4,7 +4,8 @@ use super::steps::{catalog_step, host_step, iref, snapshot_step, stop_step};
 use super::{AfterFailure, Meaning};
 use crate::catalog::instances::{status, InstanceRow};
 use crate::catalog::snapshots::SnapshotRow;
-use crate::wire::{Op, PruneSpec};
+use crate::wire::logs::PruneSpec;
+use crate::wire::Op;
 use crate::workflow::plan::{CatalogChange, Expect, PlannedStep, StepSpec};
 
 /// What its end means for the catalog. Undo restarted the server: it is

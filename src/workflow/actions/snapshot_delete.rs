@@ -4,7 +4,8 @@
 use super::steps::{catalog_step, host_step};
 use super::{AfterFailure, Meaning};
 use crate::catalog::snapshots::SnapshotRow;
-use crate::wire::{Op, PruneSpec, SnapshotRef};
+use crate::wire::logs::PruneSpec;
+use crate::wire::{Op, SnapshotRef};
 use crate::workflow::plan::{CatalogChange, PlannedStep};
 
 /// What its end means for the catalog. The instance is untouched.

@@ -4,10 +4,8 @@
 use super::super::plan::{Action, CatalogChange, Check, Expect, PlannedStep, Record, StepSpec};
 use crate::catalog::instances::InstanceRow;
 use crate::catalog::snapshots::SnapshotRow;
-use crate::wire::{
-    InstanceRef, LogExportSpec, Op, PruneSpec, RestoreSpec, Size, SnapshotRef, SnapshotSpec,
-    SnapshotStart,
-};
+use crate::wire::logs::{LogExportSpec, PruneSpec, SnapshotStart};
+use crate::wire::{InstanceRef, Op, RestoreSpec, Size, SnapshotRef, SnapshotSpec};
 
 /// The name of the step that restores a new server.
 pub const RESTORE: &str = "restore";
