@@ -238,6 +238,28 @@ pub fn ssh_target(
     (target, pinned)
 }
 
+/// How control reaches a host's dbhost: the real transports, or (in unit tests) a fake host.
+pub trait Connector {
+    /// # Errors
+    /// The host's row cannot give a transport (a damaged catalog).
+    fn connect(
+        &self,
+        host: &crate::catalog::hosts::HostRow,
+    ) -> Result<Box<dyn Transport>, CallError>;
+}
+
+/// The real transports: a local subprocess, or SSH with the host's pinned key.
+pub struct Transports;
+
+impl Connector for Transports {
+    fn connect(
+        &self,
+        host: &crate::catalog::hosts::HostRow,
+    ) -> Result<Box<dyn Transport>, CallError> {
+        for_host(host)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,12 +23,11 @@ use super::actions::ActionKind;
 use super::interrupt;
 use super::plan::{Action, Check, Expect, StepSpec};
 use super::progress::Progress;
-use crate::catalog::hosts::HostRow;
 use crate::catalog::workflows::{self, status, step_status, StepRow};
 use crate::catalog::{backups, events, hosts, instances, snapshots, Catalog};
 use crate::failpoints;
 use crate::secrets::Secrets;
-use crate::transport::{self, CallError, Transport};
+use crate::transport::Connector;
 use crate::wire::{InstanceRef, InstanceStatus, Op, Request};
 use anyhow::{Context, Result};
 use retry::{call_error, with_retries, StepError};
@@ -57,22 +56,6 @@ pub enum Outcome {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct NotClaimed(pub String);
-
-/// How the executor reaches a host's dbhost.
-pub trait Connector {
-    /// # Errors
-    /// The host's row cannot give a transport (a damaged catalog).
-    fn connect(&self, host: &HostRow) -> Result<Box<dyn Transport>, CallError>;
-}
-
-/// The real transports: a local subprocess, or SSH with the host's pinned key.
-pub struct Transports;
-
-impl Connector for Transports {
-    fn connect(&self, host: &HostRow) -> Result<Box<dyn Transport>, CallError> {
-        transport::for_host(host)
-    }
-}
 
 pub struct Executor<'a> {
     pub catalog: &'a mut Catalog,

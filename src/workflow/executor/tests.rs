@@ -3,7 +3,9 @@
 //! runs that another process holds.
 
 use super::*;
+use crate::catalog::hosts::HostRow;
 use crate::catalog::instances::{self as irows, status as istatus, InstanceRow};
+use crate::transport::{self, CallError, Connector, Transport};
 use crate::wire::{ErrorCode, WireError};
 use crate::workflow::actions;
 use crate::workflow::plan::PlannedStep;
