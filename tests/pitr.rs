@@ -174,24 +174,48 @@ fn every_segment_is_archived_with_its_checksum_and_a_damaged_one_is_refused() {
     commit_marker(&env, 2);
     wait_for_window_past(&env, "src", &at);
     let archive = env.local_root().join("wal").join(src_uid(&env));
-    // The newest segment whose record is written (the archiver may be storing the next).
-    let seg = std::fs::read_dir(&archive)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.len() == 24 && archive.join(format!("{n}.json")).exists())
-        .max()
-        .unwrap();
+    // A third marker's segment makes the archive store the second's compressed: that one is
+    // damaged, since the first lies in the snapshot's own segment (which the snapshot
+    // carries), and a plain one may still be compressed in place from what it read before
+    // the damage, which would put the good content back.
+    commit_marker(&env, 3);
+    let holds_a_commit = |n: &str| {
+        std::fs::read_to_string(archive.join(format!("{n}.json")))
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|v| !v["last_commit"].is_null())
+    };
+    let packed = |n: &str| {
+        std::fs::read(archive.join(n)).is_ok_and(|b| b.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]))
+    };
+    let second_newest = || {
+        let mut with_commits: Vec<String> = std::fs::read_dir(&archive)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.len() == 24 && holds_a_commit(n))
+            .collect();
+        with_commits.sort();
+        with_commits.pop()?;
+        with_commits.pop().filter(|n| packed(n))
+    };
+    let mut seg = None;
+    for _ in 0..150 {
+        seg = second_newest();
+        if seg.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let seg = seg.expect("the second marker's segment, stored compressed");
     let side: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(archive.join(format!("{seg}.json"))).unwrap(),
     )
     .unwrap();
     assert_eq!(side["size"], 16 << 20);
     assert_eq!(side["sha256"].as_str().unwrap().len(), 64);
-    // Damage the newest archived segment: recovery refuses to use it, so a restore past the
-    // damage cannot reach its target and is undone. The archive stores a segment compressed
-    // once the next one arrives: a compression that read it before the damage would put
-    // the good content back, so the damage is made again until it stays.
+    // Damage that segment: recovery refuses to use it, so a restore past the damage cannot
+    // reach its target and is undone.
     let before = env
         .dbctl(&["restorable-window", "src", "-o", "json"])
         .ok()
@@ -200,15 +224,7 @@ fn every_segment_is_archived_with_its_checksum_and_a_damaged_one_is_refused() {
         .unwrap()
         .to_string();
     let p = archive.join(&seg);
-    loop {
-        let before = std::fs::read(&p).unwrap();
-        crate::snapshots::flip_middle_byte(&p);
-        std::thread::sleep(std::time::Duration::from_millis(500));
-        let after = std::fs::read(&p).unwrap();
-        if after != before && after.len() == before.len() {
-            break;
-        }
-    }
+    crate::snapshots::flip_middle_byte(&p);
     let r = env
         .dbctl(&["restore", "src", "--latest", "--as", "bad"])
         .fails_with(1);
