@@ -77,6 +77,23 @@ fn monitor_pass(env: &Env, json: bool, run: &dyn Fn(i64)) {
     log(&env.printer, json, &line);
 }
 
+/// The report of each recovery or in-place restore among `ran` that succeeded, one line each.
+fn log_recoveries(env: &Env, json: bool, ran: &[crate::control::admin::runs::SweepResult]) {
+    let done = ran
+        .iter()
+        .filter(|w| w.outcome == "succeeded" && (w.action == "recover" || w.action == "restore"));
+    for w in done {
+        let Ok(ctx) = env.open() else { return };
+        if let Ok(r) = crate::control::restore::recover::report(&ctx, w.workflow_id) {
+            log(
+                &env.printer,
+                json,
+                &serde_json::json!({"at": crate::catalog::now(), "level": if r.lost { "warn" } else { "info" }, "workflow": w.workflow_id, "recovery": r}),
+            );
+        }
+    }
+}
+
 /// Runs a workflow the monitor started, to its end.
 pub(super) fn run_workflow(env: &Env, wf: i64) {
     let ran = env.open().and_then(|mut ctx| {
@@ -212,6 +229,11 @@ fn passes(env: &Env, a: &DaemonArgs, json: bool) -> Result<()> {
         };
         if let Some(l) = line {
             log(p, json, &l);
+        }
+        // A recovery the pass ran to its end (one the monitor started that the pass claimed
+        // first, or one a dead runner left) says what it brought back here too.
+        if let Ok(s) = &result {
+            log_recoveries(env, json, &s.workflows);
         }
         if a.once {
             return match result {
