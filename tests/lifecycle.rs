@@ -754,13 +754,7 @@ fn a_server_that_refuses_its_data_is_rebuilt_to_before_the_first_error_or_left_t
     // The server killed, then its control file damaged: it will not start on that data.
     let datas: Vec<_> = ["db", "paged"].iter().map(|n| data_dir(&env, n)).collect();
     for data in &datas {
-        let pid: i32 = std::fs::read_to_string(data.join("postmaster.pid"))
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let pid = crate::common::postmaster_pid(data);
         crate::common::kill_pid(pid);
     }
     // Its children go with it; none may write the control file after it is damaged.
@@ -835,13 +829,7 @@ fn a_server_that_cannot_start_for_a_cause_outside_its_data_is_left_to_people_not
     let url = env.dbctl(&["url", "db"]).ok().stdout.trim().to_string();
     let authority = url.split('@').nth(1).unwrap().split('/').next().unwrap();
     let data = data_dir(&env, "db");
-    let pid: i32 = std::fs::read_to_string(data.join("postmaster.pid"))
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let pid = crate::common::postmaster_pid(&data);
     crate::common::kill_pid(pid);
     wait_for(&env, 30, "the server's processes to end", || {
         crate::common::server_pids(&env.local_root()).is_empty()

@@ -826,16 +826,21 @@ fn wait_for_port(address: &str, port: u16) {
     }
 }
 
-/// Destroys an instance's data directory under its running server: the server is killed
-/// (as a crash would) and the directory removed.
-pub fn destroy_data(data: &Path) {
-    let pid: i32 = std::fs::read_to_string(data.join("postmaster.pid"))
+/// The pid of the PostgreSQL server running on data directory `data`.
+pub fn postmaster_pid(data: &Path) -> i32 {
+    std::fs::read_to_string(data.join("postmaster.pid"))
         .unwrap()
         .lines()
         .next()
         .unwrap()
         .parse()
-        .unwrap();
+        .unwrap()
+}
+
+/// Destroys an instance's data directory under its running server: the server is killed
+/// (as a crash would) and the directory removed.
+pub fn destroy_data(data: &Path) {
+    let pid = postmaster_pid(data);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid),
         nix::sys::signal::Signal::SIGKILL,
